@@ -1,0 +1,71 @@
+//! Errors every action shares, and how they reach the user.
+
+use std::fmt;
+
+/// A bad input, found before any network request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub input: String,
+    pub problem: String,
+    pub hint: String,
+}
+
+impl InputError {
+    pub fn new(input: &str, problem: &str, hint: &str) -> Self {
+        Self {
+            input: input.to_owned(),
+            problem: problem.to_owned(),
+            hint: hint.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "input `{}` {}", self.input, self.problem)?;
+        if !self.hint.is_empty() {
+            write!(f, "\nhint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The text of the one `::error::` line a failure prints: the error and its
+/// causes, outermost first.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        // thiserror sources are often repeated in the outer message.
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn input_error_names_input_problem_and_hint() {
+        let e = InputError::new("event-type", "is 101 characters long", "use at most 100");
+        assert_eq!(
+            e.to_string(),
+            "input `event-type` is 101 characters long\nhint: use at most 100"
+        );
+    }
+
+    #[test]
+    fn error_text_joins_causes_once() {
+        let err = Err::<(), _>(InputError::new("a", "b", ""))
+            .context("couldn't dispatch")
+            .unwrap_err();
+        assert_eq!(error_text(&err), "couldn't dispatch: input `a` b");
+    }
+}

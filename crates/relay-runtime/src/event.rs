@@ -1,0 +1,292 @@
+//! The event that started the workflow (`GITHUB_EVENT_PATH`), with typed
+//! views of the payloads deploy-relay reads. Only the fields we use are
+//! typed; the rest stays in [`Event::payload`].
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::env::{Env, vars};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("couldn't read the event payload `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the event payload `{path}` is not valid JSON for a `{event}` event: {source}")]
+    Parse {
+        path: String,
+        event: String,
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    /// `GITHUB_EVENT_NAME`, e.g. `workflow_run`.
+    pub name: String,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Owner {
+    pub login: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Repository {
+    pub full_name: String,
+    pub name: String,
+    pub owner: Owner,
+    #[serde(default)]
+    pub default_branch: Option<String>,
+}
+
+/// `workflow_run` event: the run that finished (or was requested).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowRun {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub run_number: Option<u64>,
+    #[serde(default)]
+    pub run_attempt: Option<u64>,
+    pub head_sha: String,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    pub repository: Repository,
+    #[serde(default)]
+    pub head_repository: Option<Repository>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowRunEvent {
+    pub action: String,
+    pub workflow_run: WorkflowRun,
+}
+
+/// `repository_dispatch` event: `action` is the dispatch's `event_type`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepositoryDispatchEvent {
+    pub action: String,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub client_payload: Value,
+}
+
+impl RepositoryDispatchEvent {
+    /// A string field of `client_payload`.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.client_payload
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushEvent {
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub after: String,
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequestRef {
+    pub sha: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    #[serde(default)]
+    pub repo: Option<Repository>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub head: PullRequestRef,
+    pub base: PullRequestRef,
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequestEvent {
+    pub action: String,
+    pub number: u64,
+    pub pull_request: PullRequest,
+}
+
+impl Event {
+    /// Reads `GITHUB_EVENT_NAME` and the JSON at `GITHUB_EVENT_PATH`; a
+    /// missing path (local use) gives an empty payload.
+    pub fn load(env: &Env) -> Result<Self, EventError> {
+        let name = env
+            .get(vars::GITHUB_EVENT_NAME)
+            .unwrap_or_default()
+            .to_owned();
+        let Some(path) = env.get(vars::GITHUB_EVENT_PATH) else {
+            return Ok(Self {
+                name,
+                payload: Value::Null,
+            });
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| EventError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let payload = serde_json::from_str(&text).map_err(|source| EventError::Parse {
+            path: path.to_owned(),
+            event: name.clone(),
+            source,
+        })?;
+        let event = Self { name, payload };
+        // Fail early, with the path, if the payload is not the shape its name promises.
+        event.typed_check(path)?;
+        Ok(event)
+    }
+
+    fn typed_check(&self, path: &str) -> Result<(), EventError> {
+        let check = match self.name.as_str() {
+            "workflow_run" => self.view::<WorkflowRunEvent>().map(drop),
+            "repository_dispatch" => self.view::<RepositoryDispatchEvent>().map(drop),
+            "push" => self.view::<PushEvent>().map(drop),
+            "pull_request" | "pull_request_target" => self.view::<PullRequestEvent>().map(drop),
+            _ => Ok(()),
+        };
+        check.map_err(|source| EventError::Parse {
+            path: path.to_owned(),
+            event: self.name.clone(),
+            source,
+        })
+    }
+
+    fn view<T: for<'de> Deserialize<'de>>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.payload)
+    }
+
+    pub fn workflow_run(&self) -> Option<WorkflowRunEvent> {
+        (self.name == "workflow_run")
+            .then(|| self.view().ok())
+            .flatten()
+    }
+
+    pub fn repository_dispatch(&self) -> Option<RepositoryDispatchEvent> {
+        (self.name == "repository_dispatch")
+            .then(|| self.view().ok())
+            .flatten()
+    }
+
+    pub fn push(&self) -> Option<PushEvent> {
+        (self.name == "push").then(|| self.view().ok()).flatten()
+    }
+
+    pub fn pull_request(&self) -> Option<PullRequestEvent> {
+        matches!(self.name.as_str(), "pull_request" | "pull_request_target")
+            .then(|| self.view().ok())
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(name: &str, payload: Value) -> Event {
+        Event {
+            name: name.into(),
+            payload,
+        }
+    }
+
+    fn repo(full: &str) -> Value {
+        let (o, n) = full.split_once('/').unwrap();
+        json!({"full_name": full, "name": n, "owner": {"login": o}})
+    }
+
+    #[test]
+    fn workflow_run_view() {
+        let e = event(
+            "workflow_run",
+            json!({"action": "completed", "workflow_run": {
+                "id": 9, "head_sha": "abc", "head_branch": "main", "conclusion": "success",
+                "run_number": 3, "repository": repo("xtp-tour/xtp-tour")}}),
+        );
+        let run = e.workflow_run().unwrap().workflow_run;
+        assert_eq!((run.id, run.head_sha.as_str()), (9, "abc"));
+        assert_eq!(run.repository.full_name, "xtp-tour/xtp-tour");
+        assert!(e.push().is_none(), "views follow the event name");
+    }
+
+    #[test]
+    fn repository_dispatch_view_reads_client_payload_fields() {
+        let e = event(
+            "repository_dispatch",
+            json!({"action": "deploy", "client_payload": {"sha": "abc", "n": 1, "e": ""}}),
+        );
+        let d = e.repository_dispatch().unwrap();
+        assert_eq!(d.action, "deploy");
+        assert_eq!(d.field("sha"), Some("abc"));
+        assert_eq!(d.field("n"), None, "only strings");
+        assert_eq!(d.field("e"), None, "empty is unset");
+    }
+
+    #[test]
+    fn push_view() {
+        let e = event(
+            "push",
+            json!({"ref": "refs/heads/main", "after": "def", "before": "abc"}),
+        );
+        assert_eq!(e.push().unwrap().after, "def");
+    }
+
+    #[test]
+    fn pull_request_view_has_head_sha_not_merge_sha() {
+        let side = |sha: &str| json!({"sha": sha, "ref": "x", "repo": repo("o/r")});
+        let e = event(
+            "pull_request",
+            json!({"action": "opened", "number": 5, "pull_request": {
+                "number": 5, "head": side("head1"), "base": side("base1"),
+                "merge_commit_sha": "merge1"}}),
+        );
+        let pr = e.pull_request().unwrap().pull_request;
+        assert_eq!(pr.head.sha, "head1");
+    }
+
+    #[test]
+    fn load_reports_a_payload_of_the_wrong_shape_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("event.json");
+        std::fs::write(&path, r#"{"workflow_run": {"id": "not a number"}}"#).unwrap();
+        let env = Env::from_pairs([
+            (vars::GITHUB_EVENT_NAME, "workflow_run"),
+            (vars::GITHUB_EVENT_PATH, path.to_str().unwrap()),
+        ]);
+        let e = Event::load(&env).unwrap_err().to_string();
+        assert!(
+            e.contains("event.json") && e.contains("workflow_run"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn load_without_a_path_is_an_empty_event() {
+        let env = Env::from_pairs([(vars::GITHUB_EVENT_NAME, "push")]);
+        let e = Event::load(&env).unwrap();
+        assert_eq!(e.name, "push");
+        assert!(e.push().is_none());
+    }
+}

@@ -1,0 +1,463 @@
+//! Action inputs: from `INPUT_*` env as the runner passes them, or from
+//! `--<input-name>` flags when a binary is used on the command line.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::env::{Env, vars};
+use crate::error::InputError;
+
+/// What an input's default is, as `action.yml` states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    None,
+    Value(&'static str),
+    /// `${{ github.token }}`; on the command line, `GITHUB_TOKEN` from env.
+    GithubToken,
+}
+
+/// One input of an action, the single source for `--help`, `action.yml`
+/// (checked by a test) and parsing.
+#[derive(Clone, Copy, Debug)]
+pub struct InputSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub default: Default,
+    pub required: bool,
+    /// Masked with `::add-mask::` before anything else is printed.
+    pub secret: bool,
+}
+
+impl InputSpec {
+    pub const fn new(name: &'static str, description: &'static str) -> Self {
+        Self {
+            name,
+            description,
+            default: Default::None,
+            required: false,
+            secret: false,
+        }
+    }
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Default::Value(value);
+        self
+    }
+    pub const fn github_token(mut self) -> Self {
+        self.default = Default::GithubToken;
+        self.secret = true;
+        self
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// The env name the runner uses: `INPUT_` + upper-cased name, spaces
+    /// turned to `_`, hyphens kept (`github-token` → `INPUT_GITHUB-TOKEN`).
+    pub fn env_name(&self) -> String {
+        env_name(self.name)
+    }
+
+    /// The default as `action.yml` writes it.
+    pub fn default_text(&self) -> Option<&'static str> {
+        match self.default {
+            Default::None => None,
+            Default::Value(v) => Some(v),
+            Default::GithubToken => Some("${{ github.token }}"),
+        }
+    }
+}
+
+pub fn env_name(input: &str) -> String {
+    format!("INPUT_{}", input.replace(' ', "_").to_uppercase())
+}
+
+/// One output of an action.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// Everything an action declares about itself.
+#[derive(Debug)]
+pub struct ActionSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub inputs: &'static [InputSpec],
+    pub outputs: &'static [OutputSpec],
+}
+
+impl ActionSpec {
+    fn command(&self) -> clap::Command {
+        let mut cmd = clap::Command::new(self.name)
+            .about(self.description)
+            .version(env!("CARGO_PKG_VERSION"))
+            .after_help(
+                "Every flag can also be given as env INPUT_<NAME> (upper-cased, hyphens kept), \
+                 as the GitHub Actions runner does; flags win over env.",
+            );
+        for input in self.inputs {
+            let mut help = input.description.to_owned();
+            if let Some(default) = input.default_text() {
+                help.push_str(&format!(" [default: {default}]"));
+            }
+            if input.required {
+                help.push_str(" [required]");
+            }
+            cmd = cmd.arg(
+                clap::Arg::new(input.name)
+                    .long(input.name)
+                    .value_name("VALUE")
+                    .help(help)
+                    .action(clap::ArgAction::Set),
+            );
+        }
+        cmd
+    }
+
+    /// Reads inputs from `args` (flags) over `env` (`INPUT_*`), applies
+    /// defaults and enforces `required`.
+    pub fn parse(
+        &'static self,
+        args: impl IntoIterator<Item = String>,
+        env: &Env,
+    ) -> Result<Inputs, ParseOutcome> {
+        let matches =
+            self.command()
+                .try_get_matches_from(args)
+                .map_err(|e| match e.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion => ParseOutcome::Exit(e.to_string()),
+                    _ => ParseOutcome::Invalid(InputError::new(
+                        "command line",
+                        e.to_string()
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .trim_start_matches("error: "),
+                        "run with --help to see every input",
+                    )),
+                })?;
+        let mut values = BTreeMap::new();
+        for input in self.inputs {
+            let raw = matches
+                .get_one::<String>(input.name)
+                .cloned()
+                .or_else(|| env.get(&input.env_name()).map(str::to_owned));
+            let value = raw
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .or_else(|| match input.default {
+                    Default::None => None,
+                    Default::Value(v) => Some(v.to_owned()).filter(|v| !v.is_empty()),
+                    Default::GithubToken => env.get(vars::GITHUB_TOKEN).map(str::to_owned),
+                });
+            if input.required && value.is_none() {
+                return Err(ParseOutcome::Invalid(InputError::new(
+                    input.name,
+                    "is required but was not given",
+                    &format!("add `{}:` under `with:` in the step", input.name),
+                )));
+            }
+            if let Some(v) = value {
+                values.insert(input.name, v);
+            }
+        }
+        Ok(Inputs { spec: self, values })
+    }
+}
+
+/// Why parsing did not produce inputs.
+#[derive(Debug)]
+pub enum ParseOutcome {
+    /// `--help` or `--version`: print this and exit 0.
+    Exit(String),
+    Invalid(InputError),
+}
+
+/// The parsed inputs of one run.
+#[derive(Clone)]
+pub struct Inputs {
+    spec: &'static ActionSpec,
+    values: BTreeMap<&'static str, String>,
+}
+
+impl Inputs {
+    fn check(&self, name: &str) {
+        debug_assert!(
+            self.spec.inputs.iter().any(|i| i.name == name),
+            "`{name}` is not an input of {}",
+            self.spec.name
+        );
+    }
+
+    /// The value, or `None` when unset (empty counts as unset).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.check(name);
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Secret input values, to be masked first.
+    pub fn secrets(&self) -> Vec<&str> {
+        self.spec
+            .inputs
+            .iter()
+            .filter(|i| i.secret)
+            .filter_map(|i| self.values.get(i.name).map(String::as_str))
+            .collect()
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, InputError> {
+        self.get(name).ok_or_else(|| {
+            InputError::new(
+                name,
+                "is required but was not given",
+                &format!("add `{name}:` under `with:` in the step"),
+            )
+        })
+    }
+
+    /// A strict boolean: `true|True|TRUE|false|False|FALSE` (YAML 1.2 core).
+    pub fn bool(&self, name: &str) -> Result<bool, InputError> {
+        match self.get(name) {
+            None => Ok(false),
+            Some(v) => parse_bool(v).ok_or_else(|| {
+                InputError::new(
+                    name,
+                    &format!("must be `true` or `false`, got `{v}`"),
+                    "use one of true, True, TRUE, false, False, FALSE",
+                )
+            }),
+        }
+    }
+
+    pub fn duration(&self, name: &str) -> Result<Option<Duration>, InputError> {
+        self.get(name)
+            .map(|v| {
+                crate::duration::parse(v).map_err(|why| {
+                    InputError::new(
+                        name,
+                        &format!("is not a duration: `{v}` ({why})"),
+                        "write it like 500ms, 1.5s, 90s, 5m, 1h or a number of seconds",
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// Non-empty lines, trimmed; lines starting with `#` are comments.
+    pub fn lines(&self, name: &str) -> Vec<&str> {
+        self.get(name)
+            .map(|v| {
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A value from a fixed set.
+    pub fn choice<'a>(
+        &self,
+        name: &str,
+        allowed: &[&'a str],
+    ) -> Result<Option<&'a str>, InputError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => allowed
+                .iter()
+                .find(|a| **a == v)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| {
+                    InputError::new(
+                        name,
+                        &format!("must be one of {}, got `{v}`", allowed.join(", ")),
+                        "pick one of the listed values",
+                    )
+                }),
+        }
+    }
+
+    /// An integer within `range`.
+    pub fn int(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Option<u64>, InputError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    InputError::new(
+                        name,
+                        &format!(
+                            "must be a whole number from {} to {}, got `{v}`",
+                            range.start(),
+                            range.end()
+                        ),
+                        "fix the value in the step's `with:`",
+                    )
+                }),
+        }
+    }
+}
+
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: ActionSpec = ActionSpec {
+        name: "demo",
+        description: "demo action",
+        inputs: &[
+            InputSpec::new("github-token", "token").github_token(),
+            InputSpec::new("repository", "target").required(),
+            InputSpec::new("event-type", "type").default("deploy"),
+            InputSpec::new("dry-run", "dry").default("false"),
+            InputSpec::new("images", "lines"),
+        ],
+        outputs: &[],
+    };
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Inputs, ParseOutcome> {
+        let args = std::iter::once("demo")
+            .chain(args.iter().copied())
+            .map(str::to_owned);
+        SPEC.parse(args, &Env::from_pairs(env.iter().copied()))
+    }
+
+    fn invalid(r: Result<Inputs, ParseOutcome>) -> InputError {
+        match r {
+            Err(ParseOutcome::Invalid(e)) => e,
+            _ => panic!("expected an input error"),
+        }
+    }
+
+    #[test]
+    fn env_name_keeps_hyphens_and_turns_spaces_to_underscores() {
+        assert_eq!(env_name("github-token"), "INPUT_GITHUB-TOKEN");
+        assert_eq!(env_name("wait timeout"), "INPUT_WAIT_TIMEOUT");
+    }
+
+    #[test]
+    fn values_are_trimmed_and_empty_means_unset() {
+        let i = parse(
+            &[],
+            &[
+                ("INPUT_REPOSITORY", "  o/r \n"),
+                ("INPUT_EVENT-TYPE", "   "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(i.get("repository"), Some("o/r"));
+        assert_eq!(
+            i.get("event-type"),
+            Some("deploy"),
+            "blank falls back to the default"
+        );
+    }
+
+    #[test]
+    fn required_is_enforced_and_names_the_input() {
+        let e = invalid(parse(&[], &[]));
+        assert_eq!(e.input, "repository");
+        assert!(e.to_string().contains("`repository` is required"), "{e}");
+    }
+
+    #[test]
+    fn flags_win_over_env() {
+        let i = parse(&["--repository", "a/b"], &[("INPUT_REPOSITORY", "c/d")]).unwrap();
+        assert_eq!(i.get("repository"), Some("a/b"));
+    }
+
+    #[test]
+    fn github_token_default_reads_github_token_on_the_command_line() {
+        let i = parse(
+            &[],
+            &[("INPUT_REPOSITORY", "o/r"), ("GITHUB_TOKEN", "ghs_x")],
+        )
+        .unwrap();
+        assert_eq!(i.get("github-token"), Some("ghs_x"));
+        assert_eq!(i.secrets(), vec!["ghs_x"]);
+    }
+
+    #[test]
+    fn booleans_are_strict() {
+        for ok in ["true", "True", "TRUE"] {
+            let i = parse(&[], &[("INPUT_REPOSITORY", "o/r"), ("INPUT_DRY-RUN", ok)]).unwrap();
+            assert!(i.bool("dry-run").unwrap());
+        }
+        for bad in ["yes", "1", "tRUE", "on"] {
+            let i = parse(&[], &[("INPUT_REPOSITORY", "o/r"), ("INPUT_DRY-RUN", bad)]).unwrap();
+            let e = i.bool("dry-run").unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("`dry-run` must be `true` or `false`"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_skip_blanks_and_comments() {
+        let i = parse(
+            &[],
+            &[
+                ("INPUT_REPOSITORY", "o/r"),
+                ("INPUT_IMAGES", "a=1\n\n  # c\n b=2 "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(i.lines("images"), vec!["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn help_lists_every_input_with_its_default() {
+        let out = match parse(&["--help"], &[]) {
+            Err(ParseOutcome::Exit(text)) => text,
+            _ => panic!("--help must exit"),
+        };
+        for input in SPEC.inputs {
+            assert!(out.contains(&format!("--{}", input.name)), "{out}");
+        }
+        assert!(out.contains("[default: deploy]"));
+        assert!(out.contains("[default: ${{ github.token }}]"));
+    }
+
+    #[test]
+    fn unknown_flag_is_an_input_error() {
+        let e = invalid(parse(&["--nope", "x"], &[]));
+        assert!(e.to_string().contains("--nope"), "{e}");
+    }
+
+    #[test]
+    fn int_and_choice_are_range_checked() {
+        let i = parse(
+            &[],
+            &[("INPUT_REPOSITORY", "o/r"), ("INPUT_EVENT-TYPE", "12")],
+        )
+        .unwrap();
+        assert_eq!(i.int("event-type", 0..=20).unwrap(), Some(12));
+        assert!(i.int("event-type", 0..=9).is_err());
+        assert!(i.choice("event-type", &["a", "b"]).is_err());
+    }
+}
