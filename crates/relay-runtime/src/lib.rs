@@ -12,6 +12,8 @@ mod error;
 mod event;
 mod inputs;
 mod outputs;
+mod source;
+mod template;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ pub use event::{
 };
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use outputs::{OutputError, Outputs, Summary, heredoc, md_cell, parse_output_file};
+pub use source::{Source, short_ref};
+pub use template::Vars;
 
 /// Everything a run of an action reads from and writes to.
 #[derive(Clone)]

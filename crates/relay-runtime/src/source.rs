@@ -1,0 +1,144 @@
+//! What is being deployed: the source repository, commit and branch, taken
+//! from the event that started the workflow. Under `workflow_run` they are
+//! the finished run's (`head_sha`, `head_branch`, `id`), not the runner's own
+//! `GITHUB_SHA`, which there points at the default branch.
+
+use crate::env::{Env, vars};
+use crate::event::Event;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// `owner/repo` as GitHub spells it.
+    pub repository: String,
+    pub sha: String,
+    /// Branch or tag name, without `refs/heads/`.
+    pub ref_name: String,
+    /// The run that built it: the `workflow_run`'s id, else this run.
+    pub run_id: String,
+    pub run_number: String,
+    /// The `workflow_run`'s conclusion, under that event.
+    pub conclusion: Option<String>,
+    /// The `workflow_run`'s workflow name, under that event.
+    pub workflow: Option<String>,
+}
+
+impl Source {
+    pub fn from_event(env: &Env, event: &Event) -> Self {
+        if let Some(wr) = event.workflow_run() {
+            let run = wr.workflow_run;
+            return Self {
+                repository: run.repository.full_name,
+                sha: run.head_sha,
+                ref_name: run.head_branch.unwrap_or_default(),
+                run_id: run.id.to_string(),
+                run_number: run.run_number.map(|n| n.to_string()).unwrap_or_default(),
+                conclusion: run.conclusion,
+                workflow: run.name,
+            };
+        }
+        let ref_name = env
+            .get(vars::GITHUB_REF_NAME)
+            .map(str::to_owned)
+            .or_else(|| env.get(vars::GITHUB_REF).map(short_ref))
+            .unwrap_or_default();
+        Self {
+            repository: env
+                .get(vars::GITHUB_REPOSITORY)
+                .unwrap_or_default()
+                .to_owned(),
+            sha: env.get(vars::GITHUB_SHA).unwrap_or_default().to_owned(),
+            ref_name,
+            run_id: env.get(vars::GITHUB_RUN_ID).unwrap_or_default().to_owned(),
+            run_number: env
+                .get(vars::GITHUB_RUN_NUMBER)
+                .unwrap_or_default()
+                .to_owned(),
+            conclusion: None,
+            workflow: None,
+        }
+    }
+
+    pub fn short_sha(&self) -> &str {
+        self.sha.get(..7).unwrap_or(&self.sha)
+    }
+
+    pub fn owner(&self) -> &str {
+        self.repository.split_once('/').map_or("", |(o, _)| o)
+    }
+
+    pub fn repo(&self) -> &str {
+        self.repository
+            .split_once('/')
+            .map_or(self.repository.as_str(), |(_, r)| r)
+    }
+}
+
+/// `refs/heads/main` → `main`, `refs/tags/v1` → `v1`; other text unchanged.
+pub fn short_ref(r: &str) -> String {
+    r.strip_prefix("refs/heads/")
+        .or_else(|| r.strip_prefix("refs/tags/"))
+        .unwrap_or(r)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn workflow_run_wins_over_runner_sha() {
+        let env = Env::from_pairs([
+            (vars::GITHUB_SHA, "runner"),
+            (vars::GITHUB_REPOSITORY, "o/deploy"),
+        ]);
+        let event = Event {
+            name: "workflow_run".into(),
+            payload: json!({"action": "completed", "workflow_run": {
+                "id": 77, "run_number": 5, "head_sha": "abcdef123456", "head_branch": "develop",
+                "conclusion": "failure", "name": "Main",
+                "repository": {"full_name": "Xtp/App", "name": "App", "owner": {"login": "Xtp"}}}}),
+        };
+        let s = Source::from_event(&env, &event);
+        assert_eq!(s.sha, "abcdef123456");
+        assert_eq!(s.short_sha(), "abcdef1");
+        assert_eq!(
+            (
+                s.repository.as_str(),
+                s.ref_name.as_str(),
+                s.run_id.as_str()
+            ),
+            ("Xtp/App", "develop", "77")
+        );
+        assert_eq!(s.conclusion.as_deref(), Some("failure"));
+        assert_eq!((s.owner(), s.repo()), ("Xtp", "App"));
+    }
+
+    #[test]
+    fn push_uses_the_runner_context() {
+        let env = Env::from_pairs([
+            (vars::GITHUB_SHA, "1234567890"),
+            (vars::GITHUB_REPOSITORY, "o/r"),
+            (vars::GITHUB_REF, "refs/heads/feature/x"),
+            (vars::GITHUB_RUN_ID, "9"),
+        ]);
+        let s = Source::from_event(
+            &env,
+            &Event {
+                name: "push".into(),
+                payload: json!({}),
+            },
+        );
+        assert_eq!(
+            (s.ref_name.as_str(), s.run_id.as_str(), s.short_sha()),
+            ("feature/x", "9", "1234567")
+        );
+    }
+
+    #[test]
+    fn short_ref_strips_heads_and_tags() {
+        assert_eq!(short_ref("refs/heads/a/b"), "a/b");
+        assert_eq!(short_ref("refs/tags/v1"), "v1");
+        assert_eq!(short_ref("main"), "main");
+    }
+}

@@ -1,0 +1,358 @@
+//! The HTTP side of the fake: its own thread and runtime, auth, faults,
+//! recording, ETags and pagination.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Access, Fault, Recorded, State};
+
+pub(crate) type Shared = Arc<Mutex<State>>;
+
+/// Keeps the server's thread alive; stops it when dropped.
+pub(crate) struct Handle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub(crate) fn spawn(state: Shared) -> (String, Handle) {
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("fake GitHub runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1");
+            let addr = listener.local_addr().expect("local addr");
+            url_tx.send(format!("http://{addr}")).expect("report url");
+            let app = router(state);
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+    });
+    let url = url_rx.recv().expect("fake GitHub started");
+    (
+        url,
+        Handle {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        },
+    )
+}
+
+fn router(state: Shared) -> Router {
+    super::runs::routes()
+        .fallback(|| async { not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .with_state(state)
+}
+
+pub(crate) fn lock(state: &Shared) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(
+            json!({"message": message, "documentation_url": "https://docs.github.com/rest"}),
+        ),
+    )
+        .into_response()
+}
+
+pub(crate) fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub(crate) fn unprocessable(message: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(json!({"message": "Invalid request.", "errors": [message]})),
+    )
+        .into_response()
+}
+
+/// The caller as the fake knows it, put in request extensions by [`gate`].
+#[derive(Clone)]
+pub(crate) struct Caller(pub Access);
+
+impl Caller {
+    /// `None` when the repo is hidden from this token (answer 404).
+    pub fn can_read(&self, repo: &str) -> bool {
+        match &self.0 {
+            Access::All => true,
+            Access::ReadOnly(r) | Access::Repos(r) => r.iter().any(|x| x == repo),
+        }
+    }
+    /// The refusal for a write, if any.
+    pub fn write_refusal(&self, repo: &str) -> Option<Response> {
+        if !self.can_read(repo) {
+            return Some(not_found());
+        }
+        matches!(self.0, Access::ReadOnly(_)).then(|| {
+            error(
+                StatusCode::FORBIDDEN,
+                "Resource not accessible by integration",
+            )
+        })
+    }
+}
+
+/// Everything every request goes through: recording, faults, the checks
+/// GitHub makes of every request, and ETags on the way out.
+async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    let headers: BTreeMap<String, String> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == "authorization" {
+                "<redacted>".into()
+            } else {
+                v.to_str().unwrap_or("").to_owned()
+            };
+            (k.as_str().to_owned(), value)
+        })
+        .collect();
+    let body_json: Option<Value> = if bytes.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&bytes).ok()
+    };
+    let index = {
+        let mut s = lock(&state);
+        s.requests.push(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            query,
+            headers,
+            body: body_json,
+            status: 0,
+        });
+        s.requests.len() - 1
+    };
+    let fault = lock(&state)
+        .faults
+        .get_mut(&(method.clone(), path.clone()))
+        .and_then(|q| q.pop_front());
+    let response = match fault {
+        Some(fault) => serve_fault(fault).await,
+        None => match check(&state, &parts.headers, &parts.method, &bytes) {
+            Err(refusal) => refusal,
+            Ok(caller) => {
+                parts.extensions.insert(caller);
+                let if_none_match = parts.headers.get("if-none-match").cloned();
+                let resp = next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+                with_etag(resp, if_none_match).await
+            }
+        },
+    };
+    let mut s = lock(&state);
+    s.requests[index].status = response.status().as_u16();
+    if response.status() != StatusCode::NOT_MODIFIED {
+        s.rate_limit_used += 1;
+    }
+    response
+}
+
+fn check(
+    state: &Shared,
+    headers: &HeaderMap,
+    method: &Method,
+    body: &Bytes,
+) -> Result<Caller, Response> {
+    if headers.get("user-agent").is_none() {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        ));
+    }
+    if let Some(v) = headers.get("x-github-api-version")
+        && v != "2022-11-28"
+        && v != "2026-03-10"
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Invalid API version provided",
+        ));
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("token "))
+        });
+    let access = token.and_then(|t| lock(state).tokens.get(t).cloned());
+    let Some(access) = access else {
+        return Err(error(StatusCode::UNAUTHORIZED, "Bad credentials"));
+    };
+    if *method == Method::POST && !body.is_empty() && serde_json::from_slice::<Value>(body).is_err()
+    {
+        return Err(error(StatusCode::BAD_REQUEST, "Problems parsing JSON"));
+    }
+    Ok(Caller(access))
+}
+
+async fn serve_fault(fault: Fault) -> Response {
+    tokio::time::sleep(fault.delay).await;
+    let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = match fault.reset_after {
+        None => Body::from(fault.body),
+        Some(n) => {
+            let head = Bytes::from(fault.body.into_bytes()).slice(..n);
+            let stream = futures::stream::iter(vec![
+                Ok::<Bytes, std::io::Error>(head),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "fault: reset",
+                )),
+            ]);
+            Body::from_stream(stream)
+        }
+    };
+    let mut resp = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    for (k, v) in fault.headers {
+        resp = resp.header(k, v);
+    }
+    resp.body(body).unwrap_or_else(|_| not_found())
+}
+
+/// Adds a strong ETag to successful GETs and answers 304 when it matches.
+async fn with_etag(resp: Response, if_none_match: Option<HeaderValue>) -> Response {
+    if resp.status() != StatusCode::OK || resp.headers().contains_key("etag") {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
+    let etag = format!("\"{:x}\"", Sha256::digest(&bytes));
+    if if_none_match.as_ref().and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut().insert(
+            "etag",
+            HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+        );
+        return r;
+    }
+    parts.headers.insert(
+        "etag",
+        HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A page of `items` with GitHub's `Link` header (`per_page` ≤ 100, default 30).
+pub(crate) fn paginate(
+    base_url: &str,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    items: Vec<Value>,
+    key: Option<&str>,
+) -> Response {
+    let per_page = query
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let last = total.div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let link_to = |p: usize| {
+        let mut q = query.clone();
+        q.insert("page".into(), p.to_string());
+        q.insert("per_page".into(), per_page.to_string());
+        let qs: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("<{base_url}{path}?{}>", qs.join("&"))
+    };
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+        links.push(format!("{}; rel=\"last\"", link_to(last)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+    }
+    let body = match key {
+        Some(k) => json!({"total_count": total, k: slice}),
+        None => Value::Array(slice),
+    };
+    let mut resp = axum::Json(body).into_response();
+    if !links.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&links.join(", "))
+    {
+        resp.headers_mut().insert("link", v);
+    }
+    resp
+}
+
+/// Parses a query string (no percent-decoding beyond `%3E`/`%3D`/`%3A`, which
+/// is what `created>=` filters use).
+pub(crate) fn query_map(query: Option<&str>) -> BTreeMap<String, String> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v
+                .replace("%3E", ">")
+                .replace("%3e", ">")
+                .replace("%3D", "=")
+                .replace("%3d", "=")
+                .replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace('+', " ")
+                .replace("%2B", "+");
+            (k.to_owned(), v)
+        })
+        .collect()
+}

@@ -1,0 +1,14 @@
+//! deploy-relay's test kit. [`github::FakeGitHub`] serves, on 127.0.0.1 and
+//! on its own thread, the parts of GitHub's REST API the actions use — strict
+//! like GitHub (requests GitHub would refuse are refused), stateful (runs
+//! progress as they are polled, dispatches are recorded) and with faults on
+//! demand. [`harness::ActionRun`] runs an action binary exactly as the runner
+//! runs a container action and reads back what it wrote.
+
+pub mod github;
+pub mod harness;
+
+pub use github::{
+    Access, DEFAULT_TOKEN, FakeGitHub, Fault, Recorded, RunScript, WorkflowDispatchMode,
+};
+pub use harness::{ActionRun, Outcome};
