@@ -104,7 +104,7 @@ impl ActionSpec {
         for input in self.inputs {
             let mut help = input.description.to_owned();
             if let Some(default) = input.default_text() {
-                help.push_str(&format!(" [default: {default}]"));
+                help.push_str(&format!(" [default: {}]", default.replace('\n', "; ")));
             }
             if input.required {
                 help.push_str(" [required]");

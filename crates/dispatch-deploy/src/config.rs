@@ -1,0 +1,404 @@
+//! The action's inputs, checked before any request, and the payload they make.
+
+use globset::{GlobBuilder, GlobMatcher};
+use relay_runtime::{Context, InputError, Source, Vars, short_ref};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// GitHub's limits on dispatches.
+pub const MAX_EVENT_TYPE: usize = 100;
+pub const MAX_CLIENT_PAYLOAD_KEYS: usize = 10;
+pub const MAX_WORKFLOW_INPUTS: usize = 25;
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Repository {
+        event_type: String,
+    },
+    Workflow {
+        workflow: String,
+        git_ref: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub token: Option<String>,
+    pub repository: String,
+    pub kind: Kind,
+    pub source: Source,
+    pub environment: String,
+    pub payload: Map<String, Value>,
+    pub dispatch_id: String,
+    pub require_success: bool,
+    pub wait: bool,
+    pub wait_timeout: Duration,
+    pub wait_interval: Duration,
+    pub dry_run: bool,
+}
+
+/// A `branch-glob=environment` line.
+struct Mapping {
+    glob: GlobMatcher,
+    environment: String,
+}
+
+pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+    let i = &ctx.inputs;
+    let repository = i.require("repository")?.to_owned();
+    check_repository(&repository)?;
+    let kind = match i.get("workflow") {
+        Some(workflow) => Kind::Workflow {
+            workflow: workflow.to_owned(),
+            git_ref: i.get("ref").map(short_ref),
+        },
+        None => {
+            let event_type = i.get("event-type").unwrap_or("deploy").to_owned();
+            let len = event_type.chars().count();
+            if len > MAX_EVENT_TYPE {
+                return Err(InputError::new(
+                    "event-type",
+                    &format!("is {len} characters long; GitHub accepts 1 to {MAX_EVENT_TYPE}"),
+                    "shorten it; receivers match on it with `on: repository_dispatch: types: [...]`",
+                ));
+            }
+            Kind::Repository { event_type }
+        }
+    };
+    let mut source = Source::from_event(&ctx.env, &ctx.event);
+    if let Some(sha) = i.get("sha") {
+        if !sha.chars().all(|c| c.is_ascii_hexdigit()) || !(7..=64).contains(&sha.len()) {
+            return Err(InputError::new(
+                "sha",
+                &format!("is not a commit sha: `{sha}`"),
+                "pass a 7 to 64 character hex sha",
+            ));
+        }
+        sha.clone_into(&mut source.sha);
+    }
+    if let Some(r) = i.get("source-ref") {
+        source.ref_name = short_ref(r);
+    }
+    let environment = environment_for(&mappings(&i.lines("environments"))?, &source.ref_name);
+    let vars = Vars::from_source(&source, &environment);
+    let dispatch_id = uuid::Uuid::new_v4().to_string();
+    let mut payload = Map::new();
+    payload.insert("repository".into(), source.repository.clone().into());
+    payload.insert("ref".into(), source.ref_name.clone().into());
+    payload.insert("sha".into(), source.sha.clone().into());
+    payload.insert("workflow_run_id".into(), source.run_id.clone().into());
+    payload.insert("environment".into(), environment.clone().into());
+    payload.insert("dispatch_id".into(), dispatch_id.clone().into());
+    for line in i.lines("images") {
+        let (key, template) = line.split_once('=').ok_or_else(|| {
+            InputError::new("images", &format!("line `{line}` is not `key=template`"), "write one `key=template` per line, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`")
+        })?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(InputError::new(
+                "images",
+                &format!("line `{line}` has no key"),
+                "write `key=template`",
+            ));
+        }
+        let value = vars.render(template.trim()).map_err(|why| {
+            InputError::new(
+                "images",
+                &format!("line `{line}`: {why}"),
+                "fix the template",
+            )
+        })?;
+        payload.insert(key.to_owned(), value.into());
+    }
+    if let Some(text) = i.get("client-payload") {
+        let extra: Value = serde_json::from_str(text).map_err(|e| {
+            InputError::new(
+                "client-payload",
+                &format!("is not valid JSON: {e}"),
+                "pass a JSON object, e.g. `{\"component\": \"api\"}`",
+            )
+        })?;
+        let Value::Object(extra) = extra else {
+            return Err(InputError::new(
+                "client-payload",
+                &format!("must be a JSON object, got {}", json_kind(&extra)),
+                "wrap the values in an object, e.g. `{\"component\": \"api\"}`",
+            ));
+        };
+        // User keys win over computed ones.
+        for (k, v) in extra {
+            payload.insert(k, v);
+        }
+    }
+    check_limits(&kind, &payload)?;
+    let duration = |name: &str, default: u64| -> Result<Duration, InputError> {
+        Ok(i.duration(name)?.unwrap_or(Duration::from_secs(default)))
+    };
+    let wait_interval = duration("wait-interval", 10)?;
+    if wait_interval.is_zero() {
+        return Err(InputError::new(
+            "wait-interval",
+            "must be more than 0",
+            "use e.g. 10s",
+        ));
+    }
+    Ok(Config {
+        token: i.get("token").map(str::to_owned),
+        repository,
+        kind,
+        source,
+        environment,
+        payload,
+        dispatch_id,
+        require_success: i.bool("require-success")?,
+        wait: i.bool("wait")?,
+        wait_timeout: duration("wait-timeout", 1800)?,
+        wait_interval,
+        dry_run: i.bool("dry-run")?,
+    })
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn check_repository(repo: &str) -> Result<(), InputError> {
+    let ok = repo.split_once('/').is_some_and(|(owner, name)| {
+        !owner.is_empty()
+            && !name.is_empty()
+            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name != "."
+            && name != ".."
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::new(
+            "repository",
+            &format!("must be `owner/repo`, got `{repo}`"),
+            "name the repository that receives the deploy, e.g. `my-org/deploy`",
+        ))
+    }
+}
+
+/// `environments` lines, or seed 001's mapping when none are given.
+fn mappings(lines: &[&str]) -> Result<Vec<Mapping>, InputError> {
+    const DEFAULT: [&str; 4] = [
+        "main=production",
+        "develop=staging",
+        "hotfix/*=production",
+        "feature/*=dev",
+    ];
+    let lines: Vec<&str> = if lines.is_empty() {
+        DEFAULT.to_vec()
+    } else {
+        lines.to_vec()
+    };
+    lines
+        .iter()
+        .map(|line| {
+            let bad = |why: &str| {
+                InputError::new(
+                    "environments",
+                    &format!("line `{line}` {why}"),
+                    "write one `branch-glob=environment` per line, e.g. `release/*=staging`",
+                )
+            };
+            let (glob, environment) = line
+                .split_once('=')
+                .ok_or_else(|| bad("is not `branch-glob=environment`"))?;
+            // `*` stops at `/` and `**` crosses it, as in GitHub's branch filters.
+            let glob = GlobBuilder::new(glob.trim())
+                .literal_separator(true)
+                .build()
+                .map_err(|e| bad(&format!("has a bad glob: {e}")))?
+                .compile_matcher();
+            Ok(Mapping {
+                glob,
+                environment: environment.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The first mapping that matches the branch; empty when none does.
+fn environment_for(mappings: &[Mapping], branch: &str) -> String {
+    mappings
+        .iter()
+        .find(|m| m.glob.is_match(branch))
+        .map(|m| m.environment.clone())
+        .unwrap_or_default()
+}
+
+/// GitHub's limits, checked before sending so the error can say which keys.
+pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), InputError> {
+    let keys = || {
+        payload
+            .keys()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match kind {
+        Kind::Repository { event_type } => {
+            if payload.len() > MAX_CLIENT_PAYLOAD_KEYS {
+                return Err(InputError::new(
+                    "client-payload",
+                    &format!(
+                        "makes a payload of {} top-level keys; GitHub accepts at most {MAX_CLIENT_PAYLOAD_KEYS}: {}",
+                        payload.len(),
+                        keys()
+                    ),
+                    "nest extra values under one key, e.g. `{\"meta\": {\"a\": 1, \"b\": 2}}`, or drop some `images`",
+                ));
+            }
+            let body = serde_json::json!({"event_type": event_type, "client_payload": payload});
+            let size = body.to_string().len();
+            if size >= MAX_BODY_BYTES {
+                return Err(InputError::new(
+                    "client-payload",
+                    &format!("makes a request of {size} bytes; GitHub accepts less than 64 KiB"),
+                    "send a reference (an artifact name, a URL) instead of the data",
+                ));
+            }
+        }
+        Kind::Workflow { .. } => {
+            if payload.len() > MAX_WORKFLOW_INPUTS {
+                return Err(InputError::new(
+                    "client-payload",
+                    &format!(
+                        "makes {} workflow inputs; GitHub accepts at most {MAX_WORKFLOW_INPUTS}: {}",
+                        payload.len(),
+                        keys()
+                    ),
+                    "drop some keys or use repository_dispatch (remove `workflow`)",
+                ));
+            }
+            let not_strings: Vec<String> = payload
+                .iter()
+                .filter(|(_, v)| !v.is_string())
+                .map(|(k, _)| format!("`{k}`"))
+                .collect();
+            if !not_strings.is_empty() {
+                return Err(InputError::new(
+                    "client-payload",
+                    &format!(
+                        "has values that are not strings, which workflow inputs must be: {}",
+                        not_strings.join(", ")
+                    ),
+                    "quote them, e.g. `\"replicas\": \"3\"`",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(branch: &str, lines: &[&str]) -> String {
+        environment_for(&mappings(lines).unwrap(), branch)
+    }
+
+    #[test]
+    fn seed_001_default_mapping() {
+        assert_eq!(env_of("main", &[]), "production");
+        assert_eq!(env_of("develop", &[]), "staging");
+        assert_eq!(env_of("hotfix/login", &[]), "production");
+        assert_eq!(env_of("feature/x", &[]), "dev");
+        assert_eq!(env_of("release/1.0", &[]), "");
+        assert_eq!(env_of("feature/a/b", &[]), "", "`*` does not cross `/`");
+    }
+
+    #[test]
+    fn first_match_wins_and_double_star_crosses_slashes() {
+        let lines = ["feature/special=qa", "feature/**=dev", "*=other"];
+        assert_eq!(env_of("feature/special", &lines), "qa");
+        assert_eq!(env_of("feature/a/b", &lines), "dev");
+        assert_eq!(env_of("main", &lines), "other");
+    }
+
+    #[test]
+    fn bad_mapping_line_names_the_input() {
+        let e = mappings(&["main"]).err().unwrap();
+        assert_eq!(e.input, "environments");
+    }
+
+    #[test]
+    fn repository_must_be_owner_slash_repo() {
+        for ok in ["o/r", "my-org/deploy.repo", "a/b_c"] {
+            assert!(check_repository(ok).is_ok(), "{ok}");
+        }
+        for bad in ["nope", "/r", "o/", "o/r/x", "o o/r", "o/.."] {
+            assert!(check_repository(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn eleven_keys_are_refused_with_the_list() {
+        let payload: Map<String, Value> =
+            (0..11).map(|i| (format!("k{i}"), Value::from(i))).collect();
+        let e = check_limits(
+            &Kind::Repository {
+                event_type: "deploy".into(),
+            },
+            &payload,
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("11 top-level keys"), "{e}");
+        assert!(
+            e.problem.contains("`k0`") && e.problem.contains("`k10`"),
+            "{e}"
+        );
+        assert!(e.hint.contains("nest"), "{e}");
+    }
+
+    #[test]
+    fn workflow_inputs_must_be_strings() {
+        let payload: Map<String, Value> = [
+            ("a".to_owned(), Value::from(1)),
+            ("b".to_owned(), Value::from("x")),
+        ]
+        .into_iter()
+        .collect();
+        let kind = Kind::Workflow {
+            workflow: "d.yml".into(),
+            git_ref: None,
+        };
+        let e = check_limits(&kind, &payload).unwrap_err();
+        assert!(
+            e.problem.contains("`a`") && !e.problem.contains("`b`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn body_of_64_kib_is_refused() {
+        let payload: Map<String, Value> =
+            [("big".to_owned(), Value::from("x".repeat(MAX_BODY_BYTES)))]
+                .into_iter()
+                .collect();
+        let e = check_limits(
+            &Kind::Repository {
+                event_type: "deploy".into(),
+            },
+            &payload,
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("64 KiB"), "{e}");
+    }
+}

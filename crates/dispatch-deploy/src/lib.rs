@@ -1,0 +1,136 @@
+//! `dispatch-deploy`: tells a deploy repository to deploy. It computes the
+//! payload from the event (under `workflow_run`, the finished run's commit
+//! and branch, not the runner's), adds image tags and the environment for the
+//! branch, checks GitHub's limits before sending, sends `repository_dispatch`
+//! or `workflow_dispatch`, and can wait for the run it started.
+
+mod config;
+mod dispatch;
+mod summary;
+mod wait;
+
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+
+pub use config::{Config, Kind, check_limits};
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "dispatch-deploy",
+    description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
+    inputs: &[
+        InputSpec::new("token", "Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token").github_token(),
+        InputSpec::new("repository", "The repository that receives the dispatch, `owner/repo`").required(),
+        InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
+        InputSpec::new("workflow", "Send workflow_dispatch to this workflow file name or id instead of repository_dispatch"),
+        InputSpec::new("ref", "Branch or tag the workflow_dispatch runs on (default: the target's default branch)"),
+        InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
+        InputSpec::new("images", "Lines of `key=template` added to the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}"),
+        InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
+            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+        InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA)"),
+        InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME)"),
+        InputSpec::new("require-success", "Under workflow_run, skip (exit 0, dispatched=false) unless the run concluded success").default("true"),
+        InputSpec::new("wait", "Wait for the started run to finish and fail unless it succeeds").default("false"),
+        InputSpec::new("wait-timeout", "How long to wait for the run; a timeout fails the step").default("30m"),
+        InputSpec::new("wait-interval", "How often to poll the run while waiting").default("10s"),
+        InputSpec::new("dry-run", "Validate and print the payload, send nothing").default("false"),
+    ],
+    outputs: &[
+        OutputSpec { name: "dispatched", description: "`true` when the dispatch was sent" },
+        OutputSpec { name: "payload", description: "The payload (client_payload or workflow inputs) as JSON" },
+        OutputSpec { name: "environment", description: "The environment the branch maps to (may be empty)" },
+        OutputSpec { name: "dispatch-id", description: "UUID in the payload, for de-duplication and finding the run" },
+        OutputSpec { name: "run-id", description: "Id of the started run (when known or waited for)" },
+        OutputSpec { name: "run-url", description: "Link to the started run (when known or waited for)" },
+        OutputSpec { name: "conclusion", description: "The started run's conclusion when waited for, `timeout` when the wait ran out" },
+    ],
+};
+
+/// Runs the action.
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let config = config::parse(&ctx)?;
+    let payload_json = serde_json::to_string(&config.payload)?;
+    ctx.outputs.set("payload", &payload_json)?;
+    ctx.outputs.set("environment", &config.environment)?;
+    ctx.outputs.set("dispatch-id", &config.dispatch_id)?;
+    {
+        let _group = ctx.console.group("Payload");
+        ctx.console
+            .info(&serde_json::to_string_pretty(&config.payload)?);
+    }
+    if config.require_success
+        && let Some(conclusion) = config
+            .source
+            .conclusion
+            .as_deref()
+            .filter(|c| *c != "success")
+    {
+        ctx.outputs.set("dispatched", "false")?;
+        let workflow = config.source.workflow.as_deref().unwrap_or("workflow");
+        ctx.console.notice(
+            "Deploy skipped",
+            &format!(
+                "the `{workflow}` run {} of {} concluded `{conclusion}`, so nothing was dispatched (require-success: true)",
+                config.source.run_id, config.source.repository
+            ),
+        );
+        ctx.summary.append(&summary::render(
+            &config,
+            summary::Outcome::Skipped(conclusion),
+            None,
+        ))?;
+        return Ok(());
+    }
+    if config.dry_run {
+        ctx.outputs.set("dispatched", "false")?;
+        ctx.console.notice(
+            "Dry run",
+            &format!("would dispatch to {}; nothing was sent", config.repository),
+        );
+        ctx.summary
+            .append(&summary::render(&config, summary::Outcome::DryRun, None))?;
+        return Ok(());
+    }
+    let sent = dispatch::send(&ctx, &config).await?;
+    ctx.outputs.set("dispatched", "true")?;
+    if let Some(run) = &sent.run {
+        ctx.outputs.set("run-id", &run.id.to_string())?;
+        ctx.outputs.set("run-url", &run.html_url)?;
+    }
+    if !config.wait {
+        ctx.summary.append(&summary::render(
+            &config,
+            summary::Outcome::Sent,
+            sent.run.as_ref(),
+        ))?;
+        return Ok(());
+    }
+    let result = wait::wait(&ctx, &config, &sent).await;
+    match &result {
+        Ok(run) | Err(wait::WaitError::Failed(run)) => {
+            ctx.outputs.set("run-id", &run.id.to_string())?;
+            ctx.outputs.set("run-url", &run.html_url)?;
+            ctx.outputs
+                .set("conclusion", run.conclusion.as_deref().unwrap_or(""))?;
+            ctx.summary.append(&summary::render(
+                &config,
+                summary::Outcome::Finished,
+                Some(run),
+            ))?;
+        }
+        Err(wait::WaitError::Timeout { run, .. }) => {
+            ctx.outputs.set("conclusion", "timeout")?;
+            if let Some(run) = run {
+                ctx.outputs.set("run-id", &run.id.to_string())?;
+                ctx.outputs.set("run-url", &run.html_url)?;
+            }
+            ctx.summary.append(&summary::render(
+                &config,
+                summary::Outcome::TimedOut,
+                run.as_ref(),
+            ))?;
+        }
+        Err(wait::WaitError::GitHub(_)) => {}
+    }
+    result?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    relay_runtime::main(&dispatch_deploy::SPEC, dispatch_deploy::run)
+}

@@ -1,0 +1,59 @@
+//! The step summary: target, event, payload and run link.
+
+use relay_runtime::md_cell;
+
+use crate::config::{Config, Kind};
+use crate::dispatch::RunRef;
+
+pub enum Outcome<'a> {
+    Skipped(&'a str),
+    DryRun,
+    Sent,
+    Finished,
+    TimedOut,
+}
+
+pub fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunRef>) -> String {
+    let headline = match outcome {
+        Outcome::Skipped(c) => format!("⏭️ Deploy not dispatched: the source run concluded `{c}`"),
+        Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),
+        Outcome::Sent => "🚀 Deploy dispatched".to_owned(),
+        Outcome::Finished => match run.and_then(|r| r.conclusion.as_deref()) {
+            Some("success") => "✅ Deploy run succeeded".to_owned(),
+            Some(c) => format!("❌ Deploy run concluded `{c}`"),
+            None => "Deploy run finished".to_owned(),
+        },
+        Outcome::TimedOut => "⏱️ Deploy run did not finish in time".to_owned(),
+    };
+    let event = match &config.kind {
+        Kind::Repository { event_type } => {
+            format!("`repository_dispatch` · `{}`", md_cell(event_type))
+        }
+        Kind::Workflow { workflow, git_ref } => format!(
+            "`workflow_dispatch` · `{}`{}",
+            md_cell(workflow),
+            git_ref
+                .as_deref()
+                .map(|r| format!(" on `{}`", md_cell(r)))
+                .unwrap_or_default()
+        ),
+    };
+    let run_cell = match run {
+        Some(r) => format!("[{}]({})", r.id, r.html_url),
+        None => "—".to_owned(),
+    };
+    let payload = serde_json::to_string_pretty(&config.payload).unwrap_or_default();
+    format!(
+        "### {headline}\n\n| | |\n|---|---|\n| Target | `{}` |\n| Event | {event} |\n| Source | `{}` @ `{}` (`{}`) |\n| Environment | {} |\n| Dispatch id | `{}` |\n| Run | {run_cell} |\n\n<details><summary>Payload</summary>\n\n```json\n{payload}\n```\n\n</details>\n",
+        md_cell(&config.repository),
+        md_cell(&config.source.repository),
+        md_cell(config.source.short_sha()),
+        md_cell(&config.source.ref_name),
+        if config.environment.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("`{}`", md_cell(&config.environment))
+        },
+        config.dispatch_id,
+    )
+}
