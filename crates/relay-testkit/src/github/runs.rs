@@ -345,7 +345,11 @@ async fn workflow_dispatch(
         .entry(full.clone())
         .or_default()
         .push(record);
-    let script = s.runs.scripts.get(&full).cloned();
+    let mut script = s.runs.scripts.get(&full).cloned();
+    if mode == WorkflowDispatchMode::Details && details {
+        // A run GitHub names in its answer exists already.
+        script.iter_mut().for_each(|s| s.appears_after_lists = 0);
+    }
     let run_id = script.map(|script| {
         let title = script.title.replace("{dispatch_id}", dispatch_id(&inputs));
         create_run(
