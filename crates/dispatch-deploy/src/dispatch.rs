@@ -49,15 +49,7 @@ pub async fn send(ctx: &Context, config: &Config) -> anyhow::Result<Sent> {
     let at = OffsetDateTime::now_utc();
     let run = match &config.kind {
         Kind::Repository { event_type } => {
-            let call = Call::new(
-                format!("create a repository dispatch event on `{repo}`"),
-                repo,
-                Permission::CONTENTS_WRITE,
-            );
-            let body = json!({"event_type": event_type, "client_payload": config.payload});
-            client
-                .post(&call, &format!("/repos/{repo}/dispatches"), &body)
-                .await?;
+            repository_dispatch(&client, repo, event_type, &config.payload).await?;
             ctx.console.info(&format!(
                 "Sent repository_dispatch `{event_type}` to {repo} (dispatch id {})",
                 config.dispatch_id
@@ -116,6 +108,32 @@ pub async fn send(ctx: &Context, config: &Config) -> anyhow::Result<Sent> {
         ctx.console.info(&format!("Started run {}", run.html_url));
     }
     Ok(Sent { client, at, run })
+}
+
+/// Sends `repository_dispatch` to `repo` after checking GitHub's limits.
+/// Also used by monitor-health for its rollback event.
+pub async fn repository_dispatch(
+    client: &GitHub,
+    repo: &str,
+    event_type: &str,
+    payload: &serde_json::Map<String, Value>,
+) -> anyhow::Result<()> {
+    crate::config::check_limits(
+        &Kind::Repository {
+            event_type: event_type.to_owned(),
+        },
+        payload,
+    )?;
+    let call = Call::new(
+        format!("create a repository dispatch event on `{repo}`"),
+        repo,
+        Permission::CONTENTS_WRITE,
+    );
+    let body = json!({"event_type": event_type, "client_payload": payload});
+    client
+        .post(&call, &format!("/repos/{repo}/dispatches"), &body)
+        .await?;
+    Ok(())
 }
 
 fn is_unknown_details_key(e: &relay_github::Error) -> bool {

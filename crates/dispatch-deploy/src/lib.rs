@@ -12,6 +12,7 @@ mod wait;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 pub use config::{Config, Kind, check_limits};
+pub use dispatch::repository_dispatch;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",

@@ -1,5 +1,7 @@
 //! A fake GitHub REST API: in-process, stateful, strict.
 
+mod checks;
+mod issues;
 mod runs;
 mod server;
 
@@ -117,6 +119,11 @@ pub(crate) struct State {
     /// repo → `workflow_dispatch` bodies (with the workflow id), in order.
     pub workflow_dispatches: BTreeMap<String, Vec<Value>>,
     pub runs: runs::Runs,
+    // Filled in by the verify-ci-status and monitor-health fakes.
+    #[allow(dead_code)]
+    pub checks: checks::Checks,
+    #[allow(dead_code)]
+    pub issues: issues::Issues,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,
     pub next_id: u64,

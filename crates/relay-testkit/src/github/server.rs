@@ -69,6 +69,8 @@ pub(crate) fn spawn(state: Shared) -> (String, Handle) {
 
 fn router(state: Shared) -> Router {
     super::runs::routes()
+        .merge(super::checks::routes())
+        .merge(super::issues::routes())
         .fallback(|| async { not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
