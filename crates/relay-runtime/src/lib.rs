@@ -47,9 +47,22 @@ where
     F: FnOnce(Context) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    main_with_args(spec, std::env::args(), run)
+}
+
+/// [`main`] with the command line given, for the multi-call binary.
+pub fn main_with_args<F, Fut>(
+    spec: &'static ActionSpec,
+    args: impl IntoIterator<Item = String>,
+    run: F,
+) -> ExitCode
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let env = Env::from_process();
     let console = Console::stdout(env.debug());
-    execute(spec, std::env::args(), env, console, run)
+    execute(spec, args, env, console, run)
 }
 
 /// [`main`] with its inputs given, so the multi-call binary and tests can use it.

@@ -1,0 +1,60 @@
+//! The multi-call binary the image ships. Each action is a symlink to it
+//! (`/usr/local/bin/dispatch-deploy` → `deploy-relay`), so one static binary
+//! carries every action and the image stays small; `deploy-relay <action>`
+//! works too. Also renders each action's `action.yml` from its spec, so the
+//! metadata and the code cannot drift apart (a test compares them).
+
+mod metadata;
+
+use std::process::ExitCode;
+
+use relay_runtime::ActionSpec;
+
+pub use metadata::{IMAGE, action_yml};
+
+/// Every action: its spec and its entry point.
+pub struct Action {
+    pub spec: &'static ActionSpec,
+    pub main: fn(Vec<String>) -> ExitCode,
+}
+
+/// Every action the image holds. Add a line per new action.
+pub fn actions() -> Vec<Action> {
+    vec![Action {
+        spec: &dispatch_deploy::SPEC,
+        main: |args| {
+            relay_runtime::main_with_args(&dispatch_deploy::SPEC, args, dispatch_deploy::run)
+        },
+    }]
+}
+
+/// Runs the action named by `argv[0]`'s file name, or by the first
+/// argument when called as `deploy-relay`.
+pub fn dispatch(mut args: Vec<String>) -> ExitCode {
+    let called = args
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+        .unwrap_or_default();
+    let name = if called == "deploy-relay" && args.len() > 1 {
+        args.remove(1)
+    } else {
+        called
+    };
+    let all = actions();
+    match all.iter().find(|a| a.spec.name == name) {
+        Some(action) => {
+            if let Some(first) = args.first_mut() {
+                name.clone_into(first);
+            }
+            (action.main)(args)
+        }
+        None => {
+            let names: Vec<&str> = all.iter().map(|a| a.spec.name).collect();
+            println!(
+                "::error::deploy-relay has no action `{name}`%0Ahint: call it as one of: {}",
+                names.join(", ")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    deploy_relay::dispatch(std::env::args().collect())
+}
