@@ -1,0 +1,230 @@
+//! The client against the fake GitHub: what is retried, what is not, how
+//! long it waits, and what polling costs.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use relay_github::{Call, GitHub, Permission};
+use relay_runtime::{Console, Env, vars};
+use relay_testkit::{DEFAULT_TOKEN, FakeGitHub, Fault};
+
+fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
+    let env = Env::from_pairs([
+        (vars::GITHUB_API_URL, gh.url()),
+        (vars::GITHUB_REPOSITORY, "octo/app"),
+        (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.01"),
+    ]);
+    let (console, out) = Console::capture(true);
+    console.add_mask(token);
+    (GitHub::new(&env, console, Some(token)).unwrap(), out)
+}
+
+fn call() -> Call {
+    Call::new(
+        "read `octo/deploy`",
+        "octo/deploy",
+        Permission::METADATA_READ,
+    )
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn sends_the_headers_github_asks_for() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    rt().block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap();
+    let r = &gh.requests()[0];
+    assert_eq!(
+        r.headers["user-agent"],
+        format!("deploy-relay/{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(r.headers["x-github-api-version"], "2022-11-28");
+    assert_eq!(r.headers["accept"], "application/vnd.github+json");
+    assert_eq!(
+        r.headers["authorization"], "<redacted>",
+        "sent, and recorded redacted"
+    );
+}
+
+#[test]
+fn server_errors_are_retried_then_reported_with_the_call() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    gh.fault(
+        "GET",
+        "/repos/octo/deploy",
+        (0..6).map(|_| Fault::status(502)),
+    );
+    let (c, out) = client(&gh, DEFAULT_TOKEN);
+    let e = rt()
+        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap_err();
+    assert_eq!(e.status(), Some(502));
+    assert!(
+        e.to_string()
+            .starts_with("couldn't read `octo/deploy`: GitHub answered 502"),
+        "{e}"
+    );
+    assert_eq!(gh.requests().len(), 6, "one try and five retries");
+    assert_eq!(c.stats().retries, 5);
+    assert_eq!(out.text().matches("::warning::").count(), 5);
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    for status in [400, 401, 403, 404, 409, 422] {
+        let gh = FakeGitHub::start();
+        gh.repo("octo/deploy", "main");
+        gh.fault("GET", "/repos/octo/deploy", [Fault::status(status)]);
+        let (c, _) = client(&gh, DEFAULT_TOKEN);
+        let e = rt()
+            .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+            .unwrap_err();
+        assert_eq!(e.status(), Some(status));
+        assert_eq!(gh.requests().len(), 1, "{status} must not be retried");
+    }
+}
+
+#[test]
+fn primary_rate_limit_waits_for_the_reset() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    gh.fault(
+        "GET",
+        "/repos/octo/deploy",
+        [Fault::status(403)
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset", &reset.to_string())
+            .body(r#"{"message":"API rate limit exceeded"}"#)],
+    );
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let start = Instant::now();
+    rt().block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "waited {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_reset_too_far_away_fails_at_once_with_advice() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    gh.fault("GET", "/repos/octo/deploy", [Fault::too_many(3600)]);
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let e = rt()
+        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("rate limit is used up for another 3600s"),
+        "{e}"
+    );
+    assert_eq!(gh.requests().len(), 1);
+}
+
+#[test]
+fn refused_connections_are_retried_then_named() {
+    // A port nothing listens on: bind, learn it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = Env::from_pairs([
+        (
+            vars::GITHUB_API_URL,
+            format!("http://127.0.0.1:{port}").as_str(),
+        ),
+        (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.001"),
+    ]);
+    let (console, out) = Console::capture(false);
+    let c = GitHub::new(&env, console, Some("t")).unwrap();
+    let e = rt()
+        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap_err();
+    assert!(e.to_string().contains("couldn't connect"), "{e}");
+    assert_eq!(out.text().matches("retrying").count(), 5);
+}
+
+#[test]
+fn unchanged_polls_are_free_with_etags() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let rt = rt();
+    for _ in 0..5 {
+        let r = rt
+            .block_on(c.get_conditional(&call(), "/repos/octo/deploy"))
+            .unwrap();
+        assert!(
+            r.body.starts_with(b"{"),
+            "a 304 still returns the cached body"
+        );
+    }
+    assert_eq!(c.stats().requests, 5);
+    assert_eq!(c.stats().not_modified, 4);
+    assert_eq!(
+        gh.rate_limit_used(),
+        1,
+        "only the first poll costs rate limit"
+    );
+}
+
+#[test]
+fn pagination_follows_link_headers() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    for i in 0..7 {
+        gh.add_run(
+            "octo/deploy",
+            "push",
+            &format!("run {i}"),
+            relay_testkit::RunScript::succeeds_after(1),
+        );
+    }
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let runs: Vec<serde_json::Value> = rt()
+        .block_on(c.paginate(
+            &call(),
+            "/repos/octo/deploy/actions/runs?per_page=3",
+            Some("workflow_runs"),
+            false,
+        ))
+        .unwrap();
+    assert_eq!(runs.len(), 7);
+    assert_eq!(gh.requests().len(), 3);
+}
+
+#[test]
+fn the_token_is_never_logged_even_in_debug() {
+    let gh = FakeGitHub::start();
+    let (c, out) = client(&gh, "ghp_neverLogMe123");
+    let e = rt()
+        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap_err();
+    assert!(!e.to_string().contains("ghp_neverLogMe123"));
+    let text = out.text();
+    assert!(
+        text.lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .all(|l| !l.contains("ghp_neverLogMe123")),
+        "{text}"
+    );
+}
