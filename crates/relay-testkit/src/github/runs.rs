@@ -185,6 +185,12 @@ fn readable(state: &State, caller: &Caller, repo: &str) -> Result<(), Response> 
     Ok(())
 }
 
+/// Readable, and the token may write to it.
+fn writable(state: &State, caller: &Caller, repo: &str) -> Result<(), Response> {
+    readable(state, caller, repo)?;
+    caller.write_refusal(repo).map_or(Ok(()), Err)
+}
+
 async fn get_repo(
     AxState(state): AxState<Shared>,
     Extension(caller): Extension<Caller>,
@@ -213,10 +219,7 @@ async fn repository_dispatch(
 ) -> Response {
     let full = format!("{owner}/{name}");
     let mut s = lock(&state);
-    if let Err(r) = readable(&s, &caller, &full) {
-        return r;
-    }
-    if let Some(r) = caller.write_refusal(&full) {
+    if let Err(r) = writable(&s, &caller, &full) {
         return r;
     }
     if body.len() >= 64 * 1024 {
@@ -276,10 +279,7 @@ async fn workflow_dispatch(
 ) -> Response {
     let full = format!("{owner}/{name}");
     let mut s = lock(&state);
-    if let Err(r) = readable(&s, &caller, &full) {
-        return r;
-    }
-    if let Some(r) = caller.write_refusal(&full) {
+    if let Err(r) = writable(&s, &caller, &full) {
         return r;
     }
     let repo = s.repos[&full].clone();
