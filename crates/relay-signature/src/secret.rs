@@ -1,0 +1,84 @@
+//! The shared key, kept out of every `Debug`, `Display` and log line.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use crate::SecretError;
+
+const WHSEC_PREFIX: &str = "whsec_";
+
+/// HMAC key bytes. Formatting prints `Secret(redacted)`, never the bytes, and
+/// the memory is wiped on drop.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    /// A secret used as raw bytes, as GitHub does with its webhook secret.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, SecretError> {
+        let bytes = Zeroizing::new(bytes.into());
+        if bytes.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// A Standard Webhooks secret: `whsec_` followed by base64 of the key.
+    /// Without the prefix the text is still read as base64, as the reference
+    /// libraries do.
+    pub fn from_whsec(text: &str) -> Result<Self, SecretError> {
+        let encoded = text.trim();
+        let encoded = encoded.strip_prefix(WHSEC_PREFIX).unwrap_or(encoded);
+        let bytes = STANDARD
+            .decode(encoded)
+            .map_err(|_| SecretError::NotBase64)?;
+        Self::new(bytes)
+    }
+
+    /// The secret as a `whsec_` string, for handing a generated key to a peer.
+    pub fn to_whsec(&self) -> String {
+        format!("{WHSEC_PREFIX}{}", STANDARD.encode(self.expose()))
+    }
+
+    /// The key bytes, for the HMAC and nothing else.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_bytes() {
+        let secret = Secret::new("hunter2-very-secret").unwrap();
+        let shown = format!("{secret:?} {:?}", Some(&secret));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn whsec_round_trip_and_errors() {
+        let secret = Secret::from_whsec("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        assert_eq!(secret.expose().len(), 24);
+        assert_eq!(secret.to_whsec(), "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+        assert_eq!(
+            Secret::from_whsec("whsec_not base64!").unwrap_err(),
+            SecretError::NotBase64
+        );
+        assert_eq!(
+            Secret::from_whsec("whsec_").unwrap_err(),
+            SecretError::Empty
+        );
+        assert_eq!(Secret::new("").unwrap_err(), SecretError::Empty);
+    }
+}
