@@ -36,6 +36,29 @@ impl Source {
                 workflow: run.name,
             };
         }
+        if let Some(d) = event.repository_dispatch() {
+            // A deploy repo started by dispatch-deploy: what to deploy is in
+            // the payload; fields it lacks fall back to the runner's.
+            let mut own = Self::from_runner(env);
+            if let Some(repo) = d.field("repository") {
+                repo.clone_into(&mut own.repository);
+            }
+            if let Some(sha) = d.field("sha") {
+                sha.clone_into(&mut own.sha);
+            }
+            if let Some(r) = d.field("ref") {
+                own.ref_name = short_ref(r);
+            }
+            if let Some(run) = d.field("workflow_run_id") {
+                run.clone_into(&mut own.run_id);
+            }
+            return own;
+        }
+        Self::from_runner(env)
+    }
+
+    /// The runner's own context: `GITHUB_REPOSITORY`, `GITHUB_SHA`, ….
+    pub fn from_runner(env: &Env) -> Self {
         let ref_name = env
             .get(vars::GITHUB_REF_NAME)
             .map(str::to_owned)
@@ -133,6 +156,25 @@ mod tests {
             (s.ref_name.as_str(), s.run_id.as_str(), s.short_sha()),
             ("feature/x", "9", "1234567")
         );
+    }
+
+    #[test]
+    fn repository_dispatch_reads_the_client_payload() {
+        let env = Env::from_pairs([
+            (vars::GITHUB_SHA, "runner"),
+            (vars::GITHUB_REPOSITORY, "o/deploy"),
+            (vars::GITHUB_RUN_ID, "5"),
+        ]);
+        let event = Event {
+            name: "repository_dispatch".into(),
+            payload: json!({"action": "deploy", "client_payload": {"repository": "o/app", "sha": "abc1234def", "ref": "refs/heads/develop"}}),
+        };
+        let s = Source::from_event(&env, &event);
+        assert_eq!(
+            (s.repository.as_str(), s.sha.as_str(), s.ref_name.as_str()),
+            ("o/app", "abc1234def", "develop")
+        );
+        assert_eq!(s.run_id, "5", "no workflow_run_id in the payload: this run");
     }
 
     #[test]
