@@ -121,10 +121,12 @@ pub fn check(
 
 /// `application/json`, with or without parameters, or a `+json` type.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    // Exactly one Content-Type: two could be read differently by a proxy.
+    let mut values = headers.get_all(http::header::CONTENT_TYPE).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
         return false;
     };
     let essence = value

@@ -71,6 +71,8 @@ struct RawHook {
     validate: BTreeMap<String, String>,
     #[serde(default)]
     exit_codes: BTreeMap<String, u16>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
 }
 
 /// Where the shared secret comes from; the value itself is read by
@@ -118,6 +120,8 @@ pub struct Hook {
     pub queue: bool,
     pub working_dir: Option<PathBuf>,
     pub exit_codes: BTreeMap<i32, u16>,
+    /// Extra env for the command (e.g. `DEPLOY_SERVICE` for deploy.sh).
+    pub env: Vec<(String, String)>,
 }
 
 impl Hook {
@@ -317,6 +321,7 @@ fn parse_hook(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
         queue: raw.queue,
         working_dir: raw.working_dir,
         exit_codes,
+        env: raw.env.into_iter().collect(),
     })
 }
 

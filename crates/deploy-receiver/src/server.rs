@@ -206,7 +206,8 @@ async fn handle(
         );
     };
 
-    let mut env = vec![(ENV_HOOK_PATH.to_owned(), hook.path.clone())];
+    let mut env = hook.env.clone();
+    env.push((ENV_HOOK_PATH.to_owned(), hook.path.clone()));
     env.push((ENV_DELIVERY_ID.to_owned(), delivery.clone()));
     let env_remove = match &app.config.secret {
         SecretSource::Env(name) => vec![name.clone()],

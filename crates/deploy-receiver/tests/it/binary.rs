@@ -1,0 +1,176 @@
+//! The real binary: SIGTERM lets a running deploy finish, logs carry the
+//! delivery id and never the secret, the command never sees the secret.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::harness::{SCRIPT, SECRET, SECRET_ENV, body, config_text, json, signed, write_script};
+
+struct Binary {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    base: String,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Binary {
+    fn start(dir: &std::path::Path, extra_top: &str) -> Self {
+        let script = write_script(dir, "deploy.sh", SCRIPT);
+        let config = dir.join("receiver.toml");
+        std::fs::write(&config, config_text(&script, extra_top)).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--log-format", "json"])
+            .env(SECRET_ENV, SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut bin = Self {
+            child,
+            lines,
+            seen: Vec::new(),
+            base: String::new(),
+        };
+        let listening = bin.wait_for_log("listening");
+        let log: serde_json::Value = serde_json::from_str(&listening).unwrap();
+        bin.base = format!("http://{}", log["addr"].as_str().unwrap());
+        bin
+    }
+
+    fn wait_for_log(&mut self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(15))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no log line containing `{needle}` in:\n{}",
+                        self.seen.join("\n")
+                    )
+                });
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Every line logged so far, including those still unread.
+    fn whole_log(&mut self) -> Vec<String> {
+        self.seen.extend(self.lines.try_iter());
+        self.seen.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_waits_for_the_running_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bin = Binary::start(dir.path(), "");
+    let client = reqwest::Client::new();
+    let url = format!("{}/deploy", bin.base);
+    let deploy = tokio::spawn(
+        signed(&client, &url, &body("5555555"), SECRET)
+            .header("X-Deploy-Delivery", "graceful-1")
+            .send(),
+    );
+    bin.wait_for_log("deploy started");
+    kill(
+        Pid::from_raw(i32::try_from(bin.child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    bin.wait_for_log("shutting down");
+    // No new connections once shutting down…
+    let late = reqwest::Client::new()
+        .get(format!("{}/healthz", bin.base))
+        .send()
+        .await;
+    assert!(late.is_err(), "a new connection was accepted after SIGTERM");
+    // …but the deploy in flight finishes and answers.
+    let (status, answer) = json(deploy.await.unwrap().unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
+    let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+    assert!(calls.contains("end 5555555"), "{calls}");
+    let status = tokio::task::spawn_blocking(move || bin.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_name_the_delivery_and_never_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bin = Binary::start(dir.path(), "");
+    let client = reqwest::Client::new();
+    let url = format!("{}/deploy", bin.base);
+    // The command does not inherit the secret's env var, so it cannot echo it.
+    let (status, answer) = json(
+        signed(&client, &url, &body("7777777"), SECRET)
+            .header("X-Deploy-Delivery", "logged-7")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["output"]
+            .as_str()
+            .unwrap()
+            .contains("secret is unset"),
+        "{answer}"
+    );
+    let refused = signed(&client, &url, &body("7777777"), "wrong")
+        .header("X-Deploy-Delivery", "logged-8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    bin.wait_for_log("refused");
+    kill(
+        Pid::from_raw(i32::try_from(bin.child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(bin.child.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(100));
+    let log = bin.whole_log();
+    let all = log.join("\n");
+    assert!(
+        !all.contains(SECRET),
+        "the secret leaked into the logs:\n{all}"
+    );
+    let finished: serde_json::Value = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["message"] == "deploy finished")
+        .unwrap_or_else(|| panic!("no `deploy finished` line:\n{all}"));
+    assert_eq!(finished["span"]["delivery"], "logged-7", "{finished}");
+    assert_eq!(finished["exit_code"], 0, "{finished}");
+    let refused = log
+        .iter()
+        .find(|l| l.contains("no signature matches"))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(refused.contains("\"status\":401"), "{refused}");
+}

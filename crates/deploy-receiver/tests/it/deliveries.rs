@@ -1,0 +1,511 @@
+//! Every acceptance case of issue 5 against an in-process receiver.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use relay_signature::{Secret, standard};
+
+use crate::harness::{
+    SCRIPT, SECRET, body, config_text, json, process_gone, signed, start, start_with, write_script,
+};
+
+#[tokio::test]
+async fn valid_delivery_runs_the_command_with_the_validated_sha() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let response = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "delivery-1")
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = json(response).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "deployed");
+    assert_eq!(answer["exit_code"], 0);
+    assert!(answer["duration_ms"].as_u64().is_some());
+    let output = answer["output"].as_str().unwrap();
+    assert!(
+        output.contains("deploying 0123abc") && output.contains("a warning on stderr"),
+        "{output}"
+    );
+    assert_eq!(answer["delivery_id"], "delivery-1");
+    assert_eq!(r.calls(), ["start 0123abc delivery-1", "end 0123abc"]);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn bad_signatures_are_401_and_nothing_runs() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let url = r.url("/deploy");
+    let good = body("0123abc");
+
+    let missing = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(good.clone())
+        .send()
+        .await
+        .unwrap();
+    let wrong = signed(&client, &url, &good, "not the secret")
+        .send()
+        .await
+        .unwrap();
+    let garbage = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("X-Hub-Signature-256", "sha256=nothex")
+        .body(good.clone())
+        .send()
+        .await
+        .unwrap();
+    // Signed, then altered on the way: one byte of the sha changed.
+    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &good);
+    let altered = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("X-Hub-Signature-256", signature)
+        .body(body("0123abd"))
+        .send()
+        .await
+        .unwrap();
+    for response in [missing, wrong, garbage, altered] {
+        let (status, answer) = json(response).await;
+        assert_eq!(status, 401);
+        // No hint of what was expected or which part was wrong.
+        assert_eq!(answer, serde_json::json!({"status": "unauthorized"}));
+    }
+    assert!(r.calls().is_empty(), "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn injection_attempts_are_422_and_nothing_runs() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    for sha in [
+        "abc;rm -rf /",
+        "$(id)",
+        "0123abc\n",
+        "0123ABC",
+        "`id`",
+        "-rf",
+        "0123ab",
+    ] {
+        let (status, answer) = json(
+            signed(&client, &r.url("/deploy"), &body(sha), SECRET)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422, "{sha:?}: {answer}");
+        assert!(
+            answer["status"].as_str().unwrap().contains("`image_sha`"),
+            "{answer}"
+        );
+    }
+    assert!(r.calls().is_empty(), "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn exit_codes_map_to_statuses() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    for (sha, expect, text) in [
+        ("2222222", 422, "image could not be pulled, nothing changed"),
+        ("3333333", 503, "unhealthy, rolled back"),
+        ("1111111", 500, "deploy failed with exit code 1"),
+    ] {
+        let (status, answer) = json(
+            signed(&client, &r.url("/deploy"), &body(sha), SECRET)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, expect, "{answer}");
+        assert_eq!(answer["status"], text);
+        assert_eq!(answer["exit_code"], sha[..1].parse::<i32>().unwrap());
+    }
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn configured_exit_codes_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let config = config_text(&script, "").replacen(
+        "timeout = \"20s\"",
+        "timeout = \"20s\"\n[hooks.exit_codes]\n1 = 502\n3 = 500",
+        1,
+    );
+    let r = start_with(dir, &config, SECRET).await;
+    let client = reqwest::Client::new();
+    for (sha, expect) in [
+        ("1111111", 502),
+        ("3333333", 500),
+        ("2222222", 422),
+        ("0123abc", 200),
+    ] {
+        let response = signed(&client, &r.url("/deploy"), &body(sha), SECRET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expect, "{sha}");
+    }
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_deploy_while_one_runs_is_409() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let first = tokio::spawn(signed(&client, &r.url("/deploy"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let (status, answer) = json(
+        signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["status"]
+            .as_str()
+            .unwrap()
+            .contains("already running")
+    );
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    assert!(
+        !r.calls().iter().any(|l| l.contains("0123abc")),
+        "{:?}",
+        r.calls()
+    );
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn with_queue_both_deploy_one_after_the_other() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let first = tokio::spawn(signed(&client, &r.url("/queued"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let second = signed(&client, &r.url("/queued"), &body("0123abc"), SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    let calls: Vec<String> = r
+        .calls()
+        .iter()
+        .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "start 5555555",
+            "end 5555555",
+            "start 0123abc",
+            "end 0123abc"
+        ]
+    );
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let mut big = br#"{"image_sha":"0123abc","pad":""#.to_vec();
+    big.resize(2 * 1024 * 1024, b'x');
+    big.extend_from_slice(b"\"}");
+    let response = signed(&client, &r.url("/deploy"), &big, SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    // Streamed without a length the limit still holds.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let stream = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let response = client
+        .post(r.url("/deploy"))
+        .header("Content-Type", "application/json")
+        .body(stream)
+        .send()
+        .await;
+    if let Ok(response) = response {
+        assert_eq!(response.status(), 413);
+    }
+    assert!(r.calls().is_empty());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn timeout_kills_the_process_group() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let (status, answer) = json(
+        signed(&client, &r.url("/slow"), &body("6666666"), SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 504, "{answer}");
+    assert!(
+        answer["status"].as_str().unwrap().contains("timed out"),
+        "{answer}"
+    );
+    assert_eq!(answer["exit_code"], serde_json::Value::Null);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid: i32 = std::fs::read_to_string(r.dir.path().join("grandchild"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !process_gone(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "grandchild {pid} survived the timeout"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !r.calls().iter().any(|l| l.starts_with("end")),
+        "{:?}",
+        r.calls()
+    );
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_method_type_and_path() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let get = client.get(r.url("/deploy")).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    let b = body("0123abc");
+    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &b);
+    let typed = |content_type: &'static str| {
+        client
+            .post(r.url("/deploy"))
+            .header("Content-Type", content_type)
+            .header("X-Hub-Signature-256", &signature)
+            .body(b.clone())
+            .send()
+    };
+    assert_eq!(typed("text/plain").await.unwrap().status(), 415);
+    assert_eq!(
+        typed("application/x-www-form-urlencoded")
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+    assert_eq!(
+        typed("application/json; charset=utf-8")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Two content types are one too many.
+    let both = signed(&client, &r.url("/deploy"), &b, SECRET)
+        .header("Content-Type", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), 415);
+    // An unsigned request with the wrong type learns only that it is unsigned.
+    let unsigned = client
+        .post(r.url("/deploy"))
+        .header("Content-Type", "text/plain")
+        .body(b.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let nowhere = signed(&client, &r.url("/nowhere"), &b, SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), 404);
+    let not_json = signed(&client, &r.url("/deploy"), b"[1,2]", SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    assert_eq!(
+        r.calls(),
+        ["start 0123abc ", "end 0123abc"],
+        "only the JSON-typed request ran"
+    );
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn replayed_delivery_id_is_refused() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let b = body("0123abc");
+    for header in ["X-Deploy-Delivery", "X-GitHub-Delivery"] {
+        let id = format!("{header}-42");
+        let first = signed(&client, &r.url("/deploy"), &b, SECRET)
+            .header(header, &id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 200);
+        let (status, answer) = json(
+            signed(&client, &r.url("/deploy"), &b, SECRET)
+                .header(header, &id)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 409, "{answer}");
+        assert!(
+            answer["status"]
+                .as_str()
+                .unwrap()
+                .contains("duplicate delivery")
+        );
+    }
+    assert_eq!(r.calls().len(), 4, "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_delivery_turned_away_as_busy_may_be_sent_again() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let first = tokio::spawn(signed(&client, &r.url("/deploy"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let busy = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "retry-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 409);
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    let again = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "retry-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn healthz() {
+    let r = start("").await;
+    let (status, answer) = json(reqwest::get(r.url("/healthz")).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["status"], "ok");
+    r.stop().await;
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn standard_webhooks_fresh_accepted_stale_and_replayed_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let config = config_text(
+        &script,
+        "signature = \"standard-webhooks\"\ntimestamp_tolerance = \"5m\"",
+    );
+    let r = start_with(dir, &config, &key.to_whsec()).await;
+    let client = reqwest::Client::new();
+    let b = body("0123abc");
+    let post = |id: &str, ts: i64| {
+        let signature = standard::sign(std::slice::from_ref(&key), id, ts, &b).unwrap();
+        client
+            .post(r.url("/deploy"))
+            .header("Content-Type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", signature)
+            .body(b.clone())
+            .send()
+    };
+    assert_eq!(post("msg_fresh", unix_now()).await.unwrap().status(), 200);
+    assert_eq!(
+        post("msg_stale", unix_now() - 600).await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        post("msg_future", unix_now() + 600).await.unwrap().status(),
+        401
+    );
+    // The same signed id again, even re-signed with a new timestamp.
+    assert_eq!(post("msg_fresh", unix_now()).await.unwrap().status(), 409);
+    // A GitHub-style signature means nothing under this scheme.
+    let github = signed(&client, &r.url("/deploy"), &b, SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(github.status(), 401);
+    assert_eq!(r.calls().len(), 2, "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_rotated_secret_file_accepts_both_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, "new-secret\nold-secret\n").unwrap();
+    let config = config_text(&script, "").replace(
+        "secret_env = \"DEPLOY_SECRET\"",
+        &format!("secret_file = \"{}\"", secret_file.display()),
+    );
+    let r = start_with(dir, &config, "unused").await;
+    let client = reqwest::Client::new();
+    for (secret, expect) in [("new-secret", 200), ("old-secret", 200), ("unused", 401)] {
+        let response = signed(&client, &r.url("/deploy"), &body("0123abc"), secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expect, "{secret}");
+    }
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn load_of_bad_signatures_does_not_disturb_a_running_deploy() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let deploy = tokio::spawn(signed(&client, &r.url("/deploy"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let mut refused = 0;
+    for _ in 0..200 {
+        let response = signed(&client, &r.url("/deploy"), &body("0123abc"), "guess")
+            .send()
+            .await
+            .unwrap();
+        refused += usize::from(response.status() == 401);
+    }
+    assert_eq!(refused, 200);
+    let (status, answer) = json(deploy.await.unwrap().unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
+    r.stop().await;
+}

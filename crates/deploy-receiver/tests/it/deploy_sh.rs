@@ -1,0 +1,322 @@
+//! `examples/deploy.sh` against a fake `docker` (and `curl`) first on PATH
+//! that records every call and plays a scripted part: pull failure, a
+//! container that never gets healthy, success. The call sequences are the
+//! contract: what is touched, in which order, with which tag.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{SECRET, json, signed, start_with, write_script};
+
+/// Logs `<IMAGE_TAG or -> | <args>` and answers as the FAKE_* env says.
+const FAKE_DOCKER: &str = r#"#!/bin/sh
+echo "${IMAGE_TAG:--} | $*" >> "$FAKE_LOG"
+# The nth answer from a space-separated list; the last one repeats.
+nth() {
+  count_file="$FAKE_LOG.$1"
+  n=$(cat "$count_file" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$count_file"
+  i=1; pick=""
+  for s in $2; do if [ "$i" -le "$n" ]; then pick=$s; fi; i=$((i + 1)); done
+  echo "$pick"
+}
+case "$*" in
+  *" pull "*)
+    if [ "${FAKE_PULL:-ok}" != ok ]; then echo "pull access denied" >&2; exit 1; fi ;;
+  *" ps -q "*)
+    if [ -n "${FAKE_RUNNING:-}" ] || grep -q " up -d" "$FAKE_LOG"; then echo cid1; fi ;;
+  "inspect --format {{.Config.Image}} "*)
+    echo "$FAKE_RUNNING" ;;
+  "inspect --format {{if"*)
+    nth health "${FAKE_HEALTH:-healthy}" ;;
+esac
+exit 0
+"#;
+
+const FAKE_CURL: &str = r#"#!/bin/sh
+echo "curl | $*" >> "$FAKE_LOG"
+[ "$(cat "$FAKE_LOG.curl" 2>/dev/null || echo 0)" -ge "${FAKE_CURL_FAILS:-0}" ] && exit 0
+n=$(cat "$FAKE_LOG.curl" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_LOG.curl"
+exit 7
+"#;
+
+const HEALTH_FORMAT: &str =
+    "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
+
+fn deploy_sh() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/deploy.sh")
+        .canonicalize()
+        .unwrap()
+}
+
+struct Fake {
+    dir: tempfile::TempDir,
+}
+
+impl Fake {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        write_script(&dir.path().join("bin"), "docker", FAKE_DOCKER);
+        write_script(&dir.path().join("bin"), "curl", FAKE_CURL);
+        Self { dir }
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env = vec![
+            (
+                "PATH".to_owned(),
+                format!("{}:/usr/bin:/bin", self.dir.path().join("bin").display()),
+            ),
+            ("FAKE_LOG".to_owned(), self.log_path().display().to_string()),
+            ("DEPLOY_SERVICE".to_owned(), "web".to_owned()),
+            ("DEPLOY_COMPOSE_FILE".to_owned(), "dc.yml".to_owned()),
+            ("DEPLOY_HEALTH_INTERVAL".to_owned(), "0.05".to_owned()),
+            ("DEPLOY_HEALTH_DEADLINE".to_owned(), "5".to_owned()),
+        ];
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        env
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("calls")
+    }
+
+    fn run(&self, tag: &str, extra: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+        let out = Command::new("bash")
+            .arg(deploy_sh())
+            .arg(tag)
+            .env_clear()
+            .envs(self.env(extra))
+            .output()
+            .unwrap();
+        let calls = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            out.status.code().unwrap(),
+            calls.lines().map(str::to_owned).collect(),
+            text,
+        )
+    }
+}
+
+fn compose(tag: &str, args: &str) -> String {
+    format!("{tag} | compose -f dc.yml {args}")
+}
+
+fn health_check() -> [String; 2] {
+    [
+        compose("abc1234", "ps -q web"),
+        format!("- | inspect --format {HEALTH_FORMAT} cid1"),
+    ]
+}
+
+#[test]
+fn pull_failure_exits_2_and_touches_nothing() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run(
+        "abc1234",
+        &[
+            ("FAKE_PULL", "fail"),
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+        ],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(calls, [compose("abc1234", "pull web")]);
+    assert!(text.contains("nothing was changed"), "{text}");
+}
+
+#[test]
+fn healthy_swap_exits_0_and_cleans_up() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run(
+        "abc1234",
+        &[
+            ("FAKE_RUNNING", "registry.local:5000/o/web:0ld0ld0"),
+            ("FAKE_HEALTH", "starting starting healthy"),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let mut expected = vec![
+        compose("abc1234", "pull web"),
+        compose("abc1234", "ps -q web"),
+        "- | inspect --format {{.Config.Image}} cid1".to_owned(),
+        compose("abc1234", "stop web"),
+        compose("abc1234", "up -d --no-deps web"),
+    ];
+    for _ in 0..3 {
+        expected.extend(health_check());
+    }
+    expected.push("- | image prune -f".to_owned());
+    assert_eq!(calls, expected);
+    assert!(text.contains("previous tag: 0ld0ld0"), "{text}");
+}
+
+#[test]
+fn unhealthy_start_rolls_back_to_the_previous_tag_and_exits_3() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run(
+        "abc1234",
+        &[
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_HEALTH", "starting unhealthy"),
+        ],
+    );
+    assert_eq!(code, 3, "{text}");
+    let mut expected = vec![
+        compose("abc1234", "pull web"),
+        compose("abc1234", "ps -q web"),
+        "- | inspect --format {{.Config.Image}} cid1".to_owned(),
+        compose("abc1234", "stop web"),
+        compose("abc1234", "up -d --no-deps web"),
+    ];
+    expected.extend(health_check());
+    expected.extend(health_check());
+    expected.push(compose("abc1234", "stop web"));
+    expected.push(compose("0ld0ld0", "up -d --no-deps web"));
+    assert_eq!(calls, expected);
+}
+
+#[test]
+fn health_deadline_rolls_back() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run(
+        "abc1234",
+        &[
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_HEALTH", "starting"),
+            ("DEPLOY_HEALTH_DEADLINE", "1"),
+        ],
+    );
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("not healthy after 1s"), "{text}");
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            compose("abc1234", "stop web"),
+            compose("0ld0ld0", "up -d --no-deps web")
+        ]
+    );
+}
+
+#[test]
+fn first_deploy_that_fails_leaves_the_service_stopped() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run("abc1234", &[("FAKE_HEALTH", "unhealthy")]);
+    assert_eq!(code, 3, "{text}");
+    assert_eq!(
+        calls,
+        [
+            compose("abc1234", "pull web"),
+            compose("abc1234", "ps -q web"),
+            compose("abc1234", "stop web"),
+            compose("abc1234", "up -d --no-deps web"),
+            health_check()[0].clone(),
+            health_check()[1].clone(),
+            compose("abc1234", "stop web"),
+        ]
+    );
+    assert!(text.contains("no previous tag"), "{text}");
+}
+
+#[test]
+fn http_probe_instead_of_docker_health() {
+    let fake = Fake::new();
+    let url = "http://127.0.0.1:9/healthz";
+    let (code, calls, text) = fake.run(
+        "abc1234",
+        &[
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("DEPLOY_HEALTH_URL", url),
+            ("FAKE_CURL_FAILS", "2"),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let probes: Vec<&String> = calls.iter().filter(|c| c.starts_with("curl")).collect();
+    assert_eq!(probes.len(), 3, "{calls:?}");
+    assert!(probes[0].ends_with(url));
+    assert!(
+        !calls.iter().any(|c| c.contains("State.Health")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn a_bad_tag_is_refused_before_any_call() {
+    let fake = Fake::new();
+    for tag in ["$(id)", "abc;rm -rf /", "", "-rf"] {
+        let (code, calls, text) = fake.run(tag, &[]);
+        assert_eq!(code, 2, "{tag}: {text}");
+        assert!(calls.is_empty(), "{calls:?}");
+    }
+}
+
+#[test]
+fn shellcheck_is_clean() {
+    if !relay_testkit::peers::require_program("shellcheck", "apt-get install -y shellcheck") {
+        return;
+    }
+    let out = Command::new("shellcheck")
+        .arg(deploy_sh())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The whole chain: a signed request, the receiver, deploy.sh, the fake
+/// docker; an unhealthy release comes back as 503 after the rollback.
+#[tokio::test]
+async fn through_the_receiver_an_unhealthy_release_is_503() {
+    let fake = Fake::new();
+    let env: Vec<String> = fake
+        .env(&[
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_HEALTH", "starting unhealthy"),
+        ])
+        .into_iter()
+        .map(|(k, v)| format!("{k} = \"{v}\""))
+        .collect();
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\nsecret_env = \"DEPLOY_SECRET\"\n\n[[hooks]]\npath = \"/deploy\"\ncommand = [\"{}\"]\nargs = [\"image_sha\"]\n[hooks.env]\n{}\n",
+        deploy_sh().display(),
+        env.join("\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = start_with(dir, &config, SECRET).await;
+    let client = reqwest::Client::new();
+    let body = br#"{"image_sha":"abc1234"}"#;
+    let (status, answer) = json(
+        signed(&client, &r.url("/deploy"), body, SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["status"], "unhealthy, rolled back");
+    assert!(
+        answer["output"]
+            .as_str()
+            .unwrap()
+            .contains("rolling back web to 0ld0ld0"),
+        "{answer}"
+    );
+    let calls = std::fs::read_to_string(fake.log_path()).unwrap();
+    assert!(
+        calls.ends_with(&format!("{}\n", compose("0ld0ld0", "up -d --no-deps web"))),
+        "{calls}"
+    );
+    r.stop().await;
+}
