@@ -18,14 +18,19 @@ pub struct Action {
     pub main: fn(Vec<String>) -> ExitCode,
 }
 
-/// Every action the image holds. Add a line per new action.
+/// An [`Action`] for a crate that exports `SPEC` and `run`.
+macro_rules! action {
+    ($krate:ident) => {
+        Action {
+            spec: &$krate::SPEC,
+            main: |args| relay_runtime::main_with_args(&$krate::SPEC, args, $krate::run),
+        }
+    };
+}
+
+/// Every action the image holds: one line per action.
 pub fn actions() -> Vec<Action> {
-    vec![Action {
-        spec: &dispatch_deploy::SPEC,
-        main: |args| {
-            relay_runtime::main_with_args(&dispatch_deploy::SPEC, args, dispatch_deploy::run)
-        },
-    }]
+    vec![action!(dispatch_deploy), action!(sign_and_call_webhook)]
 }
 
 /// Runs the action named by `argv[0]`'s file name, or by the first

@@ -216,10 +216,27 @@ impl Outcome {
         })
     }
 
-    /// The messages of `::<command>` lines, unescaped.
+    /// The messages of `::<command>` lines, unescaped — as the runner reads
+    /// them, so nothing between `::stop-commands::TOKEN` and `::TOKEN::` counts.
     pub fn commands(&self, command: &str) -> Vec<String> {
+        let mut stopped: Option<String> = None;
         self.stdout
             .lines()
+            .filter(|l| match &stopped {
+                Some(end) => {
+                    if l == end {
+                        stopped = None;
+                    }
+                    false
+                }
+                None => match l.strip_prefix("::stop-commands::") {
+                    Some(token) => {
+                        stopped = Some(format!("::{token}::"));
+                        false
+                    }
+                    None => true,
+                },
+            })
             .filter_map(|l| {
                 let rest = l.strip_prefix("::")?;
                 let (head, msg) = rest.split_once("::")?;

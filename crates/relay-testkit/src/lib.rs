@@ -8,11 +8,14 @@
 // Handlers return `Result<_, Response>`: the refusal is the answer itself.
 #![allow(clippy::result_large_err)]
 
+pub mod adnanh;
 pub mod events;
 pub mod github;
 pub mod harness;
 pub mod openapi;
 pub mod peers;
+pub mod tls;
+pub mod webhook;
 
 pub use github::{
     Access, DEFAULT_TOKEN, FakeGitHub, Fault, Recorded, RunScript, WorkflowDispatchMode,

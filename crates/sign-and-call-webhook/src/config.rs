@@ -1,0 +1,375 @@
+//! The inputs, checked before anything is sent, and the exact body to sign.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use relay_runtime::{Context, InputError, Source};
+use relay_signature::{Scheme, Secret};
+use reqwest::Url;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Put,
+    Patch,
+}
+
+impl Method {
+    pub fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+        }
+    }
+}
+
+pub struct Config {
+    pub url: Url,
+    pub secret: Secret,
+    /// The exact bytes sent and signed.
+    pub body: Vec<u8>,
+    pub method: Method,
+    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    pub signature_header: reqwest::header::HeaderName,
+    pub scheme: Scheme,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub retries: u32,
+    pub expected: Vec<RangeInclusive<u16>>,
+    pub insecure: bool,
+    pub ca_cert: Option<reqwest::Certificate>,
+    pub delivery_id: String,
+    /// Scales the back-off between tries (tests run it fast).
+    pub backoff_scale: f64,
+}
+
+impl Config {
+    /// The URL as logs show it: no user info, no query (either may hold a token).
+    pub fn shown_url(&self) -> String {
+        let mut u = self.url.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.set_query(None);
+        u.set_fragment(None);
+        u.to_string()
+    }
+
+    pub fn expects(&self, status: u16) -> bool {
+        self.expected.iter().any(|r| r.contains(&status))
+    }
+}
+
+pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+    let i = &ctx.inputs;
+    let url_text = i.require("url")?;
+    let url = Url::parse(url_text).map_err(|e| {
+        InputError::new(
+            "url",
+            &format!("is not a URL: {e}"),
+            "write it like https://deploy.example.com/deploy",
+        )
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if i.bool("allow-http")? => {}
+        "http" => {
+            return Err(InputError::new(
+                "url",
+                "uses plain http, which would send the deploy request readable on the wire",
+                "use https, or set `allow-http: true` for a receiver behind a private network",
+            ));
+        }
+        other => {
+            return Err(InputError::new(
+                "url",
+                &format!("has scheme `{other}`"),
+                "use an https:// URL",
+            ));
+        }
+    }
+    let scheme: Scheme = i
+        .get("signature-scheme")
+        .unwrap_or("github")
+        .parse()
+        .map_err(|e: relay_signature::UnknownScheme| {
+            InputError::new(
+                "signature-scheme",
+                &e.to_string(),
+                "pick `github` or `standard-webhooks`",
+            )
+        })?;
+    let secret_text = i.require("secret")?;
+    let secret = match scheme {
+        Scheme::GitHub => Secret::new(secret_text.as_bytes().to_vec()),
+        Scheme::StandardWebhooks => Secret::from_whsec(secret_text),
+    }
+    .map_err(|e| {
+        InputError::new(
+            "secret",
+            &e.to_string(),
+            "pass the receiver's shared secret (a `whsec_` key for standard-webhooks)",
+        )
+    })?;
+    let body = body(ctx)?;
+    let method = match i
+        .get("method")
+        .unwrap_or("POST")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        other => {
+            return Err(InputError::new(
+                "method",
+                &format!("is `{other}`"),
+                "use POST, PUT or PATCH",
+            ));
+        }
+    };
+    let signature_header = header_name(
+        "signature-header",
+        i.get("signature-header").unwrap_or("X-Hub-Signature-256"),
+    )?;
+    let mut headers = Vec::new();
+    for (n, line) in i.lines("headers").into_iter().enumerate() {
+        // Never echo the line: its value may be a credential.
+        let (name, value) = line.split_once(':').ok_or_else(|| {
+            InputError::new(
+                "headers",
+                &format!("line {} has no `:`", n + 1),
+                "write one `Name: value` per line",
+            )
+        })?;
+        let name = header_name("headers", name.trim())?;
+        let mut value = reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| {
+            InputError::new(
+                "headers",
+                &format!("the value of `{name}` has characters a header cannot carry"),
+                "remove line breaks and control characters",
+            )
+        })?;
+        // Values may be credentials; never let the HTTP stack log them.
+        value.set_sensitive(true);
+        headers.push((name, value));
+    }
+    let timeout = i.duration("timeout")?.unwrap_or(Duration::from_secs(600));
+    let connect_timeout = i
+        .duration("connect-timeout")?
+        .unwrap_or(Duration::from_secs(10));
+    for (name, d) in [("timeout", timeout), ("connect-timeout", connect_timeout)] {
+        if d.is_zero() {
+            return Err(InputError::new(name, "must be more than 0", "use e.g. 30s"));
+        }
+    }
+    let ca_cert = i.get("ca-cert").map(ca_cert).transpose()?;
+    Ok(Config {
+        url,
+        secret,
+        body,
+        method,
+        headers,
+        signature_header,
+        scheme,
+        timeout,
+        connect_timeout,
+        retries: i.int("retries", 0..=10)?.unwrap_or(0) as u32,
+        expected: parse_statuses(i.get("expected-status").unwrap_or("200-299"))?,
+        insecure: i.bool("insecure")?,
+        ca_cert,
+        delivery_id: uuid::Uuid::new_v4().to_string(),
+        backoff_scale: ctx.env.backoff_scale(),
+    })
+}
+
+fn header_name(input: &str, name: &str) -> Result<reqwest::header::HeaderName, InputError> {
+    reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        InputError::new(
+            input,
+            &format!("`{name}` is not a valid header name"),
+            "use letters, digits and `-`",
+        )
+    })
+}
+
+/// `payload` or `payload-file` byte for byte (after checking it is JSON), or
+/// the computed payload.
+fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
+    let i = &ctx.inputs;
+    let (input, bytes) = match (i.get("payload"), i.get("payload-file")) {
+        (Some(_), Some(_)) => {
+            return Err(InputError::new(
+                "payload",
+                "and `payload-file` are both set",
+                "set one of them",
+            ));
+        }
+        // The raw value, not the trimmed one: the body is sent exactly as given.
+        (Some(_), None) => ("payload", raw_input(ctx, "payload")),
+        (None, Some(path)) => {
+            let path = ctx
+                .env
+                .path(relay_runtime::vars::GITHUB_WORKSPACE)
+                .map(|w| w.join(path))
+                .unwrap_or_else(|| path.into());
+            let bytes = std::fs::read(&path).map_err(|e| {
+                InputError::new(
+                    "payload-file",
+                    &format!("couldn't be read (`{}`: {e})", path.display()),
+                    "give a path relative to the workspace",
+                )
+            })?;
+            ("payload-file", bytes)
+        }
+        (None, None) => return Ok(computed(ctx)),
+    };
+    serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+        InputError::new(
+            input,
+            &format!("is not valid JSON: {e}"),
+            "the body is sent as application/json; check its quoting",
+        )
+    })?;
+    Ok(bytes)
+}
+
+/// The input as the runner passed it (`--payload` or `INPUT_PAYLOAD`),
+/// untrimmed, falling back to the parsed value.
+fn raw_input(ctx: &Context, name: &str) -> Vec<u8> {
+    ctx.env
+        .get(&relay_runtime::env_name(name))
+        .filter(|v| !v.trim().is_empty())
+        .or(ctx.inputs.get(name))
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec()
+}
+
+/// `repository`, `ref`, `sha`, `image_sha`, `run_id`, `run_url`, and
+/// `environment` when given.
+fn computed(ctx: &Context) -> Vec<u8> {
+    let mut source = Source::from_event(&ctx.env, &ctx.event);
+    if let Some(sha) = ctx.inputs.get("sha") {
+        sha.clone_into(&mut source.sha);
+    }
+    let mut p = Map::new();
+    p.insert("repository".into(), source.repository.clone().into());
+    p.insert("ref".into(), source.ref_name.clone().into());
+    p.insert("sha".into(), source.sha.clone().into());
+    p.insert("image_sha".into(), source.sha.into());
+    p.insert(
+        "run_id".into(),
+        ctx.env
+            .get(relay_runtime::vars::GITHUB_RUN_ID)
+            .unwrap_or_default()
+            .into(),
+    );
+    p.insert(
+        "run_url".into(),
+        ctx.env.run_url().unwrap_or_default().into(),
+    );
+    if let Some(env) = ctx.inputs.get("environment") {
+        p.insert("environment".into(), env.into());
+    }
+    serde_json::to_vec(&Value::Object(p)).unwrap_or_default()
+}
+
+fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
+    let pem = if text.contains("-----BEGIN") {
+        text.as_bytes().to_vec()
+    } else {
+        std::fs::read(text).map_err(|e| {
+            InputError::new(
+                "ca-cert",
+                &format!("is neither PEM text nor a readable file (`{text}`: {e})"),
+                "pass the CA certificate's PEM, or a path to it",
+            )
+        })?
+    };
+    let bad = |e: reqwest::Error| {
+        InputError::new(
+            "ca-cert",
+            &format!("is not a PEM certificate ({})", root_cause(&e)),
+            "pass the CA certificate's PEM (-----BEGIN CERTIFICATE-----)",
+        )
+    };
+    let cert = reqwest::Certificate::from_pem(&pem).map_err(bad)?;
+    // reqwest parses the PEM only when a client is built; find out now, before any request.
+    reqwest::Client::builder()
+        .add_root_certificate(cert.clone())
+        .build()
+        .map_err(bad)?;
+    Ok(cert)
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+/// `200-299`, `200,201`, `2xx` style lists.
+pub fn parse_statuses(text: &str) -> Result<Vec<RangeInclusive<u16>>, InputError> {
+    let bad = |part: &str| {
+        InputError::new(
+            "expected-status",
+            &format!("has `{part}`, which is not a status, range or class"),
+            "write e.g. `200-299`, `200,204` or `2xx`",
+        )
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let num = |s: &str| {
+                s.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|n| (100..=599).contains(n))
+            };
+            if let Some(class) = part
+                .strip_suffix("xx")
+                .and_then(|c| c.parse::<u16>().ok())
+                .filter(|c| (1..=5).contains(c))
+            {
+                return Ok(class * 100..=class * 100 + 99);
+            }
+            match part.split_once('-') {
+                Some((a, b)) => match (num(a), num(b)) {
+                    (Some(a), Some(b)) if a <= b => Ok(a..=b),
+                    _ => Err(bad(part)),
+                },
+                None => num(part).map(|n| n..=n).ok_or_else(|| bad(part)),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|v| if v.is_empty() { Err(bad(text)) } else { Ok(v) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lists() {
+        assert_eq!(parse_statuses("200-299").unwrap(), vec![200..=299]);
+        assert_eq!(
+            parse_statuses("200, 204").unwrap(),
+            vec![200..=200, 204..=204]
+        );
+        assert_eq!(
+            parse_statuses("2xx,302").unwrap(),
+            vec![200..=299, 302..=302]
+        );
+        for bad in ["", "ok", "299-200", "600", "20", "9xx"] {
+            assert!(parse_statuses(bad).is_err(), "{bad}");
+        }
+    }
+}
