@@ -174,3 +174,68 @@ async fn logs_name_the_delivery_and_never_the_secret() {
         .unwrap_or_else(|| panic!("{all}"));
     assert!(refused.contains("\"status\":401"), "{refused}");
 }
+
+#[test]
+fn the_example_config_reads() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/receiver.toml");
+    let config = deploy_receiver::Config::load(&path).unwrap();
+    assert_eq!(config.max_body, 1 << 20);
+    let hook = &config.hooks[0];
+    assert_eq!(hook.command, ["/opt/deploy/deploy.sh"]);
+    assert!(
+        hook.env
+            .iter()
+            .any(|(k, v)| k == "DEPLOY_SERVICE" && v == "web")
+    );
+}
+
+#[test]
+fn check_mode_reports_problems_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, config_text(&script, "")).unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        .arg("--config")
+        .arg(&good)
+        .arg("--check")
+        .env(SECRET_ENV, SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("is valid"));
+    // The same config without the secret in env.
+    let missing = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        .arg("--config")
+        .arg(&good)
+        .arg("--check")
+        .env_remove(SECRET_ENV)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("`DEPLOY_SECRET` is unset"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        config_text(&script, "").replace("timeout = \"20s\"", "timeout = \"later\""),
+    )
+    .unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        .arg("--config")
+        .arg(&bad)
+        .arg("--check")
+        .env(SECRET_ENV, SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("hooks[0].timeout") && err.contains("`later`"),
+        "{err}"
+    );
+}
