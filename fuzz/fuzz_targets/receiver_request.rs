@@ -1,0 +1,75 @@
+//! The receiver's whole decision on one request — method, headers, raw body
+//! — without a socket. Half the inputs are signed with the right key so the
+//! fuzzer gets past the signature into content type, JSON and the field
+//! patterns. Invariants: no panic; nothing unsigned is accepted; an accepted
+//! request's arguments match their patterns in full.
+
+#![no_main]
+
+use std::sync::LazyLock;
+
+use deploy_receiver::{Auth, Config, Limits, check};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use libfuzzer_sys::fuzz_target;
+use relay_signature::{Secret, github};
+
+const CONFIG: &str = r#"
+listen = "127.0.0.1:0"
+secret_env = "UNUSED"
+max_body = "4KiB"
+
+[[hooks]]
+path = "/deploy"
+command = ["/bin/true"]
+args = ["image_sha", "meta.env"]
+[hooks.validate]
+"meta.env" = "staging|production"
+"#;
+
+static FIXTURE: LazyLock<(Config, Auth)> = LazyLock::new(|| {
+    let config = Config::parse(CONFIG).expect("the fuzz config is valid");
+    let auth = Auth::new(&config, vec![Secret::new(b"fuzz secret".to_vec()).expect("non-empty")]);
+    (config, auth)
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else { return };
+    // Headers as `name: value` lines, a blank line, then the body.
+    let split = rest.windows(2).position(|w| w == b"\n\n").unwrap_or(rest.len());
+    let (head, body) = rest.split_at(split);
+    let body = body.get(2..).unwrap_or(&[]);
+    let mut headers = HeaderMap::new();
+    for line in head.split(|b| *b == b'\n') {
+        let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&line[..colon]),
+            HeaderValue::from_bytes(line[colon + 1..].trim_ascii()),
+        ) else {
+            continue;
+        };
+        headers.append(name, value);
+    }
+    let signed = flags & 1 == 1;
+    if signed {
+        let key = Secret::new(b"fuzz secret".to_vec()).expect("non-empty");
+        let value = HeaderValue::from_str(&github::sign(&key, body)).expect("hex is a valid header");
+        headers.insert("x-hub-signature-256", value);
+    }
+    if flags & 2 == 2 {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    let method = if flags & 4 == 4 { Method::GET } else { Method::POST };
+
+    let (config, auth) = &*FIXTURE;
+    let hook = &config.hooks[0];
+    let limits = Limits { auth, max_body: config.max_body, require_delivery_id: flags & 8 == 8 };
+    if let Ok(accepted) = check(hook, &limits, &method, &headers, body, 0) {
+        assert!(method == Method::POST);
+        assert!(auth.verify(&headers, body, 0).is_ok(), "accepted without a valid signature");
+        assert_eq!(accepted.args.len(), hook.args.len());
+        for (value, (_, pattern)) in accepted.args.iter().zip(&hook.args) {
+            assert!(pattern.is_match(value));
+            assert!(!value.contains([';', '$', '`', ' ', '\n', '(', '|', '&']));
+        }
+    }
+});
