@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# deploy-receiver under bad-signature load (issue 5).
+#
+# While one valid deploy runs (a command that sleeps a little longer than
+# the load lasts), wrk sends badly signed POSTs over loopback for SECONDS
+# and the run fails unless at least MIN_REQUESTS were answered, all 401.
+# Reports the 401s' throughput and latency percentiles, and the deploy's
+# duration under load against the same deploy alone.
+#
+#   scripts/bench-receiver.sh [seconds] [connections] [min_requests]
+# Needs: wrk, openssl, curl; builds the release binary if missing.
+set -euo pipefail
+
+seconds="${1:-3}"
+connections="${2:-32}"
+min_requests="${3:-10000}"
+threads=2
+deploy_seconds=$((seconds + 2))
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${DEPLOY_RECEIVER_BIN:-$root/target/release/deploy-receiver}"
+
+for tool in wrk openssl curl; do
+  command -v "$tool" >/dev/null || { echo "bench-receiver: '$tool' is missing (apt-get install -y $tool)" >&2; exit 1; }
+done
+if [[ ! -x "$bin" ]]; then
+  (cd "$root" && cargo build --release -p deploy-receiver)
+fi
+
+work="$(mktemp -d)"
+receiver_pid=""
+cleanup() {
+  if [[ -n "$receiver_pid" ]]; then kill "$receiver_pid" 2>/dev/null || true; wait "$receiver_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+secret="$(openssl rand -hex 32)"
+printf '%s\n' "$secret" > "$work/secret"
+cat > "$work/deploy.sh" <<SCRIPT
+#!/bin/sh
+sleep $deploy_seconds
+echo "deployed \$1"
+SCRIPT
+chmod +x "$work/deploy.sh"
+cat > "$work/receiver.toml" <<TOML
+listen = "127.0.0.1:0"
+secret_file = "$work/secret"
+log_format = "json"
+[[hooks]]
+path = "/deploy"
+command = ["$work/deploy.sh"]
+args = ["image_sha"]
+TOML
+
+# Default logging (one JSON line per refusal, to a file) unless BENCH_LOG says otherwise.
+DEPLOY_RECEIVER_LOG="${BENCH_LOG:-info}" "$bin" --config "$work/receiver.toml" 2> "$work/log" &
+receiver_pid=$!
+for _ in $(seq 100); do
+  grep -q '"listening"' "$work/log" 2>/dev/null && break
+  sleep 0.05
+done
+addr="$(sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' "$work/log" | head -n1)"
+[[ -n "$addr" ]] || { echo "bench-receiver: the receiver did not start" >&2; cat "$work/log" >&2; exit 1; }
+url="http://$addr/deploy"
+
+body='{"image_sha":"0123abcd","ref":"refs/heads/main","repository":"acme/app"}'
+good_sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/.* //')"
+
+# One signed deploy; prints "<http status> <seconds>".
+deploy() {
+  curl --silent --output "$work/answer-$1" --write-out '%{http_code} %{time_total}\n' \
+    -H 'Content-Type: application/json' -H "X-Hub-Signature-256: $good_sig" \
+    -H "X-Deploy-Delivery: bench-$1" --data-binary "$body" "$url"
+}
+
+read -r alone_status alone_time < <(deploy alone)
+
+cat > "$work/bad.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Hub-Signature-256"] = "sha256=$(printf '%064d' 0)"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) other = 0 end
+function response(status, headers, body)
+  if status ~= 401 then other = other + 1 end
+end
+function done(summary, latency, requests)
+  local others = 0
+  for _, t in ipairs(threads) do others = others + t:get("other") end
+  io.write(string.format("BENCH requests=%d seconds=%.3f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f non401=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, others,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+LUA
+
+deploy loaded > "$work/loaded" &
+deploy_pid=$!
+sleep 0.3 # the deploy is running (it sleeps ${deploy_seconds}s)
+wrk --threads "$threads" --connections "$connections" --duration "${seconds}s" --script "$work/bad.lua" "$url" > "$work/wrk.out"
+wait "$deploy_pid"
+read -r loaded_status loaded_time < "$work/loaded"
+bench="$(grep '^BENCH' "$work/wrk.out")"
+
+echo "receiver: $bin ($(uname -m), $(nproc) cores)"
+echo "bad-signature load: $bench"
+echo "deploy alone:      status=$alone_status seconds=$alone_time"
+echo "log lines written: $(wc -l < "$work/log") (filter ${BENCH_LOG:-info})"
+echo "deploy under load: status=$loaded_status seconds=$loaded_time ($(cat "$work/answer-loaded"))"
+[[ "$alone_status" == 200 && "$loaded_status" == 200 ]] || { echo "bench-receiver: the real deploy failed" >&2; exit 1; }
+grep -q ' non401=0 errors=0$' <<< "$bench" || { echo "bench-receiver: some bad requests were not answered 401" >&2; exit 1; }
+sent="${bench#*requests=}"
+sent="${sent%% *}"
+((sent >= min_requests)) || { echo "bench-receiver: only $sent requests in ${seconds}s (wanted $min_requests)" >&2; exit 1; }
