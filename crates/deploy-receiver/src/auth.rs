@@ -84,6 +84,7 @@ impl Auth {
 pub fn load_secrets(config: &Config, env: &Env) -> Result<Vec<Secret>, SecretLoadError> {
     let text = match &config.secret {
         SecretSource::File(path) => {
+            warn_if_readable_by_others(path);
             std::fs::read_to_string(path).map_err(|source| SecretLoadError::File {
                 path: path.clone(),
                 source,
@@ -95,6 +96,17 @@ pub fn load_secrets(config: &Config, env: &Env) -> Result<Vec<Secret>, SecretLoa
             .to_owned(),
     };
     parse_secrets(&text, config.scheme)
+}
+
+/// A secret file others can read is worth a warning, not a refusal: the
+/// operator may have a reason (a group for a sidecar).
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o044 != 0
+    {
+        tracing::warn!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "the secret file is readable by group or others; chmod 600 it");
+    }
 }
 
 /// One secret per non-empty line; only the line ending is stripped, so a

@@ -262,4 +262,24 @@ mod tests {
         assert_eq!(r.message, "unauthorized");
         assert_eq!(r.reason, "no signature matches");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_field_is_passed_exactly_when_its_pattern_matches(sha in "[ -~]{0,70}|[0-9a-f]{5,66}") {
+            let payload = serde_json::json!({"image_sha": sha, "meta": {"env": "production"}});
+            let body = serde_json::to_vec(&payload).unwrap();
+            let result = run(&signed(&body), &body, Method::POST);
+            let valid = (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            match result {
+                Ok(accepted) => {
+                    proptest::prop_assert!(valid, "accepted {sha:?}");
+                    proptest::prop_assert_eq!(&accepted.args[0], &sha);
+                }
+                Err(r) => {
+                    proptest::prop_assert!(!valid, "refused {sha:?}: {r:?}");
+                    proptest::prop_assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+                }
+            }
+        }
+    }
 }

@@ -52,6 +52,7 @@ struct RawConfig {
     require_delivery_id: Option<bool>,
     output_tail: Option<String>,
     log_format: Option<String>,
+    max_connections: Option<usize>,
     hooks: Vec<RawHook>,
 }
 
@@ -105,6 +106,8 @@ pub struct Config {
     pub require_delivery_id: bool,
     pub output_tail: usize,
     pub log_format: LogFormat,
+    /// Open connections at most; more wait in the kernel's backlog.
+    pub max_connections: usize,
     pub hooks: Vec<Hook>,
 }
 
@@ -237,6 +240,7 @@ impl Config {
             require_delivery_id: raw.require_delivery_id.unwrap_or(false),
             output_tail: size_key("output_tail", raw.output_tail.as_deref(), 16 * 1024)?,
             log_format,
+            max_connections: raw.max_connections.unwrap_or(512).max(1),
             hooks,
         })
     }

@@ -13,6 +13,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tracing::{debug, info};
@@ -68,8 +69,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let router = app.router();
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(app.max_connections()));
     tokio::pin!(shutdown);
     loop {
+        // A flood of connections waits for a slot instead of exhausting
+        // file descriptors or memory.
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, addr) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -86,6 +97,7 @@ pub async fn serve(
         let tls = tls.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(
                 move |mut request: http::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(Peer(addr));

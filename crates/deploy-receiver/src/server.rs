@@ -72,6 +72,10 @@ impl App {
         })
     }
 
+    pub fn max_connections(&self) -> usize {
+        self.config.max_connections
+    }
+
     pub fn router(self: &Arc<Self>) -> Router {
         let mut router = Router::new().route("/healthz", get(healthz));
         for path in self.hooks.keys() {
@@ -154,12 +158,20 @@ async fn handle(
         info!(status = 405, reason = %r.reason, "refused");
         return refuse(&r);
     }
-    let Ok(body) = to_bytes(body, app.config.max_body).await else {
-        info!(status = 413, "refused: body over the limit or unreadable");
-        return answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"status": format!("the body is larger than {} bytes", app.config.max_body)}),
-        );
+    let body = match to_bytes(body, app.config.max_body).await {
+        Ok(body) => body,
+        Err(e) if is_too_large(&e) => {
+            info!(status = 413, "refused: body over the limit");
+            let status = format!("the body is larger than {} bytes", app.config.max_body);
+            return answer(StatusCode::PAYLOAD_TOO_LARGE, json!({ "status": status }));
+        }
+        Err(e) => {
+            info!(status = 400, error = %e, "refused: the body could not be read");
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({"status": "the body could not be read"}),
+            );
+        }
     };
     let limits = Limits {
         auth: &app.auth,
@@ -275,6 +287,17 @@ async fn handle(
             "delivery_id": accepted.delivery_id,
         }),
     )
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn describe(status: u16, code: i32) -> String {

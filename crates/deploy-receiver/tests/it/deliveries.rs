@@ -509,3 +509,30 @@ async fn load_of_bad_signatures_does_not_disturb_a_running_deploy() {
     assert_eq!(status, 200, "{answer}");
     r.stop().await;
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_a_slot() {
+    let r = start("max_connections = 1").await;
+    let addr = r.base.trim_start_matches("http://").to_owned();
+    let hog = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Let the server accept the idle connection and take the only slot.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    assert!(
+        client.get(r.url("/healthz")).send().await.is_err(),
+        "served beyond the cap"
+    );
+    drop(hog);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.get(r.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    r.stop().await;
+}

@@ -67,7 +67,7 @@ queue = true
 path = "/slow"
 command = ["{script}"]
 args = ["image_sha"]
-timeout = "500ms"
+timeout = "2s"
 kill_grace = "200ms"
 "#
     )
