@@ -536,3 +536,51 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
     );
     r.stop().await;
 }
+
+#[tokio::test]
+async fn a_script_that_prints_the_secret_has_it_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let leaky = format!(
+        "#!/bin/sh\necho \"oops: $(cat {})\"\n",
+        secret_file.display()
+    );
+    let script = write_script(dir.path(), "deploy.sh", &leaky);
+    let config = config_text(&script, "").replace(
+        "secret_env = \"DEPLOY_SECRET\"",
+        &format!("secret_file = \"{}\"", secret_file.display()),
+    );
+    let r = start_with(dir, &config, "unused").await;
+    let client = reqwest::Client::new();
+    let response = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("oops: ***"), "{text}");
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_program_is_500_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_text(&dir.path().join("not-there.sh"), "");
+    let r = start_with(dir, &config, SECRET).await;
+    let client = reqwest::Client::new();
+    let (status, answer) = json(
+        signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer["status"].as_str().unwrap().contains("not-there.sh"),
+        "{answer}"
+    );
+    assert_eq!(answer["exit_code"], serde_json::Value::Null);
+    r.stop().await;
+}
