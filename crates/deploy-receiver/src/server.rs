@@ -29,6 +29,10 @@ use crate::runner::{self, Exit, Job};
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
 
+/// A body trickling in slower than this holds a connection slot for
+/// nothing; webhook bodies are small.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Env vars every command gets, so a script can log which delivery it serves.
 pub const ENV_DELIVERY_ID: &str = "DEPLOY_DELIVERY_ID";
 pub const ENV_HOOK_PATH: &str = "DEPLOY_HOOK_PATH";
@@ -158,7 +162,15 @@ async fn handle(
         info!(status = 405, reason = %r.reason, "refused");
         return refuse(&r);
     }
-    let body = match to_bytes(body, app.config.max_body).await {
+    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, app.config.max_body)).await;
+    let Ok(read) = read else {
+        info!(status = 408, "refused: the body was too slow to arrive");
+        return answer(
+            StatusCode::REQUEST_TIMEOUT,
+            json!({"status": "the body was too slow to arrive"}),
+        );
+    };
+    let body = match read {
         Ok(body) => body,
         Err(e) if is_too_large(&e) => {
             info!(status = 413, "refused: body over the limit");

@@ -584,3 +584,25 @@ async fn a_missing_program_is_500_with_the_reason() {
     assert_eq!(answer["exit_code"], serde_json::Value::Null);
     r.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_does_not_cancel_the_deploy() {
+    let r = start("").await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gone = signed(&impatient, &r.url("/deploy"), &body("5555555"), SECRET)
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client should have given up first");
+    r.wait_for_call("end 5555555").await;
+    // And the hook is free again afterwards.
+    let client = reqwest::Client::new();
+    let next = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 200);
+    r.stop().await;
+}
