@@ -9,6 +9,7 @@ mod auth;
 mod check;
 mod cli;
 mod config;
+mod deploy;
 mod replay;
 mod runner;
 mod serve;

@@ -12,18 +12,19 @@ use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, header};
 use relay_signature::Secret;
 use serde_json::json;
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info, warn};
 
 use crate::auth::Auth;
 use crate::check::{Limits, Rejection, check};
-use crate::config::{Config, Hook, SecretSource};
+use crate::config::{Config, Hook};
+use crate::deploy;
 use crate::replay::Replay;
-use crate::runner::{self, Exit, Job};
 
 /// The client's address, put on each request by the accept loop.
 #[derive(Clone, Copy, Debug)]
@@ -38,8 +39,8 @@ pub const ENV_DELIVERY_ID: &str = "DEPLOY_DELIVERY_ID";
 pub const ENV_HOOK_PATH: &str = "DEPLOY_HOOK_PATH";
 
 pub struct App {
-    config: Config,
-    auth: Auth,
+    pub(crate) config: Config,
+    pub(crate) auth: Auth,
     hooks: HashMap<String, HookState>,
     replay: Mutex<Replay>,
     /// Every running deploy, so shutdown can wait for them even when the
@@ -100,7 +101,7 @@ async fn not_found() -> Response {
     )
 }
 
-fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+pub(crate) fn answer(status: StatusCode, body: serde_json::Value) -> Response {
     (status, Json(body)).into_response()
 }
 
@@ -151,7 +152,6 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let hook = &state.hook;
     // Nothing is read from a request that could never be accepted.
     if method != Method::POST {
         let r = Rejection {
@@ -162,143 +162,93 @@ async fn handle(
         info!(status = 405, reason = %r.reason, "refused");
         return refuse(&r);
     }
-    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, app.config.max_body)).await;
-    let Ok(read) = read else {
-        info!(status = 408, "refused: the body was too slow to arrive");
-        return answer(
-            StatusCode::REQUEST_TIMEOUT,
-            json!({"status": "the body was too slow to arrive"}),
-        );
-    };
-    let body = match read {
+    let body = match read_body(app, body).await {
         Ok(body) => body,
-        Err(e) if is_too_large(&e) => {
-            info!(status = 413, "refused: body over the limit");
-            let status = format!("the body is larger than {} bytes", app.config.max_body);
-            return answer(StatusCode::PAYLOAD_TOO_LARGE, json!({ "status": status }));
-        }
-        Err(e) => {
-            info!(status = 400, error = %e, "refused: the body could not be read");
-            return answer(
-                StatusCode::BAD_REQUEST,
-                json!({"status": "the body could not be read"}),
-            );
-        }
+        Err(refusal) => return refusal,
     };
     let limits = Limits {
         auth: &app.auth,
         max_body: app.config.max_body,
         require_delivery_id: app.config.require_delivery_id,
     };
-    let accepted = match check(hook, &limits, &method, &headers, &body, unix_now()) {
+    let accepted = match check(&state.hook, &limits, &method, &headers, &body, unix_now()) {
         Ok(a) => a,
         Err(r) => {
             info!(status = r.status.as_u16(), reason = %r.reason, "refused");
             return refuse(&r);
         }
     };
-    let delivery = accepted.delivery_id.clone().unwrap_or_default();
-    tracing::Span::current().record("delivery", delivery.as_str());
     if let Some(id) = &accepted.delivery_id {
+        tracing::Span::current().record("delivery", id.as_str());
+    }
+    let turn = match take_turn(app, state, accepted.delivery_id.as_deref()).await {
+        Ok(turn) => turn,
+        Err(refusal) => return refusal,
+    };
+    deploy::run(app, &state.hook, accepted, turn).await
+}
+
+/// The body, up to `max_body`, within [`BODY_TIMEOUT`].
+async fn read_body(app: &App, body: Body) -> Result<Bytes, Response> {
+    let read = tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, app.config.max_body)).await;
+    let Ok(read) = read else {
+        info!(status = 408, "refused: the body was too slow to arrive");
+        let status = "the body was too slow to arrive";
+        return Err(answer(
+            StatusCode::REQUEST_TIMEOUT,
+            json!({ "status": status }),
+        ));
+    };
+    read.map_err(|e| {
+        if is_too_large(&e) {
+            info!(status = 413, "refused: body over the limit");
+            let status = format!("the body is larger than {} bytes", app.config.max_body);
+            answer(StatusCode::PAYLOAD_TOO_LARGE, json!({ "status": status }))
+        } else {
+            info!(status = 400, error = %e, "refused: the body could not be read");
+            let status = "the body could not be read";
+            answer(StatusCode::BAD_REQUEST, json!({ "status": status }))
+        }
+    })
+}
+
+/// Refuses a delivery id seen before, then takes the hook's lock (waiting
+/// for it with `queue = true`). A delivery turned away as busy is forgotten,
+/// so the sender may send it again.
+async fn take_turn(
+    app: &App,
+    state: &HookState,
+    delivery_id: Option<&str>,
+) -> Result<OwnedMutexGuard<()>, Response> {
+    if let Some(id) = delivery_id {
+        let now = Instant::now();
         let first = app
             .replay
             .lock()
-            .map(|mut r| r.first_time(id, Instant::now()))
+            .map(|mut r| r.first_time(id, now))
             .unwrap_or(false);
         if !first {
             warn!(status = 409, "refused: delivery id already received");
-            return answer(
+            let status = "duplicate delivery: this delivery id was already received";
+            return Err(answer(
                 StatusCode::CONFLICT,
-                json!({"status": "duplicate delivery: this delivery id was already received", "delivery_id": id}),
-            );
+                json!({ "status": status, "delivery_id": id }),
+            ));
         }
     }
-    let guard = if hook.queue {
-        state.lock.clone().lock_owned().await
-    } else if let Ok(guard) = state.lock.clone().try_lock_owned() {
-        guard
-    } else {
-        if let Some(id) = &accepted.delivery_id
+    if state.hook.queue {
+        return Ok(state.lock.clone().lock_owned().await);
+    }
+    state.lock.clone().try_lock_owned().map_err(|_| {
+        if let Some(id) = delivery_id
             && let Ok(mut r) = app.replay.lock()
         {
             r.forget(id);
         }
         info!(status = 409, "refused: a deploy is already running");
-        return answer(
-            StatusCode::CONFLICT,
-            json!({"status": "a deploy is already running for this hook; try again later"}),
-        );
-    };
-
-    let mut env = hook.env.clone();
-    env.push((ENV_HOOK_PATH.to_owned(), hook.path.clone()));
-    env.push((ENV_DELIVERY_ID.to_owned(), delivery.clone()));
-    let env_remove = match &app.config.secret {
-        SecretSource::Env(name) => vec![name.clone()],
-        SecretSource::File(_) => vec![],
-    };
-    let job = Job {
-        program: hook.command[0].clone(),
-        args: hook.command[1..]
-            .iter()
-            .cloned()
-            .chain(accepted.args)
-            .collect(),
-        env,
-        env_remove,
-        working_dir: hook.working_dir.clone(),
-        timeout: hook.timeout,
-        kill_grace: hook.kill_grace,
-        output_tail: app.config.output_tail,
-    };
-    info!("deploy started");
-    // The deploy runs in its own task: a client that hangs up must not
-    // cancel it half-way through swapping a service.
-    let task = app.deploys.spawn(
-        async move {
-            let outcome = runner::run(job).await;
-            drop(guard);
-            outcome
-        }
-        .in_current_span(),
-    );
-    let Ok(outcome) = task.await else {
-        return answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"status": "the deploy task failed"}),
-        );
-    };
-    let (status, text, exit_code) = match &outcome.exit {
-        Exit::Code(code) => {
-            let status = hook.status_for(*code);
-            (status, describe(status, *code), Some(*code))
-        }
-        Exit::Signal(sig) => (500, format!("deploy killed by signal {sig}"), None),
-        Exit::TimedOut => (
-            504,
-            format!(
-                "deploy timed out after {}; its process group was killed",
-                relay_runtime::duration::format(hook.timeout)
-            ),
-            None,
-        ),
-        Exit::NotStarted(why) => (500, why.clone(), None),
-    };
-    let duration_ms = u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX);
-    info!(status, exit_code, duration_ms, "deploy finished");
-    let output = redact(&outcome.output, app.auth.secrets());
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    answer(
-        status,
-        json!({
-            "status": text,
-            "exit_code": exit_code,
-            "duration_ms": duration_ms,
-            "output": output,
-            "output_truncated": outcome.truncated,
-            "delivery_id": accepted.delivery_id,
-        }),
-    )
+        let status = "a deploy is already running for this hook; try again later";
+        answer(StatusCode::CONFLICT, json!({ "status": status }))
+    })
 }
 
 fn is_too_large(error: &axum::Error) -> bool {
@@ -310,28 +260,4 @@ fn is_too_large(error: &axum::Error) -> bool {
         source = e.source();
     }
     false
-}
-
-fn describe(status: u16, code: i32) -> String {
-    match status {
-        200..=299 => "deployed".into(),
-        422 => "image could not be pulled, nothing changed".into(),
-        503 => "unhealthy, rolled back".into(),
-        _ => format!("deploy failed with exit code {code}"),
-    }
-}
-
-/// The output with any secret (raw or `whsec_` form) replaced, in case a
-/// script echoes it.
-fn redact(output: &[u8], secrets: &[Secret]) -> String {
-    let mut text = String::from_utf8_lossy(output).into_owned();
-    for secret in secrets {
-        let raw = String::from_utf8_lossy(secret.expose()).into_owned();
-        for form in [raw, secret.to_whsec()] {
-            if form.len() >= 4 {
-                text = text.replace(&form, "***");
-            }
-        }
-    }
-    text
 }
