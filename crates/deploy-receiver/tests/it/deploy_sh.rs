@@ -320,3 +320,49 @@ async fn through_the_receiver_an_unhealthy_release_is_503() {
     );
     r.stop().await;
 }
+
+/// deploy-receiver's timeout sends SIGTERM to the whole group: a swap in
+/// progress is put back before the SIGKILL that follows the grace period.
+#[test]
+fn sigterm_during_the_health_wait_rolls_back() {
+    use std::os::unix::process::CommandExt;
+    let fake = Fake::new();
+    let mut child = Command::new("bash")
+        .arg(deploy_sh())
+        .arg("abc1234")
+        .env_clear()
+        .envs(fake.env(&[
+            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_HEALTH", "starting"),
+            ("DEPLOY_HEALTH_DEADLINE", "60"),
+            ("DEPLOY_HEALTH_INTERVAL", "0.2"),
+        ]))
+        .stdout(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(fake.log_path())
+        .unwrap_or_default()
+        .contains("State.Health")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deploy.sh never reached the health wait"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pgid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let calls = std::fs::read_to_string(fake.log_path()).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            compose("abc1234", "stop web"),
+            compose("0ld0ld0", "up -d --no-deps web")
+        ]
+    );
+}
