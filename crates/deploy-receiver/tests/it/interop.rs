@@ -155,3 +155,88 @@ async fn serves_tls_with_a_pem_certificate() {
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
     r.stop().await;
 }
+
+/// `v1,<base64>` for Standard Webhooks, computed by openssl over
+/// `id.timestamp.body` with the key's raw bytes (hex) — an independent signer.
+fn openssl_standard_signature(
+    dir: &std::path::Path,
+    key_hex: &str,
+    signed_content: &[u8],
+) -> String {
+    let content = dir.join("content");
+    let mac = dir.join("mac");
+    std::fs::write(&content, signed_content).unwrap();
+    let out = Command::new("openssl")
+        .args([
+            "dgst",
+            "-sha256",
+            "-mac",
+            "HMAC",
+            "-macopt",
+            &format!("hexkey:{key_hex}"),
+            "-binary",
+            "-out",
+        ])
+        .arg(&mac)
+        .arg(&content)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("openssl")
+        .args(["base64", "-A", "-in"])
+        .arg(&mac)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("v1,{}", String::from_utf8(out.stdout).unwrap().trim())
+}
+
+#[tokio::test]
+async fn openssl_signed_standard_webhooks() {
+    if !peers_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let key = relay_signature::Secret::new(*b"an independent 32-byte test key!").unwrap();
+    let key_hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
+    let config = config_text(&script, "signature = \"standard-webhooks\"");
+    let r = start_with(dir, &config, &key.to_whsec()).await;
+    let body = br#"{"image_sha":"fedcba9876"}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let client = reqwest::Client::new();
+    for (id, key_hex, expect) in [
+        ("msg_wrong", "00".repeat(32), 401),
+        ("msg_right", key_hex, 200),
+    ] {
+        let content = [format!("{id}.{now}.").as_bytes(), body].concat();
+        let signature = openssl_standard_signature(r.dir.path(), &key_hex, &content);
+        let response = client
+            .post(r.url("/deploy"))
+            .header("Content-Type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", now.to_string())
+            .header("webhook-signature", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expect, "{id}");
+    }
+    assert_eq!(
+        r.calls().first().map(String::as_str),
+        Some("start fedcba9876 msg_right")
+    );
+    r.stop().await;
+}
