@@ -239,3 +239,43 @@ fn check_mode_reports_problems_and_exits_1() {
         "{err}"
     );
 }
+
+/// The example unit is valid for systemd and stays hardened: `verify`
+/// finds nothing beyond what this machine lacks (docker, the installed
+/// binary), and the offline security score stays at 2.0 or better.
+#[test]
+fn the_systemd_unit_verifies_and_is_hardened() {
+    if !relay_testkit::peers::require_program("systemd-analyze", "apt-get install -y systemd") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("deploy-receiver.service");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/deploy-receiver.service");
+    std::fs::copy(example, &unit).unwrap();
+    let verify = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&unit)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify.stderr);
+    let unexpected: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            !l.contains("Unit docker.service not found")
+                && !l.contains("/usr/local/bin/deploy-receiver is not executable")
+        })
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(unexpected.is_empty(), "{text}");
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=20"])
+        .arg(&unit)
+        .output()
+        .unwrap();
+    assert!(
+        security.status.success(),
+        "{}",
+        String::from_utf8_lossy(&security.stdout)
+    );
+}
