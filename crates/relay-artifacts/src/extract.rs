@@ -1,0 +1,303 @@
+//! Safe extraction of an artifact zip into a target directory.
+//!
+//! Every entry name is checked lexically before anything touches the disk,
+//! and every directory on the way to an entry is created one component at a
+//! time and refused if it already exists as a symlink, so nothing lands
+//! outside the target: not through `..`, absolute or drive-prefixed names,
+//! backslash paths, symlinks whose target escapes, nor through a symlink an
+//! earlier entry created. Sizes are counted from the bytes actually inflated,
+//! not from the headers, so a lying zip bomb is stopped at the limit.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+
+/// Bounds against zip bombs; both are configurable per run.
+#[derive(Debug, Clone, Copy)]
+pub struct ExtractLimits {
+    pub max_total_bytes: u64,
+    pub max_entries: usize,
+}
+
+impl Default for ExtractLimits {
+    fn default() -> Self {
+        // GitHub caps an artifact at 10 GiB; a deploy bundle beyond 1M
+        // files is more likely an attack than a build.
+        Self {
+            max_total_bytes: 20 << 30,
+            max_entries: 1_000_000,
+        }
+    }
+}
+
+/// What one extraction wrote.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExtractReport {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("refused zip entry `{entry}`: {reason}")]
+    Refused { entry: String, reason: &'static str },
+    #[error(
+        "zip entry `{entry}` collides with `{}` already extracted\nhint: artifacts merged with `merge-multiple` must not share file names", path.display()
+    )]
+    Collision { entry: String, path: PathBuf },
+    #[error(
+        "artifact expands beyond {limit} bytes at entry `{entry}`; refusing a possible zip bomb\nhint: raise the size limit if the artifact is really this large"
+    )]
+    TooLarge { entry: String, limit: u64 },
+    #[error("artifact has more than {limit} entries; refusing a possible zip bomb")]
+    TooManyEntries { limit: usize },
+    #[error("artifact is not a readable zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Extracts zips into one target; keeps the set of written paths so that a
+/// second artifact merged into the same target reports collisions.
+#[derive(Debug)]
+pub struct Extractor {
+    root: PathBuf,
+    limits: ExtractLimits,
+    written: HashSet<PathBuf>,
+    total: u64,
+    entries: usize,
+}
+
+const S_IFMT: u32 = 0o170_000;
+const S_IFLNK: u32 = 0o120_000;
+const MAX_LINK_TARGET: u64 = 4096;
+
+impl Extractor {
+    /// `root` is created if missing.
+    pub fn new(root: impl Into<PathBuf>, limits: ExtractLimits) -> Result<Self, ExtractError> {
+        let root = root.into();
+        fs::create_dir_all(&root).map_err(|source| ExtractError::Io {
+            path: root.clone(),
+            source,
+        })?;
+        Ok(Self {
+            root,
+            limits,
+            written: HashSet::new(),
+            total: 0,
+            entries: 0,
+        })
+    }
+
+    /// Extracts every entry of `zip`; the first refused entry fails the whole
+    /// extraction with its name.
+    pub fn extract<R: Read + Seek>(&mut self, zip: R) -> Result<ExtractReport, ExtractError> {
+        let mut archive = zip::ZipArchive::new(zip)?;
+        let mut report = ExtractReport::default();
+        for i in 0..archive.len() {
+            self.entries += 1;
+            if self.entries > self.limits.max_entries {
+                return Err(ExtractError::TooManyEntries {
+                    limit: self.limits.max_entries,
+                });
+            }
+            let mut entry = archive.by_index(i)?;
+            let name = entry.name()?.into_owned();
+            let parts = safe_components(&name)?;
+            if parts.is_empty() {
+                continue; // the root itself, e.g. `./`
+            }
+            let mode = entry.unix_mode();
+            let (parent_parts, leaf) = parts.split_at(parts.len() - 1);
+            let parent = self.make_dirs(&name, parent_parts)?;
+            let path = parent.join(leaf[0]);
+            if entry.is_dir() {
+                self.make_dirs(&name, &parts)?;
+                continue;
+            }
+            if self.written.contains(&path) || path.symlink_metadata().is_ok() {
+                return Err(ExtractError::Collision { entry: name, path });
+            }
+            if mode.is_some_and(|m| m & S_IFMT == S_IFLNK) {
+                let mut target = String::new();
+                (&mut entry)
+                    .take(MAX_LINK_TARGET)
+                    .read_to_string(&mut target)
+                    .map_err(|_| refused(&name, "symlink target is not UTF-8 text"))?;
+                check_link_target(&name, parent_parts.len(), &target)?;
+                make_symlink(&name, &target, &path)?;
+            } else {
+                let written = self.write_file(&name, &mut entry, &path)?;
+                report.bytes += written;
+                if let Some(m) = mode {
+                    set_mode(&path, m)?;
+                }
+            }
+            self.written.insert(path);
+            report.files += 1;
+        }
+        Ok(report)
+    }
+
+    fn write_file(
+        &mut self,
+        name: &str,
+        src: &mut impl Read,
+        path: &Path,
+    ) -> Result<u64, ExtractError> {
+        let io_err = |source| ExtractError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        // create_new never follows a symlink planted at `path`.
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(io_err)?;
+        let room = self.limits.max_total_bytes - self.total;
+        let n = io::copy(&mut src.take(room + 1), &mut out).map_err(|e| {
+            if e.kind() == io::ErrorKind::InvalidData {
+                ExtractError::Refused {
+                    entry: name.to_owned(),
+                    reason: "its data is corrupt (bad deflate stream or CRC)",
+                }
+            } else {
+                io_err(e)
+            }
+        })?;
+        if n > room {
+            drop(out);
+            let _ = fs::remove_file(path);
+            return Err(ExtractError::TooLarge {
+                entry: name.to_owned(),
+                limit: self.limits.max_total_bytes,
+            });
+        }
+        self.total += n;
+        Ok(n)
+    }
+
+    /// Creates `root/parts...` one level at a time, refusing any level that
+    /// exists as something other than a real directory.
+    fn make_dirs(&self, name: &str, parts: &[&str]) -> Result<PathBuf, ExtractError> {
+        let mut dir = self.root.clone();
+        for part in parts {
+            dir.push(part);
+            match dir.symlink_metadata() {
+                Ok(meta) if meta.file_type().is_dir() => {}
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(refused(name, "it would be written through a symlink"));
+                }
+                Ok(_) => return Err(refused(name, "a parent directory is a file")),
+                Err(_) => fs::create_dir(&dir).map_err(|source| ExtractError::Io {
+                    path: dir.clone(),
+                    source,
+                })?,
+            }
+        }
+        Ok(dir)
+    }
+}
+
+fn refused(entry: &str, reason: &'static str) -> ExtractError {
+    ExtractError::Refused {
+        entry: entry.to_owned(),
+        reason,
+    }
+}
+
+/// Splits an entry name into plain components, refusing anything that could
+/// point outside the target on any platform the artifact may be used on.
+fn safe_components(name: &str) -> Result<Vec<&str>, ExtractError> {
+    if name.contains('\0') {
+        return Err(refused(name, "its name contains a NUL byte"));
+    }
+    if name.contains('\\') {
+        return Err(refused(name, "its name contains a backslash"));
+    }
+    if name.starts_with('/') {
+        return Err(refused(name, "its name is an absolute path"));
+    }
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err(refused(name, "its name has a drive prefix"));
+    }
+    let mut parts = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(refused(name, "its name contains `..`")),
+            _ => parts.push(part),
+        }
+    }
+    Ok(parts)
+}
+
+/// A link target may only use `..` to climb back up through the entry's own
+/// parent directories, never above the target root.
+fn check_link_target(name: &str, depth: usize, target: &str) -> Result<(), ExtractError> {
+    if target.is_empty()
+        || target.starts_with('/')
+        || target.contains('\\')
+        || target.contains('\0')
+    {
+        return Err(refused(
+            name,
+            "its symlink target is absolute or not a plain path",
+        ));
+    }
+    let bytes = target.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err(refused(name, "its symlink target has a drive prefix"));
+    }
+    let mut level = depth as i64;
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => level -= 1,
+            _ => level += 1,
+        }
+        if level < 0 {
+            return Err(refused(
+                name,
+                "its symlink target escapes the target directory",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_symlink(_name: &str, target: &str, path: &Path) -> Result<(), ExtractError> {
+    std::os::unix::fs::symlink(target, path).map_err(|source| ExtractError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(not(unix))]
+fn make_symlink(name: &str, _target: &str, _path: &Path) -> Result<(), ExtractError> {
+    Err(refused(name, "symlinks are not supported on this platform"))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), ExtractError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Permission bits only: setuid/setgid/sticky from a downloaded zip are
+    // never honoured.
+    let perm = fs::Permissions::from_mode(mode & 0o777);
+    fs::set_permissions(path, perm).map_err(|source| ExtractError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<(), ExtractError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,303 @@
+use super::*;
+use std::io::{Cursor, Write as _};
+use zip::write::SimpleFileOptions;
+
+enum E<'a> {
+    File(&'a str, &'a [u8], Option<u32>),
+    Dir(&'a str),
+    Link(&'a str, &'a str),
+}
+
+fn zip_of(entries: &[E<'_>]) -> Cursor<Vec<u8>> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for e in entries {
+        match e {
+            E::File(name, data, mode) => {
+                let mut o = SimpleFileOptions::default();
+                if let Some(m) = mode {
+                    o = o.unix_permissions(*m);
+                }
+                w.start_file(*name, o).unwrap();
+                w.write_all(data).unwrap();
+            }
+            E::Dir(name) => w
+                .add_directory(*name, SimpleFileOptions::default())
+                .unwrap(),
+            E::Link(name, target) => w
+                .add_symlink(*name, *target, SimpleFileOptions::default())
+                .unwrap(),
+        }
+    }
+    let mut c = w.finish().unwrap();
+    c.set_position(0);
+    c
+}
+
+/// A target inside a scratch dir, so an escape would land in the scratch
+/// dir where the test can see it.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("a").join("b").join("target");
+    (tmp, root)
+}
+
+fn extract(root: &Path, entries: &[E<'_>]) -> Result<ExtractReport, ExtractError> {
+    Extractor::new(root, ExtractLimits::default())?.extract(zip_of(entries))
+}
+
+fn refused_entry(r: Result<ExtractReport, ExtractError>) -> (String, &'static str) {
+    match r {
+        Err(ExtractError::Refused { entry, reason }) => (entry, reason),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Every file under the scratch dir, relative to it.
+fn all_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = p.symlink_metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn extracts_files_dirs_and_inner_symlinks() {
+    let (tmp, root) = setup();
+    let report = extract(
+        &root,
+        &[
+            E::Dir("site/"),
+            E::File("site/index.html", b"<h1>hi</h1>", None),
+            E::File("./site/js/app.js", b"x", None),
+            E::Link("site/js/index", "../index.html"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        report,
+        ExtractReport {
+            files: 3,
+            bytes: 12
+        }
+    );
+    assert_eq!(
+        fs::read(root.join("site/index.html")).unwrap(),
+        b"<h1>hi</h1>"
+    );
+    assert_eq!(
+        fs::read(root.join("site/js/index")).unwrap(),
+        b"<h1>hi</h1>"
+    );
+    assert_eq!(
+        all_files(tmp.path()),
+        [
+            "a/b/target/site/index.html",
+            "a/b/target/site/js/app.js",
+            "a/b/target/site/js/index"
+        ]
+    );
+}
+
+#[test]
+fn refuses_parent_dir_names() {
+    for name in ["../x", "d/../../x", "d/.."] {
+        let (tmp, root) = setup();
+        let (entry, reason) = refused_entry(extract(&root, &[E::File(name, b"x", None)]));
+        assert_eq!(entry, name);
+        assert!(reason.contains(".."));
+        assert!(all_files(tmp.path()).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn refuses_absolute_drive_and_backslash_names() {
+    for (name, why) in [
+        ("/tmp/x", "absolute"),
+        ("C:/x", "drive"),
+        ("c:x", "drive"),
+        ("..\\x", "backslash"),
+        ("d\\x", "backslash"),
+    ] {
+        let (tmp, root) = setup();
+        let (entry, reason) = refused_entry(extract(&root, &[E::File(name, b"x", None)]));
+        assert_eq!(entry, name);
+        assert!(reason.contains(why), "{name}: {reason}");
+        assert!(all_files(tmp.path()).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn refuses_symlinks_whose_target_escapes() {
+    for (name, target) in [
+        ("evil", "../x"),
+        ("d/evil", "../../x"),
+        ("d/evil", "sub/../../../x"),
+        ("evil", "/etc/passwd"),
+        ("evil", "C:/x"),
+        ("evil", "..\\x"),
+    ] {
+        let (tmp, root) = setup();
+        let (entry, _) = refused_entry(extract(&root, &[E::Link(name, target)]));
+        assert_eq!(entry, name);
+        let links: Vec<_> = all_files(tmp.path());
+        assert!(links.is_empty(), "{name} -> {target}: {links:?}");
+    }
+}
+
+#[test]
+fn refuses_entries_written_through_an_earlier_symlink() {
+    let (tmp, root) = setup();
+    let (entry, reason) = refused_entry(extract(
+        &root,
+        &[
+            E::Dir("real/"),
+            E::Link("link", "real"),
+            E::File("link/payload", b"x", None),
+        ],
+    ));
+    assert_eq!(entry, "link/payload");
+    assert!(reason.contains("symlink"));
+    assert_eq!(all_files(tmp.path()), ["a/b/target/link"]);
+}
+
+#[test]
+fn a_file_never_replaces_an_earlier_symlink() {
+    let (tmp, root) = setup();
+    let err = extract(
+        &root,
+        &[
+            E::File("f", b"a", None),
+            E::Link("l", "f"),
+            E::File("./l", b"b", None),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ExtractError::Collision { ref entry, .. } if entry == "./l"),
+        "{err}"
+    );
+    assert_eq!(fs::read(root.join("f")).unwrap(), b"a");
+    assert_eq!(all_files(tmp.path()).len(), 2);
+}
+
+#[test]
+fn merge_collisions_are_reported_with_the_name() {
+    let (_tmp, root) = setup();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    ex.extract(zip_of(&[E::File("dist/app.js", b"one", None)]))
+        .unwrap();
+    let err = ex
+        .extract(zip_of(&[E::File("dist/app.js", b"two", None)]))
+        .unwrap_err();
+    assert!(err.to_string().contains("`dist/app.js`"), "{err}");
+    assert_eq!(fs::read(root.join("dist/app.js")).unwrap(), b"one");
+}
+
+#[test]
+fn total_size_is_bounded_by_inflated_bytes() {
+    let (_tmp, root) = setup();
+    let big = vec![0_u8; 1 << 20];
+    let limits = ExtractLimits {
+        max_total_bytes: 1000,
+        max_entries: 10,
+    };
+    let err = Extractor::new(&root, limits)
+        .unwrap()
+        .extract(zip_of(&[E::File("bomb", &big, None)]))
+        .unwrap_err();
+    assert!(matches!(err, ExtractError::TooLarge { ref entry, limit: 1000 } if entry == "bomb"));
+    assert!(!root.join("bomb").exists(), "partial file left behind");
+}
+
+#[test]
+fn size_limit_spans_entries_and_artifacts() {
+    let (_tmp, root) = setup();
+    let limits = ExtractLimits {
+        max_total_bytes: 10,
+        max_entries: 10,
+    };
+    let mut ex = Extractor::new(&root, limits).unwrap();
+    ex.extract(zip_of(&[E::File("a", b"123456", None)]))
+        .unwrap();
+    let err = ex
+        .extract(zip_of(&[E::File("b", b"123456", None)]))
+        .unwrap_err();
+    assert!(matches!(err, ExtractError::TooLarge { ref entry, .. } if entry == "b"));
+}
+
+#[test]
+fn entry_count_is_bounded() {
+    let (_tmp, root) = setup();
+    let limits = ExtractLimits {
+        max_total_bytes: 1 << 20,
+        max_entries: 2,
+    };
+    let err = Extractor::new(&root, limits)
+        .unwrap()
+        .extract(zip_of(&[
+            E::File("1", b"", None),
+            E::File("2", b"", None),
+            E::File("3", b"", None),
+        ]))
+        .unwrap_err();
+    assert!(
+        matches!(err, ExtractError::TooManyEntries { limit: 2 }),
+        "{err}"
+    );
+    assert!(!root.join("3").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_modes_are_restored_without_special_bits() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_tmp, root) = setup();
+    extract(
+        &root,
+        &[
+            E::File("run.sh", b"#!/bin/sh", Some(0o755)),
+            E::File("secret", b"k", Some(0o600)),
+            E::File("suid", b"x", Some(0o4755)),
+        ],
+    )
+    .unwrap();
+    let mode = |n: &str| fs::metadata(root.join(n)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode("run.sh"), 0o755);
+    assert_eq!(mode("secret"), 0o600);
+    assert_eq!(mode("suid"), 0o755);
+}
+
+#[test]
+fn corrupt_data_names_the_entry() {
+    let mut c = zip_of(&[E::File("data.bin", &[7_u8; 4096], None)]);
+    // Flip a byte inside the deflate stream (after the 30-byte local header
+    // and the 8-byte name).
+    c.get_mut()[40] ^= 0xff;
+    let (_tmp, root) = setup();
+    let err = Extractor::new(&root, ExtractLimits::default())
+        .unwrap()
+        .extract(c)
+        .unwrap_err();
+    assert!(err.to_string().contains("data.bin"), "{err}");
+}
+
+#[test]
+fn not_a_zip_is_an_error() {
+    let (_tmp, root) = setup();
+    let err = Extractor::new(&root, ExtractLimits::default())
+        .unwrap()
+        .extract(Cursor::new(b"PK not really".to_vec()))
+        .unwrap_err();
+    assert!(matches!(err, ExtractError::Zip(_)));
+}

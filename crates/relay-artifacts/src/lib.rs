@@ -1,0 +1,20 @@
+//! The GitHub Actions artifacts v4 protocol as the official `@actions/artifact`
+//! client speaks it, plus the pieces a relay needs around it: artifact-name
+//! validation (done before any request), the runtime token whose `scp` claim
+//! carries the results-service backend ids, and safe zip extraction.
+//!
+//! Extraction reads the zip from a file, not from the network stream: a zip's
+//! central directory sits at its end, and entries written with data
+//! descriptors do not record their sizes up front, so a local-header reader
+//! cannot tell where a stored entry ends. The relay therefore writes the
+//! downloaded zip to disk once (while hashing it and cutting it into upload
+//! blocks) and extracts from that file, which is "on disk once" and keeps
+//! memory flat whatever the artifact size.
+
+mod extract;
+mod name;
+mod token;
+
+pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor};
+pub use name::{NameError, validate_artifact_name};
+pub use token::{BackendIds, RuntimeToken, TokenError};
