@@ -11,10 +11,20 @@
 //! blocks) and extracts from that file, which is "on disk once" and keeps
 //! memory flat whatever the artifact size.
 
+mod blob;
+mod error;
 mod extract;
 mod name;
+mod relay;
+mod results;
+mod retry;
 mod token;
 
+pub use blob::{X_MS_VERSION, block_id, put_block, put_block_list, redact_url};
+pub use error::ArtifactError;
 pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor};
 pub use name::{NameError, validate_artifact_name};
+pub use relay::{RelayOptions, Relayed, relay};
+pub use results::{ARTIFACT_VERSION, ListedArtifact, ResultsClient};
+pub use retry::RetryPolicy;
 pub use token::{BackendIds, RuntimeToken, TokenError};

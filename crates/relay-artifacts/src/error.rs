@@ -1,0 +1,45 @@
+use crate::{ExtractError, NameError, TokenError};
+
+/// Everything the artifacts protocol can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error(
+        "an artifact named `{name}` already exists in this run\nhint: pick another name, or set `overwrite: true` to replace it"
+    )]
+    AlreadyExists { name: String },
+    #[error("artifacts service `{method}` failed with HTTP {status}: {msg}")]
+    Service {
+        method: &'static str,
+        status: u16,
+        msg: String,
+    },
+    #[error("artifacts service `{method}` answered unexpectedly: {what}")]
+    BadResponse { method: &'static str, what: String },
+    #[error("{what} failed after {attempts} attempts: {last}")]
+    Exhausted {
+        what: String,
+        attempts: u32,
+        last: String,
+    },
+    #[error("blob storage refused {what} with HTTP {status}{}", hint(*status))]
+    Blob { what: String, status: u16 },
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn hint(status: u16) -> &'static str {
+    if status == 403 {
+        "\nhint: the signed URL has probably expired; run the step again"
+    } else {
+        ""
+    }
+}

@@ -1,0 +1,267 @@
+//! The results service: Twirp JSON over POST at
+//! `{ACTIONS_RESULTS_URL}/twirp/github.actions.results.api.v1.ArtifactService/<Method>`.
+//! Requests use the proto field names (snake_case), as the official client
+//! sends them; responses are read in either case because protobuf JSON
+//! parsers accept both and the service is free to send either.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ArtifactError;
+use crate::retry::{RetryPolicy, retryable_status};
+use crate::token::{BackendIds, RuntimeToken};
+
+const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
+/// The artifact version `@actions/artifact` 2.x/5.x sends in `CreateArtifact`.
+pub const ARTIFACT_VERSION: i32 = 7;
+
+/// One artifact as `ListArtifacts` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedArtifact {
+    pub id: i64,
+    pub name: String,
+    pub size: u64,
+    pub digest: Option<String>,
+}
+
+pub struct ResultsClient {
+    http: reqwest::Client,
+    base: String,
+    token: RuntimeToken,
+    ids: BackendIds,
+    retry: RetryPolicy,
+}
+
+impl ResultsClient {
+    pub fn new(
+        http: reqwest::Client,
+        results_url: &str,
+        token: RuntimeToken,
+        retry: RetryPolicy,
+    ) -> Result<Self, ArtifactError> {
+        let ids = token.backend_ids()?;
+        Ok(Self {
+            http,
+            base: results_url.trim_end_matches('/').to_owned(),
+            token,
+            ids,
+            retry,
+        })
+    }
+
+    pub fn backend_ids(&self) -> &BackendIds {
+        &self.ids
+    }
+
+    /// Creates the artifact and returns its signed upload URL.
+    pub async fn create_artifact(
+        &self,
+        name: &str,
+        expires_at: Option<&str>,
+    ) -> Result<String, ArtifactError> {
+        crate::name::validate_artifact_name(name)?;
+        let mut body = self.ids_json(name);
+        body["version"] = json!(ARTIFACT_VERSION);
+        body["mime_type"] = json!("application/zip");
+        if let Some(at) = expires_at {
+            body["expires_at"] = json!(at);
+        }
+        let v = self.call("CreateArtifact", name, &body).await?;
+        ensure_ok(&v, "CreateArtifact", name)?;
+        field(&v, "signed_upload_url", "signedUploadUrl")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ArtifactError::BadResponse {
+                method: "CreateArtifact",
+                what: "no `signed_upload_url`".into(),
+            })
+    }
+
+    /// Finalizes an uploaded artifact; returns its id.
+    pub async fn finalize_artifact(
+        &self,
+        name: &str,
+        size: u64,
+        sha256_hex: &str,
+    ) -> Result<i64, ArtifactError> {
+        let mut body = self.ids_json(name);
+        // int64 travels as a decimal string in protobuf JSON.
+        body["size"] = json!(size.to_string());
+        body["hash"] = json!(format!("sha256:{sha256_hex}"));
+        let v = self.call("FinalizeArtifact", name, &body).await?;
+        ensure_ok(&v, "FinalizeArtifact", name)?;
+        int64(field(&v, "artifact_id", "artifactId")).ok_or_else(|| ArtifactError::BadResponse {
+            method: "FinalizeArtifact",
+            what: "no `artifact_id`".into(),
+        })
+    }
+
+    /// Artifacts of this run, optionally only the one named `name`.
+    pub async fn list_artifacts(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Vec<ListedArtifact>, ArtifactError> {
+        let mut body = json!({
+            "workflow_run_backend_id": self.ids.workflow_run_backend_id,
+            "workflow_job_run_backend_id": self.ids.workflow_job_run_backend_id,
+        });
+        if let Some(n) = name {
+            body["name_filter"] = json!(n);
+        }
+        let v = self
+            .call("ListArtifacts", name.unwrap_or(""), &body)
+            .await?;
+        let list = v.get("artifacts").and_then(Value::as_array);
+        let mut out = Vec::new();
+        for a in list.into_iter().flatten() {
+            let bad = |what: &str| ArtifactError::BadResponse {
+                method: "ListArtifacts",
+                what: format!("an artifact without `{what}`"),
+            };
+            out.push(ListedArtifact {
+                id: int64(field(a, "database_id", "databaseId"))
+                    .ok_or_else(|| bad("database_id"))?,
+                name: a
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("name"))?
+                    .to_owned(),
+                size: int64(a.get("size"))
+                    .and_then(|s| u64::try_from(s).ok())
+                    .unwrap_or(0),
+                digest: a.get("digest").and_then(Value::as_str).map(str::to_owned),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes this run's artifact `name`; returns its id.
+    pub async fn delete_artifact(&self, name: &str) -> Result<i64, ArtifactError> {
+        let body = self.ids_json(name);
+        let v = self.call("DeleteArtifact", name, &body).await?;
+        ensure_ok(&v, "DeleteArtifact", name)?;
+        int64(field(&v, "artifact_id", "artifactId")).ok_or_else(|| ArtifactError::BadResponse {
+            method: "DeleteArtifact",
+            what: "no `artifact_id`".into(),
+        })
+    }
+
+    /// A signed download URL for this run's artifact `name`.
+    pub async fn signed_artifact_url(&self, name: &str) -> Result<String, ArtifactError> {
+        let body = self.ids_json(name);
+        let v = self.call("GetSignedArtifactURL", name, &body).await?;
+        field(&v, "signed_url", "signedUrl")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ArtifactError::BadResponse {
+                method: "GetSignedArtifactURL",
+                what: "no `signed_url`".into(),
+            })
+    }
+
+    fn ids_json(&self, name: &str) -> Value {
+        json!({
+            "workflow_run_backend_id": self.ids.workflow_run_backend_id,
+            "workflow_job_run_backend_id": self.ids.workflow_job_run_backend_id,
+            "name": name,
+        })
+    }
+
+    async fn call(
+        &self,
+        method: &'static str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Value, ArtifactError> {
+        let url = format!("{}/twirp/{SERVICE}/{method}", self.base);
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .http
+                .post(&url)
+                .bearer_auth(self.token.expose())
+                .json(body)
+                .send()
+                .await;
+            let failure = match sent {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let text = tokio::time::timeout(self.retry.stall_timeout, resp.text()).await;
+                    match text {
+                        Ok(Ok(text)) if (200..300).contains(&status) => {
+                            return serde_json::from_str(&text).map_err(|e| {
+                                ArtifactError::BadResponse {
+                                    method,
+                                    what: format!("body is not JSON: {e}"),
+                                }
+                            });
+                        }
+                        Ok(Ok(text)) => {
+                            let msg = twirp_msg(&text);
+                            if status == 409 {
+                                return Err(ArtifactError::AlreadyExists {
+                                    name: name.to_owned(),
+                                });
+                            }
+                            if !retryable_status(status) {
+                                return Err(ArtifactError::Service {
+                                    method,
+                                    status,
+                                    msg,
+                                });
+                            }
+                            format!("HTTP {status}: {msg}")
+                        }
+                        Ok(Err(e)) => format!("reading the answer failed: {e}"),
+                        Err(_) => "the answer stalled".to_owned(),
+                    }
+                }
+                Err(e) => format!("request failed: {}", e.without_url()),
+            };
+            attempt += 1;
+            if attempt >= self.retry.max_attempts {
+                return Err(ArtifactError::Exhausted {
+                    what: method.to_owned(),
+                    attempts: attempt,
+                    last: failure,
+                });
+            }
+            tokio::time::sleep(self.retry.delay(attempt - 1)).await;
+        }
+    }
+}
+
+fn field<'a>(v: &'a Value, snake: &str, camel: &str) -> Option<&'a Value> {
+    v.get(snake).or_else(|| v.get(camel))
+}
+
+fn int64(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+fn ensure_ok(v: &Value, method: &'static str, name: &str) -> Result<(), ArtifactError> {
+    if v.get("ok").and_then(Value::as_bool) == Some(true) {
+        Ok(())
+    } else {
+        Err(ArtifactError::BadResponse {
+            method,
+            what: format!("`ok` is not true for `{name}`"),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct TwirpError {
+    #[serde(default)]
+    msg: String,
+}
+
+fn twirp_msg(text: &str) -> String {
+    serde_json::from_str::<TwirpError>(text)
+        .map(|e| e.msg)
+        .unwrap_or_else(|_| text.chars().take(200).collect())
+}
