@@ -29,6 +29,16 @@ pub enum ArtifactError {
     },
     #[error("blob storage refused {what} with HTTP {status}{}", hint(*status))]
     Blob { what: String, status: u16 },
+    #[error("GitHub REST API refused {what} with HTTP {status}{}", rest_hint(*status))]
+    Rest { what: String, status: u16 },
+    #[error(
+        "artifact `{name}` does not match its recorded digest: expected `{expected}`, got `{actual}`; nothing was re-uploaded\nhint: the download was corrupted or the artifact changed; run again, or set `verify-digest: warn`"
+    )]
+    DigestMismatch {
+        name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("cannot write `{}`: {source}", path.display())]
     Io {
         path: std::path::PathBuf,
@@ -41,5 +51,14 @@ fn hint(status: u16) -> &'static str {
         "\nhint: the signed URL has probably expired; run the step again"
     } else {
         ""
+    }
+}
+
+fn rest_hint(status: u16) -> &'static str {
+    match status {
+        401 => "\nhint: the token is invalid or expired",
+        403 | 404 => "\nhint: the token needs `actions: read` on the source repository",
+        410 => "\nhint: the artifact has expired",
+        _ => "",
     }
 }

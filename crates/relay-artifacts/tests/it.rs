@@ -29,6 +29,7 @@ struct Fake {
     twirp: Vec<(String, Value)>,
     camel: bool,
     artifacts: Vec<String>,
+    upload_base: Option<String>,
 }
 
 type S = Arc<Mutex<Fake>>;
@@ -121,7 +122,13 @@ async fn twirp(
                     .into_response();
             }
             f.artifacts.push(name);
-            json!({"ok": true, k("signed_upload_url", "signedUploadUrl"): "http://x/?sig=ok"})
+            {
+                let url = match &f.upload_base {
+                    Some(b) => format!("{b}/dst?sig=ok"),
+                    None => "http://x/?sig=ok".to_owned(),
+                };
+                json!({"ok": true, k("signed_upload_url", "signedUploadUrl"): url})
+            }
         }
         "FinalizeArtifact" => json!({"ok": true, k("artifact_id", "artifactId"): "42"}),
         "ListArtifacts" => json!({"artifacts": [
@@ -131,6 +138,50 @@ async fn twirp(
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     axum::Json(v).into_response()
+}
+
+async fn list_page(Query(q): Query<BTreeMap<String, String>>, headers: HeaderMap) -> Response {
+    assert_eq!(headers["authorization"], "Bearer ghs_rest");
+    let page: u32 = q.get("page").map_or(1, |p| p.parse().unwrap());
+    let art = |id: u64, name: &str, created: &str, expired: bool| {
+        json!({"id": id, "name": name, "size_in_bytes": 3, "digest": format!("sha256:{id}"),
+               "expired": expired, "created_at": created})
+    };
+    let (items, link) = match page {
+        1 => (
+            vec![
+                art(1, "web", "2026-01-01T00:00:00Z", false),
+                art(2, "old", "2026-01-01T00:00:00Z", true),
+            ],
+            Some("</repos/o/r/actions/runs/7/artifacts?per_page=100&page=2>; rel=\"next\""),
+        ),
+        _ => (
+            vec![
+                art(3, "web", "2026-01-02T00:00:00Z", false),
+                art(4, "api", "2026-01-01T00:00:00Z", false),
+            ],
+            None,
+        ),
+    };
+    let mut resp = axum::Json(json!({"total_count": 4, "artifacts": items})).into_response();
+    if let Some(l) = link {
+        let host = headers["host"].to_str().unwrap();
+        resp.headers_mut().insert(
+            "link",
+            format!("<http://{host}{}", &l[1..]).parse().unwrap(),
+        );
+    }
+    resp
+}
+
+async fn zip_redirect(Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    assert_eq!(headers["authorization"], "Bearer ghs_rest");
+    let host = headers["host"].to_str().unwrap();
+    (
+        StatusCode::FOUND,
+        [("location", format!("http://{host}/src?sig=blob{id}"))],
+    )
+        .into_response()
 }
 
 fn token_str() -> String {
@@ -144,6 +195,8 @@ async fn serve(fake: Fake) -> (String, S) {
     let app = Router::new()
         .route("/src", get(download))
         .route("/dst", axum::routing::put(upload))
+        .route("/repos/o/r/actions/runs/7/artifacts", get(list_page))
+        .route("/repos/o/r/actions/artifacts/{id}/zip", get(zip_redirect))
         .route(
             "/twirp/github.actions.results.api.v1.ArtifactService/{method}",
             post(twirp),
@@ -326,4 +379,128 @@ async fn invalid_names_fail_before_any_request() {
     let err = c.create_artifact("a/b", None).await.unwrap_err();
     assert!(matches!(err, ArtifactError::Name(_)));
     assert!(s.lock().unwrap().twirp.is_empty());
+}
+
+#[tokio::test]
+async fn lists_every_page_newest_per_name_and_sets_expired_aside() {
+    let (base, _s) = serve(Fake::default()).await;
+    let http = relay_artifacts::no_redirect_client().unwrap();
+    let rest = relay_artifacts::Rest {
+        http: &http,
+        api_url: &base,
+        token: Some("ghs_rest"),
+    };
+    let got = rest.list_run_artifacts("o/r", 7, None).await.unwrap();
+    let names: Vec<_> = got
+        .artifacts
+        .iter()
+        .map(|a| (a.name.as_str(), a.id))
+        .collect();
+    assert_eq!(names, [("api", 4), ("web", 3)]);
+    assert_eq!(got.expired, ["old"]);
+    let only = rest
+        .list_run_artifacts("o/r", 7, Some("api"))
+        .await
+        .unwrap();
+    assert_eq!(only.artifacts.len(), 1);
+}
+
+#[tokio::test]
+async fn zip_redirect_is_followed_without_the_github_token() {
+    let data = pseudo_random(100_000);
+    let (base, s) = serve(Fake {
+        source: data.clone(),
+        ..Fake::default()
+    })
+    .await;
+    let http = relay_artifacts::no_redirect_client().unwrap();
+    let rest = relay_artifacts::Rest {
+        http: &http,
+        api_url: &base,
+        token: Some("ghs_rest"),
+    };
+    let url = rest.zip_url("o/r", 3).await.unwrap();
+    assert!(url.ends_with("/src?sig=blob3"), "{url}");
+    relay_artifacts::relay(&http, &url, &format!("{base}/dst?sig=ok"), None, &opts())
+        .await
+        .unwrap();
+    let f = s.lock().unwrap();
+    assert!(!f.saw_authorization, "a token went to blob storage");
+    assert_eq!(f.committed.as_deref(), Some(&data[..]));
+}
+
+async fn reupload_with(
+    expected: &str,
+    policy: relay_artifacts::DigestPolicy,
+) -> (Result<relay_artifacts::Reuploaded, ArtifactError>, S) {
+    let data = pseudo_random(50_000);
+    let (base, s) = serve(Fake {
+        source: data,
+        ..Fake::default()
+    })
+    .await;
+    let results = ResultsClient::new(
+        reqwest::Client::new(),
+        &base,
+        RuntimeToken::new(Some(token_str())).unwrap(),
+        fast(),
+    )
+    .unwrap();
+    // The fake's signed upload URL points nowhere; aim it at /dst.
+    let http = reqwest::Client::new();
+    let download = format!("{base}/src");
+    let job = relay_artifacts::Reupload {
+        download_url: &download,
+        new_name: "deploy-web",
+        expires_at: None,
+        expected_digest: Some(expected),
+        digest_policy: policy,
+        overwrite: false,
+        spool: None,
+    };
+    s.lock().unwrap().upload_base = Some(base.clone());
+    (
+        relay_artifacts::reupload(&results, &http, &job, &opts()).await,
+        s,
+    )
+}
+
+#[tokio::test]
+async fn a_digest_mismatch_under_error_is_never_finalized() {
+    let (r, s) = reupload_with("sha256:0000", relay_artifacts::DigestPolicy::Error).await;
+    let err = r.unwrap_err();
+    assert!(matches!(err, ArtifactError::DigestMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("`deploy-web`"));
+    let f = s.lock().unwrap();
+    assert!(
+        f.twirp.iter().all(|(m, _)| m != "FinalizeArtifact"),
+        "{:?}",
+        f.twirp
+    );
+}
+
+#[tokio::test]
+async fn a_digest_match_finalizes_with_size_and_hash() {
+    let digest = format!("sha256:{}", sha256_hex(&pseudo_random(50_000)));
+    let (r, s) = reupload_with(&digest, relay_artifacts::DigestPolicy::Error).await;
+    let done = r.unwrap();
+    assert_eq!((done.id, done.size), (42, 50_000));
+    assert_eq!(done.digest, relay_artifacts::DigestCheck::Match);
+    let f = s.lock().unwrap();
+    let (_, fin) = f
+        .twirp
+        .iter()
+        .find(|(m, _)| m == "FinalizeArtifact")
+        .unwrap();
+    assert_eq!(fin["hash"], digest);
+    assert_eq!(fin["size"], "50000");
+}
+
+#[tokio::test]
+async fn a_digest_mismatch_under_warn_is_finalized_and_reported() {
+    let (r, _s) = reupload_with("sha256:0000", relay_artifacts::DigestPolicy::Warn).await;
+    assert!(matches!(
+        r.unwrap().digest,
+        relay_artifacts::DigestCheck::Mismatch { .. }
+    ));
 }

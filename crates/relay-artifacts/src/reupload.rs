@@ -1,0 +1,71 @@
+//! One artifact, end to end on the upload side: `CreateArtifact`, the relay
+//! into its signed URL, the digest check, then `FinalizeArtifact` — only
+//! after the check passed, so a mismatch under `verify-digest: error` leaves
+//! nothing behind (an artifact that is never finalized is never listed and
+//! is discarded by the service).
+
+use std::path::Path;
+
+use crate::error::ArtifactError;
+use crate::relay::{RelayOptions, relay};
+use crate::results::ResultsClient;
+use crate::verify::{DigestCheck, DigestPolicy, check_digest};
+
+/// What to re-upload and how.
+#[derive(Debug, Clone)]
+pub struct Reupload<'a> {
+    /// Signed blob URL of the source zip (from the `/zip` redirect).
+    pub download_url: &'a str,
+    pub new_name: &'a str,
+    pub expires_at: Option<&'a str>,
+    /// The source's REST `digest`, `sha256:<hex>`.
+    pub expected_digest: Option<&'a str>,
+    pub digest_policy: DigestPolicy,
+    /// Delete an artifact of the same name in this run first.
+    pub overwrite: bool,
+    /// Also write the zip here (for extraction).
+    pub spool: Option<&'a Path>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reuploaded {
+    pub id: i64,
+    pub size: u64,
+    pub sha256: String,
+    pub digest: DigestCheck,
+}
+
+pub async fn reupload(
+    results: &ResultsClient,
+    http: &reqwest::Client,
+    job: &Reupload<'_>,
+    opts: &RelayOptions,
+) -> Result<Reuploaded, ArtifactError> {
+    crate::name::validate_artifact_name(job.new_name)?;
+    if job.overwrite && !results.list_artifacts(Some(job.new_name)).await?.is_empty() {
+        results.delete_artifact(job.new_name).await?;
+    }
+    let upload_url = results
+        .create_artifact(job.new_name, job.expires_at)
+        .await?;
+    let relayed = relay(http, job.download_url, &upload_url, job.spool, opts).await?;
+    let digest = check_digest(job.digest_policy, job.expected_digest, &relayed.sha256);
+    if let (DigestPolicy::Error, DigestCheck::Mismatch { expected, actual }) =
+        (job.digest_policy, &digest)
+    {
+        return Err(ArtifactError::DigestMismatch {
+            name: job.new_name.to_owned(),
+            expected: expected.clone(),
+            actual: actual.clone(),
+        });
+    }
+    let id = results
+        .finalize_artifact(job.new_name, relayed.size, &relayed.sha256)
+        .await?;
+    Ok(Reuploaded {
+        id,
+        size: relayed.size,
+        sha256: relayed.sha256,
+        digest,
+    })
+}
