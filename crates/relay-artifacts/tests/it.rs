@@ -504,3 +504,136 @@ async fn a_digest_mismatch_under_warn_is_finalized_and_reported() {
         relay_artifacts::DigestCheck::Mismatch { .. }
     ));
 }
+
+mod against_testkit {
+    use super::*;
+    use relay_artifacts::{DigestPolicy, Reupload};
+    use relay_testkit::blob::BlobFault;
+    use relay_testkit::results::FakeArtifacts;
+
+    fn results(fake: &FakeArtifacts, run: &str, job: &str) -> ResultsClient {
+        let token = RuntimeToken::new(Some(FakeArtifacts::runtime_token(run, job))).unwrap();
+        ResultsClient::new(reqwest::Client::new(), fake.url(), token, fast()).unwrap()
+    }
+
+    async fn relay_into_current(
+        fake: &FakeArtifacts,
+        url: &str,
+        digest: &str,
+        overwrite: bool,
+    ) -> Result<relay_artifacts::Reuploaded, ArtifactError> {
+        let job = Reupload {
+            download_url: url,
+            new_name: "deploy-web",
+            expires_at: Some("2026-12-01T00:00:00Z"),
+            expected_digest: Some(digest),
+            digest_policy: DigestPolicy::Error,
+            overwrite,
+            spool: None,
+        };
+        let c = results(fake, "current-run", "job-1");
+        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts()).await
+    }
+
+    #[tokio::test]
+    async fn relays_through_503s_and_a_reset() {
+        let fake = FakeArtifacts::start();
+        let data = pseudo_random(3 * (1 << 20) + 99);
+        let (_, url, digest) = fake.seed("source-run", "web", data.clone());
+        fake.blob_fault(BlobFault::Status(503));
+        fake.blob_fault(BlobFault::ResetAfter(700_000));
+        let done = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap();
+        assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
+        let stored = fake.artifacts("current-run");
+        assert_eq!(stored.len(), 1);
+        assert!(stored[0].finalized);
+        assert_eq!((stored[0].id, stored[0].size), (done.id, data.len() as u64));
+        assert_eq!(stored[0].hash.as_deref(), Some(digest.as_str()));
+        assert_eq!(stored[0].version, 7);
+        assert!(!fake.blob_saw_authorization());
+    }
+
+    #[tokio::test]
+    async fn a_corrupted_download_leaves_no_artifact() {
+        let fake = FakeArtifacts::start();
+        let (_, url, digest) = fake.seed("source-run", "web", pseudo_random(10_000));
+        fake.blob_fault(BlobFault::Corrupt);
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ArtifactError::DigestMismatch { .. }), "{err}");
+        assert!(fake.artifacts("current-run").iter().all(|a| !a.finalized));
+        let listed = results(&fake, "current-run", "job-1")
+            .list_artifacts(None)
+            .await
+            .unwrap();
+        assert!(listed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_download_url_fails_and_leaves_no_artifact() {
+        let fake = FakeArtifacts::start();
+        let (_, url, digest) = fake.seed("source-run", "web", pseudo_random(10_000));
+        fake.blob_fault(BlobFault::Expired);
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+        assert!(fake.artifacts("current-run").iter().all(|a| !a.finalized));
+    }
+
+    #[tokio::test]
+    async fn an_existing_name_is_refused_unless_overwrite() {
+        let fake = FakeArtifacts::start();
+        let (_, url, digest) = fake.seed("source-run", "web", pseudo_random(1000));
+        fake.seed("current-run", "deploy-web", b"old".to_vec());
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`deploy-web` already exists"),
+            "{err}"
+        );
+        relay_into_current(&fake, &url, &digest, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            fake.content("current-run", "deploy-web").unwrap(),
+            pseudo_random(1000)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_fake_refuses_ids_the_token_does_not_grant() {
+        let fake = FakeArtifacts::start();
+        // A token for another run cannot create in this one: simulate by
+        // a client whose token names a different job than its requests.
+        let token = RuntimeToken::new(Some(FakeArtifacts::runtime_token("r", "j"))).unwrap();
+        let c = ResultsClient::new(reqwest::Client::new(), fake.url(), token, fast()).unwrap();
+        c.create_artifact("ok", None).await.unwrap();
+        let raw = reqwest::Client::new()
+            .post(format!(
+                "{}/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact",
+                fake.url()
+            ))
+            .bearer_auth(FakeArtifacts::runtime_token("r", "j"))
+            .json(&json!({"workflow_run_backend_id": "other", "workflow_job_run_backend_id": "j", "name": "x", "version": 7}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 403);
+        let unknown = reqwest::Client::new()
+            .post(format!(
+                "{}/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact",
+                fake.url()
+            ))
+            .bearer_auth(FakeArtifacts::runtime_token("r", "j"))
+            .json(&json!({"workflowRunBackendId": "r", "workflow_job_run_backend_id": "j", "name": "x", "version": 7}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 400);
+    }
+}

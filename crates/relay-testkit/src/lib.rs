@@ -9,11 +9,13 @@
 #![allow(clippy::result_large_err)]
 
 pub mod adnanh;
+pub mod blob;
 pub mod events;
 pub mod github;
 pub mod harness;
 pub mod openapi;
 pub mod peers;
+pub mod results;
 pub mod tls;
 pub mod webhook;
 

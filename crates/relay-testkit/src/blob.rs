@@ -1,0 +1,188 @@
+//! A block-blob store behind signed URLs, enough of Azure's Blob service for
+//! artifacts: Put Block, Put Block List (blocks assembled in list order,
+//! unknown ids refused), Get Blob with `Range`. URLs carry a signature and an
+//! expiry; faults (503s, a reset mid-body, an expired URL, a corrupted
+//! download) are queued per test.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::results::{Shared, lock};
+
+/// One queued misbehaviour of the blob store; each fires once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobFault {
+    /// Answer the next blob request with this status.
+    Status(u16),
+    /// Send this many bytes of the next download, then reset the connection.
+    ResetAfter(usize),
+    /// Treat the next request's URL as expired (403 `AuthenticationFailed`).
+    Expired,
+    /// Flip a byte in the next download.
+    Corrupt,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Blob {
+    blocks: BTreeMap<String, Bytes>,
+    pub(crate) committed: Option<Bytes>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct BlobStore {
+    pub(crate) blobs: BTreeMap<String, Blob>,
+    pub(crate) faults: VecDeque<BlobFault>,
+    pub(crate) saw_authorization: bool,
+    pub(crate) requests: usize,
+}
+
+/// The signature the store expects on `key`; tests never need to forge one.
+pub(crate) fn signature(key: &str) -> String {
+    use sha2::Digest as _;
+    let d = sha2::Sha256::digest(format!("fake-blob-secret:{key}").as_bytes());
+    d.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn signed_url(base: &str, key: &str, expires_unix: i64) -> String {
+    format!(
+        "{base}/blob/{key}?sv=2023-11-03&se={expires_unix}&sig={}",
+        signature(key)
+    )
+}
+
+fn azure_error(status: StatusCode, code: &str) -> Response {
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{code}</Message></Error>"#
+    );
+    (status, [("x-ms-error-code", code.to_owned())], xml).into_response()
+}
+
+/// Checks signature and expiry, records tokens leaking to blob storage and
+/// pops a queued fault.
+fn admit(
+    state: &Shared,
+    key: &str,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Option<BlobFault>, Response> {
+    let mut s = lock(state);
+    let store = &mut s.blob;
+    store.requests += 1;
+    store.saw_authorization |= headers.contains_key("authorization");
+    if q.get("sig").map(String::as_str) != Some(signature(key).as_str()) {
+        return Err(azure_error(StatusCode::FORBIDDEN, "AuthenticationFailed"));
+    }
+    let expires: i64 = q.get("se").and_then(|e| e.parse().ok()).unwrap_or(0);
+    let fault = store.faults.pop_front();
+    if fault == Some(BlobFault::Expired)
+        || expires < time::OffsetDateTime::now_utc().unix_timestamp()
+    {
+        return Err(azure_error(StatusCode::FORBIDDEN, "AuthenticationFailed"));
+    }
+    if let Some(BlobFault::Status(code)) = fault {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return Err(azure_error(status, "ServerBusy"));
+    }
+    Ok(fault)
+}
+
+pub(crate) async fn put(
+    AxState(state): AxState<Shared>,
+    Path(key): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admit(&state, &key, &q, &headers) {
+        return r;
+    }
+    if !headers.contains_key("x-ms-version") {
+        return azure_error(StatusCode::BAD_REQUEST, "MissingRequiredHeader");
+    }
+    let mut s = lock(&state);
+    let blob = s.blob.blobs.entry(key).or_default();
+    match q.get("comp").map(String::as_str) {
+        Some("block") => {
+            let Some(id) = q.get("blockid") else {
+                return azure_error(StatusCode::BAD_REQUEST, "InvalidQueryParameterValue");
+            };
+            // Azure: ids of one blob must have equal length.
+            if blob
+                .blocks
+                .keys()
+                .next()
+                .is_some_and(|k| k.len() != id.len())
+            {
+                return azure_error(StatusCode::BAD_REQUEST, "InvalidBlobOrBlock");
+            }
+            blob.blocks.insert(id.clone(), body);
+            StatusCode::CREATED.into_response()
+        }
+        Some("blocklist") => {
+            let xml = String::from_utf8_lossy(&body);
+            let mut out = Vec::new();
+            for part in xml.split("<Latest>").skip(1) {
+                let id = part.split("</Latest>").next().unwrap_or_default();
+                match blob.blocks.get(id) {
+                    Some(b) => out.extend_from_slice(b),
+                    None => return azure_error(StatusCode::BAD_REQUEST, "InvalidBlockList"),
+                }
+            }
+            blob.committed = Some(Bytes::from(out));
+            blob.blocks.clear();
+            StatusCode::CREATED.into_response()
+        }
+        _ => {
+            // Put Blob in one request (what small uploads may use).
+            blob.committed = Some(body);
+            StatusCode::CREATED.into_response()
+        }
+    }
+}
+
+pub(crate) async fn get(
+    AxState(state): AxState<Shared>,
+    Path(key): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let fault = match admit(&state, &key, &q, &headers) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let data = {
+        let s = lock(&state);
+        match s.blob.blobs.get(&key).and_then(|b| b.committed.clone()) {
+            Some(d) => d,
+            None => return azure_error(StatusCode::NOT_FOUND, "BlobNotFound"),
+        }
+    };
+    let start = headers
+        .get("range")
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(data.len());
+    let status = if start > 0 {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let mut body = data.slice(start..).to_vec();
+    match fault {
+        Some(BlobFault::Corrupt) if !body.is_empty() => body[0] ^= 0xff,
+        Some(BlobFault::ResetAfter(n)) => {
+            let head = Bytes::from(body[..n.min(body.len())].to_vec());
+            let items: Vec<Result<Bytes, std::io::Error>> =
+                vec![Ok(head), Err(std::io::Error::other("reset by fault"))];
+            return (status, Body::from_stream(futures::stream::iter(items))).into_response();
+        }
+        _ => {}
+    }
+    (status, [("content-type", "application/zip")], body).into_response()
+}

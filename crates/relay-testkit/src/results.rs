@@ -1,0 +1,450 @@
+//! A fake artifacts v4 results service (Twirp JSON) with its blob store, on
+//! 127.0.0.1 and its own thread. Strict like the real one: unknown or
+//! missing fields are refused, the bearer token's `scp` claim must name the
+//! run and job the request names, an existing name is a 409, and an
+//! artifact is only listed once finalized.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::blob::{BlobFault, BlobStore, signed_url};
+
+const PREFIX: &str = "/twirp/github.actions.results.api.v1.ArtifactService/";
+
+/// An artifact the fake holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredArtifact {
+    pub id: i64,
+    pub name: String,
+    pub size: u64,
+    pub hash: Option<String>,
+    pub finalized: bool,
+    pub version: i64,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FakeState {
+    base: String,
+    next_id: i64,
+    /// run backend id → name → artifact
+    runs: BTreeMap<String, BTreeMap<String, StoredArtifact>>,
+    pub(crate) blob: BlobStore,
+    calls: Vec<(String, Value)>,
+    conflict_next: bool,
+}
+
+pub(crate) type Shared = Arc<Mutex<FakeState>>;
+
+pub(crate) fn lock(s: &Shared) -> std::sync::MutexGuard<'_, FakeState> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The running fake; stops when dropped.
+pub struct FakeArtifacts {
+    url: String,
+    state: Shared,
+    _handle: Handle,
+}
+
+struct Handle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl FakeArtifacts {
+    pub fn start() -> Self {
+        let state: Shared = Arc::new(Mutex::new(FakeState {
+            next_id: 1000,
+            ..FakeState::default()
+        }));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let app = Router::new()
+            .route(&format!("{PREFIX}{{method}}"), post(twirp))
+            .route("/blob/{key}", put(crate::blob::put).get(crate::blob::get))
+            .with_state(state.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("fake artifacts runtime");
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind 127.0.0.1");
+                let addr = l.local_addr().expect("local addr");
+                url_tx.send(format!("http://{addr}")).expect("report url");
+                let _ = axum::serve(l, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+            });
+        });
+        let url = url_rx.recv().expect("fake artifacts started");
+        lock(&state).base = url.clone();
+        Self {
+            url,
+            state,
+            _handle: Handle {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+        }
+    }
+
+    /// `ACTIONS_RESULTS_URL` for clients of this fake.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// An `ACTIONS_RUNTIME_TOKEN` whose `scp` claim names `run` and `job`.
+    pub fn runtime_token(run: &str, job: &str) -> String {
+        let claims = json!({"scp": format!("Actions.GenericRead:abc Actions.Results:{run}:{job}")});
+        let p = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("eyJhbGciOiJub25lIn0.{p}.fake-signature")
+    }
+
+    /// Puts a finalized artifact with `zip` as content into `run`; returns
+    /// its id, a signed download URL and its `sha256:` digest.
+    pub fn seed(&self, run: &str, name: &str, zip: Vec<u8>) -> (i64, String, String) {
+        use sha2::Digest as _;
+        let digest: String = sha2::Sha256::digest(&zip)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut s = lock(&self.state);
+        s.next_id += 1;
+        let id = s.next_id;
+        let key = blob_key(run, name);
+        s.blob.blobs.entry(key.clone()).or_default().committed = Some(Bytes::from(zip.clone()));
+        s.runs.entry(run.to_owned()).or_default().insert(
+            name.to_owned(),
+            StoredArtifact {
+                id,
+                name: name.to_owned(),
+                size: zip.len() as u64,
+                hash: Some(format!("sha256:{digest}")),
+                finalized: true,
+                version: 7,
+                expires_at: None,
+            },
+        );
+        let url = signed_url(&s.base, &key, far_future());
+        (id, url, format!("sha256:{digest}"))
+    }
+
+    /// The artifacts of `run`, finalized or not.
+    pub fn artifacts(&self, run: &str) -> Vec<StoredArtifact> {
+        lock(&self.state)
+            .runs
+            .get(run)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The committed content of `run`'s artifact `name`.
+    pub fn content(&self, run: &str, name: &str) -> Option<Vec<u8>> {
+        let s = lock(&self.state);
+        s.blob
+            .blobs
+            .get(&blob_key(run, name))
+            .and_then(|b| b.committed.as_ref())
+            .map(|b| b.to_vec())
+    }
+
+    /// Every Twirp call as (method, request body).
+    pub fn calls(&self) -> Vec<(String, Value)> {
+        lock(&self.state).calls.clone()
+    }
+
+    /// Queues a blob-store fault.
+    pub fn blob_fault(&self, f: BlobFault) {
+        lock(&self.state).blob.faults.push_back(f);
+    }
+
+    /// The next `CreateArtifact` answers 409 whatever the name.
+    pub fn conflict_next(&self) {
+        lock(&self.state).conflict_next = true;
+    }
+
+    /// Whether any blob request carried an `Authorization` header.
+    pub fn blob_saw_authorization(&self) -> bool {
+        lock(&self.state).blob.saw_authorization
+    }
+}
+
+fn blob_key(run: &str, name: &str) -> String {
+    let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}", enc(run), enc(name))
+}
+
+fn far_future() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() + 3600
+}
+
+fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
+    (status, axum::Json(json!({"code": code, "msg": msg}))).into_response()
+}
+
+/// The `Actions.Results:<run>:<job>` of a bearer token.
+fn token_ids(headers: &HeaderMap) -> Option<(String, String)> {
+    let auth = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let payload = auth.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims["scp"].as_str()?.split(' ').find_map(|s| {
+        let mut p = s.split(':');
+        (p.next()? == "Actions.Results").then_some(())?;
+        Some((p.next()?.to_owned(), p.next()?.to_owned()))
+    })
+}
+
+/// Fields a method accepts, and which of them are required.
+fn schema(method: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    const IDS: [&str; 2] = ["workflow_run_backend_id", "workflow_job_run_backend_id"];
+    Some(match method {
+        "CreateArtifact" => (
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+                "expires_at",
+                "version",
+                "mime_type",
+            ],
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+                "version",
+            ],
+        ),
+        "FinalizeArtifact" => (
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+                "size",
+                "hash",
+            ],
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+                "size",
+            ],
+        ),
+        "ListArtifacts" => (
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name_filter",
+                "id_filter",
+            ],
+            &IDS,
+        ),
+        "GetSignedArtifactURL" | "DeleteArtifact" => (
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+            ],
+            &[
+                "workflow_run_backend_id",
+                "workflow_job_run_backend_id",
+                "name",
+            ],
+        ),
+        _ => return None,
+    })
+}
+
+async fn twirp(
+    AxState(state): AxState<Shared>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((allowed, required)) = schema(&method) else {
+        return twirp_error(StatusCode::NOT_FOUND, "bad_route", "no such method");
+    };
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(&body) else {
+        return twirp_error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "body is not a JSON object",
+        );
+    };
+    if let Some(k) = req.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return twirp_error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            &format!("unknown field {k}"),
+        );
+    }
+    if let Some(k) = required.iter().find(|k| !req.contains_key(**k)) {
+        return twirp_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            &format!("{k} is required"),
+        );
+    }
+    let Some((run, job)) = token_ids(&headers) else {
+        return twirp_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "invalid runtime token",
+        );
+    };
+    if req["workflow_run_backend_id"] != json!(run)
+        || req["workflow_job_run_backend_id"] != json!(job)
+    {
+        return twirp_error(
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+            "backend ids do not match the token",
+        );
+    }
+    let req = Value::Object(req);
+    let mut s = lock(&state);
+    s.calls.push((method.clone(), req.clone()));
+    let name = req["name"].as_str().unwrap_or_default().to_owned();
+    let base = s.base.clone();
+    match method.as_str() {
+        "CreateArtifact" => {
+            let Some(version) = req["version"].as_i64() else {
+                return twirp_error(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "version must be an integer",
+                );
+            };
+            let conflict = std::mem::take(&mut s.conflict_next);
+            let existing = s
+                .runs
+                .get(&run)
+                .and_then(|m| m.get(&name))
+                .is_some_and(|a| a.finalized);
+            if conflict || existing {
+                return twirp_error(
+                    StatusCode::CONFLICT,
+                    "already_exists",
+                    &format!(
+                        "an artifact with this name already exists on the workflow run: {name}"
+                    ),
+                );
+            }
+            s.next_id += 1;
+            let id = s.next_id;
+            let expires_at = req["expires_at"].as_str().map(str::to_owned);
+            s.runs.entry(run.clone()).or_default().insert(
+                name.clone(),
+                StoredArtifact {
+                    id,
+                    name: name.clone(),
+                    size: 0,
+                    hash: None,
+                    finalized: false,
+                    version,
+                    expires_at,
+                },
+            );
+            let url = signed_url(&base, &blob_key(&run, &name), far_future());
+            axum::Json(json!({"ok": true, "signed_upload_url": url})).into_response()
+        }
+        "FinalizeArtifact" => {
+            let Some(size) = req["size"].as_str().and_then(|v| v.parse::<u64>().ok()) else {
+                return twirp_error(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "size must be an int64 string",
+                );
+            };
+            let committed = s
+                .blob
+                .blobs
+                .get(&blob_key(&run, &name))
+                .and_then(|b| b.committed.as_ref())
+                .map(|b| b.len() as u64);
+            let Some(a) = s.runs.get_mut(&run).and_then(|m| m.get_mut(&name)) else {
+                return twirp_error(StatusCode::NOT_FOUND, "not_found", "no such artifact");
+            };
+            if committed != Some(size) {
+                return twirp_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_argument",
+                    "size does not match the uploaded blob",
+                );
+            }
+            a.size = size;
+            a.hash = req["hash"].as_str().map(str::to_owned);
+            a.finalized = true;
+            axum::Json(json!({"ok": true, "artifact_id": a.id.to_string()})).into_response()
+        }
+        "ListArtifacts" => {
+            let filter = req.get("name_filter").and_then(Value::as_str);
+            let list: Vec<Value> = s
+                .runs
+                .get(&run)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter(|a| a.finalized && filter.is_none_or(|f| f == a.name))
+                .map(|a| {
+                    json!({"workflow_run_backend_id": run, "workflow_job_run_backend_id": job,
+                           "database_id": a.id.to_string(), "name": a.name, "size": a.size.to_string(),
+                           "created_at": "2026-11-22T00:00:00Z", "digest": a.hash})
+                })
+                .collect();
+            axum::Json(json!({"artifacts": list})).into_response()
+        }
+        "GetSignedArtifactURL" => {
+            if !s
+                .runs
+                .get(&run)
+                .and_then(|m| m.get(&name))
+                .is_some_and(|a| a.finalized)
+            {
+                return twirp_error(StatusCode::NOT_FOUND, "not_found", "no such artifact");
+            }
+            let url = signed_url(&base, &blob_key(&run, &name), far_future());
+            axum::Json(json!({"signed_url": url})).into_response()
+        }
+        "DeleteArtifact" => match s.runs.get_mut(&run).and_then(|m| m.remove(&name)) {
+            Some(a) => {
+                s.blob.blobs.remove(&blob_key(&run, &name));
+                axum::Json(json!({"ok": true, "artifact_id": a.id.to_string()})).into_response()
+            }
+            None => twirp_error(StatusCode::NOT_FOUND, "not_found", "no such artifact"),
+        },
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
