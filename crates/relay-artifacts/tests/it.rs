@@ -637,3 +637,107 @@ mod against_testkit {
         assert_eq!(unknown.status(), 400);
     }
 }
+
+/// GitHub's own client on both ends: it uploads into a source run, we relay,
+/// it downloads from the current run.
+mod official_client {
+    use super::*;
+    use relay_artifacts::{DigestPolicy, Reupload};
+    use relay_testkit::results::FakeArtifacts;
+    use std::process::Command;
+
+    fn node_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node")
+    }
+
+    fn peer(fake: &FakeArtifacts, run: &str, args: &[&str]) -> Value {
+        let out = Command::new("node")
+            .current_dir(node_dir())
+            .arg("peer.mjs")
+            .args(args)
+            .env("ACTIONS_RESULTS_URL", format!("{}/", fake.url()))
+            .env(
+                "ACTIONS_RUNTIME_TOKEN",
+                FakeArtifacts::runtime_token(run, "job-1"),
+            )
+            .env("GITHUB_WORKSPACE", std::env::temp_dir())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "peer {args:?} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.lines().rev().find(|l| l.starts_with('{')).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn official_upload_relayed_then_official_download_matches() {
+        if !relay_testkit::peers::require_program("node", "apt-get install nodejs")
+            || !relay_testkit::peers::require(
+                &node_dir().join("node_modules/@actions/artifact"),
+                "cd crates/relay-artifacts/tests/node && npm ci",
+            )
+        {
+            return;
+        }
+        let fake = FakeArtifacts::start();
+        let src = tempfile::tempdir().unwrap();
+        let app = pseudo_random(300_000);
+        std::fs::create_dir_all(src.path().join("dist")).unwrap();
+        std::fs::write(src.path().join("dist/app.js"), &app).unwrap();
+        std::fs::write(src.path().join("index.html"), b"<h1>hi</h1>").unwrap();
+        let root = src.path().to_str().unwrap();
+        let files = [format!("{root}/dist/app.js"), format!("{root}/index.html")];
+        let up = peer(
+            &fake,
+            "source-run",
+            &["upload", "frontend-build", root, &files[0], &files[1]],
+        );
+        assert!(up["id"].as_i64().is_some(), "{up}");
+
+        let source = {
+            let t = RuntimeToken::new(Some(FakeArtifacts::runtime_token("source-run", "job-1")))
+                .unwrap();
+            ResultsClient::new(reqwest::Client::new(), fake.url(), t, fast()).unwrap()
+        };
+        let listed = source.list_artifacts(Some("frontend-build")).await.unwrap();
+        let url = source.signed_artifact_url("frontend-build").await.unwrap();
+        let current = {
+            let t = RuntimeToken::new(Some(FakeArtifacts::runtime_token("current-run", "job-1")))
+                .unwrap();
+            ResultsClient::new(reqwest::Client::new(), fake.url(), t, fast()).unwrap()
+        };
+        let job = Reupload {
+            download_url: &url,
+            new_name: "deploy-frontend-build",
+            expires_at: None,
+            expected_digest: listed[0].digest.as_deref(),
+            digest_policy: DigestPolicy::Error,
+            overwrite: false,
+            spool: None,
+        };
+        let done = relay_artifacts::reupload(&current, &reqwest::Client::new(), &job, &opts())
+            .await
+            .unwrap();
+        assert_eq!(done.digest, relay_artifacts::DigestCheck::Match);
+
+        let out = tempfile::tempdir().unwrap();
+        let down = peer(
+            &fake,
+            "current-run",
+            &[
+                "download",
+                "deploy-frontend-build",
+                out.path().to_str().unwrap(),
+            ],
+        );
+        assert_eq!(down["digestMismatch"], false, "{down}");
+        assert_eq!(std::fs::read(out.path().join("dist/app.js")).unwrap(), app);
+        assert_eq!(
+            std::fs::read(out.path().join("index.html")).unwrap(),
+            b"<h1>hi</h1>"
+        );
+    }
+}

@@ -412,12 +412,19 @@ async fn twirp(
         }
         "ListArtifacts" => {
             let filter = req.get("name_filter").and_then(Value::as_str);
+            // Int64Value travels as a decimal string (or a number).
+            let id_filter = req.get("id_filter").and_then(|v| match v {
+                Value::String(s) => s.parse::<i64>().ok(),
+                v => v.as_i64(),
+            });
             let list: Vec<Value> = s
                 .runs
                 .get(&run)
                 .into_iter()
                 .flat_map(|m| m.values())
-                .filter(|a| a.finalized && filter.is_none_or(|f| f == a.name))
+                .filter(|a| {
+                    a.finalized && filter.is_none_or(|f| f == a.name) && id_filter.is_none_or(|i| i == a.id)
+                })
                 .map(|a| {
                     json!({"workflow_run_backend_id": run, "workflow_job_run_backend_id": job,
                            "database_id": a.id.to_string(), "name": a.name, "size": a.size.to_string(),
