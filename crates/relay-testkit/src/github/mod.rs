@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use checks::CheckScript;
 pub use runs::{Run, RunScript, WorkflowDispatchMode};
 
 /// The token every fake accepts unless a test registers others.
@@ -119,9 +120,8 @@ pub(crate) struct State {
     /// repo → `workflow_dispatch` bodies (with the workflow id), in order.
     pub workflow_dispatches: BTreeMap<String, Vec<Value>>,
     pub runs: runs::Runs,
-    // Filled in by the verify-ci-status and monitor-health fakes.
-    #[allow(dead_code)]
     pub checks: checks::Checks,
+    // Filled in by the monitor-health fake.
     #[allow(dead_code)]
     pub issues: issues::Issues,
     /// Requests that would cost rate limit (everything but 304s).

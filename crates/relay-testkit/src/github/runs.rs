@@ -26,6 +26,8 @@ pub struct RunScript {
     /// Create the run only after this many list requests (GitHub takes a
     /// moment to create the run after a dispatch).
     pub appears_after_lists: u32,
+    /// The commit the run is for (`head_sha`, filterable when listing).
+    pub head_sha: String,
 }
 
 impl RunScript {
@@ -38,6 +40,7 @@ impl RunScript {
             polls_to_complete: Some(polls),
             conclusion: conclusion.into(),
             appears_after_lists: 0,
+            head_sha: "0000000000000000000000000000000000000000".into(),
         }
     }
     pub fn never_ends() -> Self {
@@ -48,6 +51,10 @@ impl RunScript {
     }
     pub fn title(mut self, title: &str) -> Self {
         self.title = title.into();
+        self
+    }
+    pub fn head_sha(mut self, sha: &str) -> Self {
+        self.head_sha = sha.into();
         self
     }
     pub fn appears_after(mut self, lists: u32) -> Self {
@@ -106,7 +113,7 @@ impl Run {
             "run_number": self.id % 1000,
             "run_attempt": 1,
             "head_branch": "main",
-            "head_sha": "0000000000000000000000000000000000000000",
+            "head_sha": self.script.head_sha,
             "created_at": created,
             "updated_at": created,
             "url": format!("{base}/repos/{}/actions/runs/{}", self.repo, self.id),
@@ -445,6 +452,7 @@ fn runs_page(
         .filter(|r| workflow.is_none() || r.workflow_id == workflow)
         .filter(|r| q.get("event").is_none_or(|e| *e == r.event))
         .filter(|r| q.get("status").is_none_or(|st| st == r.status()))
+        .filter(|r| q.get("head_sha").is_none_or(|h| *h == r.script.head_sha))
         .filter(|r| {
             created_min
                 .is_none_or(|m| r.created_at.replace_nanosecond(0).unwrap_or(r.created_at) >= m)

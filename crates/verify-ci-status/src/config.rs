@@ -1,0 +1,146 @@
+//! Inputs, checked before any request, and the defaults the event gives.
+
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use relay_runtime::{Context, InputError, Source, vars};
+
+/// What to verify and how long to wait.
+pub struct Config {
+    pub token: Option<String>,
+    pub repository: String,
+    pub sha: String,
+    /// Required check globs, each with its text for messages.
+    pub required: Vec<(String, globset::GlobMatcher)>,
+    pub ignore: GlobSet,
+    pub workflows: Vec<String>,
+    pub allowed: Vec<String>,
+    pub include_statuses: bool,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub discovery_timeout: Duration,
+    pub interval: Duration,
+    pub allow_empty: bool,
+    /// The current run, when the sha is the runner's own: its check runs
+    /// are left out so the step never waits on itself.
+    pub own_run_id: Option<String>,
+}
+
+fn glob(input: &str, pattern: &str) -> Result<Glob, InputError> {
+    Glob::new(pattern).map_err(|e| {
+        InputError::new(
+            input,
+            &format!("has a bad glob `{pattern}`: {e}"),
+            "use `*`, `?`, `[abc]` and `{a,b}`",
+        )
+    })
+}
+
+pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+    let inputs = &ctx.inputs;
+    let mut source = Source::from_event(&ctx.env, &ctx.event);
+    if let Some(pr) = ctx.event.pull_request() {
+        // The head commit is what CI ran on; GITHUB_SHA is the merge commit.
+        source.sha = pr.pull_request.head.sha;
+    }
+    let repository = inputs
+        .get("repository")
+        .map_or(source.repository, str::to_owned);
+    if repository.split('/').filter(|p| !p.is_empty()).count() != 2 {
+        return Err(InputError::new(
+            "repository",
+            &format!("must be `owner/repo`, got `{repository}`"),
+            "set `repository`, or run under an event that names one",
+        ));
+    }
+    let sha = inputs.get("sha").map_or(source.sha, str::to_owned);
+    if sha.is_empty()
+        || !sha
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        return Err(InputError::new(
+            "sha",
+            &format!("must be a commit sha or ref, got `{sha}`"),
+            "set `sha`, or run under an event that carries one",
+        ));
+    }
+    let mut required = Vec::new();
+    for line in inputs.lines("checks") {
+        required.push((line.to_owned(), glob("checks", line)?.compile_matcher()));
+    }
+    let mut ignore = GlobSetBuilder::new();
+    for line in inputs.lines("ignore") {
+        ignore.add(glob("ignore", line)?);
+    }
+    let ignore = ignore
+        .build()
+        .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
+    let allowed: Vec<String> = inputs
+        .get("allowed-conclusions")
+        .unwrap_or("success,neutral,skipped")
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    const KNOWN: &[&str] = &[
+        "success",
+        "failure",
+        "neutral",
+        "cancelled",
+        "skipped",
+        "timed_out",
+        "action_required",
+        "stale",
+    ];
+    if let Some(bad) = allowed.iter().find(|c| !KNOWN.contains(&c.as_str())) {
+        return Err(InputError::new(
+            "allowed-conclusions",
+            &format!("names an unknown conclusion `{bad}`"),
+            &format!("pick from {}", KNOWN.join(", ")),
+        ));
+    }
+    let duration = |name: &str, default: Duration| -> Result<Duration, InputError> {
+        Ok(inputs.duration(name)?.unwrap_or(default))
+    };
+    let interval = duration("interval", Duration::from_secs(15))?;
+    if interval.is_zero() {
+        return Err(InputError::new(
+            "interval",
+            "must be above zero",
+            "try `15s`",
+        ));
+    }
+    let env = &ctx.env;
+    let own_repo = env.get(vars::GITHUB_REPOSITORY).unwrap_or_default();
+    let own_sha = env.get(vars::GITHUB_SHA).unwrap_or_default();
+    let own_head = ctx
+        .event
+        .pull_request()
+        .map(|pr| pr.pull_request.head.sha)
+        .unwrap_or_default();
+    let is_own = repository.eq_ignore_ascii_case(own_repo) && (sha == own_sha || sha == own_head);
+    Ok(Config {
+        token: inputs.get("github-token").map(str::to_owned),
+        repository,
+        sha,
+        required,
+        ignore,
+        workflows: inputs
+            .lines("workflows")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        allowed,
+        include_statuses: inputs.bool("include-statuses")?,
+        wait: inputs.bool("wait")?,
+        timeout: duration("timeout", Duration::from_secs(1800))?,
+        discovery_timeout: duration("discovery-timeout", Duration::from_secs(120))?,
+        interval,
+        allow_empty: inputs.bool("allow-empty")?,
+        own_run_id: env
+            .get(vars::GITHUB_RUN_ID)
+            .filter(|_| is_own)
+            .map(str::to_owned),
+    })
+}

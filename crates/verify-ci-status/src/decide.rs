@@ -1,0 +1,170 @@
+//! The decision, from one look at what GitHub reports: pure, so every rule
+//! has a unit test.
+
+use serde::Serialize;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    CheckRun,
+    Status,
+    Workflow,
+}
+
+/// One check as the outputs report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub kind: Kind,
+    /// `queued`, `in_progress`, `completed` (statuses: `pending` or `completed`).
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub url: String,
+}
+
+impl Check {
+    fn completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Success,
+    Failure {
+        failed: Vec<String>,
+        reason: String,
+    },
+    /// Not decided yet: what is still pending or missing.
+    Pending {
+        pending: Vec<String>,
+    },
+    Timeout {
+        pending: Vec<String>,
+    },
+}
+
+/// Decides from `checks` (already newest-per-name and without this run's
+/// own jobs). `discovered` is false while the discovery timeout runs, so
+/// missing checks are still awaited rather than failed.
+pub fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
+    let considered: Vec<&Check> = checks
+        .iter()
+        .filter(|c| !config.ignore.is_match(&c.name))
+        .filter(|c| {
+            c.kind == Kind::Workflow
+                || config.required.is_empty()
+                || config.required.iter().any(|(_, m)| m.is_match(&c.name))
+        })
+        .collect();
+    // A failure is final whatever else is pending: decide early.
+    let failed: Vec<&Check> = considered
+        .iter()
+        .filter(|c| c.completed() && !passed(config, c))
+        .copied()
+        .collect();
+    if let Some(first) = failed.first() {
+        let names = failed.iter().map(|c| c.name.clone()).collect();
+        let conclusion = first.conclusion.as_deref().unwrap_or("unknown");
+        let more = if failed.len() > 1 {
+            format!(" (and {} more)", failed.len() - 1)
+        } else {
+            String::new()
+        };
+        return Verdict::Failure {
+            failed: names,
+            reason: format!(
+                "{} `{}` concluded `{conclusion}`{more} on {}@{}: {}\nhint: open the link to see why; conclusions that pass are `{}` (allowed-conclusions)",
+                kind_text(first.kind),
+                first.name,
+                config.repository,
+                config.sha,
+                first.url,
+                config.allowed.join(",")
+            ),
+        };
+    }
+    let mut missing: Vec<String> = config
+        .required
+        .iter()
+        .filter(|(_, m)| !considered.iter().any(|c| m.is_match(&c.name)))
+        .map(|(text, _)| text.clone())
+        .collect();
+    missing.extend(
+        config
+            .workflows
+            .iter()
+            .filter(|w| {
+                !considered
+                    .iter()
+                    .any(|c| c.kind == Kind::Workflow && &&c.name == w)
+            })
+            .cloned(),
+    );
+    let pending: Vec<String> = considered
+        .iter()
+        .filter(|c| !c.completed())
+        .map(|c| c.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        if discovery_over {
+            return Verdict::Failure {
+                failed: missing.clone(),
+                reason: format!(
+                    "required check{} never appeared on {}@{} within discovery-timeout: {}\nhint: check the names (globs match the check run's name, e.g. `build (ubuntu-latest)` for a matrix job) or raise discovery-timeout",
+                    if missing.len() == 1 { "" } else { "s" },
+                    config.repository,
+                    config.sha,
+                    missing.join(", ")
+                ),
+            };
+        }
+        let mut all = pending;
+        all.extend(missing);
+        return Verdict::Pending { pending: all };
+    }
+    if considered.is_empty() {
+        if discovery_over {
+            // Passing on nothing only once checks had their time to appear,
+            // so a commit whose CI has not started yet is not waved through.
+            if config.allow_empty && config.required.is_empty() {
+                return Verdict::Success;
+            }
+            return Verdict::Failure {
+                failed: Vec::new(),
+                reason: format!(
+                    "{}@{} has no checks or statuses to verify\nhint: make sure CI runs on this commit, or set `allow-empty: true` to pass a commit without checks",
+                    config.repository, config.sha
+                ),
+            };
+        }
+        return Verdict::Pending {
+            pending: vec!["(any check)".into()],
+        };
+    }
+    if pending.is_empty() {
+        Verdict::Success
+    } else {
+        Verdict::Pending { pending }
+    }
+}
+
+fn passed(config: &Config, check: &Check) -> bool {
+    let conclusion = check.conclusion.as_deref().unwrap_or("");
+    match check.kind {
+        // A workflow named in `workflows` must have succeeded, nothing less.
+        Kind::Workflow => conclusion == "success",
+        Kind::Status => conclusion == "success",
+        Kind::CheckRun => config.allowed.iter().any(|a| a == conclusion),
+    }
+}
+
+fn kind_text(kind: Kind) -> &'static str {
+    match kind {
+        Kind::CheckRun => "check",
+        Kind::Status => "status",
+        Kind::Workflow => "workflow",
+    }
+}

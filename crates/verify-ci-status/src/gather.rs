@@ -1,0 +1,278 @@
+//! Reading check runs, statuses and workflow runs, and the polling loop.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use relay_github::{Call, GitHub, Permission, StatsSnapshot};
+use relay_runtime::Context;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::decide::{Check, Kind, Verdict, decide};
+
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+    pub stats: StatsSnapshot,
+}
+
+#[derive(Deserialize)]
+struct CheckRunPage {
+    total_count: usize,
+    check_runs: Vec<CheckRun>,
+}
+
+#[derive(Deserialize)]
+struct CheckRun {
+    id: u64,
+    name: String,
+    status: String,
+    conclusion: Option<String>,
+    details_url: Option<String>,
+    html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CombinedStatus {
+    total_count: usize,
+    statuses: Vec<Status>,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    context: String,
+    state: String,
+    target_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RunList {
+    workflow_runs: Vec<WorkflowRun>,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRun {
+    id: u64,
+    name: Option<String>,
+    status: Option<String>,
+    conclusion: Option<String>,
+    html_url: String,
+}
+
+const PER_PAGE: usize = 100;
+
+/// Polls until decided, the timeout, or (without `wait`) after one look.
+pub async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, relay_github::Error> {
+    let client = GitHub::from_context(ctx, config.token.as_deref())?;
+    let start = Instant::now();
+    let deadline = start + config.timeout;
+    let discovery_deadline = start + config.discovery_timeout.min(config.timeout);
+    let mut interval = config.interval;
+    let mut last: Option<Vec<Check>> = None;
+    ctx.console.info(&format!(
+        "Verifying CI of {}@{}",
+        config.repository, config.sha
+    ));
+    loop {
+        let checks = look(&client, config).await?;
+        let now = Instant::now();
+        let discovery_over = !config.wait || now >= discovery_deadline;
+        let verdict = decide(config, &checks, discovery_over);
+        let changed = last.as_ref() != Some(&checks);
+        if changed {
+            let done = checks.iter().filter(|c| c.status == "completed").count();
+            ctx.console
+                .info(&format!("{} checks, {done} completed", checks.len()));
+            // Back to the configured pace once things move again.
+            interval = config.interval;
+        } else {
+            // Nothing moved: back off, up to four times the interval.
+            interval = (interval + interval / 2).min(config.interval * 4);
+        }
+        last = Some(checks);
+        let verdict = match verdict {
+            Verdict::Pending { pending } if !config.wait => Verdict::Timeout { pending },
+            Verdict::Pending { pending } => {
+                if now >= deadline {
+                    Verdict::Timeout { pending }
+                } else {
+                    // Never sleep past a deadline that would decide the case.
+                    let next = (now + interval).min(deadline.max(now));
+                    let next = if now < discovery_deadline {
+                        next.min(discovery_deadline)
+                    } else {
+                        next
+                    };
+                    tokio::time::sleep_until(next.max(now + Duration::from_millis(1))).await;
+                    continue;
+                }
+            }
+            v => v,
+        };
+        return Ok(Outcome {
+            verdict,
+            checks: last.unwrap_or_default(),
+            stats: client.stats(),
+        });
+    }
+}
+
+/// One look at everything GitHub reports for the sha.
+async fn look(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
+    let mut checks = check_runs(client, config).await?;
+    if config.include_statuses {
+        checks.extend(statuses(client, config).await?);
+    }
+    if !config.workflows.is_empty() {
+        checks.extend(workflow_runs(client, config).await?);
+    }
+    Ok(checks)
+}
+
+/// All pages of check runs, newest per name, without this run's own jobs.
+async fn check_runs(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
+    let repo = &config.repository;
+    let call = Call::new(
+        format!("list the check runs of `{}` in `{repo}`", config.sha),
+        repo,
+        Permission::CHECKS_READ,
+    );
+    // `filter=latest` (GitHub's default) already keeps the newest run per
+    // name within a check suite; re-runs in other suites still repeat a
+    // name, so the newest (highest id) is picked below as well. Pages are
+    // addressed by number, not by `Link`, because a 304 carries no `Link`.
+    let base = format!(
+        "/repos/{repo}/commits/{}/check-runs?filter=latest&per_page={PER_PAGE}",
+        config.sha
+    );
+    let first: CheckRunPage = client.get_conditional(&call, &base).await?.json(&call)?;
+    let pages = first.total_count.div_ceil(PER_PAGE);
+    let mut runs = first.check_runs;
+    for page in 2..=pages {
+        let next: CheckRunPage = client
+            .get_conditional(&call, &format!("{base}&page={page}"))
+            .await?
+            .json(&call)?;
+        runs.extend(next.check_runs);
+    }
+    let own = config
+        .own_run_id
+        .as_ref()
+        .map(|id| format!("/actions/runs/{id}/job/"));
+    let mut newest: HashMap<String, CheckRun> = HashMap::new();
+    for run in runs {
+        if let (Some(own), Some(url)) = (&own, &run.details_url)
+            && url.contains(own.as_str())
+        {
+            continue;
+        }
+        match newest.get(&run.name) {
+            Some(seen) if seen.id > run.id => {}
+            _ => {
+                newest.insert(run.name.clone(), run);
+            }
+        }
+    }
+    let mut out: Vec<Check> = newest
+        .into_values()
+        .map(|r| Check {
+            url: r.html_url.or(r.details_url).unwrap_or_default(),
+            name: r.name,
+            kind: Kind::CheckRun,
+            status: r.status,
+            conclusion: r.conclusion,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Commit statuses, newest per context (the combined status already keeps
+/// only the newest per context).
+async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
+    let repo = &config.repository;
+    let call = Call::new(
+        format!("read the commit statuses of `{}` in `{repo}`", config.sha),
+        repo,
+        Permission::STATUSES_READ,
+    );
+    let base = format!(
+        "/repos/{repo}/commits/{}/status?per_page={PER_PAGE}",
+        config.sha
+    );
+    let first: CombinedStatus = client.get_conditional(&call, &base).await?.json(&call)?;
+    let mut all = first.statuses;
+    for page in 2..=first.total_count.div_ceil(PER_PAGE) {
+        let next: CombinedStatus = client
+            .get_conditional(&call, &format!("{base}&page={page}"))
+            .await?
+            .json(&call)?;
+        all.extend(next.statuses);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Check> = all
+        .into_iter()
+        .filter(|s| seen.insert(s.context.clone()))
+        .map(|s| {
+            let pending = s.state == "pending";
+            Check {
+                name: s.context,
+                kind: Kind::Status,
+                status: if pending { "pending" } else { "completed" }.into(),
+                conclusion: (!pending).then_some(s.state),
+                url: s.target_url.unwrap_or_default(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The newest run of each named workflow for the sha.
+async fn workflow_runs(
+    client: &GitHub,
+    config: &Config,
+) -> Result<Vec<Check>, relay_github::Error> {
+    let repo = &config.repository;
+    let call = Call::new(
+        format!("list the workflow runs of `{}` in `{repo}`", config.sha),
+        repo,
+        Permission::ACTIONS_READ,
+    );
+    let path = format!(
+        "/repos/{repo}/actions/runs?head_sha={}&per_page={PER_PAGE}",
+        config.sha
+    );
+    let list: RunList = client.get_conditional(&call, &path).await?.json(&call)?;
+    let mut newest: HashMap<String, WorkflowRun> = HashMap::new();
+    for run in list.workflow_runs {
+        if config.own_run_id.as_deref() == Some(run.id.to_string().as_str()) {
+            continue;
+        }
+        let Some(name) = run.name.clone() else {
+            continue;
+        };
+        if !config.workflows.contains(&name) {
+            continue;
+        }
+        match newest.get(&name) {
+            Some(seen) if seen.id > run.id => {}
+            _ => {
+                newest.insert(name, run);
+            }
+        }
+    }
+    let mut out: Vec<Check> = newest
+        .into_iter()
+        .map(|(name, r)| Check {
+            name,
+            kind: Kind::Workflow,
+            status: r.status.unwrap_or_default(),
+            conclusion: r.conclusion,
+            url: r.html_url,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}

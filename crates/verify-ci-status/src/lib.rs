@@ -1,0 +1,74 @@
+//! `verify-ci-status`: decides whether a commit's CI has passed — its check
+//! runs (newest per name), commit statuses (newest per context) and named
+//! workflows — for a sha in any repository the token can read, polling with
+//! conditional requests until the answer is known. It fails on the first
+//! failed check without waiting for the rest, never passes on a timeout, and
+//! never waits on its own workflow run.
+
+mod config;
+mod decide;
+mod gather;
+mod summary;
+
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+
+pub use config::Config;
+pub use decide::{Check, Kind, Verdict, decide};
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "verify-ci-status",
+    description: "Decide whether a commit's CI passed (check runs, commit statuses, named workflows), waiting until it is decided",
+    inputs: &[
+        InputSpec::new("github-token", "Token that can read `repository`: `checks: read`, `statuses: read`, and `actions: read` for `workflows`. Another repository needs a PAT or GitHub App token").github_token(),
+        InputSpec::new("repository", "Repository of the commit, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
+        InputSpec::new("sha", "Commit to verify (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
+        InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists)"),
+        InputSpec::new("ignore", "Lines of globs naming checks and statuses to leave out"),
+        InputSpec::new("workflows", "Lines of workflow names whose run for the sha must have concluded `success`"),
+        InputSpec::new("allowed-conclusions", "Comma-separated check conclusions that count as passing").default("success,neutral,skipped"),
+        InputSpec::new("include-statuses", "Also verify commit statuses (the older API used by external CI)").default("true"),
+        InputSpec::new("wait", "Poll while checks are pending; false decides from one look").default("true"),
+        InputSpec::new("timeout", "How long to wait for pending checks; a timeout fails the step").default("30m"),
+        InputSpec::new("discovery-timeout", "How long required checks (and, with none required, any check) may take to appear").default("2m"),
+        InputSpec::new("interval", "Time between polls; it grows by half up to four times this while nothing changes").default("15s"),
+        InputSpec::new("allow-empty", "Pass when the commit has no checks at all (only when `checks` is empty)").default("false"),
+    ],
+    outputs: &[
+        OutputSpec { name: "state", description: "`success`, `failure` or `timeout`" },
+        OutputSpec { name: "checks", description: "JSON array of the checks seen: `name`, `kind` (check_run, status, workflow), `status`, `conclusion`, `url`" },
+        OutputSpec { name: "failed", description: "Comma-separated names of the checks that failed or were missing" },
+    ],
+};
+
+/// Runs the action.
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let config = config::parse(&ctx)?;
+    let outcome = gather::poll(&ctx, &config).await?;
+    let (state, failed) = match &outcome.verdict {
+        Verdict::Success => ("success", Vec::new()),
+        Verdict::Failure { failed, .. } => ("failure", failed.clone()),
+        Verdict::Timeout { pending } => ("timeout", pending.clone()),
+        Verdict::Pending { .. } => ("timeout", Vec::new()),
+    };
+    ctx.outputs.set("state", state)?;
+    ctx.outputs
+        .set("checks", &serde_json::to_string(&outcome.checks)?)?;
+    ctx.outputs.set("failed", &failed.join(","))?;
+    ctx.summary
+        .append(&summary::render(&config, &outcome, state))?;
+    ctx.console.info(&format!(
+        "{} requests to GitHub, {} of them answered 304 Not Modified (no rate limit spent), {} retried",
+        outcome.stats.requests, outcome.stats.not_modified, outcome.stats.retries
+    ));
+    match outcome.verdict {
+        Verdict::Success => Ok(()),
+        Verdict::Failure { reason, .. } => Err(anyhow::anyhow!("{reason}")),
+        Verdict::Timeout { pending } | Verdict::Pending { pending } => Err(anyhow::anyhow!(
+            "CI of {}@{} was not decided within timeout ({}); still pending: {}\nhint: raise `timeout`, or check why these checks never finish",
+            config.repository,
+            config.sha,
+            relay_runtime::duration::format(config.timeout),
+            pending.join(", ")
+        )),
+    }
+}
