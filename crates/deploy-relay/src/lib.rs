@@ -30,7 +30,11 @@ macro_rules! action {
 
 /// Every action the image holds: one line per action.
 pub fn actions() -> Vec<Action> {
-    vec![action!(dispatch_deploy), action!(sign_and_call_webhook)]
+    vec![
+        action!(dispatch_deploy),
+        action!(sign_and_call_webhook),
+        action!(verify_ci_status),
+    ]
 }
 
 /// Runs the action named by `argv[0]`'s file name, or by the first
