@@ -47,7 +47,7 @@ pub enum Verdict {
 }
 
 /// Decides from `checks` (already newest-per-name and without this run's
-/// own jobs). `discovered` is false while the discovery timeout runs, so
+/// own jobs). `discovery_over` is false while the discovery timeout runs, so
 /// missing checks are still awaited rather than failed.
 pub fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
     let considered: Vec<&Check> = checks
@@ -166,5 +166,133 @@ fn kind_text(kind: Kind) -> &'static str {
         Kind::CheckRun => "check",
         Kind::Status => "status",
         Kind::Workflow => "workflow",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use globset::{Glob, GlobSetBuilder};
+
+    use super::*;
+
+    fn config(required: &[&str], ignore: &[&str]) -> Config {
+        let mut set = GlobSetBuilder::new();
+        for g in ignore {
+            set.add(Glob::new(g).unwrap());
+        }
+        Config {
+            token: None,
+            repository: "o/r".into(),
+            sha: "abc".into(),
+            required: required
+                .iter()
+                .map(|g| ((*g).to_owned(), Glob::new(g).unwrap().compile_matcher()))
+                .collect(),
+            ignore: set.build().unwrap(),
+            workflows: Vec::new(),
+            allowed: vec!["success".into(), "neutral".into(), "skipped".into()],
+            include_statuses: true,
+            wait: true,
+            timeout: Duration::from_secs(60),
+            discovery_timeout: Duration::from_secs(10),
+            interval: Duration::from_secs(1),
+            allow_empty: false,
+            own_run_id: None,
+        }
+    }
+
+    fn check(name: &str, kind: Kind, status: &str, conclusion: Option<&str>) -> Check {
+        Check {
+            name: name.into(),
+            kind,
+            status: status.into(),
+            conclusion: conclusion.map(str::to_owned),
+            url: format!("https://example.com/{name}"),
+        }
+    }
+
+    #[test]
+    fn a_failure_decides_while_others_are_pending() {
+        let checks = [
+            check("a", Kind::CheckRun, "in_progress", None),
+            check("b", Kind::CheckRun, "completed", Some("timed_out")),
+        ];
+        match decide(&config(&[], &[]), &checks, false) {
+            Verdict::Failure { failed, reason } => {
+                assert_eq!(failed, ["b"]);
+                assert!(reason.contains("https://example.com/b"), "{reason}");
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn only_checks_matching_required_globs_count() {
+        let checks = [
+            check("test (1)", Kind::CheckRun, "completed", Some("success")),
+            check("other", Kind::CheckRun, "completed", Some("failure")),
+        ];
+        assert_eq!(
+            decide(&config(&["test (*)"], &[]), &checks, false),
+            Verdict::Success
+        );
+        assert!(matches!(
+            decide(&config(&[], &[]), &checks, false),
+            Verdict::Failure { .. }
+        ));
+    }
+
+    #[test]
+    fn ignored_checks_do_not_count() {
+        let checks = [
+            check("ok", Kind::CheckRun, "completed", Some("success")),
+            check("codecov/patch", Kind::Status, "completed", Some("failure")),
+        ];
+        assert_eq!(
+            decide(&config(&[], &["codecov/*"]), &checks, false),
+            Verdict::Success
+        );
+    }
+
+    #[test]
+    fn missing_required_waits_then_fails_after_discovery() {
+        let checks = [check("build", Kind::CheckRun, "completed", Some("success"))];
+        let c = config(&["build", "e2e"], &[]);
+        assert_eq!(
+            decide(&c, &checks, false),
+            Verdict::Pending {
+                pending: vec!["e2e".into()]
+            }
+        );
+        match decide(&c, &checks, true) {
+            Verdict::Failure { failed, .. } => assert_eq!(failed, ["e2e"]),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_waits_for_discovery_and_passes_only_with_allow_empty() {
+        let mut c = config(&[], &[]);
+        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
+        assert!(matches!(decide(&c, &[], true), Verdict::Failure { .. }));
+        c.allow_empty = true;
+        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
+        assert_eq!(decide(&c, &[], true), Verdict::Success);
+    }
+
+    #[test]
+    fn statuses_and_workflows_pass_only_on_success() {
+        let c = config(&[], &[]);
+        for kind in [Kind::Status, Kind::Workflow] {
+            let checks = [check("x", kind, "completed", Some("neutral"))];
+            assert!(
+                matches!(decide(&c, &checks, false), Verdict::Failure { .. }),
+                "{kind:?}"
+            );
+        }
+        let checks = [check("x", Kind::CheckRun, "completed", Some("neutral"))];
+        assert_eq!(decide(&c, &checks, false), Verdict::Success);
     }
 }
