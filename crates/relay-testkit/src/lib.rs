@@ -13,6 +13,7 @@ pub mod blob;
 pub mod events;
 pub mod github;
 pub mod harness;
+pub mod health;
 pub mod openapi;
 pub mod peers;
 pub mod results;

@@ -1,13 +1,251 @@
-//! Issues (issue 6: monitor-health opens one on failure; grows this).
+//! Issues per repository: opened strictly (`title` required, `labels` an
+//! array of strings, unknown keys refused) and listed with GitHub's `state`
+//! and `labels` filters and pagination, newest first.
+
+use std::collections::BTreeMap;
 
 use axum::Router;
+use axum::extract::{Extension, Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
 
-use super::server::Shared;
+use super::FakeGitHub;
+use super::server::{Caller, Shared, error, lock, not_found, paginate, query_map, unprocessable};
 
 /// Issues per repository.
 #[derive(Default)]
-pub(crate) struct Issues {}
+pub(crate) struct Issues {
+    /// repo → issues in the order they were opened.
+    by_repo: BTreeMap<String, Vec<Value>>,
+}
 
 pub(super) fn routes() -> Router<Shared> {
-    Router::new()
+    Router::new().route(
+        "/repos/{owner}/{repo}/issues",
+        get(list_issues).post(create_issue),
+    )
+}
+
+fn decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn label_names(issue: &Value) -> Vec<String> {
+    issue["labels"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| l["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /repos/{owner}/{repo}/issues`.
+async fn list_issues(
+    AxState(state): AxState<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let full = format!("{owner}/{name}");
+    let s = lock(&state);
+    if !s.repos.contains_key(&full) || !caller.can_read(&full) {
+        return not_found();
+    }
+    let query = query_map(uri.query());
+    let wanted_state = query.get("state").map(String::as_str).unwrap_or("open");
+    if !matches!(wanted_state, "open" | "closed" | "all") {
+        return unprocessable(&format!(
+            "state `{wanted_state}` is not one of open, closed, all"
+        ));
+    }
+    // From the raw query: `query_map` decodes only what date filters need.
+    let labels: Vec<String> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("labels="))
+        .map(|l| {
+            decode(l)
+                .split(',')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let items: Vec<Value> = s
+        .issues
+        .by_repo
+        .get(&full)
+        .map(|v| {
+            v.iter()
+                .rev()
+                .filter(|i| wanted_state == "all" || i["state"] == wanted_state)
+                .filter(|i| {
+                    let have = label_names(i);
+                    labels.iter().all(|l| have.contains(l))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    paginate(&s.base_url, uri.path(), &query, items, None)
+}
+
+/// `POST /repos/{owner}/{repo}/issues`.
+async fn create_issue(
+    AxState(state): AxState<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let full = format!("{owner}/{name}");
+    let mut s = lock(&state);
+    if !s.repos.contains_key(&full) || !caller.can_read(&full) {
+        return not_found();
+    }
+    if let Some(refusal) = caller.write_refusal(&full) {
+        return refusal;
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
+    };
+    const KEYS: [&str; 7] = [
+        "title",
+        "body",
+        "labels",
+        "assignees",
+        "assignee",
+        "milestone",
+        "type",
+    ];
+    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return unprocessable(&format!("\"{k}\" is not a permitted key."));
+    }
+    let Some(Value::String(title)) = obj.get("title") else {
+        return unprocessable("title wasn't supplied.");
+    };
+    if title.trim().is_empty() || title.chars().count() > 256 {
+        return unprocessable("title is empty or longer than 256 characters.");
+    }
+    let body_text = match obj.get("body") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::String(b)) if b.chars().count() <= 65_536 => Value::String(b.clone()),
+        Some(Value::String(_)) => {
+            return unprocessable("body is too long (maximum is 65536 characters).");
+        }
+        Some(_) => return unprocessable("body is not a string."),
+    };
+    let labels = match obj.get("labels") {
+        None => Vec::new(),
+        Some(Value::Array(ls)) if ls.iter().all(Value::is_string) => ls
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|l| json!({"name": l}))
+            .collect(),
+        Some(_) => return unprocessable("labels is not an array of strings."),
+    };
+    let id = s.next_id();
+    let number = s.issues.by_repo.get(&full).map_or(0, Vec::len) + 1;
+    let issue = json!({
+        "id": id,
+        "number": number,
+        "title": title,
+        "body": body_text,
+        "labels": labels,
+        "state": "open",
+        "url": format!("{}/repos/{full}/issues/{number}", s.base_url),
+        "html_url": format!("https://github.com/{full}/issues/{number}"),
+        "user": {"login": "github-actions[bot]"},
+    });
+    s.issues
+        .by_repo
+        .entry(full)
+        .or_default()
+        .push(issue.clone());
+    (StatusCode::CREATED, axum::Json(issue)).into_response()
+}
+
+impl FakeGitHub {
+    /// Every issue of `repo`, in the order opened.
+    pub fn issues(&self, repo: &str) -> Vec<Value> {
+        self.state()
+            .issues
+            .by_repo
+            .get(repo)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Seeds an issue (as if opened earlier); returns its number.
+    pub fn issue(&self, repo: &str, title: &str, body: &str, labels: &[&str]) -> u64 {
+        let mut s = self.state();
+        let id = s.next_id();
+        let base = s.base_url.clone();
+        let list = s.issues.by_repo.entry(repo.to_owned()).or_default();
+        let number = list.len() as u64 + 1;
+        list.push(json!({
+            "id": id,
+            "number": number,
+            "title": title,
+            "body": body,
+            "labels": labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
+            "state": "open",
+            "url": format!("{base}/repos/{repo}/issues/{number}"),
+            "html_url": format!("https://github.com/{repo}/issues/{number}"),
+            "user": {"login": "someone"},
+        }));
+        number
+    }
+
+    /// Closes issue `number` of `repo`.
+    pub fn close_issue(&self, repo: &str, number: u64) {
+        let mut s = self.state();
+        if let Some(i) = s
+            .issues
+            .by_repo
+            .get_mut(repo)
+            .and_then(|l| l.iter_mut().find(|i| i["number"] == number))
+        {
+            i["state"] = json!("closed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn decodes_percent_and_plus() {
+        assert_eq!(decode("deploy%20health,a+b"), "deploy health,a b");
+        assert_eq!(decode("bad%zz"), "bad%zz");
+    }
 }

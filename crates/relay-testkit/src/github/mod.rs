@@ -121,8 +121,6 @@ pub(crate) struct State {
     pub workflow_dispatches: BTreeMap<String, Vec<Value>>,
     pub runs: runs::Runs,
     pub checks: checks::Checks,
-    // Filled in by the monitor-health fake.
-    #[allow(dead_code)]
     pub issues: issues::Issues,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,

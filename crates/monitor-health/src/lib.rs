@@ -1,0 +1,127 @@
+//! `monitor-health`: the post-deploy health window. It probes every URL on
+//! a fixed schedule for `duration`, judges each probe by its status and
+//! Gatus-like conditions, and fails when an endpoint fails
+//! `consecutive-failures` times in a row or ends below `success-threshold`.
+//! On failure it can open one issue per commit and environment and send a
+//! rollback `repository_dispatch`; the step fails either way.
+
+mod alert;
+mod cert;
+mod condition;
+mod config;
+mod monitor;
+mod probe;
+mod report;
+
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+
+pub use cert::not_after;
+pub use condition::{Condition, Observed, ParseError};
+pub use config::{Config, parse_statuses};
+pub use monitor::slots;
+pub use report::percentile;
+
+pub const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_sha}";
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "monitor-health",
+    description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",
+    inputs: &[
+        InputSpec::new("urls", "Health endpoint URLs, one per line; each is probed on the same schedule").required(),
+        InputSpec::new("duration", "How long the window lasts, from its start (after `initial-delay`)").default("5m"),
+        InputSpec::new("interval", "Time between probes of each URL; probes run on a fixed grid from the window's start").default("30s"),
+        InputSpec::new("timeout", "Longest wait for one probe's full answer; slower counts as a failed probe").default("10s"),
+        InputSpec::new("initial-delay", "Wait this long before the window starts (e.g. while the service warms up)").default("0"),
+        InputSpec::new("expected-status", "Statuses that pass, as ranges and numbers: `200-299`, `200,204`; ignored when `conditions` has a `[STATUS]` condition").default("200-299"),
+        InputSpec::new("conditions", "Gatus-like conditions, one per line, all must hold: `[STATUS] == 200`, `[RESPONSE_TIME] < 500`, `[BODY].status == UP`, `[BODY] contains ok`, `[CERTIFICATE_EXPIRATION] > 48h`"),
+        InputSpec::new("headers", "Request headers, one `Name: value` per line (values are never printed)"),
+        InputSpec::new("insecure", "Accept invalid or self-signed TLS certificates").default("false"),
+        InputSpec::new("follow-redirects", "Follow redirects (up to 10); when false a 3xx answer is judged as it is").default("false"),
+        InputSpec::new("consecutive-failures", "Fail when one URL fails this many probes in a row").default("3"),
+        InputSpec::new("success-threshold", "Fail when a URL's share of passed probes ends below this percentage").default("95"),
+        InputSpec::new("fail-fast", "Stop the window as soon as a URL reaches `consecutive-failures`").default("true"),
+        InputSpec::new("environment", "Environment name for the issue and the rollback event"),
+        InputSpec::new("sha", "Commit being checked (default: the event's commit, the workflow_run's head_sha under workflow_run)"),
+        InputSpec::new("create-issue", "On failure, open an issue in this repository (once per commit and environment); needs `issues: write`").default("false"),
+        InputSpec::new("issue-title", "Title of that issue; placeholders {environment} {sha} {short_sha} {repository} {ref_name} {run_id}").default(DEFAULT_ISSUE_TITLE),
+        InputSpec::new("issue-labels", "Comma-separated labels for that issue; the first ones also find an already open issue").default("deploy-health"),
+        InputSpec::new("github-token", "Token for the issue (`issues: write`)").github_token(),
+        InputSpec::new("rollback-repository", "On failure, send repository_dispatch to this `owner/repo`"),
+        InputSpec::new("rollback-event-type", "Event type of that dispatch").default("rollback"),
+        InputSpec::new("rollback-token", "Token for the rollback dispatch: a PAT or GitHub App token with `contents: write` on `rollback-repository` (default: `github-token`)").secret(),
+    ],
+    outputs: &[
+        OutputSpec { name: "healthy", description: "`true` when every URL passed the window" },
+        OutputSpec { name: "success-rate", description: "The lowest per-URL success rate, in percent (the figure `success-threshold` judged)" },
+        OutputSpec { name: "checks", description: "Probes run, all URLs together" },
+        OutputSpec { name: "failures", description: "Probes failed, all URLs together" },
+        OutputSpec { name: "max-consecutive-failures", description: "Longest run of failed probes of any one URL" },
+        OutputSpec { name: "p50-ms", description: "Median response time of answered probes, all URLs, in ms" },
+        OutputSpec { name: "p95-ms", description: "95th percentile response time of answered probes, all URLs, in ms" },
+        OutputSpec { name: "report", description: "JSON array, one object per URL: checks, failures, success_rate, max_consecutive_failures, p50_ms, p95_ms, max_ms, healthy, reason, last_failure" },
+        OutputSpec { name: "issue-url", description: "The failure issue opened (or found open) for this commit and environment" },
+    ],
+};
+
+/// Runs the action.
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let config = config::parse(&ctx)?;
+    let client = probe::client(&config)?;
+    ctx.console.info(&format!(
+        "Probing {} URL(s) every {} for {}: fail on {} in a row or below {}%",
+        config.urls.len(),
+        relay_runtime::duration::format(config.interval),
+        relay_runtime::duration::format(config.duration),
+        config.consecutive_failures,
+        report::pct(config.success_threshold),
+    ));
+    let window = monitor::watch(&config, client, &ctx.console).await;
+    let report = report::Report::new(&config, &window);
+    let ms = |v: Option<u128>| v.map(|v| v.to_string()).unwrap_or_default();
+    ctx.outputs.set("healthy", &report.healthy.to_string())?;
+    ctx.outputs
+        .set("success-rate", &report::pct(report.success_rate))?;
+    ctx.outputs.set("checks", &report.checks.to_string())?;
+    ctx.outputs.set("failures", &report.failures.to_string())?;
+    ctx.outputs
+        .set("max-consecutive-failures", &report.max_streak.to_string())?;
+    ctx.outputs.set("p50-ms", &ms(report.p50_ms))?;
+    ctx.outputs.set("p95-ms", &ms(report.p95_ms))?;
+    ctx.outputs.set("report", &report.json().to_string())?;
+    ctx.summary.append(&report.markdown(&config))?;
+    if report.healthy {
+        ctx.console.info(&format!(
+            "Healthy: {} probes in {:.1}s, {} failed",
+            report.checks,
+            report.elapsed.as_secs_f64(),
+            report.failures
+        ));
+        return Ok(());
+    }
+    // Both alerts are attempted even if one fails: a missing issue must not
+    // keep the rollback from being sent.
+    let mut problems = Vec::new();
+    if let Some(repo) = &config.rollback_repository
+        && let Err(e) = alert::rollback(&ctx, &config, repo, &report).await
+    {
+        problems.push(format!(
+            "the rollback was not sent: {}",
+            relay_runtime::error_text(&e)
+        ));
+    }
+    if config.create_issue {
+        match alert::issue(&ctx, &config, &report).await {
+            Ok(url) => ctx.outputs.set("issue-url", &url)?,
+            Err(e) => problems.push(format!(
+                "no issue was opened: {}",
+                relay_runtime::error_text(&e)
+            )),
+        }
+    }
+    let mut message = format!("Health window failed: {}", report.reason());
+    for p in problems {
+        message.push_str("; ");
+        message.push_str(&p);
+    }
+    anyhow::bail!(message)
+}

@@ -1,0 +1,192 @@
+//! The window: every URL probed on one fixed grid from the window's start,
+//! probes in flight side by side, results tallied as they land.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use relay_runtime::Console;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::config::Config;
+use crate::probe::{self, Outcome};
+
+/// One probe's place on the grid and what it found.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// When it was due, from the window's start.
+    pub due: Duration,
+    pub outcome: Outcome,
+}
+
+/// One URL's probes, by slot on the grid; `None` for a slot not (yet) probed.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: String,
+    pub slots: Vec<Option<Record>>,
+    /// Longest run of failed probes in adjacent slots.
+    pub max_streak: usize,
+}
+
+impl Endpoint {
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.slots.iter().flatten()
+    }
+
+    /// Records the probe in `slot`; returns the failure run it is part of.
+    fn record(&mut self, slot: usize, record: Record) -> usize {
+        let failed = record.outcome.failure.is_some();
+        self.slots[slot] = Some(record);
+        if !failed {
+            return 0;
+        }
+        let is_failure =
+            |s: &Option<Record>| s.as_ref().is_some_and(|r| r.outcome.failure.is_some());
+        let before = self.slots[..slot]
+            .iter()
+            .rev()
+            .take_while(|s| is_failure(s))
+            .count();
+        let after = self.slots[slot + 1..]
+            .iter()
+            .take_while(|s| is_failure(s))
+            .count();
+        let streak = before + 1 + after;
+        self.max_streak = self.max_streak.max(streak);
+        streak
+    }
+}
+
+/// What the window saw.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub endpoints: Vec<Endpoint>,
+    /// Set when `fail-fast` ended the window early: the endpoint and when.
+    pub stopped: Option<(usize, Duration)>,
+    pub elapsed: Duration,
+}
+
+/// How many grid points fall inside the window: 0, i, 2i, … < duration.
+pub fn slots(duration: Duration, interval: Duration) -> usize {
+    let n = duration.as_nanos().saturating_sub(1) / interval.as_nanos() + 1;
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+pub async fn watch(config: &Config, client: reqwest::Client, console: &Console) -> Window {
+    let planned = slots(config.duration, config.interval);
+    let mut endpoints: Vec<Endpoint> = config
+        .urls
+        .iter()
+        .map(|u| Endpoint {
+            url: u.clone(),
+            slots: vec![None; planned],
+            max_streak: 0,
+        })
+        .collect();
+    let start = Instant::now() + config.initial_delay;
+    // The grid is anchored at `start` and every probe is its own task, so a
+    // slow probe never pushes the next one. `Burst`: if the runner stalls
+    // past a slot, the missed slots are probed as soon as it wakes and the
+    // grid resumes where it was, so every slot gets its probe and the
+    // success rate keeps its denominator. `Delay` would shift every later
+    // probe (drift); `Skip` would drop the missed slots' samples.
+    let mut ticks = tokio::time::interval_at(start, config.interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let conditions = Arc::new(config.conditions.clone());
+    let expected = Arc::new(config.expected_status.clone());
+    let mut running = JoinSet::new();
+    let mut next_slot = 0;
+    let mut stopped = None;
+    loop {
+        tokio::select! {
+            due = ticks.tick(), if next_slot < planned => {
+                let slot = usize::try_from((due - start).as_nanos() / config.interval.as_nanos())
+                    .unwrap_or(usize::MAX);
+                if slot >= planned {
+                    next_slot = planned;
+                    continue;
+                }
+                next_slot = slot + 1;
+                for (e, url) in config.urls.iter().enumerate() {
+                    let (client, url) = (client.clone(), url.clone());
+                    let (conditions, expected) = (conditions.clone(), expected.clone());
+                    let timeout = config.timeout;
+                    running.spawn(async move {
+                        let outcome = probe::probe(&client, &url, timeout, &expected, &conditions).await;
+                        (e, slot, due - start, outcome)
+                    });
+                }
+            }
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                // A probe task cannot panic short of a bug; skip it if one does.
+                let Ok((e, slot, due, outcome)) = done else { continue };
+                if let Some(f) = &outcome.failure {
+                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].url, fmt_offset(due), f.describe()));
+                } else {
+                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].url, fmt_offset(due), outcome.latency.as_millis()));
+                }
+                let streak = endpoints[e].record(slot, Record { due, outcome });
+                if config.fail_fast && streak as u64 >= config.consecutive_failures {
+                    stopped = Some((e, start.elapsed()));
+                    break;
+                }
+            }
+            else => break,
+        }
+    }
+    // Dropping the set aborts probes still in flight after a fail-fast stop.
+    drop(running);
+    Window {
+        endpoints,
+        stopped,
+        elapsed: start.elapsed(),
+    }
+}
+
+fn fmt_offset(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_fit_the_window() {
+        let s = Duration::from_secs;
+        assert_eq!(slots(s(300), s(30)), 10);
+        assert_eq!(slots(s(301), s(30)), 11);
+        assert_eq!(slots(s(30), s(30)), 1);
+        assert_eq!(
+            slots(Duration::from_millis(2500), Duration::from_millis(200)),
+            13
+        );
+    }
+
+    fn rec(failed: bool) -> Record {
+        Record {
+            due: Duration::ZERO,
+            outcome: Outcome {
+                status: Some(200),
+                latency: Duration::ZERO,
+                failure: failed.then_some(probe::Failure::Timeout),
+            },
+        }
+    }
+
+    #[test]
+    fn streaks_join_across_out_of_order_results() {
+        let mut e = Endpoint {
+            url: "u".into(),
+            slots: vec![None; 6],
+            max_streak: 0,
+        };
+        assert_eq!(e.record(1, rec(true)), 1);
+        assert_eq!(e.record(3, rec(true)), 1);
+        // The slow probe of slot 2 lands last and joins 1 and 3.
+        assert_eq!(e.record(2, rec(true)), 3);
+        assert_eq!(e.record(4, rec(false)), 0);
+        assert_eq!(e.record(5, rec(true)), 1);
+        assert_eq!(e.max_streak, 3);
+    }
+}

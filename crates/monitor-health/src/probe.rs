@@ -1,0 +1,161 @@
+//! One probe: a GET with a deadline, judged by the conditions.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::condition::{Condition, Observed};
+use crate::config::Config;
+
+/// Bodies are read up to this much; a health answer is small and a huge
+/// one must not eat the runner's memory.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Why a probe failed. Each counts as one failed probe; none is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// No complete answer within `timeout`.
+    Timeout,
+    /// Refused, reset, DNS or TLS trouble: no HTTP answer at all.
+    Connection(String),
+    /// An answer that did not meet a condition.
+    Condition(String),
+}
+
+impl Failure {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Timeout => "timed out".into(),
+            Self::Connection(e) => format!("connection failed: {e}"),
+            Self::Condition(e) => e.clone(),
+        }
+    }
+}
+
+/// What one probe found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Option<u16>,
+    pub latency: Duration,
+    pub failure: Option<Failure>,
+}
+
+pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &config.headers {
+        let mut v = HeaderValue::from_str(value).map_err(|_| {
+            relay_runtime::InputError::new(
+                "headers",
+                &format!("has a value for `{name}` that is not a valid header value"),
+                "remove control characters from it",
+            )
+        })?;
+        // Header values are often credentials: keep them out of any debug output.
+        v.set_sensitive(true);
+        headers.insert(HeaderName::from_bytes(name.as_bytes())?, v);
+    }
+    let redirects = if config.follow_redirects {
+        reqwest::redirect::Policy::limited(10)
+    } else {
+        reqwest::redirect::Policy::none()
+    };
+    Ok(reqwest::Client::builder()
+        .user_agent(concat!(
+            "deploy-relay-monitor-health/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .default_headers(headers)
+        .redirect(redirects)
+        .danger_accept_invalid_certs(config.insecure)
+        .tls_info(true)
+        // A fresh connection per probe would measure handshakes, not the
+        // service; keep-alive is what a browser sees too.
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()?)
+}
+
+pub async fn probe(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    expected: &[(u16, u16)],
+    conditions: &[Condition],
+) -> Outcome {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(timeout, fetch(client, url)).await;
+    let latency = started.elapsed();
+    let (status, body, cert) = match answer {
+        Err(_) => {
+            return Outcome {
+                status: None,
+                latency,
+                failure: Some(Failure::Timeout),
+            };
+        }
+        Ok(Err(e)) => {
+            return Outcome {
+                status: None,
+                latency,
+                failure: Some(Failure::Connection(describe(e))),
+            };
+        }
+        Ok(Ok(answer)) => answer,
+    };
+    let certificate_left = cert.map(|not_after| {
+        let left = not_after - time::OffsetDateTime::now_utc();
+        Duration::try_from(left).unwrap_or(Duration::ZERO)
+    });
+    let seen = Observed {
+        status,
+        response_time: latency,
+        body: &body,
+        certificate_left,
+    };
+    let unexpected = (!expected.is_empty()
+        && !expected.iter().any(|(a, b)| (*a..=*b).contains(&status)))
+    .then(|| format!("status {status} is not an expected status"));
+    let failure = unexpected
+        .or_else(|| conditions.iter().find_map(|c| c.check(&seen).err()))
+        .map(Failure::Condition);
+    Outcome {
+        status: Some(status),
+        latency,
+        failure,
+    }
+}
+
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<(u16, String, Option<time::OffsetDateTime>), reqwest::Error> {
+    let mut resp = client.get(url).send().await?;
+    let status = resp.status().as_u16();
+    let cert = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .and_then(crate::cert::not_after);
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = MAX_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned(), cert))
+}
+
+/// The innermost cause: "Connection refused", not "error sending request".
+fn describe(e: reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = &e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let inner = source.to_string();
+    if !inner.is_empty() {
+        inner
+    } else {
+        e.without_url().to_string()
+    }
+}
