@@ -34,6 +34,7 @@ pub fn actions() -> Vec<Action> {
         action!(dispatch_deploy),
         action!(sign_and_call_webhook),
         action!(verify_ci_status),
+        action!(monitor_health),
     ]
 }
 
