@@ -202,3 +202,54 @@ async fn handle(
         Some(Behavior::Drop) => return Err(std::io::Error::other("scripted drop")),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(url: &str) -> Result<u16, reqwest::Error> {
+        Ok(reqwest::get(url).await?.status().as_u16())
+    }
+
+    #[tokio::test]
+    async fn paths_behave_as_scripted() {
+        let s = HealthService::start();
+        s.route("/up", Behavior::Up)
+            .route("/dies", Behavior::DiesAfter(2))
+            .route("/flaky", Behavior::FlakyEvery(3))
+            .route("/json", Behavior::Json(418, json!({"a": 1})))
+            .route("/drop", Behavior::Drop)
+            .route("/slow", Behavior::Slow(Duration::from_millis(150)));
+        assert_eq!(get(&s.url("/up")).await.unwrap(), 200);
+        let mut dies = Vec::new();
+        for _ in 0..4 {
+            dies.push(get(&s.url("/dies")).await.unwrap());
+        }
+        assert_eq!(dies, [200, 200, 503, 503]);
+        let mut flaky = Vec::new();
+        for _ in 0..6 {
+            flaky.push(get(&s.url("/flaky")).await.unwrap());
+        }
+        assert_eq!(flaky, [200, 200, 500, 200, 200, 500]);
+        let body: Value = reqwest::get(s.url("/json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body, json!({"a": 1}));
+        assert!(get(&s.url("/drop")).await.is_err());
+        let t = Instant::now();
+        assert_eq!(get(&s.url("/slow")).await.unwrap(), 200);
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        assert_eq!(get(&s.url("/nope")).await.unwrap(), 404);
+        assert_eq!(s.hits("/flaky").len(), 6);
+        assert!(s.hits("/flaky").windows(2).all(|w| w[0] <= w[1]));
+        assert!(
+            get(&HealthService::refused_url("/x"))
+                .await
+                .unwrap_err()
+                .is_connect()
+        );
+    }
+}

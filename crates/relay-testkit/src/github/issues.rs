@@ -242,10 +242,85 @@ impl FakeGitHub {
 #[cfg(test)]
 mod tests {
     use super::decode;
+    use crate::{DEFAULT_TOKEN, FakeGitHub};
+    use serde_json::{Value, json};
 
     #[test]
     fn decodes_percent_and_plus() {
         assert_eq!(decode("deploy%20health,a+b"), "deploy health,a b");
         assert_eq!(decode("bad%zz"), "bad%zz");
+    }
+
+    async fn post(gh: &FakeGitHub, body: Value) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/repos/o/r/issues", gh.url()))
+            .bearer_auth(DEFAULT_TOKEN)
+            .header("user-agent", "t")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn list(gh: &FakeGitHub, query: &str) -> (Vec<Value>, Option<String>) {
+        let r = reqwest::Client::new()
+            .get(format!("{}/repos/o/r/issues?{query}", gh.url()))
+            .bearer_auth(DEFAULT_TOKEN)
+            .header("user-agent", "t")
+            .send()
+            .await
+            .unwrap();
+        let link = r
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.json().await.unwrap(), link)
+    }
+
+    #[tokio::test]
+    async fn opening_is_strict() {
+        let gh = FakeGitHub::start();
+        gh.repo("o/r", "main");
+        assert_eq!(post(&gh, json!({"body": "no title"})).await.0, 422);
+        assert_eq!(post(&gh, json!({"title": "t", "labels": [1]})).await.0, 422);
+        assert_eq!(
+            post(&gh, json!({"title": "t", "colour": "red"})).await.0,
+            422
+        );
+        let (status, issue) = post(&gh, json!({"title": "t", "labels": ["a", "b c"]})).await;
+        assert_eq!(status, 201);
+        assert_eq!(issue["number"], 1);
+        assert_eq!(issue["labels"][1]["name"], "b c");
+        assert_eq!(gh.issues("o/r").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn listing_filters_by_state_and_labels_and_pages() {
+        let gh = FakeGitHub::start();
+        gh.repo("o/r", "main");
+        for i in 0..5 {
+            gh.issue("o/r", &format!("i{i}"), "", &["deploy health"]);
+        }
+        gh.issue("o/r", "other", "", &["bug"]);
+        gh.close_issue("o/r", 1);
+        let (open, _) = list(&gh, "state=open&labels=deploy%20health").await;
+        assert_eq!(open.len(), 4);
+        assert_eq!(open[0]["title"], "i4", "newest first");
+        let (all, _) = list(&gh, "state=all&labels=deploy+health").await;
+        assert_eq!(all.len(), 5);
+        let (both, _) = list(&gh, "labels=deploy%20health,bug").await;
+        assert!(both.is_empty());
+        let (page, link) = list(&gh, "per_page=2").await;
+        assert_eq!(page.len(), 2);
+        assert!(link.unwrap().contains("rel=\"next\""));
+        let r = reqwest::Client::new()
+            .get(format!("{}/repos/o/r/issues?state=shut", gh.url()))
+            .bearer_auth(DEFAULT_TOKEN)
+            .header("user-agent", "t")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
     }
 }
