@@ -86,6 +86,8 @@ fn main() -> anyhow::Result<()> {
     let mut first_slot = Vec::new();
     let mut last_slot = Vec::new();
     let mut spreads = Vec::new();
+    let mut warm = Vec::new();
+    let mut slot_means = Vec::new();
     for k in 0..slots {
         let due = t0 + step * u32::try_from(k)?;
         let at: Vec<f64> = hits
@@ -95,8 +97,11 @@ fn main() -> anyhow::Result<()> {
         let lo = at.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = at.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         spreads.push(hi - lo);
+        slot_means.push(at.iter().sum::<f64>() / at.len() as f64);
         if k == 0 {
             first_slot.extend(&at);
+        } else {
+            warm.extend(&at);
         }
         if k == slots - 1 {
             last_slot.extend(&at);
@@ -130,6 +135,22 @@ fn main() -> anyhow::Result<()> {
         ms(percentile(&lateness, 99.0)),
         ms(percentile(&lateness, 100.0))
     );
+    warm.sort_by(f64::total_cmp);
+    if !warm.is_empty() {
+        println!(
+            "lateness from slot 1 on (connections warm): p50 {}, p99 {}, max {}",
+            ms(percentile(&warm, 50.0)),
+            ms(percentile(&warm, 99.0)),
+            ms(percentile(&warm, 100.0))
+        );
+    }
+    let (worst, worst_ms) = slot_means
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(k, v)| (k, *v))
+        .unwrap_or_default();
+    println!("latest slot: #{worst}, mean {} late", ms(worst_ms));
     println!(
         "jitter |offset - mean|: p50 {}, p99 {}, max {}",
         ms(percentile(&jitter, 50.0)),

@@ -66,7 +66,8 @@ fn dies_fails_right_after_the_third_failure_with_fail_fast() {
         "{:?}",
         out.elapsed
     );
-    assert_eq!(s.hits("/h").len(), 6);
+    // Slot 6 may already be on its way when slot 5's failure lands.
+    assert!((6..=7).contains(&s.hits("/h").len()));
     let err = out.error();
     assert!(err.contains("3 consecutive failures"), "{err}");
     assert!(err.contains(&s.url("/h")), "{err}");
