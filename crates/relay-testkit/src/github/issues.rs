@@ -28,7 +28,7 @@ pub(super) fn routes() -> Router<Shared> {
     )
 }
 
-fn decode(v: &str) -> String {
+pub(super) fn decode(v: &str) -> String {
     let bytes = v.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

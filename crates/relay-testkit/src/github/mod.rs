@@ -1,5 +1,6 @@
 //! A fake GitHub REST API: in-process, stateful, strict.
 
+mod artifacts;
 mod checks;
 mod issues;
 mod runs;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use artifacts::ArtifactSeed;
 pub use checks::CheckScript;
 pub use runs::{Run, RunScript, WorkflowDispatchMode};
 
@@ -122,6 +124,7 @@ pub(crate) struct State {
     pub runs: runs::Runs,
     pub checks: checks::Checks,
     pub issues: issues::Issues,
+    pub artifacts: artifacts::Artifacts,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,
     pub next_id: u64,

@@ -71,6 +71,7 @@ fn router(state: Shared) -> Router {
     super::runs::routes()
         .merge(super::checks::routes())
         .merge(super::issues::routes())
+        .merge(super::artifacts::routes())
         .fallback(|| async { not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
