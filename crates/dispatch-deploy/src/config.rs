@@ -1,7 +1,6 @@
 //! The action's inputs, checked before any request, and the payload they make.
 
-use globset::{GlobBuilder, GlobMatcher};
-use relay_runtime::{Context, InputError, Source, Vars, short_ref};
+use relay_runtime::{Context, Environments, InputError, Source, Vars, short_ref};
 use serde_json::{Map, Value};
 use std::time::Duration;
 
@@ -37,12 +36,6 @@ pub struct Config {
     pub wait_timeout: Duration,
     pub wait_interval: Duration,
     pub dry_run: bool,
-}
-
-/// A `branch-glob=environment` line.
-struct Mapping {
-    glob: GlobMatcher,
-    environment: String,
 }
 
 pub fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -81,7 +74,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
     if let Some(r) = i.get("source-ref") {
         source.ref_name = short_ref(r);
     }
-    let environment = environment_for(&mappings(&i.lines("environments"))?, &source.ref_name);
+    let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
     let vars = Vars::from_source(&source, &environment);
     let dispatch_id = uuid::Uuid::new_v4().to_string();
     let mut payload = Map::new();
@@ -193,55 +186,6 @@ fn check_repository(repo: &str) -> Result<(), InputError> {
     }
 }
 
-/// `environments` lines, or seed 001's mapping when none are given.
-fn mappings(lines: &[&str]) -> Result<Vec<Mapping>, InputError> {
-    const DEFAULT: [&str; 4] = [
-        "main=production",
-        "develop=staging",
-        "hotfix/*=production",
-        "feature/*=dev",
-    ];
-    let lines: Vec<&str> = if lines.is_empty() {
-        DEFAULT.to_vec()
-    } else {
-        lines.to_vec()
-    };
-    lines
-        .iter()
-        .map(|line| {
-            let bad = |why: &str| {
-                InputError::new(
-                    "environments",
-                    &format!("line `{line}` {why}"),
-                    "write one `branch-glob=environment` per line, e.g. `release/*=staging`",
-                )
-            };
-            let (glob, environment) = line
-                .split_once('=')
-                .ok_or_else(|| bad("is not `branch-glob=environment`"))?;
-            // `*` stops at `/` and `**` crosses it, as in GitHub's branch filters.
-            let glob = GlobBuilder::new(glob.trim())
-                .literal_separator(true)
-                .build()
-                .map_err(|e| bad(&format!("has a bad glob: {e}")))?
-                .compile_matcher();
-            Ok(Mapping {
-                glob,
-                environment: environment.trim().to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// The first mapping that matches the branch; empty when none does.
-fn environment_for(mappings: &[Mapping], branch: &str) -> String {
-    mappings
-        .iter()
-        .find(|m| m.glob.is_match(branch))
-        .map(|m| m.environment.clone())
-        .unwrap_or_default()
-}
-
 /// GitHub's limits, checked before sending so the error can say which keys.
 pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), InputError> {
     let keys = || {
@@ -309,34 +253,6 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(branch: &str, lines: &[&str]) -> String {
-        environment_for(&mappings(lines).unwrap(), branch)
-    }
-
-    #[test]
-    fn seed_001_default_mapping() {
-        assert_eq!(env_of("main", &[]), "production");
-        assert_eq!(env_of("develop", &[]), "staging");
-        assert_eq!(env_of("hotfix/login", &[]), "production");
-        assert_eq!(env_of("feature/x", &[]), "dev");
-        assert_eq!(env_of("release/1.0", &[]), "");
-        assert_eq!(env_of("feature/a/b", &[]), "", "`*` does not cross `/`");
-    }
-
-    #[test]
-    fn first_match_wins_and_double_star_crosses_slashes() {
-        let lines = ["feature/special=qa", "feature/**=dev", "*=other"];
-        assert_eq!(env_of("feature/special", &lines), "qa");
-        assert_eq!(env_of("feature/a/b", &lines), "dev");
-        assert_eq!(env_of("main", &lines), "other");
-    }
-
-    #[test]
-    fn bad_mapping_line_names_the_input() {
-        let e = mappings(&["main"]).err().unwrap();
-        assert_eq!(e.input, "environments");
-    }
 
     #[test]
     fn repository_must_be_owner_slash_repo() {

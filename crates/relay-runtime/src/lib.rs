@@ -8,6 +8,7 @@
 mod console;
 pub mod duration;
 mod env;
+mod environments;
 mod error;
 mod event;
 mod inputs;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 
 pub use console::{Captured, Console, Group, command, escape_data, escape_property, redact};
 pub use env::{Env, vars};
+pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text};
 pub use event::{
     Event, EventError, PullRequestEvent, PushEvent, Repository, RepositoryDispatchEvent,
