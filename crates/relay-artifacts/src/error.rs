@@ -29,8 +29,12 @@ pub enum ArtifactError {
     },
     #[error("blob storage refused {what} with HTTP {status}{}", hint(*status))]
     Blob { what: String, status: u16 },
-    #[error("GitHub REST API refused {what} with HTTP {status}{}", rest_hint(*status))]
-    Rest { what: String, status: u16 },
+    #[error(transparent)]
+    Rest(#[from] relay_github::Error),
+    #[error(
+        "artifact `{name}` has expired and can no longer be downloaded\nhint: re-run the workflow that built it, or raise its `retention-days`"
+    )]
+    Expired { name: String },
     #[error(
         "artifact `{name}` does not match its recorded digest: expected `{expected}`, got `{actual}`; nothing was re-uploaded\nhint: the download was corrupted or the artifact changed; run again, or set `verify-digest: warn`"
     )]
@@ -51,14 +55,5 @@ fn hint(status: u16) -> &'static str {
         "\nhint: the signed URL has probably expired; run the step again"
     } else {
         ""
-    }
-}
-
-fn rest_hint(status: u16) -> &'static str {
-    match status {
-        401 => "\nhint: the token is invalid or expired",
-        403 | 404 => "\nhint: the token needs `actions: read` on the source repository",
-        410 => "\nhint: the artifact has expired",
-        _ => "",
     }
 }

@@ -3,14 +3,17 @@
 //! at a time, and (when the caller wants to extract) appended to a spool file
 //! that extraction reads afterwards. Memory is bounded by
 //! `block_size * (parallel + 1)` whatever the artifact size; the zip is never
-//! re-compressed and touches the disk at most once.
+//! re-compressed and touches the disk at most once. Relays running side by
+//! side can share a budget of blocks in flight ([`RelayOptions::budget`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncWriteExt as _;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::blob;
@@ -22,6 +25,9 @@ pub struct RelayOptions {
     pub block_size: usize,
     pub parallel: usize,
     pub retry: RetryPolicy,
+    /// Shared by relays running side by side: one permit per block being
+    /// uploaded, so memory stays bounded however many artifacts move at once.
+    pub budget: Option<Arc<Semaphore>>,
 }
 
 impl Default for RelayOptions {
@@ -31,6 +37,7 @@ impl Default for RelayOptions {
             block_size: 4 << 20,
             parallel: 6,
             retry: RetryPolicy::default(),
+            budget: None,
         }
     }
 }
@@ -51,6 +58,27 @@ pub async fn relay(
     http: &reqwest::Client,
     download_url: &str,
     upload_url: &str,
+    spool: Option<&Path>,
+    opts: &RelayOptions,
+) -> Result<Relayed, ArtifactError> {
+    transfer(http, download_url, Some(upload_url), spool, opts).await
+}
+
+/// Downloads `download_url` into `file`, hashing it on the way, with the
+/// same resume and stall handling as [`relay`]; nothing is uploaded.
+pub async fn download(
+    http: &reqwest::Client,
+    download_url: &str,
+    file: &Path,
+    opts: &RelayOptions,
+) -> Result<Relayed, ArtifactError> {
+    transfer(http, download_url, None, Some(file), opts).await
+}
+
+async fn transfer(
+    http: &reqwest::Client,
+    download_url: &str,
+    upload_url: Option<&str>,
     spool: Option<&Path>,
     opts: &RelayOptions,
 ) -> Result<Relayed, ArtifactError> {
@@ -100,6 +128,9 @@ pub async fn relay(
                     if let Some((p, f)) = spool_file.as_mut() {
                         f.write_all(&chunk).await.map_err(io(p))?;
                     }
+                    let Some(upload_url) = upload_url else {
+                        continue;
+                    };
                     while !chunk.is_empty() {
                         let take = (opts.block_size - buf.len()).min(chunk.len());
                         buf.extend_from_slice(&chunk.split_to(take));
@@ -145,17 +176,19 @@ pub async fn relay(
         }
         tokio::time::sleep(opts.retry.delay(attempt - 1)).await;
     }
-    if !buf.is_empty() || blocks == 0 {
-        spawn_block(&mut uploads, http, upload_url, blocks, buf.freeze(), opts).await?;
-        blocks += 1;
-    }
-    while let Some(done) = uploads.join_next().await {
-        done.map_err(join_err)??;
-    }
     if let Some((p, mut f)) = spool_file {
         f.flush().await.map_err(io(&p))?;
     }
-    blob::put_block_list(http, upload_url, blocks, "application/zip", &opts.retry).await?;
+    if let Some(upload_url) = upload_url {
+        if !buf.is_empty() || blocks == 0 {
+            spawn_block(&mut uploads, http, upload_url, blocks, buf.freeze(), opts).await?;
+            blocks += 1;
+        }
+        while let Some(done) = uploads.join_next().await {
+            done.map_err(join_err)??;
+        }
+        blob::put_block_list(http, upload_url, blocks, "application/zip", &opts.retry).await?;
+    }
     Ok(Relayed {
         size: offset,
         sha256: hex(&hasher.finalize()),
@@ -177,8 +210,23 @@ async fn spawn_block(
             done.map_err(join_err)??;
         }
     }
+    let permit =
+        match &opts.budget {
+            Some(budget) => Some(budget.clone().acquire_owned().await.map_err(|e| {
+                ArtifactError::Exhausted {
+                    what: "a block upload".into(),
+                    attempts: 1,
+                    last: e.to_string(),
+                }
+            })?),
+            None => None,
+        };
     let (http, url, retry) = (http.clone(), url.to_owned(), opts.retry);
-    uploads.spawn(async move { blob::put_block(&http, &url, index, data, &retry).await });
+    uploads.spawn(async move {
+        let done = blob::put_block(&http, &url, index, data, &retry).await;
+        drop(permit);
+        done
+    });
     Ok(())
 }
 

@@ -35,12 +35,52 @@ pub struct Reuploaded {
     pub digest: DigestCheck,
 }
 
+/// Relayed and checked, blocks committed, not yet finalized: until
+/// [`Staged::finalize`] the service does not list it and discards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a staged artifact is discarded unless finalized"]
+pub struct Staged {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub digest: DigestCheck,
+}
+
+impl Staged {
+    pub async fn finalize(self, results: &ResultsClient) -> Result<Reuploaded, ArtifactError> {
+        let id = results
+            .finalize_artifact(&self.name, self.size, &self.sha256)
+            .await?;
+        Ok(Reuploaded {
+            id,
+            size: self.size,
+            sha256: self.sha256,
+            digest: self.digest,
+        })
+    }
+}
+
+/// [`stage`] then [`Staged::finalize`].
 pub async fn reupload(
     results: &ResultsClient,
     http: &reqwest::Client,
     job: &Reupload<'_>,
     opts: &RelayOptions,
 ) -> Result<Reuploaded, ArtifactError> {
+    stage(results, http, job, opts)
+        .await?
+        .finalize(results)
+        .await
+}
+
+/// `CreateArtifact`, the relay, and the digest check; a mismatch under
+/// [`DigestPolicy::Error`] stops here, before anything is finalized.
+pub async fn stage(
+    results: &ResultsClient,
+    http: &reqwest::Client,
+    job: &Reupload<'_>,
+    opts: &RelayOptions,
+) -> Result<Staged, ArtifactError> {
     crate::name::validate_artifact_name(job.new_name)?;
     if job.overwrite && !results.list_artifacts(Some(job.new_name)).await?.is_empty() {
         results.delete_artifact(job.new_name).await?;
@@ -59,11 +99,8 @@ pub async fn reupload(
             actual: actual.clone(),
         });
     }
-    let id = results
-        .finalize_artifact(job.new_name, relayed.size, &relayed.sha256)
-        .await?;
-    Ok(Reuploaded {
-        id,
+    Ok(Staged {
+        name: job.new_name.to_owned(),
         size: relayed.size,
         sha256: relayed.sha256,
         digest,

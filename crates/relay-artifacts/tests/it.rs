@@ -140,50 +140,6 @@ async fn twirp(
     axum::Json(v).into_response()
 }
 
-async fn list_page(Query(q): Query<BTreeMap<String, String>>, headers: HeaderMap) -> Response {
-    assert_eq!(headers["authorization"], "Bearer ghs_rest");
-    let page: u32 = q.get("page").map_or(1, |p| p.parse().unwrap());
-    let art = |id: u64, name: &str, created: &str, expired: bool| {
-        json!({"id": id, "name": name, "size_in_bytes": 3, "digest": format!("sha256:{id}"),
-               "expired": expired, "created_at": created})
-    };
-    let (items, link) = match page {
-        1 => (
-            vec![
-                art(1, "web", "2026-01-01T00:00:00Z", false),
-                art(2, "old", "2026-01-01T00:00:00Z", true),
-            ],
-            Some("</repos/o/r/actions/runs/7/artifacts?per_page=100&page=2>; rel=\"next\""),
-        ),
-        _ => (
-            vec![
-                art(3, "web", "2026-01-02T00:00:00Z", false),
-                art(4, "api", "2026-01-01T00:00:00Z", false),
-            ],
-            None,
-        ),
-    };
-    let mut resp = axum::Json(json!({"total_count": 4, "artifacts": items})).into_response();
-    if let Some(l) = link {
-        let host = headers["host"].to_str().unwrap();
-        resp.headers_mut().insert(
-            "link",
-            format!("<http://{host}{}", &l[1..]).parse().unwrap(),
-        );
-    }
-    resp
-}
-
-async fn zip_redirect(Path(id): Path<u64>, headers: HeaderMap) -> Response {
-    assert_eq!(headers["authorization"], "Bearer ghs_rest");
-    let host = headers["host"].to_str().unwrap();
-    (
-        StatusCode::FOUND,
-        [("location", format!("http://{host}/src?sig=blob{id}"))],
-    )
-        .into_response()
-}
-
 fn token_str() -> String {
     let p = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(r#"{"scp":"Actions.GenericRead Actions.Results:run-1:job-1"}"#);
@@ -195,8 +151,6 @@ async fn serve(fake: Fake) -> (String, S) {
     let app = Router::new()
         .route("/src", get(download))
         .route("/dst", axum::routing::put(upload))
-        .route("/repos/o/r/actions/runs/7/artifacts", get(list_page))
-        .route("/repos/o/r/actions/artifacts/{id}/zip", get(zip_redirect))
         .route(
             "/twirp/github.actions.results.api.v1.ArtifactService/{method}",
             post(twirp),
@@ -222,6 +176,7 @@ fn opts() -> RelayOptions {
         block_size: 1 << 20,
         parallel: 3,
         retry: fast(),
+        budget: None,
     }
 }
 
@@ -381,54 +336,6 @@ async fn invalid_names_fail_before_any_request() {
     assert!(s.lock().unwrap().twirp.is_empty());
 }
 
-#[tokio::test]
-async fn lists_every_page_newest_per_name_and_sets_expired_aside() {
-    let (base, _s) = serve(Fake::default()).await;
-    let http = relay_artifacts::no_redirect_client().unwrap();
-    let rest = relay_artifacts::Rest {
-        http: &http,
-        api_url: &base,
-        token: Some("ghs_rest"),
-    };
-    let got = rest.list_run_artifacts("o/r", 7, None).await.unwrap();
-    let names: Vec<_> = got
-        .artifacts
-        .iter()
-        .map(|a| (a.name.as_str(), a.id))
-        .collect();
-    assert_eq!(names, [("api", 4), ("web", 3)]);
-    assert_eq!(got.expired, ["old"]);
-    let only = rest
-        .list_run_artifacts("o/r", 7, Some("api"))
-        .await
-        .unwrap();
-    assert_eq!(only.artifacts.len(), 1);
-}
-
-#[tokio::test]
-async fn zip_redirect_is_followed_without_the_github_token() {
-    let data = pseudo_random(100_000);
-    let (base, s) = serve(Fake {
-        source: data.clone(),
-        ..Fake::default()
-    })
-    .await;
-    let http = relay_artifacts::no_redirect_client().unwrap();
-    let rest = relay_artifacts::Rest {
-        http: &http,
-        api_url: &base,
-        token: Some("ghs_rest"),
-    };
-    let url = rest.zip_url("o/r", 3).await.unwrap();
-    assert!(url.ends_with("/src?sig=blob3"), "{url}");
-    relay_artifacts::relay(&http, &url, &format!("{base}/dst?sig=ok"), None, &opts())
-        .await
-        .unwrap();
-    let f = s.lock().unwrap();
-    assert!(!f.saw_authorization, "a token went to blob storage");
-    assert_eq!(f.committed.as_deref(), Some(&data[..]));
-}
-
 async fn reupload_with(
     expected: &str,
     policy: relay_artifacts::DigestPolicy,
@@ -533,6 +440,107 @@ mod against_testkit {
         };
         let c = results(fake, "current-run", "job-1");
         relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts()).await
+    }
+
+    fn github(gh: &relay_testkit::FakeGitHub) -> relay_github::GitHub {
+        let env = relay_runtime::Env::from_pairs([
+            ("GITHUB_API_URL", gh.url()),
+            ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
+        ]);
+        let (console, _) = relay_runtime::Console::capture(false);
+        relay_github::GitHub::new(&env, console, Some(relay_testkit::DEFAULT_TOKEN)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn rest_lists_every_page_newest_per_name_and_sets_expired_aside() {
+        use relay_testkit::github::ArtifactSeed;
+        let gh = relay_testkit::FakeGitHub::start();
+        gh.repo("o/r", "main");
+        for i in 0..130 {
+            gh.add_artifact(
+                "o/r",
+                7,
+                ArtifactSeed::new(&format!("n{i:03}"), "http://b/x", 1),
+            );
+        }
+        let old_web = gh.add_artifact("o/r", 7, ArtifactSeed::new("web", "http://b/1", 1));
+        let new_web = gh.add_artifact(
+            "o/r",
+            7,
+            ArtifactSeed::new("web", "http://b/2", 1).created_at("2026-11-22T11:00:00Z"),
+        );
+        gh.add_artifact(
+            "o/r",
+            7,
+            ArtifactSeed::new("old", "http://b/3", 1).expired(),
+        );
+        let client = github(&gh);
+        let got = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, None)
+            .await
+            .unwrap();
+        assert_eq!(got.artifacts.len(), 131, "two pages of 100");
+        let web = got.artifacts.iter().find(|a| a.name == "web").unwrap();
+        assert_eq!(web.id, new_web);
+        assert_ne!(web.id, old_web);
+        assert_eq!(got.expired, ["old"]);
+        let only = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, Some("n007"))
+            .await
+            .unwrap();
+        assert_eq!(only.artifacts.len(), 1);
+        let lists = gh
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/runs/7/artifacts"))
+            .count();
+        assert_eq!(lists, 3);
+    }
+
+    #[tokio::test]
+    async fn zip_redirect_is_followed_without_the_github_token_and_410_means_expired() {
+        use relay_testkit::github::ArtifactSeed;
+        let fake = FakeArtifacts::start();
+        let data = pseudo_random(100_000);
+        let (_, blob_url, digest) = fake.seed("source-run", "web", data.clone());
+        let gh = relay_testkit::FakeGitHub::start();
+        gh.repo("o/r", "main");
+        let seed = ArtifactSeed::new("web", &blob_url, data.len() as u64).digest(&digest);
+        let id = gh.add_artifact("o/r", 7, seed.clone());
+        let client = github(&gh);
+        let listed = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, None)
+            .await
+            .unwrap();
+        assert_eq!(listed.artifacts[0].id, id);
+        assert_eq!(listed.artifacts[0].digest.as_deref(), Some(digest.as_str()));
+        let url = relay_artifacts::rest::zip_url(&client, "o/r", &listed.artifacts[0])
+            .await
+            .unwrap();
+        assert_eq!(url, blob_url);
+        let done = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap();
+        assert_eq!(done.size, data.len() as u64);
+        assert!(
+            !fake.blob_saw_authorization(),
+            "a token went to blob storage"
+        );
+
+        let expired_id = gh.add_artifact("o/r", 7, seed.expired());
+        let mut expired = listed.artifacts[0].clone();
+        expired.id = expired_id;
+        let err = relay_artifacts::rest::zip_url(&client, "o/r", &expired)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ArtifactError::Expired { ref name } if name == "web"),
+            "{err}"
+        );
+        relay_artifacts::rest::delete_artifact(&client, "o/r", id)
+            .await
+            .unwrap();
+        relay_artifacts::rest::delete_artifact(&client, "o/r", id)
+            .await
+            .expect("a second delete finds it gone, which is fine");
+        assert_eq!(gh.deleted_artifacts(), [id]);
     }
 
     #[tokio::test]

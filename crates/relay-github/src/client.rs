@@ -197,6 +197,20 @@ impl GitHub {
         self.send(call, Method::POST, path, Some(body), false).await
     }
 
+    /// Where a GET redirects to (`Location` of a 3xx), without following it.
+    pub async fn location(&self, call: &Call, path: &str) -> Result<String, Error> {
+        let resp = self.send(call, Method::GET, path, None, false).await?;
+        resp.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| resp.status.is_redirection())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Decode {
+                call: call.what.clone(),
+                detail: format!("expected a redirect, got {}", resp.status),
+            })
+    }
+
     /// Every item of a paginated list: `key` names the array in an object
     /// answer (`workflow_runs`), `None` for a bare array.
     pub async fn paginate<T: DeserializeOwned>(
@@ -302,7 +316,9 @@ impl GitHub {
                     not_modified: true,
                 });
             }
-            if status.is_success() {
+            if status.is_success()
+                || (status.is_redirection() && status != StatusCode::NOT_MODIFIED)
+            {
                 if conditional && let Some(etag) = headers.get("etag") {
                     self.etags
                         .lock()
