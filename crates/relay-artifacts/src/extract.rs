@@ -116,8 +116,20 @@ impl Extractor {
                 self.make_dirs(&name, &parts)?;
                 continue;
             }
-            if self.written.contains(&path) || path.symlink_metadata().is_ok() {
+            if self.written.contains(&path) {
                 return Err(ExtractError::Collision { entry: name, path });
+            }
+            match path.symlink_metadata() {
+                // Left by an earlier run: replaced, like download-artifact
+                // does (removing a link removes the link, not its target).
+                Ok(meta) if !meta.is_dir() => {
+                    fs::remove_file(&path).map_err(|source| ExtractError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                }
+                Ok(_) => return Err(ExtractError::Collision { entry: name, path }),
+                Err(_) => {}
             }
             if mode.is_some_and(|m| m & S_IFMT == S_IFLNK) {
                 let mut target = String::new();
@@ -236,7 +248,10 @@ fn safe_components(name: &str) -> Result<Vec<&str>, ExtractError> {
 }
 
 /// A link target may only use `..` to climb back up through the entry's own
-/// parent directories, never above the target root.
+/// parent directories, never above the target root, and only at its start:
+/// the parents are real directories (see `make_dirs`), so climbing them
+/// stays inside, while a `..` after a name could climb out of a directory
+/// reached through another link (`d/x -> ..` then `y -> d/x/..`).
 fn check_link_target(name: &str, depth: usize, target: &str) -> Result<(), ExtractError> {
     if target.is_empty()
         || target.starts_with('/')
@@ -253,11 +268,21 @@ fn check_link_target(name: &str, depth: usize, target: &str) -> Result<(), Extra
         return Err(refused(name, "its symlink target has a drive prefix"));
     }
     let mut level = depth as i64;
+    let mut named = false;
     for part in target.split('/') {
         match part {
             "" | "." => {}
+            ".." if named => {
+                return Err(refused(
+                    name,
+                    "its symlink target has `..` after a name, which could climb out through another link",
+                ));
+            }
             ".." => level -= 1,
-            _ => level += 1,
+            _ => {
+                level += 1;
+                named = true;
+            }
         }
         if level < 0 {
             return Err(refused(

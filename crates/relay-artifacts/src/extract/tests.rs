@@ -143,6 +143,7 @@ fn refuses_symlinks_whose_target_escapes() {
         ("evil", "../x"),
         ("d/evil", "../../x"),
         ("d/evil", "sub/../../../x"),
+        ("d/evil", "sub/../x"),
         ("evil", "/etc/passwd"),
         ("evil", "C:/x"),
         ("evil", "..\\x"),
@@ -153,6 +154,21 @@ fn refuses_symlinks_whose_target_escapes() {
         let links: Vec<_> = all_files(tmp.path());
         assert!(links.is_empty(), "{name} -> {target}: {links:?}");
     }
+}
+
+#[test]
+fn refuses_a_link_that_climbs_out_through_an_earlier_link() {
+    // `d/x -> ..` is the root itself; `y -> d/x/..` would then be the
+    // root's parent. Lexically `y` stays inside, so only the rule that
+    // `..` comes first stops it.
+    let (tmp, root) = setup();
+    let (entry, reason) = refused_entry(extract(
+        &root,
+        &[E::Link("d/x", ".."), E::Link("y", "d/x/..")],
+    ));
+    assert_eq!(entry, "y");
+    assert!(reason.contains("after a name"), "{reason}");
+    assert_eq!(all_files(tmp.path()), ["a/b/target/d/x"]);
 }
 
 #[test]
@@ -189,6 +205,40 @@ fn a_file_never_replaces_an_earlier_symlink() {
     );
     assert_eq!(fs::read(root.join("f")).unwrap(), b"a");
     assert_eq!(all_files(tmp.path()).len(), 2);
+}
+
+#[test]
+fn files_left_by_an_earlier_run_are_replaced_not_written_through() {
+    let (tmp, root) = setup();
+    let outside = tmp.path().join("outside");
+    fs::write(&outside, b"keep").unwrap();
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("old.txt"), b"stale").unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("planted")).unwrap();
+    fs::create_dir(root.join("dir")).unwrap();
+    extract(
+        &root,
+        &[
+            E::File("old.txt", b"new", None),
+            E::File("planted", b"mine", None),
+        ],
+    )
+    .unwrap();
+    assert_eq!(fs::read(root.join("old.txt")).unwrap(), b"new");
+    assert_eq!(
+        fs::read(&outside).unwrap(),
+        b"keep",
+        "written through a planted link"
+    );
+    assert!(
+        !root
+            .join("planted")
+            .symlink_metadata()
+            .unwrap()
+            .is_symlink()
+    );
+    let err = extract(&root, &[E::File("dir", b"x", None)]).unwrap_err();
+    assert!(matches!(err, ExtractError::Collision { .. }), "{err}");
 }
 
 #[test]
