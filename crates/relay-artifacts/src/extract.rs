@@ -93,6 +93,22 @@ impl Extractor {
     /// Extracts every entry of `zip`; the first refused entry fails the whole
     /// extraction with its name.
     pub fn extract<R: Read + Seek>(&mut self, zip: R) -> Result<ExtractReport, ExtractError> {
+        self.extract_into("", zip)
+    }
+
+    /// [`Self::extract`] into the subdirectory `sub` of the root (an
+    /// artifact's own directory; `""` for the root itself). `sub` is checked
+    /// like an entry name, and links may not climb out of it. Limits and
+    /// collisions count across every call.
+    pub fn extract_into<R: Read + Seek>(
+        &mut self,
+        sub: &str,
+        zip: R,
+    ) -> Result<ExtractReport, ExtractError> {
+        let base = safe_components(sub)?;
+        if base.is_empty() && !sub.is_empty() {
+            return Err(refused(sub, "it names no directory"));
+        }
         let mut archive = zip::ZipArchive::new(zip)?;
         let mut report = ExtractReport::default();
         for i in 0..archive.len() {
@@ -104,10 +120,11 @@ impl Extractor {
             }
             let mut entry = archive.by_index(i)?;
             let name = entry.name()?.into_owned();
-            let parts = safe_components(&name)?;
-            if parts.is_empty() {
+            let entry_parts = safe_components(&name)?;
+            if entry_parts.is_empty() {
                 continue; // the root itself, e.g. `./`
             }
+            let parts: Vec<&str> = base.iter().chain(&entry_parts).copied().collect();
             let mode = entry.unix_mode();
             let (parent_parts, leaf) = parts.split_at(parts.len() - 1);
             let parent = self.make_dirs(&name, parent_parts)?;
@@ -137,7 +154,7 @@ impl Extractor {
                     .take(MAX_LINK_TARGET)
                     .read_to_string(&mut target)
                     .map_err(|_| refused(&name, "symlink target is not UTF-8 text"))?;
-                check_link_target(&name, parent_parts.len(), &target)?;
+                check_link_target(&name, parent_parts.len() - base.len(), &target)?;
                 make_symlink(&name, &target, &path)?;
             } else {
                 let written = self.write_file(&name, &mut entry, &path)?;

@@ -351,3 +351,24 @@ fn not_a_zip_is_an_error() {
         .unwrap_err();
     assert!(matches!(err, ExtractError::Zip(_)));
 }
+
+#[test]
+fn each_artifact_gets_its_own_directory_and_links_stay_in_it() {
+    let (tmp, root) = setup();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    ex.extract_into("web", zip_of(&[E::File("index.html", b"w", None)]))
+        .unwrap();
+    ex.extract_into("api", zip_of(&[E::Link("peek", "../web/index.html")]))
+        .map(drop)
+        .expect_err("a link into a sibling artifact climbs out of its own");
+    for bad in ["..", ".", "a/../.."] {
+        let err = ex
+            .extract_into(bad, zip_of(&[E::File("x", b"x", None)]))
+            .unwrap_err();
+        assert!(
+            matches!(err, ExtractError::Refused { ref entry, .. } if entry == bad),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(all_files(tmp.path()), ["a/b/target/web/index.html"]);
+}
