@@ -32,6 +32,7 @@ macro_rules! action {
 pub fn actions() -> Vec<Action> {
     vec![
         action!(dispatch_deploy),
+        action!(download_and_reupload_artifacts),
         action!(sign_and_call_webhook),
         action!(verify_ci_status),
         action!(monitor_health),

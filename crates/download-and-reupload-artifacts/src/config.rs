@@ -1,0 +1,280 @@
+//! The inputs, checked before any request: the source run, what to select,
+//! where to put it, and how the re-uploaded artifacts are named.
+
+use std::path::PathBuf;
+
+use globset::{Glob, GlobMatcher};
+use relay_artifacts::{DigestPolicy, ExtractLimits, RuntimeToken, validate_artifact_name};
+use relay_runtime::{Context, Environments, InputError, Source, Vars, vars};
+
+/// What `if-no-artifact-found` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoneFound {
+    Warn,
+    Error,
+    Ignore,
+}
+
+/// Where re-uploads go: the results service of the current run.
+pub struct Upload {
+    pub results_url: String,
+    pub token: RuntimeToken,
+    pub template: String,
+    pub expires_at: Option<String>,
+    pub overwrite: bool,
+}
+
+pub struct Config {
+    pub token: Option<String>,
+    pub repository: String,
+    pub run_id: u64,
+    /// Exact names (`name` lines); empty means "every artifact".
+    pub names: Vec<String>,
+    pub pattern: Option<(String, GlobMatcher)>,
+    /// `path`, made absolute against the workspace.
+    pub path: PathBuf,
+    pub merge_multiple: bool,
+    pub extract: bool,
+    /// `None` when `reupload: false`.
+    pub upload: Option<Upload>,
+    pub vars: Vars,
+    pub if_none: NoneFound,
+    pub digest: DigestPolicy,
+    pub limits: ExtractLimits,
+    /// Warnings found while reading the inputs, printed once the run starts.
+    pub notes: Vec<String>,
+}
+
+pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
+    let i = &ctx.inputs;
+    let env = &ctx.env;
+    let source = Source::from_event(env, &ctx.event);
+    let mut notes = Vec::new();
+
+    let run_id = match i.get("run-id") {
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            InputError::new(
+                "run-id",
+                &format!("must be a workflow run id (a positive number), got `{v}`"),
+                "pass `${{ github.event.workflow_run.id }}` or the id from a run's URL",
+            )
+        })?,
+        None => source
+            .run_id
+            .parse::<u64>()
+            .ok()
+            .filter(|_| {
+                ctx.event.workflow_run().is_some() || ctx.event.repository_dispatch().is_some()
+            })
+            .ok_or_else(|| {
+                InputError::new(
+                    "run-id",
+                    &format!(
+                        "is required under a `{}` event, which names no other workflow run",
+                        ctx.event.name
+                    ),
+                    "set `run-id`, or run this step in a workflow triggered by `workflow_run`",
+                )
+            })?,
+    };
+    let repository = i
+        .get("repository")
+        .map_or_else(|| source.repository.clone(), str::to_owned);
+    let parts: Vec<&str> = repository.split('/').collect();
+    if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || p.contains(' ')) {
+        return Err(InputError::new(
+            "repository",
+            &format!("must be `owner/repo`, got `{repository}`"),
+            "name the repository whose run built the artifacts",
+        )
+        .into());
+    }
+
+    let names: Vec<String> = i.lines("name").into_iter().map(str::to_owned).collect();
+    for n in &names {
+        validate_artifact_name(n).map_err(|e| {
+            InputError::new("name", &first_line(&e.to_string()), "fix the artifact name")
+        })?;
+    }
+    let pattern = match i.get("pattern") {
+        Some(p) if !names.is_empty() => {
+            notes.push(format!(
+                "`pattern` (`{p}`) is ignored because `name` selects the artifacts"
+            ));
+            None
+        }
+        Some(p) => Some((
+            p.to_owned(),
+            Glob::new(p)
+                .map_err(|e| {
+                    InputError::new(
+                        "pattern",
+                        &format!("is not a valid glob `{p}`: {e}"),
+                        "use `*`, `?`, `[abc]` and `{a,b}`, e.g. `frontend-*`",
+                    )
+                })?
+                .compile_matcher(),
+        )),
+        None => None,
+    };
+
+    let workspace = env
+        .path(vars::GITHUB_WORKSPACE)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let path = workspace.join(i.get("path").unwrap_or("artifacts"));
+
+    let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
+    let vars = Vars::from_source(&source, &environment);
+
+    let upload = if i.bool("reupload")? {
+        let template = i
+            .get("reupload-name")
+            .unwrap_or("deploy-{name}-{short_sha}")
+            .to_owned();
+        // A trial render: unknown placeholders and forbidden characters the
+        // template itself brings fail now, not after the download.
+        let trial = vars
+            .clone()
+            .with("name", "artifact")
+            .render(&template)
+            .map_err(|why| InputError::new("reupload-name", &why, "use the placeholders listed"))?;
+        validate_artifact_name(&trial).map_err(|e| {
+            InputError::new(
+                "reupload-name",
+                &format!(
+                    "makes a name GitHub refuses: {}",
+                    first_line(&e.to_string())
+                ),
+                "remove the character from the template",
+            )
+        })?;
+        let retention = i.int("retention-days", 1..=90)?.map(|d| d as u32);
+        let (expires_at, capped) = relay_artifacts::expires_at(
+            retention,
+            env.get(vars::GITHUB_RETENTION_DAYS),
+            time::OffsetDateTime::now_utc(),
+        );
+        if capped {
+            notes.push(format!(
+                "`retention-days` is capped at the repository's maximum of {} days",
+                env.get(vars::GITHUB_RETENTION_DAYS)
+                    .unwrap_or_default()
+                    .trim()
+            ));
+        }
+        let results_url = env
+            .get(vars::ACTIONS_RESULTS_URL)
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ACTIONS_RESULTS_URL is not set, so artifacts cannot be uploaded\nhint: run this step as a container action in a GitHub Actions job (the runner sets it), or set `reupload: false`"
+                )
+            })?
+            .to_owned();
+        let token = RuntimeToken::new(env.get(vars::ACTIONS_RUNTIME_TOKEN).map(str::to_owned))?;
+        token.backend_ids()?;
+        Some(Upload {
+            results_url,
+            token,
+            template,
+            expires_at,
+            overwrite: i.bool("overwrite")?,
+        })
+    } else {
+        None
+    };
+    if let Some(level) = i.int("compression-level", 0..=9)? {
+        notes.push(format!(
+            "`compression-level: {level}` has nothing to do: artifacts are relayed as the zips they are, never re-compressed"
+        ));
+    }
+    let if_none = match i.choice("if-no-artifact-found", &["warn", "error", "ignore"])? {
+        Some("error") => NoneFound::Error,
+        Some("ignore") => NoneFound::Ignore,
+        _ => NoneFound::Warn,
+    };
+    let digest = match i.choice("verify-digest", &["error", "warn", "off"])? {
+        Some("warn") => DigestPolicy::Warn,
+        Some("off") => DigestPolicy::Off,
+        _ => DigestPolicy::Error,
+    };
+    let defaults = ExtractLimits::default();
+    let limits = ExtractLimits {
+        max_total_bytes: match i.get("extract-max-size") {
+            Some(v) => parse_size(v).ok_or_else(|| {
+                InputError::new(
+                    "extract-max-size",
+                    &format!("is not a size: `{v}`"),
+                    "write it like 500MiB, 20GiB or a number of bytes",
+                )
+            })?,
+            None => defaults.max_total_bytes,
+        },
+        max_entries: i
+            .int("extract-max-files", 1..=u64::from(u32::MAX))?
+            .map_or(defaults.max_entries, |n| n as usize),
+    };
+    Ok(Config {
+        token: i.get("github-token").map(str::to_owned),
+        repository,
+        run_id,
+        names,
+        pattern,
+        path,
+        merge_multiple: i.bool("merge-multiple")?,
+        extract: i.bool("extract")?,
+        upload,
+        vars,
+        if_none,
+        digest,
+        limits,
+        notes,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+/// `123`, `500KB`, `500KiB`, `1.5GiB`, `20G`: bytes, with 1000- or
+/// 1024-based suffixes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = n * mult;
+    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("2KiB"), Some(2048));
+        assert_eq!(parse_size("1.5 GiB"), Some(1_610_612_736));
+        assert_eq!(parse_size("20G"), Some(20_000_000_000));
+        assert_eq!(parse_size("500mb"), Some(500_000_000));
+        for bad in ["", "x", "-1", "0", "1 parsec", "1e999"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+}
