@@ -26,7 +26,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::new("github-token", "Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)").github_token(),
         InputSpec::new("run-id", "Workflow run whose artifacts to take (default: the `workflow_run` that triggered this workflow, or `client_payload.workflow_run_id` under `repository_dispatch`)"),
-        InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, else GITHUB_REPOSITORY)"),
+        InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, or `client_payload.repository` under `repository_dispatch`, else GITHUB_REPOSITORY)"),
         InputSpec::new("name", "Exact artifact names, one per line (default: every artifact of the run)"),
         InputSpec::new("pattern", "Glob on artifact names, e.g. `frontend-*` (ignored when `name` is set)"),
         InputSpec::new("path", "Where artifacts are written: each in `path/<name>/`, or all in `path` with `merge-multiple`").default("artifacts"),
