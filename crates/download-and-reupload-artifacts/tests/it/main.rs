@@ -5,6 +5,7 @@
 
 mod failures;
 mod inputs;
+mod interop;
 mod select;
 
 use std::io::{Cursor, Write as _};
