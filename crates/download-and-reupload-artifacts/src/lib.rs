@@ -66,7 +66,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 .context("couldn't start the HTTP client")?,
             &up.results_url,
             RuntimeToken::new(Some(up.token.expose().to_owned()))?,
-            RetryPolicy::default(),
+            RetryPolicy::scaled(ctx.env.backoff_scale()),
         )?),
         None => None,
     };
@@ -116,7 +116,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         make_room(&ctx, &config, results, &plan).await?;
     }
 
-    let shared = transfer::Shared::new(&config, &gh, results.as_ref(), ctx.console.clone())?;
+    let shared = transfer::Shared::new(
+        &config,
+        &gh,
+        results.as_ref(),
+        ctx.console.clone(),
+        RetryPolicy::scaled(ctx.env.backoff_scale()),
+    )?;
     let moved = match transfer::move_all(&shared, &plan).await {
         Ok(moved) => moved,
         Err(e) => {

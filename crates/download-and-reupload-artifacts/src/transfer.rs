@@ -65,6 +65,7 @@ impl<'a> Shared<'a> {
         gh: &'a GitHub,
         results: Option<&'a ResultsClient>,
         console: Console,
+        retry: relay_artifacts::RetryPolicy,
     ) -> anyhow::Result<Self> {
         let extractor = if config.extract {
             Some(Arc::new(Mutex::new(Extractor::new(
@@ -89,6 +90,7 @@ impl<'a> Shared<'a> {
             console,
             opts: RelayOptions {
                 budget: Some(Arc::new(Semaphore::new(BLOCK_BUDGET))),
+                retry,
                 ..RelayOptions::default()
             },
             extractor,

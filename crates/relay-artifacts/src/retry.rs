@@ -25,6 +25,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The default with its delays multiplied by `scale` (the
+    /// `DEPLOY_RELAY_BACKOFF_SCALE` tests use to make retries cheap).
+    pub fn scaled(scale: f64) -> Self {
+        let d = Self::default();
+        Self {
+            base: d.base.mul_f64(scale.clamp(0.0, 1.0)),
+            ..d
+        }
+    }
+
     /// Delay before attempt `attempt + 1` (0-based), the lower bound of the
     /// official client's jittered window.
     pub fn delay(&self, attempt: u32) -> Duration {

@@ -83,6 +83,9 @@ impl FakeArtifacts {
         let app = Router::new()
             .route(&format!("{PREFIX}{{method}}"), post(twirp))
             .route("/blob/{key}", put(crate::blob::put).get(crate::blob::get))
+            // Azure takes blocks up to 4000 MiB; axum's 2 MiB default would
+            // refuse the 4 MiB blocks every real client sends.
+            .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(state.clone());
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -173,6 +176,12 @@ impl FakeArtifacts {
             .get(&blob_key(run, name))
             .and_then(|b| b.committed.as_ref())
             .map(|b| b.to_vec())
+    }
+
+    /// A signed URL for blob `name` of `run`, to PUT a whole blob to (or
+    /// read it back), as a raw copy would.
+    pub fn blob_url(&self, run: &str, name: &str) -> String {
+        signed_url(&lock(&self.state).base, &blob_key(run, name), far_future())
     }
 
     /// Every Twirp call as (method, request body).

@@ -219,13 +219,20 @@ fn two_artifacts_with_one_new_name_are_refused_before_moving() {
 #[test]
 fn blob_faults_are_retried_and_a_reset_download_resumes() {
     let w = world();
-    let big: Vec<u8> = (0..3_000_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+    // Incompressible and over one 4 MiB block, so full-size blocks travel.
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let big: Vec<u8> = (0..5_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
         .collect();
     let zip = zip_of(&[E::File("big.bin", &big)]);
     w.artifact("web", zip.clone());
     w.art.blob_fault(BlobFault::Status(503));
-    w.art.blob_fault(BlobFault::ResetAfter(1_000_000));
+    w.art.blob_fault(BlobFault::ResetAfter(3_000_000));
     w.art.blob_fault(BlobFault::Status(500));
     let out = run(w.action());
     out.assert_success();
