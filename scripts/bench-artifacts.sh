@@ -68,11 +68,16 @@ run_case() { # case-name zip-file
     GITHUB_REPOSITORY=octo/deploy GITHUB_RUN_ID=1 GITHUB_SHA=1111111111111111111111111111111111111111 \
     GITHUB_EVENT_NAME=workflow_dispatch "GITHUB_WORKSPACE=$work/ws" \
     "GITHUB_OUTPUT=$work/ws/output" "GITHUB_STEP_SUMMARY=$work/ws/summary" "$ours_bin"
-  local level=()
-  [ "$name" = big ] && level=(0)
-  measure "$name node" env -C "$node_dir" GITHUB_TOKEN="$gh_token" GITHUB_API_URL="$api" \
-    ACTIONS_RESULTS_URL="$results/" ACTIONS_RUNTIME_TOKEN="$rt_token" GITHUB_WORKSPACE="$work" \
-    node bench-relay.mjs "$art_id" "$repo" "$run_id" "$work/node-out" node-build "${level[@]}"
+  node_relay() { # label new-name [compression-level]
+    rm -rf "$work/node-out"
+    measure "$1" env -C "$node_dir" GITHUB_TOKEN="$gh_token" GITHUB_API_URL="$api" \
+      ACTIONS_RESULTS_URL="$results/" ACTIONS_RUNTIME_TOKEN="$rt_token" GITHUB_WORKSPACE="$work" \
+      node bench-relay.mjs "$art_id" "$repo" "$run_id" "$work/node-out" "${@:2}"
+  }
+  # upload-artifact's default compression level (6), and level 0, which
+  # spares the official client deflating incompressible bytes.
+  node_relay "$name node" node-build
+  [ "$name" = big ] && node_relay "$name node0" node-build-0 0
   # shellcheck disable=SC2016 # expanded by the inner bash
   measure "$name raw" bash -c 'curl -sf -o "$1" "$2" && curl -sf -o /dev/null -X PUT -H "x-ms-blob-type: BlockBlob" -H "x-ms-version: 2023-11-03" -T "$1" "$3"' _ "$work/raw.zip" "$dl" "$raw"
   stop_server
@@ -96,15 +101,20 @@ for case in ("big", "small"):
     print(f"{titles[case]}:")
     print("| relay | wall | peak RSS |")
     print("|---|--:|--:|")
-    for who, label in (("ours", "download-and-reupload-artifacts"), ("node", "@actions/artifact (download + upload)"), ("raw", "raw copy: curl GET then curl PUT")):
+    for who, label in (("ours", "download-and-reupload-artifacts"), ("node", "@actions/artifact, default compression"), ("node0", "@actions/artifact, compressionLevel 0"), ("raw", "raw copy: curl GET then curl PUT")):
+        if who == "node0" and case != "big":
+            continue
         if (case, who) in rows:
             w, r = rows[(case, who)]
             print(f"| {label} | {w:.2f} s | {r} MiB |")
         else:
             print(f"| {label} | failed | — |")
     o, n, r = rows.get((case, "ours")), rows.get((case, "node")), rows.get((case, "raw"))
-    if o and n:
-        print(f"official client / ours: {n[0] / o[0]:.1f}x the wall time, {n[1] / max(o[1], 1):.1f}x the memory")
+    for key, what in (("node", "default compression"), ("node0", "compressionLevel 0")):
+        n = rows.get((case, key))
+        if o and n:
+            print(f"official client ({what}) / ours: {n[0] / o[0]:.1f}x the wall time, {n[1] / max(o[1], 1):.1f}x the memory")
+    n = rows.get((case, "node"))
     if o and r:
         print(f"ours / raw copy: {o[0] / r[0]:.2f}x the wall time")
     print()

@@ -173,11 +173,15 @@ pub(crate) async fn get(
     } else {
         StatusCode::OK
     };
-    let mut body = data.slice(start..).to_vec();
+    let mut body = data.slice(start..);
     match fault {
-        Some(BlobFault::Corrupt) if !body.is_empty() => body[0] ^= 0xff,
+        Some(BlobFault::Corrupt) if !body.is_empty() => {
+            let mut bad = body.to_vec();
+            bad[0] ^= 0xff;
+            body = Bytes::from(bad);
+        }
         Some(BlobFault::ResetAfter(n)) => {
-            let head = Bytes::from(body[..n.min(body.len())].to_vec());
+            let head = body.slice(..n.min(body.len()));
             let items: Vec<Result<Bytes, std::io::Error>> =
                 vec![Ok(head), Err(std::io::Error::other("reset by fault"))];
             return (status, Body::from_stream(futures::stream::iter(items))).into_response();
