@@ -544,6 +544,46 @@ mod against_testkit {
     }
 
     #[tokio::test]
+    async fn relays_sharing_a_one_block_budget_all_finish_in_order() {
+        let fake = FakeArtifacts::start();
+        let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        let opts = RelayOptions {
+            budget: Some(budget.clone()),
+            ..opts()
+        };
+        let current = results(&fake, "current-run", "job-1");
+        let http = reqwest::Client::new();
+        let mut jobs = Vec::new();
+        for i in 0..3 {
+            let data = pseudo_random(3 * (1 << 20) + 1 + i);
+            let (_, url, _) = fake.seed("source-run", &format!("a{i}"), data.clone());
+            let upload = current
+                .create_artifact(&format!("b{i}"), None)
+                .await
+                .unwrap();
+            jobs.push((url, upload, data));
+        }
+        let runs = jobs
+            .iter()
+            .map(|(url, upload, _)| relay_artifacts::relay(&http, url, upload, None, &opts));
+        let done = tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(runs))
+            .await
+            .expect("relays sharing a budget must not wait on each other forever");
+        for (i, (r, (_, _, data))) in done.into_iter().zip(&jobs).enumerate() {
+            assert_eq!(r.unwrap().blocks, 4);
+            current
+                .finalize_artifact(&format!("b{i}"), data.len() as u64, "00")
+                .await
+                .unwrap();
+            assert_eq!(
+                &fake.content("current-run", &format!("b{i}")).unwrap(),
+                data
+            );
+        }
+        assert_eq!(budget.available_permits(), 1, "every permit came back");
+    }
+
+    #[tokio::test]
     async fn relays_through_503s_and_a_reset() {
         let fake = FakeArtifacts::start();
         let data = pseudo_random(3 * (1 << 20) + 99);
