@@ -11,7 +11,7 @@ mod transfer;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use relay_artifacts::{ResultsClient, RetryPolicy, RunArtifacts, RuntimeToken, rest};
+use relay_artifacts::{ResultsClient, RetryPolicy, RunArtifacts, rest};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
@@ -58,15 +58,20 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.console.warning(note);
     }
     let gh = GitHub::from_context(&ctx, config.token.as_deref())?;
+    // One client and one retry policy for the results service and blob
+    // storage alike; the GitHub token never goes through this client.
+    let http = reqwest::Client::builder()
+        .user_agent(relay_github::USER_AGENT)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("couldn't start the HTTP client")?;
+    let retry = RetryPolicy::scaled(ctx.env.backoff_scale());
     let results = match &config.upload {
         Some(up) => Some(ResultsClient::new(
-            reqwest::Client::builder()
-                .user_agent(relay_github::USER_AGENT)
-                .build()
-                .context("couldn't start the HTTP client")?,
+            http.clone(),
             &up.results_url,
-            RuntimeToken::new(Some(up.token.expose().to_owned()))?,
-            RetryPolicy::scaled(ctx.env.backoff_scale()),
+            up.token.clone(),
+            retry,
         )?),
         None => None,
     };
@@ -120,8 +125,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         &config,
         &gh,
         results.as_ref(),
+        http,
         ctx.console.clone(),
-        RetryPolicy::scaled(ctx.env.backoff_scale()),
+        retry,
     )?;
     let moved = match transfer::move_all(&shared, &plan).await {
         Ok(moved) => moved,

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use relay_artifacts::{
-    ArtifactError, DigestCheck, DigestPolicy, Extractor, RelayOptions, RestArtifact, ResultsClient,
-    Reupload, check_digest,
+    DigestCheck, Extractor, RelayOptions, RestArtifact, ResultsClient, Reupload, verify_digest,
 };
 use relay_github::GitHub;
 use relay_runtime::Console;
@@ -64,6 +63,7 @@ impl<'a> Shared<'a> {
         config: &'a Config,
         gh: &'a GitHub,
         results: Option<&'a ResultsClient>,
+        http: reqwest::Client,
         console: Console,
         retry: relay_artifacts::RetryPolicy,
     ) -> anyhow::Result<Self> {
@@ -77,11 +77,6 @@ impl<'a> Shared<'a> {
                 .with_context(|| format!("couldn't create `{}`", config.path.display()))?;
             None
         };
-        let http = reqwest::Client::builder()
-            .user_agent(relay_github::USER_AGENT)
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .context("couldn't start the HTTP client")?;
         Ok(Self {
             config,
             gh,
@@ -154,21 +149,18 @@ async fn move_one(shared: &Shared<'_>, p: &Planned) -> anyhow::Result<Moved> {
             )
         }
         _ => {
-            let file = spool_path.as_deref().unwrap_or(&config.path);
+            // Without a re-upload there is always a file to download into.
+            let file = spool_path
+                .as_deref()
+                .context("no file to download the artifact into")?;
             let got = relay_artifacts::download(&shared.http, &url, file, &shared.opts).await?;
-            let check = check_digest(config.digest, a.digest.as_deref(), &got.sha256);
-            if let (DigestPolicy::Error, DigestCheck::Mismatch { expected, actual }) =
-                (config.digest, &check)
-            {
-                let _ = std::fs::remove_file(file);
-                return Err(ArtifactError::DigestMismatch {
-                    name: a.name.clone(),
-                    expected: expected.clone(),
-                    actual: actual.clone(),
+            match verify_digest(config.digest, a.digest.as_deref(), &got.sha256, &a.name) {
+                Ok(check) => (got.size, got.sha256, check, None),
+                Err(e) => {
+                    let _ = std::fs::remove_file(file);
+                    return Err(e.into());
                 }
-                .into());
             }
-            (got.size, got.sha256, check, None)
         }
     };
     if let DigestCheck::Mismatch { expected, actual } = &check {

@@ -33,4 +33,4 @@ pub use results::{ARTIFACT_VERSION, ListedArtifact, ResultsClient};
 pub use retry::RetryPolicy;
 pub use reupload::{Reupload, Reuploaded, Staged, reupload, stage};
 pub use token::{BackendIds, RuntimeToken, TokenError};
-pub use verify::{DigestCheck, DigestPolicy, check_digest, expires_at};
+pub use verify::{DigestCheck, DigestPolicy, check_digest, expires_at, verify_digest};

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::error::ArtifactError;
 use crate::relay::{RelayOptions, relay};
 use crate::results::ResultsClient;
-use crate::verify::{DigestCheck, DigestPolicy, check_digest};
+use crate::verify::{DigestCheck, DigestPolicy, verify_digest};
 
 /// What to re-upload and how.
 #[derive(Debug, Clone)]
@@ -89,16 +89,12 @@ pub async fn stage(
         .create_artifact(job.new_name, job.expires_at)
         .await?;
     let relayed = relay(http, job.download_url, &upload_url, job.spool, opts).await?;
-    let digest = check_digest(job.digest_policy, job.expected_digest, &relayed.sha256);
-    if let (DigestPolicy::Error, DigestCheck::Mismatch { expected, actual }) =
-        (job.digest_policy, &digest)
-    {
-        return Err(ArtifactError::DigestMismatch {
-            name: job.new_name.to_owned(),
-            expected: expected.clone(),
-            actual: actual.clone(),
-        });
-    }
+    let digest = verify_digest(
+        job.digest_policy,
+        job.expected_digest,
+        &relayed.sha256,
+        job.new_name,
+    )?;
     Ok(Staged {
         name: job.new_name.to_owned(),
         size: relayed.size,

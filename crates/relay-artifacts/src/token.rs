@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// `ACTIONS_RUNTIME_TOKEN`; no `Debug`/`Display`, so it cannot be logged.
+#[derive(Clone)]
 pub struct RuntimeToken(String);
 
 impl RuntimeToken {

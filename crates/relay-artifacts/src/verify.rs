@@ -45,6 +45,26 @@ pub fn check_digest(policy: DigestPolicy, expected: Option<&str>, actual_hex: &s
     }
 }
 
+/// [`check_digest`], with a mismatch under [`DigestPolicy::Error`] turned
+/// into the error that names artifact `name`.
+pub fn verify_digest(
+    policy: DigestPolicy,
+    expected: Option<&str>,
+    actual_hex: &str,
+    name: &str,
+) -> Result<DigestCheck, crate::ArtifactError> {
+    match check_digest(policy, expected, actual_hex) {
+        DigestCheck::Mismatch { expected, actual } if policy == DigestPolicy::Error => {
+            Err(crate::ArtifactError::DigestMismatch {
+                name: name.to_owned(),
+                expected,
+                actual,
+            })
+        }
+        check => Ok(check),
+    }
+}
+
 /// `expires_at` for `retention_days`, capped by the repository maximum
 /// (`GITHUB_RETENTION_DAYS`) as the official client caps it. Returns the
 /// timestamp and whether the cap applied (worth a warning).
