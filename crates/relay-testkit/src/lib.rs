@@ -17,6 +17,7 @@ pub mod health;
 pub mod openapi;
 pub mod peers;
 pub mod results;
+mod serve;
 pub mod tls;
 pub mod webhook;
 

@@ -53,23 +53,7 @@ pub(crate) fn lock(s: &Shared) -> std::sync::MutexGuard<'_, FakeState> {
 pub struct FakeArtifacts {
     url: String,
     state: Shared,
-    _handle: Handle,
-}
-
-struct Handle {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    _server: crate::serve::Background,
 }
 
 impl FakeArtifacts {
@@ -78,8 +62,6 @@ impl FakeArtifacts {
             next_id: 1000,
             ..FakeState::default()
         }));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (url_tx, url_rx) = std::sync::mpsc::channel();
         let app = Router::new()
             .route(&format!("{PREFIX}{{method}}"), post(twirp))
             .route("/blob/{key}", put(crate::blob::put).get(crate::blob::get))
@@ -87,34 +69,12 @@ impl FakeArtifacts {
             // refuse the 4 MiB blocks every real client sends.
             .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(state.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("fake artifacts runtime");
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1");
-                let addr = l.local_addr().expect("local addr");
-                url_tx.send(format!("http://{addr}")).expect("report url");
-                let _ = axum::serve(l, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await;
-            });
-        });
-        let url = url_rx.recv().expect("fake artifacts started");
+        let (url, server) = crate::serve::spawn(app, "fake artifacts service");
         lock(&state).base = url.clone();
         Self {
             url,
             state,
-            _handle: Handle {
-                stop: Some(stop_tx),
-                thread: Some(thread),
-            },
+            _server: server,
         }
     }
 

@@ -17,54 +17,10 @@ use super::{Access, Fault, Recorded, State};
 
 pub(crate) type Shared = Arc<Mutex<State>>;
 
-/// Keeps the server's thread alive; stops it when dropped.
-pub(crate) struct Handle {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+pub(crate) use crate::serve::Background as Handle;
 
 pub(crate) fn spawn(state: Shared) -> (String, Handle) {
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("fake GitHub runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1");
-            let addr = listener.local_addr().expect("local addr");
-            url_tx.send(format!("http://{addr}")).expect("report url");
-            let app = router(state);
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-        });
-    });
-    let url = url_rx.recv().expect("fake GitHub started");
-    (
-        url,
-        Handle {
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        },
-    )
+    crate::serve::spawn(router(state), "fake GitHub")
 }
 
 fn router(state: Shared) -> Router {
