@@ -116,7 +116,7 @@ async fn list(
 ) -> Response {
     let full = format!("{owner}/{name}");
     let s = lock(&state);
-    if !s.repos.contains_key(&full) || !caller.can_read(&full) {
+    if !caller.sees(&s, &full) {
         return not_found();
     }
     let query = query_map(uri.query());

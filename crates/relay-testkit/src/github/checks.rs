@@ -132,7 +132,7 @@ async fn list_check_runs(
 ) -> Response {
     let repo = format!("{owner}/{name}");
     let mut s = lock(&state);
-    if !s.repos.contains_key(&repo) || !caller.can_read(&repo) {
+    if !caller.sees(&s, &repo) {
         return not_found();
     }
     let q = query_map(uri.query());
@@ -195,7 +195,7 @@ async fn combined_status(
 ) -> Response {
     let repo = format!("{owner}/{name}");
     let mut s = lock(&state);
-    if !s.repos.contains_key(&repo) || !caller.can_read(&repo) {
+    if !caller.sees(&s, &repo) {
         return not_found();
     }
     let q = query_map(uri.query());

@@ -75,7 +75,7 @@ async fn list_issues(
 ) -> Response {
     let full = format!("{owner}/{name}");
     let s = lock(&state);
-    if !s.repos.contains_key(&full) || !caller.can_read(&full) {
+    if !caller.sees(&s, &full) {
         return not_found();
     }
     let query = query_map(uri.query());
@@ -128,7 +128,7 @@ async fn create_issue(
 ) -> Response {
     let full = format!("{owner}/{name}");
     let mut s = lock(&state);
-    if !s.repos.contains_key(&full) || !caller.can_read(&full) {
+    if !caller.sees(&s, &full) {
         return not_found();
     }
     if let Some(refusal) = caller.write_refusal(&full) {

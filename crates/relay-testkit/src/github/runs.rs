@@ -186,7 +186,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 fn readable(state: &State, caller: &Caller, repo: &str) -> Result<(), Response> {
-    if !state.repos.contains_key(repo) || !caller.can_read(repo) {
+    if !caller.sees(state, repo) {
         return Err(not_found());
     }
     Ok(())

@@ -71,6 +71,10 @@ impl Caller {
             Access::ReadOnly(r) | Access::Repos(r) => r.iter().any(|x| x == repo),
         }
     }
+    /// Whether `repo` exists and this token may read it (else answer 404).
+    pub fn sees(&self, state: &State, repo: &str) -> bool {
+        state.repos.contains_key(repo) && self.can_read(repo)
+    }
     /// The refusal for a write, if any.
     pub fn write_refusal(&self, repo: &str) -> Option<Response> {
         if !self.can_read(repo) {
