@@ -363,3 +363,42 @@ fn the_same_binary_runs_from_the_command_line() {
     assert!(out.stdout.contains("found=true"), "{}", out.stdout);
     assert_eq!(w.reuploaded(), ["cli-web"]);
 }
+
+#[test]
+fn retention_is_capped_by_the_repository_and_compression_level_is_a_no_op() {
+    let w = world();
+    w.artifact("web", zip_of(&[E::File("a.txt", b"a")]));
+    let out = run(w
+        .action()
+        .input("retention-days", "30")
+        .env("GITHUB_RETENTION_DAYS", "3")
+        .input("compression-level", "6"));
+    out.assert_success();
+    let warnings = out.commands("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.contains("capped at the repository's maximum of 3 days")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.contains("`compression-level: 6`") && m.contains("never re-compressed")),
+        "{warnings:?}"
+    );
+    let create = w
+        .art
+        .calls()
+        .into_iter()
+        .find(|(m, _)| m == "CreateArtifact")
+        .unwrap()
+        .1;
+    let at = time::OffsetDateTime::parse(
+        create["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let hours = (at - time::OffsetDateTime::now_utc()).whole_hours();
+    assert!((71..=72).contains(&hours), "expires in {hours} h, not 3 days");
+}
