@@ -400,5 +400,8 @@ fn retention_is_capped_by_the_repository_and_compression_level_is_a_no_op() {
     )
     .unwrap();
     let hours = (at - time::OffsetDateTime::now_utc()).whole_hours();
-    assert!((71..=72).contains(&hours), "expires in {hours} h, not 3 days");
+    assert!(
+        (71..=72).contains(&hours),
+        "expires in {hours} h, not 3 days"
+    );
 }
