@@ -181,10 +181,10 @@ impl ResultsClient {
                 .post(&url)
                 .bearer_auth(self.token.expose())
                 .json(body)
-                .send()
-                .await;
-            let failure = match sent {
-                Ok(resp) => {
+                .send();
+            let failure = match tokio::time::timeout(self.retry.stall_timeout, sent).await {
+                Err(_) => "the request stalled".to_owned(),
+                Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();
                     let text = tokio::time::timeout(self.retry.stall_timeout, resp.text()).await;
                     match text {
@@ -216,7 +216,7 @@ impl ResultsClient {
                         Err(_) => "the answer stalled".to_owned(),
                     }
                 }
-                Err(e) => format!("request failed: {}", e.without_url()),
+                Ok(Err(e)) => format!("request failed: {}", e.without_url()),
             };
             attempt += 1;
             if attempt >= self.retry.max_attempts {

@@ -416,7 +416,7 @@ mod against_testkit {
     use super::*;
     use relay_artifacts::{DigestPolicy, Reupload};
     use relay_testkit::blob::BlobFault;
-    use relay_testkit::results::FakeArtifacts;
+    use relay_testkit::results::{FakeArtifacts, TwirpFault};
 
     fn results(fake: &FakeArtifacts, run: &str, job: &str) -> ResultsClient {
         let token = RuntimeToken::new(Some(FakeArtifacts::runtime_token(run, job))).unwrap();
@@ -601,6 +601,109 @@ mod against_testkit {
         assert_eq!(stored[0].hash.as_deref(), Some(digest.as_str()));
         assert_eq!(stored[0].version, 7);
         assert!(!fake.blob_saw_authorization());
+    }
+
+    #[tokio::test]
+    async fn relays_through_a_stalled_body_and_a_stalled_block_upload() {
+        let fake = FakeArtifacts::start();
+        let data = pseudo_random(3 * (1 << 20) + 99);
+        let (_, url, digest) = fake.seed("source-run", "web", data.clone());
+        // The download stops moving after 1.5 MiB (block 0 is on its way by
+        // then); block 0's upload is held without an answer.
+        fake.blob_fault(BlobFault::StallAfter(3 << 19));
+        fake.blob_fault(BlobFault::StallUpload);
+        let mut opts = opts();
+        opts.retry.stall_timeout = Duration::from_millis(300);
+        let job = Reupload {
+            download_url: &url,
+            new_name: "deploy-web",
+            expires_at: None,
+            expected_digest: Some(&digest),
+            digest_policy: DigestPolicy::Error,
+            overwrite: false,
+            spool: None,
+        };
+        let c = results(&fake, "current-run", "job-1");
+        let started = std::time::Instant::now();
+        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts)
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() < relay_testkit::blob::STALL / 2,
+            "waited the stalls out instead of abandoning them and retrying"
+        );
+        assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
+        assert!(fake.artifacts("current-run")[0].finalized);
+    }
+
+    #[tokio::test]
+    async fn twirp_calls_are_retried_through_5xx_stalls_and_broken_answers() {
+        let fake = FakeArtifacts::start();
+        let data = pseudo_random(200_000);
+        let (_, url, digest) = fake.seed("source-run", "web", data.clone());
+        // Five attempts, as the official client makes: CreateArtifact meets
+        // each fault in turn and gets through on the fifth.
+        for f in [
+            TwirpFault::Status(503),
+            TwirpFault::Stall,
+            TwirpFault::Status(429),
+            TwirpFault::ResetBody,
+        ] {
+            fake.twirp_fault(f);
+        }
+        let mut retry = fast();
+        retry.max_attempts = 5;
+        retry.stall_timeout = Duration::from_millis(300);
+        let token =
+            RuntimeToken::new(Some(FakeArtifacts::runtime_token("current-run", "job-1"))).unwrap();
+        let c = ResultsClient::new(reqwest::Client::new(), fake.url(), token, retry).unwrap();
+        let job = Reupload {
+            download_url: &url,
+            new_name: "deploy-web",
+            expires_at: None,
+            expected_digest: Some(&digest),
+            digest_policy: DigestPolicy::Error,
+            overwrite: false,
+            spool: None,
+        };
+        let mut opts = opts();
+        opts.retry = retry;
+        let started = std::time::Instant::now();
+        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts)
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() < relay_testkit::blob::STALL / 2,
+            "waited the stalled call out instead of abandoning it and retrying"
+        );
+        assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
+        let methods: Vec<String> = fake.calls().into_iter().map(|(m, _)| m).collect();
+        assert_eq!(methods, ["CreateArtifact", "FinalizeArtifact"]);
+    }
+
+    #[tokio::test]
+    async fn twirp_gives_up_after_the_last_attempt_naming_the_method() {
+        let fake = FakeArtifacts::start();
+        let (_, url, digest) = fake.seed("source-run", "web", pseudo_random(1000));
+        for _ in 0..3 {
+            fake.twirp_fault(TwirpFault::Status(502));
+        }
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("CreateArtifact") && msg.contains("3 attempts") && msg.contains("502"),
+            "{msg}"
+        );
+        assert!(fake.artifacts("current-run").is_empty());
+        // A 4xx other than 409 is not retried.
+        fake.twirp_fault(TwirpFault::Status(400));
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("400"), "{err}");
+        assert!(fake.calls().is_empty(), "a 400 was retried");
     }
 
     #[tokio::test]

@@ -1,8 +1,8 @@
 //! A block-blob store behind signed URLs, enough of Azure's Blob service for
 //! artifacts: Put Block, Put Block List (blocks assembled in list order,
 //! unknown ids refused), Get Blob with `Range`. URLs carry a signature and an
-//! expiry; faults (503s, a reset mid-body, an expired URL, a corrupted
-//! download) are queued per test.
+//! expiry; faults (503s, a reset mid-body, a stalled body or request, an
+//! expired URL, a corrupted download) are queued per test.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 
 use crate::results::{Shared, lock};
 
@@ -24,7 +25,18 @@ pub enum BlobFault {
     Expired,
     /// Flip a byte in the next download.
     Corrupt,
+    /// Send this many bytes of the next download, then nothing more for
+    /// [`STALL`]: the connection stays open but the body stops moving.
+    StallAfter(usize),
+    /// Hold the next upload request for [`STALL`] without answering, then
+    /// answer 503 without storing anything.
+    StallUpload,
 }
+
+/// How long a stalled request or body hangs; far longer than any client's
+/// stall timeout in the tests, short enough that a server shutting down does
+/// not wait on it for long.
+pub const STALL: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Debug, Default)]
 pub(crate) struct Blob {
@@ -97,8 +109,13 @@ pub(crate) async fn put(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&state, &key, &q, &headers) {
-        return r;
+    match admit(&state, &key, &q, &headers) {
+        Err(r) => return r,
+        Ok(Some(BlobFault::StallUpload)) => {
+            tokio::time::sleep(STALL).await;
+            return azure_error(StatusCode::SERVICE_UNAVAILABLE, "ServerBusy");
+        }
+        Ok(_) => {}
     }
     if !headers.contains_key("x-ms-version") {
         return azure_error(StatusCode::BAD_REQUEST, "MissingRequiredHeader");
@@ -185,6 +202,15 @@ pub(crate) async fn get(
             let items: Vec<Result<Bytes, std::io::Error>> =
                 vec![Ok(head), Err(std::io::Error::other("reset by fault"))];
             return (status, Body::from_stream(futures::stream::iter(items))).into_response();
+        }
+        Some(BlobFault::StallAfter(n)) => {
+            let head = body.slice(..n.min(body.len()));
+            let stalled = futures::stream::once(async move {
+                tokio::time::sleep(STALL).await;
+                Err::<Bytes, _>(std::io::Error::other("stalled by fault"))
+            });
+            let items = futures::stream::iter([Ok(head)]).chain(stalled);
+            return (status, Body::from_stream(items)).into_response();
         }
         _ => {}
     }

@@ -41,6 +41,19 @@ pub(crate) struct FakeState {
     pub(crate) blob: BlobStore,
     calls: Vec<(String, Value)>,
     conflict_next: bool,
+    twirp_faults: std::collections::VecDeque<TwirpFault>,
+}
+
+/// One queued misbehaviour of the Twirp endpoint; each fires once, on the
+/// next call whatever its method, before the call is looked at or recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwirpFault {
+    /// Answer with this status and a Twirp error body.
+    Status(u16),
+    /// Hold the call for [`crate::blob::STALL`] without answering, then 503.
+    Stall,
+    /// Answer 200, then break the connection before the body arrives.
+    ResetBody,
 }
 
 pub(crate) type Shared = Arc<Mutex<FakeState>>;
@@ -154,6 +167,11 @@ impl FakeArtifacts {
         lock(&self.state).blob.faults.push_back(f);
     }
 
+    /// Queues a fault for the next Twirp call.
+    pub fn twirp_fault(&self, f: TwirpFault) {
+        lock(&self.state).twirp_faults.push_back(f);
+    }
+
     /// The next `CreateArtifact` answers 409 whatever the name.
     pub fn conflict_next(&self) {
         lock(&self.state).conflict_next = true;
@@ -263,6 +281,23 @@ async fn twirp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let fault = lock(&state).twirp_faults.pop_front();
+    match fault {
+        Some(TwirpFault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return twirp_error(status, "unavailable", "injected fault");
+        }
+        Some(TwirpFault::Stall) => {
+            tokio::time::sleep(crate::blob::STALL).await;
+            return twirp_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "stalled");
+        }
+        Some(TwirpFault::ResetBody) => {
+            let broken =
+                futures::stream::iter([Err::<Bytes, _>(std::io::Error::other("reset by fault"))]);
+            return (StatusCode::OK, axum::body::Body::from_stream(broken)).into_response();
+        }
+        None => {}
+    }
     let Some((allowed, required)) = schema(&method) else {
         return twirp_error(StatusCode::NOT_FOUND, "bad_route", "no such method");
     };
