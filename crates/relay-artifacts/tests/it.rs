@@ -429,6 +429,16 @@ mod against_testkit {
         digest: &str,
         overwrite: bool,
     ) -> Result<relay_artifacts::Reuploaded, ArtifactError> {
+        relay_into_current_with(fake, url, digest, overwrite, fast()).await
+    }
+
+    async fn relay_into_current_with(
+        fake: &FakeArtifacts,
+        url: &str,
+        digest: &str,
+        overwrite: bool,
+        retry: RetryPolicy,
+    ) -> Result<relay_artifacts::Reuploaded, ArtifactError> {
         let job = Reupload {
             download_url: url,
             new_name: "deploy-web",
@@ -438,8 +448,35 @@ mod against_testkit {
             overwrite,
             spool: None,
         };
-        let c = results(fake, "current-run", "job-1");
-        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts()).await
+        let token =
+            RuntimeToken::new(Some(FakeArtifacts::runtime_token("current-run", "job-1"))).unwrap();
+        let c = ResultsClient::new(reqwest::Client::new(), fake.url(), token, retry).unwrap();
+        let opts = RelayOptions { retry, ..opts() };
+        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts).await
+    }
+
+    /// Relays with `max_attempts` and a 300 ms stall timeout, and checks that
+    /// the stalls the fakes hold for [`relay_testkit::blob::STALL`] were
+    /// abandoned and retried, not waited out.
+    async fn relay_abandoning_stalls(
+        fake: &FakeArtifacts,
+        url: &str,
+        digest: &str,
+        max_attempts: u32,
+    ) {
+        let retry = RetryPolicy {
+            max_attempts,
+            stall_timeout: Duration::from_millis(300),
+            ..fast()
+        };
+        let started = std::time::Instant::now();
+        relay_into_current_with(fake, url, digest, false, retry)
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() < relay_testkit::blob::STALL / 2,
+            "waited a stall out instead of abandoning it and retrying"
+        );
     }
 
     fn github(gh: &relay_testkit::FakeGitHub) -> relay_github::GitHub {
@@ -612,26 +649,7 @@ mod against_testkit {
         // then); block 0's upload is held without an answer.
         fake.blob_fault(BlobFault::StallAfter(3 << 19));
         fake.blob_fault(BlobFault::StallUpload);
-        let mut opts = opts();
-        opts.retry.stall_timeout = Duration::from_millis(300);
-        let job = Reupload {
-            download_url: &url,
-            new_name: "deploy-web",
-            expires_at: None,
-            expected_digest: Some(&digest),
-            digest_policy: DigestPolicy::Error,
-            overwrite: false,
-            spool: None,
-        };
-        let c = results(&fake, "current-run", "job-1");
-        let started = std::time::Instant::now();
-        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts)
-            .await
-            .unwrap();
-        assert!(
-            started.elapsed() < relay_testkit::blob::STALL / 2,
-            "waited the stalls out instead of abandoning them and retrying"
-        );
+        relay_abandoning_stalls(&fake, &url, &digest, 3).await;
         assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
         assert!(fake.artifacts("current-run")[0].finalized);
     }
@@ -651,31 +669,7 @@ mod against_testkit {
         ] {
             fake.twirp_fault(f);
         }
-        let mut retry = fast();
-        retry.max_attempts = 5;
-        retry.stall_timeout = Duration::from_millis(300);
-        let token =
-            RuntimeToken::new(Some(FakeArtifacts::runtime_token("current-run", "job-1"))).unwrap();
-        let c = ResultsClient::new(reqwest::Client::new(), fake.url(), token, retry).unwrap();
-        let job = Reupload {
-            download_url: &url,
-            new_name: "deploy-web",
-            expires_at: None,
-            expected_digest: Some(&digest),
-            digest_policy: DigestPolicy::Error,
-            overwrite: false,
-            spool: None,
-        };
-        let mut opts = opts();
-        opts.retry = retry;
-        let started = std::time::Instant::now();
-        relay_artifacts::reupload(&c, &reqwest::Client::new(), &job, &opts)
-            .await
-            .unwrap();
-        assert!(
-            started.elapsed() < relay_testkit::blob::STALL / 2,
-            "waited the stalled call out instead of abandoning it and retrying"
-        );
+        relay_abandoning_stalls(&fake, &url, &digest, 5).await;
         assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
         let methods: Vec<String> = fake.calls().into_iter().map(|(m, _)| m).collect();
         assert_eq!(methods, ["CreateArtifact", "FinalizeArtifact"]);
