@@ -13,7 +13,7 @@ pub enum ArtifactError {
         "an artifact named `{name}` already exists in this run\nhint: pick another name, or set `overwrite: true` to replace it"
     )]
     AlreadyExists { name: String },
-    #[error("artifacts service `{method}` failed with HTTP {status}: {msg}")]
+    #[error("artifacts service `{method}` failed with HTTP {status}: {msg}{}", service_hint(*status))]
     Service {
         method: &'static str,
         status: u16,
@@ -21,7 +21,9 @@ pub enum ArtifactError {
     },
     #[error("artifacts service `{method}` answered unexpectedly: {what}")]
     BadResponse { method: &'static str, what: String },
-    #[error("{what} failed after {attempts} attempts: {last}")]
+    #[error(
+        "{what} failed after {attempts} attempts: {last}\nhint: the service kept failing or stalling; re-run the job, and check https://www.githubstatus.com if it goes on"
+    )]
     Exhausted {
         what: String,
         attempts: u32,
@@ -48,6 +50,15 @@ pub enum ArtifactError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+}
+
+fn service_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => {
+            "\nhint: the service refused the runtime token; ACTIONS_RUNTIME_TOKEN is the job's own, so run this step inside that job on its runner, not with a token copied from elsewhere"
+        }
+        _ => "",
+    }
 }
 
 fn hint(status: u16) -> &'static str {

@@ -687,7 +687,10 @@ mod against_testkit {
             .unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("CreateArtifact") && msg.contains("3 attempts") && msg.contains("502"),
+            msg.contains("CreateArtifact")
+                && msg.contains("3 attempts")
+                && msg.contains("502")
+                && msg.contains("hint: "),
             "{msg}"
         );
         assert!(fake.artifacts("current-run").is_empty());
@@ -698,6 +701,15 @@ mod against_testkit {
             .unwrap_err();
         assert!(err.to_string().contains("400"), "{err}");
         assert!(fake.calls().is_empty(), "a 400 was retried");
+        // A refused token says which token and what to do.
+        fake.twirp_fault(TwirpFault::Status(401));
+        let err = relay_into_current(&fake, &url, &digest, false)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("refused the runtime token"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
