@@ -19,7 +19,9 @@ pub enum ArtifactError {
         status: u16,
         msg: String,
     },
-    #[error("artifacts service `{method}` answered unexpectedly: {what}")]
+    #[error(
+        "artifacts service `{method}` answered unexpectedly: {what}\nhint: re-run the job; if it goes on, report it with this message"
+    )]
     BadResponse { method: &'static str, what: String },
     #[error(
         "{what} failed after {attempts} attempts: {last}\nhint: the service kept failing or stalling; re-run the job, and check https://www.githubstatus.com if it goes on"
@@ -45,7 +47,9 @@ pub enum ArtifactError {
         expected: String,
         actual: String,
     },
-    #[error("cannot write `{}`: {source}", path.display())]
+    #[error(
+        "cannot write `{}`: {source}\nhint: check that `path` is writable and the disk has room", path.display()
+    )]
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -57,7 +61,7 @@ fn service_hint(status: u16) -> &'static str {
         401 | 403 => {
             "\nhint: the service refused the runtime token; ACTIONS_RUNTIME_TOKEN is the job's own, so run this step inside that job on its runner, not with a token copied from elsewhere"
         }
-        _ => "",
+        _ => "\nhint: re-run the job; if it goes on, report it with this message",
     }
 }
 
@@ -65,6 +69,6 @@ fn hint(status: u16) -> &'static str {
     if status == 403 {
         "\nhint: the signed URL has probably expired; run the step again"
     } else {
-        ""
+        "\nhint: re-run the job; if it goes on, check https://www.githubstatus.com"
     }
 }

@@ -40,21 +40,29 @@ pub struct ExtractReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    #[error("refused zip entry `{entry}`: {reason}")]
+    #[error(
+        "refused zip entry `{entry}`: {reason}\nhint: nothing was extracted past this entry; fix how the artifact is zipped, or set `extract: false` to relay it unopened"
+    )]
     Refused { entry: String, reason: &'static str },
     #[error(
         "zip entry `{entry}` collides with `{}` already extracted\nhint: artifacts merged with `merge-multiple` must not share file names", path.display()
     )]
     Collision { entry: String, path: PathBuf },
     #[error(
-        "artifact expands beyond {limit} bytes at entry `{entry}`; refusing a possible zip bomb\nhint: raise the size limit if the artifact is really this large"
+        "artifact expands beyond {limit} bytes at entry `{entry}`; refusing a possible zip bomb\nhint: raise `extract-max-size` if the artifact is really this large"
     )]
     TooLarge { entry: String, limit: u64 },
-    #[error("artifact has more than {limit} entries; refusing a possible zip bomb")]
+    #[error(
+        "artifact has more than {limit} entries; refusing a possible zip bomb\nhint: raise `extract-max-files` if the artifact really holds this many files"
+    )]
     TooManyEntries { limit: usize },
-    #[error("artifact is not a readable zip: {0}")]
+    #[error(
+        "artifact is not a readable zip: {0}\nhint: re-run the workflow that built it, or set `extract: false` to relay it unopened"
+    )]
     Zip(#[from] zip::result::ZipError),
-    #[error("cannot write `{}`: {source}", path.display())]
+    #[error(
+        "cannot write `{}`: {source}\nhint: check that `path` is writable and the disk has room", path.display()
+    )]
     Io { path: PathBuf, source: io::Error },
 }
 

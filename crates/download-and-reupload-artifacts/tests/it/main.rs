@@ -88,6 +88,10 @@ pub fn run(a: ActionRun) -> Outcome {
     let out = a.run();
     out.assert_secret_hidden(DEFAULT_TOKEN);
     out.assert_secret_hidden(&FakeArtifacts::runtime_token(CUR_RUN, "cur-job"));
+    if out.code != 0 {
+        // Every failure says what went wrong and what to do.
+        assert!(out.error().contains("\nhint: "), "no hint\n{}", out.log());
+    }
     out
 }
 
