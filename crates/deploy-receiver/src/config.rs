@@ -341,31 +341,11 @@ fn size_key(key: &str, value: Option<&str>, default: usize) -> Result<usize, Con
     }
 }
 
-/// Sizes as people write them: `1MiB`, `512KiB`, `64kB`, `2048` (bytes).
+/// Sizes as people write them (`1MiB`, `512KiB`, `64kB`, `2048` bytes; see
+/// [`relay_runtime::size`]), as a buffer length.
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| "it does not start with a whole number".to_owned())?;
-    let factor: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "k" | "K" | "kB" | "KB" => 1000,
-        "KiB" => 1 << 10,
-        "M" | "MB" => 1_000_000,
-        "MiB" => 1 << 20,
-        "G" | "GB" => 1_000_000_000,
-        "GiB" => 1 << 30,
-        other => return Err(format!("unknown unit `{other}`; use B, KiB, MiB or GiB")),
-    };
-    number
-        .checked_mul(factor)
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| "it must be more than zero and fit in memory".to_owned())
+    let bytes = relay_runtime::size::parse(text)?;
+    usize::try_from(bytes).map_err(|_| "it does not fit in memory".to_owned())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use globset::{Glob, GlobMatcher};
 use relay_artifacts::{DigestPolicy, ExtractLimits, RuntimeToken, validate_artifact_name};
-use relay_runtime::{Context, Environments, InputError, Source, Vars, vars};
+use relay_runtime::{Context, Environments, InputError, Source, Vars, check_repository, vars};
 
 /// What `if-no-artifact-found` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,15 +80,11 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let repository = i
         .get("repository")
         .map_or_else(|| source.repository.clone(), str::to_owned);
-    let parts: Vec<&str> = repository.split('/').collect();
-    if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || p.contains(' ')) {
-        return Err(InputError::new(
-            "repository",
-            &format!("must be `owner/repo`, got `{repository}`"),
-            "name the repository whose run built the artifacts",
-        )
-        .into());
-    }
+    check_repository(
+        "repository",
+        &repository,
+        "name the repository whose run built the artifacts",
+    )?;
 
     let names: Vec<String> = i.lines("name").into_iter().map(str::to_owned).collect();
     for n in &names {
@@ -201,16 +197,9 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
     };
     let defaults = ExtractLimits::default();
     let limits = ExtractLimits {
-        max_total_bytes: match i.get("extract-max-size") {
-            Some(v) => parse_size(v).ok_or_else(|| {
-                InputError::new(
-                    "extract-max-size",
-                    &format!("is not a size: `{v}`"),
-                    "write it like 500MiB, 20GiB or a number of bytes",
-                )
-            })?,
-            None => defaults.max_total_bytes,
-        },
+        max_total_bytes: i
+            .size("extract-max-size")?
+            .unwrap_or(defaults.max_total_bytes),
         max_entries: i
             .int("extract-max-files", 1..=u64::from(u32::MAX))?
             .map_or(defaults.max_entries, |n| n as usize),
@@ -235,46 +224,4 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
-}
-
-/// `123`, `500KB`, `500KiB`, `1.5GiB`, `20G`: bytes, with 1000- or
-/// 1024-based suffixes.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "t" | "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    let bytes = n * mult;
-    (1.0..1.8e19).contains(&bytes).then_some(bytes as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("123"), Some(123));
-        assert_eq!(parse_size("2KiB"), Some(2048));
-        assert_eq!(parse_size("1.5 GiB"), Some(1_610_612_736));
-        assert_eq!(parse_size("20G"), Some(20_000_000_000));
-        assert_eq!(parse_size("500mb"), Some(500_000_000));
-        for bad in ["", "x", "-1", "0", "1 parsec", "1e999"] {
-            assert_eq!(parse_size(bad), None, "{bad}");
-        }
-    }
 }

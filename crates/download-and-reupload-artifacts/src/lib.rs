@@ -16,7 +16,7 @@ use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
 
-pub use config::{Config, NoneFound, parse_size};
+pub use config::{Config, NoneFound};
 pub use summary::human_size;
 pub use transfer::{CONCURRENT_ARTIFACTS, Moved, Planned};
 

@@ -250,6 +250,21 @@ impl Inputs {
             .transpose()
     }
 
+    /// A size in bytes (`500MiB`, `20GiB`, a number of bytes), see [`crate::size`].
+    pub fn size(&self, name: &str) -> Result<Option<u64>, InputError> {
+        self.get(name)
+            .map(|v| {
+                crate::size::parse(v).map_err(|why| {
+                    InputError::new(
+                        name,
+                        &format!("is not a size: `{v}` ({why})"),
+                        "write it like 500MiB, 20GiB or a number of bytes",
+                    )
+                })
+            })
+            .transpose()
+    }
+
     /// Non-empty lines, trimmed; lines starting with `#` are comments.
     pub fn lines(&self, name: &str) -> Vec<&str> {
         self.get(name)

@@ -1,7 +1,7 @@
 //! The GitHub Actions runtime contract, as every deploy-relay action needs it:
 //! inputs from `INPUT_*` env or `--flags`, outputs and the step summary, workflow
 //! commands with the runner's escaping and secret masking, the event payload
-//! as typed views, durations, and the mapping of a run's result to an exit
+//! as typed views, durations and sizes, and the mapping of a run's result to an exit
 //! code. An action declares an [`ActionSpec`] and an async `run(Context)`;
 //! [`main`] does the rest.
 
@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod inputs;
 mod outputs;
+pub mod size;
 mod source;
 mod template;
 
@@ -29,7 +30,7 @@ pub use event::{
 };
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use outputs::{OutputError, Outputs, Summary, heredoc, md_cell, parse_output_file};
-pub use source::{Source, short_ref};
+pub use source::{Source, check_repository, short_ref};
 pub use template::Vars;
 
 /// Everything a run of an action reads from and writes to.

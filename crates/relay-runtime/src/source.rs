@@ -4,6 +4,7 @@
 //! `GITHUB_SHA`, which there points at the default branch.
 
 use crate::env::{Env, vars};
+use crate::error::InputError;
 use crate::event::Event;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +105,44 @@ pub fn short_ref(r: &str) -> String {
         .to_owned()
 }
 
+/// Checks that input `input` is a repository as GitHub spells one,
+/// `owner/repo`; `hint` says where the right value comes from.
+pub fn check_repository(input: &str, repo: &str, hint: &str) -> Result<(), InputError> {
+    let ok = repo.split_once('/').is_some_and(|(owner, name)| {
+        !owner.is_empty()
+            && !name.is_empty()
+            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name != "."
+            && name != ".."
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::new(
+            input,
+            &format!("must be `owner/repo`, got `{repo}`"),
+            hint,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_must_be_owner_slash_repo() {
+        for ok in ["o/r", "my-org/deploy.repo", "a/b_c"] {
+            assert!(check_repository("repository", ok, "").is_ok(), "{ok}");
+        }
+        for bad in ["nope", "/r", "o/", "o/r/x", "o o/r", "o/..", ""] {
+            let e = check_repository("repository", bad, "").unwrap_err();
+            assert_eq!(e.input, "repository");
+        }
+    }
     use serde_json::json;
 
     #[test]

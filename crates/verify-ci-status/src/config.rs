@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_runtime::{Context, InputError, Source, vars};
+use relay_runtime::{Context, InputError, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
 pub struct Config {
@@ -46,13 +46,11 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
     let repository = inputs
         .get("repository")
         .map_or(source.repository, str::to_owned);
-    if repository.split('/').filter(|p| !p.is_empty()).count() != 2 {
-        return Err(InputError::new(
-            "repository",
-            &format!("must be `owner/repo`, got `{repository}`"),
-            "set `repository`, or run under an event that names one",
-        ));
-    }
+    check_repository(
+        "repository",
+        &repository,
+        "set `repository`, or run under an event that names one",
+    )?;
     let sha = inputs.get("sha").map_or(source.sha, str::to_owned);
     if sha.is_empty()
         || !sha
