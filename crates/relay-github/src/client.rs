@@ -199,7 +199,9 @@ impl GitHub {
 
     /// Where a GET redirects to (`Location` of a 3xx), without following it.
     pub async fn location(&self, call: &Call, path: &str) -> Result<String, Error> {
-        let resp = self.send(call, Method::GET, path, None, false).await?;
+        let resp = self
+            .request(call, Method::GET, path, None, false, true)
+            .await?;
         resp.headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -241,7 +243,8 @@ impl GitHub {
         Ok(items)
     }
 
-    /// Sends one request, retrying what is worth retrying.
+    /// Sends one request, retrying what is worth retrying; anything but a
+    /// 2xx (or a 304 answered from the cache) is an error.
     pub async fn send(
         &self,
         call: &Call,
@@ -249,6 +252,21 @@ impl GitHub {
         path: &str,
         body: Option<&serde_json::Value>,
         conditional: bool,
+    ) -> Result<Response, Error> {
+        self.request(call, method, path, body, conditional, false)
+            .await
+    }
+
+    /// [`GitHub::send`]; with `redirect`, a 3xx (never followed) is an
+    /// answer too, for [`GitHub::location`].
+    async fn request(
+        &self,
+        call: &Call,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        conditional: bool,
+        redirect: bool,
     ) -> Result<Response, Error> {
         let url = self.url(path);
         let mut attempt = 0;
@@ -317,7 +335,7 @@ impl GitHub {
                 });
             }
             if status.is_success()
-                || (status.is_redirection() && status != StatusCode::NOT_MODIFIED)
+                || (redirect && status.is_redirection() && status != StatusCode::NOT_MODIFIED)
             {
                 if conditional && let Some(etag) = headers.get("etag") {
                     self.etags

@@ -95,6 +95,30 @@ fn client_errors_are_not_retried() {
 }
 
 #[test]
+fn a_redirect_is_an_answer_only_where_one_is_asked_for() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let moved = || {
+        Fault::status(301)
+            .header("location", "https://api.github.com/repositories/42")
+            .body(r#"{"message":"Moved Permanently"}"#)
+    };
+    gh.fault("GET", "/repos/octo/deploy", [moved(), moved()]);
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    // A JSON call meets the status, not a body it cannot decode.
+    let e = rt()
+        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
+        .unwrap_err();
+    assert_eq!(e.status(), Some(301), "{e}");
+    // `location` takes the target without following it.
+    let to = rt()
+        .block_on(c.location(&call(), "/repos/octo/deploy"))
+        .unwrap();
+    assert_eq!(to, "https://api.github.com/repositories/42");
+    assert_eq!(gh.requests().len(), 2, "nothing followed, nothing retried");
+}
+
+#[test]
 fn primary_rate_limit_waits_for_the_reset() {
     let gh = FakeGitHub::start();
     gh.repo("octo/deploy", "main");
