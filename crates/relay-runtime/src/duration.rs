@@ -4,18 +4,11 @@ use std::time::Duration;
 
 /// Parses a duration; the error says what was wrong.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err("it does not start with a number".into());
-    }
+    let (number, unit) = number_and_unit(text)?;
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{number}` is not a number"))?;
-    let seconds = match unit.trim() {
+    let seconds = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,
         "m" => value * 60.0,
@@ -26,6 +19,21 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Err("it is longer than a week".into());
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `text` split into its leading number (digits and dots) and the rest, both
+/// trimmed; an error when it does not start with a number. Shared with
+/// [`crate::size`].
+pub(crate) fn number_and_unit(text: &str) -> Result<(&str, &str), String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err("it does not start with a number".into());
+    }
+    Ok((number, unit.trim()))
 }
 
 /// Writes a duration the way users write them.

@@ -4,15 +4,8 @@
 
 /// Parses a size in bytes, more than zero; the error says what was wrong.
 pub fn parse(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err("it does not start with a number".into());
-    }
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let (number, unit) = crate::duration::number_and_unit(text)?;
+    let factor: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
         "m" | "mb" => 1000_u64.pow(2),
@@ -24,8 +17,7 @@ pub fn parse(text: &str) -> Result<u64, String> {
         "tib" => 1 << 40,
         _ => {
             return Err(format!(
-                "unknown unit `{}`; use B, KiB, MiB, GiB or TiB (or kB, MB, GB, TB)",
-                unit.trim()
+                "unknown unit `{unit}`; use B, KiB, MiB, GiB or TiB (or kB, MB, GB, TB)"
             ));
         }
     };
