@@ -1,31 +1,15 @@
 //! The action's inputs, checked before any request, and the payload they make.
 
-use relay_runtime::{Context, Environments, InputError, Source, Vars, check_repository, short_ref};
-use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// GitHub's limits on dispatches.
-pub const MAX_EVENT_TYPE: usize = 100;
-pub const MAX_CLIENT_PAYLOAD_KEYS: usize = 10;
-pub const MAX_WORKFLOW_INPUTS: usize = 25;
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use relay_dispatch::Kind;
+use relay_github::Token;
+use relay_runtime::{Context, Environments, InputError, Placeholders, RepoName, Source, short_ref};
+use serde_json::{Map, Value};
 
-/// What to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    Repository {
-        event_type: String,
-    },
-    Workflow {
-        workflow: String,
-        git_ref: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub token: Option<String>,
-    pub repository: String,
+pub(crate) struct Config {
+    pub token: Option<Token>,
+    pub repository: RepoName,
     pub kind: Kind,
     pub source: Source,
     pub environment: String,
@@ -38,33 +22,75 @@ pub struct Config {
     pub dry_run: bool,
 }
 
-pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
-    let repository = i.require("repository")?.to_owned();
-    check_repository(
-        "repository",
-        &repository,
-        "name the repository that receives the deploy, e.g. `my-org/deploy`",
-    )?;
+    let repository = i
+        .repository(
+            "repository",
+            "name the repository that receives the deploy, e.g. `my-org/deploy`",
+        )?
+        .ok_or_else(|| {
+            InputError::new(
+                "repository",
+                "is not set and there is no current repository to default to",
+                "pass `--repository owner/repo` (on a runner it defaults to the workflow's repository)",
+            )
+        })?;
     let kind = match i.get("workflow") {
         Some(workflow) => Kind::Workflow {
             workflow: workflow.to_owned(),
             git_ref: i.get("ref").map(short_ref),
         },
-        None => {
-            let event_type = i.get("event-type").unwrap_or("deploy").to_owned();
-            let len = event_type.chars().count();
-            if len > MAX_EVENT_TYPE {
-                return Err(InputError::new(
-                    "event-type",
-                    &format!("is {len} characters long; GitHub accepts 1 to {MAX_EVENT_TYPE}"),
-                    "shorten it; receivers match on it with `on: repository_dispatch: types: [...]`",
-                ));
-            }
-            Kind::Repository { event_type }
-        }
+        None => Kind::repository(i.value("event-type"))?,
     };
+    let source = source(ctx)?;
+    let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
+    let placeholders = Placeholders::from_source(&source, &environment);
+    let dispatch_id = uuid::Uuid::new_v4().to_string();
+    let mut payload = relay_dispatch::computed(&source, &environment, &dispatch_id);
+    for (key, value) in relay_dispatch::render_images(&i.lines("images"), &placeholders)? {
+        payload.insert(key, value.into());
+    }
+    if let Some(text) = i.get("client-payload") {
+        relay_dispatch::merge_client_payload(&mut payload, text)?;
+    }
+    relay_dispatch::check_limits(&kind, &payload)?;
+    let wait_interval = i.duration("wait-interval")?;
+    if wait_interval.is_zero() {
+        return Err(InputError::new(
+            "wait-interval",
+            "must be more than 0",
+            "use e.g. 10s",
+        ));
+    }
+    Ok(Config {
+        token: i.github_token().map(Token::from),
+        repository,
+        kind,
+        source,
+        environment,
+        payload,
+        dispatch_id,
+        require_success: i.bool("require-success")?,
+        wait: i.bool("wait")?,
+        wait_timeout: i.duration("wait-timeout")?,
+        wait_interval,
+        dry_run: i.bool("dry-run")?,
+    })
+}
+
+/// What is deployed: the event's source with the overriding inputs; neither
+/// repository nor sha may stay empty (on the command line they come from the
+/// git checkout, or from these flags).
+fn source(ctx: &Context) -> Result<Source, InputError> {
+    let i = &ctx.inputs;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
+    if let Some(repo) = i.repository(
+        "source-repository",
+        "name the repository that built what is deployed, e.g. `my-org/app`",
+    )? {
+        source.repository = repo.to_string();
+    }
     if let Some(sha) = i.get("sha") {
         if !sha.chars().all(|c| c.is_ascii_hexdigit()) || !(7..=64).contains(&sha.len()) {
             return Err(InputError::new(
@@ -78,215 +104,23 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
     if let Some(r) = i.get("source-ref") {
         source.ref_name = short_ref(r);
     }
-    let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
-    let vars = Vars::from_source(&source, &environment);
-    let dispatch_id = uuid::Uuid::new_v4().to_string();
-    let mut payload = Map::new();
-    payload.insert("repository".into(), source.repository.clone().into());
-    payload.insert("ref".into(), source.ref_name.clone().into());
-    payload.insert("sha".into(), source.sha.clone().into());
-    payload.insert("workflow_run_id".into(), source.run_id.clone().into());
-    payload.insert("environment".into(), environment.clone().into());
-    payload.insert("dispatch_id".into(), dispatch_id.clone().into());
-    for line in i.lines("images") {
-        let (key, template) = line.split_once('=').ok_or_else(|| {
-            InputError::new("images", &format!("line `{line}` is not `key=template`"), "write one `key=template` per line, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`")
-        })?;
-        let key = key.trim();
-        if key.is_empty() {
+    for (value, input, what) in [
+        (
+            &source.repository,
+            "source-repository",
+            "the source repository",
+        ),
+        (&source.sha, "sha", "the commit to deploy"),
+    ] {
+        if value.is_empty() {
             return Err(InputError::new(
-                "images",
-                &format!("line `{line}` has no key"),
-                "write `key=template`",
+                input,
+                &format!("is needed: {what} is not known here"),
+                &format!(
+                    "outside a runner pass `--{input} ...`, or run inside a git checkout (its `origin` remote, HEAD and branch are used)"
+                ),
             ));
         }
-        let value = vars.render(template.trim()).map_err(|why| {
-            InputError::new(
-                "images",
-                &format!("line `{line}`: {why}"),
-                "fix the template",
-            )
-        })?;
-        payload.insert(key.to_owned(), value.into());
     }
-    if let Some(text) = i.get("client-payload") {
-        let extra: Value = serde_json::from_str(text).map_err(|e| {
-            InputError::new(
-                "client-payload",
-                &format!("is not valid JSON: {e}"),
-                "pass a JSON object, e.g. `{\"component\": \"api\"}`",
-            )
-        })?;
-        let Value::Object(extra) = extra else {
-            return Err(InputError::new(
-                "client-payload",
-                &format!("must be a JSON object, got {}", json_kind(&extra)),
-                "wrap the values in an object, e.g. `{\"component\": \"api\"}`",
-            ));
-        };
-        // User keys win over computed ones.
-        for (k, v) in extra {
-            payload.insert(k, v);
-        }
-    }
-    check_limits(&kind, &payload)?;
-    let duration = |name: &str, default: u64| -> Result<Duration, InputError> {
-        Ok(i.duration(name)?.unwrap_or(Duration::from_secs(default)))
-    };
-    let wait_interval = duration("wait-interval", 10)?;
-    if wait_interval.is_zero() {
-        return Err(InputError::new(
-            "wait-interval",
-            "must be more than 0",
-            "use e.g. 10s",
-        ));
-    }
-    Ok(Config {
-        token: i.get("token").map(str::to_owned),
-        repository,
-        kind,
-        source,
-        environment,
-        payload,
-        dispatch_id,
-        require_success: i.bool("require-success")?,
-        wait: i.bool("wait")?,
-        wait_timeout: duration("wait-timeout", 1800)?,
-        wait_interval,
-        dry_run: i.bool("dry-run")?,
-    })
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// GitHub's limits, checked before sending so the error can say which keys.
-pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), InputError> {
-    let keys = || {
-        payload
-            .keys()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match kind {
-        Kind::Repository { event_type } => {
-            if payload.len() > MAX_CLIENT_PAYLOAD_KEYS {
-                return Err(InputError::new(
-                    "client-payload",
-                    &format!(
-                        "makes a payload of {} top-level keys; GitHub accepts at most {MAX_CLIENT_PAYLOAD_KEYS}: {}",
-                        payload.len(),
-                        keys()
-                    ),
-                    "nest extra values under one key, e.g. `{\"meta\": {\"a\": 1, \"b\": 2}}`, or drop some `images`",
-                ));
-            }
-            let body = serde_json::json!({"event_type": event_type, "client_payload": payload});
-            let size = body.to_string().len();
-            if size >= MAX_BODY_BYTES {
-                return Err(InputError::new(
-                    "client-payload",
-                    &format!("makes a request of {size} bytes; GitHub accepts less than 64 KiB"),
-                    "send a reference (an artifact name, a URL) instead of the data",
-                ));
-            }
-        }
-        Kind::Workflow { .. } => {
-            if payload.len() > MAX_WORKFLOW_INPUTS {
-                return Err(InputError::new(
-                    "client-payload",
-                    &format!(
-                        "makes {} workflow inputs; GitHub accepts at most {MAX_WORKFLOW_INPUTS}: {}",
-                        payload.len(),
-                        keys()
-                    ),
-                    "drop some keys or use repository_dispatch (remove `workflow`)",
-                ));
-            }
-            let not_strings: Vec<String> = payload
-                .iter()
-                .filter(|(_, v)| !v.is_string())
-                .map(|(k, _)| format!("`{k}`"))
-                .collect();
-            if !not_strings.is_empty() {
-                return Err(InputError::new(
-                    "client-payload",
-                    &format!(
-                        "has values that are not strings, which workflow inputs must be: {}",
-                        not_strings.join(", ")
-                    ),
-                    "quote them, e.g. `\"replicas\": \"3\"`",
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eleven_keys_are_refused_with_the_list() {
-        let payload: Map<String, Value> =
-            (0..11).map(|i| (format!("k{i}"), Value::from(i))).collect();
-        let e = check_limits(
-            &Kind::Repository {
-                event_type: "deploy".into(),
-            },
-            &payload,
-        )
-        .unwrap_err();
-        assert!(e.problem.contains("11 top-level keys"), "{e}");
-        assert!(
-            e.problem.contains("`k0`") && e.problem.contains("`k10`"),
-            "{e}"
-        );
-        assert!(e.hint.contains("nest"), "{e}");
-    }
-
-    #[test]
-    fn workflow_inputs_must_be_strings() {
-        let payload: Map<String, Value> = [
-            ("a".to_owned(), Value::from(1)),
-            ("b".to_owned(), Value::from("x")),
-        ]
-        .into_iter()
-        .collect();
-        let kind = Kind::Workflow {
-            workflow: "d.yml".into(),
-            git_ref: None,
-        };
-        let e = check_limits(&kind, &payload).unwrap_err();
-        assert!(
-            e.problem.contains("`a`") && !e.problem.contains("`b`"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn body_of_64_kib_is_refused() {
-        let payload: Map<String, Value> =
-            [("big".to_owned(), Value::from("x".repeat(MAX_BODY_BYTES)))]
-                .into_iter()
-                .collect();
-        let e = check_limits(
-            &Kind::Repository {
-                event_type: "deploy".into(),
-            },
-            &payload,
-        )
-        .unwrap_err();
-        assert!(e.problem.contains("64 KiB"), "{e}");
-    }
+    Ok(source)
 }

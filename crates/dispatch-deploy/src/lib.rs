@@ -5,21 +5,20 @@
 //! or `workflow_dispatch`, and can wait for the run it started.
 
 mod config;
-mod dispatch;
 mod summary;
-mod wait;
 
+use relay_dispatch::{WaitError, WaitOptions};
+use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
-
-pub use config::{Config, Kind, check_limits};
-pub use dispatch::repository_dispatch;
+use time::OffsetDateTime;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",
     description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
     inputs: &[
-        InputSpec::new("token", "Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token").github_token(),
-        InputSpec::new("repository", "The repository that receives the dispatch, `owner/repo`").required(),
+        InputSpec::github_token("Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
+        InputSpec::TOKEN_ALIAS,
+        InputSpec::new("repository", "The repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
         InputSpec::new("workflow", "Send workflow_dispatch to this workflow file name or id instead of repository_dispatch"),
         InputSpec::new("ref", "Branch or tag the workflow_dispatch runs on (default: the target's default branch)"),
@@ -27,11 +26,12 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("images", "Lines of `key=template` added to the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
             .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
-        InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA)"),
-        InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME)"),
+        InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA; on the command line, the checkout's HEAD)"),
+        InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
+        InputSpec::new("source-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
         InputSpec::new("require-success", "Under workflow_run, skip (exit 0, dispatched=false) unless the run concluded success").default("true"),
         InputSpec::new("wait", "Wait for the started run to finish and fail unless it succeeds").default("false"),
-        InputSpec::new("wait-timeout", "How long to wait for the run; a timeout fails the step").default("30m"),
+        InputSpec::new("wait-timeout", "How long to wait for the started run to finish, from the dispatch; a timeout fails the step").default("30m"),
         InputSpec::new("wait-interval", "How often to poll the run while waiting").default("10s"),
         InputSpec::new("dry-run", "Validate and print the payload, send nothing").default("false"),
     ],
@@ -56,7 +56,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     {
         let _group = ctx.console.group("Payload");
         ctx.console
-            .info(&serde_json::to_string_pretty(&config.payload)?);
+            .untrusted(&serde_json::to_string_pretty(&config.payload)?);
     }
     if config.require_success
         && let Some(conclusion) = config
@@ -91,9 +91,32 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             .append(&summary::render(&config, summary::Outcome::DryRun, None))?;
         return Ok(());
     }
-    let sent = dispatch::send(&ctx, &config).await?;
+    if config.token.is_none() {
+        return Err(relay_runtime::InputError::new(
+            "github-token",
+            "is empty",
+            "pass `github-token: ${{ secrets.DEPLOY_TOKEN }}` (a PAT or GitHub App token for another repository)",
+        )
+        .into());
+    }
+    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let sent_at = OffsetDateTime::now_utc();
+    let started = relay_dispatch::send(
+        &gh,
+        &ctx.console,
+        &config.repository,
+        &config.kind,
+        &config.payload,
+        &config.dispatch_id,
+    )
+    .await?;
     ctx.outputs.set("dispatched", "true")?;
-    if let Some(run) = &sent.run {
+    let started = started.map(|r| summary::RunLink {
+        id: r.id,
+        html_url: r.html_url,
+        conclusion: None,
+    });
+    if let Some(run) = &started {
         ctx.outputs.set("run-id", &run.id.to_string())?;
         ctx.outputs.set("run-url", &run.html_url)?;
     }
@@ -101,37 +124,59 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.summary.append(&summary::render(
             &config,
             summary::Outcome::Sent,
-            sent.run.as_ref(),
+            started.as_ref(),
         ))?;
         return Ok(());
     }
-    let result = wait::wait(&ctx, &config, &sent).await;
+    let opts = WaitOptions {
+        repository: &config.repository,
+        kind: &config.kind,
+        dispatch_id: &config.dispatch_id,
+        sent_at,
+        timeout: config.wait_timeout,
+        interval: config.wait_interval,
+    };
+    let known = started.as_ref().map(|r| relay_github::RunDetails {
+        id: r.id,
+        html_url: r.html_url.clone(),
+    });
+    let result = relay_dispatch::wait(&gh, &ctx.console, &opts, known.as_ref()).await;
     match &result {
-        Ok(run) | Err(wait::WaitError::Failed(run)) => {
-            ctx.outputs.set("run-id", &run.id.to_string())?;
-            ctx.outputs.set("run-url", &run.html_url)?;
-            ctx.outputs
-                .set("conclusion", run.conclusion.as_deref().unwrap_or(""))?;
-            ctx.summary.append(&summary::render(
-                &config,
-                summary::Outcome::Finished,
-                Some(run),
-            ))?;
-        }
-        Err(wait::WaitError::Timeout { run, .. }) => {
+        Ok(run) => finished(&ctx, &config, run)?,
+        Err(WaitError::Failed(run)) => finished(&ctx, &config, run)?,
+        Err(WaitError::Timeout { run, .. }) => {
             ctx.outputs.set("conclusion", "timeout")?;
-            if let Some(run) = run {
+            let link = run.as_deref().map(summary::RunLink::of);
+            if let Some(run) = &link {
                 ctx.outputs.set("run-id", &run.id.to_string())?;
                 ctx.outputs.set("run-url", &run.html_url)?;
             }
             ctx.summary.append(&summary::render(
                 &config,
                 summary::Outcome::TimedOut,
-                run.as_ref(),
+                link.as_ref(),
             ))?;
         }
-        Err(wait::WaitError::GitHub(_)) => {}
+        Err(WaitError::GitHub(_)) => {}
     }
     result?;
+    Ok(())
+}
+
+fn finished(
+    ctx: &Context,
+    config: &config::Config,
+    run: &relay_github::WorkflowRun,
+) -> anyhow::Result<()> {
+    let link = summary::RunLink::of(run);
+    ctx.outputs.set("run-id", &link.id.to_string())?;
+    ctx.outputs.set("run-url", &link.html_url)?;
+    ctx.outputs
+        .set("conclusion", link.conclusion.as_deref().unwrap_or(""))?;
+    ctx.summary.append(&summary::render(
+        config,
+        summary::Outcome::Finished,
+        Some(&link),
+    ))?;
     Ok(())
 }

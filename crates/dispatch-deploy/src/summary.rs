@@ -1,11 +1,28 @@
 //! The step summary: target, event, payload and run link.
 
-use relay_runtime::md_cell;
+use relay_dispatch::Kind;
+use relay_runtime::{md_block, md_code};
 
-use crate::config::{Config, Kind};
-use crate::dispatch::RunRef;
+use crate::config::Config;
 
-pub enum Outcome<'a> {
+/// The started run, as the summary links it.
+pub(crate) struct RunLink {
+    pub id: u64,
+    pub html_url: String,
+    pub conclusion: Option<String>,
+}
+
+impl RunLink {
+    pub fn of(run: &relay_github::WorkflowRun) -> Self {
+        Self {
+            id: run.id,
+            html_url: run.html_url.clone(),
+            conclusion: run.conclusion.clone(),
+        }
+    }
+}
+
+pub(crate) enum Outcome<'a> {
     Skipped(&'a str),
     DryRun,
     Sent,
@@ -13,7 +30,7 @@ pub enum Outcome<'a> {
     TimedOut,
 }
 
-pub fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunRef>) -> String {
+pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink>) -> String {
     let headline = match outcome {
         Outcome::Skipped(c) => format!("⏭️ Deploy not dispatched: the source run concluded `{c}`"),
         Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),
@@ -27,14 +44,14 @@ pub fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunRef>) -> St
     };
     let event = match &config.kind {
         Kind::Repository { event_type } => {
-            format!("`repository_dispatch` · `{}`", md_cell(event_type))
+            format!("`repository_dispatch` · {}", md_code(event_type))
         }
         Kind::Workflow { workflow, git_ref } => format!(
-            "`workflow_dispatch` · `{}`{}",
-            md_cell(workflow),
+            "`workflow_dispatch` · {}{}",
+            md_code(workflow),
             git_ref
                 .as_deref()
-                .map(|r| format!(" on `{}`", md_cell(r)))
+                .map(|r| format!(" on {}", md_code(r)))
                 .unwrap_or_default()
         ),
     };
@@ -44,16 +61,17 @@ pub fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunRef>) -> St
     };
     let payload = serde_json::to_string_pretty(&config.payload).unwrap_or_default();
     format!(
-        "### {headline}\n\n| | |\n|---|---|\n| Target | `{}` |\n| Event | {event} |\n| Source | `{}` @ `{}` (`{}`) |\n| Environment | {} |\n| Dispatch id | `{}` |\n| Run | {run_cell} |\n\n<details><summary>Payload</summary>\n\n```json\n{payload}\n```\n\n</details>\n",
-        md_cell(&config.repository),
-        md_cell(&config.source.repository),
-        md_cell(config.source.short_sha()),
-        md_cell(&config.source.ref_name),
+        "### {headline}\n\n| | |\n|---|---|\n| Target | {} |\n| Event | {event} |\n| Source | {} @ {} ({}) |\n| Environment | {} |\n| Dispatch id | `{}` |\n| Run | {run_cell} |\n\n<details><summary>Payload</summary>\n\n{}\n</details>\n",
+        md_code(config.repository.as_str()),
+        md_code(&config.source.repository),
+        md_code(config.source.short_sha()),
+        md_code(&config.source.ref_name),
         if config.environment.is_empty() {
             "—".to_owned()
         } else {
-            format!("`{}`", md_cell(&config.environment))
+            md_code(&config.environment)
         },
         config.dispatch_id,
+        md_block(&payload, "json"),
     )
 }

@@ -5,18 +5,21 @@ use std::path::PathBuf;
 
 use globset::{Glob, GlobMatcher};
 use relay_artifacts::{DigestPolicy, ExtractLimits, RuntimeToken, validate_artifact_name};
-use relay_runtime::{Context, Environments, InputError, Source, Vars, check_repository, vars};
+use relay_github::Token;
+use relay_runtime::{
+    Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
+};
 
 /// What `if-no-artifact-found` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoneFound {
+pub(crate) enum NoneFound {
     Warn,
     Error,
     Ignore,
 }
 
 /// Where re-uploads go: the results service of the current run.
-pub struct Upload {
+pub(crate) struct Upload {
     pub results_url: String,
     pub token: RuntimeToken,
     pub template: String,
@@ -24,9 +27,9 @@ pub struct Upload {
     pub overwrite: bool,
 }
 
-pub struct Config {
-    pub token: Option<String>,
-    pub repository: String,
+pub(crate) struct Config {
+    pub token: Option<Token>,
+    pub repository: RepoName,
     pub run_id: u64,
     /// Exact names (`name` lines); empty means "every artifact".
     pub names: Vec<String>,
@@ -37,7 +40,7 @@ pub struct Config {
     pub extract: bool,
     /// `None` when `reupload: false`.
     pub upload: Option<Upload>,
-    pub vars: Vars,
+    pub placeholders: Placeholders,
     pub if_none: NoneFound,
     pub digest: DigestPolicy,
     pub limits: ExtractLimits,
@@ -45,7 +48,7 @@ pub struct Config {
     pub notes: Vec<String>,
 }
 
-pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
+pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let i = &ctx.inputs;
     let env = &ctx.env;
     let source = Source::from_event(env, &ctx.event);
@@ -77,12 +80,9 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
                 )
             })?,
     };
-    let repository = i
-        .get("repository")
-        .map_or_else(|| source.repository.clone(), str::to_owned);
-    check_repository(
+    let repository = check_repository(
         "repository",
-        &repository,
+        i.get("repository").unwrap_or(&source.repository),
         "name the repository whose run built the artifacts",
     )?;
 
@@ -118,19 +118,16 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
         .path(vars::GITHUB_WORKSPACE)
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_default();
-    let path = workspace.join(i.get("path").unwrap_or("artifacts"));
+    let path = workspace.join(i.value("path"));
 
     let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
-    let vars = Vars::from_source(&source, &environment);
+    let placeholders = Placeholders::from_source(&source, &environment);
 
     let upload = if i.bool("reupload")? {
-        let template = i
-            .get("reupload-name")
-            .unwrap_or("deploy-{name}-{short_sha}")
-            .to_owned();
+        let template = i.value("reupload-name").to_owned();
         // A trial render: unknown placeholders and forbidden characters the
         // template itself brings fail now, not after the download.
-        let trial = vars
+        let trial = placeholders
             .clone()
             .with("name", "artifact")
             .render(&template)
@@ -145,7 +142,7 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
                 "remove the character from the template",
             )
         })?;
-        let retention = i.int("retention-days", 1..=90)?.map(|d| d as u32);
+        let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
         let (expires_at, capped) = relay_artifacts::expires_at(
             retention,
             env.get(vars::GITHUB_RETENTION_DAYS),
@@ -180,32 +177,27 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
     } else {
         None
     };
-    if let Some(level) = i.int("compression-level", 0..=9)? {
+    if let Some(level) = i.opt_int("compression-level", 0..=9)? {
         notes.push(format!(
             "`compression-level: {level}` has nothing to do: artifacts are relayed as the zips they are, never re-compressed"
         ));
     }
     let if_none = match i.choice("if-no-artifact-found", &["warn", "error", "ignore"])? {
-        Some("error") => NoneFound::Error,
-        Some("ignore") => NoneFound::Ignore,
+        "error" => NoneFound::Error,
+        "ignore" => NoneFound::Ignore,
         _ => NoneFound::Warn,
     };
     let digest = match i.choice("verify-digest", &["error", "warn", "off"])? {
-        Some("warn") => DigestPolicy::Warn,
-        Some("off") => DigestPolicy::Off,
+        "warn" => DigestPolicy::Warn,
+        "off" => DigestPolicy::Off,
         _ => DigestPolicy::Error,
     };
-    let defaults = ExtractLimits::default();
     let limits = ExtractLimits {
-        max_total_bytes: i
-            .size("extract-max-size")?
-            .unwrap_or(defaults.max_total_bytes),
-        max_entries: i
-            .int("extract-max-files", 1..=u64::from(u32::MAX))?
-            .map_or(defaults.max_entries, |n| n as usize),
+        max_total_bytes: i.size("extract-max-size")?,
+        max_entries: i.int("extract-max-files", 1..=u64::from(u32::MAX))? as usize,
     };
     Ok(Config {
-        token: i.get("github-token").map(str::to_owned),
+        token: i.github_token().map(Token::from),
         repository,
         run_id,
         names,
@@ -214,7 +206,7 @@ pub fn parse(ctx: &Context) -> anyhow::Result<Config> {
         merge_multiple: i.bool("merge-multiple")?,
         extract: i.bool("extract")?,
         upload,
-        vars,
+        placeholders,
         if_none,
         digest,
         limits,

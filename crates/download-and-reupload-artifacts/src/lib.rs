@@ -16,15 +16,16 @@ use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
 
-pub use config::{Config, NoneFound};
-pub use summary::human_size;
-pub use transfer::{CONCURRENT_ARTIFACTS, Moved, Planned};
+use config::{Config, NoneFound};
+use summary::human_size;
+use transfer::Planned;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "download-and-reupload-artifacts",
     description: "Download another workflow run's artifacts and re-upload them into this run under deployment names (Actions artifacts v4)",
     inputs: &[
-        InputSpec::new("github-token", "Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)").github_token(),
+        InputSpec::github_token("Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)"),
+        InputSpec::TOKEN_ALIAS,
         InputSpec::new("run-id", "Workflow run whose artifacts to take (default: the `workflow_run` that triggered this workflow, or `client_payload.workflow_run_id` under `repository_dispatch`)"),
         InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, or `client_payload.repository` under `repository_dispatch`, else GITHUB_REPOSITORY)"),
         InputSpec::new("name", "Exact artifact names, one per line (default: every artifact of the run)"),
@@ -57,11 +58,10 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     for note in &config.notes {
         ctx.console.warning(note);
     }
-    let gh = GitHub::from_context(&ctx, config.token.as_deref())?;
+    let gh = GitHub::from_context(&ctx, config.token.clone())?;
     // One client and one retry policy for the results service and blob
     // storage alike; the GitHub token never goes through this client.
-    let http = reqwest::Client::builder()
-        .user_agent(relay_github::USER_AGENT)
+    let http = relay_http::client_builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .context("couldn't start the HTTP client")?;
@@ -237,7 +237,7 @@ fn plan(
         let new_name = match &config.upload {
             Some(up) => {
                 let name = config
-                    .vars
+                    .placeholders
                     .clone()
                     .with("name", &source.name)
                     .render(&up.template)

@@ -1,16 +1,16 @@
 //! The step summary: one table row per artifact.
 
 use relay_artifacts::DigestCheck;
-use relay_runtime::md_cell;
+use relay_runtime::md_code;
 
 use crate::config::Config;
 use crate::transfer::Moved;
 
-pub fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
+pub(crate) fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
     let mut out = format!(
-        "### Artifacts of run {} in `{}`\n\n",
+        "### Artifacts of run {} in {}\n\n",
         config.run_id,
-        md_cell(&config.repository)
+        md_code(config.repository.as_str())
     );
     if moved.is_empty() {
         out.push_str("No artifacts matched.\n");
@@ -24,13 +24,13 @@ pub fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
                 DigestCheck::Skipped => "off",
             };
             let reupload = match (&m.reupload_name, m.reupload_id) {
-                (Some(n), Some(id)) => format!("`{}` (id {id})", md_cell(n)),
+                (Some(n), Some(id)) => format!("{} (id {id})", md_code(n)),
                 _ => "—".to_owned(),
             };
             let hex = m.digest.trim_start_matches("sha256:");
             out.push_str(&format!(
-                "| `{}` | {} | `{}…` | {check} | {reupload} | {} |\n",
-                md_cell(&m.name),
+                "| {} | {} | `{}…` | {check} | {reupload} | {} |\n",
+                md_code(&m.name),
                 human_size(m.size),
                 hex.get(..16).unwrap_or(hex),
                 m.files.map_or_else(|| "—".to_owned(), |n| n.to_string()),
@@ -42,7 +42,7 @@ pub fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
             "\nSkipped (expired): {}\n",
             expired
                 .iter()
-                .map(|n| format!("`{}`", md_cell(n)))
+                .map(|n| md_code(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -50,7 +50,7 @@ pub fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
     out
 }
 
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");

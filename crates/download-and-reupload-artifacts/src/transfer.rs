@@ -19,20 +19,20 @@ use tokio::sync::Semaphore;
 use crate::config::Config;
 
 /// How many artifacts move at once.
-pub const CONCURRENT_ARTIFACTS: usize = 3;
+pub(crate) const CONCURRENT_ARTIFACTS: usize = 3;
 /// Blocks in flight across all of them (4 MiB each).
 const BLOCK_BUDGET: usize = 6;
 
 /// One artifact to move.
 #[derive(Debug, Clone)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub source: RestArtifact,
     pub new_name: Option<String>,
 }
 
 /// One artifact moved.
 #[derive(Debug, Clone)]
-pub struct Moved {
+pub(crate) struct Moved {
     pub name: String,
     pub id: u64,
     pub size: u64,
@@ -48,7 +48,7 @@ pub struct Moved {
 }
 
 /// What every transfer shares.
-pub struct Shared<'a> {
+pub(crate) struct Shared<'a> {
     pub config: &'a Config,
     pub gh: &'a GitHub,
     pub results: Option<&'a ResultsClient>,
@@ -95,7 +95,7 @@ impl<'a> Shared<'a> {
 
 /// Moves every planned artifact, [`CONCURRENT_ARTIFACTS`] at a time; the
 /// first failure stops the others.
-pub async fn move_all(shared: &Shared<'_>, plan: &[Planned]) -> anyhow::Result<Vec<Moved>> {
+pub(crate) async fn move_all(shared: &Shared<'_>, plan: &[Planned]) -> anyhow::Result<Vec<Moved>> {
     let mut moving = futures::stream::iter(plan)
         .map(|p| async move {
             move_one(shared, p)

@@ -1,26 +1,16 @@
 //! What happens on failure: one issue per commit and environment, and the
 //! rollback event.
 
-use relay_github::{Call, GitHub, Permission};
-use relay_runtime::{Context, InputError, Vars, vars};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use relay_github::GitHub;
+use relay_runtime::{Context, InputError, Placeholders, RepoName, vars};
+use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::report::Report;
 
-#[derive(Deserialize)]
-struct IssueRef {
-    html_url: String,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    pull_request: Option<Value>,
-}
-
 /// The hidden line that ties an issue to a commit and environment, so a
 /// re-run (or a second failing job) finds it instead of opening another.
-pub fn marker(config: &Config) -> String {
+pub(crate) fn marker(config: &Config) -> String {
     format!(
         "<!-- monitor-health: sha={} environment={} -->",
         config.source.sha, config.environment
@@ -28,8 +18,12 @@ pub fn marker(config: &Config) -> String {
 }
 
 /// Opens the failure issue unless one is already open; returns its URL.
-pub async fn issue(ctx: &Context, config: &Config, report: &Report) -> anyhow::Result<String> {
-    let token = config.github_token.as_deref().ok_or_else(|| {
+pub(crate) async fn issue(
+    ctx: &Context,
+    config: &Config,
+    report: &Report,
+) -> anyhow::Result<String> {
+    let token = config.github_token.clone().ok_or_else(|| {
         InputError::new(
             "github-token",
             "is empty, so no issue can be opened",
@@ -41,22 +35,12 @@ pub async fn issue(ctx: &Context, config: &Config, report: &Report) -> anyhow::R
             "GITHUB_REPOSITORY is not set, so there is no repository to open the issue in"
         )
     })?;
+    let repo = RepoName::parse(repo).map_err(|why| anyhow::anyhow!("GITHUB_REPOSITORY {why}"))?;
     let client = GitHub::from_context(ctx, Some(token))?;
     let marker = marker(config);
-    let labels = config.issue_labels.join(",");
-    let list = Call::new(
-        format!("list open issues of `{repo}`"),
-        repo,
-        Permission::ISSUES_WRITE,
-    );
-    let path = format!(
-        "/repos/{repo}/issues?state=open&per_page=100&labels={}",
-        encode(&labels)
-    );
-    let open: Vec<IssueRef> = client.paginate(&list, &path, None, false).await?;
+    let open = client.open_issues(&repo, &config.issue_labels).await?;
     if let Some(found) = open
         .iter()
-        .filter(|i| i.pull_request.is_none())
         .find(|i| i.body.as_deref().is_some_and(|b| b.contains(&marker)))
     {
         ctx.console.info(&format!(
@@ -65,7 +49,7 @@ pub async fn issue(ctx: &Context, config: &Config, report: &Report) -> anyhow::R
         ));
         return Ok(found.html_url.clone());
     }
-    let title = Vars::from_source(&config.source, &config.environment)
+    let title = Placeholders::from_source(&config.source, &config.environment)
         .render(&config.issue_title)
         .map_err(|why| {
             InputError::new("issue-title", &why, "use the placeholders the README lists")
@@ -86,34 +70,24 @@ pub async fn issue(ctx: &Context, config: &Config, report: &Report) -> anyhow::R
         report.reason(),
         report.markdown(config)
     );
-    let create = Call::new(
-        format!("open an issue in `{repo}`"),
-        repo,
-        Permission::ISSUES_WRITE,
-    );
-    let resp = client
-        .post(
-            &create,
-            &format!("/repos/{repo}/issues"),
-            &json!({"title": title, "body": body, "labels": config.issue_labels}),
-        )
+    let made = client
+        .create_issue(&repo, &title, &body, &config.issue_labels)
         .await?;
-    let made: IssueRef = resp.json(&create)?;
     ctx.console.info(&format!("Opened {}", made.html_url));
     Ok(made.html_url)
 }
 
 /// Sends the rollback `repository_dispatch`.
-pub async fn rollback(
+pub(crate) async fn rollback(
     ctx: &Context,
     config: &Config,
-    repo: &str,
+    repo: &RepoName,
     report: &Report,
 ) -> anyhow::Result<()> {
     let token = config
         .rollback_token
-        .as_deref()
-        .or(config.github_token.as_deref())
+        .clone()
+        .or_else(|| config.github_token.clone())
         .ok_or_else(|| {
             InputError::new(
                 "rollback-token",
@@ -137,23 +111,12 @@ pub async fn rollback(
     if let Some(url) = ctx.env.run_url() {
         payload.insert("run_url".into(), url.into());
     }
-    dispatch_deploy::repository_dispatch(&client, repo, &config.rollback_event_type, &payload)
+    client
+        .repository_dispatch(repo, &config.rollback_event_type, &payload)
         .await?;
     ctx.console.info(&format!(
         "Sent repository_dispatch `{}` to {repo} to roll back",
         config.rollback_event_type
     ));
     Ok(())
-}
-
-/// Percent-encodes a query value (labels may hold spaces and commas).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -15,13 +15,7 @@ mod report;
 
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
-pub use cert::not_after;
-pub use condition::{Condition, Observed, ParseError};
-pub use config::{Config, parse_statuses};
-pub use monitor::slots;
-pub use report::percentile;
-
-pub const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_sha}";
+const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_sha}";
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "monitor-health",
@@ -32,7 +26,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("interval", "Time between probes of each URL; probes run on a fixed grid from the window's start").default("30s"),
         InputSpec::new("timeout", "Longest wait for one probe's full answer; slower counts as a failed probe").default("10s"),
         InputSpec::new("initial-delay", "Wait this long before the window starts (e.g. while the service warms up)").default("0"),
-        InputSpec::new("expected-status", "Statuses that pass, as ranges and numbers: `200-299`, `200,204`; ignored when `conditions` has a `[STATUS]` condition").default("200-299"),
+        InputSpec::new("expected-status", "Statuses that pass: ranges, lists or classes (`200-299`, `200,204`, `2xx`); ignored when `conditions` has a `[STATUS]` condition").default("200-299"),
         InputSpec::new("conditions", "Gatus-like conditions, one per line, all must hold: `[STATUS] == 200`, `[RESPONSE_TIME] < 500`, `[BODY].status == UP`, `[BODY] contains ok`, `[CERTIFICATE_EXPIRATION] > 48h`"),
         InputSpec::new("headers", "Request headers, one `Name: value` per line (values are never printed)"),
         InputSpec::new("insecure", "Accept invalid or self-signed TLS certificates").default("false"),
@@ -45,7 +39,8 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("create-issue", "On failure, open an issue in this repository (once per commit and environment); needs `issues: write`").default("false"),
         InputSpec::new("issue-title", "Title of that issue; placeholders {environment} {sha} {short_sha} {repository} {ref_name} {run_id}").default(DEFAULT_ISSUE_TITLE),
         InputSpec::new("issue-labels", "Comma-separated labels for that issue; the first ones also find an already open issue").default("deploy-health"),
-        InputSpec::new("github-token", "Token for the issue (`issues: write`)").github_token(),
+        InputSpec::github_token("Token for the issue (`issues: write`)"),
+        InputSpec::TOKEN_ALIAS,
         InputSpec::new("rollback-repository", "On failure, send repository_dispatch to this `owner/repo`"),
         InputSpec::new("rollback-event-type", "Event type of that dispatch").default("rollback"),
         InputSpec::new("rollback-token", "Token for the rollback dispatch: a PAT or GitHub App token with `contents: write` on `rollback-repository` (default: `github-token`)").secret(),

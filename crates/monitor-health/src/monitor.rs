@@ -112,7 +112,7 @@ pub async fn watch(config: &Config, client: reqwest::Client, console: &Console) 
                     let (conditions, expected) = (conditions.clone(), expected.clone());
                     let timeout = config.timeout;
                     running.spawn(async move {
-                        let outcome = probe::probe(&client, &url, timeout, &expected, &conditions).await;
+                        let outcome = probe::probe(&client, &url, timeout, expected.as_ref().as_ref(), &conditions).await;
                         (e, slot, due - start, outcome)
                     });
                 }

@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use relay_runtime::StatusSet;
+use reqwest::header::HeaderMap;
 
 use crate::condition::{Condition, Observed};
 use crate::config::Config;
@@ -40,30 +41,16 @@ pub struct Outcome {
     pub failure: Option<Failure>,
 }
 
-pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
-    let mut headers = HeaderMap::new();
-    for (name, value) in &config.headers {
-        let mut v = HeaderValue::from_str(value).map_err(|_| {
-            relay_runtime::InputError::new(
-                "headers",
-                &format!("has a value for `{name}` that is not a valid header value"),
-                "remove control characters from it",
-            )
-        })?;
-        // Header values are often credentials: keep them out of any debug output.
-        v.set_sensitive(true);
-        headers.insert(HeaderName::from_bytes(name.as_bytes())?, v);
-    }
+pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    // Header values are often credentials: the input reader marked them
+    // sensitive, which keeps them out of any debug output.
+    let headers: HeaderMap = config.headers.iter().cloned().collect();
     let redirects = if config.follow_redirects {
         reqwest::redirect::Policy::limited(10)
     } else {
         reqwest::redirect::Policy::none()
     };
-    Ok(reqwest::Client::builder()
-        .user_agent(concat!(
-            "deploy-relay-monitor-health/",
-            env!("CARGO_PKG_VERSION")
-        ))
+    Ok(relay_http::client_builder()
         .default_headers(headers)
         .redirect(redirects)
         .danger_accept_invalid_certs(config.insecure)
@@ -74,11 +61,11 @@ pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-pub async fn probe(
+pub(crate) async fn probe(
     client: &reqwest::Client,
     url: &str,
     timeout: Duration,
-    expected: &[(u16, u16)],
+    expected: Option<&StatusSet>,
     conditions: &[Condition],
 ) -> Outcome {
     let started = Instant::now();
@@ -111,9 +98,9 @@ pub async fn probe(
         body: &body,
         certificate_left,
     };
-    let unexpected = (!expected.is_empty()
-        && !expected.iter().any(|(a, b)| (*a..=*b).contains(&status)))
-    .then(|| format!("status {status} is not an expected status"));
+    let unexpected = expected
+        .is_some_and(|e| !e.contains(status))
+        .then(|| format!("status {status} is not an expected status"));
     let failure = unexpected
         .or_else(|| conditions.iter().find_map(|c| c.check(&seen).err()))
         .map(Failure::Condition);
@@ -148,14 +135,10 @@ async fn fetch(
 
 /// The innermost cause: "Connection refused", not "error sending request".
 fn describe(e: reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = &e;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    let inner = source.to_string();
-    if !inner.is_empty() {
-        inner
-    } else {
+    let inner = relay_runtime::root_cause(&e);
+    if inner.is_empty() {
         e.without_url().to_string()
+    } else {
+        inner
     }
 }

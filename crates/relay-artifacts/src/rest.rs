@@ -7,24 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use relay_github::{Call, GitHub, Permission};
-use serde::Deserialize;
+use relay_github::GitHub;
+use relay_runtime::RepoName;
 
 use crate::error::ArtifactError;
 
-/// One artifact as `GET /repos/{owner}/{repo}/actions/runs/{id}/artifacts` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RestArtifact {
-    pub id: u64,
-    pub name: String,
-    pub size_in_bytes: u64,
-    #[serde(default)]
-    pub digest: Option<String>,
-    #[serde(default)]
-    pub expired: bool,
-    #[serde(default)]
-    pub created_at: Option<String>,
-}
+/// One artifact as the REST API lists it.
+pub type RestArtifact = relay_github::Artifact;
 
 /// The artifacts to relay and the names skipped because they expired.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -38,21 +27,11 @@ pub struct RunArtifacts {
 /// uploads again) the newest wins; expired ones are set aside.
 pub async fn list_run_artifacts(
     gh: &GitHub,
-    repo: &str,
+    repo: &RepoName,
     run_id: u64,
     name: Option<&str>,
 ) -> Result<RunArtifacts, ArtifactError> {
-    let mut path = format!("/repos/{repo}/actions/runs/{run_id}/artifacts?per_page=100");
-    if let Some(n) = name {
-        path.push_str("&name=");
-        path.push_str(&encode(n));
-    }
-    let call = Call::new(
-        format!("list the artifacts of run {run_id} in `{repo}`"),
-        repo,
-        Permission::ACTIONS_READ,
-    );
-    let all: Vec<RestArtifact> = gh.paginate(&call, &path, Some("artifacts"), false).await?;
+    let all = gh.run_artifacts(repo, run_id, name).await?;
     Ok(newest_per_name(all, name))
 }
 
@@ -89,16 +68,10 @@ pub fn newest_per_name(all: Vec<RestArtifact>, name: Option<&str>) -> RunArtifac
 /// redirects, so the token stays with GitHub).
 pub async fn zip_url(
     gh: &GitHub,
-    repo: &str,
+    repo: &RepoName,
     artifact: &RestArtifact,
 ) -> Result<String, ArtifactError> {
-    let call = Call::new(
-        format!("download artifact `{}` of `{repo}`", artifact.name),
-        repo,
-        Permission::ACTIONS_READ,
-    );
-    let path = format!("/repos/{repo}/actions/artifacts/{}/zip", artifact.id);
-    match gh.location(&call, &path).await {
+    match gh.artifact_zip_url(repo, artifact).await {
         Err(e) if e.status() == Some(410) => Err(ArtifactError::Expired {
             name: artifact.name.clone(),
         }),
@@ -107,31 +80,8 @@ pub async fn zip_url(
 }
 
 /// Deletes artifact `id`; a 404 counts as already gone.
-pub async fn delete_artifact(gh: &GitHub, repo: &str, id: u64) -> Result<(), ArtifactError> {
-    let call = Call::new(
-        format!("delete artifact {id} of `{repo}`"),
-        repo,
-        Permission::ACTIONS_WRITE,
-    );
-    let path = format!("/repos/{repo}/actions/artifacts/{id}");
-    match gh
-        .send(&call, reqwest::Method::DELETE, &path, None, false)
-        .await
-    {
-        Err(e) if e.status() == Some(404) => Ok(()),
-        other => other.map(drop).map_err(Into::into),
-    }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+pub async fn delete_artifact(gh: &GitHub, repo: &RepoName, id: u64) -> Result<(), ArtifactError> {
+    Ok(gh.delete_artifact(repo, id).await?)
 }
 
 #[cfg(test)]
@@ -177,10 +127,5 @@ mod tests {
             Some("api"),
         );
         assert_eq!(only.artifacts.len(), 1);
-    }
-
-    #[test]
-    fn names_are_query_encoded() {
-        assert_eq!(encode("a b&c"), "a%20b%26c");
     }
 }

@@ -485,7 +485,13 @@ mod against_testkit {
             ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
         ]);
         let (console, _) = relay_runtime::Console::capture(false);
-        relay_github::GitHub::new(&env, console, Some(relay_testkit::DEFAULT_TOKEN)).unwrap()
+        let token =
+            relay_github::Token::new(relay_runtime::Secret::new(relay_testkit::DEFAULT_TOKEN));
+        relay_github::GitHub::new(&env, console, Some(token)).unwrap()
+    }
+
+    fn o_r() -> relay_runtime::RepoName {
+        relay_runtime::RepoName::parse("o/r").unwrap()
     }
 
     #[tokio::test]
@@ -512,7 +518,7 @@ mod against_testkit {
             ArtifactSeed::new("old", "http://b/3", 1).expired(),
         );
         let client = github(&gh);
-        let got = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, None)
+        let got = relay_artifacts::rest::list_run_artifacts(&client, &o_r(), 7, None)
             .await
             .unwrap();
         assert_eq!(got.artifacts.len(), 131, "two pages of 100");
@@ -520,7 +526,7 @@ mod against_testkit {
         assert_eq!(web.id, new_web);
         assert_ne!(web.id, old_web);
         assert_eq!(got.expired, ["old"]);
-        let only = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, Some("n007"))
+        let only = relay_artifacts::rest::list_run_artifacts(&client, &o_r(), 7, Some("n007"))
             .await
             .unwrap();
         assert_eq!(only.artifacts.len(), 1);
@@ -543,12 +549,12 @@ mod against_testkit {
         let seed = ArtifactSeed::new("web", &blob_url, data.len() as u64).digest(&digest);
         let id = gh.add_artifact("o/r", 7, seed.clone());
         let client = github(&gh);
-        let listed = relay_artifacts::rest::list_run_artifacts(&client, "o/r", 7, None)
+        let listed = relay_artifacts::rest::list_run_artifacts(&client, &o_r(), 7, None)
             .await
             .unwrap();
         assert_eq!(listed.artifacts[0].id, id);
         assert_eq!(listed.artifacts[0].digest.as_deref(), Some(digest.as_str()));
-        let url = relay_artifacts::rest::zip_url(&client, "o/r", &listed.artifacts[0])
+        let url = relay_artifacts::rest::zip_url(&client, &o_r(), &listed.artifacts[0])
             .await
             .unwrap();
         assert_eq!(url, blob_url);
@@ -564,17 +570,17 @@ mod against_testkit {
         let expired_id = gh.add_artifact("o/r", 7, seed.expired());
         let mut expired = listed.artifacts[0].clone();
         expired.id = expired_id;
-        let err = relay_artifacts::rest::zip_url(&client, "o/r", &expired)
+        let err = relay_artifacts::rest::zip_url(&client, &o_r(), &expired)
             .await
             .unwrap_err();
         assert!(
             matches!(err, ArtifactError::Expired { ref name } if name == "web"),
             "{err}"
         );
-        relay_artifacts::rest::delete_artifact(&client, "o/r", id)
+        relay_artifacts::rest::delete_artifact(&client, &o_r(), id)
             .await
             .unwrap();
-        relay_artifacts::rest::delete_artifact(&client, "o/r", id)
+        relay_artifacts::rest::delete_artifact(&client, &o_r(), id)
             .await
             .expect("a second delete finds it gone, which is fine");
         assert_eq!(gh.deleted_artifacts(), [id]);

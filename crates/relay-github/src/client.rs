@@ -1,4 +1,5 @@
-//! The HTTP side: headers, retries, conditional requests, pagination.
+//! The HTTP side: headers, retries, conditional requests, pagination. Only
+//! this crate builds requests; actions call the typed endpoints.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -6,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use relay_http::{Attempt, Backoff, RetryError};
 use relay_runtime::{Console, Context, Env, vars};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -16,46 +18,38 @@ use crate::token::Token;
 
 /// The REST API version every request asks for.
 pub const API_VERSION: &str = "2022-11-28";
-pub const USER_AGENT: &str = concat!("deploy-relay/", env!("CARGO_PKG_VERSION"));
 
-/// How long to wait between tries.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    pub base: Duration,
-    pub cap: Duration,
-    pub max_retries: u32,
-    /// The longest server-requested wait (rate-limit reset) we accept.
-    pub max_wait: Duration,
-    /// GitHub asks for at least a minute after a secondary rate limit that
-    /// came without `retry-after`.
-    pub secondary_min: Duration,
-}
+/// GitHub's retry policy: capped, jittered exponential back-off, five
+/// retries; a server-requested wait (`retry-after`, a rate-limit reset) is
+/// honoured up to [`MAX_SERVER_WAIT`].
+pub const BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(1),
+    multiplier: 2.0,
+    cap: Duration::from_secs(30),
+    max_retries: 5,
+    jitter: true,
+};
 
-impl Backoff {
-    pub fn scaled(scale: f64) -> Self {
-        Self {
-            base: Duration::from_secs(1).mul_f64(scale),
-            cap: Duration::from_secs(30).mul_f64(scale),
-            max_retries: 5,
-            max_wait: Duration::from_secs(600),
-            secondary_min: Duration::from_secs(60).mul_f64(scale),
-        }
-    }
+/// The longest server-requested wait (rate-limit reset) deploy-relay accepts.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
 
-    /// Capped exponential back-off with jitter: somewhere in the upper half
-    /// of `min(cap, base * 2^attempt)`, so parallel clients spread out.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.cap);
-        exp.mul_f64(0.5 + rand::random::<f64>() * 0.5)
-    }
+/// GitHub asks for at least a minute after a secondary rate limit that came
+/// without `retry-after`.
+const SECONDARY_MIN: Duration = Duration::from_secs(60);
+
+/// Whether a GET may be answered from the ETag cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// Always a full answer.
+    Fresh,
+    /// `If-None-Match` from the ETag cache: an unchanged resource costs no
+    /// rate limit and comes back from the cache.
+    Conditional,
 }
 
 /// Counters for the final summary of a polling action.
 #[derive(Debug, Default)]
-pub struct Stats {
+struct Stats {
     requests: AtomicU64,
     not_modified: AtomicU64,
     retries: AtomicU64,
@@ -72,36 +66,72 @@ pub struct StatsSnapshot {
 
 /// An answer from GitHub.
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// True when GitHub answered 304 and `body` came from the ETag cache.
-    pub not_modified: bool,
 }
 
 impl Response {
     pub fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
-            call: call.what.clone(),
-            detail: e.to_string(),
+        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
+            call: Box::new(call.clone()),
+            source,
         })
     }
 
     /// The `rel="next"` URL of the `Link` header.
     pub fn next_page(&self) -> Option<String> {
-        let link = self.headers.get("link")?.to_str().ok()?;
-        link.split(',').find_map(|part| {
-            let (url, rel) = part.split_once(';')?;
-            rel.contains("rel=\"next\"").then(|| {
-                url.trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned()
-            })
-        })
+        next_link(&self.headers)
     }
 }
+
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+/// One request to build and send: `gh.request(Method::GET, path).conditional().send(&call)`.
+pub(crate) struct Request<'a> {
+    gh: &'a GitHub,
+    method: Method,
+    path: String,
+    body: Option<serde_json::Value>,
+    fetch: Fetch,
+    redirect: bool,
+}
+
+impl Request<'_> {
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn fetch(mut self, fetch: Fetch) -> Self {
+        self.fetch = fetch;
+        self
+    }
+
+    /// A 3xx (never followed) is an answer, not an error.
+    pub fn redirect_is_answer(mut self) -> Self {
+        self.redirect = true;
+        self
+    }
+
+    pub async fn send(self, call: &Call) -> Result<Response, Error> {
+        self.gh.send(call, self).await
+    }
+}
+
+type Cached = (HeaderValue, HeaderMap, Bytes);
 
 /// A GitHub REST client.
 pub struct GitHub {
@@ -111,53 +141,42 @@ pub struct GitHub {
     console: Console,
     current_repo: Option<String>,
     backoff: Backoff,
-    etags: Mutex<HashMap<String, (HeaderValue, Bytes)>>,
+    secondary_min: Duration,
+    etags: Mutex<HashMap<String, Cached>>,
     stats: Stats,
 }
 
 impl GitHub {
     /// A client for the API named by `GITHUB_API_URL`, logging to `console`.
-    pub fn new(env: &Env, console: Console, token: Option<&str>) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
+    pub fn new(env: &Env, console: Console, token: Option<Token>) -> Result<Self, Error> {
+        let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             // Redirects are followed by callers that need them (artifact
             // downloads), so the token never travels to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Transport {
-                call: "start the HTTP client".into(),
+            .map_err(|source| Error::Client {
                 url: env.api_url(),
-                detail: e.to_string(),
+                source,
             })?;
+        let scale = env.backoff_scale();
         Ok(Self {
             http,
             api: env.api_url(),
-            token: token.map(Token::new),
+            token,
             console,
             current_repo: env.get(vars::GITHUB_REPOSITORY).map(str::to_owned),
-            backoff: Backoff::scaled(env.backoff_scale()),
+            backoff: BACKOFF.scaled(scale),
+            secondary_min: SECONDARY_MIN.mul_f64(scale),
             etags: Mutex::default(),
             stats: Stats::default(),
         })
     }
 
     /// A client for an action run.
-    pub fn from_context(ctx: &Context, token: Option<&str>) -> Result<Self, Error> {
+    pub fn from_context(ctx: &Context, token: Option<Token>) -> Result<Self, Error> {
         Self::new(&ctx.env, ctx.console.clone(), token)
-    }
-
-    pub fn api_url(&self) -> &str {
-        &self.api
-    }
-
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    pub fn token(&self) -> Option<&Token> {
-        self.token.as_ref()
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -165,6 +184,17 @@ impl GitHub {
             requests: self.stats.requests.load(Ordering::Relaxed),
             not_modified: self.stats.not_modified.load(Ordering::Relaxed),
             retries: self.stats.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn request(&self, method: Method, path: impl Into<String>) -> Request<'_> {
+        Request {
+            gh: self,
+            method,
+            path: path.into(),
+            body: None,
+            fetch: Fetch::Fresh,
+            redirect: false,
         }
     }
 
@@ -176,218 +206,186 @@ impl GitHub {
         }
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, call: &Call, path: &str) -> Result<T, Error> {
-        self.send(call, Method::GET, path, None, false)
-            .await?
-            .json(call)
-    }
-
-    /// GET with `If-None-Match` from the ETag cache: an unchanged resource
-    /// costs GitHub no rate limit and comes back with `not_modified`.
-    pub async fn get_conditional(&self, call: &Call, path: &str) -> Result<Response, Error> {
-        self.send(call, Method::GET, path, None, true).await
-    }
-
-    pub async fn post(
+    /// Every item of a paginated list, following `Link: rel="next"`; when an
+    /// answer has no `Link` (a 304 from an older cache, a server that counts
+    /// instead) but says `total_count`, the next page is asked for by number.
+    /// `items` names the array in an object answer (`workflow_runs`), `None`
+    /// for a bare array.
+    pub(crate) async fn list<T: DeserializeOwned>(
         &self,
         call: &Call,
         path: &str,
-        body: &serde_json::Value,
-    ) -> Result<Response, Error> {
-        self.send(call, Method::POST, path, Some(body), false).await
-    }
-
-    /// Where a GET redirects to (`Location` of a 3xx), without following it.
-    pub async fn location(&self, call: &Call, path: &str) -> Result<String, Error> {
-        let resp = self
-            .request(call, Method::GET, path, None, false, true)
-            .await?;
-        resp.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .filter(|_| resp.status.is_redirection())
-            .map(str::to_owned)
-            .ok_or_else(|| Error::Decode {
-                call: call.what.clone(),
-                detail: format!("expected a redirect, got {}", resp.status),
-            })
-    }
-
-    /// Every item of a paginated list: `key` names the array in an object
-    /// answer (`workflow_runs`), `None` for a bare array.
-    pub async fn paginate<T: DeserializeOwned>(
-        &self,
-        call: &Call,
-        path: &str,
-        key: Option<&str>,
-        conditional: bool,
+        items: Option<&str>,
+        fetch: Fetch,
     ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
-        let mut next = Some(path.to_owned());
-        while let Some(url) = next {
+        let mut all = Vec::new();
+        let mut url = path.to_owned();
+        let mut page = 1;
+        loop {
             let resp = self
-                .send(call, Method::GET, &url, None, conditional)
+                .request(Method::GET, url.as_str())
+                .fetch(fetch)
+                .send(call)
                 .await?;
-            let page: serde_json::Value = resp.json(call)?;
-            let list = match key {
-                Some(k) => page.get(k).cloned().unwrap_or_default(),
-                None => page,
+            let body: serde_json::Value = resp.json(call)?;
+            let total = body.get("total_count").and_then(serde_json::Value::as_u64);
+            let list = match items {
+                Some(k) => body.get(k).cloned().unwrap_or_default(),
+                None => body,
             };
-            let list: Vec<T> = serde_json::from_value(list).map_err(|e| Error::Decode {
-                call: call.what.clone(),
-                detail: e.to_string(),
+            let list: Vec<T> = serde_json::from_value(list).map_err(|source| Error::Decode {
+                call: Box::new(call.clone()),
+                source,
             })?;
-            items.extend(list);
-            next = resp.next_page();
+            let got = list.len();
+            all.extend(list);
+            if let Some(next) = resp.next_page() {
+                url = next;
+            } else if let Some(total) = total
+                && (all.len() as u64) < total
+                && got > 0
+            {
+                page += 1;
+                url = crate::path::with_query(path, &[("page", &page.to_string())]);
+            } else {
+                return Ok(all);
+            }
         }
-        Ok(items)
     }
 
     /// Sends one request, retrying what is worth retrying; anything but a
-    /// 2xx (or a 304 answered from the cache) is an error.
-    pub async fn send(
-        &self,
-        call: &Call,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        conditional: bool,
-    ) -> Result<Response, Error> {
-        self.request(call, method, path, body, conditional, false)
-            .await
+    /// 2xx (a 3xx when asked, or a 304 answered from the cache) is an error.
+    async fn send(&self, call: &Call, req: Request<'_>) -> Result<Response, Error> {
+        let url = self.url(&req.path);
+        let result = relay_http::retry(
+            &self.backoff,
+            |r| {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.console.warning(&format!(
+                    "{} to {call}; retrying in {}",
+                    r.why,
+                    relay_runtime::duration::format(r.wait)
+                ));
+            },
+            |attempt| self.attempt(call, &req, &url, attempt),
+        )
+        .await;
+        result.map_err(|e| match e {
+            RetryError::Failed(e) => e,
+            RetryError::Exhausted { last, .. } => last.error,
+        })
     }
 
-    /// [`GitHub::send`]; with `redirect`, a 3xx (never followed) is an
-    /// answer too, for [`GitHub::location`].
-    async fn request(
+    async fn attempt(
         &self,
         call: &Call,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        conditional: bool,
-        redirect: bool,
-    ) -> Result<Response, Error> {
-        let url = self.url(path);
-        let mut attempt = 0;
-        loop {
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .header("accept", "application/vnd.github+json")
-                .header("x-github-api-version", API_VERSION);
-            if let Some(auth) = self.token.as_ref().and_then(Token::header) {
-                req = req.header("authorization", auth);
+        req: &Request<'_>,
+        url: &str,
+        attempt: u32,
+    ) -> Attempt<Response, Error, Retry> {
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", API_VERSION);
+        if let Some(auth) = self.token.as_ref().and_then(Token::header) {
+            builder = builder.header("authorization", auth);
+        }
+        let cached = match req.fetch {
+            Fetch::Conditional => self
+                .etags
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(url)
+                .cloned(),
+            Fetch::Fresh => None,
+        };
+        if let Some((etag, ..)) = &cached {
+            builder = builder.header("if-none-match", etag.clone());
+        }
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        self.console.debug(&format!("{} {url}", req.method));
+        let answered = async {
+            let resp = builder.send().await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        let (status, headers, body) = match answered {
+            Ok(parts) => parts,
+            // Nothing reached GitHub when the connection failed, so a retry
+            // cannot repeat a side effect.
+            Err(source) if source.is_connect() => {
+                return Attempt::Again {
+                    why: Retry::new("couldn't connect", self.transport(call, source)),
+                    wait: None,
+                };
             }
-            let cached = if conditional {
-                self.etags
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&url)
-                    .cloned()
-            } else {
-                None
-            };
-            if let Some((etag, _)) = &cached {
-                req = req.header("if-none-match", etag.clone());
-            }
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            self.console.debug(&format!("{method} {url}"));
-            let result = async {
-                let resp = req.send().await?;
-                let status = resp.status();
-                let headers = resp.headers().clone();
-                let body = resp.bytes().await?;
-                Ok::<_, reqwest::Error>((status, headers, body))
-            }
-            .await;
-            let (status, headers, bytes) = match result {
-                Ok(parts) => parts,
-                // Nothing reached GitHub when the connection failed, so a
-                // retry cannot repeat a side effect.
-                Err(e) if e.is_connect() && attempt < self.backoff.max_retries => {
-                    let wait = self.backoff.delay(attempt);
-                    self.retry_note(call, "couldn't connect", wait);
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(Error::Transport {
-                        call: call.what.clone(),
-                        url: self.api.clone(),
-                        detail: transport_detail(&e),
-                    });
-                }
-            };
-            if status == StatusCode::NOT_MODIFIED
-                && let Some((_, cached_body)) = cached
+            Err(source) => return Attempt::Done(Err(self.transport(call, source))),
+        };
+        if status == StatusCode::NOT_MODIFIED
+            && let Some((_, cached_headers, cached_body)) = cached
+        {
+            self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+            return Attempt::Done(Ok(Response {
+                status: StatusCode::OK,
+                headers: cached_headers,
+                body: cached_body,
+            }));
+        }
+        if status.is_success()
+            || (req.redirect && status.is_redirection() && status != StatusCode::NOT_MODIFIED)
+        {
+            if req.fetch == Fetch::Conditional
+                && let Some(etag) = headers.get("etag")
             {
-                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
-                return Ok(Response {
-                    status: StatusCode::OK,
-                    headers,
-                    body: cached_body,
-                    not_modified: true,
-                });
+                self.etags.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    url.to_owned(),
+                    (etag.clone(), headers.clone(), body.clone()),
+                );
             }
-            if status.is_success()
-                || (redirect && status.is_redirection() && status != StatusCode::NOT_MODIFIED)
-            {
-                if conditional && let Some(etag) = headers.get("etag") {
-                    self.etags
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(url.clone(), (etag.clone(), bytes.clone()));
-                }
-                return Ok(Response {
-                    status,
-                    headers,
-                    body: bytes,
-                    not_modified: false,
-                });
-            }
-            let message = error_message(&bytes);
-            if let Some(wait) = self.retry_wait(status, &headers, &message, attempt) {
-                if wait > self.backoff.max_wait {
-                    return Err(Error::RateLimited {
-                        call: call.what.clone(),
-                        wait_secs: wait.as_secs(),
-                    });
-                }
-                self.retry_note(call, &format!("GitHub answered {status}"), wait);
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-                continue;
-            }
-            return Err(Error::Status {
-                call: call.what.clone(),
-                status: status.as_u16(),
-                message: if message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {message}")
-                },
-                hint: hint(
-                    status.as_u16(),
-                    &message,
-                    call,
-                    self.current_repo.as_deref(),
-                ),
-            });
+            return Attempt::Done(Ok(Response {
+                status,
+                headers,
+                body,
+            }));
+        }
+        let message = error_message(&body);
+        let error = Error::Status {
+            call: Box::new(call.clone()),
+            status: status.as_u16(),
+            hint: hint(
+                status.as_u16(),
+                &message,
+                call,
+                self.current_repo.as_deref(),
+            ),
+            message,
+        };
+        match self.retry_wait(status, &headers, &error, attempt) {
+            None => Attempt::Done(Err(error)),
+            Some(wait) if wait > MAX_SERVER_WAIT => Attempt::Done(Err(Error::RateLimited {
+                call: Box::new(call.clone()),
+                wait_secs: wait.as_secs(),
+            })),
+            Some(wait) => Attempt::Again {
+                why: Retry::new(&format!("GitHub answered {status}"), error),
+                wait: Some(wait),
+            },
         }
     }
 
-    fn retry_note(&self, call: &Call, why: &str, wait: Duration) {
-        self.stats.retries.fetch_add(1, Ordering::Relaxed);
-        self.console.warning(&format!(
-            "{why} to {}; retrying in {}",
-            call.what,
-            relay_runtime::duration::format(wait)
-        ));
+    fn transport(&self, call: &Call, source: reqwest::Error) -> Error {
+        Error::Transport {
+            call: Box::new(call.clone()),
+            url: self.api.clone(),
+            source,
+        }
     }
 
     /// How long to wait before retrying, or `None` when this answer must not
@@ -396,12 +394,9 @@ impl GitHub {
         &self,
         status: StatusCode,
         headers: &HeaderMap,
-        message: &str,
+        error: &Error,
         attempt: u32,
     ) -> Option<Duration> {
-        if attempt >= self.backoff.max_retries {
-            return None;
-        }
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         let exhausted = header("x-ratelimit-remaining") == Some("0");
@@ -414,9 +409,8 @@ impl GitHub {
                     .as_secs();
                 Duration::from_secs(reset.saturating_sub(now) + 1)
             });
-        let secondary = message
-            .to_ascii_lowercase()
-            .contains("secondary rate limit");
+        let secondary = matches!(error, Error::Status { message, .. }
+            if message.to_ascii_lowercase().contains("secondary rate limit"));
         let retryable = status == StatusCode::TOO_MANY_REQUESTS
             || status.is_server_error()
             || (status == StatusCode::FORBIDDEN
@@ -432,9 +426,30 @@ impl GitHub {
             return Some(wait);
         }
         if secondary {
-            return Some(self.backoff.delay(attempt).max(self.backoff.secondary_min));
+            return Some(self.backoff.delay(attempt).max(self.secondary_min));
         }
         Some(self.backoff.delay(attempt))
+    }
+}
+
+/// A failed try worth another, with the error to report if none succeeds.
+struct Retry {
+    why: String,
+    error: Error,
+}
+
+impl Retry {
+    fn new(why: &str, error: Error) -> Self {
+        Self {
+            why: why.to_owned(),
+            error,
+        }
+    }
+}
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
     }
 }
 
@@ -467,40 +482,9 @@ fn error_message(body: &[u8]) -> String {
     msg
 }
 
-fn transport_detail(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "the request timed out"
-    } else if e.is_connect() {
-        "couldn't connect"
-    } else {
-        "the connection failed"
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_is_capped_and_jittered_in_the_upper_half() {
-        let b = Backoff::scaled(1.0);
-        for attempt in 0..10 {
-            let d = b.delay(attempt);
-            let full = Duration::from_secs(1 << attempt.min(5)).min(Duration::from_secs(30));
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-        }
-    }
 
     #[test]
     fn link_header_next_page() {
@@ -511,13 +495,10 @@ mod tests {
                 "<https://api.github.com/x?page=2>; rel=\"next\", <https://api.github.com/x?page=5>; rel=\"last\"",
             ),
         );
-        let r = Response {
-            status: StatusCode::OK,
-            headers,
-            body: Bytes::new(),
-            not_modified: false,
-        };
-        assert_eq!(r.next_page().unwrap(), "https://api.github.com/x?page=2");
+        assert_eq!(
+            next_link(&headers).unwrap(),
+            "https://api.github.com/x?page=2"
+        );
     }
 
     #[test]
@@ -527,5 +508,14 @@ mod tests {
             error_message(body),
             "Invalid request. (No more than 10 properties are allowed; 11 were supplied.)"
         );
+    }
+
+    #[test]
+    fn the_policy_is_githubs() {
+        for attempt in 0..10 {
+            let d = BACKOFF.delay(attempt);
+            let full = Duration::from_secs(1 << attempt.min(5)).min(Duration::from_secs(30));
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
     }
 }

@@ -33,6 +33,18 @@ impl Permission {
         fine_grained: "issues: write",
         classic: "repo",
     };
+    pub const STATUSES_WRITE: Self = Self {
+        fine_grained: "statuses: write",
+        classic: "repo:status",
+    };
+    pub const DEPLOYMENTS_READ: Self = Self {
+        fine_grained: "deployments: read",
+        classic: "repo_deployment",
+    };
+    pub const DEPLOYMENTS_WRITE: Self = Self {
+        fine_grained: "deployments: write",
+        classic: "repo_deployment",
+    };
     pub const METADATA_READ: Self = Self {
         fine_grained: "metadata: read",
         classic: "repo",
@@ -57,41 +69,106 @@ impl Call {
     }
 }
 
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+/// What went wrong with one call. Every variant names the call (and with
+/// it the repository); causes are kept as sources.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("couldn't {call}: GitHub answered {status}{message}\nhint: {hint}")]
+    #[error(
+        "couldn't {call}: GitHub answered {status}{}\nhint: {hint}",
+        said(message)
+    )]
     Status {
-        call: String,
+        call: Box<Call>,
         status: u16,
+        /// GitHub's `message` (with `errors[]` details), as data.
         message: String,
         hint: String,
     },
-    #[error("couldn't {call}: {detail}\nhint: check that the runner can reach {url}")]
+    #[error(
+        "couldn't {call}: {}\nhint: check that the runner can reach {url}",
+        transport(source)
+    )]
     Transport {
-        call: String,
+        call: Box<Call>,
         url: String,
-        detail: String,
+        #[source]
+        source: reqwest::Error,
     },
-    #[error("couldn't {call}: the answer was not what GitHub documents: {detail}")]
-    Decode { call: String, detail: String },
+    #[error("couldn't {call}: the answer was not what GitHub documents: {source}")]
+    Decode {
+        call: Box<Call>,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("couldn't {call}: expected a redirect, GitHub answered {status}")]
+    NotRedirected { call: Box<Call>, status: u16 },
     #[error(
         "couldn't {call}: the API rate limit is used up for another {wait_secs}s, longer than deploy-relay waits\nhint: use a GitHub App token (higher limits) or run later"
     )]
-    RateLimited { call: String, wait_secs: u64 },
+    RateLimited { call: Box<Call>, wait_secs: u64 },
+    #[error("couldn't start the HTTP client for {url}")]
+    Client {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
 }
 
 impl Error {
-    /// The HTTP status GitHub answered, if it answered.
+    /// The HTTP status GitHub answered, if it answered one that failed the call.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Status { status, .. } => Some(*status),
+            Error::Status { status, .. } | Error::NotRedirected { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// The call that failed.
+    pub fn call(&self) -> Option<&Call> {
+        match self {
+            Error::Status { call, .. }
+            | Error::Transport { call, .. }
+            | Error::Decode { call, .. }
+            | Error::NotRedirected { call, .. }
+            | Error::RateLimited { call, .. } => Some(call.as_ref()),
+            Error::Client { .. } => None,
         }
     }
 }
 
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// What kind of transport failure, with what the innermost error said.
+fn transport(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "the request timed out"
+    } else if e.is_connect() {
+        "couldn't connect"
+    } else {
+        "the connection failed"
+    };
+    let detail = relay_runtime::root_cause(e);
+    if detail.is_empty() || detail == e.to_string() {
+        kind.to_owned()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
 /// The advice for a refused call: which permission or token kind is missing.
-pub fn hint(status: u16, message: &str, call: &Call, current_repo: Option<&str>) -> String {
+pub(crate) fn hint(status: u16, message: &str, call: &Call, current_repo: Option<&str>) -> String {
     let Permission {
         fine_grained,
         classic,

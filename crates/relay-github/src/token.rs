@@ -1,28 +1,31 @@
-//! A token that cannot be printed by accident.
+//! A GitHub token that cannot be printed by accident.
 
 use std::fmt;
 
-/// A GitHub token. `Debug` and `Display` never show it; the only way to the
-/// text is [`Token::expose`], used when building the `Authorization` header
-/// (which is then marked sensitive).
+use relay_runtime::Secret;
+
+/// A GitHub token. `Debug` and `Display` never show it; it reaches the wire
+/// only as the `Authorization` header, marked sensitive.
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Token(Secret);
 
 impl Token {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
+    pub fn new(secret: Secret) -> Self {
+        Self(secret)
     }
 
     /// The `Authorization` header value, marked sensitive so that hyper and
     /// reqwest never log it.
-    pub fn header(&self) -> Option<http::HeaderValue> {
-        let mut value = http::HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
+    pub(crate) fn header(&self) -> Option<http::HeaderValue> {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {}", self.0.expose())).ok()?;
         value.set_sensitive(true);
         Some(value)
+    }
+}
+
+impl From<Secret> for Token {
+    fn from(secret: Secret) -> Self {
+        Self(secret)
     }
 }
 
@@ -44,9 +47,10 @@ mod tests {
 
     #[test]
     fn never_printed() {
-        let t = Token::new("ghp_secret123");
+        let t = Token::new(Secret::new("ghp_secret123"));
         assert_eq!(format!("{t} {t:?} {t:#?}"), "*** Token(***) Token(***)");
-        assert_eq!(t.expose(), "ghp_secret123");
-        assert!(t.header().unwrap().is_sensitive());
+        let h = t.header().unwrap();
+        assert!(h.is_sensitive());
+        assert_eq!(h.to_str().unwrap(), "Bearer ghp_secret123");
     }
 }

@@ -5,8 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use relay_github::{Call, GitHub, Permission};
-use relay_runtime::{Console, Env, vars};
+use relay_github::{GitHub, RunFilter, Token};
+use relay_runtime::{Console, Env, RepoName, Secret, vars};
+use relay_testkit::github::CheckScript;
 use relay_testkit::{DEFAULT_TOKEN, FakeGitHub, Fault};
 
 fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
@@ -17,15 +18,18 @@ fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
     ]);
     let (console, out) = Console::capture(true);
     console.add_mask(token);
-    (GitHub::new(&env, console, Some(token)).unwrap(), out)
+    (
+        GitHub::new(&env, console, Some(token_of(token))).unwrap(),
+        out,
+    )
 }
 
-fn call() -> Call {
-    Call::new(
-        "read `octo/deploy`",
-        "octo/deploy",
-        Permission::METADATA_READ,
-    )
+fn token_of(t: &str) -> Token {
+    Token::new(Secret::new(t))
+}
+
+fn deploy() -> RepoName {
+    RepoName::parse("octo/deploy").unwrap()
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -40,8 +44,7 @@ fn sends_the_headers_github_asks_for() {
     let gh = FakeGitHub::start();
     gh.repo("octo/deploy", "main");
     let (c, _) = client(&gh, DEFAULT_TOKEN);
-    rt().block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap();
+    rt().block_on(c.default_branch(&deploy())).unwrap();
     let r = &gh.requests()[0];
     assert_eq!(
         r.headers["user-agent"],
@@ -65,13 +68,11 @@ fn server_errors_are_retried_then_reported_with_the_call() {
         (0..6).map(|_| Fault::status(502)),
     );
     let (c, out) = client(&gh, DEFAULT_TOKEN);
-    let e = rt()
-        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap_err();
+    let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert_eq!(e.status(), Some(502));
     assert!(
         e.to_string()
-            .starts_with("couldn't read `octo/deploy`: GitHub answered 502"),
+            .starts_with("couldn't read the default branch of `octo/deploy`: GitHub answered 502"),
         "{e}"
     );
     assert_eq!(gh.requests().len(), 6, "one try and five retries");
@@ -86,9 +87,7 @@ fn client_errors_are_not_retried() {
         gh.repo("octo/deploy", "main");
         gh.fault("GET", "/repos/octo/deploy", [Fault::status(status)]);
         let (c, _) = client(&gh, DEFAULT_TOKEN);
-        let e = rt()
-            .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-            .unwrap_err();
+        let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
         assert_eq!(e.status(), Some(status));
         assert_eq!(gh.requests().len(), 1, "{status} must not be retried");
     }
@@ -103,16 +102,27 @@ fn a_redirect_is_an_answer_only_where_one_is_asked_for() {
             .header("location", "https://api.github.com/repositories/42")
             .body(r#"{"message":"Moved Permanently"}"#)
     };
-    gh.fault("GET", "/repos/octo/deploy", [moved(), moved()]);
+    gh.fault("GET", "/repos/octo/deploy", [moved()]);
+    gh.fault(
+        "GET",
+        "/repos/octo/deploy/actions/artifacts/7/zip",
+        [moved()],
+    );
     let (c, _) = client(&gh, DEFAULT_TOKEN);
     // A JSON call meets the status, not a body it cannot decode.
-    let e = rt()
-        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap_err();
+    let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert_eq!(e.status(), Some(301), "{e}");
-    // `location` takes the target without following it.
+    // The artifact download takes the target without following it.
+    let artifact = relay_github::Artifact {
+        id: 7,
+        name: "web".into(),
+        size_in_bytes: 1,
+        digest: None,
+        expired: false,
+        created_at: None,
+    };
     let to = rt()
-        .block_on(c.location(&call(), "/repos/octo/deploy"))
+        .block_on(c.artifact_zip_url(&deploy(), &artifact))
         .unwrap();
     assert_eq!(to, "https://api.github.com/repositories/42");
     assert_eq!(gh.requests().len(), 2, "nothing followed, nothing retried");
@@ -137,8 +147,7 @@ fn primary_rate_limit_waits_for_the_reset() {
     );
     let (c, _) = client(&gh, DEFAULT_TOKEN);
     let start = Instant::now();
-    rt().block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap();
+    rt().block_on(c.default_branch(&deploy())).unwrap();
     assert!(
         start.elapsed() >= Duration::from_millis(900),
         "waited {:?}",
@@ -152,9 +161,7 @@ fn a_reset_too_far_away_fails_at_once_with_advice() {
     gh.repo("octo/deploy", "main");
     gh.fault("GET", "/repos/octo/deploy", [Fault::too_many(3600)]);
     let (c, _) = client(&gh, DEFAULT_TOKEN);
-    let e = rt()
-        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap_err();
+    let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert!(
         e.to_string()
             .contains("rate limit is used up for another 3600s"),
@@ -179,10 +186,8 @@ fn refused_connections_are_retried_then_named() {
         (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.001"),
     ]);
     let (console, out) = Console::capture(false);
-    let c = GitHub::new(&env, console, Some("t")).unwrap();
-    let e = rt()
-        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap_err();
+    let c = GitHub::new(&env, console, Some(token_of("t"))).unwrap();
+    let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert!(e.to_string().contains("couldn't connect"), "{e}");
     assert_eq!(out.text().matches("retrying").count(), 5);
 }
@@ -191,23 +196,24 @@ fn refused_connections_are_retried_then_named() {
 fn unchanged_polls_are_free_with_etags() {
     let gh = FakeGitHub::start();
     gh.repo("octo/deploy", "main");
+    let id = gh.add_run(
+        "octo/deploy",
+        "push",
+        "run",
+        relay_testkit::RunScript::succeeds_after(100),
+    );
     let (c, _) = client(&gh, DEFAULT_TOKEN);
     let rt = rt();
     for _ in 0..5 {
-        let r = rt
-            .block_on(c.get_conditional(&call(), "/repos/octo/deploy"))
-            .unwrap();
-        assert!(
-            r.body.starts_with(b"{"),
-            "a 304 still returns the cached body"
-        );
+        let run = rt.block_on(c.workflow_run(&deploy(), id)).unwrap();
+        assert_eq!(run.id, id, "a 304 still returns the cached body");
     }
     assert_eq!(c.stats().requests, 5);
-    assert_eq!(c.stats().not_modified, 4);
+    assert!(c.stats().not_modified >= 1, "{:?}", c.stats());
     assert_eq!(
         gh.rate_limit_used(),
-        1,
-        "only the first poll costs rate limit"
+        5 - c.stats().not_modified,
+        "a 304 costs no rate limit"
     );
 }
 
@@ -215,7 +221,7 @@ fn unchanged_polls_are_free_with_etags() {
 fn pagination_follows_link_headers() {
     let gh = FakeGitHub::start();
     gh.repo("octo/deploy", "main");
-    for i in 0..7 {
+    for i in 0..205 {
         gh.add_run(
             "octo/deploy",
             "push",
@@ -224,25 +230,58 @@ fn pagination_follows_link_headers() {
         );
     }
     let (c, _) = client(&gh, DEFAULT_TOKEN);
-    let runs: Vec<serde_json::Value> = rt()
-        .block_on(c.paginate(
-            &call(),
-            "/repos/octo/deploy/actions/runs?per_page=3",
-            Some("workflow_runs"),
-            false,
-        ))
+    let runs = rt()
+        .block_on(c.workflow_runs(&deploy(), &RunFilter::default()))
         .unwrap();
-    assert_eq!(runs.len(), 7);
+    assert_eq!(runs.len(), 205);
     assert_eq!(gh.requests().len(), 3);
+    assert!(
+        gh.requests()[1].query.contains("page=2"),
+        "{:?}",
+        gh.requests()[1]
+    );
+}
+
+#[test]
+fn a_list_without_link_is_paged_by_its_count_and_cached_pages_keep_their_links() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/app", "main");
+    let sha = "abcdef1234567890abcdef1234567890abcdef12";
+    for i in 0..150 {
+        gh.commit_status(
+            "octo/app",
+            sha,
+            CheckScript::done(&format!("ctx-{i:03}"), "success"),
+        );
+    }
+    for i in 0..150 {
+        gh.check_run(
+            "octo/app",
+            sha,
+            CheckScript::done(&format!("check-{i:03}"), "success"),
+        );
+    }
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let app = RepoName::parse("octo/app").unwrap();
+    let rt = rt();
+    // The combined status sends no Link: its total_count asks for page 2.
+    let statuses = rt.block_on(c.commit_statuses(&app, sha)).unwrap();
+    assert_eq!(statuses.len(), 150);
+    // Check runs page by Link; polled again, every page is a 304 whose
+    // cached headers still lead to the next page.
+    for _ in 0..2 {
+        let runs = rt.block_on(c.check_runs(&app, sha)).unwrap();
+        assert_eq!(runs.len(), 150);
+    }
+    assert_eq!(c.stats().requests, 6);
+    assert_eq!(c.stats().not_modified, 2);
 }
 
 #[test]
 fn the_token_is_never_logged_even_in_debug() {
     let gh = FakeGitHub::start();
     let (c, out) = client(&gh, "ghp_neverLogMe123");
-    let e = rt()
-        .block_on(c.get::<serde_json::Value>(&call(), "/repos/octo/deploy"))
-        .unwrap_err();
+    let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert!(!e.to_string().contains("ghp_neverLogMe123"));
     let text = out.text();
     assert!(

@@ -138,43 +138,88 @@ impl Console {
         let _ = out.flush();
     }
 
-    /// A plain log line.
+    /// A plain log line of our own. Line breaks are escaped, so the text
+    /// stays one line, and a line the runner could read as a command
+    /// (`::name::` at its start, `##[name]` anywhere) is fenced: a value
+    /// interpolated into it can never issue a workflow command.
     pub fn info(&self, text: &str) {
-        self.raw(&self.redact(text));
+        let line = escape_line(&self.redact(text));
+        if looks_like_command(&line) {
+            self.fence(std::iter::once(line.as_str()));
+        } else {
+            self.raw(&line);
+        }
+    }
+
+    /// `--help` and `--version`, our own text, as it is.
+    pub(crate) fn help(&self, text: &str) {
+        for line in text.lines() {
+            self.raw(line);
+        }
     }
 
     pub fn debug(&self, text: &str) {
-        self.raw(&self.redact(&command("debug", &[], text)));
+        self.command("debug", &[], text);
     }
 
     pub fn notice(&self, title: &str, text: &str) {
-        self.raw(&self.redact(&command("notice", &[("title", title)], text)));
+        self.command("notice", &[("title", title)], text);
     }
 
     pub fn warning(&self, text: &str) {
-        self.raw(&self.redact(&command("warning", &[], text)));
+        self.command("warning", &[], text);
     }
 
     pub fn error(&self, text: &str) {
-        self.raw(&self.redact(&command("error", &[], text)));
+        self.command("error", &[], text);
     }
 
     pub fn group(&self, title: &str) -> Group<'_> {
-        self.raw(&self.redact(&command("group", &[], title)));
+        self.command("group", &[], title);
         Group { console: self }
     }
 
+    /// A workflow command whose message and properties are redacted first,
+    /// then escaped: a secret holding `%`, `:`, `,` or a line break is
+    /// masked in the form it was registered, not missed in its escaped form.
+    fn command(&self, name: &str, properties: &[(&str, &str)], message: &str) {
+        let redacted: Vec<(&str, String)> = properties
+            .iter()
+            .map(|(k, v)| (*k, self.redact(v)))
+            .collect();
+        let props: Vec<(&str, &str)> = redacted.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.raw(&command(name, &props, &self.redact(message)));
+    }
+
     /// Prints text that came from outside (a response body, a command's
-    /// output) so that it cannot issue workflow commands: the runner ignores
-    /// commands between `::stop-commands::TOKEN` and `::TOKEN::`.
+    /// output), or any text of several lines, so that it cannot issue
+    /// workflow commands: the runner ignores commands between
+    /// `::stop-commands::TOKEN` and `::TOKEN::`. Secrets are redacted
+    /// before the text is split into lines.
     pub fn untrusted(&self, text: &str) {
+        let text = self.redact(text);
+        self.fence(text.lines());
+    }
+
+    fn fence<'a>(&self, lines: impl Iterator<Item = &'a str>) {
         let token = uuid::Uuid::new_v4().simple().to_string();
         self.raw(&format!("::stop-commands::{token}"));
-        for line in text.lines() {
-            self.raw(&self.redact(line));
+        for line in lines {
+            self.raw(line);
         }
         self.raw(&format!("::{token}::"));
     }
+}
+
+/// One log line: `\r` and `\n` escaped as the runner escapes them in data.
+fn escape_line(text: &str) -> String {
+    text.replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Whether the runner could parse `line` as a workflow command: the v2
+/// form `::name::` after leading whitespace, or the v1 form `##[name]`.
+fn looks_like_command(line: &str) -> bool {
+    line.trim_start().starts_with("::") || line.contains("##[")
 }
 
 /// Closes a log group when dropped.
@@ -299,5 +344,73 @@ mod tests {
         let (console, out) = Console::capture(true);
         console.debug("x: y");
         assert_eq!(out.text(), "::debug::x: y\n");
+    }
+
+    #[test]
+    fn secrets_with_escapable_characters_are_redacted_before_escaping() {
+        for secret in [
+            "pa%ss-w0rd",
+            "pa:ss,w0rd",
+            "pa\rss-w0rd",
+            "pa\nss-w0rd",
+            "p%0Aa:s,s\r\nw",
+        ] {
+            let (console, out) = Console::capture(true);
+            console.add_mask(secret);
+            let before = out.text().len();
+            console.error(&format!("failed with {secret}"));
+            console.warning(secret);
+            console.notice(secret, &format!("x{secret}y"));
+            console.debug(secret);
+            drop(console.group(&format!("g {secret}")));
+            console.info(&format!("i {secret}"));
+            console.untrusted(&format!("u {secret} v"));
+            let text = out.text()[before..].to_owned();
+            let escaped = escape_data(secret);
+            let escaped_prop = escape_property(secret);
+            for form in [secret, escaped.as_str(), escaped_prop.as_str()] {
+                assert!(
+                    !text.contains(form),
+                    "{secret:?} leaked as {form:?} in {text}"
+                );
+            }
+            assert!(text.contains("::error::failed with ***"), "{text}");
+            assert!(text.contains("::notice title=***::x***y"), "{text}");
+        }
+    }
+
+    #[test]
+    fn multi_line_secret_is_redacted_whole_and_per_line() {
+        let (console, out) = Console::capture(false);
+        let key = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
+        console.add_mask(key);
+        let before = out.text().len();
+        console.error(&format!("bad key {key}"));
+        console.error("only BBBBsecretline2 here");
+        let text = out.text()[before..].to_owned();
+        assert!(!text.contains("secretline"), "{text}");
+    }
+
+    #[test]
+    fn info_keeps_one_line_and_fences_what_looks_like_a_command() {
+        let (console, out) = Console::capture(false);
+        console.info("status DOWN\n::error title=Forged::x\r\n::add-mask::healthy");
+        console.info("::warning::starts like a command");
+        console.info("v1 form ##[add-mask]healthy in the middle");
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "status DOWN%0A::error title=Forged::x%0D%0A::add-mask::healthy"
+        );
+        let fenced: Vec<&str> = lines[1..].to_vec();
+        let token = fenced[0].strip_prefix("::stop-commands::").unwrap();
+        assert_eq!(fenced[1], "::warning::starts like a command");
+        assert_eq!(fenced[2], format!("::{token}::"));
+        assert!(fenced[3].starts_with("::stop-commands::"), "{text}");
+        let token2 = fenced[3].strip_prefix("::stop-commands::").unwrap();
+        assert_eq!(fenced[4], "v1 form ##[add-mask]healthy in the middle");
+        assert_eq!(fenced[5], format!("::{token2}::"));
+        assert_eq!(lines.len(), 7, "{text}");
     }
 }

@@ -47,6 +47,16 @@ pub fn error_text(err: &anyhow::Error) -> String {
     text
 }
 
+/// The innermost cause of an error, as text: what a transport library
+/// says actually went wrong (`connection refused`) under its wrappers.
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &dyn std::error::Error = err;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +69,13 @@ mod tests {
             e.to_string(),
             "input `event-type` is 101 characters long\nhint: use at most 100"
         );
+    }
+
+    #[test]
+    fn root_cause_walks_to_the_innermost_error() {
+        let io = std::io::Error::other("connection refused");
+        let outer = anyhow::Error::new(io).context("couldn't send");
+        assert_eq!(root_cause(outer.as_ref()), "connection refused");
     }
 
     #[test]

@@ -43,12 +43,17 @@ pub struct Repository {
     pub default_branch: Option<String>,
 }
 
-/// `workflow_run` event: the run that finished (or was requested).
+/// A workflow run: the `workflow_run` of a `workflow_run` event, and the
+/// same object as the REST API answers it (one type for both). Only `id`
+/// and `head_sha` are always there.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkflowRun {
     pub id: u64,
     #[serde(default)]
     pub name: Option<String>,
+    /// The run's title (`run-name:`); where dispatch-deploy finds its dispatch id.
+    #[serde(default)]
+    pub display_title: Option<String>,
     #[serde(default)]
     pub run_number: Option<u64>,
     #[serde(default)]
@@ -63,8 +68,13 @@ pub struct WorkflowRun {
     #[serde(default)]
     pub conclusion: Option<String>,
     #[serde(default)]
-    pub html_url: Option<String>,
-    pub repository: Repository,
+    pub html_url: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub repository: Option<Repository>,
+    /// The repository the head commit came from: a fork's for a fork's pull
+    /// request, `null` when that fork was deleted.
     #[serde(default)]
     pub head_repository: Option<Repository>,
 }
@@ -227,7 +237,7 @@ mod tests {
         );
         let run = e.workflow_run().unwrap().workflow_run;
         assert_eq!((run.id, run.head_sha.as_str()), (9, "abc"));
-        assert_eq!(run.repository.full_name, "xtp-tour/xtp-tour");
+        assert_eq!(run.repository.unwrap().full_name, "xtp-tour/xtp-tour");
         assert!(e.push().is_none(), "views follow the event name");
     }
 

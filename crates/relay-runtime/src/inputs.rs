@@ -6,14 +6,33 @@ use std::time::Duration;
 
 use crate::env::{Env, vars};
 use crate::error::InputError;
+use crate::repo::RepoName;
+use crate::secret::Secret;
+use crate::status::StatusSet;
 
 /// What an input's default is, as `action.yml` states it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Default {
     None,
     Value(&'static str),
-    /// `${{ github.token }}`; on the command line, `GITHUB_TOKEN` from env.
-    GithubToken,
+    /// A value of the workflow's context, as `action.yml` writes it
+    /// (`${{ github.token }}`); on the command line, the env variable that
+    /// carries the same value (`GITHUB_TOKEN`).
+    Context {
+        expression: &'static str,
+        env: &'static str,
+    },
+}
+
+impl Default {
+    pub const GITHUB_TOKEN: Self = Self::Context {
+        expression: "${{ github.token }}",
+        env: vars::GITHUB_TOKEN,
+    };
+    pub const GITHUB_REPOSITORY: Self = Self::Context {
+        expression: "${{ github.repository }}",
+        env: vars::GITHUB_REPOSITORY,
+    };
 }
 
 /// One input of an action, the single source for `--help`, `action.yml`
@@ -42,9 +61,14 @@ impl InputSpec {
         self.default = Default::Value(value);
         self
     }
-    pub const fn github_token(mut self) -> Self {
-        self.default = Default::GithubToken;
+    pub const fn github_token_default(mut self) -> Self {
+        self.default = Default::GITHUB_TOKEN;
         self.secret = true;
+        self
+    }
+    /// Defaults to the repository the workflow runs in.
+    pub const fn current_repository(mut self) -> Self {
+        self.default = Default::GITHUB_REPOSITORY;
         self
     }
     pub const fn required(mut self) -> Self {
@@ -55,6 +79,19 @@ impl InputSpec {
         self.secret = true;
         self
     }
+
+    /// The `github-token` input every action that calls GitHub has, as the
+    /// official actions name it: default `${{ github.token }}`, masked.
+    pub const fn github_token(description: &'static str) -> Self {
+        Self::new("github-token", description).github_token_default()
+    }
+
+    /// `token`, the alias of `github-token`: no default, and when set it wins.
+    pub const TOKEN_ALIAS: Self = Self::new(
+        "token",
+        "Alias of `github-token`, kept for older workflows; when set it wins",
+    )
+    .secret();
 
     /// The env name the runner uses: `INPUT_` + upper-cased name, spaces
     /// turned to `_`, hyphens kept (`github-token` → `INPUT_GITHUB-TOKEN`).
@@ -67,7 +104,7 @@ impl InputSpec {
         match self.default {
             Default::None => None,
             Default::Value(v) => Some(v),
-            Default::GithubToken => Some("${{ github.token }}"),
+            Default::Context { expression, .. } => Some(expression),
         }
     }
 }
@@ -155,14 +192,10 @@ impl ActionSpec {
                 .or_else(|| match input.default {
                     Default::None => None,
                     Default::Value(v) => Some(v.to_owned()).filter(|v| !v.is_empty()),
-                    Default::GithubToken => env.get(vars::GITHUB_TOKEN).map(str::to_owned),
+                    Default::Context { env: name, .. } => env.get(name).map(str::to_owned),
                 });
             if input.required && value.is_none() {
-                return Err(ParseOutcome::Invalid(InputError::new(
-                    input.name,
-                    "is required but was not given",
-                    &format!("add `{}:` under `with:` in the step", input.name),
-                )));
+                return Err(ParseOutcome::Invalid(missing(input.name)));
             }
             if let Some(v) = value {
                 values.insert(input.name, v);
@@ -213,13 +246,39 @@ impl Inputs {
     }
 
     pub fn require(&self, name: &str) -> Result<&str, InputError> {
-        self.get(name).ok_or_else(|| {
-            InputError::new(
-                name,
-                "is required but was not given",
-                &format!("add `{name}:` under `with:` in the step"),
-            )
-        })
+        self.get(name).ok_or_else(|| missing(name))
+    }
+
+    /// The value of an input whose spec gives a default (so it always has
+    /// one); the default lives only in the spec.
+    pub fn value(&self, name: &str) -> &str {
+        debug_assert!(
+            self.spec
+                .inputs
+                .iter()
+                .any(|i| i.name == name && (i.required || i.default != Default::None)),
+            "`{name}` has no default in the spec of {}",
+            self.spec.name
+        );
+        self.get(name).unwrap_or_default()
+    }
+
+    /// A secret input, typed so it cannot be printed.
+    pub fn secret(&self, name: &str) -> Option<Secret> {
+        self.get(name).map(Secret::new)
+    }
+
+    /// The GitHub token: `token` (the alias) when set, else `github-token`.
+    pub fn github_token(&self) -> Option<Secret> {
+        let alias = self
+            .spec
+            .inputs
+            .iter()
+            .any(|i| i.name == InputSpec::TOKEN_ALIAS.name);
+        alias
+            .then(|| self.secret("token"))
+            .flatten()
+            .or_else(|| self.secret("github-token"))
     }
 
     /// A strict boolean: `true|True|TRUE|false|False|FALSE` (YAML 1.2 core).
@@ -236,7 +295,12 @@ impl Inputs {
         }
     }
 
-    pub fn duration(&self, name: &str) -> Result<Option<Duration>, InputError> {
+    /// A duration (`500ms`, `1.5s`, `90s`, `5m`, `1h`, bare seconds).
+    pub fn duration(&self, name: &str) -> Result<Duration, InputError> {
+        self.opt_duration(name)?.ok_or_else(|| missing(name))
+    }
+
+    pub fn opt_duration(&self, name: &str) -> Result<Option<Duration>, InputError> {
         self.get(name)
             .map(|v| {
                 crate::duration::parse(v).map_err(|why| {
@@ -251,7 +315,7 @@ impl Inputs {
     }
 
     /// A size in bytes (`500MiB`, `20GiB`, a number of bytes), see [`crate::size`].
-    pub fn size(&self, name: &str) -> Result<Option<u64>, InputError> {
+    pub fn size(&self, name: &str) -> Result<u64, InputError> {
         self.get(name)
             .map(|v| {
                 crate::size::parse(v).map_err(|why| {
@@ -262,7 +326,59 @@ impl Inputs {
                     )
                 })
             })
+            .transpose()?
+            .ok_or_else(|| missing(name))
+    }
+
+    /// HTTP statuses: `200-299`, `200,204`, `2xx`, or a mix.
+    pub fn statuses(&self, name: &str) -> Result<StatusSet, InputError> {
+        let text = self.require(name)?;
+        StatusSet::parse(text).map_err(|why| {
+            InputError::new(
+                name,
+                &format!("is not a set of HTTP statuses: {why}"),
+                "write it like 200-299, 2xx or 200,204,301-302",
+            )
+        })
+    }
+
+    /// A repository, `owner/repo`; `hint` says where the right value comes from.
+    pub fn repository(&self, name: &str, hint: &str) -> Result<Option<RepoName>, InputError> {
+        self.get(name)
+            .map(|v| RepoName::parse(v).map_err(|why| InputError::new(name, &why, hint)))
             .transpose()
+    }
+
+    /// `Name: value` lines. Values are marked sensitive (they may be
+    /// credentials) and an error never repeats one.
+    pub fn headers(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, InputError> {
+        let mut headers = Vec::new();
+        for (n, line) in self.lines(name).into_iter().enumerate() {
+            let bad = |what: &str| {
+                InputError::new(
+                    name,
+                    &format!("line {} {what}", n + 1),
+                    "write one header per line, e.g. `Authorization: Bearer ...`",
+                )
+            };
+            let (key, value) = line
+                .split_once(':')
+                .ok_or_else(|| bad("is not `Name: value`"))?;
+            let key = http::HeaderName::from_bytes(key.trim().as_bytes()).map_err(|_| {
+                bad(&format!(
+                    "has `{}`, which is not a header name",
+                    key.trim().escape_debug()
+                ))
+            })?;
+            let mut value = http::HeaderValue::from_str(value.trim())
+                .map_err(|_| bad("has a value with characters a header cannot carry"))?;
+            value.set_sensitive(true);
+            headers.push((key, value));
+        }
+        Ok(headers)
     }
 
     /// Non-empty lines, trimmed; lines starting with `#` are comments.
@@ -278,7 +394,11 @@ impl Inputs {
     }
 
     /// A value from a fixed set.
-    pub fn choice<'a>(
+    pub fn choice<'a>(&self, name: &str, allowed: &[&'a str]) -> Result<&'a str, InputError> {
+        self.opt_choice(name, allowed)?.ok_or_else(|| missing(name))
+    }
+
+    pub fn opt_choice<'a>(
         &self,
         name: &str,
         allowed: &[&'a str],
@@ -301,7 +421,11 @@ impl Inputs {
     }
 
     /// An integer within `range`.
-    pub fn int(
+    pub fn int(&self, name: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, InputError> {
+        self.opt_int(name, range)?.ok_or_else(|| missing(name))
+    }
+
+    pub fn opt_int(
         &self,
         name: &str,
         range: std::ops::RangeInclusive<u64>,
@@ -328,6 +452,14 @@ impl Inputs {
     }
 }
 
+fn missing(name: &str) -> InputError {
+    InputError::new(
+        name,
+        "is required but was not given",
+        &format!("add `{name}:` under `with:` in the step"),
+    )
+}
+
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v {
         "true" | "True" | "TRUE" => Some(true),
@@ -344,7 +476,10 @@ mod tests {
         name: "demo",
         description: "demo action",
         inputs: &[
-            InputSpec::new("github-token", "token").github_token(),
+            InputSpec::github_token("token"),
+            InputSpec::TOKEN_ALIAS,
+            InputSpec::new("expected-status", "s").default("2xx"),
+            InputSpec::new("headers", "h"),
             InputSpec::new("repository", "target").required(),
             InputSpec::new("event-type", "type").default("deploy"),
             InputSpec::new("dry-run", "dry").default("false"),
@@ -471,8 +606,69 @@ mod tests {
             &[("INPUT_REPOSITORY", "o/r"), ("INPUT_EVENT-TYPE", "12")],
         )
         .unwrap();
-        assert_eq!(i.int("event-type", 0..=20).unwrap(), Some(12));
+        assert_eq!(i.int("event-type", 0..=20).unwrap(), 12);
         assert!(i.int("event-type", 0..=9).is_err());
         assert!(i.choice("event-type", &["a", "b"]).is_err());
+    }
+
+    #[test]
+    fn token_alias_wins_when_set_and_has_no_default() {
+        let env = [("INPUT_REPOSITORY", "o/r"), ("GITHUB_TOKEN", "ghs_default")];
+        let i = parse(&[], &env).unwrap();
+        assert_eq!(i.github_token().unwrap().expose(), "ghs_default");
+        let i = parse(&[], &[env[0], env[1], ("INPUT_TOKEN", "ghp_alias")]).unwrap();
+        assert_eq!(i.github_token().unwrap().expose(), "ghp_alias");
+        assert!(
+            i.secrets().contains(&"ghp_alias"),
+            "the alias is masked too"
+        );
+        assert_eq!(format!("{:?}", i.github_token()), "Some(Secret(***))");
+    }
+
+    #[test]
+    fn defaults_come_from_the_spec_and_a_missing_value_is_an_input_error() {
+        let i = parse(&[], &[("INPUT_REPOSITORY", "o/r")]).unwrap();
+        assert_eq!(i.value("event-type"), "deploy");
+        assert!(i.statuses("expected-status").unwrap().contains(204));
+        let e = i.duration("images").unwrap_err();
+        assert!(e.to_string().contains("`images` is required"), "{e}");
+        assert_eq!(i.opt_duration("images").unwrap(), None);
+    }
+
+    #[test]
+    fn statuses_repositories_and_headers_have_one_grammar() {
+        let i = parse(
+            &[],
+            &[
+                ("INPUT_REPOSITORY", "o/r"),
+                ("INPUT_EXPECTED-STATUS", "2xx,404"),
+                ("INPUT_HEADERS", "Authorization: Bearer s3cret\nX-A:  b "),
+            ],
+        )
+        .unwrap();
+        assert!(i.statuses("expected-status").unwrap().contains(404));
+        assert_eq!(
+            i.repository("repository", "").unwrap().unwrap().as_str(),
+            "o/r"
+        );
+        let h = i.headers("headers").unwrap();
+        assert_eq!(h[0].0.as_str(), "authorization");
+        assert!(h[0].1.is_sensitive());
+        assert_eq!(h[1].1.to_str().unwrap(), "b");
+
+        let i = parse(
+            &[],
+            &[
+                ("INPUT_REPOSITORY", "o/../x"),
+                ("INPUT_EXPECTED-STATUS", "299-200"),
+                ("INPUT_HEADERS", "Bad Name: s3cret"),
+            ],
+        )
+        .unwrap();
+        let e = i.repository("repository", "hint").unwrap_err();
+        assert!(e.to_string().contains("must be `owner/repo`"), "{e}");
+        assert!(i.statuses("expected-status").is_err());
+        let e = i.headers("headers").unwrap_err().to_string();
+        assert!(e.contains("line 1") && !e.contains("s3cret"), "{e}");
     }
 }

@@ -12,9 +12,14 @@ mod environments;
 mod error;
 mod event;
 mod inputs;
+mod local;
+mod markdown;
 mod outputs;
+mod repo;
+mod secret;
 pub mod size;
 mod source;
+mod status;
 mod template;
 
 use std::future::Future;
@@ -23,15 +28,20 @@ use std::process::ExitCode;
 pub use console::{Captured, Console, Group, command, escape_data, escape_property, redact};
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
-pub use error::{InputError, error_text};
+pub use error::{InputError, error_text, root_cause};
 pub use event::{
     Event, EventError, PullRequestEvent, PushEvent, Repository, RepositoryDispatchEvent,
     WorkflowRun, WorkflowRunEvent,
 };
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
-pub use outputs::{OutputError, Outputs, Summary, heredoc, md_cell, parse_output_file};
+pub use local::{Checkout, repository_of_remote};
+pub use markdown::{md_block, md_cell, md_code, md_link};
+pub use outputs::{OutputError, Outputs, Summary, heredoc, parse_output_file};
+pub use repo::RepoName;
+pub use secret::Secret;
 pub use source::{Source, check_repository, short_ref};
-pub use template::Vars;
+pub use status::StatusSet;
+pub use template::Placeholders;
 
 /// Everything a run of an action reads from and writes to.
 #[derive(Clone)]
@@ -63,7 +73,13 @@ where
     F: FnOnce(Context) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let env = Env::from_process();
+    let mut env = Env::from_process();
+    if env.get(vars::GITHUB_ACTIONS).is_none()
+        && let Ok(dir) = std::env::current_dir()
+    {
+        // By hand on the command line: the checkout says what the runner would.
+        local::Checkout::read(&dir).fill(&mut env);
+    }
     let console = Console::stdout(env.debug());
     execute(spec, args, env, console, run)
 }
@@ -92,7 +108,7 @@ where
     let inputs = match spec.parse(args, &env) {
         Ok(inputs) => inputs,
         Err(ParseOutcome::Exit(text)) => {
-            console.info(text.trim_end());
+            console.help(text.trim_end());
             return ExitCode::SUCCESS;
         }
         Err(ParseOutcome::Invalid(e)) => {

@@ -114,7 +114,14 @@ impl Summary {
         let Some(path) = &self.file else {
             return Ok(());
         };
-        let text = self.console.redact(markdown);
+        // Renderers escape text for markdown before it reaches here, so a
+        // secret is also looked for in the forms the escaping gives it.
+        let masks = self.console.masks();
+        let mut forms = masks.clone();
+        forms.extend(masks.iter().map(|m| crate::md_cell(m)));
+        forms.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        forms.dedup();
+        let text = crate::console::redact(markdown, &forms);
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new().append(true).create(true).open(path)?;
             f.write_all(text.as_bytes())?;
@@ -128,11 +135,6 @@ impl Summary {
             source,
         })
     }
-}
-
-/// Escapes text for a markdown table cell.
-pub fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
@@ -215,7 +217,18 @@ mod tests {
     }
 
     #[test]
-    fn md_cell_escapes_pipes_and_newlines() {
-        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+    fn secrets_are_masked_in_the_summary_in_their_escaped_forms_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let (console, _) = Console::capture(false);
+        console.add_mask("pa|ss\nword");
+        Summary::new(Some(dir.path().join("s")), console)
+            .append(&format!(
+                "| {} | {} |",
+                crate::md_cell("pa|ss\nword"),
+                crate::md_code("pa|ss\nword")
+            ))
+            .unwrap();
+        let text = std::fs::read_to_string(dir.path().join("s")).unwrap();
+        assert!(!text.contains("ss"), "{text}");
     }
 }

@@ -6,6 +6,7 @@
 use crate::env::{Env, vars};
 use crate::error::InputError;
 use crate::event::Event;
+use crate::repo::RepoName;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -28,7 +29,7 @@ impl Source {
         if let Some(wr) = event.workflow_run() {
             let run = wr.workflow_run;
             return Self {
-                repository: run.repository.full_name,
+                repository: run.repository.map(|r| r.full_name).unwrap_or_default(),
                 sha: run.head_sha,
                 ref_name: run.head_branch.unwrap_or_default(),
                 run_id: run.id.to_string(),
@@ -107,26 +108,8 @@ pub fn short_ref(r: &str) -> String {
 
 /// Checks that input `input` is a repository as GitHub spells one,
 /// `owner/repo`; `hint` says where the right value comes from.
-pub fn check_repository(input: &str, repo: &str, hint: &str) -> Result<(), InputError> {
-    let ok = repo.split_once('/').is_some_and(|(owner, name)| {
-        !owner.is_empty()
-            && !name.is_empty()
-            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            && name != "."
-            && name != ".."
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(InputError::new(
-            input,
-            &format!("must be `owner/repo`, got `{repo}`"),
-            hint,
-        ))
-    }
+pub fn check_repository(input: &str, repo: &str, hint: &str) -> Result<RepoName, InputError> {
+    RepoName::parse(repo).map_err(|why| InputError::new(input, &why, hint))
 }
 
 #[cfg(test)]

@@ -4,11 +4,15 @@ use std::collections::BTreeMap;
 
 use crate::source::Source;
 
+/// Placeholders that must never render empty: an image tag like
+/// `ghcr.io//api:` is worse than an error.
+const NEVER_EMPTY: [&str; 5] = ["repository", "owner", "repo", "sha", "short_sha"];
+
 /// The values a template may use.
 #[derive(Debug, Clone, Default)]
-pub struct Vars(BTreeMap<&'static str, String>);
+pub struct Placeholders(BTreeMap<&'static str, String>);
 
-impl Vars {
+impl Placeholders {
     /// `{repository}` (lower-cased, as registries need), `{owner}`, `{repo}`,
     /// `{sha}`, `{short_sha}`, `{ref_name}`, `{run_id}`, `{run_number}`,
     /// `{environment}`.
@@ -56,6 +60,17 @@ impl Vars {
                         .join(", ")
                 )
             })?;
+            if value.is_empty() && NEVER_EMPTY.contains(&name) {
+                return Err(format!(
+                    "`{{{name}}}` has no value here: {}",
+                    match name {
+                        "sha" | "short_sha" =>
+                            "no commit is known (outside a runner pass `--sha`, or run inside a git checkout)",
+                        _ =>
+                            "no repository is known (outside a runner set GITHUB_REPOSITORY=owner/repo, or run inside a git checkout with an `origin` remote)",
+                    }
+                ));
+            }
             out.push_str(value);
             rest = &after[close + 1..];
         }
@@ -82,7 +97,7 @@ mod tests {
 
     #[test]
     fn renders_seed_000_image_tags() {
-        let v = Vars::from_source(&source(), "production");
+        let v = Placeholders::from_source(&source(), "production");
         assert_eq!(
             v.render("ghcr.io/{repository}/api:{short_sha}").unwrap(),
             "ghcr.io/xtp-tour/xtp-tour/api:0123456"
@@ -100,7 +115,7 @@ mod tests {
 
     #[test]
     fn unknown_and_unclosed_placeholders_are_errors() {
-        let v = Vars::from_source(&source(), "");
+        let v = Placeholders::from_source(&source(), "");
         assert!(
             v.render("{nope}")
                 .unwrap_err()
@@ -110,8 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn identity_placeholders_never_render_empty() {
+        let mut empty = source();
+        empty.repository.clear();
+        empty.sha.clear();
+        let v = Placeholders::from_source(&empty, "");
+        let e = v.render("ghcr.io/{repository}/api").unwrap_err();
+        assert!(e.contains("`{repository}` has no value"), "{e}");
+        let e = v.render("api:{short_sha}").unwrap_err();
+        assert!(e.contains("--sha"), "{e}");
+        assert_eq!(
+            v.render("env-{environment}").unwrap(),
+            "env-",
+            "environment may be empty"
+        );
+    }
+
+    #[test]
     fn extra_vars() {
-        let v = Vars::from_source(&source(), "").with("name", "frontend-build");
+        let v = Placeholders::from_source(&source(), "").with("name", "frontend-build");
         assert_eq!(
             v.render("deploy-{name}-{short_sha}").unwrap(),
             "deploy-frontend-build-0123456"
@@ -121,7 +153,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn text_without_braces_is_unchanged(s in "[^{}]*") {
-            let v = Vars::from_source(&source(), "");
+            let v = Placeholders::from_source(&source(), "");
             proptest::prop_assert_eq!(v.render(&s).unwrap(), s);
         }
     }

@@ -156,10 +156,8 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         value.set_sensitive(true);
         headers.push((name, value));
     }
-    let timeout = i.duration("timeout")?.unwrap_or(Duration::from_secs(600));
-    let connect_timeout = i
-        .duration("connect-timeout")?
-        .unwrap_or(Duration::from_secs(10));
+    let timeout = i.duration("timeout")?;
+    let connect_timeout = i.duration("connect-timeout")?;
     for (name, d) in [("timeout", timeout), ("connect-timeout", connect_timeout)] {
         if d.is_zero() {
             return Err(InputError::new(name, "must be more than 0", "use e.g. 30s"));
@@ -176,7 +174,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         scheme,
         timeout,
         connect_timeout,
-        retries: i.int("retries", 0..=10)?.unwrap_or(0) as u32,
+        retries: i.int("retries", 0..=10)? as u32,
         expected: parse_statuses(i.get("expected-status").unwrap_or("200-299"))?,
         insecure: i.bool("insecure")?,
         ca_cert,

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_runtime::{Context, InputError, Source, check_repository, vars};
+use relay_github::Token;
+use relay_runtime::{Context, InputError, RepoName, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
-pub struct Config {
-    pub token: Option<String>,
-    pub repository: String,
+pub(crate) struct Config {
+    pub token: Option<Token>,
+    pub repository: RepoName,
     pub sha: String,
     /// Required check globs, each with its text for messages.
     pub required: Vec<(String, globset::GlobMatcher)>,
@@ -36,19 +37,16 @@ fn glob(input: &str, pattern: &str) -> Result<Glob, InputError> {
     })
 }
 
-pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let inputs = &ctx.inputs;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
     if let Some(pr) = ctx.event.pull_request() {
         // The head commit is what CI ran on; GITHUB_SHA is the merge commit.
         source.sha = pr.pull_request.head.sha;
     }
-    let repository = inputs
-        .get("repository")
-        .map_or(source.repository, str::to_owned);
-    check_repository(
+    let repository = check_repository(
         "repository",
-        &repository,
+        inputs.get("repository").unwrap_or(&source.repository),
         "set `repository`, or run under an event that names one",
     )?;
     let sha = inputs.get("sha").map_or(source.sha, str::to_owned);
@@ -75,8 +73,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         .build()
         .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
     let allowed: Vec<String> = inputs
-        .get("allowed-conclusions")
-        .unwrap_or("success,neutral,skipped")
+        .value("allowed-conclusions")
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
@@ -98,10 +95,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
             &format!("pick from {}", KNOWN.join(", ")),
         ));
     }
-    let duration = |name: &str, default: Duration| -> Result<Duration, InputError> {
-        Ok(inputs.duration(name)?.unwrap_or(default))
-    };
-    let interval = duration("interval", Duration::from_secs(15))?;
+    let interval = inputs.duration("interval")?;
     if interval.is_zero() {
         return Err(InputError::new(
             "interval",
@@ -117,9 +111,9 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         .pull_request()
         .map(|pr| pr.pull_request.head.sha)
         .unwrap_or_default();
-    let is_own = repository.eq_ignore_ascii_case(own_repo) && (sha == own_sha || sha == own_head);
+    let is_own = repository.same_as(own_repo) && (sha == own_sha || sha == own_head);
     Ok(Config {
-        token: inputs.get("github-token").map(str::to_owned),
+        token: inputs.github_token().map(Token::from),
         repository,
         sha,
         required,
@@ -132,8 +126,8 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         allowed,
         include_statuses: inputs.bool("include-statuses")?,
         wait: inputs.bool("wait")?,
-        timeout: duration("timeout", Duration::from_secs(1800))?,
-        discovery_timeout: duration("discovery-timeout", Duration::from_secs(120))?,
+        timeout: inputs.duration("timeout")?,
+        discovery_timeout: inputs.duration("discovery-timeout")?,
         interval,
         allow_empty: inputs.bool("allow-empty")?,
         own_run_id: env

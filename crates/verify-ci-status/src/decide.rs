@@ -7,7 +7,7 @@ use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub(crate) enum Kind {
     CheckRun,
     Status,
     Workflow,
@@ -15,7 +15,7 @@ pub enum Kind {
 
 /// One check as the outputs report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     pub name: String,
     pub kind: Kind,
     /// `queued`, `in_progress`, `completed` (statuses: `pending` or `completed`).
@@ -31,7 +31,7 @@ impl Check {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Success,
     Failure {
         failed: Vec<String>,
@@ -49,7 +49,7 @@ pub enum Verdict {
 /// Decides from `checks` (already newest-per-name and without this run's
 /// own jobs). `discovery_over` is false while the discovery timeout runs, so
 /// missing checks are still awaited rather than failed.
-pub fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
+pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
     let considered: Vec<&Check> = checks
         .iter()
         .filter(|c| !config.ignore.is_match(&c.name))
@@ -184,7 +184,7 @@ mod tests {
         }
         Config {
             token: None,
-            repository: "o/r".into(),
+            repository: relay_runtime::RepoName::parse("o/r").unwrap(),
             sha: "abc".into(),
             required: required
                 .iter()

@@ -3,68 +3,22 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use relay_github::{Call, GitHub, Permission, StatsSnapshot};
+use relay_github::{CheckRun, GitHub, RunFilter, StatsSnapshot, WorkflowRun};
 use relay_runtime::Context;
-use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::decide::{Check, Kind, Verdict, decide};
 
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub verdict: Verdict,
     pub checks: Vec<Check>,
     pub stats: StatsSnapshot,
 }
 
-#[derive(Deserialize)]
-struct CheckRunPage {
-    total_count: usize,
-    check_runs: Vec<CheckRun>,
-}
-
-#[derive(Deserialize)]
-struct CheckRun {
-    id: u64,
-    name: String,
-    status: String,
-    conclusion: Option<String>,
-    details_url: Option<String>,
-    html_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CombinedStatus {
-    total_count: usize,
-    statuses: Vec<Status>,
-}
-
-#[derive(Deserialize)]
-struct Status {
-    context: String,
-    state: String,
-    target_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RunList {
-    workflow_runs: Vec<WorkflowRun>,
-}
-
-#[derive(Deserialize)]
-struct WorkflowRun {
-    id: u64,
-    name: Option<String>,
-    status: Option<String>,
-    conclusion: Option<String>,
-    html_url: String,
-}
-
-const PER_PAGE: usize = 100;
-
 /// Polls until decided, the timeout, or (without `wait`) after one look.
-pub async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, relay_github::Error> {
-    let client = GitHub::from_context(ctx, config.token.as_deref())?;
+pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, relay_github::Error> {
+    let client = GitHub::from_context(ctx, config.token.clone())?;
     let start = Instant::now();
     let deadline = start + config.timeout;
     let discovery_deadline = start + config.discovery_timeout.min(config.timeout);
@@ -132,30 +86,10 @@ async fn look(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_gith
 
 /// All pages of check runs, newest per name, without this run's own jobs.
 async fn check_runs(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
-    let repo = &config.repository;
-    let call = Call::new(
-        format!("list the check runs of `{}` in `{repo}`", config.sha),
-        repo,
-        Permission::CHECKS_READ,
-    );
-    // `filter=latest` (GitHub's default) already keeps the newest run per
-    // name within a check suite; re-runs in other suites still repeat a
-    // name, so the newest (highest id) is picked below as well. Pages are
-    // addressed by number, not by `Link`, because a 304 carries no `Link`.
-    let base = format!(
-        "/repos/{repo}/commits/{}/check-runs?filter=latest&per_page={PER_PAGE}",
-        config.sha
-    );
-    let first: CheckRunPage = client.get_conditional(&call, &base).await?.json(&call)?;
-    let pages = first.total_count.div_ceil(PER_PAGE);
-    let mut runs = first.check_runs;
-    for page in 2..=pages {
-        let next: CheckRunPage = client
-            .get_conditional(&call, &format!("{base}&page={page}"))
-            .await?
-            .json(&call)?;
-        runs.extend(next.check_runs);
-    }
+    // `filter=latest` keeps the newest run per name within a check suite;
+    // re-runs in other suites still repeat a name, so the newest (highest
+    // id) is picked here as well.
+    let runs = client.check_runs(&config.repository, &config.sha).await?;
     let own = config
         .own_run_id
         .as_ref()
@@ -191,25 +125,9 @@ async fn check_runs(client: &GitHub, config: &Config) -> Result<Vec<Check>, rela
 /// Commit statuses, newest per context (the combined status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
-    let repo = &config.repository;
-    let call = Call::new(
-        format!("read the commit statuses of `{}` in `{repo}`", config.sha),
-        repo,
-        Permission::STATUSES_READ,
-    );
-    let base = format!(
-        "/repos/{repo}/commits/{}/status?per_page={PER_PAGE}",
-        config.sha
-    );
-    let first: CombinedStatus = client.get_conditional(&call, &base).await?.json(&call)?;
-    let mut all = first.statuses;
-    for page in 2..=first.total_count.div_ceil(PER_PAGE) {
-        let next: CombinedStatus = client
-            .get_conditional(&call, &format!("{base}&page={page}"))
-            .await?
-            .json(&call)?;
-        all.extend(next.statuses);
-    }
+    let all = client
+        .commit_statuses(&config.repository, &config.sha)
+        .await?;
     let mut seen = std::collections::HashSet::new();
     let mut out: Vec<Check> = all
         .into_iter()
@@ -234,19 +152,13 @@ async fn workflow_runs(
     client: &GitHub,
     config: &Config,
 ) -> Result<Vec<Check>, relay_github::Error> {
-    let repo = &config.repository;
-    let call = Call::new(
-        format!("list the workflow runs of `{}` in `{repo}`", config.sha),
-        repo,
-        Permission::ACTIONS_READ,
-    );
-    let path = format!(
-        "/repos/{repo}/actions/runs?head_sha={}&per_page={PER_PAGE}",
-        config.sha
-    );
-    let list: RunList = client.get_conditional(&call, &path).await?.json(&call)?;
+    let filter = RunFilter {
+        head_sha: Some(&config.sha),
+        ..RunFilter::default()
+    };
+    let runs = client.workflow_runs(&config.repository, &filter).await?;
     let mut newest: HashMap<String, WorkflowRun> = HashMap::new();
-    for run in list.workflow_runs {
+    for run in runs {
         if config.own_run_id.as_deref() == Some(run.id.to_string().as_str()) {
             continue;
         }

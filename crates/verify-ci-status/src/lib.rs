@@ -12,14 +12,14 @@ mod summary;
 
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
-pub use config::Config;
-pub use decide::{Check, Kind, Verdict, decide};
+use decide::Verdict;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "verify-ci-status",
     description: "Decide whether a commit's CI passed (check runs, commit statuses, named workflows), waiting until it is decided",
     inputs: &[
-        InputSpec::new("github-token", "Token that can read `repository`: `checks: read`, `statuses: read`, and `actions: read` for `workflows`. Another repository needs a PAT or GitHub App token").github_token(),
+        InputSpec::github_token("Token that can read `repository`: `checks: read`, `statuses: read`, and `actions: read` for `workflows`. Another repository needs a PAT or GitHub App token"),
+        InputSpec::TOKEN_ALIAS,
         InputSpec::new("repository", "Repository of the commit, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "Commit to verify (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
         InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists)"),
@@ -28,7 +28,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("allowed-conclusions", "Comma-separated check conclusions that count as passing").default("success,neutral,skipped"),
         InputSpec::new("include-statuses", "Also verify commit statuses (the older API used by external CI)").default("true"),
         InputSpec::new("wait", "Poll while checks are pending; false decides from one look").default("true"),
-        InputSpec::new("timeout", "How long to wait for pending checks; a timeout fails the step").default("30m"),
+        InputSpec::new("timeout", "How long the whole verification may take, from the step's start, before it fails as `timeout` (it never passes on a timeout)").default("30m"),
         InputSpec::new("discovery-timeout", "How long required checks (and, with none required, any check) may take to appear").default("2m"),
         InputSpec::new("interval", "Time between polls; it grows by half up to four times this while nothing changes").default("15s"),
         InputSpec::new("allow-empty", "Pass when the commit has no checks at all (only when `checks` is empty)").default("false"),

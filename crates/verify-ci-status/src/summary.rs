@@ -1,32 +1,33 @@
 //! The step summary: one table row per check.
 
-use relay_runtime::md_cell;
+use relay_runtime::{md_code, md_link};
 
 use crate::config::Config;
+use crate::decide::Kind;
 use crate::gather::Outcome;
 
-pub fn render(config: &Config, outcome: &Outcome, state: &str) -> String {
+pub(crate) fn render(config: &Config, outcome: &Outcome, state: &str) -> String {
     let mut out = format!(
-        "### CI of `{}` at `{}`: {state}\n\n| name | kind | status | conclusion | link |\n|---|---|---|---|---|\n",
-        md_cell(&config.repository),
-        md_cell(&config.sha)
+        "### CI of {} at {}: {state}\n\n| name | kind | status | conclusion | link |\n|---|---|---|---|---|\n",
+        md_code(config.repository.as_str()),
+        md_code(&config.sha)
     );
     for c in &outcome.checks {
         let kind = match c.kind {
-            crate::Kind::CheckRun => "check run",
-            crate::Kind::Status => "status",
-            crate::Kind::Workflow => "workflow",
+            Kind::CheckRun => "check run",
+            Kind::Status => "status",
+            Kind::Workflow => "workflow",
         };
         let link = if c.url.is_empty() {
             String::new()
         } else {
-            format!("[open]({})", md_cell(&c.url))
+            md_link("open", &c.url)
         };
         out.push_str(&format!(
             "| {} | {kind} | {} | {} | {link} |\n",
-            md_cell(&c.name),
-            md_cell(&c.status),
-            md_cell(c.conclusion.as_deref().unwrap_or("")),
+            md_code(&c.name),
+            md_code(&c.status),
+            c.conclusion.as_deref().map(md_code).unwrap_or_default(),
         ));
     }
     out.push_str(&format!(

@@ -15,6 +15,7 @@ fn settings() -> insta::Settings {
     s.add_filter(r"runs/\d+", "runs/[id]");
     s.add_filter(r"\[\d{4}\]\(", "[[id]](");
     s.add_filter(r"::stop-commands::[0-9a-f]{32}", "::stop-commands::[token]");
+    s.add_filter(r"(?m)^::[0-9a-f]{32}::$", "::[token]::");
     s
 }
 

@@ -85,7 +85,7 @@ fn all_green_after_a_few_polls_passes() {
     assert!(gh.check_run_polls(SOURCE, SHA) >= 4);
     let summary = &out.summary;
     assert!(
-        summary.contains("| build | check run | completed | success |"),
+        summary.contains("| `build` | check run | `completed` | `success` |"),
         "{summary}"
     );
     assert!(out.log().contains("answered 304"), "{}", out.log());

@@ -1,0 +1,17 @@
+//! Telling a deploy repository to deploy, as `dispatch-deploy` and the root
+//! `relay` action both do: the computed payload (under `workflow_run`, the
+//! finished run's commit and branch, not the runner's), image tags from
+//! templates, GitHub's dispatch limits checked before anything is sent,
+//! sending `repository_dispatch` or `workflow_dispatch`, and waiting for the
+//! run it started.
+
+mod payload;
+mod send;
+mod wait;
+
+pub use payload::{
+    Kind, MAX_BODY_BYTES, MAX_CLIENT_PAYLOAD_KEYS, MAX_EVENT_TYPE, MAX_WORKFLOW_INPUTS,
+    check_limits, computed, merge_client_payload, render_images,
+};
+pub use send::send;
+pub use wait::{WaitError, WaitOptions, wait};

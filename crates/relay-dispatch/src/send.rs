@@ -1,0 +1,45 @@
+//! Sending the dispatch.
+
+use relay_github::{GitHub, RunDetails};
+use relay_runtime::{Console, RepoName};
+use serde_json::{Map, Value};
+
+use crate::payload::Kind;
+
+/// Sends `payload` to `repo` as `kind` says; the started run when GitHub
+/// said which (`workflow_dispatch` with `return_run_details`).
+pub async fn send(
+    gh: &GitHub,
+    console: &Console,
+    repo: &RepoName,
+    kind: &Kind,
+    payload: &Map<String, Value>,
+    dispatch_id: &str,
+) -> Result<Option<RunDetails>, relay_github::Error> {
+    let run = match kind {
+        Kind::Repository { event_type } => {
+            gh.repository_dispatch(repo, event_type, payload).await?;
+            console.info(&format!(
+                "Sent repository_dispatch `{event_type}` to {repo} (dispatch id {dispatch_id})"
+            ));
+            None
+        }
+        Kind::Workflow { workflow, git_ref } => {
+            let git_ref = match git_ref {
+                Some(r) => r.clone(),
+                None => gh.default_branch(repo).await?,
+            };
+            let run = gh
+                .workflow_dispatch(repo, workflow, &git_ref, payload, console)
+                .await?;
+            console.info(&format!(
+                "Sent workflow_dispatch of `{workflow}` on `{git_ref}` to {repo} (dispatch id {dispatch_id})"
+            ));
+            run
+        }
+    };
+    if let Some(run) = &run {
+        console.info(&format!("Started run {}", run.html_url));
+    }
+    Ok(run)
+}

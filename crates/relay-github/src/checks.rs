@@ -1,0 +1,105 @@
+//! What CI reported for a commit: check runs and commit statuses.
+
+use relay_runtime::RepoName;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::client::{Fetch, GitHub};
+use crate::error::{Call, Error, Permission};
+use crate::path::{encode_ref, with_query};
+
+/// A check run, as much as deploy-relay reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub details_url: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+/// One commit status (newest per context, as the combined status gives them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CommitStatus {
+    pub context: String,
+    pub state: String,
+    #[serde(default)]
+    pub target_url: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A commit status to set: `state` is `pending`, `success`, `failure` or `error`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCommitStatus<'a> {
+    pub state: &'a str,
+    pub context: &'a str,
+    pub description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_url: Option<&'a str>,
+}
+
+impl GitHub {
+    /// Every check run of `git_ref`, all pages, conditionally. GitHub's
+    /// `filter=latest` keeps the newest run per name within a check suite.
+    pub async fn check_runs(&self, repo: &RepoName, git_ref: &str) -> Result<Vec<CheckRun>, Error> {
+        let call = Call::new(
+            format!("list the check runs of `{git_ref}` in `{repo}`"),
+            repo.as_str(),
+            Permission::CHECKS_READ,
+        );
+        let path = with_query(
+            &format!("/repos/{repo}/commits/{}/check-runs", encode_ref(git_ref)),
+            &[("filter", "latest"), ("per_page", "100")],
+        );
+        self.list(&call, &path, Some("check_runs"), Fetch::Conditional)
+            .await
+    }
+
+    /// The commit statuses of `git_ref`, newest per context (the combined
+    /// status), all pages, conditionally.
+    pub async fn commit_statuses(
+        &self,
+        repo: &RepoName,
+        git_ref: &str,
+    ) -> Result<Vec<CommitStatus>, Error> {
+        let call = Call::new(
+            format!("read the commit statuses of `{git_ref}` in `{repo}`"),
+            repo.as_str(),
+            Permission::STATUSES_READ,
+        );
+        let path = with_query(
+            &format!("/repos/{repo}/commits/{}/status", encode_ref(git_ref)),
+            &[("per_page", "100")],
+        );
+        self.list(&call, &path, Some("statuses"), Fetch::Conditional)
+            .await
+    }
+
+    /// Sets a commit status on `sha`.
+    pub async fn create_commit_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        status: &NewCommitStatus<'_>,
+    ) -> Result<(), Error> {
+        let call = Call::new(
+            format!("set the `{}` status of `{sha}` in `{repo}`", status.context),
+            repo.as_str(),
+            Permission::STATUSES_WRITE,
+        );
+        self.request(
+            Method::POST,
+            format!("/repos/{repo}/statuses/{}", crate::path::encode(sha)),
+        )
+        .json(json!(status))
+        .send(&call)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! What every deploy-relay HTTP client shares: one way to build a reqwest
+//! client (rustls, one `User-Agent`), one retry loop that each caller runs
+//! with its own [`Backoff`] and its own idea of what is worth retrying, and
+//! the one function that turns a URL into something safe to show.
+
+mod redact;
+mod retry;
+
+pub use redact::redact_url;
+pub use retry::{Attempt, Backoff, RetryError, Retrying, retry};
+
+/// Sent with every request: `deploy-relay/<version>`.
+pub const USER_AGENT: &str = concat!("deploy-relay/", env!("CARGO_PKG_VERSION"));
+
+/// A client builder with deploy-relay's `User-Agent`; callers add their
+/// timeouts, redirect policy and certificates.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().user_agent(USER_AGENT)
+}
