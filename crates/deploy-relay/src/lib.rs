@@ -62,8 +62,15 @@ pub fn dispatch(mut args: Vec<String>) -> ExitCode {
         None => {
             let names: Vec<&str> = all.iter().map(|a| a.spec.name).collect();
             println!(
-                "::error::deploy-relay has no action `{name}`%0Ahint: call it as one of: {}",
-                names.join(", ")
+                "{}",
+                relay_runtime::command(
+                    "error",
+                    &[],
+                    &format!(
+                        "deploy-relay has no action `{name}`\nhint: call it as one of: {}",
+                        names.join(", ")
+                    )
+                )
             );
             ExitCode::FAILURE
         }

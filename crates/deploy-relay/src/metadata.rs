@@ -8,25 +8,10 @@ pub const IMAGE: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
-/// YAML double-quoted scalars are JSON strings.
+/// A YAML double-quoted scalar: YAML's double-quoted style is a superset
+/// of JSON strings, so serde_json's escaping is exactly right.
 fn q(s: &str) -> String {
-    serde_json_escape(s)
-}
-
-fn serde_json_escape(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::Value::from(s).to_string()
 }
 
 /// The `action.yml` of `spec`.

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",
     description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
+    context: "the event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH: under workflow_run the finished run's repository, head_sha, head_branch and id), else GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF_NAME, GITHUB_RUN_ID and GITHUB_RUN_NUMBER; GITHUB_API_URL. On the command line pass --source-repository, --sha and --source-ref to override them, and --repository for the target.",
     inputs: &[
         InputSpec::github_token("Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,

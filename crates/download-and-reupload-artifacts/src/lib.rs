@@ -23,6 +23,7 @@ use transfer::Planned;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "download-and-reupload-artifacts",
     description: "Download another workflow run's artifacts and re-upload them into this run under deployment names (Actions artifacts v4)",
+    context: "the source run (the workflow_run's id and repository, or client_payload.workflow_run_id/repository under repository_dispatch), ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN (re-upload), GITHUB_RETENTION_DAYS, GITHUB_WORKSPACE, GITHUB_API_URL. On the command line pass --run-id and --repository; re-uploading needs a runner (use --reupload false).",
     inputs: &[
         InputSpec::github_token("Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)"),
         InputSpec::TOKEN_ALIAS,

@@ -20,6 +20,7 @@ const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_
 pub static SPEC: ActionSpec = ActionSpec {
     name: "monitor-health",
     description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",
+    context: "GITHUB_REPOSITORY (where the issue is opened), the commit (the workflow_run's head_sha, else GITHUB_SHA), GITHUB_SERVER_URL and GITHUB_RUN_ID (the run link), GITHUB_API_URL. On the command line pass --sha and --environment; the issue needs GITHUB_REPOSITORY.",
     inputs: &[
         InputSpec::new("urls", "Health endpoint URLs, one per line; each is probed on the same schedule").required(),
         InputSpec::new("duration", "How long the window lasts, from its start (after `initial-delay`)").default("5m"),

@@ -125,6 +125,9 @@ pub struct OutputSpec {
 pub struct ActionSpec {
     pub name: &'static str,
     pub description: &'static str,
+    /// What the action takes from the runner, and how to give it on the
+    /// command line; `--help` prints it.
+    pub context: &'static str,
     pub inputs: &'static [InputSpec],
     pub outputs: &'static [OutputSpec],
 }
@@ -134,10 +137,16 @@ impl ActionSpec {
         let mut cmd = clap::Command::new(self.name)
             .about(self.description)
             .version(env!("CARGO_PKG_VERSION"))
-            .after_help(
-                "Every flag can also be given as env INPUT_<NAME> (upper-cased, hyphens kept), \
+            .after_help(format!(
+                "From the runner: {}\n\n\
+                 Outside a runner (GITHUB_ACTIONS unset) GITHUB_REPOSITORY, GITHUB_SHA and \
+                 GITHUB_REF_NAME come from the git checkout in the current directory (its \
+                 `origin` remote, HEAD and branch) unless they are set; GITHUB_TOKEN is the \
+                 default token.\n\n\
+                 Every flag can also be given as env INPUT_<NAME> (upper-cased, hyphens kept), \
                  as the GitHub Actions runner does; flags win over env.",
-            );
+                self.context
+            ));
         for input in self.inputs {
             let mut help = input.description.to_owned();
             if let Some(default) = input.default_text() {
@@ -475,6 +484,7 @@ mod tests {
     static SPEC: ActionSpec = ActionSpec {
         name: "demo",
         description: "demo action",
+        context: "GITHUB_REPOSITORY for the demo",
         inputs: &[
             InputSpec::github_token("token"),
             InputSpec::TOKEN_ALIAS,
@@ -590,6 +600,11 @@ mod tests {
             assert!(out.contains(&format!("--{}", input.name)), "{out}");
         }
         assert!(out.contains("[default: deploy]"));
+        assert!(
+            out.contains("From the runner: GITHUB_REPOSITORY for the demo"),
+            "{out}"
+        );
+        assert!(out.contains("git checkout"), "{out}");
         assert!(out.contains("[default: ${{ github.token }}]"));
     }
 

@@ -161,6 +161,7 @@ mod tests {
     static SPEC: ActionSpec = ActionSpec {
         name: "t",
         description: "test",
+        context: "nothing",
         inputs: &[
             InputSpec::new("token", "t").secret(),
             InputSpec::new("fail", "f").default("false"),

@@ -16,6 +16,7 @@ pub use send::MAX_RESPONSE;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign-and-call-webhook",
     description: "POST a JSON body signed with HMAC-SHA256 to a deployment endpoint and fail on an unexpected answer",
+    context: "the commit and repository for the computed payload (the workflow_run's head_sha, else GITHUB_SHA; GITHUB_REPOSITORY, GITHUB_REF_NAME), GITHUB_RUN_ID and GITHUB_SERVER_URL (run_url), GITHUB_WORKSPACE for payload-file. On the command line pass --sha, or a whole --payload.",
     inputs: &[
         InputSpec::new("url", "The endpoint, e.g. https://vm.example.com/deploy (https unless allow-http)").required(),
         InputSpec::new("secret", "The shared secret (a `whsec_` key for standard-webhooks)").required().secret(),

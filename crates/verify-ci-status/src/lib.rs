@@ -17,6 +17,7 @@ use decide::Verdict;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "verify-ci-status",
     description: "Decide whether a commit's CI passed (check runs, commit statuses, named workflows), waiting until it is decided",
+    context: "the event (client_payload.repository/sha under repository_dispatch, the workflow_run's repository/head_sha, the pull request's head sha), else GITHUB_REPOSITORY and GITHUB_SHA; GITHUB_RUN_ID to recognise this run's own jobs; GITHUB_API_URL. On the command line pass --repository and --sha.",
     inputs: &[
         InputSpec::github_token("Token that can read `repository`: `checks: read`, `statuses: read`, and `actions: read` for `workflows`. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
