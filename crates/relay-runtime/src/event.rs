@@ -36,6 +36,8 @@ pub struct Owner {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Repository {
+    #[serde(default)]
+    pub id: Option<u64>,
     pub full_name: String,
     pub name: String,
     pub owner: Owner,
@@ -77,6 +79,60 @@ pub struct WorkflowRun {
     /// request, `null` when that fork was deleted.
     #[serde(default)]
     pub head_repository: Option<Repository>,
+}
+
+/// Where a `workflow_run`'s head commit came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// The repository itself.
+    Own,
+    /// Another repository: a fork's pull request.
+    Fork { head: String },
+    /// No head repository at all: the fork was deleted.
+    DeletedFork,
+}
+
+impl WorkflowRun {
+    /// Whether the head commit is the repository's own. A fork's pull
+    /// request runs in the base repository with a head repository of its
+    /// own (or none, once the fork is deleted); its artifacts and sha must
+    /// not be deployed as if they were the repository's. `own` is the
+    /// repository this workflow runs in, used when the payload names none.
+    pub fn provenance(&self, own: &str) -> Provenance {
+        let Some(head) = &self.head_repository else {
+            return Provenance::DeletedFork;
+        };
+        let same = match &self.repository {
+            Some(repo) => match (repo.id, head.id) {
+                (Some(a), Some(b)) => a == b,
+                _ => repo.full_name.eq_ignore_ascii_case(&head.full_name),
+            },
+            None => own.eq_ignore_ascii_case(&head.full_name),
+        };
+        if same {
+            Provenance::Own
+        } else {
+            Provenance::Fork {
+                head: head.full_name.clone(),
+            }
+        }
+    }
+}
+
+impl Provenance {
+    /// Why a run of this provenance is not trusted, as a notice says it.
+    pub fn distrust(&self) -> Option<String> {
+        match self {
+            Provenance::Own => None,
+            Provenance::Fork { head } => Some(format!(
+                "its head commit comes from the fork `{head}` (a fork's pull request)"
+            )),
+            Provenance::DeletedFork => Some(
+                "it has no head repository (a pull request from a fork that was since deleted)"
+                    .to_owned(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,6 +295,46 @@ mod tests {
         assert_eq!((run.id, run.head_sha.as_str()), (9, "abc"));
         assert_eq!(run.repository.unwrap().full_name, "xtp-tour/xtp-tour");
         assert!(e.push().is_none(), "views follow the event name");
+    }
+
+    #[test]
+    fn provenance_tells_own_runs_from_forks_and_deleted_forks() {
+        let run = |head: Value| {
+            serde_json::from_value::<WorkflowRun>(json!({
+                "id": 1, "head_sha": "abc",
+                "repository": {"id": 10, "full_name": "o/app", "name": "app", "owner": {"login": "o"}},
+                "head_repository": head,
+            }))
+            .unwrap()
+        };
+        let own = json!({"id": 10, "full_name": "o/app", "name": "app", "owner": {"login": "o"}});
+        let fork =
+            json!({"id": 99, "full_name": "evil/app", "name": "app", "owner": {"login": "evil"}});
+        // A fork renamed to the base's name still has another id.
+        let lookalike =
+            json!({"id": 98, "full_name": "o/app", "name": "app", "owner": {"login": "o"}});
+        assert_eq!(run(own).provenance("o/app"), Provenance::Own);
+        assert_eq!(
+            run(fork).provenance("o/app"),
+            Provenance::Fork {
+                head: "evil/app".into()
+            }
+        );
+        assert!(matches!(
+            run(lookalike).provenance("o/app"),
+            Provenance::Fork { .. }
+        ));
+        assert_eq!(
+            run(Value::Null).provenance("o/app"),
+            Provenance::DeletedFork
+        );
+        assert!(
+            Provenance::DeletedFork
+                .distrust()
+                .unwrap()
+                .contains("deleted")
+        );
+        assert_eq!(Provenance::Own.distrust(), None);
     }
 
     #[test]

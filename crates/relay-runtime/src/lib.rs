@@ -30,8 +30,8 @@ pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    Event, EventError, PullRequestEvent, PushEvent, Repository, RepositoryDispatchEvent,
-    WorkflowRun, WorkflowRunEvent,
+    Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
+    RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent,
 };
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use local::{Checkout, repository_of_remote};

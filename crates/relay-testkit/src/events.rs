@@ -22,7 +22,38 @@ pub fn example(event: &str, action: &str) -> Option<Value> {
 
 fn repository(full_name: &str) -> Value {
     let (owner, name) = full_name.split_once('/').unwrap_or(("octo", full_name));
-    json!({"id": 1, "full_name": full_name, "name": name, "owner": {"login": owner}, "default_branch": "main"})
+    // Distinct repositories get distinct ids, as on GitHub.
+    let id = full_name
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 1_000_000_000;
+    json!({"id": id, "full_name": full_name, "name": name, "owner": {"login": owner}, "default_branch": "main", "fork": false})
+}
+
+/// The `workflow_run` event of a fork's pull request: the run belongs to
+/// `repo`, its head commit to `fork` (GitHub lists no `pull_requests` for a
+/// fork's run, and a fork may even name its branch `main`).
+pub fn workflow_run_from_fork(
+    repo: &str,
+    fork: &str,
+    sha: &str,
+    branch: &str,
+    run_id: u64,
+) -> Value {
+    let mut event = workflow_run(repo, sha, branch, run_id, "success");
+    let mut head = repository(fork);
+    head["fork"] = json!(true);
+    event["workflow_run"]["head_repository"] = head;
+    event["workflow_run"]["event"] = json!("pull_request");
+    event["workflow_run"]["pull_requests"] = json!([]);
+    event
+}
+
+/// The same after the fork was deleted: no head repository at all.
+pub fn workflow_run_from_deleted_fork(repo: &str, sha: &str, branch: &str, run_id: u64) -> Value {
+    let mut event = workflow_run_from_fork(repo, "gone/gone", sha, branch, run_id);
+    event["workflow_run"]["head_repository"] = Value::Null;
+    event
 }
 
 /// A `workflow_run` `completed` event for a run of `repo` at `sha` on `branch`.
