@@ -16,6 +16,9 @@ pub(crate) struct Config {
     pub payload: Map<String, Value>,
     pub dispatch_id: String,
     pub require_success: bool,
+    /// Why the triggering `workflow_run` is not trusted (a fork's), unless
+    /// `allow-forks` says to dispatch it anyway.
+    pub distrust: Option<String>,
     pub wait: bool,
     pub wait_timeout: Duration,
     pub wait_interval: Duration,
@@ -72,6 +75,19 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         payload,
         dispatch_id,
         require_success: i.bool("require-success")?,
+        distrust: if i.bool("allow-forks")? {
+            None
+        } else {
+            ctx.event.workflow_run().and_then(|e| {
+                e.workflow_run
+                    .provenance(
+                        ctx.env
+                            .get(relay_runtime::vars::GITHUB_REPOSITORY)
+                            .unwrap_or_default(),
+                    )
+                    .distrust()
+            })
+        },
         wait: i.bool("wait")?,
         wait_timeout: i.duration("wait-timeout")?,
         wait_interval,

@@ -31,6 +31,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
         InputSpec::new("source-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
         InputSpec::new("require-success", "Under workflow_run, skip (exit 0, dispatched=false) unless the run concluded success").default("true"),
+        InputSpec::new("allow-forks", "Under workflow_run, dispatch a run whose head commit comes from a fork (a fork's pull request) too; by default it is skipped (exit 0, dispatched=false)").default("false"),
         InputSpec::new("wait", "Wait for the started run to finish and fail unless it succeeds").default("false"),
         InputSpec::new("wait-timeout", "How long to wait for the started run to finish, from the dispatch; a timeout fails the step").default("30m"),
         InputSpec::new("wait-interval", "How often to poll the run while waiting").default("10s"),
@@ -58,6 +59,22 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         let _group = ctx.console.group("Payload");
         ctx.console
             .untrusted(&serde_json::to_string_pretty(&config.payload)?);
+    }
+    if let Some(why) = &config.distrust {
+        ctx.outputs.set("dispatched", "false")?;
+        ctx.console.notice(
+            "Deploy skipped",
+            &format!(
+                "the run {} that triggered this workflow is not trusted: {why}; nothing was dispatched (set `allow-forks: true` to dispatch forks' runs)",
+                config.source.run_id
+            ),
+        );
+        ctx.summary.append(&summary::render(
+            &config,
+            summary::Outcome::Untrusted(why),
+            None,
+        ))?;
+        return Ok(());
     }
     if config.require_success
         && let Some(conclusion) = config

@@ -24,6 +24,7 @@ impl RunLink {
 
 pub(crate) enum Outcome<'a> {
     Skipped(&'a str),
+    Untrusted(&'a str),
     DryRun,
     Sent,
     Finished,
@@ -33,6 +34,10 @@ pub(crate) enum Outcome<'a> {
 pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink>) -> String {
     let headline = match outcome {
         Outcome::Skipped(c) => format!("⏭️ Deploy not dispatched: the source run concluded `{c}`"),
+        Outcome::Untrusted(why) => format!(
+            "⏭️ Deploy not dispatched: the triggering run is not trusted ({})",
+            md_code(why)
+        ),
         Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),
         Outcome::Sent => "🚀 Deploy dispatched".to_owned(),
         Outcome::Finished => match run.and_then(|r| r.conclusion.as_deref()) {

@@ -6,7 +6,8 @@ use globset::{GlobBuilder, GlobMatcher};
 
 use crate::InputError;
 
-/// Seed 001's mapping, used when no lines are given.
+/// The usual branch model, used when no lines are given: `main` and
+/// hotfixes go to production, `develop` to staging, features to dev.
 pub const DEFAULT_ENVIRONMENTS: [&str; 4] = [
     "main=production",
     "develop=staging",

@@ -1,5 +1,6 @@
 //! dispatch-deploy run as the runner runs it, against the fake GitHub.
 
+mod context;
 mod snapshots;
 mod wait;
 
