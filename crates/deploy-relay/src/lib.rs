@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use relay_runtime::ActionSpec;
 
-pub use metadata::{IMAGE, action_yml};
+pub use metadata::{Release, action_yml};
 
 /// Every action: its spec and its entry point.
 pub struct Action {

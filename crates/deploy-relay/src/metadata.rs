@@ -2,11 +2,30 @@
 
 use relay_runtime::ActionSpec;
 
-/// The image every action runs in, published by the release workflow.
-pub const IMAGE: &str = concat!(
-    "docker://ghcr.io/deploy-relay/deploy-relay:v",
-    env!("CARGO_PKG_VERSION")
-);
+/// What `release.toml` at the repository root says every action runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Release {
+    /// `docker://` reference of the image: by tag on main, by digest on a
+    /// release commit.
+    pub image: String,
+}
+
+impl Release {
+    /// Reads `release.toml`.
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let release: Self =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !release.image.starts_with("docker://") {
+            return Err(format!(
+                "{}: `image` must be a `docker://` reference, got `{}`",
+                path.display(),
+                release.image
+            ));
+        }
+        Ok(release)
+    }
+}
 
 /// A YAML double-quoted scalar: YAML's double-quoted style is a superset
 /// of JSON strings, so serde_json's escaping is exactly right.
@@ -15,7 +34,7 @@ fn q(s: &str) -> String {
 }
 
 /// The `action.yml` of `spec`.
-pub fn action_yml(spec: &ActionSpec) -> String {
+pub fn action_yml(spec: &ActionSpec, release: &Release) -> String {
     let mut y = String::new();
     y.push_str("# Generated from the action's spec in crates/; edit it there and run\n");
     y.push_str("# `UPDATE_ACTION_YML=1 cargo test -p deploy-relay` to rewrite this file.\n");
@@ -43,10 +62,28 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         }
     }
     y.push_str("runs:\n  using: docker\n");
-    y.push_str(&format!("  image: {}\n", q(IMAGE)));
+    y.push_str(&format!("  image: {}\n", q(&release.image)));
     y.push_str(&format!(
         "  entrypoint: {}\n",
         q(&format!("/usr/local/bin/{}", spec.name))
     ));
     y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_toml_must_name_a_docker_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("release.toml");
+        std::fs::write(&path, "image = \"ghcr.io/x/y:main\"\n").unwrap();
+        assert!(Release::read(&path).unwrap_err().contains("docker://"));
+        std::fs::write(&path, "image = \"docker://ghcr.io/x/y@sha256:ab\"\n").unwrap();
+        assert_eq!(
+            Release::read(&path).unwrap().image,
+            "docker://ghcr.io/x/y@sha256:ab"
+        );
+    }
 }

@@ -10,13 +10,14 @@ fn root() -> &'static Path {
 #[test]
 fn action_yml_files_match_the_specs() {
     let update = relay_runtime::Env::from_process().get("UPDATE_ACTION_YML") == Some("1");
+    let release = deploy_relay::Release::read(&root().join("release.toml")).unwrap();
     let mut stale = Vec::new();
     for action in deploy_relay::actions() {
         let path = root()
             .join("actions")
             .join(action.spec.name)
             .join("action.yml");
-        let want = deploy_relay::action_yml(action.spec);
+        let want = deploy_relay::action_yml(action.spec, &release);
         if update {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &want).unwrap();
