@@ -20,6 +20,7 @@ pub mod results;
 mod serve;
 pub mod tls;
 pub mod webhook;
+pub mod workflow;
 
 pub use github::{
     Access, DEFAULT_TOKEN, FakeGitHub, Fault, Recorded, RunScript, WorkflowDispatchMode,
