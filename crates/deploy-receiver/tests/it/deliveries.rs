@@ -5,7 +5,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use relay_signature::{Secret, standard};
 
 use crate::harness::{
-    SCRIPT, SECRET, body, config_text, json, process_gone, signed, start, start_with, write_script,
+    SCRIPT, SECRET, body, config_text, json, process_gone, send_when_free, signed, start,
+    start_with, write_script,
 };
 
 #[tokio::test]
@@ -511,29 +512,37 @@ async fn load_of_bad_signatures_does_not_disturb_a_running_deploy() {
 }
 
 #[tokio::test]
-async fn connections_beyond_the_cap_wait_for_a_slot() {
+async fn at_the_cap_an_idle_connection_gives_way_and_a_running_deploy_does_not() {
+    use tokio::io::AsyncReadExt as _;
     let r = start("max_connections = 1").await;
     let addr = r.base.trim_start_matches("http://").to_owned();
-    let hog = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut hog = tokio::net::TcpStream::connect(&addr).await.unwrap();
     // Let the server accept the idle connection and take the only slot.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    assert!(
-        client.get(r.url("/healthz")).send().await.is_err(),
-        "served beyond the cap"
-    );
-    drop(hog);
-    let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap();
     assert_eq!(
         client.get(r.url("/healthz")).send().await.unwrap().status(),
-        200
+        200,
+        "the idle connection should have given way"
     );
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), hog.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection was closed: {read:?}"
+    );
+    // An authenticated deploy in the only slot is never evicted: a newcomer
+    // is answered 503 (retryable) at once instead.
+    let deploy = tokio::spawn(signed(&client, &r.url("/deploy"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let (status, answer) = json(client.get(r.url("/healthz")).send().await.unwrap()).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer.get("exit_code"), None);
+    assert_eq!(deploy.await.unwrap().unwrap().status(), 200);
     r.stop().await;
 }
 
@@ -597,12 +606,10 @@ async fn a_client_that_hangs_up_does_not_cancel_the_deploy() {
         .await;
     assert!(gone.is_err(), "the client should have given up first");
     r.wait_for_call("end 5555555").await;
-    // And the hook is free again afterwards.
+    // And the hook is free again once the deploy's answer is made.
     let client = reqwest::Client::new();
-    let next = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
-        .send()
-        .await
-        .unwrap();
+    let next =
+        send_when_free(|| signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)).await;
     assert_eq!(next.status(), 200);
     r.stop().await;
 }

@@ -134,7 +134,10 @@ pub async fn start(extra_top: &str) -> Running {
 pub async fn start_with(dir: tempfile::TempDir, config: &str, secret: &str) -> Running {
     let config = Config::parse(config).unwrap();
     let env = Env::from_pairs([(SECRET_ENV, secret)]);
-    let receiver = Receiver::bind(config, &env).await.unwrap();
+    let receiver = Receiver::bind(config, &env)
+        .await
+        .unwrap()
+        .with_supervisor(env!("CARGO_BIN_EXE_deploy-receiver"));
     let addr = receiver.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(receiver.serve(async {
@@ -184,5 +187,19 @@ pub fn process_gone(pid: i32) -> bool {
             .next()
             .and_then(|rest| rest.split_whitespace().next())
             .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// Sends the request `make` builds until the hook is no longer busy (409
+/// "already running"): a deploy's lock is released a moment after its
+/// command logs its last line.
+pub async fn send_when_free(make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = make().send().await.unwrap();
+        if response.status() != 409 || Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
