@@ -88,6 +88,9 @@ pub async fn serve(
         tokio::spawn(connection.run(stream, tls.clone()));
     }
     drop(listener);
+    // Requests not yet authenticated are answered 503 now, idle connections
+    // closed: only deploys are worth waiting for.
+    app.admission.evict_unauthenticated();
     info!(
         running = app.deploys.len(),
         "shutting down: no new connections; waiting for requests and deploys"

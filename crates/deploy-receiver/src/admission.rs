@@ -208,6 +208,21 @@ impl Admission {
         })
     }
 
+    /// Evicts every connection that holds no authenticated request: at
+    /// shutdown, stalled clients must not hold it up.
+    pub fn evict_unauthenticated(&self) {
+        let mut s = self.lock();
+        let ids: Vec<u64> = s
+            .conns
+            .iter()
+            .filter(|(_, e)| e.evictable())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            s.evict(id);
+        }
+    }
+
     fn release_all(&self, id: u64) {
         let mut s = self.lock();
         let held = s.conns.get_mut(&id).map(|e| std::mem::take(&mut e.held));

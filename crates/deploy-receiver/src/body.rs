@@ -74,7 +74,6 @@ pub(crate) async fn read(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = declared.unwrap_or(max_body);
     let read = async {
         let mut body = body;
         let mut buf: Vec<u8> = Vec::new();
@@ -96,8 +95,12 @@ pub(crate) async fn read(
                 ));
             }
             if needed > charged {
-                // Grow by doubling (a chunked body), never past what can come.
-                let grow_to = needed.max(charged * 2).min(limit.max(needed));
+                // A declared length is charged (and allocated) once, so the
+                // buffer never moves; a chunked body grows by doubling.
+                let grow_to = match declared {
+                    Some(length) => length.max(needed),
+                    None => needed.max(charged * 2).min(max_body),
+                };
                 if ticket.charge(grow_to - charged).await.is_err() {
                     info!(
                         status = 503,

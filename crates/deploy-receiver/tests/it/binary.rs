@@ -11,11 +11,11 @@ use nix::unistd::Pid;
 
 use crate::harness::{SCRIPT, SECRET, SECRET_ENV, body, config_text, json, signed, write_script};
 
-struct Binary {
-    child: Child,
+pub struct Binary {
+    pub child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Binary {
@@ -28,17 +28,27 @@ impl Drop for Binary {
 impl Binary {
     fn start(dir: &std::path::Path, extra_top: &str) -> Self {
         let script = write_script(dir, "deploy.sh", SCRIPT);
-        let config = dir.join("receiver.toml");
-        std::fs::write(&config, config_text(&script, extra_top)).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        Self::with_config(dir, &config_text(&script, extra_top), None)
+    }
+
+    /// The real binary on `config` (written to `dir`), the secret in env,
+    /// run as `uid` when given.
+    pub fn with_config(dir: &std::path::Path, config: &str, uid: Option<u32>) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        let path = dir.join("receiver.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"));
+        command
             .arg("--config")
-            .arg(&config)
+            .arg(&path)
             .args(["--log-format", "json"])
             .env(SECRET_ENV, SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -58,7 +68,7 @@ impl Binary {
         bin
     }
 
-    fn wait_for_log(&mut self, needle: &str) -> String {
+    pub fn wait_for_log(&mut self, needle: &str) -> String {
         loop {
             let line = self
                 .lines
@@ -77,7 +87,7 @@ impl Binary {
     }
 
     /// Every line logged so far, including those still unread.
-    fn whole_log(&mut self) -> Vec<String> {
+    pub fn whole_log(&mut self) -> Vec<String> {
         self.seen.extend(self.lines.try_iter());
         self.seen.clone()
     }
