@@ -48,7 +48,12 @@ pub struct Config {
 impl Config {
     /// The URL as logs show it: no user info, no query (either may hold a token).
     pub fn shown_url(&self) -> String {
-        let mut u = self.url.clone();
+        self.shown(&self.url)
+    }
+
+    /// `url` as logs show it (see [`Config::shown_url`]).
+    pub fn shown(&self, url: &Url) -> String {
+        let mut u = url.clone();
         let _ = u.set_username("");
         let _ = u.set_password(None);
         u.set_query(None);
@@ -156,7 +161,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         value.set_sensitive(true);
         headers.push((name, value));
     }
-    let timeout = i.duration("timeout")?.unwrap_or(Duration::from_secs(600));
+    let timeout = i.duration("timeout")?.unwrap_or(Duration::from_secs(900));
     let connect_timeout = i
         .duration("connect-timeout")?
         .unwrap_or(Duration::from_secs(10));

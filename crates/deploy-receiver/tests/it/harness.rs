@@ -28,9 +28,11 @@ case "$1" in
   5555555) sleep 1.5 ;;
   6666666) sleep 30 & echo $! > "$dir/grandchild"; sleep 30 ;;
   7777777) echo "secret is ${DEPLOY_SECRET:-unset}" ;;
-  8888888) setsid sleep 30 & echo $! > "$dir/escaped"; sleep 30 ;;
+  8888888) setsid sleep 30 & echo $! > "$dir/escaped"
+           (sleep 30 & echo $! > "$dir/orphan"); sleep 30 ;;
   9999999) sleep 30 & echo $! > "$dir/leftover"
-           setsid sleep 30 & echo $! > "$dir/escaped" ;;
+           setsid sleep 30 & echo $! > "$dir/escaped"
+           (setsid sleep 30 & echo $! > "$dir/orphan") ;;
 esac
 echo "end $1" >> "$dir/calls"
 exit 0

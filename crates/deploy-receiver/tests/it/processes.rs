@@ -25,6 +25,8 @@ async fn on_timeout_a_child_that_left_the_process_group_dies_too() {
         "{answer}"
     );
     assert_gone(pid_in(r.dir.path(), "escaped"), "the setsid child").await;
+    // Orphaned at once (its parent subshell exited): only a subreaper still has it.
+    assert_gone(pid_in(r.dir.path(), "orphan"), "the orphaned grandchild").await;
     r.stop().await;
 }
 
@@ -40,9 +42,9 @@ async fn after_a_normal_exit_leftovers_are_killed() {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["leftovers_killed"], 2, "{answer}");
+    assert_eq!(answer["leftovers_killed"], 3, "{answer}");
     // Killed before the answer was made, not some time later.
-    for name in ["leftover", "escaped"] {
+    for name in ["leftover", "escaped", "orphan"] {
         let pid = pid_in(r.dir.path(), name);
         assert!(process_gone(pid), "{name} ({pid}) outlived the deploy");
     }
@@ -63,7 +65,7 @@ async fn keep_children_leaves_them_running() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["leftovers_killed"], 0, "{answer}");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    for name in ["leftover", "escaped"] {
+    for name in ["leftover", "escaped", "orphan"] {
         let pid = pid_in(r.dir.path(), name);
         let alive = !process_gone(pid);
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
