@@ -10,7 +10,7 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::BodyExt as _;
 use serde_json::json;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::admission::Ticket;
 use crate::routes::answer;
@@ -120,7 +120,7 @@ pub(crate) async fn read(
     tokio::select! {
         biased;
         () = ticket.evicted() => {
-            info!(status = 503, "refused: evicted for a newer request while the body was incomplete");
+            debug!(status = 503, "refused: evicted for a newer request while the body was incomplete");
             Err(busy("the receiver is busy reading other requests; try again"))
         }
         read = tokio::time::timeout(BODY_TIMEOUT, read) => match read {

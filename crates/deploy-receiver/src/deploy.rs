@@ -75,8 +75,12 @@ pub(crate) async fn start(
             }
         }
         Mode::Async => {
+            // The route refuses an async request without a usable id first.
             let Some(id) = id.clone() else {
-                return busy(claim);
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "status": "this hook answers asynchronously: send a delivery id" }),
+                );
             };
             let (turn, word) = if hook.queue {
                 (None, "queued")
