@@ -63,6 +63,23 @@ pub enum StartError {
     },
 }
 
+/// Connections the kernel queues before they are accepted: room for a
+/// flood's reconnects, so a signed deploy's SYN is not dropped (and retried
+/// a second later) while the accept loop catches up.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restart may bind while the old process's connections are in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// A receiver bound to its address, ready to serve.
 pub struct Receiver {
     listener: TcpListener,
@@ -90,9 +107,7 @@ impl Receiver {
             None => (replay::Replay::new(window, capacity), false),
         };
         let addr = config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
         Ok(Self {
             listener,
             config,
