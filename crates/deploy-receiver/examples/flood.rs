@@ -194,7 +194,10 @@ async fn main() {
             .post(&a.url)
             .header("Content-Type", "application/json")
             .header(github::HEADER, github::sign(&secret, body))
-            .header("X-Deploy-Delivery", format!("bench-{sent}-{}", std::process::id()))
+            .header(
+                "X-Deploy-Delivery",
+                format!("bench-{sent}-{}", std::process::id()),
+            )
             .body(body.to_vec())
             .send()
             .await;

@@ -50,15 +50,15 @@ fn refuse(r: &Rejection) -> Response {
     response
 }
 
-fn only_post(method: &Method) -> Result<(), Response> {
-    if method == Method::POST {
-        return Ok(());
-    }
-    Err(refuse(&Rejection {
-        status: StatusCode::METHOD_NOT_ALLOWED,
-        message: "use POST".into(),
-        reason: format!("method {method}"),
-    }))
+/// The 405 for anything but POST.
+fn not_post(method: &Method) -> Option<Response> {
+    (method != Method::POST).then(|| {
+        refuse(&Rejection {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: "use POST".into(),
+            reason: format!("method {method}"),
+        })
+    })
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -92,17 +92,12 @@ fn span(hook: &str, request: &Request) -> tracing::Span {
     )
 }
 
-fn ticket(request: &Request) -> Result<Arc<Ticket>, Response> {
-    request
-        .extensions()
-        .get::<Arc<Ticket>>()
-        .cloned()
-        .ok_or_else(|| {
-            answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"status": "the request did not come through the accept loop"}),
-            )
-        })
+/// The 500 for a request that did not come through the accept loop.
+fn no_ticket() -> Response {
+    answer(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"status": "the request did not come through the accept loop"}),
+    )
 }
 
 pub(crate) async fn deliver(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -111,7 +106,11 @@ pub(crate) async fn deliver(State(app): State<Arc<App>>, request: Request) -> Re
     };
     let span = span(&state.hook.path, &request);
     async {
-        let ticket = ticket(&request)?;
+        let ticket = request
+            .extensions()
+            .get::<Arc<Ticket>>()
+            .cloned()
+            .ok_or_else(no_ticket)?;
         let (parts, body) = request.into_parts();
         handle(&app, state, &ticket, &parts.method, &parts.headers, body).await
     }
@@ -129,7 +128,9 @@ async fn handle(
     body: Body,
 ) -> Result<Response, Response> {
     // Nothing is read from a request that could never be accepted.
-    only_post(method)?;
+    if let Some(refusal) = not_post(method) {
+        return Err(refusal);
+    }
     let raw = body::read(body, headers, app.config.max_body, ticket).await?;
     let _release = Release(ticket);
     let limits = Limits {
@@ -196,9 +197,15 @@ pub(crate) async fn poll(
     let span = span(&state.hook.path, &request);
     span.record("delivery", id.as_str());
     async {
-        let ticket = ticket(&request)?;
+        let ticket = request
+            .extensions()
+            .get::<Arc<Ticket>>()
+            .cloned()
+            .ok_or_else(no_ticket)?;
         let (parts, body) = request.into_parts();
-        only_post(&parts.method)?;
+        if let Some(refusal) = not_post(&parts.method) {
+            return Err(refusal);
+        }
         let raw = body::read(body, &parts.headers, app.config.max_body, &ticket).await?;
         let _release = Release(&ticket);
         let now = unix_now();

@@ -66,7 +66,7 @@ fn an_answer_with_exit_code_is_never_retried_whatever_its_status() {
         );
         assert_eq!(out.output("status"), status.to_string());
         assert!(
-            out.error().contains(&format!("the deploy failed on")),
+            out.error().contains("the deploy failed on"),
             "{status}: {}",
             out.error()
         );
