@@ -31,7 +31,7 @@ pub const TOP: &[Key] = &[
     ),
     key(
         "secret_env",
-        "-",
+        "unset (secret_file is used)",
         "env var holding the secret instead of a file; removed from every command's environment",
     ),
     key(
