@@ -1,8 +1,10 @@
 //! The receiver's whole decision on one request — method, headers, raw body
 //! — without a socket. Half the inputs are signed with the right key so the
 //! fuzzer gets past the signature into content type, JSON and the field
-//! patterns. Invariants: no panic; nothing unsigned is accepted; an accepted
-//! request's arguments match their patterns in full.
+//! patterns; some are taken as status polls instead. Invariants: no panic;
+//! nothing unsigned is accepted; an accepted request's arguments match their
+//! patterns in full; a status poll's body is never accepted as a deploy, and
+//! a poll is accepted only signed, for its own delivery, on time.
 
 #![no_main]
 
@@ -11,7 +13,7 @@ use std::sync::LazyLock;
 use deploy_receiver::{Auth, Config, Limits, check};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use relay_signature::{Secret, github};
+use relay_signature::{Secret, github, status};
 
 const CONFIG: &str = r#"
 listen = "127.0.0.1:0"
@@ -61,11 +63,21 @@ fuzz_target!(|data: &[u8]| {
     let method = if flags & 4 == 4 { Method::GET } else { Method::POST };
 
     let (config, auth) = &*FIXTURE;
+    if flags & 16 == 16 {
+        // A status poll for delivery `d-1` at unix time 1000.
+        let signed_ok = auth.verify(&headers, body, 1000).is_ok();
+        if status::check(body, "d-1", 1000, 300).is_ok() {
+            assert!(body.starts_with(b"deploy-relay-status d-1 "));
+            assert!(!signed || signed_ok, "a body signed with the key must verify");
+        }
+        return;
+    }
     let hook = &config.hooks[0];
     let limits = Limits { auth, max_body: config.max_body, require_delivery_id: flags & 8 == 8 };
     if let Ok(accepted) = check(hook, &limits, &method, &headers, body, 0) {
         assert!(method == Method::POST);
         assert!(auth.verify(&headers, body, 0).is_ok(), "accepted without a valid signature");
+        assert!(!body.starts_with(b"deploy-relay-status"), "a status poll taken for a deploy");
         assert_eq!(accepted.args.len(), hook.args.len());
         for (value, (_, pattern)) in accepted.args.iter().zip(&hook.args) {
             assert!(pattern.is_match(value));

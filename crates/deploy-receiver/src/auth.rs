@@ -1,7 +1,10 @@
-//! The shared secret and the signature check. The secret is read once at
-//! start-up; several non-empty lines in the file (or env value) are several
-//! accepted secrets, so a key can be rotated without a window of refusals.
+//! The shared secrets and the signature check. Secrets are read once at
+//! start-up; several non-empty lines in a file (or env value) are several
+//! accepted keys, so a key can be rotated without a window of refusals. A
+//! hook may have its own secret, so a request signed for one hook cannot
+//! run another.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -9,7 +12,9 @@ use relay_runtime::Env;
 use relay_signature::standard::{self, Headers};
 use relay_signature::{Scheme, Secret, VerifyError, github};
 
-use crate::config::{Config, SecretSource};
+use zeroize::Zeroizing;
+
+use crate::config::{Config, Hook, SecretSource};
 
 /// Why the secret could not be loaded. Never carries the secret's text.
 #[derive(Debug, thiserror::Error)]
@@ -17,19 +22,39 @@ pub enum SecretLoadError {
     #[error("couldn't read the secret file `{path}`: {source}")]
     File {
         path: std::path::PathBuf,
+        #[source]
         source: std::io::Error,
     },
     #[error("the secret env var `{0}` is unset or empty")]
     Env(String),
-    #[error("the secret holds no key; write it on one line")]
-    Empty,
+    #[error("the secret{at} holds no key; write it on one line")]
+    Empty { at: String },
     #[error(
-        "line {line} of the secret is not a usable `whsec_` secret ({source}); the `standard-webhooks` scheme needs `whsec_<base64>`"
+        "line {line} of the secret{at} is not a usable `whsec_` secret ({source}); the `standard-webhooks` scheme needs `whsec_<base64>`"
     )]
     NotWhsec {
         line: usize,
+        at: String,
+        #[source]
         source: relay_signature::SecretError,
     },
+}
+
+impl SecretLoadError {
+    /// Names the file or variable the bad secret came from.
+    fn at(self, source: &SecretSource) -> Self {
+        let at = match source {
+            SecretSource::File(path) => format!(" in `{}`", path.display()),
+            SecretSource::Env(name) => format!(" in `{name}`"),
+        };
+        match self {
+            SecretLoadError::Empty { .. } => SecretLoadError::Empty { at },
+            SecretLoadError::NotWhsec { line, source, .. } => {
+                SecretLoadError::NotWhsec { line, at, source }
+            }
+            other => other,
+        }
+    }
 }
 
 /// Verifies requests under the configured scheme.
@@ -55,9 +80,9 @@ impl Auth {
         self.scheme
     }
 
-    /// The secrets, for redacting them from command output.
-    pub fn secrets(&self) -> &[Secret] {
-        &self.secrets
+    /// How far a Standard Webhooks (or status poll) timestamp may be from now.
+    pub fn tolerance(&self) -> Duration {
+        self.tolerance
     }
 
     /// Checks the signature of the raw `body`; `now` is unix seconds.
@@ -80,22 +105,79 @@ impl Auth {
     }
 }
 
-/// Reads the secret(s) named by the config.
-pub fn load_secrets(config: &Config, env: &Env) -> Result<Vec<Secret>, SecretLoadError> {
-    let text = match &config.secret {
-        SecretSource::File(path) => {
-            warn_if_readable_by_others(path);
-            std::fs::read_to_string(path).map_err(|source| SecretLoadError::File {
-                path: path.clone(),
-                source,
-            })?
+/// Every secret the config names, read once at start-up.
+pub struct Secrets {
+    by_source: BTreeMap<SecretSource, Vec<Secret>>,
+    /// Each secret line exactly as written, for masking it in output.
+    lines: Vec<Secret>,
+}
+
+impl Secrets {
+    /// The keys `hook` accepts: its own, else the global ones.
+    pub fn for_hook(&self, config: &Config, hook: &Hook) -> Vec<Secret> {
+        hook.secret
+            .as_ref()
+            .or(config.secret.as_ref())
+            .and_then(|source| self.by_source.get(source))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every key, of every source.
+    pub fn all(&self) -> impl Iterator<Item = &Secret> {
+        self.by_source.values().flatten()
+    }
+
+    /// The lines as written, for masking.
+    pub fn lines(&self) -> &[Secret] {
+        &self.lines
+    }
+
+    /// Each source with its keys, for `--check`.
+    pub fn sources(&self) -> impl Iterator<Item = (&SecretSource, &[Secret])> {
+        self.by_source.iter().map(|(s, k)| (s, k.as_slice()))
+    }
+
+    /// For tests and the fuzzer: one set of keys as the global secret.
+    pub fn from_global(config: &Config, secrets: Vec<Secret>) -> Self {
+        let mut by_source = BTreeMap::new();
+        if let Some(source) = &config.secret {
+            by_source.insert(source.clone(), secrets);
         }
-        SecretSource::Env(name) => env
-            .get(name)
-            .ok_or_else(|| SecretLoadError::Env(name.clone()))?
-            .to_owned(),
-    };
-    parse_secrets(&text, config.scheme)
+        Self {
+            by_source,
+            lines: Vec::new(),
+        }
+    }
+}
+
+/// Reads every secret the config names (the global one and each hook's).
+pub fn load_secrets(config: &Config, env: &Env) -> Result<Secrets, SecretLoadError> {
+    let mut by_source = BTreeMap::new();
+    let mut lines = Vec::new();
+    for source in config.secret_sources() {
+        let text = Zeroizing::new(match source {
+            SecretSource::File(path) => {
+                warn_if_readable_by_others(path);
+                std::fs::read_to_string(path).map_err(|source| SecretLoadError::File {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+            SecretSource::Env(name) => env
+                .get(name)
+                .ok_or_else(|| SecretLoadError::Env(name.clone()))?
+                .to_owned(),
+        });
+        let keys = parse_secrets(&text, config.scheme).map_err(|e| e.at(source))?;
+        lines.extend(
+            text.lines()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter_map(|l| Secret::new(l).ok()),
+        );
+        by_source.insert(source.clone(), keys);
+    }
+    Ok(Secrets { by_source, lines })
 }
 
 /// A secret file others can read is worth a warning, not a refusal: the
@@ -124,12 +206,13 @@ pub fn parse_secrets(text: &str, scheme: Scheme) -> Result<Vec<Secret>, SecretLo
         }
         .map_err(|source| SecretLoadError::NotWhsec {
             line: i + 1,
+            at: String::new(),
             source,
         })?;
         secrets.push(secret);
     }
     if secrets.is_empty() {
-        return Err(SecretLoadError::Empty);
+        return Err(SecretLoadError::Empty { at: String::new() });
     }
     Ok(secrets)
 }
@@ -145,7 +228,7 @@ mod tests {
         assert_eq!(two[0].expose(), b"first secret");
         assert!(matches!(
             parse_secrets("\n \n", Scheme::GitHub),
-            Err(SecretLoadError::Empty)
+            Err(SecretLoadError::Empty { .. })
         ));
         let err = parse_secrets("whsec_%%%topsecret%%%", Scheme::StandardWebhooks)
             .unwrap_err()

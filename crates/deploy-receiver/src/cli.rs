@@ -1,23 +1,23 @@
 //! The command line: `deploy-receiver --config receiver.toml`, logs to
-//! stderr (text or JSON), SIGTERM/SIGINT for a graceful stop.
+//! stderr (text or JSON), SIGTERM/SIGINT for a graceful stop. The same
+//! binary is each deploy's supervisor when started in that hidden mode.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Arg, ArgAction, Command};
-use relay_runtime::Env;
-use tracing::info;
+use relay_runtime::{Env, vars};
+use tracing::{info, warn};
 
-use crate::{Config, LogFormat, Receiver};
-
-/// `RUST_LOG`-style filter for the logs; `info` when unset.
-pub const ENV_LOG: &str = "DEPLOY_RECEIVER_LOG";
+use crate::{Config, LogFormat, Receiver, keys, supervisor};
 
 fn command() -> Command {
     Command::new("deploy-receiver")
         .about("Verifies signed deploy webhooks and runs the deploy command, one at a time")
         .version(env!("CARGO_PKG_VERSION"))
+        .after_help(keys::help())
         .arg(
             Arg::new("config")
                 .long("config")
@@ -30,7 +30,9 @@ fn command() -> Command {
             Arg::new("check")
                 .long("check")
                 .action(ArgAction::SetTrue)
-                .help("read the config and the secret, report problems, and exit"),
+                .help(
+                    "read the config and the secrets, report problems and weak settings, and exit",
+                ),
         )
         .arg(
             Arg::new("log-format")
@@ -42,7 +44,18 @@ fn command() -> Command {
 
 /// Parses the command line, serves, and maps failure to exit code 1.
 pub fn main() -> ExitCode {
-    let matches = command().get_matches();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == supervisor::MODE) {
+        return supervisor::main(&args[2..]);
+    }
+    // Before any secret is read: a deploy command runs as the same user, and
+    // a dumpable process lets it read this one's environment (a
+    // `secret_env` secret) and memory through /proc.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("error: couldn't make the receiver non-dumpable: {e}");
+        return ExitCode::FAILURE;
+    }
+    let matches = command().get_matches_from(args);
     let env = Env::from_process();
     match run(&matches, &env) {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,9 +84,16 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("couldn't start from `{}`", path.display()))?;
         let addr = receiver.local_addr()?;
+        let warnings = receiver.warnings();
         if check_only {
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
             println!("`{}` is valid; it would listen on {addr}", path.display());
             return Ok(());
+        }
+        for w in &warnings {
+            warn!("{w}");
         }
         info!(%addr, "listening");
         receiver.serve(stop_signal()).await?;
@@ -82,8 +102,10 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
 }
 
 fn init_logs(format: LogFormat, env: &Env) {
-    let filter = tracing_subscriber::EnvFilter::try_new(env.get(ENV_LOG).unwrap_or("info"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(
+        env.get(vars::DEPLOY_RECEIVER_LOG).unwrap_or("info"),
+    )
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

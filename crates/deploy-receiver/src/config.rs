@@ -1,18 +1,17 @@
 //! `receiver.toml`: read, checked in full at start-up, so a bad pattern or a
 //! missing secret stops the service before it listens rather than at the
-//! first deploy.
+//! first deploy. Every key, its default and meaning is in [`crate::keys`]
+//! (printed by `--help`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
 use relay_signature::Scheme;
 use serde::Deserialize;
 
-/// The pattern `image_sha` gets when the hook gives none (SPEC).
-pub const DEFAULT_IMAGE_SHA_PATTERN: &str = "^[0-9a-f]{7,64}$";
+pub use crate::hook::{DEFAULT_IMAGE_SHA_PATTERN, Hook, Mode};
 
 /// A configuration that cannot be used; each says which key and why.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +19,7 @@ pub enum ConfigError {
     #[error("couldn't read `{path}`: {source}")]
     Read {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
     #[error("`{path}` is not valid receiver TOML: {message}")]
@@ -28,7 +28,7 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
         message: message.into(),
@@ -44,44 +44,48 @@ struct RawConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     max_body: Option<String>,
+    body_budget: Option<String>,
     signature: Option<String>,
     signature_header: Option<String>,
     timestamp_tolerance: Option<String>,
     replay_window: Option<String>,
     replay_capacity: Option<usize>,
+    replay_state: Option<PathBuf>,
     require_delivery_id: Option<bool>,
+    result_ttl: Option<String>,
     output_tail: Option<String>,
     log_format: Option<String>,
     max_connections: Option<usize>,
-    hooks: Vec<RawHook>,
+    max_connections_per_peer: Option<usize>,
+    hooks: Vec<crate::hook::RawHook>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHook {
-    path: String,
-    command: Vec<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    timeout: Option<String>,
-    kill_grace: Option<String>,
-    #[serde(default)]
-    queue: bool,
-    working_dir: Option<PathBuf>,
-    #[serde(default)]
-    validate: BTreeMap<String, String>,
-    #[serde(default)]
-    exit_codes: BTreeMap<String, u16>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-}
-
-/// Where the shared secret comes from; the value itself is read by
+/// Where a secret comes from; the value itself is read by
 /// [`crate::auth::load_secrets`], never kept in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SecretSource {
     File(PathBuf),
     Env(String),
+}
+
+impl SecretSource {
+    /// `secret_file` / `secret_env` of one table: exactly one, or neither.
+    pub(crate) fn from_keys(
+        prefix: &str,
+        file: Option<PathBuf>,
+        env: Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        match (file, env) {
+            (Some(file), None) => Ok(Some(SecretSource::File(file))),
+            (None, Some(env)) if !env.is_empty() => Ok(Some(SecretSource::Env(env))),
+            (None, Some(_)) => Err(invalid(format!("{prefix}secret_env"), "is empty")),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(invalid(
+                format!("{prefix}secret_file"),
+                "set only one of `secret_file` and `secret_env`",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +97,13 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub secret: SecretSource,
+    /// The secret of every hook that names none of its own; `None` when
+    /// each hook has its own.
+    pub secret: Option<SecretSource>,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub max_body: usize,
+    /// Bytes of bodies not yet authenticated, all connections together.
+    pub body_budget: usize,
     pub scheme: Scheme,
     /// The header carrying the GitHub-scheme signature.
     pub signature_header: String,
@@ -103,35 +111,20 @@ pub struct Config {
     /// How long a delivery id is remembered to refuse a replay.
     pub replay_window: Duration,
     pub replay_capacity: usize,
+    /// Where delivery ids are kept across restarts; `None`: the default
+    /// (systemd's `$STATE_DIRECTORY`, else memory only), see
+    /// [`crate::replay::state_path`].
+    pub replay_state: Option<PathBuf>,
     pub require_delivery_id: bool,
+    /// How long a finished deploy's answer stays available at its status path.
+    pub result_ttl: Duration,
     pub output_tail: usize,
     pub log_format: LogFormat,
-    /// Open connections at most; more wait in the kernel's backlog.
+    /// Open connections at most.
     pub max_connections: usize,
+    /// Open connections per client address (IPv6: per /64); `None`: no limit.
+    pub max_connections_per_peer: Option<usize>,
     pub hooks: Vec<Hook>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Hook {
-    pub path: String,
-    pub command: Vec<String>,
-    /// Payload fields passed as arguments, in order, each with the pattern
-    /// it must match in full.
-    pub args: Vec<(String, Regex)>,
-    pub timeout: Duration,
-    pub kill_grace: Duration,
-    pub queue: bool,
-    pub working_dir: Option<PathBuf>,
-    pub exit_codes: BTreeMap<i32, u16>,
-    /// Extra env for the command (e.g. `DEPLOY_SERVICE` for deploy.sh).
-    pub env: Vec<(String, String)>,
-}
-
-impl Hook {
-    /// The HTTP status for an exit code: the configured map, else 500.
-    pub fn status_for(&self, code: i32) -> u16 {
-        self.exit_codes.get(&code).copied().unwrap_or(500)
-    }
 }
 
 impl Config {
@@ -160,19 +153,7 @@ impl Config {
                 format!("`{}` is not an address like `0.0.0.0:8443`", raw.listen),
             )
         })?;
-        let secret = match (raw.secret_file, raw.secret_env) {
-            (Some(file), None) => SecretSource::File(file),
-            (None, Some(env)) if !env.is_empty() => SecretSource::Env(env),
-            (None, None) | (None, Some(_)) => {
-                return Err(invalid("secret_file", "set `secret_file` or `secret_env`"));
-            }
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "secret_file",
-                    "set only one of `secret_file` and `secret_env`",
-                ));
-            }
-        };
+        let secret = SecretSource::from_keys("", raw.secret_file, raw.secret_env)?;
         let tls = match (raw.tls_cert, raw.tls_key) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -208,26 +189,23 @@ impl Config {
                 ));
             }
         };
-        if raw.hooks.is_empty() {
-            return Err(invalid("hooks", "add at least one [[hooks]] table"));
-        }
-        let mut seen = HashSet::new();
-        let mut hooks = Vec::new();
-        for (i, hook) in raw.hooks.into_iter().enumerate() {
-            let hook = parse_hook(i, hook)?;
-            if !seen.insert(hook.path.clone()) {
-                return Err(invalid(
-                    format!("hooks[{i}].path"),
-                    format!("`{}` is used twice", hook.path),
-                ));
-            }
-            hooks.push(hook);
+        let hooks = hooks(raw.hooks, secret.is_some())?;
+        let max_body = size_key("max_body", raw.max_body.as_deref(), 64 * 1024)?;
+        let body_budget = size_key("body_budget", raw.body_budget.as_deref(), 8 << 20)?;
+        if max_body > body_budget {
+            return Err(invalid(
+                "max_body",
+                format!(
+                    "{max_body} bytes is more than `body_budget` ({body_budget} bytes), so such a body could never be read\nhint: raise `body_budget` to at least `max_body`"
+                ),
+            ));
         }
         Ok(Config {
             listen,
             secret,
             tls,
-            max_body: size_key("max_body", raw.max_body.as_deref(), 1024 * 1024)?,
+            max_body,
+            body_budget,
             scheme,
             signature_header,
             timestamp_tolerance: duration_key(
@@ -237,99 +215,83 @@ impl Config {
             )?,
             replay_window: duration_key("replay_window", raw.replay_window.as_deref(), "24h")?,
             replay_capacity: raw.replay_capacity.unwrap_or(10_000).max(1),
+            replay_state: raw.replay_state,
             require_delivery_id: raw.require_delivery_id.unwrap_or(false),
+            result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), "1h")?,
             output_tail: size_key("output_tail", raw.output_tail.as_deref(), 16 * 1024)?,
             log_format,
             max_connections: raw.max_connections.unwrap_or(512).max(1),
+            max_connections_per_peer: match raw.max_connections_per_peer {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => Some(16),
+            },
             hooks,
         })
     }
+
+    /// Every distinct secret source, the global one first.
+    pub fn secret_sources(&self) -> Vec<&SecretSource> {
+        let mut seen = BTreeSet::new();
+        self.secret
+            .iter()
+            .chain(self.hooks.iter().filter_map(|h| h.secret.as_ref()))
+            .filter(|s| seen.insert(*s))
+            .collect()
+    }
 }
 
-fn parse_hook(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
-    let key = |k: &str| format!("hooks[{i}].{k}");
-    if !raw.path.starts_with('/') || raw.path == "/healthz" || raw.path.contains(['{', '}', '*']) {
-        return Err(invalid(
-            key("path"),
-            format!(
-                "`{}` must start with `/`, be a plain path and not be `/healthz`",
-                raw.path
-            ),
-        ));
+fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook>, ConfigError> {
+    if raw.is_empty() {
+        return Err(invalid("hooks", "add at least one [[hooks]] table"));
     }
-    if raw.command.first().is_none_or(|c| c.is_empty()) {
-        return Err(invalid(
-            key("command"),
-            "give the program to run, e.g. [\"/opt/deploy/deploy.sh\"]",
-        ));
-    }
-    let mut validate = raw.validate;
-    let mut args = Vec::new();
-    for field in &raw.args {
-        let pattern = match validate.remove(field) {
-            Some(p) => p,
-            None if field == "image_sha" => DEFAULT_IMAGE_SHA_PATTERN.to_owned(),
-            None => {
-                return Err(invalid(
-                    key("validate"),
-                    format!(
-                        "field `{field}` is passed to the command but has no pattern; add `{field} = \"^...$\"` to [hooks.validate]"
-                    ),
-                ));
-            }
-        };
-        // Wrapped so the whole value must match even if the pattern forgot its anchors.
-        let regex = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-            .size_limit(1 << 20)
-            .build()
-            .map_err(|e| {
-                invalid(
-                    format!("{}.{field}", key("validate")),
-                    format!("`{pattern}` is not a valid pattern: {e}"),
-                )
-            })?;
-        args.push((field.clone(), regex));
-    }
-    if let Some(unused) = validate.keys().next() {
-        return Err(invalid(
-            format!("{}.{unused}", key("validate")),
-            "has a pattern but is not in `args`",
-        ));
-    }
-    let mut exit_codes: BTreeMap<i32, u16> = [(0, 200), (2, 422), (3, 503)].into();
-    for (code, status) in raw.exit_codes {
-        let parsed: i32 = code
-            .parse()
-            .ok()
-            .filter(|c| (0..=255).contains(c))
-            .ok_or_else(|| {
-                invalid(
-                    key("exit_codes"),
-                    format!("`{code}` is not an exit code (0-255)"),
-                )
-            })?;
-        if !(200..=599).contains(&status) {
+    let mut seen = HashSet::new();
+    let mut hooks: Vec<Hook> = Vec::new();
+    for (i, raw) in raw.into_iter().enumerate() {
+        let hook = crate::hook::parse(i, raw)?;
+        if hook.secret.is_none() && !global_secret {
             return Err(invalid(
-                format!("{}.{code}", key("exit_codes")),
-                format!("`{status}` is not an HTTP status (200-599)"),
+                "secret_file",
+                format!(
+                    "`hooks[{i}]` ({}) has no secret of its own, and there is no global one\nhint: set `secret_file` (or `secret_env`) at the top, or in each [[hooks]] table",
+                    hook.path
+                ),
             ));
         }
-        exit_codes.insert(parsed, status);
+        if !seen.insert(hook.path.clone()) {
+            return Err(invalid(
+                format!("hooks[{i}].path"),
+                format!("`{}` is used twice", hook.path),
+            ));
+        }
+        // `/a/deliveries/x` is the status of a delivery of `/a`; no hook may sit there.
+        let nested = hooks.iter().find(|h| {
+            hook.path
+                .starts_with(&relay_signature::status::path(&h.path, ""))
+                || h.path
+                    .starts_with(&relay_signature::status::path(&hook.path, ""))
+        });
+        if let Some(other) = nested {
+            return Err(invalid(
+                format!("hooks[{i}].path"),
+                format!(
+                    "`{}` and `{}` overlap: `<hook>/{}/…` is where a hook's deliveries are polled",
+                    hook.path,
+                    other.path,
+                    relay_signature::status::SEGMENT
+                ),
+            ));
+        }
+        hooks.push(hook);
     }
-    Ok(Hook {
-        path: raw.path,
-        command: raw.command,
-        args,
-        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), "10m")?,
-        kill_grace: duration_key(&key("kill_grace"), raw.kill_grace.as_deref(), "10s")?,
-        queue: raw.queue,
-        working_dir: raw.working_dir,
-        exit_codes,
-        env: raw.env.into_iter().collect(),
-    })
+    Ok(hooks)
 }
 
-fn duration_key(key: &str, value: Option<&str>, default: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn duration_key(
+    key: &str,
+    value: Option<&str>,
+    default: &str,
+) -> Result<Duration, ConfigError> {
     let text = value.unwrap_or(default);
     relay_runtime::duration::parse(text).map_err(|e| invalid(key, format!("`{text}`: {e}")))
 }
@@ -349,124 +311,5 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SPEC_EXAMPLE: &str = r#"
-listen = "0.0.0.0:8443"
-secret_file = "/etc/deploy-receiver/secret"   # or secret_env = "DEPLOY_SECRET"
-max_body = "1MiB"
-
-[[hooks]]
-path = "/deploy"
-command = ["/opt/deploy/deploy.sh"]
-args = ["image_sha"]
-timeout = "10m"
-queue = false
-[hooks.validate]
-image_sha = "^[0-9a-f]{7,64}$"
-[hooks.exit_codes]
-0 = 200
-2 = 422
-3 = 503
-"#;
-
-    #[test]
-    fn spec_example_reads() {
-        let c = Config::parse(SPEC_EXAMPLE).unwrap();
-        assert_eq!(c.listen.port(), 8443);
-        assert_eq!(c.max_body, 1 << 20);
-        assert_eq!(
-            c.secret,
-            SecretSource::File("/etc/deploy-receiver/secret".into())
-        );
-        let hook = &c.hooks[0];
-        assert_eq!(hook.timeout, Duration::from_secs(600));
-        assert_eq!(
-            (
-                hook.status_for(0),
-                hook.status_for(2),
-                hook.status_for(3),
-                hook.status_for(1)
-            ),
-            (200, 422, 503, 500)
-        );
-        let (field, re) = &hook.args[0];
-        assert_eq!(field, "image_sha");
-        assert!(re.is_match("0123abc"));
-        assert!(!re.is_match("abc;rm -rf /"));
-    }
-
-    #[test]
-    fn patterns_match_in_full_even_without_anchors() {
-        let text = SPEC_EXAMPLE.replace("^[0-9a-f]{7,64}$", "[0-9a-f]{7}");
-        let c = Config::parse(&text).unwrap();
-        let re = &c.hooks[0].args[0].1;
-        assert!(re.is_match("abcdef0"));
-        assert!(!re.is_match("abcdef0$(id)"));
-        assert!(!re.is_match("x abcdef0"));
-    }
-
-    #[test]
-    fn image_sha_has_a_default_pattern_other_fields_need_one() {
-        let no_validate =
-            SPEC_EXAMPLE.replace("[hooks.validate]\nimage_sha = \"^[0-9a-f]{7,64}$\"\n", "");
-        let c = Config::parse(&no_validate).unwrap();
-        assert_eq!(c.hooks[0].args[0].1.as_str(), "^(?:^[0-9a-f]{7,64}$)$");
-        let other =
-            no_validate.replace("args = [\"image_sha\"]", "args = [\"image_sha\", \"env\"]");
-        let err = Config::parse(&other).unwrap_err().to_string();
-        assert!(err.contains("`env`") && err.contains("no pattern"), "{err}");
-    }
-
-    #[test]
-    fn mistakes_are_named() {
-        let cases = [
-            (
-                "listen = \"0.0.0.0:8443\"",
-                "listen = \"nowhere\"",
-                "listen",
-            ),
-            ("max_body = \"1MiB\"", "max_body = \"1 parsec\"", "max_body"),
-            (
-                "timeout = \"10m\"",
-                "timeout = \"soon\"",
-                "hooks[0].timeout",
-            ),
-            ("0 = 200", "0 = 99", "exit_codes.0"),
-            ("3 = 503", "x = 503", "exit_codes"),
-            (
-                "image_sha = \"^[0-9a-f]{7,64}$\"",
-                "image_sha = \"(\"",
-                "validate.image_sha",
-            ),
-            ("path = \"/deploy\"", "path = \"deploy\"", "hooks[0].path"),
-            (
-                "secret_file = \"/etc/deploy-receiver/secret\"",
-                "",
-                "secret_file",
-            ),
-            (
-                "queue = false",
-                "queue = false\nshell = true",
-                "unknown field `shell`",
-            ),
-        ];
-        for (from, to, expect) in cases {
-            let text = SPEC_EXAMPLE.replace(from, to);
-            let err = Config::parse(&text).unwrap_err().to_string();
-            assert!(err.contains(expect), "{from} -> {to}: {err}");
-        }
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("64KiB"), Ok(65536));
-        assert_eq!(parse_size("2048"), Ok(2048));
-        assert_eq!(parse_size("1 MB"), Ok(1_000_000));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("MiB").is_err());
-        assert!(parse_size("99999999999999999999GiB").is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

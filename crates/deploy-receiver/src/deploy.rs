@@ -1,48 +1,144 @@
-//! Running an accepted delivery and turning the outcome into the answer
-//! `{status, exit_code, duration_ms, output}`.
+//! Running an accepted delivery — waiting for the hook's turn (409 or a
+//! queue), then the command — and turning the outcome into the answer
+//! `{status, exit_code, duration_ms, output}`: at once (`mode = "sync"`), or
+//! `202` now and the answer at the status path (`mode = "async"`).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::response::Response;
 use http::StatusCode;
-use relay_signature::Secret;
+use relay_runtime::vars;
 use serde_json::json;
 use tokio::sync::OwnedMutexGuard;
 use tracing::{Instrument, info};
 
+use crate::app::{App, Claim, HookState};
 use crate::check::Accepted;
-use crate::config::{Hook, SecretSource};
+use crate::config::{Hook, Mode};
+use crate::results::State;
+use crate::routes::answer;
 use crate::runner::{self, Exit, Job};
-use crate::server::{App, ENV_DELIVERY_ID, ENV_HOOK_PATH, answer};
 
-/// Runs the hook's command for `accepted`, holding `turn` (the hook's lock)
-/// until the command is done.
-pub(crate) async fn run(
+fn busy(claim: Option<Claim>) -> Response {
+    // Dropping the claim forgets the id: this delivery did not run.
+    drop(claim);
+    info!(status = 409, "refused: a deploy is already running");
+    let status = "a deploy is already running for this hook; try again later";
+    answer(StatusCode::CONFLICT, json!({ "status": status }))
+}
+
+/// Takes the hook's turn and runs the command, answering as the hook's
+/// mode says.
+pub(crate) async fn start(
     app: &Arc<App>,
-    hook: &Hook,
+    state: &HookState,
     accepted: Accepted,
-    turn: OwnedMutexGuard<()>,
+    claim: Option<Claim>,
 ) -> Response {
-    let delivery_id = accepted.delivery_id.clone();
-    let job = job(app, hook, accepted);
-    info!("deploy started");
-    // The deploy runs in its own task: a client that hangs up must not
-    // cancel it half-way through swapping a service.
-    let task = app.deploys.spawn(
-        async move {
-            let outcome = runner::run(job).await;
-            drop(turn);
-            outcome
+    let hook = &state.hook;
+    let id = accepted.delivery_id.clone();
+    let record = |s: State| {
+        if let Some(id) = &id {
+            app.results.set(&hook.path, id, s);
         }
-        .in_current_span(),
-    );
-    let Ok(outcome) = task.await else {
-        let status = "the deploy task failed";
-        return answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "status": status }),
-        );
     };
+    match hook.mode {
+        Mode::Sync => {
+            let turn = if hook.queue {
+                // A client that hangs up here drops this future, and with
+                // it the claim: its id is forgotten, not burnt.
+                state.lock.clone().lock_owned().await
+            } else {
+                match state.lock.clone().try_lock_owned() {
+                    Ok(turn) => turn,
+                    Err(_) => return busy(claim),
+                }
+            };
+            if let Some(c) = claim {
+                c.commit();
+            }
+            record(State::Running {
+                since: Instant::now(),
+            });
+            // The deploy runs in its own task: a client that hangs up must
+            // not cancel it half-way through swapping a service.
+            let task = app.deploys.spawn(
+                run(app.clone(), hook.clone(), accepted, Some(turn), None).in_current_span(),
+            );
+            match task.await {
+                Ok((status, body)) => answer(status, body),
+                Err(_) => answer(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "status": "the deploy task failed" }),
+                ),
+            }
+        }
+        Mode::Async => {
+            // The route refuses an async request without a usable id first.
+            let Some(id) = id.clone() else {
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "status": "this hook answers asynchronously: send a delivery id" }),
+                );
+            };
+            let (turn, word) = if hook.queue {
+                (None, "queued")
+            } else {
+                match state.lock.clone().try_lock_owned() {
+                    Ok(turn) => (Some(turn), "accepted"),
+                    Err(_) => return busy(claim),
+                }
+            };
+            if let Some(c) = claim {
+                c.commit();
+            }
+            let now = Instant::now();
+            record(if turn.is_some() {
+                State::Running { since: now }
+            } else {
+                State::Queued { since: now }
+            });
+            let lock = state.lock.clone();
+            app.deploys.spawn(
+                run(app.clone(), hook.clone(), accepted, turn, Some(lock)).in_current_span(),
+            );
+            info!(
+                status = 202,
+                "accepted; the result will be at the status path"
+            );
+            crate::routes::accepted(&hook.path, &id, word, 0)
+        }
+    }
+}
+
+/// Runs the command holding the hook's `turn` (or first waiting for it on
+/// `lock`), records the answer for the status path, and returns it.
+async fn run(
+    app: Arc<App>,
+    hook: Hook,
+    accepted: Accepted,
+    turn: Option<OwnedMutexGuard<()>>,
+    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+) -> (StatusCode, serde_json::Value) {
+    let turn = match (turn, lock) {
+        (Some(turn), _) => Some(turn),
+        (None, Some(lock)) => Some(lock.lock_owned().await),
+        (None, None) => None,
+    };
+    let delivery_id = accepted.delivery_id.clone();
+    if let Some(id) = &delivery_id {
+        app.results.set(
+            &hook.path,
+            id,
+            State::Running {
+                since: Instant::now(),
+            },
+        );
+    }
+    info!("deploy started");
+    let outcome = runner::run(job(&app, &hook, accepted)).await;
+    drop(turn);
     let (status, text, exit_code) = match &outcome.exit {
         Exit::Code(code) => {
             let status = hook.status_for(*code);
@@ -51,48 +147,64 @@ pub(crate) async fn run(
         Exit::Signal(sig) => (500, format!("deploy killed by signal {sig}"), None),
         Exit::TimedOut => {
             let after = relay_runtime::duration::format(hook.timeout);
-            let text = format!("deploy timed out after {after}; its process group was killed");
+            let text = format!("deploy timed out after {after}; its process tree was killed");
             (504, text, None)
         }
         Exit::NotStarted(why) => (500, why.clone(), None),
     };
     let duration_ms = u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX);
-    info!(status, exit_code, duration_ms, "deploy finished");
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    answer(
+    let leftovers = outcome.leftovers_killed;
+    info!(
         status,
-        json!({
-            "status": text,
-            "exit_code": exit_code,
-            "duration_ms": duration_ms,
-            "output": redact(&outcome.output, app.auth.secrets()),
-            "output_truncated": outcome.truncated,
-            "delivery_id": delivery_id,
-        }),
-    )
+        exit_code,
+        duration_ms,
+        leftovers_killed = leftovers,
+        "deploy finished"
+    );
+    let (output, cut) = app.redactor.tail(&outcome.output, app.config.output_tail);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = json!({
+        "status": text,
+        "exit_code": exit_code,
+        "duration_ms": duration_ms,
+        "output": String::from_utf8_lossy(&output),
+        "output_truncated": outcome.dropped || cut,
+        "leftovers_killed": leftovers,
+        "delivery_id": delivery_id,
+    });
+    if let Some(id) = &delivery_id {
+        app.results.set(
+            &hook.path,
+            id,
+            State::Done {
+                status,
+                body: body.clone(),
+                at: Instant::now(),
+            },
+        );
+    }
+    (status, body)
 }
 
 /// The command line and environment: the hook's command, then the
-/// validated fields; the secret's env var is not inherited.
+/// validated fields; no secret's env var is inherited.
 fn job(app: &App, hook: &Hook, accepted: Accepted) -> Job {
     let mut env = hook.env.clone();
-    env.push((ENV_HOOK_PATH.to_owned(), hook.path.clone()));
+    env.push((vars::DEPLOY_HOOK_PATH.to_owned(), hook.path.clone()));
     let delivery = accepted.delivery_id.unwrap_or_default();
-    env.push((ENV_DELIVERY_ID.to_owned(), delivery));
-    let env_remove = match &app.config.secret {
-        SecretSource::Env(name) => vec![name.clone()],
-        SecretSource::File(_) => vec![],
-    };
+    env.push((vars::DEPLOY_DELIVERY_ID.to_owned(), delivery));
     let fixed = hook.command[1..].iter().cloned();
     Job {
+        supervisor: app.supervisor.clone(),
         program: hook.command[0].clone(),
         args: fixed.chain(accepted.args).collect(),
         env,
-        env_remove,
+        env_remove: app.secret_env.clone(),
         working_dir: hook.working_dir.clone(),
         timeout: hook.timeout,
         kill_grace: hook.kill_grace,
-        output_tail: app.config.output_tail,
+        keep_children: hook.keep_children,
+        keep_output: app.config.output_tail + app.redactor.longest(),
     }
 }
 
@@ -103,19 +215,4 @@ fn describe(status: u16, code: i32) -> String {
         503 => "unhealthy, rolled back".into(),
         _ => format!("deploy failed with exit code {code}"),
     }
-}
-
-/// The output with any secret (raw or `whsec_` form) replaced, in case a
-/// script echoes it.
-fn redact(output: &[u8], secrets: &[Secret]) -> String {
-    let mut text = String::from_utf8_lossy(output).into_owned();
-    for secret in secrets {
-        let raw = String::from_utf8_lossy(secret.expose()).into_owned();
-        for form in [raw, secret.to_whsec()] {
-            if form.len() >= 4 {
-                text = text.replace(&form, "***");
-            }
-        }
-    }
-    text
 }

@@ -1,32 +1,46 @@
 //! `deploy-receiver`, the endpoint on the VM that the `sign-and-call-webhook`
 //! action calls. It verifies the signature over the raw body (GitHub's
-//! `X-Hub-Signature-256` or Standard Webhooks), validates each payload field
-//! it passes on against a pattern, and runs the hook's command directly — no
-//! shell — one deploy at a time per hook, mapping the command's exit code to
-//! the HTTP answer. Everything is configured in one TOML file ([`Config`]).
+//! `X-Hub-Signature-256` or Standard Webhooks, with a secret per hook if
+//! wanted), validates each payload field it passes on against a pattern,
+//! and runs the hook's command directly — no shell — one deploy at a time
+//! per hook, under a supervisor that owns its whole process tree, mapping
+//! the command's exit code to the HTTP answer (or, in async mode, to the
+//! answer of its status path). Unauthenticated clients share bounded
+//! connection slots and one body budget. Everything is configured in one
+//! TOML file ([`Config`]).
 
+mod accept;
+mod admission;
+mod app;
 mod auth;
+mod body;
 mod check;
 mod cli;
 mod config;
 mod deploy;
+mod hook;
+mod keys;
+mod redact;
 mod replay;
+mod results;
+mod routes;
 mod runner;
-mod serve;
-mod server;
+mod supervisor;
+mod tls;
+mod weak;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
 
-pub use auth::{Auth, SecretLoadError, load_secrets, parse_secrets};
+pub use auth::{Auth, SecretLoadError, Secrets, load_secrets, parse_secrets};
 pub use check::{Accepted, DELIVERY_HEADERS, Limits, Rejection, check};
 pub use cli::main;
 pub use config::{
-    Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, SecretSource, parse_size,
+    Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, Mode, SecretSource, parse_size,
 };
-pub use serve::{TlsError, tls_acceptor};
-pub use server::{ENV_DELIVERY_ID, ENV_HOOK_PATH};
+pub use replay::StateError;
+pub use tls::{TlsError, tls_acceptor};
 
 use relay_runtime::Env;
 use tokio::net::TcpListener;
@@ -39,37 +53,80 @@ pub enum StartError {
     Secret(#[from] SecretLoadError),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    State(#[from] StateError),
     #[error("couldn't listen on `{addr}`: {source}")]
     Listen {
         addr: SocketAddr,
+        #[source]
         source: std::io::Error,
     },
+}
+
+/// Connections the kernel queues before they are accepted: room for a
+/// flood's reconnects, so a signed deploy's SYN is not dropped (and retried
+/// a second later) while the accept loop catches up.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restart may bind while the old process's connections are in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A receiver bound to its address, ready to serve.
 pub struct Receiver {
     listener: TcpListener,
-    app: Arc<server::App>,
+    config: Config,
+    secrets: Secrets,
+    replay: replay::Replay,
+    persistent_ids: bool,
     tls: Option<TlsAcceptor>,
+    supervisor: PathBuf,
 }
 
 impl Receiver {
-    /// Loads the secret and TLS material and binds the listen address.
+    /// Loads the secrets, TLS material and delivery-id state, and binds the
+    /// listen address.
     pub async fn bind(config: Config, env: &Env) -> Result<Self, StartError> {
         let secrets = load_secrets(&config, env)?;
         let tls = match &config.tls {
             Some((cert, key)) => Some(tls_acceptor(cert, key)?),
             None => None,
         };
+        let (window, capacity) = (config.replay_window, config.replay_capacity);
+        let (replay, persistent_ids) = match replay::state_path(config.replay_state.as_deref(), env)
+        {
+            Some(path) => (replay::Replay::with_state(window, capacity, path)?, true),
+            None => (replay::Replay::new(window, capacity), false),
+        };
         let addr = config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
         Ok(Self {
             listener,
-            app: server::App::new(config, secrets),
+            config,
+            secrets,
+            replay,
+            persistent_ids,
             tls,
+            // The running binary's own inode, even if a package upgrade has
+            // replaced the file since: supervisor and receiver always match.
+            supervisor: PathBuf::from("/proc/self/exe"),
         })
+    }
+
+    /// Runs each deploy's supervisor from `program` (a `deploy-receiver`
+    /// binary) instead of this process's own executable — for embedding
+    /// the receiver in another binary, such as a test.
+    pub fn with_supervisor(mut self, program: impl Into<PathBuf>) -> Self {
+        self.supervisor = program.into();
+        self
     }
 
     /// The bound address (the real port when the config said `:0`).
@@ -77,8 +134,14 @@ impl Receiver {
         self.listener.local_addr()
     }
 
+    /// Weak settings, one sentence each (see `--check`).
+    pub fn warnings(&self) -> Vec<String> {
+        weak::warnings(&self.config, &self.secrets, self.persistent_ids)
+    }
+
     /// Serves until `shutdown` resolves, then lets running deploys finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        serve::serve(self.listener, self.app, self.tls, shutdown).await
+        let app = app::App::new(self.config, &self.secrets, self.replay, self.supervisor);
+        accept::serve(self.listener, app, self.tls, shutdown).await
     }
 }

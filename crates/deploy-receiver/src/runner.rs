@@ -1,31 +1,36 @@
-//! Runs a hook's command: directly (no shell), in its own process group so a
-//! timeout can stop everything it started (`docker compose` children,
-//! `sleep`s in a health loop), with stdout and stderr merged into a bounded
-//! tail.
+//! Runs a hook's command under its supervisor ([`crate::supervisor`]):
+//! directly (no shell), stdout and stderr in one pipe kept as a bounded
+//! tail, the whole process tree killed on timeout and — unless the hook
+//! keeps its children — after a normal exit.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
+use crate::supervisor::{Plan, Report, ReportExit};
+
 /// What to run and how long it may take.
 pub struct Job {
+    /// The program that runs [`crate::supervisor`] (this binary).
+    pub supervisor: PathBuf,
     pub program: String,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    /// Env vars the child must not inherit (the secret's, when read from env).
+    /// Env vars the command must not inherit (the secrets', when read from env).
     pub env_remove: Vec<String>,
     pub working_dir: Option<PathBuf>,
     pub timeout: Duration,
     /// After the timeout: SIGTERM, this long to exit, then SIGKILL.
     pub kill_grace: Duration,
-    pub output_tail: usize,
+    pub keep_children: bool,
+    /// Bytes of output to keep: the answer's tail plus room to redact
+    /// across its cut.
+    pub keep_output: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,201 +47,129 @@ pub enum Exit {
 pub struct Outcome {
     pub exit: Exit,
     pub duration: Duration,
-    /// The last `output_tail` bytes of stdout and stderr, interleaved as they came.
+    /// The last `keep_output` bytes of stdout and stderr, in the order written.
     pub output: Vec<u8>,
-    pub truncated: bool,
+    /// Output was dropped before `output`.
+    pub dropped: bool,
+    pub leftovers_killed: usize,
 }
 
+/// How long output may keep flowing after the supervisor exits: a child
+/// kept with `keep_children` may hold the pipe open.
+const DRAIN: Duration = Duration::from_secs(2);
+/// Beyond timeout + grace, the supervisor itself is presumed stuck.
+const SUPERVISOR_SLACK: Duration = Duration::from_secs(30);
+
+/// The end of the output so far, and whether anything before it was dropped.
+#[derive(Default)]
 struct Tail {
-    cap: usize,
     bytes: VecDeque<u8>,
-    truncated: bool,
+    dropped: bool,
 }
 
-impl Tail {
-    fn push(&mut self, chunk: &[u8]) {
-        self.bytes.extend(chunk);
-        let excess = self.bytes.len().saturating_sub(self.cap);
-        if excess > 0 {
-            self.bytes.drain(..excess);
-            self.truncated = true;
-        }
-    }
-}
+type SharedTail = Arc<Mutex<Tail>>;
 
-async fn pump(mut from: impl AsyncRead + Unpin, tail: Arc<Mutex<Tail>>) {
+async fn pump(mut from: impl AsyncRead + Unpin, cap: usize, tail: SharedTail) {
     let mut buf = [0u8; 8192];
     while let Ok(n) = from.read(&mut buf).await {
         if n == 0 {
             break;
         }
-        if let Ok(mut t) = tail.lock() {
-            t.push(&buf[..n]);
+        let mut t = tail.lock().unwrap_or_else(PoisonError::into_inner);
+        t.bytes.extend(&buf[..n]);
+        let excess = t.bytes.len().saturating_sub(cap);
+        if excess > 0 {
+            t.bytes.drain(..excess);
+            t.dropped = true;
         }
     }
 }
 
-/// How long output may keep flowing after the command exits: a background
-/// child that kept the pipes open must not hold the answer hostage.
-const DRAIN: Duration = Duration::from_secs(2);
-
 pub async fn run(job: Job) -> Outcome {
     let started = Instant::now();
-    let mut command = Command::new(&job.program);
+    let plan = Plan {
+        timeout: job.timeout,
+        grace: job.kill_grace,
+        keep_children: job.keep_children,
+        dir: job.working_dir.clone(),
+        program: job.program.clone().into(),
+        args: job.args.iter().map(Into::into).collect(),
+    };
+    let mut command = Command::new(&job.supervisor);
     command
-        .args(&job.args)
+        .args(plan.to_args())
         .envs(job.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0);
+        .kill_on_drop(false);
     for name in &job.env_remove {
         command.env_remove(name);
     }
-    if let Some(dir) = &job.working_dir {
-        command.current_dir(dir);
-    }
-    let tail = Arc::new(Mutex::new(Tail {
-        cap: job.output_tail,
-        bytes: VecDeque::new(),
-        truncated: false,
-    }));
+    let not_started = |message: String| Outcome {
+        exit: Exit::NotStarted(message),
+        duration: started.elapsed(),
+        output: Vec::new(),
+        dropped: false,
+        leftovers_killed: 0,
+    };
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
-            return Outcome {
-                exit: Exit::NotStarted(format!("couldn't start `{}`: {e}", job.program)),
-                duration: started.elapsed(),
-                output: Vec::new(),
-                truncated: false,
-            };
+            return not_started(format!(
+                "couldn't start the deploy supervisor `{}`: {e}",
+                job.supervisor.display()
+            ));
         }
     };
-    let pgid = child
-        .id()
-        .and_then(|id| i32::try_from(id).ok())
-        .map(Pid::from_raw);
-    let mut pumps = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        pumps.push(tokio::spawn(pump(out, tail.clone())));
+    let (Some(report), Some(output)) = (child.stdout.take(), child.stderr.take()) else {
+        return not_started("the deploy supervisor has no pipes".into());
+    };
+    let shared = SharedTail::default();
+    let mut pumping = tokio::spawn(pump(output, job.keep_output, shared.clone()));
+    let report = tokio::spawn(async move {
+        let mut text = Vec::new();
+        let _ = report.take(64 * 1024).read_to_end(&mut text).await;
+        text
+    });
+    let limit = job.timeout + job.kill_grace + SUPERVISOR_SLACK;
+    let stuck = tokio::time::timeout(limit, child.wait()).await.is_err();
+    if stuck {
+        let _ = child.kill().await;
     }
-    if let Some(err) = child.stderr.take() {
-        pumps.push(tokio::spawn(pump(err, tail.clone())));
+    let report = report.await.unwrap_or_default();
+    // Whatever arrived by then. A child kept with `keep_children` that
+    // still holds the pipe loses it here (its writes fail from now on): it
+    // should write to its own log.
+    if tokio::time::timeout(DRAIN, &mut pumping).await.is_err() {
+        pumping.abort();
     }
-
-    let exit = match tokio::time::timeout(job.timeout, child.wait()).await {
-        Ok(Ok(status)) => exit_of(status),
-        Ok(Err(e)) => Exit::NotStarted(format!("couldn't wait for `{}`: {e}", job.program)),
-        Err(_) => {
-            if let Some(pgid) = pgid {
-                stop_group(&mut child, pgid, job.kill_grace).await;
-            }
-            Exit::TimedOut
-        }
+    let (output, dropped) = {
+        let t = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        (t.bytes.iter().copied().collect(), t.dropped)
     };
-    let drain = async {
-        for pump in pumps {
-            let _ = pump.await;
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN, drain).await;
-    let (output, truncated) = match tail.lock() {
-        Ok(t) => (t.bytes.iter().copied().collect(), t.truncated),
-        Err(_) => (Vec::new(), false),
+    let report: Option<Report> = serde_json::from_slice(&report).ok();
+    let (exit, leftovers_killed) = match report {
+        Some(r) => (
+            match r.exit {
+                ReportExit::Code { code } => Exit::Code(code),
+                ReportExit::Signal { signal } => Exit::Signal(signal),
+                ReportExit::TimedOut => Exit::TimedOut,
+                ReportExit::NotStarted { message } => Exit::NotStarted(message),
+            },
+            r.leftovers_killed,
+        ),
+        None if stuck => (Exit::TimedOut, 0),
+        None => (
+            Exit::NotStarted("the deploy supervisor ended without a report".into()),
+            0,
+        ),
     };
     Outcome {
         exit,
         duration: started.elapsed(),
         output,
-        truncated,
-    }
-}
-
-fn exit_of(status: std::process::ExitStatus) -> Exit {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => Exit::Code(code),
-        (None, Some(signal)) => Exit::Signal(signal),
-        (None, None) => Exit::Code(-1),
-    }
-}
-
-/// SIGTERM to the whole group, up to `grace` for it to empty, then SIGKILL
-/// to whatever is left — including grandchildren that outlived the leader.
-async fn stop_group(child: &mut tokio::process::Child, pgid: Pid, grace: Duration) {
-    let _ = killpg(pgid, Signal::SIGTERM);
-    let deadline = Instant::now() + grace;
-    loop {
-        // Reap the leader so it does not linger as a zombie member of the group.
-        let _ = child.try_wait();
-        if killpg(pgid, None).is_err() || Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = killpg(pgid, Signal::SIGKILL);
-    let _ = child.wait().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn job(script: &str, timeout: Duration) -> Job {
-        Job {
-            program: "/bin/sh".into(),
-            args: vec!["-c".into(), script.into()],
-            env: vec![("GREETING".into(), "hi".into())],
-            env_remove: vec![],
-            working_dir: None,
-            timeout,
-            kill_grace: Duration::from_millis(300),
-            output_tail: 64,
-        }
-    }
-
-    #[tokio::test]
-    async fn exit_codes_and_merged_output() {
-        let out = run(job(
-            "echo $GREETING; echo oops >&2; exit 3",
-            Duration::from_secs(10),
-        ))
-        .await;
-        assert_eq!(out.exit, Exit::Code(3));
-        let text = String::from_utf8(out.output).unwrap();
-        assert!(text.contains("hi\n") && text.contains("oops\n"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn tail_keeps_the_end() {
-        let out = run(job("seq 1 1000", Duration::from_secs(10))).await;
-        assert!(out.truncated);
-        assert_eq!(out.output.len(), 64);
-        assert!(
-            String::from_utf8(out.output)
-                .unwrap()
-                .ends_with("999\n1000\n")
-        );
-    }
-
-    #[tokio::test]
-    async fn timeout_kills_a_stubborn_group() {
-        // The leader ignores TERM, so only the SIGKILL after the grace ends it.
-        let out = run(job(
-            "trap '' TERM; sleep 30 & sleep 30",
-            Duration::from_millis(200),
-        ))
-        .await;
-        assert_eq!(out.exit, Exit::TimedOut);
-        assert!(out.duration < Duration::from_secs(5), "{:?}", out.duration);
-    }
-
-    #[tokio::test]
-    async fn missing_program_is_reported() {
-        let mut j = job("", Duration::from_secs(1));
-        j.program = "/nonexistent/deploy.sh".into();
-        assert!(
-            matches!(run(j).await.exit, Exit::NotStarted(m) if m.contains("/nonexistent/deploy.sh"))
-        );
+        dropped,
+        leftovers_killed,
     }
 }

@@ -31,6 +31,17 @@ pub mod vars {
     /// Scales every retry back-off (a float, default 1). Tests set it low so
     /// a retried 503 does not cost seconds; users have no reason to touch it.
     pub const DEPLOY_RELAY_BACKOFF_SCALE: &str = "DEPLOY_RELAY_BACKOFF_SCALE";
+
+    // deploy-receiver, the server on the VM.
+    /// `tracing` filter for deploy-receiver's logs (`RUST_LOG` syntax; default `info`).
+    pub const DEPLOY_RECEIVER_LOG: &str = "DEPLOY_RECEIVER_LOG";
+    /// Set by deploy-receiver for each command: the delivery id it serves (empty when none).
+    pub const DEPLOY_DELIVERY_ID: &str = "DEPLOY_DELIVERY_ID";
+    /// Set by deploy-receiver for each command: the hook path that was called.
+    pub const DEPLOY_HOOK_PATH: &str = "DEPLOY_HOOK_PATH";
+    /// Set by systemd with `StateDirectory=`: where deploy-receiver keeps
+    /// delivery ids across restarts unless `replay_state` says otherwise.
+    pub const STATE_DIRECTORY: &str = "STATE_DIRECTORY";
 }
 
 /// A snapshot of the process environment, taken once at start-up.

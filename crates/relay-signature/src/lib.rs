@@ -5,12 +5,14 @@
 //! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` over
 //! `id.timestamp.body`, `whsec_` secrets, several signatures for key rotation,
 //! a timestamp tolerance). Every comparison is constant-time, and a
-//! [`Secret`] never prints its bytes.
+//! [`Secret`] never prints its bytes. [`status`] is the signed status poll
+//! of a deploy that answered `202`.
 
 mod error;
 pub mod github;
 mod secret;
 pub mod standard;
+pub mod status;
 
 use std::fmt;
 use std::str::FromStr;

@@ -42,6 +42,27 @@ impl Secret {
         format!("{WHSEC_PREFIX}{}", STANDARD.encode(self.expose()))
     }
 
+    /// Every form in which this secret may turn up in text, for masking:
+    /// the bytes as text (when they are UTF-8), `whsec_<base64>`, the bare
+    /// base64 key with and without padding. A script that prints the
+    /// secret file of a `whsec_` key, or only the part after the prefix,
+    /// is masked either way. Longest first, so a form that contains another
+    /// is replaced whole.
+    pub fn printed_forms(&self) -> Vec<Zeroizing<String>> {
+        let bare = STANDARD.encode(self.expose());
+        let mut forms = vec![
+            Zeroizing::new(format!("{WHSEC_PREFIX}{bare}")),
+            Zeroizing::new(bare.trim_end_matches('=').to_owned()),
+        ];
+        if let Ok(text) = std::str::from_utf8(self.expose()) {
+            forms.push(Zeroizing::new(text.to_owned()));
+        }
+        forms.push(Zeroizing::new(bare));
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup_by(|a, b| a.as_str() == b.as_str());
+        forms
+    }
+
     /// The key bytes, for the HMAC and nothing else.
     pub fn expose(&self) -> &[u8] {
         &self.0
@@ -80,5 +101,27 @@ mod tests {
             SecretError::Empty
         );
         assert_eq!(Secret::new("").unwrap_err(), SecretError::Empty);
+    }
+
+    #[test]
+    fn printed_forms_cover_the_bare_key() {
+        let secret = Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let forms: Vec<String> = secret
+            .printed_forms()
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect();
+        assert!(forms.contains(&"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()));
+        assert!(forms.contains(&"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()));
+        assert!(forms.windows(2).all(|w| w[0].len() >= w[1].len()));
+        let padded = Secret::new(*b"0123456789").unwrap();
+        let forms: Vec<String> = padded
+            .printed_forms()
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect();
+        assert!(forms.contains(&"MDEyMzQ1Njc4OQ==".to_owned()));
+        assert!(forms.contains(&"MDEyMzQ1Njc4OQ".to_owned()));
+        assert!(forms.contains(&"0123456789".to_owned()));
     }
 }

@@ -1,6 +1,9 @@
 //! A webhook endpoint for tests: records every request with its raw body
 //! and answers from a script (status, body, delay, dropped connection), over
-//! HTTP or HTTPS.
+//! HTTP or HTTPS. A scripted body or header value may say
+//! [`DELIVERY_ID`]: it is replaced by the request's `X-Deploy-Delivery`, so
+//! a script can answer like deploy-receiver's async mode
+//! (`202 {"status_path": "/deploy/deliveries/{delivery_id}", …}`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -11,6 +14,10 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+
+/// Replaced, in scripted bodies and header values, by the request's
+/// `X-Deploy-Delivery` header.
+pub const DELIVERY_ID: &str = "{delivery_id}";
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -179,6 +186,12 @@ async fn handle(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    let delivery = parts
+        .headers
+        .get("x-deploy-delivery")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let reply = {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
         s.received.push(Received {
@@ -212,9 +225,11 @@ async fn handle(
         .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json");
     for (k, v) in &reply.headers {
-        resp = resp.header(k, v);
+        resp = resp.header(k, v.replace(DELIVERY_ID, &delivery));
     }
     Ok(resp
-        .body(Full::new(Bytes::from(reply.body)))
+        .body(Full::new(Bytes::from(
+            reply.body.replace(DELIVERY_ID, &delivery),
+        )))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
 }

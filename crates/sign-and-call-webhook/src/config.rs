@@ -48,7 +48,12 @@ pub struct Config {
 impl Config {
     /// The URL as logs show it: no user info, no query (either may hold a token).
     pub fn shown_url(&self) -> String {
-        let mut u = self.url.clone();
+        self.shown(&self.url)
+    }
+
+    /// `url` as logs show it (see [`Config::shown_url`]).
+    pub fn shown(&self, url: &Url) -> String {
+        let mut u = url.clone();
         let _ = u.set_username("");
         let _ = u.set_password(None);
         u.set_query(None);

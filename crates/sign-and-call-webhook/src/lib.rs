@@ -1,16 +1,23 @@
-//! `sign-and-call-webhook`: the deploy call of seed 003 without curl. It
-//! signs the exact body it sends (GitHub's `X-Hub-Signature-256` or Standard
+//! `sign-and-call-webhook`: the signed deploy call, without curl. It signs
+//! the exact body it sends (GitHub's `X-Hub-Signature-256` or Standard
 //! Webhooks), refuses plain http unless allowed, retries only what cannot
-//! have run the deploy twice — with the same delivery id — and fails on any
-//! unexpected answer with a message that says which kind of failure it was.
-//! The receiver's answer is shown fenced, so it cannot issue workflow commands.
+//! have run the deploy — with the same delivery id — follows an async
+//! deploy's status path to its end, reports an answer that leaves the
+//! outcome open as exactly that, and fails on any unexpected answer with a
+//! message that says which kind of failure it was. The receiver's answer is
+//! masked, then shown fenced, so it can neither leak the secret nor issue
+//! workflow commands.
 
 mod config;
+mod deliver;
+mod follow;
+mod retry;
 mod send;
 
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec, md_cell};
+use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
 pub use config::parse_statuses;
+use deliver::{Delivery, Ending};
 pub use send::MAX_RESPONSE;
 
 pub static SPEC: ActionSpec = ActionSpec {
@@ -28,9 +35,9 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("headers", "Extra headers, one `Name: value` per line"),
         InputSpec::new("signature-header", "Header carrying the github-scheme signature").default("X-Hub-Signature-256"),
         InputSpec::new("signature-scheme", "`github` (sha256=<hex> over the body) or `standard-webhooks` (webhook-id/-timestamp/-signature)").default("github"),
-        InputSpec::new("timeout", "Total time for one try, answer included (a deploy can take minutes)").default("10m"),
+        InputSpec::new("timeout", "Time for one try, answer included — for an async deploy (202), following it to its end. Longer than deploy-receiver's default hook timeout (10m), so its own answer is heard").default("15m"),
         InputSpec::new("connect-timeout", "Time to establish the connection").default("10s"),
-        InputSpec::new("retries", "Extra tries after a connection error or a 429/502/503/504, with the same delivery id (0-10)").default("0"),
+        InputSpec::new("retries", "Extra tries, with the same delivery id (0-10), only where nothing ran: a connection error before the request was sent, or a 429/503 without `exit_code`. An answer with `exit_code` is final; a proxy's 502/504 is an unknown outcome, never retried").default("0"),
         InputSpec::new("expected-status", "Statuses that count as success: ranges, lists or classes (200-299, 200,204, 2xx)").default("200-299"),
         InputSpec::new("allow-http", "Allow a plain http:// URL").default("false"),
         InputSpec::new("insecure", "Skip TLS certificate verification (tests only)").default("false"),
@@ -44,7 +51,27 @@ pub static SPEC: ActionSpec = ActionSpec {
     ],
 };
 
+/// A `whsec_` secret's bare base64 key (and its other printed forms) is
+/// masked too: the runner only knows the input's whole text.
+fn mask_secret_forms(ctx: &Context) {
+    let Some(text) = ctx.inputs.get("secret") else {
+        return;
+    };
+    if !text.trim().starts_with("whsec_") {
+        return;
+    }
+    if let Ok(secret) = relay_signature::Secret::from_whsec(text) {
+        for form in secret.printed_forms() {
+            // Short forms would mask ordinary words.
+            if form.len() >= 8 {
+                ctx.console.add_mask(&form);
+            }
+        }
+    }
+}
+
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    mask_secret_forms(&ctx);
     let config = config::parse(&ctx)?;
     let url = config.shown_url();
     ctx.outputs.set("delivery-id", &config.delivery_id)?;
@@ -59,37 +86,50 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.scheme,
         config.delivery_id
     ));
-    let answer = match send::deliver(&config, &ctx.console).await {
-        Ok(answer) => answer,
+    let delivery = match deliver::deliver(&config, &ctx.console).await {
+        Ok(delivery) => delivery,
         Err(e) => {
             ctx.summary
                 .append(&summary(&url, &config.delivery_id, None))?;
             return Err(e.into());
         }
     };
-    ctx.outputs.set("status", &answer.status.to_string())?;
-    ctx.outputs.set("response", &answer.body)?;
+    let reply = match &delivery.ending {
+        Ending::Final(reply) => Some(reply),
+        Ending::Unknown { reply, .. } => reply.as_ref(),
+    };
+    if let Some(reply) = reply {
+        ctx.outputs.set("status", &reply.status.to_string())?;
+        ctx.outputs.set("response", &reply.body)?;
+        show(&ctx.console, &url, reply);
+    }
     ctx.outputs
-        .set("duration-ms", &answer.elapsed.as_millis().to_string())?;
-    {
-        let _group = ctx
-            .console
-            .group(&format!("Response {} from {url}", answer.status));
-        ctx.console.untrusted(&answer.body);
-        if answer.truncated {
-            ctx.console.info(&format!("(cut at {MAX_RESPONSE} bytes)"));
-        }
-    }
+        .set("duration-ms", &delivery.elapsed.as_millis().to_string())?;
     ctx.summary
-        .append(&summary(&url, &config.delivery_id, Some(&answer)))?;
-    if config.expects(answer.status) {
-        return Ok(());
+        .append(&summary(&url, &config.delivery_id, Some(&delivery)))?;
+    match &delivery.ending {
+        Ending::Final(reply) if config.expects(reply.status) => Ok(()),
+        Ending::Final(reply) => anyhow::bail!("{}", failure(reply, &url)),
+        Ending::Unknown { why, .. } => anyhow::bail!(
+            "the outcome of delivery {} is unknown: {why}",
+            config.delivery_id
+        ),
     }
-    anyhow::bail!("{}", failure(answer.status, &url, &answer.body));
 }
 
-fn failure(status: u16, url: &str, body: &str) -> String {
-    let excerpt: String = body
+/// The answer in a log group, fenced (it is the server's text).
+fn show(console: &Console, url: &str, reply: &send::Reply) {
+    let _group = console.group(&format!("Response {} from {url}", reply.status));
+    console.untrusted(&reply.body);
+    if reply.truncated {
+        console.info(&format!("(cut at {MAX_RESPONSE} bytes)"));
+    }
+}
+
+fn failure(reply: &send::Reply, url: &str) -> String {
+    let status = reply.status;
+    let excerpt: String = reply
+        .body
         .lines()
         .next()
         .unwrap_or_default()
@@ -102,6 +142,12 @@ fn failure(status: u16, url: &str, body: &str) -> String {
         format!(": {excerpt}")
     };
     match status {
+        409 => format!(
+            "{url} refused the deploy (409){said}\nhint: nothing was deployed for this delivery (deploy-receiver answers 409 while another deploy of the hook runs); run the step again, or set `queue = true` on the hook"
+        ),
+        429 | 503 if !reply.exit_code => format!(
+            "{url} was busy ({status}){said}\nhint: nothing was deployed; set `retries` to try again with the same delivery id"
+        ),
         401 | 403 => format!(
             "{url} refused the signature ({status}){said}\nhint: check that `secret` is the receiver's secret and that `signature-scheme` and `signature-header` match its configuration"
         ),
@@ -118,17 +164,24 @@ fn failure(status: u16, url: &str, body: &str) -> String {
     }
 }
 
-fn summary(url: &str, delivery: &str, answer: Option<&send::Answer>) -> String {
-    let (headline, status, tries, ms) = match answer {
-        Some(a) => (
-            if (200..300).contains(&a.status) {
-                "✅ Deploy endpoint answered"
-            } else {
-                "❌ Deploy endpoint answered"
+fn summary(url: &str, delivery: &str, done: Option<&Delivery>) -> String {
+    let (headline, status, tries, ms) = match done {
+        Some(d) => (
+            match &d.ending {
+                Ending::Final(r) if (200..300).contains(&r.status) => "✅ Deploy endpoint answered",
+                Ending::Final(_) => "❌ Deploy endpoint answered",
+                Ending::Unknown { .. } => "⚠️ Deploy outcome unknown",
             },
-            a.status.to_string(),
-            a.attempts.to_string(),
-            a.elapsed.as_millis().to_string(),
+            match &d.ending {
+                Ending::Final(r) | Ending::Unknown { reply: Some(r), .. } => r.status.to_string(),
+                Ending::Unknown { reply: None, .. } => "no answer".into(),
+            },
+            if d.polls > 0 {
+                format!("{} (then {} status polls)", d.attempts, d.polls)
+            } else {
+                d.attempts.to_string()
+            },
+            d.elapsed.as_millis().to_string(),
         ),
         None => (
             "❌ Deploy endpoint not reached",

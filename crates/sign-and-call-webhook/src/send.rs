@@ -1,24 +1,32 @@
-//! Delivering the signed request: retries only where the deploy cannot have
-//! run twice, the same delivery id on every try, and a failure message that
-//! says which kind of failure it was.
+//! One signed request — the deploy itself, or a poll of its status — and
+//! its answer, read with every secret masked before it is cut to
+//! [`MAX_RESPONSE`], and failures named by kind.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
-use relay_runtime::Console;
 use relay_signature::{Scheme, github, standard};
+use reqwest::Url;
 
 use crate::config::Config;
 
 /// The largest response body kept (and put in the `response` output).
 pub const MAX_RESPONSE: usize = 64 * 1024;
 
-pub struct Answer {
+/// An answer, its body already masked.
+#[derive(Debug, Clone)]
+pub struct Reply {
     pub status: u16,
     pub body: String,
     pub truncated: bool,
-    pub attempts: u32,
-    pub elapsed: Duration,
+    /// The JSON body has an `exit_code` key: the deploy ran (deploy-receiver).
+    pub exit_code: bool,
+    /// A `status_path` in the body (deploy-receiver's async `202`).
+    pub status_path: Option<String>,
+    /// deploy-receiver's `409` for a delivery id it already received.
+    pub duplicate: bool,
+    pub delivery_id: Option<String>,
+    pub retry_after: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +39,7 @@ pub enum SendError {
         "the TLS handshake with {url} failed: {detail}\nhint: for a private CA pass its certificate as `ca-cert`; `insecure: true` skips verification and is for tests only"
     )]
     Tls { url: String, detail: String },
-    #[error(
-        "{url} did not answer within `timeout` ({timeout})\nhint: the deploy may still be running on the receiver; raise `timeout` if deploys take longer"
-    )]
+    #[error("{url} did not answer within `timeout` ({timeout})")]
     Timeout { url: String, timeout: String },
     #[error("the connection to {url} broke: {detail}")]
     Broken { url: String, detail: String },
@@ -45,7 +51,6 @@ pub fn client(config: &Config) -> Result<reqwest::Client, SendError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("deploy-relay/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(config.connect_timeout)
-        .timeout(config.timeout)
         // A signed deploy call is never replayed to another address.
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(config.insecure);
@@ -57,60 +62,38 @@ pub fn client(config: &Config) -> Result<reqwest::Client, SendError> {
         .map_err(|e| SendError::Client(e.to_string()))
 }
 
-/// Sends, retrying connection failures and 429/502/503/504 up to `retries`
-/// times. Other answers — a 500 included, since the deploy ran and failed —
-/// are returned at once.
-pub async fn deliver(config: &Config, console: &Console) -> Result<Answer, SendError> {
-    let http = client(config)?;
-    let url = config.shown_url();
-    let start = Instant::now();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = once(config, &http).await;
-        let retry_after = match &result {
-            Ok((429 | 502 | 503 | 504, headers, _, _)) => Some(retry_after(headers)),
-            Err(SendError::Connect { .. }) => Some(None),
-            _ => None,
-        };
-        if let Some(server_wait) = retry_after
-            && attempt <= config.retries
-        {
-            let wait = server_wait
-                .unwrap_or_else(|| backoff(attempt).mul_f64(config.backoff_scale))
-                .min(Duration::from_secs(60));
-            let why = match &result {
-                Ok((status, ..)) => format!("{url} answered {status}"),
-                Err(e) => e.to_string().lines().next().unwrap_or_default().to_owned(),
-            };
-            console.warning(&format!(
-                "{why}; retrying in {} (try {} of {}, delivery {})",
-                relay_runtime::duration::format(wait),
-                attempt + 1,
-                config.retries + 1,
-                config.delivery_id
-            ));
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        let (status, _, body, truncated) = result?;
-        return Ok(Answer {
-            status,
-            body,
-            truncated,
-            attempts: attempt,
-            elapsed: start.elapsed(),
-        });
-    }
+/// What one request is.
+pub struct Request<'a> {
+    pub method: reqwest::Method,
+    pub url: &'a Url,
+    pub body: &'a [u8],
+    pub content_type: &'static str,
+    /// `webhook-id` under Standard Webhooks: the delivery id for the
+    /// deploy (the same on every try), a fresh one for each poll.
+    pub webhook_id: &'a str,
+    /// How long the answer may take.
+    pub timeout: Duration,
 }
 
-type Raw = (u16, reqwest::header::HeaderMap, String, bool);
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
 
-async fn once(config: &Config, http: &reqwest::Client) -> Result<Raw, SendError> {
-    let url = config.shown_url();
+/// Sends `request` signed under the configured scheme and reads the answer,
+/// masking `masks` (longest first) before the body is cut.
+pub async fn send(
+    config: &Config,
+    http: &reqwest::Client,
+    masks: &[String],
+    request: Request<'_>,
+) -> Result<Reply, SendError> {
+    let shown = config.shown(request.url);
     let mut req = http
-        .request(config.method.as_reqwest(), config.url.clone())
-        .header("content-type", "application/json")
+        .request(request.method, request.url.clone())
+        .timeout(request.timeout)
+        .header("content-type", request.content_type)
         .header("x-deploy-delivery", &config.delivery_id);
     for (name, value) in &config.headers {
         req = req.header(name, value);
@@ -118,53 +101,98 @@ async fn once(config: &Config, http: &reqwest::Client) -> Result<Raw, SendError>
     req = match config.scheme {
         Scheme::GitHub => req.header(
             &config.signature_header,
-            github::sign(&config.secret, &config.body),
+            github::sign(&config.secret, request.body),
         ),
         Scheme::StandardWebhooks => {
-            // Signed per try: the timestamp must be fresh for the receiver's
-            // tolerance, while the id stays the same so it can de-duplicate.
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs() as i64;
+            // Signed per request: the timestamp must be fresh for the
+            // receiver's tolerance.
+            let now = unix_now();
             let signature = standard::sign(
                 std::slice::from_ref(&config.secret),
-                &config.delivery_id,
+                request.webhook_id,
                 now,
-                &config.body,
+                request.body,
             )
             .map_err(|e| SendError::Client(e.to_string()))?;
-            req.header(standard::ID_HEADER, &config.delivery_id)
+            req.header(standard::ID_HEADER, request.webhook_id)
                 .header(standard::TIMESTAMP_HEADER, now.to_string())
                 .header(standard::SIGNATURE_HEADER, signature)
         }
     };
+    let timeout = request.timeout;
+    let fail = |e: &reqwest::Error| classify(e, &shown, config, timeout);
     let resp = req
-        .body(config.body.clone())
+        .body(request.body.to_vec())
         .send()
         .await
-        .map_err(|e| classify(&e, &url, config))?;
+        .map_err(|e| fail(&e))?;
     let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let mut body = Vec::new();
-    let mut truncated = false;
+    let retry_after = retry_after(resp.headers());
+    // Enough beyond the limit that a secret crossing it is seen whole.
+    let window = MAX_RESPONSE + masks.first().map_or(0, String::len);
+    let mut raw = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| classify(&e, &url, config))?;
-        let room = MAX_RESPONSE - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            truncated = true;
+        let chunk = chunk.map_err(|e| fail(&e))?;
+        let room = window.saturating_sub(raw.len());
+        raw.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if chunk.len() >= room {
             break;
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok((
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (body, truncated) = mask_then_cut(&text, masks, MAX_RESPONSE);
+    let json: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+    let field = |k: &str| json.as_ref().and_then(|j| j.get(k));
+    Ok(Reply {
         status,
-        headers,
-        String::from_utf8_lossy(&body).into_owned(),
+        exit_code: field("exit_code").is_some(),
+        status_path: field("status_path")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        duplicate: status == 409 && field("duplicate") == Some(&serde_json::Value::Bool(true)),
+        delivery_id: field("delivery_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        body,
         truncated,
-    ))
+        retry_after,
+    })
+}
+
+/// The first `keep` bytes of `text` (counted before masking, cut on a
+/// character boundary) with every mask replaced by `***` first: a secret
+/// crossing the cut is masked whole, and `text` holds the longest mask's
+/// length beyond `keep`, so none is seen only in part.
+pub fn mask_then_cut(text: &str, masks: &[String], keep: usize) -> (String, bool) {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for mask in masks.iter().filter(|m| !m.is_empty()) {
+        for (start, m) in text.match_indices(mask.as_str()) {
+            let end = start + m.len();
+            if !found.iter().any(|&(s, e)| start < e && s < end) {
+                found.push((start, end));
+            }
+        }
+    }
+    found.sort_unstable();
+    let mut cut = keep.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = String::with_capacity(cut);
+    let mut at = 0;
+    for (start, end) in found {
+        if start >= cut {
+            break;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str("***");
+        at = end;
+    }
+    if at < cut {
+        out.push_str(&text[at..cut]);
+    }
+    (out, cut < text.len())
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
@@ -175,19 +203,13 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// 1 s, 2 s, 4 s … with jitter.
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_secs(1u64 << (attempt - 1).min(5));
-    base.mul_f64(0.5 + rand::random::<f64>() * 0.5)
-}
-
-fn classify(e: &reqwest::Error, url: &str, config: &Config) -> SendError {
+fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -> SendError {
     let detail = root_cause(e);
     let lower = detail.to_lowercase();
     if e.is_timeout() {
         return SendError::Timeout {
             url: url.to_owned(),
-            timeout: relay_runtime::duration::format(config.timeout),
+            timeout: relay_runtime::duration::format(timeout),
         };
     }
     let tls = [
@@ -229,12 +251,25 @@ fn root_cause(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn backoff_doubles_and_is_capped() {
-        for attempt in 1..10 {
-            let d = super::backoff(attempt);
-            let full = std::time::Duration::from_secs(1 << (attempt - 1).min(5));
-            assert!(d >= full / 2 && d <= full);
+    fn masks_before_cutting() {
+        let masks = vec!["pa%ss:w,rd".to_owned()];
+        let text = "0123456789pa%ss:w,rdabc";
+        for keep in 0..text.len() + 2 {
+            let (out, cut) = mask_then_cut(text, &masks, keep);
+            assert!(
+                !out.contains("pa%") && !out.contains("ss:"),
+                "{keep}: {out}"
+            );
+            assert_eq!(cut, keep < text.len());
         }
+        assert_eq!(mask_then_cut(text, &masks, 12).0, "0123456789***");
+        assert_eq!(mask_then_cut(text, &masks, 100).0, "0123456789***abc");
+        // A secret that only starts before the cut is masked, not shown in part.
+        assert_eq!(mask_then_cut("ab pa%ss:w,rd", &masks, 5).0, "ab ***");
+        // Cut on a character boundary.
+        assert_eq!(mask_then_cut("aé", &[], 2).0, "a");
     }
 }

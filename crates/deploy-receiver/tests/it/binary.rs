@@ -11,11 +11,11 @@ use nix::unistd::Pid;
 
 use crate::harness::{SCRIPT, SECRET, SECRET_ENV, body, config_text, json, signed, write_script};
 
-struct Binary {
-    child: Child,
+pub struct Binary {
+    pub child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Binary {
@@ -28,17 +28,27 @@ impl Drop for Binary {
 impl Binary {
     fn start(dir: &std::path::Path, extra_top: &str) -> Self {
         let script = write_script(dir, "deploy.sh", SCRIPT);
-        let config = dir.join("receiver.toml");
-        std::fs::write(&config, config_text(&script, extra_top)).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        Self::with_config(dir, &config_text(&script, extra_top), None)
+    }
+
+    /// The real binary on `config` (written to `dir`), the secret in env,
+    /// run as `uid` when given.
+    pub fn with_config(dir: &std::path::Path, config: &str, uid: Option<u32>) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        let path = dir.join("receiver.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"));
+        command
             .arg("--config")
-            .arg(&config)
+            .arg(&path)
             .args(["--log-format", "json"])
             .env(SECRET_ENV, SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -58,7 +68,7 @@ impl Binary {
         bin
     }
 
-    fn wait_for_log(&mut self, needle: &str) -> String {
+    pub fn wait_for_log(&mut self, needle: &str) -> String {
         loop {
             let line = self
                 .lines
@@ -77,7 +87,7 @@ impl Binary {
     }
 
     /// Every line logged so far, including those still unread.
-    fn whole_log(&mut self) -> Vec<String> {
+    pub fn whole_log(&mut self) -> Vec<String> {
         self.seen.extend(self.lines.try_iter());
         self.seen.clone()
     }
@@ -180,7 +190,21 @@ fn the_example_config_reads() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/receiver.toml");
     let config = deploy_receiver::Config::load(&path).unwrap();
-    assert_eq!(config.max_body, 1 << 20);
+    assert_eq!(config.max_body, 64 << 10);
+    // Timestamp and id signed, an id required, the secret as the unit's credential.
+    assert_eq!(config.scheme, relay_signature::Scheme::StandardWebhooks);
+    assert!(config.require_delivery_id);
+    assert_eq!(
+        config.secret,
+        Some(deploy_receiver::SecretSource::File(
+            "/run/credentials/deploy-receiver.service/secret".into()
+        ))
+    );
+    let unit = std::fs::read_to_string(path.with_file_name("deploy-receiver.service")).unwrap();
+    assert!(
+        unit.contains("LoadCredential=secret:"),
+        "the unit passes the secret the config reads"
+    );
     let hook = &config.hooks[0];
     assert_eq!(hook.command, ["/opt/deploy/deploy.sh"]);
     assert!(
@@ -278,4 +302,118 @@ fn the_systemd_unit_verifies_and_is_hardened() {
         "{}",
         String::from_utf8_lossy(&security.stdout)
     );
+}
+
+/// The command runs as the receiver's user, yet cannot read the receiver's
+/// environment (where a `secret_env` secret is) through /proc: the
+/// receiver is not dumpable. As root the receiver is run as `nobody`, since
+/// root could read any process's environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_cannot_read_the_receivers_environment() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Its parent is the supervisor; the supervisor's parent is the receiver.
+    let probe = "#!/bin/sh\nreceiver=$(sed 's/.*) [A-Za-z] \\([0-9]*\\) .*/\\1/' /proc/$PPID/stat)\necho \"receiver $receiver\"\nif cat /proc/$receiver/environ > /dev/null 2>&1; then echo 'environ readable'; else echo 'environ unreadable'; fi\n";
+    let script = write_script(dir.path(), "probe.sh", probe);
+    use std::os::unix::fs::MetadataExt as _;
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let uid = root.then_some(65534);
+    let mut bin = Binary::with_config(dir.path(), &config_text(&script, ""), uid);
+    let client = reqwest::Client::new();
+    let url = format!("{}/deploy", bin.base);
+    let (status, answer) = json(
+        signed(&client, &url, &body("0123abc"), SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let output = answer["output"].as_str().unwrap();
+    assert!(
+        output.contains(&format!("receiver {}", bin.child.id())),
+        "{output}"
+    );
+    assert!(output.contains("environ unreadable"), "{output}");
+    bin.wait_for_log("deploy finished");
+}
+
+#[test]
+fn check_warns_about_weak_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let config = dir.path().join("weak.toml");
+    std::fs::write(&config, config_text(&script, "replay_window = \"0s\"")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--check")
+        .env(SECRET_ENV, "short")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "weak is not invalid");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "warning: the secret env var `DEPLOY_SECRET` holds a key of 5 bytes",
+        "warning: `replay_window = \"0s\"`",
+        "warning: `signature = \"github\"`",
+        "warning: `require_delivery_id = false`",
+        "share the secret env var `DEPLOY_SECRET`",
+        "memory only",
+    ] {
+        assert!(err.contains(needle), "{needle}:\n{err}");
+    }
+    assert!(!err.contains("short"), "the secret is never shown:\n{err}");
+}
+
+#[test]
+fn help_documents_every_config_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for key in [
+        "listen",
+        "secret_file",
+        "secret_env",
+        "tls_cert",
+        "tls_key",
+        "max_body",
+        "body_budget",
+        "signature",
+        "signature_header",
+        "timestamp_tolerance",
+        "replay_window",
+        "replay_capacity",
+        "replay_state",
+        "require_delivery_id",
+        "result_ttl",
+        "output_tail",
+        "log_format",
+        "max_connections",
+        "max_connections_per_peer",
+        "path",
+        "command",
+        "args",
+        "mode",
+        "timeout",
+        "kill_grace",
+        "queue",
+        "keep_children",
+        "working_dir",
+        "validate",
+        "exit_codes",
+        "env",
+        "DEPLOY_RECEIVER_LOG",
+        "64KiB",
+        "8MiB",
+    ] {
+        assert!(
+            help.lines().any(|l| l.trim() == key || l.contains(key)),
+            "--help lacks `{key}`:\n{help}"
+        );
+    }
 }

@@ -1,11 +1,12 @@
 //! Every acceptance case of issue 5 against an in-process receiver.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use relay_signature::{Secret, standard};
 
 use crate::harness::{
-    SCRIPT, SECRET, body, config_text, json, process_gone, signed, start, start_with, write_script,
+    SCRIPT, SECRET, body, config_text, json, process_gone, send_when_free, signed, start,
+    start_with, unix_now, write_script,
 };
 
 #[tokio::test]
@@ -414,16 +415,6 @@ async fn healthz() {
     r.stop().await;
 }
 
-fn unix_now() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn standard_webhooks_fresh_accepted_stale_and_replayed_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -511,29 +502,37 @@ async fn load_of_bad_signatures_does_not_disturb_a_running_deploy() {
 }
 
 #[tokio::test]
-async fn connections_beyond_the_cap_wait_for_a_slot() {
+async fn at_the_cap_an_idle_connection_gives_way_and_a_running_deploy_does_not() {
+    use tokio::io::AsyncReadExt as _;
     let r = start("max_connections = 1").await;
     let addr = r.base.trim_start_matches("http://").to_owned();
-    let hog = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut hog = tokio::net::TcpStream::connect(&addr).await.unwrap();
     // Let the server accept the idle connection and take the only slot.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    assert!(
-        client.get(r.url("/healthz")).send().await.is_err(),
-        "served beyond the cap"
-    );
-    drop(hog);
-    let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap();
     assert_eq!(
         client.get(r.url("/healthz")).send().await.unwrap().status(),
-        200
+        200,
+        "the idle connection should have given way"
     );
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), hog.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection was closed: {read:?}"
+    );
+    // An authenticated deploy in the only slot is never evicted: a newcomer
+    // is answered 503 (retryable) at once instead.
+    let deploy = tokio::spawn(signed(&client, &r.url("/deploy"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let (status, answer) = json(client.get(r.url("/healthz")).send().await.unwrap()).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer.get("exit_code"), None);
+    assert_eq!(deploy.await.unwrap().unwrap().status(), 200);
     r.stop().await;
 }
 
@@ -597,12 +596,187 @@ async fn a_client_that_hangs_up_does_not_cancel_the_deploy() {
         .await;
     assert!(gone.is_err(), "the client should have given up first");
     r.wait_for_call("end 5555555").await;
-    // And the hook is free again afterwards.
+    // And the hook is free again once the deploy's answer is made.
     let client = reqwest::Client::new();
-    let next = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+    let next =
+        send_when_free(|| signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)).await;
+    assert_eq!(next.status(), 200);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_while_queued_does_not_burn_its_delivery_id() {
+    let r = start("").await;
+    let client = reqwest::Client::new();
+    let first = tokio::spawn(signed(&client, &r.url("/queued"), &body("5555555"), SECRET).send());
+    r.wait_for_call("start 5555555").await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gone = signed(&impatient, &r.url("/queued"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "queued-then-gone")
+        .send()
+        .await;
+    assert!(
+        gone.is_err(),
+        "the client should have given up while queued"
+    );
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
+    // The redelivery runs, once: the abandoned request never did.
+    let again = signed(&client, &r.url("/queued"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "queued-then-gone")
         .send()
         .await
         .unwrap();
-    assert_eq!(next.status(), 200);
+    assert_eq!(again.status(), 200);
+    let ran = r
+        .calls()
+        .iter()
+        .filter(|l| l.starts_with("start 0123abc"))
+        .count();
+    assert_eq!(ran, 1, "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_signed_for_one_hook_cannot_run_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
+    let (staging, production) = (dir.path().join("staging"), dir.path().join("production"));
+    std::fs::write(&staging, "staging secret, long and random enough\n").unwrap();
+    std::fs::write(&production, "production secret, long and random too\n").unwrap();
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\n\n[[hooks]]\npath = \"/staging\"\nsecret_file = \"{}\"\ncommand = [\"{}\"]\nargs = [\"image_sha\"]\n\n[[hooks]]\npath = \"/production\"\nsecret_file = \"{}\"\ncommand = [\"{}\"]\nargs = [\"image_sha\"]\n",
+        staging.display(),
+        script.display(),
+        production.display(),
+        script.display()
+    );
+    let r = start_with(dir, &config, "unused").await;
+    let client = reqwest::Client::new();
+    let b = body("0123abc");
+    let s = "staging secret, long and random enough";
+    let p = "production secret, long and random too";
+    for (path, secret, expect) in [
+        ("/production", s, 401),
+        ("/staging", p, 401),
+        ("/staging", s, 200),
+        ("/production", p, 200),
+    ] {
+        let response = signed(&client, &r.url(path), &b, secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            expect,
+            "{path} signed with the {secret:?} key"
+        );
+    }
+    assert_eq!(r.calls().len(), 4, "{:?}", r.calls());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn delivery_ids_survive_a_restart_with_a_state_file() {
+    // Outlives both receivers (each `Running` owns and removes its own dir).
+    let kept = tempfile::tempdir().unwrap();
+    let state = kept.path().join("ids.json");
+    let script = write_script(kept.path(), "deploy.sh", SCRIPT);
+    let config = config_text(&script, &format!("replay_state = \"{}\"", state.display()));
+    let client = reqwest::Client::new();
+    let r = start_with(tempfile::tempdir().unwrap(), &config, SECRET).await;
+    let first = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
+        .header("X-Deploy-Delivery", "before-restart")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    r.stop().await;
+    let again = start_with(tempfile::tempdir().unwrap(), &config, SECRET).await;
+    let (status, answer) = json(
+        signed(&client, &again.url("/deploy"), &body("0123abc"), SECRET)
+            .header("X-Deploy-Delivery", "before-restart")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 409, "{answer}");
+    again.stop().await;
+}
+
+/// A secret with the characters that workflow-command escaping and line
+/// handling touch, in a file with CRLF line endings.
+const ODD_SECRET: &str = "pa%ss:w,rd-with 100% of the odd characters";
+
+#[tokio::test]
+async fn output_is_masked_before_it_is_cut_whatever_the_secret_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{ODD_SECRET}\r\n")).unwrap();
+    // The secret, then 40 bytes: the 64-byte tail cuts through the secret.
+    let leaky = format!(
+        "#!/bin/sh\ncat {}\nprintf 'y%.0s' $(seq 1 40)\n",
+        secret_file.display()
+    );
+    let script = write_script(dir.path(), "deploy.sh", &leaky);
+    let config = config_text(&script, "output_tail = \"64\"").replace(
+        "secret_env = \"DEPLOY_SECRET\"",
+        &format!("secret_file = \"{}\"", secret_file.display()),
+    );
+    let r = start_with(dir, &config, "unused").await;
+    let client = reqwest::Client::new();
+    let (status, answer) = json(
+        signed(&client, &r.url("/deploy"), &body("0123abc"), ODD_SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let output = answer["output"].as_str().unwrap();
+    assert!(output.ends_with(&"y".repeat(40)), "{output:?}");
+    assert!(output.starts_with("***"), "{output:?}");
+    for part in ["odd characters", "characters", "acters", "%", ":"] {
+        assert!(
+            !output.contains(part),
+            "`{part}` of the secret survived the cut: {output:?}"
+        );
+    }
+    assert_eq!(answer["output_truncated"], true);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn the_bare_key_of_a_whsec_secret_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let whsec = key.to_whsec();
+    let bare = whsec.trim_start_matches("whsec_").to_owned();
+    let leaky = format!("#!/bin/sh\necho \"key {bare} and {whsec}\"\n");
+    let script = write_script(dir.path(), "deploy.sh", &leaky);
+    let config = config_text(&script, "signature = \"standard-webhooks\"");
+    let r = start_with(dir, &config, &whsec).await;
+    let client = reqwest::Client::new();
+    let b = body("0123abc");
+    let now = unix_now();
+    let signature = standard::sign(std::slice::from_ref(&key), "msg_1", now, &b).unwrap();
+    let text = client
+        .post(r.url("/deploy"))
+        .header("Content-Type", "application/json")
+        .header("webhook-id", "msg_1")
+        .header("webhook-timestamp", now.to_string())
+        .header("webhook-signature", signature)
+        .body(b)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("key *** and ***"), "{text}");
+    assert!(!text.contains(&bare), "{text}");
     r.stop().await;
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use deploy_receiver::{Config, Receiver};
 use relay_runtime::Env;
-use relay_signature::{Secret, github};
+use relay_signature::{Secret, github, status};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -28,6 +28,11 @@ case "$1" in
   5555555) sleep 1.5 ;;
   6666666) sleep 30 & echo $! > "$dir/grandchild"; sleep 30 ;;
   7777777) echo "secret is ${DEPLOY_SECRET:-unset}" ;;
+  8888888) setsid sleep 30 & echo $! > "$dir/escaped"
+           (sleep 30 & echo $! > "$dir/orphan"); sleep 30 ;;
+  9999999) sleep 30 & echo $! > "$dir/leftover"
+           setsid sleep 30 & echo $! > "$dir/escaped"
+           (setsid sleep 30 & echo $! > "$dir/orphan") ;;
 esac
 echo "end $1" >> "$dir/calls"
 exit 0
@@ -42,7 +47,8 @@ pub fn write_script(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// The config every test starts from: hooks `/deploy`, `/queued` (queue =
-/// true) and `/slow` (a short timeout), all running [`SCRIPT`].
+/// true), `/slow` (a short timeout), `/keep` (keep_children = true),
+/// `/async` and `/async-queued` (mode = "async"), all running [`SCRIPT`].
 pub fn config_text(script: &Path, extra_top: &str) -> String {
     let script = script.display();
     format!(
@@ -69,6 +75,25 @@ command = ["{script}"]
 args = ["image_sha"]
 timeout = "2s"
 kill_grace = "200ms"
+
+[[hooks]]
+path = "/keep"
+command = ["{script}"]
+args = ["image_sha"]
+keep_children = true
+
+[[hooks]]
+path = "/async"
+command = ["{script}"]
+args = ["image_sha"]
+mode = "async"
+
+[[hooks]]
+path = "/async-queued"
+command = ["{script}"]
+args = ["image_sha"]
+mode = "async"
+queue = true
 "#
     )
 }
@@ -134,7 +159,10 @@ pub async fn start(extra_top: &str) -> Running {
 pub async fn start_with(dir: tempfile::TempDir, config: &str, secret: &str) -> Running {
     let config = Config::parse(config).unwrap();
     let env = Env::from_pairs([(SECRET_ENV, secret)]);
-    let receiver = Receiver::bind(config, &env).await.unwrap();
+    let receiver = Receiver::bind(config, &env)
+        .await
+        .unwrap()
+        .with_supervisor(env!("CARGO_BIN_EXE_deploy-receiver"));
     let addr = receiver.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(receiver.serve(async {
@@ -185,4 +213,88 @@ pub fn process_gone(pid: i32) -> bool {
             .and_then(|rest| rest.split_whitespace().next())
             .is_some_and(|state| state == "Z" || state == "X"),
     }
+}
+
+/// Sends the request `make` builds until the hook is no longer busy (409
+/// "already running"): a deploy's lock is released a moment after its
+/// command logs its last line.
+pub async fn send_when_free(make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = make().send().await.unwrap();
+        if response.status() != 409 || Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A client whose connections come from `ip` (any of 127.0.0.0/8 is this
+/// machine), so tests can be "another address" than a flood.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// A raw TCP connection from `ip` to the receiver.
+pub async fn tcp_from(ip: &str, base: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+    let addr = base.trim_start_matches("http://").parse().unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+pub fn unix_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A status poll for delivery `id` of `hook`, signed GitHub-style, whose
+/// body names `body_id` at `ts` (normally `id` and now).
+pub fn poll_as(
+    client: &reqwest::Client,
+    base: &str,
+    hook: &str,
+    id: &str,
+    body_id: &str,
+    ts: i64,
+    secret: &str,
+) -> reqwest::RequestBuilder {
+    let body = status::body(body_id, ts);
+    let signature = github::sign(&Secret::new(secret).unwrap(), body.as_bytes());
+    client
+        .post(format!("{base}{}", status::path(hook, id)))
+        .header("Content-Type", status::CONTENT_TYPE)
+        .header(github::HEADER, signature)
+        .body(body)
+}
+
+pub fn poll(client: &reqwest::Client, base: &str, hook: &str, id: &str) -> reqwest::RequestBuilder {
+    poll_as(client, base, hook, id, id, unix_now(), SECRET)
+}
+
+/// Waits until `pid` has gone, failing after a few seconds.
+pub async fn assert_gone(pid: i32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !process_gone(pid) {
+        assert!(Instant::now() < deadline, "{what} ({pid}) survived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pid a script wrote to `name` in the test directory.
+pub fn pid_in(dir: &Path, name: &str) -> i32 {
+    std::fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -5,8 +5,11 @@
 // Helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod async_mode;
 mod binary;
 mod deliveries;
 mod deploy_sh;
+mod flood;
 mod harness;
 mod interop;
+mod processes;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod agreement;
 mod tls;
 
 use std::time::Duration;
@@ -189,11 +190,16 @@ fn a_500_is_never_retried() {
 #[test]
 fn retries_stop_at_the_limit() {
     let sink = Sink::start();
-    sink.script([Reply::status(502), Reply::status(504), Reply::status(503)]);
+    sink.script([Reply::status(503), Reply::status(429), Reply::status(503)]);
     let out = run(action(&deploy_url(&sink)).input("retries", "1"));
     out.assert_failure();
     assert_eq!(sink.received().len(), 2);
-    assert_eq!(out.output("status"), "504");
+    assert_eq!(out.output("status"), "429");
+    assert!(
+        out.error().contains("was busy (429)") && out.error().contains("nothing was deployed"),
+        "{}",
+        out.error()
+    );
 }
 
 #[test]

@@ -1,0 +1,185 @@
+//! One `[[hooks]]` table: the command, the fields it is given and their
+//! patterns, its timeout, lock, mode and process rules.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::config::{ConfigError, SecretSource, duration_key, invalid};
+
+/// The pattern `image_sha` gets when the hook gives none (SPEC).
+pub const DEFAULT_IMAGE_SHA_PATTERN: &str = "^[0-9a-f]{7,64}$";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHook {
+    path: String,
+    command: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    secret_file: Option<PathBuf>,
+    secret_env: Option<String>,
+    mode: Option<String>,
+    timeout: Option<String>,
+    kill_grace: Option<String>,
+    #[serde(default)]
+    queue: bool,
+    #[serde(default)]
+    keep_children: bool,
+    working_dir: Option<PathBuf>,
+    #[serde(default)]
+    validate: BTreeMap<String, String>,
+    #[serde(default)]
+    exit_codes: BTreeMap<String, u16>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// How a deploy is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The answer waits for the command.
+    Sync,
+    /// `202` at once with a status path; the result is polled (proxies cut
+    /// long requests).
+    Async,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub path: String,
+    pub command: Vec<String>,
+    /// Payload fields passed as arguments, in order, each with the pattern
+    /// it must match in full.
+    pub args: Vec<(String, Regex)>,
+    /// This hook's own secret; `None`: the global one.
+    pub secret: Option<SecretSource>,
+    pub mode: Mode,
+    pub timeout: Duration,
+    pub kill_grace: Duration,
+    pub queue: bool,
+    /// After a normal exit, leave the processes the command started running.
+    pub keep_children: bool,
+    pub working_dir: Option<PathBuf>,
+    pub exit_codes: BTreeMap<i32, u16>,
+    /// Extra env for the command (e.g. `DEPLOY_SERVICE` for deploy.sh).
+    pub env: Vec<(String, String)>,
+}
+
+impl Hook {
+    /// The HTTP status for an exit code: the configured map, else 500.
+    pub fn status_for(&self, code: i32) -> u16 {
+        self.exit_codes.get(&code).copied().unwrap_or(500)
+    }
+}
+
+pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
+    let key = |k: &str| format!("hooks[{i}].{k}");
+    if !raw.path.starts_with('/') || raw.path == "/healthz" || raw.path.contains(['{', '}', '*']) {
+        return Err(invalid(
+            key("path"),
+            format!(
+                "`{}` must start with `/`, be a plain path and not be `/healthz`",
+                raw.path
+            ),
+        ));
+    }
+    if raw.command.first().is_none_or(|c| c.is_empty()) {
+        return Err(invalid(
+            key("command"),
+            "give the program to run, e.g. [\"/opt/deploy/deploy.sh\"]",
+        ));
+    }
+    let secret = SecretSource::from_keys(&key(""), raw.secret_file, raw.secret_env)?;
+    let mode = match raw.mode.as_deref() {
+        None | Some("sync") => Mode::Sync,
+        Some("async") => Mode::Async,
+        Some(other) => {
+            return Err(invalid(
+                key("mode"),
+                format!("`{other}` is neither `sync` nor `async`"),
+            ));
+        }
+    };
+    let args = args(&key("validate"), &raw.args, raw.validate)?;
+    let exit_codes = exit_codes(&key("exit_codes"), raw.exit_codes)?;
+    Ok(Hook {
+        path: raw.path,
+        command: raw.command,
+        args,
+        secret,
+        mode,
+        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), "10m")?,
+        kill_grace: duration_key(&key("kill_grace"), raw.kill_grace.as_deref(), "10s")?,
+        queue: raw.queue,
+        keep_children: raw.keep_children,
+        working_dir: raw.working_dir,
+        exit_codes,
+        env: raw.env.into_iter().collect(),
+    })
+}
+
+fn args(
+    key: &str,
+    fields: &[String],
+    mut validate: BTreeMap<String, String>,
+) -> Result<Vec<(String, Regex)>, ConfigError> {
+    let mut args = Vec::new();
+    for field in fields {
+        let pattern = match validate.remove(field) {
+            Some(p) => p,
+            None if field == "image_sha" => DEFAULT_IMAGE_SHA_PATTERN.to_owned(),
+            None => {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "field `{field}` is passed to the command but has no pattern; add `{field} = \"^...$\"` to [hooks.validate]"
+                    ),
+                ));
+            }
+        };
+        // Wrapped so the whole value must match even if the pattern forgot its anchors.
+        let regex = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                invalid(
+                    format!("{key}.{field}"),
+                    format!("`{pattern}` is not a valid pattern: {e}"),
+                )
+            })?;
+        args.push((field.clone(), regex));
+    }
+    if let Some(unused) = validate.keys().next() {
+        return Err(invalid(
+            format!("{key}.{unused}"),
+            "has a pattern but is not in `args`",
+        ));
+    }
+    Ok(args)
+}
+
+fn exit_codes(key: &str, raw: BTreeMap<String, u16>) -> Result<BTreeMap<i32, u16>, ConfigError> {
+    let mut exit_codes: BTreeMap<i32, u16> = [(0, 200), (2, 422), (3, 503)].into();
+    for (code, status) in raw {
+        let parsed: i32 = code
+            .parse()
+            .ok()
+            .filter(|c| (0..=255).contains(c))
+            .ok_or_else(|| invalid(key, format!("`{code}` is not an exit code (0-255)")))?;
+        // 202 means "accepted, poll for the result" to a sender (async mode).
+        if !(200..=599).contains(&status) || status == 202 {
+            return Err(invalid(
+                format!("{key}.{code}"),
+                format!(
+                    "`{status}` is not an HTTP status for a finished deploy (200-599, not 202)"
+                ),
+            ));
+        }
+        exit_codes.insert(parsed, status);
+    }
+    Ok(exit_codes)
+}

@@ -1,0 +1,120 @@
+//! What each delivery with an id is doing, for its status path: queued,
+//! running, or its final answer — kept for `result_ttl` after it ends (at
+//! most [`MAX_FINISHED`] of them), in memory only. Only authenticated
+//! deliveries are recorded, so an attacker cannot fill it.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+
+/// Finished results kept at most; the oldest go first.
+pub const MAX_FINISHED: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Queued {
+        since: Instant,
+    },
+    Running {
+        since: Instant,
+    },
+    Done {
+        status: StatusCode,
+        body: serde_json::Value,
+        at: Instant,
+    },
+}
+
+pub struct Results {
+    ttl: Duration,
+    entries: Mutex<HashMap<(String, String), State>>,
+}
+
+impl Results {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::default(),
+        }
+    }
+
+    pub fn set(&self, hook: &str, id: &str, state: State) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.insert((hook.to_owned(), id.to_owned()), state);
+        Self::expire(&mut entries, self.ttl, Instant::now());
+    }
+
+    pub fn get(&self, hook: &str, id: &str) -> Option<State> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        Self::expire(&mut entries, self.ttl, Instant::now());
+        entries.get(&(hook.to_owned(), id.to_owned())).cloned()
+    }
+
+    fn expire(entries: &mut HashMap<(String, String), State>, ttl: Duration, now: Instant) {
+        entries
+            .retain(|_, s| !matches!(s, State::Done { at, .. } if now.duration_since(*at) >= ttl));
+        let mut finished: Vec<(Instant, (String, String))> = entries
+            .iter()
+            .filter_map(|(k, s)| match s {
+                State::Done { at, .. } => Some((*at, k.clone())),
+                _ => None,
+            })
+            .collect();
+        if finished.len() > MAX_FINISHED {
+            let excess = finished.len() - MAX_FINISHED;
+            finished.sort_unstable_by_key(|(at, _)| *at);
+            for (_, key) in finished.into_iter().take(excess) {
+                entries.remove(&key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(at: Instant) -> State {
+        State::Done {
+            status: StatusCode::OK,
+            body: serde_json::json!({"exit_code": 0}),
+            at,
+        }
+    }
+
+    #[test]
+    fn results_are_per_hook_and_expire() {
+        let r = Results::new(Duration::from_millis(50));
+        let now = Instant::now();
+        r.set("/a", "d1", State::Running { since: now });
+        assert!(matches!(r.get("/a", "d1"), Some(State::Running { .. })));
+        assert_eq!(
+            r.get("/b", "d1"),
+            None,
+            "another hook's delivery is unknown"
+        );
+        r.set("/a", "d1", done(Instant::now()));
+        assert!(matches!(r.get("/a", "d1"), Some(State::Done { .. })));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(r.get("/a", "d1"), None);
+    }
+
+    #[test]
+    fn finished_results_are_capped_running_ones_never_dropped() {
+        let r = Results::new(Duration::from_secs(3600));
+        let t0 = Instant::now();
+        r.set("/a", "running", State::Running { since: t0 });
+        for i in 0..MAX_FINISHED + 5 {
+            r.set(
+                "/a",
+                &format!("d{i}"),
+                done(t0 + Duration::from_millis(i as u64)),
+            );
+        }
+        assert_eq!(r.get("/a", "d0"), None, "oldest finished dropped");
+        assert!(r.get("/a", &format!("d{}", MAX_FINISHED + 4)).is_some());
+        assert!(r.get("/a", "running").is_some());
+    }
+}
