@@ -27,7 +27,7 @@ fail() { echo "error: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 [ "$(id -u)" = 0 ] || fail "installing a .deb needs root; run as root (CI does)"
-for tool in dpkg systemd-analyze python3 openssl setpriv getent; do
+for tool in dpkg file systemd-analyze python3 openssl setpriv getent; do
   command -v "$tool" >/dev/null || fail "\`$tool\` is not installed"
 done
 [ -f "$deb" ] || fail "\`$deb\` is not a file; hint: scripts/deb.sh x86_64-unknown-linux-gnu"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: scripts/deb.sh <target> [release|ci]" >&2
+  echo "usage: scripts/deb.sh <target> [profile]" >&2
   exit 2
 fi
 target="$1"

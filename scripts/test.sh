@@ -61,13 +61,12 @@ if [ "${SKIP_DIST:-}" != 1 ]; then
   step "aarch64: static cross-build, run under qemu-aarch64-static against the fake GitHub"
   start=$SECONDS
   if have_or_ci aarch64-linux-gnu-gcc qemu-aarch64-static; then
-    # AARCH64_PROFILE=ci: the thin-LTO profile, should the release one get too slow for CI.
-    scripts/dist.sh aarch64-unknown-linux-gnu "${AARCH64_PROFILE:-release}"
+    scripts/dist.sh aarch64-unknown-linux-gnu
     # Set, the variable makes these tests required: a missing binary or qemu fails them.
     DEPLOY_RELAY_AARCH64_BIN="$PWD/dist/aarch64-unknown-linux-gnu/deploy-relay" \
       cargo test --locked -p deploy-relay --test aarch64
     if [ "${SKIP_IMAGE:-}" != 1 ] && command -v podman >/dev/null; then
-      scripts/image.sh aarch64-unknown-linux-gnu "${AARCH64_PROFILE:-release}" | tee /tmp/deploy-relay-image-arm64.txt
+      scripts/image.sh aarch64-unknown-linux-gnu | tee /tmp/deploy-relay-image-arm64.txt
       bytes=$(sed -n 's/^| image [^|]*| \([0-9]*\) bytes.*/\1/p' /tmp/deploy-relay-image-arm64.txt)
       if [ "$bytes" -ge $((16 * 1024 * 1024)) ]; then
         echo "error: the arm64 image is $bytes bytes, over the 16 MiB budget" >&2
@@ -82,7 +81,7 @@ if [ "${SKIP_DIST:-}" != 1 ]; then
   if have_or_ci cargo-deb; then
     deb=$(scripts/deb.sh x86_64-unknown-linux-gnu | tail -n 1)
     if command -v qemu-aarch64-static >/dev/null && [ -x dist/aarch64-unknown-linux-gnu/deploy-receiver ]; then
-      arm_deb=$(scripts/deb.sh aarch64-unknown-linux-gnu "${AARCH64_PROFILE:-release}" | tail -n 1)
+      arm_deb=$(scripts/deb.sh aarch64-unknown-linux-gnu | tail -n 1)
       [ "$(dpkg-deb -f "$arm_deb" Architecture)" = arm64 ] || { echo "error: $arm_deb is not arm64" >&2; exit 1; }
       unpacked=$(mktemp -d)
       dpkg-deb -x "$arm_deb" "$unpacked"
