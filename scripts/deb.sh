@@ -5,7 +5,8 @@
 # made by cargo-deb from `[package.metadata.deb]` in
 # crates/deploy-receiver/Cargo.toml around the static binary scripts/dist.sh
 # builds (run first; a no-op when it is up to date). Writes
-# dist/deploy-receiver_<version>_<arch>.deb and prints its path and size.
+# dist/deploy-receiver_<version>_<arch>.deb; prints its path (stdout) and
+# size (stderr).
 #
 # Needs cargo-deb: cargo install cargo-deb --locked
 set -euo pipefail
@@ -44,5 +45,6 @@ if ! cmp -s "$unpacked/usr/bin/deploy-receiver" "$out/$target/deploy-receiver"; 
 fi
 
 bytes=$(stat -c %s "$deb")
-echo "| \`$(basename "$deb")\` ($(dpkg-deb -f "$deb" Architecture)) | $bytes bytes ($(numfmt --to=iec-i --suffix=B "$bytes")) |"
+# The size on stderr, the path alone on stdout: `deb=$(scripts/deb.sh …)`.
+echo "| \`$(basename "$deb")\` ($(dpkg-deb -f "$deb" Architecture)) | $bytes bytes ($(numfmt --to=iec-i --suffix=B "$bytes")) |" >&2
 echo "$deb"

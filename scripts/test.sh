@@ -79,9 +79,9 @@ if [ "${SKIP_DIST:-}" != 1 ]; then
   step "deploy-receiver .deb: build (amd64, arm64); install, --check, verify, purge (CI, root)"
   start=$SECONDS
   if have_or_ci cargo-deb; then
-    deb=$(scripts/deb.sh x86_64-unknown-linux-gnu | tail -n 1)
+    deb=$(scripts/deb.sh x86_64-unknown-linux-gnu)
     if command -v qemu-aarch64-static >/dev/null && [ -x dist/aarch64-unknown-linux-gnu/deploy-receiver ]; then
-      arm_deb=$(scripts/deb.sh aarch64-unknown-linux-gnu | tail -n 1)
+      arm_deb=$(scripts/deb.sh aarch64-unknown-linux-gnu)
       [ "$(dpkg-deb -f "$arm_deb" Architecture)" = arm64 ] || { echo "error: $arm_deb is not arm64" >&2; exit 1; }
       unpacked=$(mktemp -d)
       dpkg-deb -x "$arm_deb" "$unpacked"
