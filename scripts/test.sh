@@ -42,3 +42,60 @@ if [ "${SKIP_IMAGE:-}" != 1 ] && command -v podman >/dev/null; then
     exit 1
   fi
 fi
+
+# Under CI every tool below is installed by .ci/run and a missing one fails;
+# elsewhere a step whose tools are missing says so and is skipped.
+have_or_ci() {
+  local missing=()
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} = 0 ] && return 0
+  if [ "${CI:-}" = true ]; then
+    echo "error: ${missing[*]} missing under CI; .ci/run installs them" >&2
+    exit 1
+  fi
+  echo "skipped: ${missing[*]} not installed"
+  return 1
+}
+
+if [ "${SKIP_DIST:-}" != 1 ]; then
+  step "aarch64: static cross-build, run under qemu-aarch64-static against the fake GitHub"
+  start=$SECONDS
+  if have_or_ci aarch64-linux-gnu-gcc qemu-aarch64-static; then
+    scripts/dist.sh aarch64-unknown-linux-gnu
+    # Set, the variable makes these tests required: a missing binary or qemu fails them.
+    DEPLOY_RELAY_AARCH64_BIN="$PWD/dist/aarch64-unknown-linux-gnu/deploy-relay" \
+      cargo test --locked -p deploy-relay --test aarch64
+    if [ "${SKIP_IMAGE:-}" != 1 ] && command -v podman >/dev/null; then
+      scripts/image.sh aarch64-unknown-linux-gnu | tee /tmp/deploy-relay-image-arm64.txt
+      bytes=$(sed -n 's/^| image [^|]*| \([0-9]*\) bytes.*/\1/p' /tmp/deploy-relay-image-arm64.txt)
+      if [ "$bytes" -ge $((16 * 1024 * 1024)) ]; then
+        echo "error: the arm64 image is $bytes bytes, over the 16 MiB budget" >&2
+        exit 1
+      fi
+    fi
+  fi
+  echo "took $((SECONDS - start)) s"
+
+  step "deploy-receiver .deb: build (amd64, arm64); install, --check, verify, purge (CI, root)"
+  start=$SECONDS
+  if have_or_ci cargo-deb; then
+    deb=$(scripts/deb.sh x86_64-unknown-linux-gnu)
+    if command -v qemu-aarch64-static >/dev/null && [ -x dist/aarch64-unknown-linux-gnu/deploy-receiver ]; then
+      arm_deb=$(scripts/deb.sh aarch64-unknown-linux-gnu)
+      [ "$(dpkg-deb -f "$arm_deb" Architecture)" = arm64 ] || { echo "error: $arm_deb is not arm64" >&2; exit 1; }
+      unpacked=$(mktemp -d)
+      dpkg-deb -x "$arm_deb" "$unpacked"
+      qemu-aarch64-static "$unpacked/usr/bin/deploy-receiver" --version
+      rm -rf "$unpacked"
+    fi
+    # Installing a package changes the machine: only under CI, or when asked.
+    if [ "${CI:-}" = true ] || [ "${DEB_CHECK:-}" = 1 ]; then
+      sudo=""
+      [ "$(id -u)" = 0 ] || sudo="sudo"
+      $sudo scripts/deb-check.sh "$deb"
+    else
+      echo "skipped: the install check (dpkg -i) runs under CI=true or DEB_CHECK=1"
+    fi
+  fi
+  echo "took $((SECONDS - start)) s"
+fi
