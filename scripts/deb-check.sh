@@ -112,9 +112,11 @@ fi
 install -d -m 0500 -o "$user" -g "$user" "$creds"
 install -m 0400 -o "$user" -g "$user" "$cred_source" "$creds/$cred_name"
 
+# The unit's StateDirectory= as systemd sets it up: owned by the service.
+install -d -m 0700 -o "$user" -g "$user" /var/lib/deploy-receiver
 as_service() {
   setpriv --reuid="$user" --regid="$user" --clear-groups --no-new-privs \
-    env -i PATH=/usr/bin:/bin "$@"
+    env -i PATH=/usr/bin:/bin STATE_DIRECTORY=/var/lib/deploy-receiver "$@"
 }
 check_out=$(as_service /usr/bin/deploy-receiver --check --config "$config" 2>&1) ||
   fail "deploy-receiver --check failed on the installed example: $check_out"
@@ -133,9 +135,8 @@ rmdir /run/credentials 2>/dev/null || true
 admin_files=()
 
 echo "== dpkg -r, then dpkg --purge"
-# What the running service would have left: systemd's StateDirectory= with
-# the remembered delivery ids. A purge removes it.
-install -d -m 0700 /var/lib/deploy-receiver
+# What the running service would have left in its StateDirectory=: the
+# remembered delivery ids. A purge removes them.
 echo '{}' >/var/lib/deploy-receiver/delivery-ids.json
 dpkg -r "$pkg" >/dev/null
 [ ! -e /usr/bin/deploy-receiver ] || fail "dpkg -r left /usr/bin/deploy-receiver"
