@@ -13,6 +13,11 @@ use crate::config::Config;
 const MAX_BODY: usize = 1024 * 1024;
 
 /// Why a probe failed. Each counts as one failed probe; none is retried.
+///
+/// The texts come from the endpoint (a connection error, a value quoted
+/// from the body) and are untrusted: the log gets them through
+/// `Console::info` (one line, command-like lines fenced), markdown as
+/// `md_code`, outputs as they are. Secrets are already redacted from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// No complete answer within `timeout`.
@@ -24,6 +29,7 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The failure as one piece of untrusted text.
     pub fn describe(&self) -> String {
         match self {
             Self::Timeout => "timed out".into(),
@@ -61,12 +67,45 @@ pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// What must not show in a text a probe brings back: the registered
+/// secrets, and what the inputs carry that an endpoint could echo — header
+/// values (and the credential after an `Authorization` scheme), the user
+/// info and query values of each URL. Only these texts are redacted with
+/// them (the runner is not asked to mask an `Accept` value everywhere);
+/// values under 4 characters are left, they would blank out the text.
+/// Longest first, so a secret that contains another is replaced whole.
+pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
+    let mut out = masks;
+    for (_, value) in &config.headers {
+        if let Ok(v) = value.to_str() {
+            out.push(v.trim().to_owned());
+            if let Some((scheme, credential)) = v.trim().split_once(' ')
+                && scheme.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                out.push(credential.trim().to_owned());
+            }
+        }
+    }
+    for url in &config.urls {
+        if let Ok(u) = reqwest::Url::parse(url) {
+            out.push(u.username().to_owned());
+            out.extend(u.password().map(str::to_owned));
+            out.extend(u.query_pairs().map(|(_, v)| v.into_owned()));
+        }
+    }
+    out.retain(|s| s.chars().count() >= 4);
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
 pub(crate) async fn probe(
     client: &reqwest::Client,
     url: &str,
     timeout: Duration,
     expected: Option<&StatusSet>,
     conditions: &[Condition],
+    secrets: &[String],
 ) -> Outcome {
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, fetch(client, url)).await;
@@ -83,7 +122,10 @@ pub(crate) async fn probe(
             return Outcome {
                 status: None,
                 latency,
-                failure: Some(Failure::Connection(describe(e))),
+                failure: Some(Failure::Connection(relay_runtime::redact(
+                    &describe(e),
+                    secrets,
+                ))),
             };
         }
         Ok(Ok(answer)) => answer,
@@ -97,6 +139,7 @@ pub(crate) async fn probe(
         response_time: latency,
         body: &body,
         certificate_left,
+        secrets,
     };
     let unexpected = expected
         .is_some_and(|e| !e.contains(status))
