@@ -75,8 +75,16 @@ pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
 /// values under 4 characters are left, they would blank out the text.
 /// Longest first, so a secret that contains another is replaced whole.
 pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
+    from_inputs(&config.headers, &config.urls, masks)
+}
+
+fn from_inputs(
+    headers: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+    urls: &[String],
+    masks: Vec<String>,
+) -> Vec<String> {
     let mut out = masks;
-    for (_, value) in &config.headers {
+    for (_, value) in headers {
         if let Ok(v) = value.to_str() {
             out.push(v.trim().to_owned());
             if let Some((scheme, credential)) = v.trim().split_once(' ')
@@ -86,11 +94,15 @@ pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
             }
         }
     }
-    for url in &config.urls {
+    for url in urls {
         if let Ok(u) = reqwest::Url::parse(url) {
             out.push(u.username().to_owned());
             out.extend(u.password().map(str::to_owned));
-            out.extend(u.query_pairs().map(|(_, v)| v.into_owned()));
+            // A bare `?<token>` has no value: the key is the credential.
+            out.extend(
+                u.query_pairs()
+                    .map(|(k, v)| if v.is_empty() { k } else { v }.into_owned()),
+            );
         }
     }
     out.retain(|s| s.chars().count() >= 4);
@@ -183,5 +195,44 @@ fn describe(e: reqwest::Error) -> String {
         e.without_url().to_string()
     } else {
         inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_what_an_endpoint_could_echo_from_the_inputs() {
+        let headers = vec![
+            (
+                HeaderName::from_static("authorization"),
+                HeaderValue::from_static("Bearer eyJhbGciOi.token"),
+            ),
+            (
+                HeaderName::from_static("x-n"),
+                HeaderValue::from_static("1"),
+            ),
+        ];
+        let urls = vec![
+            "https://probe:hunter2pw@h.example/a?token=tok-123&v=1&verbose".to_owned(),
+            "https://h.example/b?bare-secret-key".to_owned(),
+        ];
+        let got = from_inputs(&headers, &urls, vec!["ghs_masked".into()]);
+        assert_eq!(
+            got,
+            [
+                "Bearer eyJhbGciOi.token",
+                "eyJhbGciOi.token",
+                "bare-secret-key",
+                "ghs_masked",
+                "hunter2pw",
+                "tok-123",
+                "verbose",
+                "probe",
+            ]
+        );
     }
 }

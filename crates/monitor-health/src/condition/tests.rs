@@ -55,6 +55,13 @@ fn body_json_paths() {
 }
 
 #[test]
+fn the_whole_body_is_trimmed_as_gatus_resolves_it() {
+    assert!(holds("[BODY] == ok", &seen(200, "ok\n")));
+    assert!(holds("[BODY] == any(ok, fine)", &seen(200, "  fine\r\n")));
+    assert!(!holds("[BODY] == ok", &seen(200, "ok then")));
+}
+
+#[test]
 fn certificate_expiration() {
     let mut o = seen(200, "");
     assert!(
