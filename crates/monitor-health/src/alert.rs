@@ -2,7 +2,7 @@
 //! rollback event.
 
 use relay_github::GitHub;
-use relay_runtime::{Context, InputError, Placeholders, RepoName, vars};
+use relay_runtime::{Context, InputError, Placeholders, RepoName, md_cell, md_code, md_link, vars};
 use serde_json::{Map, Value};
 
 use crate::config::Config;
@@ -10,11 +10,30 @@ use crate::report::Report;
 
 /// The hidden line that ties an issue to a commit and environment, so a
 /// re-run (or a second failing job) finds it instead of opening another.
+/// Both values can come from an event payload: `>` (and `%`, `<`, `&`,
+/// control characters) are percent-encoded so neither can end the HTML
+/// comment and put raw HTML into the issue.
 pub(crate) fn marker(config: &Config) -> String {
     format!(
         "<!-- monitor-health: sha={} environment={} -->",
-        config.source.sha, config.environment
+        comment_safe(&config.source.sha),
+        comment_safe(&config.environment)
     )
+}
+
+fn comment_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '<' | '>' | '&') || c.is_control() {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Opens the failure issue unless one is already open; returns its URL.
@@ -54,22 +73,7 @@ pub(crate) async fn issue(
         .map_err(|why| {
             InputError::new("issue-title", &why, "use the placeholders the README lists")
         })?;
-    let run = ctx
-        .env
-        .run_url()
-        .map(|u| format!("[this run]({u})"))
-        .unwrap_or_else(|| "this run".into());
-    let env = if config.environment.is_empty() {
-        "(none)".to_owned()
-    } else {
-        format!("`{}`", config.environment)
-    };
-    let body = format!(
-        "{marker}\nThe post-deploy health window failed in {run}.\n\n- commit: `{}`\n- environment: {env}\n- reason: {}\n\n{}",
-        config.source.sha,
-        report.reason(),
-        report.markdown(config)
-    );
+    let body = ctx.console.redact(&issue_body(ctx, config, report));
     let made = client
         .create_issue(&repo, &title, &body, &config.issue_labels)
         .await?;
@@ -77,7 +81,38 @@ pub(crate) async fn issue(
     Ok(made.html_url)
 }
 
-/// Sends the rollback `repository_dispatch`.
+/// The issue's markdown: every value from the inputs or the event as code
+/// (`md_code`), the run as a checked link, then the summary.
+pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> String {
+    let run = ctx
+        .env
+        .run_url()
+        .map(|u| md_link("this run", &u))
+        .unwrap_or_else(|| "this run".into());
+    let env = if config.environment.is_empty() {
+        "(none)".to_owned()
+    } else {
+        md_code(&config.environment)
+    };
+    let mut body = format!(
+        "{}\nThe post-deploy health window failed in {run}.\n\n- commit: {}\n- environment: {env}\n- failed:\n",
+        marker(config),
+        md_code(&config.source.sha),
+    );
+    for f in report.failed() {
+        body.push_str(&format!(
+            "  - {}: {}\n",
+            md_code(&f.url),
+            md_cell(f.verdict.as_deref().unwrap_or_default())
+        ));
+    }
+    body.push('\n');
+    body.push_str(&report.markdown(config));
+    body
+}
+
+/// Sends the rollback `repository_dispatch`: plain data, the endpoints by
+/// their redacted URLs.
 pub(crate) async fn rollback(
     ctx: &Context,
     config: &Config,

@@ -53,7 +53,10 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         if ok.is_none() {
             return Err(InputError::new(
                 "urls",
-                &format!("has `{u}`, which is not an http(s) URL"),
+                &format!(
+                    "has `{}`, which is not an http(s) URL",
+                    relay_http::redact_url(u)
+                ),
                 "write full URLs such as https://app.example.com/api/health",
             ));
         }

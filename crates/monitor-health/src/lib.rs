@@ -22,19 +22,19 @@ pub static SPEC: ActionSpec = ActionSpec {
     description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",
     context: "GITHUB_REPOSITORY (where the issue is opened), the commit (the workflow_run's head_sha, else GITHUB_SHA), GITHUB_SERVER_URL and GITHUB_RUN_ID (the run link), GITHUB_API_URL. On the command line pass --sha and --environment; the issue needs GITHUB_REPOSITORY.",
     inputs: &[
-        InputSpec::new("urls", "Health endpoint URLs, one per line; each is probed on the same schedule").required(),
-        InputSpec::new("duration", "How long the window lasts, from its start (after `initial-delay`)").default("5m"),
+        InputSpec::new("urls", "Health endpoint URLs, one per line; each is probed on the same schedule. Logs, summary, issue, outputs and the rollback show them with user info and query values as `***`").required(),
+        InputSpec::new("duration", "Length of the window from its start (after `initial-delay`): probes are due at 0, `interval`, 2 × `interval`, … while below `duration`; the last ones may answer up to `timeout` later").default("5m"),
         InputSpec::new("interval", "Time between probes of each URL; probes run on a fixed grid from the window's start").default("30s"),
-        InputSpec::new("timeout", "Longest wait for one probe's full answer; slower counts as a failed probe").default("10s"),
+        InputSpec::new("timeout", "Longest time one probe may take, from sending the request (connecting included) to the last byte of the body; a slower probe fails as `timed out`").default("10s"),
         InputSpec::new("initial-delay", "Wait this long before the window starts (e.g. while the service warms up)").default("0"),
         InputSpec::new("expected-status", "Statuses that pass: ranges, lists or classes (`200-299`, `200,204`, `2xx`); ignored when `conditions` has a `[STATUS]` condition").default("200-299"),
-        InputSpec::new("conditions", "Gatus-like conditions, one per line, all must hold: `[STATUS] == 200`, `[RESPONSE_TIME] < 500`, `[BODY].status == UP`, `[BODY] contains ok`, `[CERTIFICATE_EXPIRATION] > 48h`"),
-        InputSpec::new("headers", "Request headers, one `Name: value` per line (values are never printed)"),
+        InputSpec::new("conditions", "Gatus conditions, one per line, all must hold: `[STATUS] == 200`, `[RESPONSE_TIME] < 500`, `[BODY].status == UP`, `[BODY] contains ok`, `[CERTIFICATE_EXPIRATION] > 48h`, with Gatus's functions `any()`, `pat()`, `len()` and `has()`; anything else is an input error"),
+        InputSpec::new("headers", "Request headers, one `Name: value` per line (values are never printed, nor shown where an endpoint echoes them)"),
         InputSpec::new("insecure", "Accept invalid or self-signed TLS certificates").default("false"),
         InputSpec::new("follow-redirects", "Follow redirects (up to 10); when false a 3xx answer is judged as it is").default("false"),
         InputSpec::new("consecutive-failures", "Fail when one URL fails this many probes in a row").default("3"),
         InputSpec::new("success-threshold", "Fail when a URL's share of passed probes ends below this percentage").default("95"),
-        InputSpec::new("fail-fast", "Stop the window as soon as a URL reaches `consecutive-failures`").default("true"),
+        InputSpec::new("fail-fast", "Stop the window, failing, as soon as a URL reaches `consecutive-failures` or has failed so many probes that `success-threshold` can no longer be met").default("true"),
         InputSpec::new("environment", "Environment name for the issue and the rollback event"),
         InputSpec::new("sha", "Commit being checked (default: the event's commit, the workflow_run's head_sha under workflow_run)"),
         InputSpec::new("create-issue", "On failure, open an issue in this repository (once per commit and environment); needs `issues: write`").default("false"),
@@ -54,7 +54,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         OutputSpec { name: "max-consecutive-failures", description: "Longest run of failed probes of any one URL" },
         OutputSpec { name: "p50-ms", description: "Median response time of answered probes, all URLs, in ms" },
         OutputSpec { name: "p95-ms", description: "95th percentile response time of answered probes, all URLs, in ms" },
-        OutputSpec { name: "report", description: "JSON array, one object per URL: checks, failures, success_rate, max_consecutive_failures, p50_ms, p95_ms, max_ms, healthy, reason, last_failure" },
+        OutputSpec { name: "report", description: "JSON array, one object per URL: url (redacted), healthy, checks, failures, success_rate, max_consecutive_failures, p50_ms, p95_ms, max_ms, reason, last_failure (the endpoint's text, as data)" },
         OutputSpec { name: "issue-url", description: "The failure issue opened (or found open) for this commit and environment" },
     ],
 };
@@ -71,7 +71,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.consecutive_failures,
         report::pct(config.success_threshold),
     ));
-    let window = monitor::watch(&config, client, &ctx.console).await;
+    let secrets = probe::secrets(&config, ctx.console.masks());
+    let window = monitor::watch(&config, client, &ctx.console, secrets).await;
     let report = report::Report::new(&config, &window);
     let ms = |v: Option<u128>| v.map(|v| v.to_string()).unwrap_or_default();
     ctx.outputs.set("healthy", &report.healthy.to_string())?;

@@ -22,15 +22,35 @@ pub struct Record {
 /// One URL's probes, by slot on the grid; `None` for a slot not (yet) probed.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    pub url: String,
+    /// The URL wherever it is shown or reported: user info and query
+    /// values redacted (`relay_http::redact_url`).
+    pub shown: String,
     pub slots: Vec<Option<Record>>,
     /// Longest run of failed probes in adjacent slots.
     pub max_streak: usize,
+    pub failures: usize,
 }
 
 impl Endpoint {
+    pub fn new(url: &str, planned: usize) -> Self {
+        Self {
+            shown: relay_http::redact_url(url),
+            slots: vec![None; planned],
+            max_streak: 0,
+            failures: 0,
+        }
+    }
+
     pub fn records(&self) -> impl Iterator<Item = &Record> {
         self.slots.iter().flatten()
+    }
+
+    /// The success rate the window ends with if every slot not failed so
+    /// far passes: once it is below the threshold, no later probe can save
+    /// the verdict. After a full window it is the success rate itself.
+    pub fn best_rate(&self) -> f64 {
+        let planned = self.slots.len().max(1);
+        (planned - self.failures.min(planned)) as f64 * 100.0 / planned as f64
     }
 
     /// Records the probe in `slot`; returns the failure run it is part of.
@@ -40,6 +60,7 @@ impl Endpoint {
         if !failed {
             return 0;
         }
+        self.failures += 1;
         let is_failure =
             |s: &Option<Record>| s.as_ref().is_some_and(|r| r.outcome.failure.is_some());
         let before = self.slots[..slot]
@@ -72,17 +93,19 @@ pub fn slots(duration: Duration, interval: Duration) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-pub async fn watch(config: &Config, client: reqwest::Client, console: &Console) -> Window {
+pub async fn watch(
+    config: &Config,
+    client: reqwest::Client,
+    console: &Console,
+    secrets: Vec<String>,
+) -> Window {
     let planned = slots(config.duration, config.interval);
     let mut endpoints: Vec<Endpoint> = config
         .urls
         .iter()
-        .map(|u| Endpoint {
-            url: u.clone(),
-            slots: vec![None; planned],
-            max_streak: 0,
-        })
+        .map(|u| Endpoint::new(u, planned))
         .collect();
+    let secrets = Arc::new(secrets);
     let start = Instant::now() + config.initial_delay;
     // The grid is anchored at `start` and every probe is its own task, so a
     // slow probe never pushes the next one. `Burst`: if the runner stalls
@@ -110,9 +133,10 @@ pub async fn watch(config: &Config, client: reqwest::Client, console: &Console) 
                 for (e, url) in config.urls.iter().enumerate() {
                     let (client, url) = (client.clone(), url.clone());
                     let (conditions, expected) = (conditions.clone(), expected.clone());
+                    let secrets = secrets.clone();
                     let timeout = config.timeout;
                     running.spawn(async move {
-                        let outcome = probe::probe(&client, &url, timeout, expected.as_ref().as_ref(), &conditions).await;
+                        let outcome = probe::probe(&client, &url, timeout, expected.as_ref().as_ref(), &conditions, &secrets).await;
                         (e, slot, due - start, outcome)
                     });
                 }
@@ -120,13 +144,17 @@ pub async fn watch(config: &Config, client: reqwest::Client, console: &Console) 
             Some(done) = running.join_next(), if !running.is_empty() => {
                 // A probe task cannot panic short of a bug; skip it if one does.
                 let Ok((e, slot, due, outcome)) = done else { continue };
+                // `info` keeps the endpoint's text on one line and fences
+                // it if it looks like a workflow command.
                 if let Some(f) = &outcome.failure {
-                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].url, fmt_offset(due), f.describe()));
+                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].shown, fmt_offset(due), f.describe()));
                 } else {
-                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].url, fmt_offset(due), outcome.latency.as_millis()));
+                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].shown, fmt_offset(due), outcome.latency.as_millis()));
                 }
                 let streak = endpoints[e].record(slot, Record { due, outcome });
-                if config.fail_fast && streak as u64 >= config.consecutive_failures {
+                let lost = streak as u64 >= config.consecutive_failures
+                    || endpoints[e].best_rate() < config.success_threshold;
+                if config.fail_fast && lost {
                     stopped = Some((e, start.elapsed()));
                     break;
                 }
@@ -176,11 +204,7 @@ mod tests {
 
     #[test]
     fn streaks_join_across_out_of_order_results() {
-        let mut e = Endpoint {
-            url: "u".into(),
-            slots: vec![None; 6],
-            max_streak: 0,
-        };
+        let mut e = Endpoint::new("u", 6);
         assert_eq!(e.record(1, rec(true)), 1);
         assert_eq!(e.record(3, rec(true)), 1);
         // The slow probe of slot 2 lands last and joins 1 and 3.
@@ -188,5 +212,23 @@ mod tests {
         assert_eq!(e.record(4, rec(false)), 0);
         assert_eq!(e.record(5, rec(true)), 1);
         assert_eq!(e.max_streak, 3);
+        assert_eq!(e.failures, 4);
+    }
+
+    #[test]
+    fn best_rate_counts_unprobed_slots_as_passes() {
+        let mut e = Endpoint::new("u", 20);
+        assert_eq!(e.best_rate(), 100.0);
+        e.record(3, rec(true));
+        assert_eq!(e.best_rate(), 95.0);
+        e.record(0, rec(false));
+        e.record(9, rec(true));
+        assert_eq!(e.best_rate(), 90.0);
+    }
+
+    #[test]
+    fn shown_url_hides_credentials() {
+        let e = Endpoint::new("https://user:pass@host.example/health?token=abc", 1);
+        assert_eq!(e.shown, "https://***:***@host.example/health?token=***");
     }
 }

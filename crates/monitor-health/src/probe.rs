@@ -13,6 +13,11 @@ use crate::config::Config;
 const MAX_BODY: usize = 1024 * 1024;
 
 /// Why a probe failed. Each counts as one failed probe; none is retried.
+///
+/// The texts come from the endpoint (a connection error, a value quoted
+/// from the body) and are untrusted: the log gets them through
+/// `Console::info` (one line, command-like lines fenced), markdown as
+/// `md_code`, outputs as they are. Secrets are already redacted from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// No complete answer within `timeout`.
@@ -24,6 +29,7 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The failure as one piece of untrusted text.
     pub fn describe(&self) -> String {
         match self {
             Self::Timeout => "timed out".into(),
@@ -61,12 +67,57 @@ pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// What must not show in a text a probe brings back: the registered
+/// secrets, and what the inputs carry that an endpoint could echo — header
+/// values (and the credential after an `Authorization` scheme), the user
+/// info and query values of each URL. Only these texts are redacted with
+/// them (the runner is not asked to mask an `Accept` value everywhere);
+/// values under 4 characters are left, they would blank out the text.
+/// Longest first, so a secret that contains another is replaced whole.
+pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
+    from_inputs(&config.headers, &config.urls, masks)
+}
+
+fn from_inputs(
+    headers: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
+    urls: &[String],
+    masks: Vec<String>,
+) -> Vec<String> {
+    let mut out = masks;
+    for (_, value) in headers {
+        if let Ok(v) = value.to_str() {
+            out.push(v.trim().to_owned());
+            if let Some((scheme, credential)) = v.trim().split_once(' ')
+                && scheme.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                out.push(credential.trim().to_owned());
+            }
+        }
+    }
+    for url in urls {
+        if let Ok(u) = reqwest::Url::parse(url) {
+            out.push(u.username().to_owned());
+            out.extend(u.password().map(str::to_owned));
+            // A bare `?<token>` has no value: the key is the credential.
+            out.extend(
+                u.query_pairs()
+                    .map(|(k, v)| if v.is_empty() { k } else { v }.into_owned()),
+            );
+        }
+    }
+    out.retain(|s| s.chars().count() >= 4);
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
 pub(crate) async fn probe(
     client: &reqwest::Client,
     url: &str,
     timeout: Duration,
     expected: Option<&StatusSet>,
     conditions: &[Condition],
+    secrets: &[String],
 ) -> Outcome {
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, fetch(client, url)).await;
@@ -83,7 +134,10 @@ pub(crate) async fn probe(
             return Outcome {
                 status: None,
                 latency,
-                failure: Some(Failure::Connection(describe(e))),
+                failure: Some(Failure::Connection(relay_runtime::redact(
+                    &describe(e),
+                    secrets,
+                ))),
             };
         }
         Ok(Ok(answer)) => answer,
@@ -97,6 +151,7 @@ pub(crate) async fn probe(
         response_time: latency,
         body: &body,
         certificate_left,
+        secrets,
     };
     let unexpected = expected
         .is_some_and(|e| !e.contains(status))
@@ -140,5 +195,44 @@ fn describe(e: reqwest::Error) -> String {
         e.without_url().to_string()
     } else {
         inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_what_an_endpoint_could_echo_from_the_inputs() {
+        let headers = vec![
+            (
+                HeaderName::from_static("authorization"),
+                HeaderValue::from_static("Bearer eyJhbGciOi.token"),
+            ),
+            (
+                HeaderName::from_static("x-n"),
+                HeaderValue::from_static("1"),
+            ),
+        ];
+        let urls = vec![
+            "https://probe:hunter2pw@h.example/a?token=tok-123&v=1&verbose".to_owned(),
+            "https://h.example/b?bare-secret-key".to_owned(),
+        ];
+        let got = from_inputs(&headers, &urls, vec!["ghs_masked".into()]);
+        assert_eq!(
+            got,
+            [
+                "Bearer eyJhbGciOi.token",
+                "eyJhbGciOi.token",
+                "bare-secret-key",
+                "ghs_masked",
+                "hunter2pw",
+                "tok-123",
+                "verbose",
+                "probe",
+            ]
+        );
     }
 }

@@ -1,9 +1,15 @@
 //! The verdict and what is told about it: per-endpoint figures, the JSON
 //! report, the summary table and timeline.
+//!
+//! Untrusted text per channel: what a probe brought back (a failure's
+//! text) and what the inputs name (URLs, the environment, the sha) reach
+//! markdown only through `md_code` — a code span, where GitHub renders no
+//! HTML and links no `@mention` — and the JSON report as plain data. URLs
+//! are the redacted `Endpoint::shown` everywhere.
 
 use std::time::Duration;
 
-use relay_runtime::md_cell;
+use relay_runtime::{md_cell, md_code};
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -12,6 +18,7 @@ use crate::monitor::{Endpoint, Window};
 /// One endpoint's figures.
 #[derive(Debug, Clone)]
 pub struct Figures {
+    /// The redacted URL.
     pub url: String,
     pub checks: usize,
     pub failures: usize,
@@ -58,14 +65,26 @@ pub fn figures(config: &Config, e: &Endpoint) -> Figures {
         (checks - failures) as f64 * 100.0 / checks as f64
     };
     let lat = latencies(std::iter::once(e));
+    let planned = e.slots.len();
+    // The rate rule judges what the window can still reach: after a full
+    // window that is the success rate; after a fail-fast stop it counts the
+    // slots never probed as passes, so an endpoint fails only when no
+    // outcome of the rest could have saved it.
     let verdict = if e.max_streak as u64 >= config.consecutive_failures {
         Some(format!("{} consecutive failures", e.max_streak))
-    } else if success_rate < config.success_threshold {
-        Some(format!(
-            "success rate {} below {}%",
-            pct(success_rate),
-            pct(config.success_threshold)
-        ))
+    } else if e.best_rate() < config.success_threshold {
+        Some(if checks < planned {
+            format!(
+                "{failures} of {planned} probes failed, so the success rate can no longer reach {}%",
+                pct(config.success_threshold)
+            )
+        } else {
+            format!(
+                "success rate {} below {}%",
+                pct(success_rate),
+                pct(config.success_threshold)
+            )
+        })
     } else {
         None
     };
@@ -79,7 +98,7 @@ pub fn figures(config: &Config, e: &Endpoint) -> Figures {
         })
         .collect();
     Figures {
-        url: e.url.clone(),
+        url: e.shown.clone(),
         checks,
         failures,
         success_rate,
@@ -142,7 +161,8 @@ impl Report {
         self.endpoints.iter().filter(|f| f.verdict.is_some())
     }
 
-    /// One line: which endpoints failed and why.
+    /// One line of plain text: which endpoints failed and why (redacted
+    /// URLs and our own words only, nothing an endpoint sent).
     pub fn reason(&self) -> String {
         self.failed()
             .map(|f| format!("{}: {}", f.url, f.verdict.as_deref().unwrap_or_default()))
@@ -185,10 +205,10 @@ impl Report {
         let env = if config.environment.is_empty() {
             String::new()
         } else {
-            format!(" · environment `{}`", md_cell(&config.environment))
+            format!(" · environment {}", md_code(&config.environment))
         };
         md.push_str(&format!(
-            "{} every {} for {}{} · fail on {} in a row or below {}% · commit `{}`{}\n\n",
+            "{} every {} for {}{} · fail on {} in a row or below {}% · commit {}{}\n\n",
             if config.urls.len() == 1 {
                 "1 endpoint"
             } else {
@@ -199,7 +219,7 @@ impl Report {
             env,
             config.consecutive_failures,
             pct(config.success_threshold),
-            md_cell(config.source.short_sha()),
+            md_code(config.source.short_sha()),
             self.stopped_early
                 .map(|d| format!(" · stopped early after {:.1}s (fail-fast)", d.as_secs_f64()))
                 .unwrap_or_default(),
@@ -209,7 +229,7 @@ impl Report {
         for f in &self.endpoints {
             md.push_str(&format!(
                 "| {} | {} | {} | {} | {}% | {} | {} | {} | {} |\n",
-                md_cell(&f.url),
+                md_code(&f.url),
                 f.verdict
                     .as_deref()
                     .map(|v| format!("❌ {}", md_cell(v)))
@@ -225,7 +245,7 @@ impl Report {
         }
         md.push_str("\n### Timeline\n\nOne mark per probe, in schedule order (✅ passed, ❌ failed, · not probed).\n\n");
         for f in &self.endpoints {
-            md.push_str(&format!("- `{}` {}\n", md_cell(&f.url), f.strip));
+            md.push_str(&format!("- {} {}\n", md_code(&f.url), f.strip));
         }
         let failures: Vec<_> = self
             .endpoints
@@ -235,7 +255,7 @@ impl Report {
         if !failures.is_empty() {
             md.push_str("\n### Last failure per endpoint\n\n");
             for (f, l) in failures {
-                md.push_str(&format!("- `{}`: {}\n", md_cell(&f.url), md_cell(l)));
+                md.push_str(&format!("- {}: {}\n", md_code(&f.url), md_code(l)));
             }
         }
         md

@@ -22,8 +22,9 @@ pub(crate) struct Config {
     pub discovery_timeout: Duration,
     pub interval: Duration,
     pub allow_empty: bool,
-    /// The current run, when the sha is the runner's own: its check runs
-    /// are left out so the step never waits on itself.
+    /// The current run, when the sha is the runner's own: its unfinished
+    /// check runs (this job's among them) are left out unless `checks`
+    /// names them, so the step does not wait on itself.
     pub own_run_id: Option<String>,
 }
 

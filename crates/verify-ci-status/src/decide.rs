@@ -22,6 +22,9 @@ pub(crate) struct Check {
     pub status: String,
     pub conclusion: Option<String>,
     pub url: String,
+    /// A job of this very workflow run.
+    #[serde(skip)]
+    pub own_run: bool,
 }
 
 impl Check {
@@ -46,8 +49,8 @@ pub(crate) enum Verdict {
     },
 }
 
-/// Decides from `checks` (already newest-per-name and without this run's
-/// own jobs). `discovery_over` is false while the discovery timeout runs, so
+/// Decides from `checks` (already newest-per-name, this run's unfinished
+/// jobs left out unless `checks` names them). `discovery_over` is false while the discovery timeout runs, so
 /// missing checks are still awaited rather than failed.
 pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
     let considered: Vec<&Check> = checks
@@ -210,6 +213,7 @@ mod tests {
             status: status.into(),
             conclusion: conclusion.map(str::to_owned),
             url: format!("https://example.com/{name}"),
+            own_run: false,
         }
     }
 

@@ -84,33 +84,62 @@ async fn look(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_gith
     Ok(checks)
 }
 
-/// All pages of check runs, newest per name, without this run's own jobs.
+/// All pages of check runs, newest per name.
 async fn check_runs(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
+    let runs = client.check_runs(&config.repository, &config.sha).await?;
+    Ok(select(config, runs))
+}
+
+/// Newest per name, with this run's own jobs (when the sha is this run's)
+/// judged by where they are: a completed job of this run counts like any
+/// other check — when a deploy workflow is called at the end of CI, CI's
+/// finished test jobs are in this run — while an unfinished one is left out
+/// unless a `checks` glob names it, then it is waited for. This job itself
+/// is one of the unfinished ones, so by default the step never waits on
+/// itself. Within this run the newest attempt of a name decides even while
+/// it is still running, so a re-run does not inherit the failure of the
+/// attempt it replaces.
+fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     // `filter=latest` keeps the newest run per name within a check suite;
     // re-runs in other suites still repeat a name, so the newest (highest
     // id) is picked here as well.
-    let runs = client.check_runs(&config.repository, &config.sha).await?;
+    fn keep_newest(map: &mut HashMap<String, CheckRun>, run: CheckRun) {
+        match map.get(&run.name) {
+            Some(seen) if seen.id > run.id => {}
+            _ => {
+                map.insert(run.name.clone(), run);
+            }
+        }
+    }
     let own = config
         .own_run_id
         .as_ref()
         .map(|id| format!("/actions/runs/{id}/job/"));
-    let mut newest: HashMap<String, CheckRun> = HashMap::new();
+    let is_own = |r: &CheckRun| {
+        own.as_deref()
+            .zip(r.details_url.as_deref())
+            .is_some_and(|(own, url)| url.contains(own))
+    };
+    let (mut newest, mut own_newest) = (HashMap::new(), HashMap::new());
     for run in runs {
-        if let (Some(own), Some(url)) = (&own, &run.details_url)
-            && url.contains(own.as_str())
-        {
-            continue;
+        if is_own(&run) {
+            keep_newest(&mut own_newest, run);
+        } else {
+            keep_newest(&mut newest, run);
         }
-        match newest.get(&run.name) {
-            Some(seen) if seen.id > run.id => {}
-            _ => {
-                newest.insert(run.name.clone(), run);
-            }
+    }
+    let named = |name: &str| config.required.iter().any(|(_, m)| m.is_match(name));
+    let mut own_ids = std::collections::HashSet::new();
+    for run in own_newest.into_values() {
+        if run.status == "completed" || named(&run.name) {
+            own_ids.insert(run.id);
+            keep_newest(&mut newest, run);
         }
     }
     let mut out: Vec<Check> = newest
         .into_values()
         .map(|r| Check {
+            own_run: own_ids.contains(&r.id),
             url: r.html_url.or(r.details_url).unwrap_or_default(),
             name: r.name,
             kind: Kind::CheckRun,
@@ -119,7 +148,7 @@ async fn check_runs(client: &GitHub, config: &Config) -> Result<Vec<Check>, rela
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    out
 }
 
 /// Commit statuses, newest per context (the combined status already keeps
@@ -140,6 +169,7 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
                 status: if pending { "pending" } else { "completed" }.into(),
                 conclusion: (!pending).then_some(s.state),
                 url: s.target_url.unwrap_or_default(),
+                own_run: false,
             }
         })
         .collect();
@@ -183,6 +213,7 @@ async fn workflow_runs(
             status: r.status.unwrap_or_default(),
             conclusion: r.conclusion,
             url: r.html_url,
+            own_run: false,
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -2,8 +2,10 @@
 //! runs (newest per name), commit statuses (newest per context) and named
 //! workflows — for a sha in any repository the token can read, polling with
 //! conditional requests until the answer is known. It fails on the first
-//! failed check without waiting for the rest, never passes on a timeout, and
-//! never waits on its own workflow run.
+//! failed check without waiting for the rest and never passes on a timeout.
+//! Jobs of its own workflow run count once they have finished; unfinished
+//! ones (its own job among them) are waited for only when `checks` names
+//! them.
 
 mod config;
 mod decide;
@@ -23,7 +25,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("repository", "Repository of the commit, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "Commit to verify (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
-        InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists)"),
+        InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists). A job of this workflow run counts once finished; a running one is waited for only when named here (never name the job running this step)"),
         InputSpec::new("ignore", "Lines of globs naming checks and statuses to leave out"),
         InputSpec::new("workflows", "Lines of workflow names whose run for the sha must have concluded `success`"),
         InputSpec::new("allowed-conclusions", "Comma-separated check conclusions that count as passing").default("success,neutral,skipped"),
@@ -64,12 +66,31 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     match outcome.verdict {
         Verdict::Success => Ok(()),
         Verdict::Failure { reason, .. } => Err(anyhow::anyhow!("{reason}")),
-        Verdict::Timeout { pending } | Verdict::Pending { pending } => Err(anyhow::anyhow!(
-            "CI of {}@{} was not decided within timeout ({}); still pending: {}\nhint: raise `timeout`, or check why these checks never finish",
-            config.repository,
-            config.sha,
-            relay_runtime::duration::format(config.timeout),
-            pending.join(", ")
-        )),
+        Verdict::Timeout { pending } | Verdict::Pending { pending } => {
+            // A `checks` glob that names a job of this run may name the job
+            // running this step, which cannot finish while the step waits.
+            let own: Vec<&str> = outcome
+                .checks
+                .iter()
+                .filter(|c| c.own_run && c.status != "completed" && pending.contains(&c.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            let hint = if own.is_empty() {
+                "raise `timeout`, or check why these checks never finish".to_owned()
+            } else {
+                format!(
+                    "`{}` {} a job of this workflow run named by `checks`; if one is the job running this step it cannot finish while the step waits for it: take it out of `checks`",
+                    own.join("`, `"),
+                    if own.len() == 1 { "is" } else { "are" }
+                )
+            };
+            Err(anyhow::anyhow!(
+                "CI of {}@{} was not decided within timeout ({}); still pending: {}\nhint: {hint}",
+                config.repository,
+                config.sha,
+                relay_runtime::duration::format(config.timeout),
+                pending.join(", ")
+            ))
+        }
     }
 }

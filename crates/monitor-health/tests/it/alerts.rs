@@ -127,6 +127,7 @@ fn rollback_dispatch_payload() {
     gh.token(READ_ONLY, Access::ReadOnly(vec!["octo/app".into()]));
     let out = run(action(&[s.url("/good"), s.url("/bad")])
         .api(gh.url())
+        .input("success-threshold", "50")
         .input("github-token", READ_ONLY)
         .input("environment", "production")
         .input("sha", SHA)

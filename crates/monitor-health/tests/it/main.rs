@@ -3,7 +3,9 @@
 //! timing assertions are bounds against the window, not tight figures.
 
 mod alerts;
+mod hostile;
 mod probing;
+mod snapshots;
 
 use std::time::Duration;
 

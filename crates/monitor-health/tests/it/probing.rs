@@ -55,7 +55,10 @@ fn all_healthy_on_a_fixed_schedule() {
 #[test]
 fn dies_fails_right_after_the_third_failure_with_fail_fast() {
     let s = service(&[("/h", Behavior::DiesAfter(3))]);
-    let out = run(action(&[s.url("/h")]).input("duration", "3s"));
+    // A threshold the streak reaches first: this is the consecutive rule.
+    let out = run(action(&[s.url("/h")])
+        .input("duration", "3s")
+        .input("success-threshold", "50"));
     out.assert_failure();
     assert_eq!(out.output("healthy"), "false");
     assert_eq!(out.output("max-consecutive-failures"), "3");
@@ -98,7 +101,9 @@ fn dies_fails_at_the_end_without_fail_fast() {
 fn flaky_at_80_percent_fails_95_and_passes_75() {
     for (threshold, passes) in [("95", false), ("75", true)] {
         let s = service(&[("/h", Behavior::FlakyEvery(5))]);
-        let out = run(action(&[s.url("/h")]).input("success-threshold", threshold));
+        let out = run(action(&[s.url("/h")])
+            .input("success-threshold", threshold)
+            .input("fail-fast", "false"));
         assert_eq!(
             out.code == 0,
             passes,
@@ -122,7 +127,9 @@ fn flaky_at_80_percent_fails_95_and_passes_75() {
 #[test]
 fn slow_answers_fail_on_timeout_and_pass_within_it() {
     let s = service(&[("/slow", Behavior::Slow(Duration::from_millis(400)))]);
-    let out = run(action(&[s.url("/slow")]).input("timeout", "150ms"));
+    let out = run(action(&[s.url("/slow")])
+        .input("timeout", "150ms")
+        .input("success-threshold", "50"));
     out.assert_failure();
     assert!(out.error().contains("3 consecutive failures"));
     assert!(out.summary.contains("timed out"), "{}", out.summary);
@@ -158,7 +165,7 @@ fn a_slow_probe_does_not_push_the_next() {
 #[test]
 fn connection_refused_counts_as_a_failure() {
     let url = HealthService::refused_url("/api/health");
-    let out = run(action(std::slice::from_ref(&url)));
+    let out = run(action(std::slice::from_ref(&url)).input("success-threshold", "50"));
     out.assert_failure();
     assert_eq!(out.output("max-consecutive-failures"), "3");
     assert!(
@@ -186,10 +193,117 @@ fn conditions_on_a_json_body() {
     let out = run(action(&[s.url("/down")]).input("conditions", conditions));
     out.assert_failure();
     assert!(
-        out.summary.contains("[BODY].status == UP failed (`DOWN`)"),
+        out.summary
+            .contains(": [BODY].status == UP failed (`DOWN`)``"),
         "{}",
         out.summary
     );
+}
+
+#[test]
+fn fail_fast_stops_once_the_success_threshold_is_out_of_reach() {
+    // Every 5th probe fails: 20 slots at 95 % allow one failure, so the
+    // second (slot 9, due at 0.9 s) decides the window, long before any
+    // run of three in a row and before the 2 s window ends.
+    let s = service(&[("/h", Behavior::FlakyEvery(5))]);
+    let out = run(action(&[s.url("/h")]));
+    out.assert_failure();
+    assert_eq!(out.output("max-consecutive-failures"), "1");
+    assert_eq!(out.output("failures"), "2");
+    assert!(
+        out.elapsed < Duration::from_millis(1600),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(s.hits("/h").len() <= 12, "{}", s.hits("/h").len());
+    let err = out.error();
+    assert!(
+        err.contains("2 of 20 probes failed, so the success rate can no longer reach 95%"),
+        "{err}"
+    );
+    assert!(out.summary.contains("stopped early"), "{}", out.summary);
+    assert_eq!(report(&out)[0]["healthy"], false);
+
+    // With room for four failures (80 %), the same endpoint passes the
+    // whole window.
+    let s = service(&[("/h", Behavior::FlakyEvery(5))]);
+    let out = run(action(&[s.url("/h")]).input("success-threshold", "80"));
+    out.assert_success();
+    assert_eq!(out.output("checks"), "20");
+    assert_eq!(out.output("success-rate"), "80");
+}
+
+#[test]
+fn a_fail_fast_stop_judges_the_others_by_what_they_could_still_reach() {
+    // `/bad` fails three in a row at slots 0-2 and stops the window. By
+    // then `/flaky` has failed slot 1: 50-67 % of its probes so far, below
+    // 80 %, but with its 17 other slots it could still have ended at 95 %,
+    // so it is not reported as failed (nor named in the rollback).
+    let s = service(&[
+        ("/bad", Behavior::Json(500, json!({}))),
+        ("/flaky", Behavior::FlakyEvery(2)),
+    ]);
+    let out = run(action(&[s.url("/bad"), s.url("/flaky")]).input("success-threshold", "80"));
+    out.assert_failure();
+    let r = report(&out);
+    assert_eq!(r[0]["healthy"], false, "{r:?}");
+    assert_eq!(r[1]["healthy"], true, "{r:?}");
+    assert!(r[1]["failures"].as_u64().unwrap() >= 1, "{r:?}");
+    assert!(!out.error().contains("/flaky"), "{}", out.error());
+}
+
+#[test]
+fn copied_gatus_conditions_with_functions_work() {
+    let s = service(&[(
+        "/h",
+        Behavior::Json(
+            200,
+            json!({"status": "UP", "name": "john.doe", "data": [{"id": 1}], "version": "v1.4.2"}),
+        ),
+    )]);
+    let conditions = "[STATUS] == any(200, 429)
+        [BODY].name == pat(john*)
+        [BODY].version == pat(v1.*)
+        len([BODY].data) < 5
+        len([BODY].name) == 8
+        has([BODY].errors) == false
+        has([BODY].data) == true
+        [BODY].status == any(UP, DEGRADED)";
+    let out = run(action(&[s.url("/h")])
+        .input("duration", "300ms")
+        .input("conditions", conditions));
+    out.assert_success();
+
+    let out = run(action(&[s.url("/h")])
+        .input("duration", "300ms")
+        .input("success-threshold", "50")
+        .input("conditions", "[BODY].name == pat(bob*)"));
+    out.assert_failure();
+    assert!(
+        out.summary
+            .contains("[BODY].name == pat(bob*) failed (`john.doe`)"),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn an_unsupported_gatus_function_is_an_input_error_naming_it() {
+    let s = service(&[("/h", Behavior::Up)]);
+    for (condition, named) in [
+        ("[BODY].status == lower(UP)", "`lower()`"),
+        ("[IP] == pat(192.168.*)", "`[IP]`"),
+        ("[BODY].age == [BODY].id", "another placeholder"),
+    ] {
+        let out = run(action(&[s.url("/h")]).input("conditions", condition));
+        out.assert_failure();
+        let err = out.error();
+        assert!(
+            err.contains("input `conditions`") && err.contains(named),
+            "{err}"
+        );
+    }
+    assert_eq!(s.total_hits(), 0);
 }
 
 #[test]

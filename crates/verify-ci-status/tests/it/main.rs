@@ -3,6 +3,7 @@
 
 mod cost;
 mod selfexclusion;
+mod snapshots;
 
 use std::time::Duration;
 
