@@ -5,7 +5,9 @@
 use reqwest::Url;
 
 /// `url` with its password and user name, every query value and the
-/// fragment replaced by `***` (query keys are kept: they say what was asked).
+/// fragment replaced by `***`. Query keys with a value are kept (they say
+/// what was asked); a key without one (`?<token>`) may itself be the
+/// credential, so it goes too.
 /// Text that does not parse as a URL is cut before its first `?`, `#` or
 /// user-info `@`, so a malformed URL cannot smuggle a credential out either.
 pub fn redact_url(url: &str) -> String {
@@ -23,7 +25,7 @@ pub fn redact_url(url: &str) -> String {
             .query_pairs()
             .map(|(k, v)| {
                 if v.is_empty() {
-                    k.into_owned()
+                    "***".to_owned()
                 } else {
                     format!("{k}=***")
                 }
@@ -66,11 +68,15 @@ mod tests {
     fn user_info_and_query_values_are_hidden() {
         assert_eq!(
             redact_url("https://user:pass@host.example/health?token=abc&verbose&x=1#frag"),
-            "https://***:***@host.example/health?token=***&verbose&x=***#***"
+            "https://***:***@host.example/health?token=***&***&x=***#***"
         );
         assert_eq!(
             redact_url("http://127.0.0.1:8080/blob/c/b?sv=2024&sig=SECRET%2B"),
             "http://127.0.0.1:8080/blob/c/b?sv=***&sig=***"
+        );
+        assert_eq!(
+            redact_url("https://host/health?ghp_abcdef0123"),
+            "https://host/health?***"
         );
         assert_eq!(
             redact_url("https://vm.example/deploy"),

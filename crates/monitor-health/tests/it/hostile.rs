@@ -218,7 +218,7 @@ fn a_hostile_endpoint_issues_no_command_and_injects_no_markdown() {
     // Outputs carry the text as data, URLs redacted.
     let r = report(&out);
     let shown = format!(
-        "{}?token=***&verbose",
+        "{}?token=***&***",
         s.url("/forge").replacen("http://", "http://***:***@", 1)
     );
     assert_eq!(r[0]["url"], shown.as_str());
