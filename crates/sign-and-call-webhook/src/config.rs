@@ -1,9 +1,8 @@
 //! The inputs, checked before anything is sent, and the exact body to sign.
 
-use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use relay_runtime::{Context, InputError, Source};
+use relay_runtime::{Context, InputError, Source, StatusSet};
 use relay_signature::{Scheme, Secret};
 use reqwest::Url;
 use serde_json::{Map, Value};
@@ -37,7 +36,7 @@ pub struct Config {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub retries: u32,
-    pub expected: Vec<RangeInclusive<u16>>,
+    pub expected: StatusSet,
     pub insecure: bool,
     pub ca_cert: Option<reqwest::Certificate>,
     pub delivery_id: String,
@@ -46,23 +45,19 @@ pub struct Config {
 }
 
 impl Config {
-    /// The URL as logs show it: no user info, no query (either may hold a token).
+    /// The URL as logs show it: user info and query values redacted
+    /// (either may hold a token).
     pub fn shown_url(&self) -> String {
         self.shown(&self.url)
     }
 
     /// `url` as logs show it (see [`Config::shown_url`]).
     pub fn shown(&self, url: &Url) -> String {
-        let mut u = url.clone();
-        let _ = u.set_username("");
-        let _ = u.set_password(None);
-        u.set_query(None);
-        u.set_fragment(None);
-        u.to_string()
+        relay_http::redact_url(url.as_str())
     }
 
     pub fn expects(&self, status: u16) -> bool {
-        self.expected.iter().any(|r| r.contains(&status))
+        self.expected.contains(status)
     }
 }
 
@@ -94,17 +89,16 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
             ));
         }
     }
-    let scheme: Scheme = i
-        .get("signature-scheme")
-        .unwrap_or("github")
-        .parse()
-        .map_err(|e: relay_signature::UnknownScheme| {
-            InputError::new(
-                "signature-scheme",
-                &e.to_string(),
-                "pick `github` or `standard-webhooks`",
-            )
-        })?;
+    let scheme: Scheme =
+        i.value("signature-scheme")
+            .parse()
+            .map_err(|e: relay_signature::UnknownScheme| {
+                InputError::new(
+                    "signature-scheme",
+                    &e.to_string(),
+                    "pick `github` or `standard-webhooks`",
+                )
+            })?;
     let secret_text = i.require("secret")?;
     let secret = match scheme {
         Scheme::GitHub => Secret::new(secret_text.as_bytes().to_vec()),
@@ -118,12 +112,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         )
     })?;
     let body = body(ctx)?;
-    let method = match i
-        .get("method")
-        .unwrap_or("POST")
-        .to_ascii_uppercase()
-        .as_str()
-    {
+    let method = match i.value("method").to_ascii_uppercase().as_str() {
         "POST" => Method::Post,
         "PUT" => Method::Put,
         "PATCH" => Method::Patch,
@@ -135,32 +124,10 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
             ));
         }
     };
-    let signature_header = header_name(
-        "signature-header",
-        i.get("signature-header").unwrap_or("X-Hub-Signature-256"),
-    )?;
-    let mut headers = Vec::new();
-    for (n, line) in i.lines("headers").into_iter().enumerate() {
-        // Never echo the line: its value may be a credential.
-        let (name, value) = line.split_once(':').ok_or_else(|| {
-            InputError::new(
-                "headers",
-                &format!("line {} has no `:`", n + 1),
-                "write one `Name: value` per line",
-            )
-        })?;
-        let name = header_name("headers", name.trim())?;
-        let mut value = reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| {
-            InputError::new(
-                "headers",
-                &format!("the value of `{name}` has characters a header cannot carry"),
-                "remove line breaks and control characters",
-            )
-        })?;
-        // Values may be credentials; never let the HTTP stack log them.
-        value.set_sensitive(true);
-        headers.push((name, value));
-    }
+    let signature_header = header_name("signature-header", i.value("signature-header"))?;
+    // Values may be credentials: the reader marks them sensitive and never
+    // echoes one in an error.
+    let headers = i.headers("headers")?;
     let timeout = i.duration("timeout")?;
     let connect_timeout = i.duration("connect-timeout")?;
     for (name, d) in [("timeout", timeout), ("connect-timeout", connect_timeout)] {
@@ -180,7 +147,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         timeout,
         connect_timeout,
         retries: i.int("retries", 0..=10)? as u32,
-        expected: parse_statuses(i.get("expected-status").unwrap_or("200-299"))?,
+        expected: i.statuses("expected-status")?,
         insecure: i.bool("insecure")?,
         ca_cert,
         delivery_id: uuid::Uuid::new_v4().to_string(),
@@ -295,7 +262,10 @@ fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
     let bad = |e: reqwest::Error| {
         InputError::new(
             "ca-cert",
-            &format!("is not a PEM certificate ({})", root_cause(&e)),
+            &format!(
+                "is not a PEM certificate ({})",
+                relay_runtime::root_cause(&e)
+            ),
             "pass the CA certificate's PEM (-----BEGIN CERTIFICATE-----)",
         )
     };
@@ -306,73 +276,4 @@ fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
         .build()
         .map_err(bad)?;
     Ok(cert)
-}
-
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut last = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        last = s.to_string();
-        source = s.source();
-    }
-    last
-}
-
-/// `200-299`, `200,201`, `2xx` style lists.
-pub fn parse_statuses(text: &str) -> Result<Vec<RangeInclusive<u16>>, InputError> {
-    let bad = |part: &str| {
-        InputError::new(
-            "expected-status",
-            &format!("has `{part}`, which is not a status, range or class"),
-            "write e.g. `200-299`, `200,204` or `2xx`",
-        )
-    };
-    text.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|part| {
-            let num = |s: &str| {
-                s.trim()
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|n| (100..=599).contains(n))
-            };
-            if let Some(class) = part
-                .strip_suffix("xx")
-                .and_then(|c| c.parse::<u16>().ok())
-                .filter(|c| (1..=5).contains(c))
-            {
-                return Ok(class * 100..=class * 100 + 99);
-            }
-            match part.split_once('-') {
-                Some((a, b)) => match (num(a), num(b)) {
-                    (Some(a), Some(b)) if a <= b => Ok(a..=b),
-                    _ => Err(bad(part)),
-                },
-                None => num(part).map(|n| n..=n).ok_or_else(|| bad(part)),
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|v| if v.is_empty() { Err(bad(text)) } else { Ok(v) })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_lists() {
-        assert_eq!(parse_statuses("200-299").unwrap(), vec![200..=299]);
-        assert_eq!(
-            parse_statuses("200, 204").unwrap(),
-            vec![200..=200, 204..=204]
-        );
-        assert_eq!(
-            parse_statuses("2xx,302").unwrap(),
-            vec![200..=299, 302..=302]
-        );
-        for bad in ["", "ok", "299-200", "600", "20", "9xx"] {
-            assert!(parse_statuses(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -16,7 +16,6 @@ mod send;
 
 use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
-pub use config::parse_statuses;
 use deliver::{Delivery, Ending};
 pub use send::MAX_RESPONSE;
 

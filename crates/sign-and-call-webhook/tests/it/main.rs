@@ -347,7 +347,7 @@ fn bad_inputs_fail_before_any_request() {
         (
             "headers",
             "Authorization Bearer s3cr3t-header",
-            "input `headers` line 1 has no `:`",
+            "input `headers` line 1 is not `Name: value`",
         ),
         (
             "ca-cert",
