@@ -2,7 +2,9 @@
 
 mod artifacts;
 mod checks;
+mod deployments;
 mod issues;
+mod reviews;
 mod runs;
 mod server;
 
@@ -125,6 +127,7 @@ pub(crate) struct State {
     pub checks: checks::Checks,
     pub issues: issues::Issues,
     pub artifacts: artifacts::Artifacts,
+    pub deployments: deployments::Deployments,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,
     pub next_id: u64,

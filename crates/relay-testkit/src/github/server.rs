@@ -28,6 +28,8 @@ fn router(state: Shared) -> Router {
         .merge(super::checks::routes())
         .merge(super::issues::routes())
         .merge(super::artifacts::routes())
+        .merge(super::deployments::routes())
+        .merge(super::reviews::routes())
         .fallback(|| async { not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
