@@ -504,3 +504,60 @@ fn a_rejected_run_fails() {
         (Some("completed"), Some("failure"))
     );
 }
+
+#[test]
+fn created_commit_statuses_are_checked_and_show_in_the_combined_status() {
+    let gh = fake();
+    let path = format!("/repos/{REPO}/statuses/{SHA}");
+    for bad in [
+        json!({"state": "done", "context": "deploy/staging"}),
+        json!({"context": "deploy/staging"}),
+        json!({"state": "success", "colour": "red"}),
+        json!({"state": "success", "context": 3}),
+    ] {
+        assert_eq!(call(&gh, "POST", &path, Some(bad.clone())).0, 422, "{bad}");
+    }
+    let short = format!("/repos/{REPO}/statuses/{}", &SHA[..7]);
+    assert_eq!(
+        call(&gh, "POST", &short, Some(json!({"state": "success"}))).0,
+        422
+    );
+    assert_eq!(
+        call_as(
+            &gh,
+            READER,
+            "POST",
+            &path,
+            Some(json!({"state": "success"}))
+        )
+        .0,
+        403
+    );
+    let (code, created) = call(
+        &gh,
+        "POST",
+        &path,
+        Some(
+            json!({"state": "pending", "context": "deploy/staging", "description": "Deploying", "target_url": null}),
+        ),
+    );
+    assert_eq!(code, 201);
+    if let Some(api) = OpenApi::load() {
+        api.check_response("POST", &path, 201, &created).unwrap();
+    }
+    call(
+        &gh,
+        "POST",
+        &path,
+        Some(json!({"state": "success", "context": "deploy/staging"})),
+    );
+    let (_, combined) = call(
+        &gh,
+        "GET",
+        &format!("/repos/{REPO}/commits/{SHA}/status"),
+        None,
+    );
+    assert_eq!(combined["statuses"][0]["context"], "deploy/staging");
+    assert_eq!(combined["state"], "success", "the newest per context");
+    assert_eq!(gh.created_statuses(REPO, SHA).len(), 2);
+}

@@ -102,6 +102,21 @@ pub(crate) struct Checks {
 }
 
 impl Checks {
+    /// A status created through the API (`POST …/statuses/{sha}`), shown by
+    /// the combined status from the next look on.
+    pub(crate) fn add_created_status(
+        &mut self,
+        repo: &str,
+        sha: &str,
+        id: u64,
+        script: CheckScript,
+    ) {
+        self.statuses
+            .entry((repo.to_owned(), sha.to_owned()))
+            .or_default()
+            .push(Entry { id, script });
+    }
+
     /// Every context of `sha` as a deployment's `required_contexts` check
     /// sees it now (at the last poll made): check runs by name and commit
     /// statuses by context, newest of each, with `success` only for a

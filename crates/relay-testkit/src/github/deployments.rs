@@ -75,6 +75,8 @@ pub(crate) struct Deployments {
     pub environments: BTreeMap<String, Vec<Environment>>,
     /// run id → (environment, the job's deployment) still waiting for review.
     pub pending: BTreeMap<u64, Vec<(String, u64)>>,
+    /// Commit statuses created through the API: (repo, sha, answer).
+    pub commit_statuses: Vec<(String, String, Value)>,
 }
 
 pub(crate) fn now() -> String {

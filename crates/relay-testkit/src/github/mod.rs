@@ -7,6 +7,7 @@ mod issues;
 mod reviews;
 mod runs;
 mod server;
+mod statuses;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

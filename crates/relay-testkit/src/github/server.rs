@@ -30,6 +30,7 @@ fn router(state: Shared) -> Router {
         .merge(super::artifacts::routes())
         .merge(super::deployments::routes())
         .merge(super::reviews::routes())
+        .merge(super::statuses::routes())
         .fallback(|| async { not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
