@@ -36,6 +36,7 @@ pub fn actions() -> Vec<Action> {
         action!(sign_and_call_webhook),
         action!(verify_ci_status),
         action!(monitor_health),
+        action!(record_deployment),
     ]
 }
 

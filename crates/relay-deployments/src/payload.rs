@@ -33,15 +33,17 @@ pub struct Payload {
 impl Payload {
     /// The payload of `d`, when it is one deploy-relay wrote: an object (or
     /// a JSON string of one, as GitHub keeps a payload sent as a string)
-    /// naming a commit. Other tasks' payloads (`{}` for GitHub's own
-    /// `environment:` deployments) give `None`.
+    /// naming a commit as hex. Other tasks' payloads (`{}` for GitHub's own
+    /// `environment:` deployments) give `None`, and so does one whose `sha`
+    /// is no commit: anyone who may write deployments can write a payload,
+    /// and its sha becomes a rollback target.
     pub fn of(d: &Deployment) -> Option<Self> {
         let value = match &d.payload {
             Value::String(text) => serde_json::from_str(text).ok()?,
             v => v.clone(),
         };
         let payload: Self = serde_json::from_value(value).ok()?;
-        (!payload.sha.is_empty()).then_some(payload)
+        is_commit(&payload.sha).then_some(payload)
     }
 
     pub fn short_sha(&self) -> &str {
@@ -52,6 +54,11 @@ impl Payload {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
     }
+}
+
+/// A commit sha as hex: 7 (short) to 64 (SHA-256 repositories) characters.
+pub fn is_commit(sha: &str) -> bool {
+    (7..=64).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Whether `a` and `b` name the same commit: equal ignoring case, or one a
@@ -103,6 +110,12 @@ mod tests {
         );
         assert_eq!(Payload::of(&deployment(json!({"sha": 3}))), None);
         assert_eq!(Payload::of(&deployment(json!("not json"))), None);
+        let hostile = json!({"repository": "o/a", "sha": "::error::pwned; rm -rf /"});
+        assert_eq!(
+            Payload::of(&deployment(hostile)),
+            None,
+            "a sha must be a commit"
+        );
         let minimal =
             Payload::of(&deployment(json!({"repository": "o/a", "sha": "abc1234"}))).unwrap();
         assert!(!minimal.rollback && minimal.images.is_empty());

