@@ -39,8 +39,11 @@ async fn pending(
     }
     let base = s.base_url.clone();
     let can_approve = !matches!(caller.0, Access::ReadOnly(_));
+    // GitHub's timestamps have whole seconds.
     let started = s.runs.list.iter().find(|r| r.id == id).and_then(|r| {
         r.created_at
+            .replace_nanosecond(0)
+            .ok()?
             .format(&time::format_description::well_known::Rfc3339)
             .ok()
     });
