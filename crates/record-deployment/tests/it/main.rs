@@ -359,3 +359,52 @@ fn what_records_hold_is_shown_as_code_and_output_as_data() {
     let cell = "`` api=<img src=x onerror=alert(1)> @admin \\| `x` ``<br>`web=::error::forged`";
     assert!(out.summary.contains(cell), "{}", out.summary);
 }
+
+#[test]
+fn help_lists_every_input_with_its_default() {
+    let out = ActionRun::new(BIN).arg("--help").run();
+    assert_eq!(out.code, 0);
+    let flat: String = out.stdout.split_whitespace().collect();
+    for input in record_deployment::SPEC.inputs {
+        assert!(
+            out.stdout.contains(&format!("--{} <VALUE>", input.name)),
+            "--help lacks {}",
+            input.name
+        );
+        if let Some(d) = input.default_text() {
+            let d: String = d.split_whitespace().collect();
+            assert!(
+                flat.contains(&format!("[default:{d}]")),
+                "--help lacks the default of {}",
+                input.name
+            );
+        }
+    }
+}
+
+#[test]
+fn on_the_command_line_flags_work_and_outputs_are_printed() {
+    let gh = fake();
+    let a = start(&gh, A);
+    finish(&gh, a.output("deployment-id"), "success");
+    let out = ActionRun::new(BIN)
+        .api(gh.url())
+        .without_env("GITHUB_ACTIONS")
+        .env("GITHUB_TOKEN", DEFAULT_TOKEN)
+        .without_output_file()
+        .arg("--mode")
+        .arg("previous")
+        .arg("--repository")
+        .arg(DEPLOY)
+        .arg("--environment")
+        .arg("staging")
+        .arg("--sha")
+        .arg(B)
+        .run();
+    out.assert_success().assert_secret_hidden(DEFAULT_TOKEN);
+    assert!(
+        out.stdout.contains(&format!("previous-sha={A}")),
+        "{}",
+        out.stdout
+    );
+}
