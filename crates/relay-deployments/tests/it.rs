@@ -39,13 +39,19 @@ fn client(gh: &FakeGitHub) -> GitHub {
     .unwrap()
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// One runtime for every test: a client's pooled connections belong to the
+/// runtime that opened them, and reusing one after its runtime is gone can
+/// hang until the request times out.
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
-
 fn repo() -> RepoName {
     RepoName::parse(DEPLOY).unwrap()
 }
