@@ -19,6 +19,8 @@ pub(crate) enum Mode {
     Finish {
         id: u64,
         state: DeploymentState,
+        /// When given, the record must be of it.
+        environment: Option<String>,
     },
     Previous {
         environment: String,
@@ -37,8 +39,8 @@ pub(crate) struct Start {
 
 /// Which modes read an input that is not read by all.
 const ONLY: &[(&str, &[&str])] = &[
-    ("environment", &["start", "previous"]),
     ("app-repository", &["start"]),
+    ("sha", &["start", "previous"]),
     ("images", &["start"]),
     ("dispatch-id", &["start"]),
     ("rollback", &["start"]),
@@ -47,6 +49,9 @@ const ONLY: &[(&str, &[&str])] = &[
     ("transient-environment", &["start"]),
     ("deployment-id", &["finish"]),
     ("state", &["finish"]),
+    ("environment-url", &["start", "finish"]),
+    ("description", &["start", "finish"]),
+    ("app-token", &["start", "finish"]),
 ];
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -109,6 +114,11 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
                 "failure" => DeploymentState::Failure,
                 _ => DeploymentState::Error,
             },
+            environment: i
+                .get("environment")
+                .is_some()
+                .then(|| environment(ctx))
+                .transpose()?,
         },
         _ => Mode::Previous {
             environment: environment(ctx)?,

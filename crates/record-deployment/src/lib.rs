@@ -23,7 +23,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("mode", "`start`: create the record and set it `in_progress`; `finish`: set the outcome of `deployment-id`; `previous`: only resolve the previous good sha of `environment`").required(),
         InputSpec::new("repository", "The deploy repository that holds the records, `owner/repo`").current_repository(),
-        InputSpec::new("environment", "The environment deployed to (`start`, `previous`); `finish` takes it from the record"),
+        InputSpec::new("environment", "The environment deployed to; required by `start` and `previous`. For `finish` the record must be of it, when given"),
         InputSpec::new("app-repository", "The app repository deployed, `owner/repo` (default: the repository_dispatch payload's `repository`, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
         InputSpec::new("images", "Lines of `key=image` recorded in the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values"),
@@ -91,12 +91,17 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 started.previous.as_ref(),
             )
         }
-        Mode::Finish { id, state } => {
+        Mode::Finish {
+            id,
+            state,
+            environment,
+        } => {
             let finished = relay_deployments::finish(
                 &gh,
                 &Finish {
                     repo: &config.repository,
                     id: *id,
+                    environment: environment.as_deref(),
                     state: *state,
                     description: config.description.as_deref(),
                     environment_url: config.environment_url.as_deref(),

@@ -14,6 +14,15 @@ pub enum Error {
     )]
     NoPayload { id: u64, repo: String },
     #[error(
+        "deployment {id} of `{repo}` is a deploy to `{environment}`, not `{expected}`, so it was left alone\nhint: pass the `deployment-id` of the `mode: start` step of this environment"
+    )]
+    WrongEnvironment {
+        id: u64,
+        repo: String,
+        environment: String,
+        expected: String,
+    },
+    #[error(
         "the record names the app repository `{repository}`, which is not `owner/repo`, so no commit status was set"
     )]
     BadRepository { repository: String },

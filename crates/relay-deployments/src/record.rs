@@ -87,6 +87,9 @@ pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
 pub struct Finish<'a> {
     pub repo: &'a RepoName,
     pub id: u64,
+    /// When given, the record must be of this environment (a wiring slip
+    /// that finishes staging's record as production's is refused).
+    pub environment: Option<&'a str>,
     pub state: DeploymentState,
     pub description: Option<&'a str>,
     pub environment_url: Option<&'a str>,
@@ -111,6 +114,16 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
             id: finish.id,
             repo: finish.repo.to_string(),
             task: deployment.task,
+        });
+    }
+    if let Some(expected) = finish.environment
+        && expected != deployment.environment
+    {
+        return Err(Error::WrongEnvironment {
+            id: finish.id,
+            repo: finish.repo.to_string(),
+            environment: deployment.environment,
+            expected: expected.to_owned(),
         });
     }
     let Some(payload) = Payload::of(&deployment) else {

@@ -96,6 +96,7 @@ fn deploy(gh: &GitHub, env: &str, p: &Payload, end: DeploymentState) -> u64 {
         &Finish {
             repo: &repo,
             id,
+            environment: Some(env),
             state: end,
             description: None,
             environment_url: None,
@@ -136,6 +137,7 @@ fn previous_good_is_the_same_in_staging_and_production() {
             &Finish {
                 repo: &repo(),
                 id: c,
+                environment: None,
                 state: Failure,
                 description: None,
                 environment_url: None,
@@ -269,6 +271,7 @@ fn finishing_what_is_not_a_record_is_refused() {
             &Finish {
                 repo: &repo(),
                 id: theirs,
+                environment: None,
                 state: DeploymentState::Success,
                 description: None,
                 environment_url: None,
@@ -292,6 +295,7 @@ fn finishing_what_is_not_a_record_is_refused() {
             &Finish {
                 repo: &repo(),
                 id: 4242,
+                environment: None,
                 state: DeploymentState::Success,
                 description: None,
                 environment_url: None,

@@ -187,7 +187,7 @@ fn finish_sets_the_outcome_and_a_failure_names_the_earlier_good_sha() {
     let d = gh
         .deployments(DEPLOY)
         .into_iter()
-        .find(|d| d["id"].to_string() == r_id)
+        .find(|d| d["id"].as_u64() == r_id.parse().ok())
         .unwrap();
     assert_eq!(
         (&d["payload"]["rollback"], &d["payload"]["sha"]),
@@ -406,5 +406,29 @@ fn on_the_command_line_flags_work_and_outputs_are_printed() {
         out.stdout.contains(&format!("previous-sha={A}")),
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn finishing_another_environments_record_is_refused() {
+    let gh = fake();
+    let a = start(&gh, A);
+    let id = a.output("deployment-id").to_owned();
+    let out = run(action(&gh, "finish")
+        .input("deployment-id", &id)
+        .input("state", "success")
+        .input("environment", "production"));
+    out.assert_failure();
+    assert!(
+        out.error().contains(&format!(
+            "deployment {id} of `octo/deploy` is a deploy to `staging`, not `production`"
+        )),
+        "{}",
+        out.error()
+    );
+    assert_eq!(
+        gh.deployment_states(id.parse().unwrap()),
+        ["in_progress"],
+        "left alone"
     );
 }
