@@ -64,7 +64,7 @@ if [ "${SKIP_DIST:-}" != 1 ]; then
     scripts/dist.sh aarch64-unknown-linux-gnu
     # Set, the variable makes these tests required: a missing binary or qemu fails them.
     DEPLOY_RELAY_AARCH64_BIN="$PWD/dist/aarch64-unknown-linux-gnu/deploy-relay" \
-      cargo test --locked -p deploy-relay --test aarch64
+      cargo test --locked -p deploy-relay --test it aarch64::
     if [ "${SKIP_IMAGE:-}" != 1 ] && command -v podman >/dev/null; then
       scripts/image.sh aarch64-unknown-linux-gnu | tee /tmp/deploy-relay-image-arm64.txt
       bytes=$(sed -n 's/^| image [^|]*| \([0-9]*\) bytes.*/\1/p' /tmp/deploy-relay-image-arm64.txt)

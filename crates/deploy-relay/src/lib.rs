@@ -2,15 +2,19 @@
 //! (`/usr/local/bin/dispatch-deploy` → `deploy-relay`), so one static binary
 //! carries every action and the image stays small; `deploy-relay <action>`
 //! works too. Also renders each action's `action.yml` from its spec, so the
-//! metadata and the code cannot drift apart (a test compares them).
+//! metadata and the code cannot drift apart (a test compares them). Beside
+//! the actions it carries the operators' commands, `deploy-relay status`
+//! and `deploy-relay approve`.
 
 mod metadata;
+mod ops;
 
 use std::process::ExitCode;
 
 use relay_runtime::ActionSpec;
 
 pub use metadata::{Release, action_yml};
+pub use ops::{Command, commands};
 
 /// Every action: its spec and its entry point.
 pub struct Action {
@@ -36,6 +40,7 @@ pub fn actions() -> Vec<Action> {
         action!(sign_and_call_webhook),
         action!(verify_ci_status),
         action!(monitor_health),
+        action!(record_deployment),
     ]
 }
 
@@ -52,15 +57,25 @@ pub fn dispatch(mut args: Vec<String>) -> ExitCode {
         called
     };
     let all = actions();
-    match all.iter().find(|a| a.spec.name == name) {
-        Some(action) => {
+    let ops = commands();
+    let main = all
+        .iter()
+        .find(|a| a.spec.name == name)
+        .map(|a| a.main)
+        .or_else(|| ops.iter().find(|c| c.spec.name == name).map(|c| c.main));
+    match main {
+        Some(main) => {
             if let Some(first) = args.first_mut() {
                 name.clone_into(first);
             }
-            (action.main)(args)
+            main(args)
         }
         None => {
-            let names: Vec<&str> = all.iter().map(|a| a.spec.name).collect();
+            let names: Vec<&str> = all
+                .iter()
+                .map(|a| a.spec.name)
+                .chain(ops.iter().map(|c| c.spec.name))
+                .collect();
             println!(
                 "{}",
                 relay_runtime::command(

@@ -21,6 +21,7 @@ mod actions;
 mod artifacts;
 mod checks;
 mod client;
+mod deployments;
 mod error;
 mod issues;
 pub mod path;
@@ -31,6 +32,11 @@ pub use actions::{RunDetails, RunFilter};
 pub use artifacts::Artifact;
 pub use checks::{CheckRun, CommitStatus, NewCommitStatus};
 pub use client::{API_VERSION, BACKOFF, GitHub, MAX_SERVER_WAIT, StatsSnapshot};
+pub use deployments::{
+    Actor, Deployment, DeploymentFilter, DeploymentState, DeploymentStatus, EnvironmentRef,
+    MAX_STATUS_DESCRIPTION, NewDeployment, NewDeploymentStatus, PendingDeployment, Review,
+    Reviewer, ReviewerName,
+};
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
 pub use relay_runtime::WorkflowRun;

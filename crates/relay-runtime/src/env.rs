@@ -23,6 +23,9 @@ pub mod vars {
     pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
     pub const GITHUB_WORKSPACE: &str = "GITHUB_WORKSPACE";
     pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+    /// The GitHub CLI's token variable; `deploy-relay status` and `approve`
+    /// read it before `GITHUB_TOKEN`, as `gh` does.
+    pub const GH_TOKEN: &str = "GH_TOKEN";
     pub const GITHUB_RETENTION_DAYS: &str = "GITHUB_RETENTION_DAYS";
     pub const ACTIONS_RESULTS_URL: &str = "ACTIONS_RESULTS_URL";
     pub const ACTIONS_RUNTIME_TOKEN: &str = "ACTIONS_RUNTIME_TOKEN";

@@ -71,11 +71,68 @@ impl OpenApi {
         }
     }
 
+    /// Checks an answer of the fake against the documented response schema,
+    /// reading OpenAPI 3.0's `nullable: true` as JSON Schema's `null` type
+    /// (a validator alone would refuse every documented `null`).
+    pub fn check_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), String> {
+        let path = path.split('?').next().unwrap_or(path);
+        let mut schema = self
+            .response_schema(method, path, status)
+            .ok_or_else(|| format!("{method} {path} documents no {status} answer"))?
+            .clone();
+        nullable_as_null(&mut schema);
+        let validator = jsonschema::validator_for(&schema)
+            .map_err(|e| format!("schema of {method} {path}: {e}"))?;
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{method} {path} {status}: {}", errors.join("; ")))
+        }
+    }
+
     /// The documented schema of a response, to check the fake's answers.
     pub fn response_schema(&self, method: &str, path: &str, status: u16) -> Option<&Value> {
         let (_, op) = self.operation(method, path)?;
         op.pointer(&format!(
             "/responses/{status}/content/application~1json/schema"
         ))
+    }
+}
+
+/// Rewrites `{"type": T, "nullable": true}` as `{"type": [T, "null"]}`, and
+/// a nullable schema without a type (`anyOf`, `allOf`) as `anyOf [it, null]`.
+fn nullable_as_null(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                nullable_as_null(v);
+            }
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                match map.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        map.insert("type".into(), serde_json::json!([t, "null"]));
+                        if let Some(Value::Array(e)) = map.get_mut("enum") {
+                            e.push(Value::Null);
+                        }
+                    }
+                    _ => {
+                        let inner = Value::Object(std::mem::take(map));
+                        map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_null),
+        _ => {}
     }
 }

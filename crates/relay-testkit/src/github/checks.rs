@@ -101,6 +101,55 @@ pub(crate) struct Checks {
     polls: HashMap<(&'static str, String, String), u32>,
 }
 
+impl Checks {
+    /// A status created through the API (`POST …/statuses/{sha}`), shown by
+    /// the combined status from the next look on.
+    pub(crate) fn add_created_status(
+        &mut self,
+        repo: &str,
+        sha: &str,
+        id: u64,
+        script: CheckScript,
+    ) {
+        self.statuses
+            .entry((repo.to_owned(), sha.to_owned()))
+            .or_default()
+            .push(Entry { id, script });
+    }
+
+    /// Every context of `sha` as a deployment's `required_contexts` check
+    /// sees it now (at the last poll made): check runs by name and commit
+    /// statuses by context, newest of each, with `success` only for a
+    /// completed successful one.
+    pub(crate) fn contexts(&self, repo: &str, sha: &str) -> Vec<(String, String)> {
+        let key = (repo.to_owned(), sha.to_owned());
+        let mut newest: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        for (kind, entries) in [("check-runs", &self.runs), ("status", &self.statuses)] {
+            let poll = self
+                .polls
+                .get(&(kind, repo.to_owned(), sha.to_owned()))
+                .map_or(0, |n| n.saturating_sub(1));
+            for e in entries.get(&key).into_iter().flatten() {
+                let Some((status, conclusion)) = e.script.state_at(poll) else {
+                    continue;
+                };
+                let state = match (status, conclusion) {
+                    ("completed", Some(c)) => c.to_owned(),
+                    _ => "pending".to_owned(),
+                };
+                let slot = newest.entry(e.script.name.clone()).or_default();
+                if e.id >= slot.0 {
+                    *slot = (e.id, state);
+                }
+            }
+        }
+        newest
+            .into_iter()
+            .map(|(name, (_, state))| (name, state))
+            .collect()
+    }
+}
+
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
         .route(

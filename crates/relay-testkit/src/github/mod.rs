@@ -2,9 +2,12 @@
 
 mod artifacts;
 mod checks;
+mod deployments;
 mod issues;
+mod reviews;
 mod runs;
 mod server;
+mod statuses;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -125,6 +128,7 @@ pub(crate) struct State {
     pub checks: checks::Checks,
     pub issues: issues::Issues,
     pub artifacts: artifacts::Artifacts,
+    pub deployments: deployments::Deployments,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,
     pub next_id: u64,

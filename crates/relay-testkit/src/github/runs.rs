@@ -88,10 +88,16 @@ pub struct Run {
     pub created_at: OffsetDateTime,
     pub polls: u32,
     pub script: RunScript,
+    /// Environments whose required reviewers have not answered yet: the
+    /// run is `waiting` (and does not progress) until none is left.
+    pub waiting_on: Vec<String>,
 }
 
 impl Run {
     pub fn status(&self) -> &'static str {
+        if !self.waiting_on.is_empty() {
+            return "waiting";
+        }
         match self.script.polls_to_complete {
             Some(n) if self.polls >= n => "completed",
             _ if self.polls == 0 => "queued",
@@ -154,6 +160,7 @@ pub(crate) fn create_run(
         created_at: OffsetDateTime::now_utc(),
         polls: 0,
         script: script.clone(),
+        waiting_on: Vec::new(),
     };
     if script.appears_after_lists > 0 {
         state
@@ -482,7 +489,9 @@ async fn get_run(
     {
         Some(run) => {
             let body = run.json(&base);
-            run.polls += 1;
+            if run.waiting_on.is_empty() {
+                run.polls += 1;
+            }
             axum::Json(body).into_response()
         }
         None => not_found(),

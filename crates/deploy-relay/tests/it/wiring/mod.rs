@@ -3,11 +3,7 @@
 //! `wiring/checks.rs`), and the check is itself checked — on fixtures that
 //! break each rule, and on copies of the real workflows with a misspelled input.
 
-#![allow(clippy::unwrap_used)]
-
-#[path = "wiring/checks.rs"]
 mod checks;
-#[path = "wiring/model.rs"]
 mod model;
 
 use std::path::{Path, PathBuf};

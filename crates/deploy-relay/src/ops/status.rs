@@ -1,0 +1,117 @@
+//! `deploy-relay status`: the recorded deploys of a repository per
+//! environment — sha, images, state, when — and each environment's
+//! previous good sha (what a rollback of what runs now would deploy).
+
+use std::collections::BTreeMap;
+
+use relay_deployments::Record;
+use relay_github::GitHub;
+use relay_runtime::{ActionSpec, Context, InputError, InputSpec, Secret};
+
+use super::table::Table;
+use super::{clean, guarded, print};
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "status",
+    description: "Show the deploys recorded by record-deployment in a repository, per environment, with each environment's previous good sha",
+    context: "GH_TOKEN or GITHUB_TOKEN (read first to last): a token with `deployments: read` on the repository; GITHUB_API_URL for GitHub Enterprise Server. --repository defaults to GITHUB_REPOSITORY, else the checkout's `origin`.",
+    inputs: &[
+        InputSpec::new("repository", "The deploy repository, `owner/repo`").current_repository(),
+        InputSpec::new(
+            "environment",
+            "Only this environment (default: every environment with records)",
+        ),
+        InputSpec::new("limit", "Deploys shown per environment, newest first").default("10"),
+    ],
+    outputs: &[],
+};
+
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    guarded(ctx, "`deployments: read`", show).await
+}
+
+async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()> {
+    let i = &ctx.inputs;
+    let repo = i
+        .repository(
+            "repository",
+            "name the deploy repository, e.g. `--repository my-org/deploy`",
+        )?
+        .ok_or_else(|| {
+            InputError::new(
+                "repository",
+                "is not set, and this directory is no checkout with an `origin` remote",
+                "pass `--repository owner/repo`",
+            )
+        })?;
+    let environment = i.get("environment");
+    let limit = i.int("limit", 1..=100)? as usize;
+    let records = relay_deployments::records(gh, &repo, environment, limit).await?;
+    let mut by_env: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for r in &records {
+        by_env
+            .entry(r.deployment.environment.as_str())
+            .or_default()
+            .push(r);
+    }
+    if by_env.is_empty() {
+        let which = environment
+            .map(|e| format!(" of `{}`", clean(e)))
+            .unwrap_or_default();
+        print(
+            ctx,
+            secret,
+            &[format!("No deploy-relay records{which} in {repo}")],
+        );
+        return Ok(());
+    }
+    for (env, list) in by_env {
+        let newest = list[0];
+        let previous = relay_deployments::find_previous_good(gh, &repo, env, newest.sha()).await?;
+        let mut lines = vec![format!("{repo} · {}", clean(env))];
+        lines.push(format!(
+            "  now: {} ({}) · previous good: {}",
+            newest.payload.short_sha(),
+            newest.state().map_or("no status", |s| s.as_str()),
+            match &previous {
+                Some(p) => format!("{} (deployment {})", p.payload.sha, p.deployment.id),
+                None => "none".to_owned(),
+            }
+        ));
+        let mut table = Table::new(&[
+            "DEPLOYMENT",
+            "SHA",
+            "STATE",
+            "WHEN",
+            "APP",
+            "IMAGES",
+            "NOTE",
+        ]);
+        for r in list {
+            let images: Vec<String> = r
+                .payload
+                .images
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let note = match (r.payload.rollback, r.payload.reason.as_str()) {
+                (true, "") => "rollback".to_owned(),
+                (true, why) => format!("rollback: {why}"),
+                _ => String::new(),
+            };
+            table.row(vec![
+                r.deployment.id.to_string(),
+                clean(r.payload.short_sha()),
+                r.state().map_or("—", |s| s.as_str()).to_owned(),
+                clean(r.updated_at()),
+                clean(&r.payload.repository),
+                clean(&images.join(" ")),
+                clean(&note),
+            ]);
+        }
+        lines.extend(table.lines());
+        lines.push(String::new());
+        print(ctx, secret, &lines);
+    }
+    Ok(())
+}

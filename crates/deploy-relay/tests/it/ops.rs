@@ -1,0 +1,396 @@
+//! `deploy-relay status` and `deploy-relay approve` as an operator runs
+//! them (outside a runner, token in `GH_TOKEN`), against the fake GitHub.
+
+use relay_testkit::openapi::OpenApi;
+use relay_testkit::{Access, ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome, RunScript};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deploy-relay");
+const DEPLOY: &str = "octo/deploy";
+const APP: &str = "octo/app";
+const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const C: &str = "cccccccccccccccccccccccccccccccccccccccc";
+const D: &str = "dddddddddddddddddddddddddddddddddddddddd";
+
+fn fake() -> FakeGitHub {
+    let gh = FakeGitHub::start();
+    gh.repo(DEPLOY, "main");
+    gh
+}
+
+/// An operator's command line: no runner around it.
+fn command(gh: &FakeGitHub, name: &str) -> ActionRun {
+    ActionRun::new(BIN)
+        .api(gh.url())
+        .without_env("GITHUB_ACTIONS")
+        .without_env("GITHUB_REPOSITORY")
+        .env("GH_TOKEN", DEFAULT_TOKEN)
+        .without_output_file()
+        .arg(name)
+        .arg("--repository")
+        .arg(DEPLOY)
+}
+
+fn run(a: ActionRun) -> Outcome {
+    let out = a.run();
+    out.assert_secret_hidden(DEFAULT_TOKEN);
+    assert!(
+        !out.stdout.contains("::add-mask::"),
+        "a terminal is no runner\n{}",
+        out.log()
+    );
+    out
+}
+
+/// Records a deploy of `sha` to `env` with the record-deployment action
+/// the binary carries; finishes it with each of `states`.
+fn record(gh: &FakeGitHub, env: &str, sha: &str, states: &[&str], rollback: bool) -> String {
+    let started = ActionRun::new(BIN)
+        .api(gh.url())
+        .env("GITHUB_REPOSITORY", DEPLOY)
+        .arg("record-deployment")
+        .input("github-token", DEFAULT_TOKEN)
+        .input("mode", "start")
+        .input("environment", env)
+        .input("app-repository", APP)
+        .input("sha", sha)
+        .input("rollback", if rollback { "true" } else { "false" })
+        .input("images", "api_image=ghcr.io/{repository}/api:{short_sha}")
+        .run();
+    started.assert_success();
+    let id = started.output("deployment-id").to_owned();
+    for state in states {
+        ActionRun::new(BIN)
+            .api(gh.url())
+            .env("GITHUB_REPOSITORY", DEPLOY)
+            .arg("record-deployment")
+            .input("github-token", DEFAULT_TOKEN)
+            .input("mode", "finish")
+            .input("deployment-id", &id)
+            .input("state", state)
+            .run()
+            .assert_success();
+    }
+    id
+}
+
+#[test]
+fn status_shows_each_environment_with_its_previous_good_sha() {
+    let gh = fake();
+    record(&gh, "staging", A, &["success"], false);
+    let b = record(&gh, "staging", B, &["success"], false);
+    record(&gh, "staging", C, &["success", "failure"], false);
+    gh.environment_job(DEPLOY, "staging", D, "success");
+    record(&gh, "production", A, &["success"], false);
+    record(&gh, "production", B, &["success"], true);
+    let out = run(command(&gh, "status"));
+    out.assert_success();
+    let text = &out.stdout;
+    let staging = text.find("octo/deploy · staging").expect(text);
+    let production = text.find("octo/deploy · production").expect(text);
+    assert!(production < staging, "environments in name order\n{text}");
+    assert!(
+        text.contains(&format!(
+            "  now: ccccccc (failure) · previous good: {B} (deployment {b})"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  now: bbbbbbb (success) · previous good: {A}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("  DEPLOYMENT  SHA      STATE     WHEN"),
+        "{text}"
+    );
+    assert!(
+        text.contains("api_image=ghcr.io/octo/app/api:aaaaaaa"),
+        "{text}"
+    );
+    assert!(
+        text.contains("inactive"),
+        "staging's older success, as GitHub marked it\n{text}"
+    );
+    assert!(text.contains("  rollback"), "{text}");
+    assert!(
+        !text.contains("ddddddd"),
+        "GitHub's own deployment is no record\n{text}"
+    );
+    // One environment, one row.
+    let one = run(command(&gh, "status")
+        .arg("--environment")
+        .arg("staging")
+        .arg("--limit")
+        .arg("1"));
+    one.assert_success();
+    assert!(
+        !one.stdout.contains("production") && one.stdout.contains("ccccccc"),
+        "{}",
+        one.stdout
+    );
+    assert_eq!(
+        one.stdout.matches("api_image=").count(),
+        1,
+        "only the newest row\n{}",
+        one.stdout
+    );
+    assert!(
+        !one.stdout.contains("::debug::"),
+        "a terminal gets no debug lines\n{}",
+        one.stdout
+    );
+    if let Some(api) = OpenApi::load() {
+        for r in gh.requests() {
+            api.validate(&r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn status_of_a_repository_without_records_says_so() {
+    let gh = fake();
+    let out = run(command(&gh, "status").arg("--environment").arg("qa"));
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("No deploy-relay records of `qa` in octo/deploy"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_token_comes_from_gh_token_then_github_token() {
+    let gh = fake();
+    let out = run(command(&gh, "status").without_env("GH_TOKEN"));
+    out.assert_failure();
+    assert!(
+        out.error()
+            .contains("input `GH_TOKEN` is not set, and neither is GITHUB_TOKEN"),
+        "{}",
+        out.error()
+    );
+    assert!(gh.requests().is_empty());
+    run(command(&gh, "status")
+        .without_env("GH_TOKEN")
+        .env("GITHUB_TOKEN", DEFAULT_TOKEN))
+    .assert_success();
+    run(command(&gh, "status").env("GITHUB_TOKEN", "ghp_stale")).assert_success();
+    // In a runner the token is masked before anything else is printed.
+    let masked = command(&gh, "status").env("GITHUB_ACTIONS", "true").run();
+    masked.assert_success().assert_secret_hidden(DEFAULT_TOKEN);
+    assert!(
+        masked.stdout.starts_with("::add-mask::"),
+        "{}",
+        masked.stdout
+    );
+}
+
+#[test]
+fn what_github_sent_is_shown_escaped() {
+    let gh = fake();
+    let hostile = ActionRun::new(BIN)
+        .api(gh.url())
+        .env("GITHUB_REPOSITORY", DEPLOY)
+        .arg("record-deployment")
+        .input("github-token", DEFAULT_TOKEN)
+        .input("mode", "start")
+        .input("environment", "staging")
+        .input("app-repository", APP)
+        .input("sha", A)
+        .input("images", "api=\u{1b}[2J\u{1b}[31mred ##[error]forged")
+        .run();
+    hostile.assert_success();
+    let out = run(command(&gh, "status"));
+    out.assert_success();
+    assert!(
+        !out.stdout.contains('\u{1b}'),
+        "no terminal escape reaches the screen\n{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("\\u{1b}[2J"), "{}", out.stdout);
+    assert!(
+        out.errors().is_empty(),
+        "no workflow command either\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn approve_acts_on_the_only_waiting_run() {
+    let gh = fake();
+    gh.environment(DEPLOY, "production", &["alice"]);
+    let run_id = gh.waiting_run(
+        DEPLOY,
+        "production",
+        "Deploy production",
+        RunScript::succeeds_after(1).head_sha(B),
+    );
+    gh.add_run(DEPLOY, "push", "CI", RunScript::succeeds_after(1));
+    let out = run(command(&gh, "approve")
+        .arg("--environment")
+        .arg("production")
+        .arg("--comment")
+        .arg("staging looks good"));
+    out.assert_success();
+    let text = &out.stdout;
+    assert!(
+        text.contains("Runs of octo/deploy waiting for review for `production`:"),
+        "{text}"
+    );
+    assert!(text.contains("  RUN   WORKFLOW  TITLE"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "  {run_id}  Deploy    Deploy production  main    bbbbbbb  production   alice"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("Approved run {run_id} for production: https://github.com/octo/deploy/actions/runs/{run_id}")), "{text}");
+    assert!(text.contains("GitHub goes on with deployment"), "{text}");
+    let review = gh
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    let body = review.body.unwrap();
+    assert_eq!(
+        (body["state"].as_str(), body["comment"].as_str()),
+        (Some("approved"), Some("staging looks good"))
+    );
+    assert_eq!(gh.runs(DEPLOY)[0].status(), "queued", "no longer waiting");
+    if let Some(api) = OpenApi::load() {
+        for r in gh.requests() {
+            api.validate(&r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn approve_asks_which_when_several_wait() {
+    let gh = fake();
+    let first = gh.waiting_run(
+        DEPLOY,
+        "production",
+        "Deploy 1",
+        RunScript::succeeds_after(1),
+    );
+    let second = gh.waiting_run(
+        DEPLOY,
+        "production",
+        "Deploy 2",
+        RunScript::succeeds_after(1),
+    );
+    let out = run(command(&gh, "approve"));
+    out.assert_failure();
+    let e = out.error();
+    assert!(
+        e.contains("2 runs of `octo/deploy` wait for review; name the one to approve"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("--run-id with one of: {second}, {first}")),
+        "{e}"
+    );
+    assert!(
+        out.stdout.contains("Deploy 1") && out.stdout.contains("Deploy 2"),
+        "listed first\n{}",
+        out.stdout
+    );
+    assert!(
+        !gh.requests().iter().any(|r| r.method == "POST"),
+        "nothing reviewed"
+    );
+    let rejected = run(command(&gh, "approve")
+        .arg("--run-id")
+        .arg(&first.to_string())
+        .arg("--reject"));
+    rejected.assert_success();
+    assert!(
+        rejected
+            .stdout
+            .contains(&format!("Rejected run {first} for production")),
+        "{}",
+        rejected.stdout
+    );
+    let runs = gh.runs(DEPLOY);
+    let status = |id: u64| runs.iter().find(|r| r.id == id).unwrap().status();
+    assert_eq!((status(first), status(second)), ("completed", "waiting"));
+    let gone = run(command(&gh, "approve")
+        .arg("--run-id")
+        .arg(&first.to_string()));
+    gone.assert_failure();
+    assert!(
+        gone.error().contains(&format!(
+            "run {first} of `octo/deploy` is not waiting for review"
+        )),
+        "{}",
+        gone.error()
+    );
+}
+
+#[test]
+fn approve_with_nothing_waiting_or_without_the_right_to_review() {
+    let gh = fake();
+    gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+    let other = run(command(&gh, "approve").arg("--environment").arg("staging"));
+    other.assert_success();
+    assert!(
+        other
+            .stdout
+            .contains("No run of octo/deploy is waiting for review for `staging`"),
+        "{}",
+        other.stdout
+    );
+    gh.token("ghs_reader", Access::ReadOnly(vec![DEPLOY.into()]));
+    let out = run(command(&gh, "approve").env("GH_TOKEN", "ghs_reader"));
+    out.assert_failure().assert_secret_hidden("ghs_reader");
+    assert!(
+        out.error()
+            .contains("is not one of its required reviewers (octocat)"),
+        "{}",
+        out.error()
+    );
+    assert!(!gh.requests().iter().any(|r| r.method == "POST"));
+    let bad = run(command(&gh, "approve").arg("--run-id").arg("x1"));
+    bad.assert_failure();
+    assert!(
+        bad.error()
+            .contains("input `run-id` must be a whole number"),
+        "{}",
+        bad.error()
+    );
+}
+
+#[test]
+fn the_repository_defaults_to_the_checkouts_origin() {
+    let gh = fake();
+    record(&gh, "staging", A, &["success"], false);
+    let a = ActionRun::new(BIN)
+        .api(gh.url())
+        .without_env("GITHUB_ACTIONS")
+        .without_env("GITHUB_REPOSITORY")
+        .env("GH_TOKEN", DEFAULT_TOKEN)
+        .without_output_file()
+        .arg("status");
+    let dir = a.workspace();
+    std::fs::create_dir_all(&dir).unwrap();
+    for args in [
+        &["init", "-q"][..],
+        &["remote", "add", "origin", "git@github.com:octo/deploy.git"],
+    ] {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    let out = run(a);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("octo/deploy · staging"),
+        "{}",
+        out.stdout
+    );
+}

@@ -1,0 +1,280 @@
+//! The inputs, checked before any request.
+
+use relay_deployments::Payload;
+use relay_github::{DeploymentState, MAX_STATUS_DESCRIPTION, Token};
+use relay_runtime::{Context, InputError, Placeholders, RepoName, Source, check_repository};
+
+pub(crate) struct Config {
+    pub token: Token,
+    pub repository: RepoName,
+    pub mode: Mode,
+    pub description: Option<String>,
+    pub environment_url: Option<String>,
+    pub log_url: Option<String>,
+    pub app_token: Option<Token>,
+}
+
+pub(crate) enum Mode {
+    Start(Box<Start>),
+    Finish {
+        id: u64,
+        state: DeploymentState,
+        /// When given, the record must be of it.
+        environment: Option<String>,
+    },
+    Previous {
+        environment: String,
+        /// The commit being replaced; `None`: the newest record's.
+        replaced: Option<String>,
+    },
+}
+
+pub(crate) struct Start {
+    pub environment: String,
+    pub git_ref: String,
+    pub payload: Payload,
+    pub production_environment: Option<bool>,
+    pub transient_environment: bool,
+}
+
+/// Which modes read an input that is not read by all.
+const ONLY: &[(&str, &[&str])] = &[
+    ("app-repository", &["start"]),
+    ("sha", &["start", "previous"]),
+    ("images", &["start"]),
+    ("dispatch-id", &["start"]),
+    ("rollback", &["start"]),
+    ("reason", &["start"]),
+    ("production-environment", &["start"]),
+    ("transient-environment", &["start"]),
+    ("deployment-id", &["finish"]),
+    ("state", &["finish"]),
+    ("environment-url", &["start", "finish"]),
+    ("description", &["start", "finish"]),
+    ("app-token", &["start", "finish"]),
+];
+
+pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
+    let i = &ctx.inputs;
+    let mode = i.choice("mode", &["start", "finish", "previous"])?;
+    let repository = i
+        .repository(
+            "repository",
+            "name the deploy repository that holds the records, e.g. `my-org/deploy`",
+        )?
+        .ok_or_else(|| {
+            InputError::new(
+                "repository",
+                "is not set and there is no current repository to default to",
+                "pass `--repository owner/repo` (on a runner it defaults to the workflow's repository)",
+            )
+        })?;
+    let token = i.github_token().map(Token::from).ok_or_else(|| {
+        InputError::new(
+            "github-token",
+            "is empty",
+            "pass `github-token: ${{ github.token }}` with `permissions: { deployments: write }` on the job",
+        )
+    })?;
+    let description = i.get("description").map(str::to_owned);
+    if let Some(d) = &description
+        && d.chars().count() > MAX_STATUS_DESCRIPTION
+    {
+        return Err(InputError::new(
+            "description",
+            &format!(
+                "is {} characters long; GitHub takes at most {MAX_STATUS_DESCRIPTION}",
+                d.chars().count()
+            ),
+            "shorten it",
+        ));
+    }
+    let environment_url = url(i.get("environment-url"), "environment-url")?;
+    let log_url = url(i.get("log-url"), "log-url")?.or_else(|| ctx.env.run_url());
+    let app_token = i.secret("app-token").map(Token::from);
+    for (input, modes) in ONLY {
+        if i.get(input).is_some() && !modes.contains(&mode) && !is_default(ctx, input) {
+            ctx.console.warning(&format!(
+                "input `{input}` is not read with `mode: {mode}` (only with {}); it was left alone",
+                modes.join(", ")
+            ));
+        }
+    }
+    let mode = match mode {
+        "start" => Mode::Start(Box::new(start(ctx)?)),
+        "finish" => Mode::Finish {
+            id: i
+                .int("deployment-id", 1..=u64::MAX)
+                .map_err(|e| InputError {
+                    hint: "pass the `deployment-id` output of the `mode: start` step".into(),
+                    ..e
+                })?,
+            state: match i.choice("state", &["success", "failure", "error"])? {
+                "success" => DeploymentState::Success,
+                "failure" => DeploymentState::Failure,
+                _ => DeploymentState::Error,
+            },
+            environment: i
+                .get("environment")
+                .is_some()
+                .then(|| environment(ctx))
+                .transpose()?,
+        },
+        _ => Mode::Previous {
+            environment: environment(ctx)?,
+            replaced: i.get("sha").map(|sha| commit("sha", sha, 7)).transpose()?,
+        },
+    };
+    Ok(Config {
+        token,
+        repository,
+        mode,
+        description,
+        environment_url,
+        log_url,
+        app_token,
+    })
+}
+
+/// Whether `input` holds its spec default (not something the user wrote).
+fn is_default(ctx: &Context, input: &str) -> bool {
+    let default = crate::SPEC
+        .inputs
+        .iter()
+        .find(|s| s.name == input)
+        .and_then(|s| s.default_text());
+    default.is_some() && ctx.inputs.get(input) == default
+}
+
+fn start(ctx: &Context) -> Result<Start, InputError> {
+    let i = &ctx.inputs;
+    let environment = environment(ctx)?;
+    let mut source = Source::from_event(&ctx.env, &ctx.event);
+    let app = check_repository(
+        "app-repository",
+        i.get("app-repository").unwrap_or(&source.repository),
+        "pass the app repository deployed, e.g. `app-repository: my-org/app`",
+    )?;
+    let sha = match i.get("sha") {
+        Some(sha) => sha.to_owned(),
+        None if source.sha.is_empty() => {
+            return Err(InputError::new(
+                "sha",
+                "is needed: the app commit deployed is not known here",
+                "pass `sha:` (the repository_dispatch payload's `sha` is used when there is one)",
+            ));
+        }
+        None => source.sha.clone(),
+    };
+    let sha = commit("sha", &sha, 40)?;
+    source.repository = app.to_string();
+    source.sha = sha.clone();
+    let placeholders = Placeholders::from_source(&source, &environment);
+    let images = relay_dispatch::render_images(&i.lines("images"), &placeholders)?
+        .into_iter()
+        .collect();
+    let dispatch_id = match i.get("dispatch-id") {
+        Some(id) => id.to_owned(),
+        None => ctx
+            .event
+            .repository_dispatch()
+            .and_then(|d| d.field("dispatch_id").map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    if dispatch_id.chars().count() > 100 || dispatch_id.chars().any(char::is_control) {
+        return Err(InputError::new(
+            "dispatch-id",
+            "must be one line of at most 100 characters",
+            "pass the `dispatch_id` of the dispatch payload",
+        ));
+    }
+    let git_ref = i.get("ref").unwrap_or_default().to_owned();
+    if git_ref.is_empty()
+        || git_ref.len() > 255
+        || git_ref.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(InputError::new(
+            "ref",
+            &format!("must be a commit or branch of the deploy repository, got `{git_ref}`"),
+            "leave it unset on a runner (the workflow's commit); on the command line pass `--ref <sha>`",
+        ));
+    }
+    let rollback = i.bool("rollback")?;
+    let reason = i.get("reason").unwrap_or_default().to_owned();
+    if reason.chars().count() > 500 {
+        return Err(InputError::new(
+            "reason",
+            "is longer than 500 characters",
+            "say why in a sentence; link the issue or run for the rest",
+        ));
+    }
+    let production_environment = i
+        .get("production-environment")
+        .map(|_| i.bool("production-environment"))
+        .transpose()?;
+    Ok(Start {
+        environment,
+        git_ref,
+        payload: Payload {
+            repository: app.to_string(),
+            sha,
+            images,
+            dispatch_id,
+            rollback,
+            reason,
+        },
+        production_environment,
+        transient_environment: i.bool("transient-environment")?,
+    })
+}
+
+fn environment(ctx: &Context) -> Result<String, InputError> {
+    let env = ctx.inputs.get("environment").ok_or_else(|| {
+        InputError::new(
+            "environment",
+            "is required with this mode but was not given",
+            "add `environment: staging` (the environment deployed to) under `with:`",
+        )
+    })?;
+    if env.chars().count() > 255 || env.chars().any(char::is_control) {
+        return Err(InputError::new(
+            "environment",
+            "must be one line of at most 255 characters",
+            "use the environment's name as GitHub shows it, e.g. `production`",
+        ));
+    }
+    Ok(env.to_owned())
+}
+
+/// A hex commit sha of `min` to 64 characters, lower-cased.
+fn commit(input: &str, sha: &str, min: usize) -> Result<String, InputError> {
+    if (min..=64).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(sha.to_ascii_lowercase());
+    }
+    Err(InputError::new(
+        input,
+        &format!("is not a commit sha: `{sha}`"),
+        &if min == 40 {
+            "pass the full 40-character sha of the app commit".to_owned()
+        } else {
+            format!("pass a sha of {min} to 64 hex characters")
+        },
+    ))
+}
+
+fn url(value: Option<&str>, input: &str) -> Result<Option<String>, InputError> {
+    let Some(v) = value else { return Ok(None) };
+    let lower = v.to_ascii_lowercase();
+    let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && v.len() > "https://".len()
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(InputError::new(
+            input,
+            &format!("must be an http(s) URL, got `{v}`"),
+            "write it like https://staging.example.com",
+        ))
+    }
+}

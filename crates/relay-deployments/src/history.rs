@@ -1,0 +1,92 @@
+//! Reading the records of a repository from GitHub.
+
+use relay_github::{DeploymentFilter, GitHub};
+use relay_runtime::RepoName;
+
+use crate::TASK;
+use crate::error::Error;
+use crate::payload::Payload;
+use crate::rule::{Record, is_candidate};
+
+/// The deploy-relay records of `repo` (of `environment`, when given),
+/// newest first, each with its statuses; at most `limit` per environment.
+pub async fn records(
+    gh: &GitHub,
+    repo: &RepoName,
+    environment: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Record>, Error> {
+    let mut deployments = gh
+        .deployments(
+            repo,
+            &DeploymentFilter {
+                task: Some(TASK),
+                environment,
+                sha: None,
+            },
+        )
+        .await?;
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+    let mut per_env: std::collections::HashMap<String, usize> = Default::default();
+    let mut out = Vec::new();
+    for d in deployments {
+        if d.task != TASK || Payload::of(&d).is_none() {
+            continue;
+        }
+        let seen = per_env.entry(d.environment.clone()).or_default();
+        if *seen >= limit {
+            continue;
+        }
+        *seen += 1;
+        let statuses = gh.deployment_statuses(repo, d.id).await?;
+        out.extend(Record::of(d, statuses));
+    }
+    Ok(out)
+}
+
+/// The previous good record of `environment` for a deploy replacing
+/// `replaced`: the history is walked newest first and statuses are read
+/// only for records of another sha, until one qualifies.
+pub async fn previous_good(
+    gh: &GitHub,
+    repo: &RepoName,
+    environment: &str,
+    replaced: &str,
+) -> Result<Option<Record>, Error> {
+    let mut deployments = gh
+        .deployments(
+            repo,
+            &DeploymentFilter {
+                task: Some(TASK),
+                environment: Some(environment),
+                sha: None,
+            },
+        )
+        .await?;
+    // GitHub lists newest first; the ids say so even if a server does not.
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+    for d in deployments {
+        // The filter is GitHub's; the rule does not rely on it.
+        if d.environment != environment || !is_candidate(&d, replaced) {
+            continue;
+        }
+        let statuses = gh.deployment_statuses(repo, d.id).await?;
+        if let Some(record) = Record::of(d, statuses).filter(Record::is_good) {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+/// The newest record of `environment` (what is deployed there now, or
+/// being deployed), with its statuses.
+pub async fn newest(
+    gh: &GitHub,
+    repo: &RepoName,
+    environment: &str,
+) -> Result<Option<Record>, Error> {
+    Ok(records(gh, repo, Some(environment), 1)
+        .await?
+        .into_iter()
+        .find(|r| r.deployment.environment == environment))
+}
