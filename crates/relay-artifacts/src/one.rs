@@ -168,7 +168,12 @@ impl Relay<'_> {
                     attempts: 1,
                     last: e.to_string(),
                 })??;
-                Ok((Some(dir.join(sub)), Some(report.files)))
+                let path = if sub.is_empty() {
+                    dir.clone()
+                } else {
+                    dir.join(sub)
+                };
+                Ok((Some(path), Some(report.files)))
             }
             _ => Ok((None, None)),
         }
