@@ -287,3 +287,23 @@ fn parse_ids(text: &str) -> Result<Vec<u64>, InputError> {
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use relay_artifacts::ExtractLimits;
+
+    #[test]
+    fn the_default_extraction_limit_fits_a_hosted_runner_twice() {
+        let spec = crate::SPEC
+            .inputs
+            .iter()
+            .find(|i| i.name == "extract-max-size")
+            .and_then(|i| i.default_text())
+            .unwrap_or_default();
+        let limit = relay_runtime::size::parse(spec).unwrap_or_default();
+        assert_eq!(limit, ExtractLimits::default().max_total_bytes);
+        // The extracted files and the zips waiting for extraction each get
+        // the limit; a standard GitHub-hosted runner has 14 GB of disk.
+        assert!(2 * limit < 14_000_000_000 - 1_000_000_000, "{limit}");
+    }
+}

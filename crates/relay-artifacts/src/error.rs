@@ -71,6 +71,8 @@ pub enum ArtifactError {
         quoted(names)
     )]
     Taken { names: Vec<String> },
+    #[error("stopped because another artifact failed")]
+    Stopped,
     #[error("couldn't relay artifact `{name}`")]
     Artifact {
         name: String,

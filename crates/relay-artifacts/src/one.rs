@@ -110,6 +110,10 @@ impl Relay<'_> {
         }
         let (path, files) = self.place(a, spool).await?;
         drop(charge);
+        if self.stopped() {
+            // Not finalized, so the service discards it.
+            return Err(ArtifactError::Stopped);
+        }
         let reupload = match new {
             None => None,
             Some((results, name)) => {

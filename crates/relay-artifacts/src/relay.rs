@@ -8,6 +8,7 @@
 //! for spools, a budget of disk ([`DiskBudget`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
@@ -30,6 +31,9 @@ pub(crate) struct RelayOptions {
     /// Shared by relays running side by side: one permit per block being
     /// uploaded, so memory stays bounded however many artifacts move at once.
     pub budget: Option<Arc<Semaphore>>,
+    /// Set when another artifact of the same relay failed: downloads stop
+    /// at their next chunk.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for RelayOptions {
@@ -40,6 +44,7 @@ impl Default for RelayOptions {
             parallel: 6,
             retry: RetryPolicy::default(),
             budget: None,
+            stop: Arc::default(),
         }
     }
 }
@@ -287,6 +292,9 @@ impl Progress<'_> {
         upload_url: Option<&str>,
         opts: &RelayOptions,
     ) -> Result<(), ArtifactError> {
+        if opts.stop.load(Ordering::Relaxed) {
+            return Err(ArtifactError::Stopped);
+        }
         self.offset += chunk.len() as u64;
         self.hasher.update(&chunk);
         if let Some(s) = self.spool.as_mut() {

@@ -30,7 +30,7 @@ impl Selection {
     fn wants(&self, a: &RestArtifact) -> bool {
         match self {
             Selection::All => true,
-            Selection::Names(names) => names.iter().any(|n| *n == a.name),
+            Selection::Names(names) => names.contains(&a.name),
             Selection::Pattern { matcher, .. } => matcher.is_match(&a.name),
             Selection::Ids(ids) => ids.contains(&a.id),
         }

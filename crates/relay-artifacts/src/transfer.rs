@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
@@ -184,25 +185,36 @@ impl<'a> Relay<'a> {
         self.prepare()?;
         let this = &self;
         let taken = &taken;
+        // After the first failure the others stop, but every job is waited
+        // for: one that was finalizing when it happened is then known and
+        // undone, not left behind half-way.
         let mut moving = futures::stream::iter(jobs)
             .map(|job| async move {
+                if this.stopped() {
+                    return Ok(None);
+                }
                 let replace = job.new_name.as_ref().is_some_and(|n| taken.contains(n));
-                this.move_one(job, replace)
-                    .await
-                    .map_err(|e| ArtifactError::Artifact {
-                        name: job.source.name.clone(),
-                        source: Box::new(e),
-                    })
+                match this.move_one(job, replace).await {
+                    Ok(m) => Ok(Some(m)),
+                    Err(ArtifactError::Stopped) => Ok(None),
+                    Err(e) => {
+                        this.opts.stop.store(true, Ordering::Relaxed);
+                        Err(ArtifactError::Artifact {
+                            name: job.source.name.clone(),
+                            source: Box::new(e),
+                        })
+                    }
+                }
             })
             .buffer_unordered(CONCURRENT_ARTIFACTS);
         let mut moved = Vec::with_capacity(jobs.len());
         let mut failure = None;
         while let Some(done) = moving.next().await {
             match done {
-                Ok(m) => moved.push(m),
+                Ok(Some(m)) => moved.push(m),
+                Ok(None) => {}
                 Err(e) => {
-                    failure = Some(e);
-                    break;
+                    failure.get_or_insert(e);
                 }
             }
         }
@@ -213,6 +225,10 @@ impl<'a> Relay<'a> {
         }
         moved.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(moved)
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
+        self.opts.stop.load(Ordering::Relaxed)
     }
 
     /// The new names this run already has: an error unless `overwrite`.

@@ -199,7 +199,6 @@ pub(crate) async fn relay(
 /// relay, check, finalize.
 pub(crate) async fn stage_and_finalize(
     results: &ResultsClient,
-    http: &reqwest::Client,
     download: &str,
     new_name: &str,
     expires_at: Option<&str>,
@@ -208,7 +207,8 @@ pub(crate) async fn stage_and_finalize(
     opts: &RelayOptions,
 ) -> Result<(i64, Passed, DigestCheck), ArtifactError> {
     let upload = results.create_artifact(new_name, expires_at).await?;
-    let passed = crate::relay::relay(http, download, Some(&upload), None, opts).await?;
+    let http = reqwest::Client::new();
+    let passed = crate::relay::relay(&http, download, Some(&upload), None, opts).await?;
     let check = crate::verify::verify_digest(policy, Some(expected), &passed.sha256, new_name)?;
     let id = results
         .finalize_artifact(new_name, passed.size, &passed.sha256)
@@ -222,6 +222,7 @@ pub(crate) fn opts() -> RelayOptions {
         parallel: 3,
         retry: fast(),
         budget: None,
+        stop: Default::default(),
     }
 }
 
@@ -400,11 +401,9 @@ async fn reupload_with(
     .unwrap();
     // The fake's signed upload URL points nowhere; aim it at /dst.
     s.lock().unwrap().upload_base = Some(base.clone());
-    let http = reqwest::Client::new();
     let download = format!("{base}/src");
     let r = stage_and_finalize(
         &results,
-        &http,
         &download,
         "deploy-web",
         None,

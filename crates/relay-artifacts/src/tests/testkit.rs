@@ -35,7 +35,6 @@ async fn relay_into_current_with(
     }
     stage_and_finalize(
         &c,
-        &reqwest::Client::new(),
         url,
         "deploy-web",
         Some("2026-12-01T00:00:00Z"),
