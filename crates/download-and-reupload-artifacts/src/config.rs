@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
-use globset::{Glob, GlobMatcher};
-use relay_artifacts::{DigestPolicy, ExtractLimits, RuntimeToken, validate_artifact_name};
+use globset::Glob;
+use relay_artifacts::{
+    Destination, DigestPolicy, ExtractLimits, RuntimeToken, Selection, Upload,
+    validate_artifact_name,
+};
 use relay_github::Token;
 use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
@@ -18,32 +21,24 @@ pub(crate) enum NoneFound {
     Ignore,
 }
 
-/// Where re-uploads go: the results service of the current run.
-pub(crate) struct Upload {
-    pub results_url: String,
-    pub token: RuntimeToken,
-    pub template: String,
-    pub expires_at: Option<String>,
-    pub overwrite: bool,
-}
-
 pub(crate) struct Config {
     pub token: Option<Token>,
     pub repository: RepoName,
     pub run_id: u64,
-    /// Exact names (`name` lines); empty means "every artifact".
-    pub names: Vec<String>,
-    pub pattern: Option<(String, GlobMatcher)>,
+    pub selection: Selection,
     /// `path`, made absolute against the workspace.
     pub path: PathBuf,
-    pub merge_multiple: bool,
-    pub extract: bool,
+    pub destination: Destination,
     /// `None` when `reupload: false`.
     pub upload: Option<Upload>,
+    /// `reupload-name`, when re-uploading.
+    pub template: Option<String>,
     pub placeholders: Placeholders,
     pub if_none: NoneFound,
     pub digest: DigestPolicy,
-    pub limits: ExtractLimits,
+    /// Why the triggering `workflow_run` is not trusted, unless
+    /// `allow-forks` says to relay it anyway.
+    pub distrust: Option<String>,
     /// Warnings found while reading the inputs, printed once the run starts.
     pub notes: Vec<String>,
 }
@@ -86,34 +81,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         "name the repository whose run built the artifacts",
     )?;
 
-    let names: Vec<String> = i.lines("name").into_iter().map(str::to_owned).collect();
-    for n in &names {
-        validate_artifact_name(n).map_err(|e| {
-            InputError::new("name", &first_line(&e.to_string()), "fix the artifact name")
-        })?;
-    }
-    let pattern = match i.get("pattern") {
-        Some(p) if !names.is_empty() => {
-            notes.push(format!(
-                "`pattern` (`{p}`) is ignored because `name` selects the artifacts"
-            ));
-            None
-        }
-        Some(p) => Some((
-            p.to_owned(),
-            Glob::new(p)
-                .map_err(|e| {
-                    InputError::new(
-                        "pattern",
-                        &format!("is not a valid glob `{p}`: {e}"),
-                        "use `*`, `?`, `[abc]` and `{a,b}`, e.g. `frontend-*`",
-                    )
-                })?
-                .compile_matcher(),
-        )),
-        None => None,
-    };
-
+    let selection = selection(ctx, &mut notes)?;
     let workspace = env
         .path(vars::GITHUB_WORKSPACE)
         .or_else(|| std::env::current_dir().ok())
@@ -166,17 +134,20 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
             })?
             .to_owned();
         let token = RuntimeToken::new(env.get(vars::ACTIONS_RUNTIME_TOKEN).map(str::to_owned))?;
-        token.backend_ids()?;
-        Some(Upload {
-            results_url,
-            token,
+        token.check()?;
+        Some((
+            Upload {
+                results_url,
+                token,
+                expires_at,
+                overwrite: i.bool("overwrite")?,
+            },
             template,
-            expires_at,
-            overwrite: i.bool("overwrite")?,
-        })
+        ))
     } else {
         None
     };
+    let (upload, template) = upload.map_or((None, None), |(u, t)| (Some(u), Some(t)));
     if let Some(level) = i.opt_int("compression-level", 0..=9)? {
         notes.push(format!(
             "`compression-level: {level}` has nothing to do: artifacts are relayed as the zips they are, never re-compressed"
@@ -196,24 +167,143 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         max_total_bytes: i.size("extract-max-size")?,
         max_entries: i.int("extract-max-files", 1..=u64::from(u32::MAX))? as usize,
     };
+    let merge_multiple = i.bool("merge-multiple")?;
+    // As download-artifact v4: one exact `name` lands in `path` itself.
+    let single = matches!(&selection, Selection::Names(n) if n.len() == 1);
+    let destination = match (i.bool("extract")?, &upload) {
+        (true, _) => Destination::Extract {
+            dir: path.clone(),
+            together: merge_multiple || single,
+            limits,
+        },
+        (false, None) => Destination::Zips { dir: path.clone() },
+        (false, Some(_)) => Destination::Nothing,
+    };
+    let allow_forks = i.bool("allow-forks")?;
+    let distrust = ctx
+        .event
+        .workflow_run()
+        .and_then(|wr| {
+            wr.workflow_run
+                .provenance(env.get(vars::GITHUB_REPOSITORY).unwrap_or_default())
+                .distrust()
+        })
+        .filter(|_| !allow_forks);
     Ok(Config {
         token: i.github_token().map(Token::from),
         repository,
         run_id,
-        names,
-        pattern,
+        selection,
         path,
-        merge_multiple: i.bool("merge-multiple")?,
-        extract: i.bool("extract")?,
+        destination,
         upload,
+        template,
         placeholders,
         if_none,
         digest,
-        limits,
+        distrust,
         notes,
     })
 }
 
+/// `name` lines, `artifact-ids`, or `pattern`, in that order of precedence
+/// (`name` and `artifact-ids` together are an error, as in download-artifact).
+fn selection(ctx: &Context, notes: &mut Vec<String>) -> Result<Selection, InputError> {
+    let i = &ctx.inputs;
+    let names: Vec<String> = i.lines("name").into_iter().map(str::to_owned).collect();
+    for n in &names {
+        validate_artifact_name(n).map_err(|e| {
+            InputError::new("name", &first_line(&e.to_string()), "fix the artifact name")
+        })?;
+    }
+    let ids = i.get("artifact-ids").map(parse_ids).transpose()?;
+    if !names.is_empty() && ids.is_some() {
+        return Err(InputError::new(
+            "artifact-ids",
+            "cannot be used together with `name`",
+            "select the artifacts by `name` or by `artifact-ids`, not both",
+        ));
+    }
+    if let Some(p) = i.get("pattern") {
+        let why = if !names.is_empty() {
+            Some("`name`")
+        } else if ids.is_some() {
+            Some("`artifact-ids`")
+        } else {
+            None
+        };
+        if let Some(by) = why {
+            notes.push(format!(
+                "`pattern` (`{p}`) is ignored because {by} selects the artifacts"
+            ));
+        } else {
+            let matcher = Glob::new(p)
+                .map_err(|e| {
+                    InputError::new(
+                        "pattern",
+                        &format!("is not a valid glob `{p}`: {e}"),
+                        "use `*`, `?`, `[abc]` and `{a,b}`, e.g. `frontend-*`",
+                    )
+                })?
+                .compile_matcher();
+            return Ok(Selection::Pattern {
+                glob: p.to_owned(),
+                matcher,
+            });
+        }
+    }
+    Ok(match ids {
+        Some(ids) => Selection::Ids(ids),
+        None if !names.is_empty() => Selection::Names(names),
+        None => Selection::All,
+    })
+}
+
+/// `123, 456`: comma-separated artifact ids.
+fn parse_ids(text: &str) -> Result<Vec<u64>, InputError> {
+    let mut ids = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            InputError::new(
+                "artifact-ids",
+                &format!("has `{part}`, which is not an artifact id (a positive number)"),
+                "write ids separated by commas, e.g. `123, 456`",
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(InputError::new(
+            "artifact-ids",
+            "names no artifact id",
+            "write ids separated by commas, e.g. `123, 456`, or remove the input",
+        ));
+    }
+    Ok(ids)
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use relay_artifacts::ExtractLimits;
+
+    #[test]
+    fn the_default_extraction_limit_fits_a_hosted_runner_twice() {
+        let spec = crate::SPEC
+            .inputs
+            .iter()
+            .find(|i| i.name == "extract-max-size")
+            .and_then(|i| i.default_text())
+            .unwrap_or_default();
+        let limit = relay_runtime::size::parse(spec).unwrap_or_default();
+        assert_eq!(limit, ExtractLimits::default().max_total_bytes);
+        // The extracted files and the zips waiting for extraction each get
+        // the limit; a standard GitHub-hosted runner has 14 GB of disk.
+        assert!(2 * limit < 14_000_000_000 - 1_000_000_000, "{limit}");
+    }
 }

@@ -6,19 +6,15 @@
 
 mod config;
 mod summary;
-mod transfer;
-
-use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use relay_artifacts::{ResultsClient, RetryPolicy, RunArtifacts, rest};
+use relay_artifacts::{Job, Listing, Relay, RelayConfig, Relayed, RetryPolicy};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
 
 use config::{Config, NoneFound};
 use summary::human_size;
-use transfer::Planned;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "download-and-reupload-artifacts",
@@ -29,9 +25,10 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("run-id", "Workflow run whose artifacts to take (default: the `workflow_run` that triggered this workflow, or `client_payload.workflow_run_id` under `repository_dispatch`)"),
         InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, or `client_payload.repository` under `repository_dispatch`, else GITHUB_REPOSITORY)"),
-        InputSpec::new("name", "Exact artifact names, one per line (default: every artifact of the run)"),
-        InputSpec::new("pattern", "Glob on artifact names, e.g. `frontend-*` (ignored when `name` is set)"),
-        InputSpec::new("path", "Where artifacts are written: each in `path/<name>/`, or all in `path` with `merge-multiple`").default("artifacts"),
+        InputSpec::new("name", "Exact artifact names, one per line (default: every artifact of the run); a single name extracts into `path` itself"),
+        InputSpec::new("artifact-ids", "Artifact ids, comma-separated, instead of `name` (as in download-artifact)"),
+        InputSpec::new("pattern", "Glob on artifact names, e.g. `frontend-*` (ignored when `name` or `artifact-ids` is set)"),
+        InputSpec::new("path", "Where artifacts are written: each in `path/<name>/`; in `path` itself for a single `name` or with `merge-multiple`").default("artifacts"),
         InputSpec::new("merge-multiple", "Extract every artifact into `path` itself; a file two artifacts share is an error").default("false"),
         InputSpec::new("extract", "Unpack each artifact; false keeps no files (or, with `reupload: false`, saves `path/<name>.zip`)").default("true"),
         InputSpec::new("reupload", "Re-upload each artifact into this run").default("true"),
@@ -42,11 +39,12 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when nothing matches (or a `name` is missing)").default("warn"),
         InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
         InputSpec::new("environments", "`branch-glob=environment` lines for the `{environment}` placeholder, as in dispatch-deploy (default: main=production, develop=staging, hotfix/*=production, feature/*=dev)"),
-        InputSpec::new("extract-max-size", "Largest total size extraction may write (zip-bomb guard), e.g. `20GiB`").default("20GiB"),
+        InputSpec::new("extract-max-size", "Largest total size extraction may write (zip-bomb guard), e.g. `6GiB`; the zips waiting to be extracted get as much again").default("6GiB"),
         InputSpec::new("extract-max-files", "Most entries extraction may write (zip-bomb guard)").default("1000000"),
+        InputSpec::new("allow-forks", "Relay the artifacts of a `workflow_run` whose head commit comes from a fork (or a deleted fork); false skips it with a notice").default("false"),
     ],
     outputs: &[
-        OutputSpec { name: "found", description: "`true` when at least one artifact was relayed (seed 000's `frontend_artifacts_available`)" },
+        OutputSpec { name: "found", description: "`true` when at least one artifact was relayed; `false` when none matched or the run was skipped as untrusted" },
         OutputSpec { name: "count", description: "How many artifacts were relayed" },
         OutputSpec { name: "download-path", description: "Absolute path the artifacts were written under" },
         OutputSpec { name: "artifacts", description: "JSON array: `name`, `id`, `size`, `digest`, `path`, `reupload_name`, `reupload_id`" },
@@ -59,112 +57,46 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     for note in &config.notes {
         ctx.console.warning(note);
     }
+    if let Some(why) = &config.distrust {
+        ctx.console.notice(
+            "Skipped: a fork's run",
+            &format!(
+                "run {} of `{}` is not trusted: {why}; nothing was downloaded or re-uploaded. Set `allow-forks: true` to relay it anyway",
+                config.run_id, config.repository
+            ),
+        );
+        return finish(&ctx, &config, &[], &[], Some(why));
+    }
     let gh = GitHub::from_context(&ctx, config.token.clone())?;
-    // One client and one retry policy for the results service and blob
-    // storage alike; the GitHub token never goes through this client.
-    let http = relay_http::client_builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()
-        .context("couldn't start the HTTP client")?;
-    let retry = RetryPolicy::scaled(ctx.env.backoff_scale());
-    let results = match &config.upload {
-        Some(up) => Some(ResultsClient::new(
-            http.clone(),
-            &up.results_url,
-            up.token.clone(),
-            retry,
-        )?),
-        None => None,
-    };
-
-    let server_filter = match config.names.as_slice() {
-        [one] => Some(one.as_str()),
-        _ => None,
-    };
-    let listed =
-        rest::list_run_artifacts(&gh, &config.repository, config.run_id, server_filter).await?;
-    let (selected, expired, missing) = select(&config, listed);
-    for name in &expired {
-        ctx.console.warning(&format!(
-            "artifact `{name}` of run {} has expired and was skipped",
-            config.run_id
-        ));
+    let listing =
+        relay_artifacts::list(&gh, &config.repository, config.run_id, &config.selection).await?;
+    report_listing(&ctx, &config, &listing)?;
+    let jobs = jobs(&config, &listing)?;
+    relay_artifacts::check_jobs(&jobs)
+        .context("input `reupload-name` does not fit the artifacts")?;
+    if matches!(config.destination, relay_artifacts::Destination::Nothing) {
+        // `download-path` names a directory even when nothing lands in it.
+        std::fs::create_dir_all(&config.path)
+            .with_context(|| format!("couldn't create `{}`", config.path.display()))?;
     }
-    let download_path = config.path.display().to_string();
-    if selected.is_empty() || !missing.is_empty() {
-        let what = if selected.is_empty() {
-            format!(
-                "no artifact of run {} in `{}` matched{}",
-                config.run_id,
-                config.repository,
-                selection_text(&config)
-            )
-        } else {
-            format!(
-                "run {} in `{}` has no live artifact named {}",
-                config.run_id,
-                config.repository,
-                quoted(&missing)
-            )
-        };
-        match config.if_none {
-            NoneFound::Error => {
-                return Err(anyhow::anyhow!(
-                    "{what}\nhint: check the names against the run's artifacts, or set `if-no-artifact-found: warn`"
-                ));
-            }
-            NoneFound::Warn => ctx.console.warning(&what),
-            NoneFound::Ignore => ctx.console.info(&what),
-        }
-    }
-    let plan = plan(&config, selected)?;
-    if let Some(results) = &results {
-        make_room(&ctx, &config, results, &plan).await?;
-    }
-
-    let shared = transfer::Shared::new(
-        &config,
+    let relay = Relay::new(
         &gh,
-        results.as_ref(),
-        http,
+        &config.repository,
+        relay_artifacts::http_client()?,
+        RelayConfig {
+            upload: config.upload.clone(),
+            destination: config.destination.clone(),
+            digest: config.digest,
+            retry: RetryPolicy::scaled(ctx.env.backoff_scale()),
+        },
         ctx.console.clone(),
-        retry,
     )?;
-    let moved = match transfer::move_all(&shared, &plan).await {
-        Ok(moved) => moved,
-        Err(e) => {
-            if let Some(results) = &results {
-                undo(&ctx, results, &plan).await;
-            }
-            return Err(e);
-        }
-    };
-
-    let list: Vec<serde_json::Value> = moved
-        .iter()
-        .map(|m| {
-            json!({
-                "name": m.name,
-                "id": m.id,
-                "size": m.size,
-                "digest": m.digest,
-                "path": m.path.as_ref().map(|p| p.display().to_string()),
-                "reupload_name": m.reupload_name,
-                "reupload_id": m.reupload_id,
-            })
-        })
-        .collect();
-    ctx.outputs
-        .set("found", if moved.is_empty() { "false" } else { "true" })?;
-    ctx.outputs.set("count", &moved.len().to_string())?;
-    ctx.outputs.set("download-path", &download_path)?;
-    ctx.outputs
-        .set("artifacts", &serde_json::to_string(&list)?)?;
-    ctx.summary
-        .append(&summary::render(&config, &moved, &expired))?;
+    let moved = relay.run(&jobs).await?;
+    let expired: Vec<String> = listing.expired.iter().map(|a| a.name.clone()).collect();
+    finish(&ctx, &config, &moved, &expired, None)?;
     for m in &moved {
-        let to = match &m.reupload_name {
-            Some(n) => format!(" -> `{n}`"),
+        let to = match &m.reupload {
+            Some(r) => format!(" -> `{}`", r.name),
             None => String::new(),
         };
         ctx.console.info(&format!(
@@ -177,144 +109,110 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The artifacts to move, the expired ones among those asked for, and the
-/// `name`s that match no live artifact.
-fn select(
-    config: &Config,
-    listed: RunArtifacts,
-) -> (Vec<relay_artifacts::RestArtifact>, Vec<String>, Vec<String>) {
-    let wanted = |name: &str| {
-        if !config.names.is_empty() {
-            config.names.iter().any(|n| n == name)
-        } else {
-            config
-                .pattern
-                .as_ref()
-                .is_none_or(|(_, glob)| glob.is_match(name))
-        }
-    };
-    let selected: Vec<_> = listed
-        .artifacts
-        .into_iter()
-        .filter(|a| wanted(&a.name))
-        .collect();
-    let expired: Vec<String> = listed.expired.into_iter().filter(|n| wanted(n)).collect();
-    let missing = config
-        .names
-        .iter()
-        .filter(|n| !selected.iter().any(|a| &a.name == *n) && !expired.contains(n))
-        .cloned()
-        .collect();
-    (selected, expired, missing)
-}
-
-fn selection_text(config: &Config) -> String {
-    if !config.names.is_empty() {
-        format!(" the names {}", quoted(&config.names))
-    } else if let Some((p, _)) = &config.pattern {
-        format!(" the pattern `{p}`")
-    } else {
-        String::new()
+/// Warnings for what the list set aside, and `if-no-artifact-found` when
+/// nothing (or not every `name` or id) is there.
+fn report_listing(ctx: &Context, config: &Config, listing: &Listing) -> anyhow::Result<()> {
+    for refused in &listing.refused {
+        ctx.console.warning(&refused.to_string());
     }
-}
-
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Each artifact's new name, checked before anything moves: rendered from
-/// the template, accepted by GitHub, and not shared by two artifacts.
-fn plan(
-    config: &Config,
-    selected: Vec<relay_artifacts::RestArtifact>,
-) -> anyhow::Result<Vec<Planned>> {
-    let mut by_new: BTreeMap<String, String> = BTreeMap::new();
-    let mut plan = Vec::with_capacity(selected.len());
-    for source in selected {
-        let new_name = match &config.upload {
-            Some(up) => {
-                let name = config
-                    .placeholders
-                    .clone()
-                    .with("name", &source.name)
-                    .render(&up.template)
-                    .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?;
-                relay_artifacts::validate_artifact_name(&name).with_context(|| {
-                    format!(
-                        "input `reupload-name` makes a bad name for artifact `{}`",
-                        source.name
-                    )
-                })?;
-                if let Some(other) = by_new.insert(name.clone(), source.name.clone()) {
-                    anyhow::bail!(
-                        "input `reupload-name` gives artifacts `{other}` and `{}` the same name `{name}`\nhint: put `{{name}}` in the template",
-                        source.name
-                    );
-                }
-                Some(name)
-            }
-            None => None,
-        };
-        plan.push(Planned { source, new_name });
+    for a in &listing.expired {
+        ctx.console.warning(&format!(
+            "artifact `{}` of run {} has expired and was skipped",
+            a.name, config.run_id
+        ));
     }
-    Ok(plan)
-}
-
-/// Before anything is downloaded: a re-upload name this run already has is
-/// an error naming it, or (with `overwrite`) the old artifact is deleted.
-async fn make_room(
-    ctx: &Context,
-    config: &Config,
-    results: &ResultsClient,
-    plan: &[Planned],
-) -> anyhow::Result<()> {
-    let existing = results.list_artifacts(None).await?;
-    let taken: Vec<String> = plan
-        .iter()
-        .filter_map(|p| p.new_name.clone())
-        .filter(|n| existing.iter().any(|e| &e.name == n))
-        .collect();
-    if taken.is_empty() {
+    if listing.found() && listing.missing.is_empty() {
         return Ok(());
     }
-    if !config.upload.as_ref().is_some_and(|u| u.overwrite) {
-        anyhow::bail!(
-            "this run already has an artifact named {}\nhint: pick another `reupload-name`, or set `overwrite: true` to replace it",
-            quoted(&taken)
-        );
-    }
-    for name in &taken {
-        results.delete_artifact(name).await?;
-        ctx.console.info(&format!(
-            "deleted this run's artifact `{name}` to replace it"
-        ));
+    let what = if !listing.found() {
+        format!(
+            "no artifact of run {} in `{}` matched{}",
+            config.run_id,
+            config.repository,
+            config.selection.describe()
+        )
+    } else {
+        let by = match &config.selection {
+            relay_artifacts::Selection::Ids(_) => "with the id",
+            _ => "named",
+        };
+        format!(
+            "run {} in `{}` has no live artifact {by} {}",
+            config.run_id,
+            config.repository,
+            listing
+                .missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    match config.if_none {
+        NoneFound::Error => anyhow::bail!(
+            "{what}\nhint: check the selection against the run's artifacts, or set `if-no-artifact-found: warn`"
+        ),
+        NoneFound::Warn => ctx.console.warning(&what),
+        NoneFound::Ignore => ctx.console.info(&what),
     }
     Ok(())
 }
 
-/// After a failure: deletes whatever this step finalized, so no partial set
-/// of deployment artifacts is left for a later step to pick up.
-async fn undo(ctx: &Context, results: &ResultsClient, plan: &[Planned]) {
-    let Ok(existing) = results.list_artifacts(None).await else {
-        ctx.console
-            .warning("couldn't list this run's artifacts to remove the ones this step re-uploaded");
-        return;
-    };
-    for p in plan {
-        let Some(name) = &p.new_name else { continue };
-        if existing.iter().any(|e| &e.name == name) {
-            match results.delete_artifact(name).await {
-                Ok(_) => ctx.console.info(&format!(
-                    "deleted re-uploaded artifact `{name}` because the step failed"
-                )),
-                Err(e) => ctx.console.warning(&format!(
-                    "couldn't delete re-uploaded artifact `{name}` after the failure: {e}"
-                )),
-            }
-        }
-    }
+/// Each selected artifact with its new name rendered from `reupload-name`.
+fn jobs(config: &Config, listing: &Listing) -> anyhow::Result<Vec<Job>> {
+    listing
+        .selected
+        .iter()
+        .map(|source| {
+            let new_name = match &config.template {
+                Some(template) => Some(
+                    config
+                        .placeholders
+                        .clone()
+                        .with("name", &source.name)
+                        .render(template)
+                        .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?,
+                ),
+                None => None,
+            };
+            Ok(Job {
+                source: source.clone(),
+                new_name,
+            })
+        })
+        .collect()
+}
+
+/// The outputs and the summary.
+fn finish(
+    ctx: &Context,
+    config: &Config,
+    moved: &[Relayed],
+    expired: &[String],
+    skipped: Option<&str>,
+) -> anyhow::Result<()> {
+    let list: Vec<serde_json::Value> = moved
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "id": m.id,
+                "size": m.size,
+                "digest": m.digest,
+                "path": m.path.as_ref().map(|p| p.display().to_string()),
+                "reupload_name": m.reupload.as_ref().map(|r| &r.name),
+                "reupload_id": m.reupload.as_ref().map(|r| r.id),
+            })
+        })
+        .collect();
+    ctx.outputs
+        .set("found", if moved.is_empty() { "false" } else { "true" })?;
+    ctx.outputs.set("count", &moved.len().to_string())?;
+    ctx.outputs
+        .set("download-path", &config.path.display().to_string())?;
+    ctx.outputs
+        .set("artifacts", &serde_json::to_string(&list)?)?;
+    ctx.summary
+        .append(&summary::render(config, moved, expired, skipped))?;
+    Ok(())
 }

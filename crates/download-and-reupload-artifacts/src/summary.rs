@@ -1,18 +1,27 @@
 //! The step summary: one table row per artifact.
 
-use relay_artifacts::DigestCheck;
+use relay_artifacts::{DigestCheck, Relayed};
 use relay_runtime::md_code;
 
 use crate::config::Config;
-use crate::transfer::Moved;
 
-pub(crate) fn render(config: &Config, moved: &[Moved], expired: &[String]) -> String {
+pub(crate) fn render(
+    config: &Config,
+    moved: &[Relayed],
+    expired: &[String],
+    skipped: Option<&str>,
+) -> String {
     let mut out = format!(
         "### Artifacts of run {} in {}\n\n",
         config.run_id,
         md_code(config.repository.as_str())
     );
-    if moved.is_empty() {
+    if let Some(why) = skipped {
+        out.push_str(&format!(
+            "Skipped, nothing relayed: the run is not trusted ({}). `allow-forks: true` relays it anyway.\n",
+            md_code(why)
+        ));
+    } else if moved.is_empty() {
         out.push_str("No artifacts matched.\n");
     } else {
         out.push_str("| artifact | size | sha256 | digest check | re-uploaded as | files |\n|---|--:|---|---|---|--:|\n");
@@ -23,9 +32,10 @@ pub(crate) fn render(config: &Config, moved: &[Moved], expired: &[String]) -> St
                 DigestCheck::Mismatch { .. } => "**mismatch**",
                 DigestCheck::Skipped => "off",
             };
-            let reupload = match (&m.reupload_name, m.reupload_id) {
-                (Some(n), Some(id)) => format!("{} (id {id})", md_code(n)),
-                _ => "—".to_owned(),
+            let reupload = match &m.reupload {
+                Some(r) if r.replaced => format!("{} (id {}, replaced)", md_code(&r.name), r.id),
+                Some(r) => format!("{} (id {})", md_code(&r.name), r.id),
+                None => "—".to_owned(),
             };
             let hex = m.digest.trim_start_matches("sha256:");
             out.push_str(&format!(

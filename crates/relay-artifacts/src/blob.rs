@@ -9,15 +9,17 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 
 use crate::error::ArtifactError;
-use crate::retry::{RetryPolicy, retryable_status};
+use relay_http::Attempt;
+
+use crate::retry::{RetryPolicy, retryable_status, transport};
 
 /// The storage service version we speak; old enough for every Azure region
 /// and for azurite, new enough for everything used here.
-pub const X_MS_VERSION: &str = "2023-11-03";
+pub(crate) const X_MS_VERSION: &str = "2023-11-03";
 
 /// The base64 id of block `index`; all ids of one blob must have the same
 /// length before encoding, so the index is zero-padded.
-pub fn block_id(index: usize) -> String {
+pub(crate) fn block_id(index: usize) -> String {
     STANDARD.encode(format!("block-{index:08}"))
 }
 
@@ -33,16 +35,8 @@ fn encode_query_value(v: &str) -> String {
         .replace('=', "%3D")
 }
 
-/// Redacts the SAS signature from a URL before it appears in a message.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?<sas redacted>"),
-        None => url.to_owned(),
-    }
-}
-
 /// Put Block: stores one uncommitted block.
-pub async fn put_block(
+pub(crate) async fn put_block(
     http: &reqwest::Client,
     url: &str,
     index: usize,
@@ -66,7 +60,7 @@ pub async fn put_block(
 }
 
 /// Put Block List: commits blocks `0..count` in order as the blob's content.
-pub async fn put_block_list(
+pub(crate) async fn put_block_list(
     http: &reqwest::Client,
     url: &str,
     count: usize,
@@ -97,34 +91,30 @@ async fn send_with_retry(
     what: &str,
     build: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<(), ArtifactError> {
-    let mut attempt = 0;
-    loop {
-        let res = tokio::time::timeout(retry.stall_timeout, build().send()).await;
-        let failure = match res {
-            Ok(Ok(resp)) if resp.status().is_success() => return Ok(()),
-            Ok(Ok(resp)) => {
-                let status = resp.status().as_u16();
-                if !retryable_status(status) {
-                    return Err(ArtifactError::Blob {
-                        what: what.to_owned(),
-                        status,
-                    });
-                }
-                format!("HTTP {status}")
+    let build = &build;
+    retry
+        .run(what, move |_| async move {
+            match tokio::time::timeout(retry.stall_timeout, build().send()).await {
+                Ok(Ok(resp)) if resp.status().is_success() => Attempt::Done(Ok(())),
+                Ok(Ok(resp)) if retryable_status(resp.status().as_u16()) => Attempt::Again {
+                    why: format!("HTTP {}", resp.status().as_u16()),
+                    wait: None,
+                },
+                Ok(Ok(resp)) => Attempt::Done(Err(ArtifactError::Blob {
+                    what: what.to_owned(),
+                    status: resp.status().as_u16(),
+                })),
+                Ok(Err(e)) => Attempt::Again {
+                    why: transport("request failed", e),
+                    wait: None,
+                },
+                Err(_) => Attempt::Again {
+                    why: "the request stalled".to_owned(),
+                    wait: None,
+                },
             }
-            Ok(Err(e)) => format!("request failed: {}", e.without_url()),
-            Err(_) => "the request stalled".to_owned(),
-        };
-        attempt += 1;
-        if attempt >= retry.max_attempts {
-            return Err(ArtifactError::Exhausted {
-                what: what.to_owned(),
-                attempts: attempt,
-                last: failure,
-            });
-        }
-        tokio::time::sleep(retry.delay(attempt - 1)).await;
-    }
+        })
+        .await
 }
 
 #[cfg(test)]
@@ -149,13 +139,5 @@ mod tests {
             "http://h/c/b?comp=block"
         );
         assert_eq!(encode_query_value("a+b/c="), "a%2Bb%2Fc%3D");
-    }
-
-    #[test]
-    fn redaction_hides_the_sas() {
-        assert_eq!(
-            redact_url("http://h/c/b?sig=SECRET"),
-            "http://h/c/b?<sas redacted>"
-        );
     }
 }

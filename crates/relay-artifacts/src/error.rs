@@ -48,6 +48,38 @@ pub enum ArtifactError {
         actual: String,
     },
     #[error(
+        "the zips waiting to be extracted would take more than {limit} bytes of disk; refusing a possible zip bomb\nhint: raise `extract-max-size` if the artifacts are really this large (the zips and the extracted files each get that much)"
+    )]
+    SpoolTooLarge { limit: u64 },
+    #[error("the re-upload name `{name}` for artifact `{artifact}` is refused: {source}")]
+    BadNewName {
+        artifact: String,
+        name: String,
+        #[source]
+        source: NameError,
+    },
+    #[error(
+        "artifacts `{first}` and `{second}` would get the same name `{name}`\nhint: put `{{name}}` in the re-upload name template"
+    )]
+    SameName {
+        first: String,
+        second: String,
+        name: String,
+    },
+    #[error(
+        "this run already has an artifact named {}\nhint: pick another re-upload name, or set `overwrite: true` to replace it",
+        quoted(names)
+    )]
+    Taken { names: Vec<String> },
+    #[error("stopped because another artifact failed")]
+    Stopped,
+    #[error("couldn't relay artifact `{name}`")]
+    Artifact {
+        name: String,
+        #[source]
+        source: Box<ArtifactError>,
+    },
+    #[error(
         "cannot write `{}`: {source}\nhint: check that `path` is writable and the disk has room", path.display()
     )]
     Io {
@@ -71,4 +103,12 @@ fn hint(status: u16) -> &'static str {
     } else {
         "\nhint: re-run the job; if it goes on, check https://www.githubstatus.com"
     }
+}
+
+pub(crate) fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -22,14 +22,20 @@ pub struct ExtractLimits {
 
 impl Default for ExtractLimits {
     fn default() -> Self {
-        // GitHub caps an artifact at 10 GiB; a deploy bundle beyond 1M
-        // files is more likely an attack than a build.
+        // A standard GitHub-hosted runner has 14 GB of SSD. The extracted
+        // files and the zips waiting to be extracted are each bounded by
+        // `max_total_bytes`, so 6 GiB of each (12.9 GB) fits with room for
+        // the job's own files. A deploy bundle beyond 1M files is more
+        // likely an attack than a build.
         Self {
-            max_total_bytes: 20 << 30,
+            max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_entries: 1_000_000,
         }
     }
 }
+
+/// 6 GiB: see [`ExtractLimits::default`].
+const DEFAULT_MAX_TOTAL_BYTES: u64 = 6 << 30;
 
 /// What one extraction wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -165,11 +171,15 @@ impl Extractor {
                 check_link_target(&name, parent_parts.len() - base.len(), &target)?;
                 make_symlink(&name, &target, &path)?;
             } else {
-                let written = self.write_file(&name, &mut entry, &path)?;
+                let declared = entry.size();
+                let executable = mode.is_some_and(|m| m & 0o111 != 0);
+                let written = self
+                    .write_file(&name, &mut entry, &path, declared, executable)
+                    .inspect_err(|_| {
+                        // Whatever went wrong, no half-written file stays.
+                        let _ = fs::remove_file(&path);
+                    })?;
                 report.bytes += written;
-                if let Some(m) = mode {
-                    set_mode(&path, m)?;
-                }
             }
             self.written.insert(path);
             report.files += 1;
@@ -177,11 +187,15 @@ impl Extractor {
         Ok(report)
     }
 
+    /// Writes one entry's data to a new file at `path`; the caller removes
+    /// the file if this fails.
     fn write_file(
         &mut self,
         name: &str,
         src: &mut impl Read,
         path: &Path,
+        declared: u64,
+        executable: bool,
     ) -> Result<u64, ExtractError> {
         let io_err = |source| ExtractError::Io {
             path: path.to_owned(),
@@ -195,23 +209,33 @@ impl Extractor {
             .map_err(io_err)?;
         let room = self.limits.max_total_bytes - self.total;
         let n = io::copy(&mut src.take(room + 1), &mut out).map_err(|e| {
-            if e.kind() == io::ErrorKind::InvalidData {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            ) {
                 ExtractError::Refused {
                     entry: name.to_owned(),
-                    reason: "its data is corrupt (bad deflate stream or CRC)",
+                    reason: "its data is corrupt (bad deflate stream, CRC or size)",
                 }
             } else {
                 io_err(e)
             }
         })?;
         if n > room {
-            drop(out);
-            let _ = fs::remove_file(path);
             return Err(ExtractError::TooLarge {
                 entry: name.to_owned(),
                 limit: self.limits.max_total_bytes,
             });
         }
+        // A stream that ends early with a matching CRC still lied about its
+        // size: the file is not the one the zip describes.
+        if n != declared {
+            return Err(ExtractError::Refused {
+                entry: name.to_owned(),
+                reason: "its data is shorter than its header declares",
+            });
+        }
+        set_mode(path, executable)?;
         self.total += n;
         Ok(n)
     }
@@ -332,12 +356,13 @@ fn make_symlink(name: &str, _target: &str, _path: &Path) -> Result<(), ExtractEr
     Err(refused(name, "symlinks are not supported on this platform"))
 }
 
+/// Files get `0o755` when the zip marks them executable (any `x` bit) and
+/// `0o644` otherwise, whatever the zip and the umask say: no group or other
+/// write bit, and never setuid, setgid or sticky from a downloaded zip.
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<(), ExtractError> {
+fn set_mode(path: &Path, executable: bool) -> Result<(), ExtractError> {
     use std::os::unix::fs::PermissionsExt as _;
-    // Permission bits only: setuid/setgid/sticky from a downloaded zip are
-    // never honoured.
-    let perm = fs::Permissions::from_mode(mode & 0o777);
+    let perm = fs::Permissions::from_mode(if executable { 0o755 } else { 0o644 });
     fs::set_permissions(path, perm).map_err(|source| ExtractError::Io {
         path: path.to_owned(),
         source,
@@ -345,7 +370,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), ExtractError> {
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> Result<(), ExtractError> {
+fn set_mode(_path: &Path, _executable: bool) -> Result<(), ExtractError> {
     Ok(())
 }
 

@@ -1,36 +1,107 @@
 //! The GitHub Actions artifacts v4 protocol as the official `@actions/artifact`
-//! client speaks it, plus the pieces a relay needs around it: artifact-name
-//! validation (done before any request), the runtime token whose `scp` claim
-//! carries the results-service backend ids, and safe zip extraction.
+//! client speaks it, and the relay built on it: another run's artifacts,
+//! selected by name, glob or id, downloaded through the REST `/zip`
+//! redirect, checked against their recorded digest, extracted safely and
+//! re-uploaded into this run under new names — one pass over each zip,
+//! several at a time, memory flat, nothing finalized before it was checked.
 //!
-//! Extraction reads the zip from a file, not from the network stream: a zip's
-//! central directory sits at its end, and entries written with data
-//! descriptors do not record their sizes up front, so a local-header reader
-//! cannot tell where a stored entry ends. The relay therefore writes the
-//! downloaded zip to disk once (while hashing it and cutting it into upload
-//! blocks) and extracts from that file, which is "on disk once" and keeps
-//! memory flat whatever the artifact size.
+//! # Relaying a run's artifacts
+//!
+//! ```no_run
+//! # async fn example(gh: &relay_github::GitHub, console: relay_runtime::Console,
+//! #     repo: &relay_runtime::RepoName, token: relay_artifacts::RuntimeToken)
+//! #     -> Result<(), relay_artifacts::ArtifactError> {
+//! use relay_artifacts::*;
+//! // 1. Which artifacts: every page of the run's list, newest per name.
+//! let listing = list(gh, repo, 9001, &Selection::Names(vec!["web".into()])).await?;
+//! // `listing.found()`, `.expired`, `.missing` and `.refused` (listed names
+//! // that are unusable as a directory or on a log line) are the caller's to report.
+//! // 2. Their new names; checked (GitHub's rules, no two alike) before any download.
+//! let jobs: Vec<Job> = listing
+//!     .selected
+//!     .into_iter()
+//!     .map(|a| Job { new_name: Some(format!("deploy-{}", a.name)), source: a })
+//!     .collect();
+//! // 3. Move them.
+//! let config = RelayConfig {
+//!     upload: Some(Upload {
+//!         results_url: "https://results.example/".into(),
+//!         token,
+//!         expires_at: None,
+//!         overwrite: false,
+//!     }),
+//!     destination: Destination::Extract {
+//!         dir: "artifacts".into(),
+//!         together: false,
+//!         limits: ExtractLimits::default(),
+//!     },
+//!     digest: DigestPolicy::Error,
+//!     retry: RetryPolicy::default(),
+//! };
+//! let relayed = Relay::new(gh, repo, http_client()?, config, console)?
+//!     .run(&jobs)
+//!     .await?;
+//! for r in &relayed {
+//!     println!("{} {} bytes {} -> {:?}", r.name, r.size, r.digest, r.reupload);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! [`Relay::run`] checks every new name first, then asks this run which of
+//! them it already has (an error unless [`Upload::overwrite`]). Each
+//! artifact then goes: `CreateArtifact` → download (resumed with `Range`
+//! after a reset or stall), hashed and cut into 4 MiB blocks uploaded as it
+//! arrives, spooled to disk when it is to be extracted → digest check →
+//! extraction → `FinalizeArtifact`. If one fails, the others stop and the
+//! artifacts already finalized are deleted again. An artifact that replaces
+//! one of the same name is downloaded, checked and extracted first, and
+//! uploaded from the local copy after the old one is deleted.
+//!
+//! # Disk and memory
+//!
+//! Memory is bounded by the blocks in flight, shared by every artifact
+//! (six 4 MiB blocks plus one being filled per artifact). Extraction reads
+//! the zip from a file, not from the network stream: a zip's central
+//! directory sits at its end, and entries written with data descriptors do
+//! not record their sizes up front, so a local-header reader cannot tell
+//! where a stored entry ends. The zip is therefore on disk once, beside the
+//! destination, and deleted once extracted. [`ExtractLimits::max_total_bytes`]
+//! bounds the extracted bytes and, separately, the zips waiting to be
+//! extracted, so a step uses at most twice it.
+//!
+//! # Retries
+//!
+//! Every request (Twirp, blob upload and download) runs through
+//! `relay_http::retry` with [`RetryPolicy`]: `@actions/artifact`'s five
+//! attempts from 3 s ×1.5 on 429/5xx and transport errors, plus a stall
+//! timeout. Signed URLs appear in messages only through
+//! `relay_http::redact_url`.
 
 mod blob;
 mod error;
 mod extract;
 mod name;
+mod one;
 mod relay;
-pub mod rest;
+mod rest;
 mod results;
 mod retry;
-mod reupload;
+mod select;
 mod token;
+mod transfer;
 mod verify;
 
-pub use blob::{X_MS_VERSION, block_id, put_block, put_block_list, redact_url};
 pub use error::ArtifactError;
 pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor};
 pub use name::{NameError, validate_artifact_name};
-pub use relay::{RelayOptions, Relayed, download, relay};
-pub use rest::{RestArtifact, RunArtifacts};
-pub use results::{ARTIFACT_VERSION, ListedArtifact, ResultsClient};
+pub use rest::RestArtifact;
 pub use retry::RetryPolicy;
-pub use reupload::{Reupload, Reuploaded, Staged, reupload, stage};
-pub use token::{BackendIds, RuntimeToken, TokenError};
-pub use verify::{DigestCheck, DigestPolicy, check_digest, expires_at, verify_digest};
+pub use select::{Listing, Refused, Selection, list};
+pub use token::{RuntimeToken, TokenError};
+pub use transfer::{
+    Destination, Job, Relay, RelayConfig, Relayed, Reuploaded, Upload, check_jobs, http_client,
+};
+pub use verify::{DigestCheck, DigestPolicy, expires_at};
+
+#[cfg(test)]
+mod tests;

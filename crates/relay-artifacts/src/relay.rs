@@ -4,30 +4,36 @@
 //! that extraction reads afterwards. Memory is bounded by
 //! `block_size * (parallel + 1)` whatever the artifact size; the zip is never
 //! re-compressed and touches the disk at most once. Relays running side by
-//! side can share a budget of blocks in flight ([`RelayOptions::budget`]).
+//! side share a budget of blocks in flight ([`RelayOptions::budget`]) and,
+//! for spools, a budget of disk ([`DiskBudget`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
+use relay_http::Attempt;
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::blob;
 use crate::error::ArtifactError;
-use crate::retry::{RetryPolicy, retryable_status};
+use crate::retry::{RetryPolicy, retryable_status, transport};
 
 #[derive(Debug, Clone)]
-pub struct RelayOptions {
+pub(crate) struct RelayOptions {
     pub block_size: usize,
     pub parallel: usize,
     pub retry: RetryPolicy,
     /// Shared by relays running side by side: one permit per block being
     /// uploaded, so memory stays bounded however many artifacts move at once.
     pub budget: Option<Arc<Semaphore>>,
+    /// Set when another artifact of the same relay failed: downloads stop
+    /// at their next chunk.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for RelayOptions {
@@ -38,162 +44,302 @@ impl Default for RelayOptions {
             parallel: 6,
             retry: RetryPolicy::default(),
             budget: None,
+            stop: Arc::default(),
         }
     }
 }
 
 /// What went through the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Relayed {
+pub(crate) struct Passed {
     pub size: u64,
     /// Lowercase hex sha256 of the bytes relayed.
     pub sha256: String,
     pub blocks: usize,
 }
 
-/// Downloads `download_url` and uploads the same bytes to the block blob at
-/// `upload_url` (blocks committed, artifact not yet finalized). When `spool`
-/// is given, the bytes are also written there.
-pub async fn relay(
-    http: &reqwest::Client,
-    download_url: &str,
-    upload_url: &str,
-    spool: Option<&Path>,
-    opts: &RelayOptions,
-) -> Result<Relayed, ArtifactError> {
-    transfer(http, download_url, Some(upload_url), spool, opts).await
+/// Disk shared by the spools of one step: the zips written to disk and not
+/// yet extracted. Extraction is bounded on its own (`ExtractLimits`); this
+/// bounds the zips waiting for it, so the step's disk use stays under twice
+/// the extraction limit however many artifacts are spooled at once.
+#[derive(Debug)]
+pub(crate) struct DiskBudget {
+    limit: u64,
+    used: Mutex<u64>,
 }
 
-/// Downloads `download_url` into `file`, hashing it on the way, with the
-/// same resume and stall handling as [`relay`]; nothing is uploaded.
-pub async fn download(
-    http: &reqwest::Client,
-    download_url: &str,
-    file: &Path,
-    opts: &RelayOptions,
-) -> Result<Relayed, ArtifactError> {
-    transfer(http, download_url, None, Some(file), opts).await
+impl DiskBudget {
+    pub fn new(limit: u64) -> Arc<Self> {
+        Arc::new(Self {
+            limit,
+            used: Mutex::new(0),
+        })
+    }
 }
 
-async fn transfer(
+/// The part of a [`DiskBudget`] one spool holds; given back when dropped
+/// (when the spool file is deleted).
+#[derive(Debug)]
+pub(crate) struct Charge {
+    budget: Arc<DiskBudget>,
+    held: u64,
+}
+
+impl Charge {
+    pub fn new(budget: Arc<DiskBudget>) -> Self {
+        Self { budget, held: 0 }
+    }
+
+    fn take(&mut self, n: u64) -> Result<(), ArtifactError> {
+        let mut used = self
+            .budget
+            .used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if used.saturating_add(n) > self.budget.limit {
+            return Err(ArtifactError::SpoolTooLarge {
+                limit: self.budget.limit,
+            });
+        }
+        *used += n;
+        self.held += n;
+        Ok(())
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        let mut used = self
+            .budget
+            .used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *used = used.saturating_sub(self.held);
+    }
+}
+
+/// Where the downloaded bytes are also written.
+pub(crate) struct Spool<'a> {
+    pub path: &'a Path,
+    pub charge: Option<&'a mut Charge>,
+}
+
+/// Downloads `download_url`; uploads the same bytes to the block blob at
+/// `upload_url` when given (blocks committed, artifact not yet finalized)
+/// and writes them to `spool` when given. A dropped or stalled download
+/// resumes with `Range` at the byte it reached.
+pub(crate) async fn relay(
     http: &reqwest::Client,
     download_url: &str,
     upload_url: Option<&str>,
-    spool: Option<&Path>,
+    spool: Option<Spool<'_>>,
     opts: &RelayOptions,
-) -> Result<Relayed, ArtifactError> {
-    let mut spool_file = match spool {
-        Some(p) => Some((
-            p.to_owned(),
-            tokio::io::BufWriter::new(tokio::fs::File::create(p).await.map_err(io(p))?),
-        )),
+) -> Result<Passed, ArtifactError> {
+    let spool = match spool {
+        Some(s) => Some(SpoolWriter {
+            path: s.path.to_owned(),
+            file: tokio::io::BufWriter::new(
+                tokio::fs::File::create(s.path).await.map_err(io(s.path))?,
+            ),
+            charge: s.charge,
+        }),
         None => None,
     };
-    let mut hasher = Sha256::new();
-    let mut buf = BytesMut::with_capacity(opts.block_size);
-    let mut uploads: JoinSet<Result<(), ArtifactError>> = JoinSet::new();
-    let mut blocks = 0;
-    let mut offset: u64 = 0;
-    let mut attempt = 0;
-    'download: loop {
-        let mut req = http.get(download_url);
-        if offset > 0 {
-            req = req.header("range", format!("bytes={offset}-"));
-        }
-        let failure = match tokio::time::timeout(opts.retry.stall_timeout, req.send()).await {
-            Ok(Ok(resp)) if resp.status().is_success() => {
-                // A server that ignores Range answers 200 with the whole
-                // body: skip what was already relayed.
-                let mut skip = if offset > 0 && resp.status().as_u16() == 200 {
-                    offset
-                } else {
-                    0
-                };
-                let mut body = resp.bytes_stream();
-                loop {
-                    let next = tokio::time::timeout(opts.retry.stall_timeout, body.next()).await;
-                    let mut chunk: Bytes = match next {
-                        Ok(None) => break 'download,
-                        Ok(Some(Ok(c))) => c,
-                        Ok(Some(Err(e))) => break format!("body broke off: {}", e.without_url()),
-                        Err(_) => break "the body stalled".to_owned(),
-                    };
-                    if skip > 0 {
-                        let n = skip.min(chunk.len() as u64);
-                        let _ = chunk.split_to(n as usize);
-                        skip -= n;
-                    }
-                    offset += chunk.len() as u64;
-                    hasher.update(&chunk);
-                    if let Some((p, f)) = spool_file.as_mut() {
-                        f.write_all(&chunk).await.map_err(io(p))?;
-                    }
-                    let Some(upload_url) = upload_url else {
-                        continue;
-                    };
-                    while !chunk.is_empty() {
-                        let take = (opts.block_size - buf.len()).min(chunk.len());
-                        buf.extend_from_slice(&chunk.split_to(take));
-                        if buf.len() == opts.block_size {
-                            let data = std::mem::replace(
-                                &mut buf,
-                                BytesMut::with_capacity(opts.block_size),
-                            );
-                            spawn_block(
-                                &mut uploads,
-                                http,
-                                upload_url,
-                                blocks,
-                                data.freeze(),
-                                opts,
-                            )
-                            .await?;
-                            blocks += 1;
-                        }
-                    }
-                }
-            }
-            Ok(Ok(resp)) => {
-                let status = resp.status().as_u16();
-                if !retryable_status(status) {
-                    return Err(ArtifactError::Blob {
-                        what: format!("download of {}", blob::redact_url(download_url)),
-                        status,
-                    });
-                }
-                format!("HTTP {status}")
-            }
-            Ok(Err(e)) => format!("request failed: {}", e.without_url()),
-            Err(_) => "the request stalled".to_owned(),
-        };
-        attempt += 1;
-        if attempt >= opts.retry.max_attempts {
-            return Err(ArtifactError::Exhausted {
-                what: format!("download of {}", blob::redact_url(download_url)),
-                attempts: attempt,
-                last: failure,
-            });
-        }
-        tokio::time::sleep(opts.retry.delay(attempt - 1)).await;
-    }
-    if let Some((p, mut f)) = spool_file {
-        f.flush().await.map_err(io(&p))?;
+    let progress = tokio::sync::Mutex::new(Progress {
+        spool,
+        hasher: Sha256::new(),
+        buf: BytesMut::with_capacity(opts.block_size),
+        uploads: JoinSet::new(),
+        blocks: 0,
+        offset: 0,
+    });
+    let what = format!("download of {}", relay_http::redact_url(download_url));
+    let (shared, what) = (&progress, what.as_str());
+    opts.retry
+        .run(what, move |_| async move {
+            let mut p = shared.lock().await;
+            p.attempt(http, download_url, upload_url, what, opts).await
+        })
+        .await?;
+    let mut p = progress.into_inner();
+    if let Some(s) = p.spool.as_mut() {
+        s.file.flush().await.map_err(io(&s.path))?;
     }
     if let Some(upload_url) = upload_url {
-        if !buf.is_empty() || blocks == 0 {
-            spawn_block(&mut uploads, http, upload_url, blocks, buf.freeze(), opts).await?;
+        if !p.buf.is_empty() || p.blocks == 0 {
+            let last = std::mem::take(&mut p.buf).freeze();
+            spawn_block(&mut p.uploads, http, upload_url, p.blocks, last, opts).await?;
+            p.blocks += 1;
+        }
+        commit(&mut p.uploads, http, upload_url, p.blocks, opts).await?;
+    }
+    Ok(Passed {
+        size: p.offset,
+        sha256: hex(&p.hasher.finalize()),
+        blocks: p.blocks,
+    })
+}
+
+/// Uploads the file at `path` to the block blob at `upload_url`, as
+/// [`relay`] uploads a download; returns the number of blocks.
+pub(crate) async fn upload_file(
+    http: &reqwest::Client,
+    path: &Path,
+    upload_url: &str,
+    opts: &RelayOptions,
+) -> Result<usize, ArtifactError> {
+    let mut file = tokio::fs::File::open(path).await.map_err(io(path))?;
+    let mut uploads = JoinSet::new();
+    let mut blocks = 0;
+    loop {
+        let mut block = BytesMut::with_capacity(opts.block_size);
+        while block.len() < opts.block_size {
+            if file.read_buf(&mut block).await.map_err(io(path))? == 0 {
+                break;
+            }
+        }
+        let done = block.len() < opts.block_size;
+        if !block.is_empty() || blocks == 0 {
+            spawn_block(&mut uploads, http, upload_url, blocks, block.freeze(), opts).await?;
             blocks += 1;
         }
-        while let Some(done) = uploads.join_next().await {
-            done.map_err(join_err)??;
+        if done {
+            break;
         }
-        blob::put_block_list(http, upload_url, blocks, "application/zip", &opts.retry).await?;
     }
-    Ok(Relayed {
-        size: offset,
-        sha256: hex(&hasher.finalize()),
-        blocks,
-    })
+    commit(&mut uploads, http, upload_url, blocks, opts).await?;
+    Ok(blocks)
+}
+
+struct SpoolWriter<'a> {
+    path: PathBuf,
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    charge: Option<&'a mut Charge>,
+}
+
+/// What a download has reached, kept across its attempts.
+struct Progress<'a> {
+    spool: Option<SpoolWriter<'a>>,
+    hasher: Sha256,
+    buf: BytesMut,
+    uploads: JoinSet<Result<(), ArtifactError>>,
+    blocks: usize,
+    offset: u64,
+}
+
+impl Progress<'_> {
+    /// One request for the bytes from `offset` on.
+    async fn attempt(
+        &mut self,
+        http: &reqwest::Client,
+        url: &str,
+        upload_url: Option<&str>,
+        what: &str,
+        opts: &RelayOptions,
+    ) -> Attempt<(), ArtifactError, String> {
+        let again = |why: String| Attempt::Again { why, wait: None };
+        let stall = opts.retry.stall_timeout;
+        let mut req = http.get(url);
+        if self.offset > 0 {
+            req = req.header("range", format!("bytes={}-", self.offset));
+        }
+        let resp = match tokio::time::timeout(stall, req.send()).await {
+            Err(_) => return again("the request stalled".into()),
+            Ok(Err(e)) => return again(transport("request failed", e)),
+            Ok(Ok(resp)) => resp,
+        };
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            if retryable_status(status) {
+                return again(format!("HTTP {status}"));
+            }
+            return Attempt::Done(Err(ArtifactError::Blob {
+                what: what.to_owned(),
+                status,
+            }));
+        }
+        // A server that ignores Range answers 200 with the whole body: skip
+        // what was already relayed.
+        let mut skip = if self.offset > 0 && status == 200 {
+            self.offset
+        } else {
+            0
+        };
+        let mut body = resp.bytes_stream();
+        loop {
+            let mut chunk: Bytes = match tokio::time::timeout(stall, body.next()).await {
+                Ok(None) => return Attempt::Done(Ok(())),
+                Ok(Some(Ok(c))) => c,
+                Ok(Some(Err(e))) => return again(transport("body broke off", e)),
+                Err(_) => return again("the body stalled".into()),
+            };
+            if skip > 0 {
+                let n = skip.min(chunk.len() as u64);
+                let _ = chunk.split_to(n as usize);
+                skip -= n;
+            }
+            if let Err(e) = self.take(chunk, http, upload_url, opts).await {
+                return Attempt::Done(Err(e));
+            }
+        }
+    }
+
+    /// Hashes, spools and cuts `chunk` into blocks.
+    async fn take(
+        &mut self,
+        mut chunk: Bytes,
+        http: &reqwest::Client,
+        upload_url: Option<&str>,
+        opts: &RelayOptions,
+    ) -> Result<(), ArtifactError> {
+        if opts.stop.load(Ordering::Relaxed) {
+            return Err(ArtifactError::Stopped);
+        }
+        self.offset += chunk.len() as u64;
+        self.hasher.update(&chunk);
+        if let Some(s) = self.spool.as_mut() {
+            if let Some(charge) = s.charge.as_deref_mut() {
+                charge.take(chunk.len() as u64)?;
+            }
+            s.file.write_all(&chunk).await.map_err(io(&s.path))?;
+        }
+        let Some(upload_url) = upload_url else {
+            return Ok(());
+        };
+        while !chunk.is_empty() {
+            let take = (opts.block_size - self.buf.len()).min(chunk.len());
+            self.buf.extend_from_slice(&chunk.split_to(take));
+            if self.buf.len() == opts.block_size {
+                let data =
+                    std::mem::replace(&mut self.buf, BytesMut::with_capacity(opts.block_size));
+                spawn_block(
+                    &mut self.uploads,
+                    http,
+                    upload_url,
+                    self.blocks,
+                    data.freeze(),
+                    opts,
+                )
+                .await?;
+                self.blocks += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Waits for every block, then commits blocks `0..count` in order.
+async fn commit(
+    uploads: &mut JoinSet<Result<(), ArtifactError>>,
+    http: &reqwest::Client,
+    upload_url: &str,
+    count: usize,
+    opts: &RelayOptions,
+) -> Result<(), ArtifactError> {
+    while let Some(done) = uploads.join_next().await {
+        done.map_err(join_err)??;
+    }
+    blob::put_block_list(http, upload_url, count, "application/zip", &opts.retry).await
 }
 
 /// Starts a Put Block once fewer than `parallel` are in flight.

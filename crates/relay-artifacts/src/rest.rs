@@ -2,8 +2,7 @@
 //! retry rules, rate limits and permission hints apply): a run's artifact
 //! list (every page, newest per name, expired ones set aside for a warning),
 //! the `/zip` endpoint's 302 to a short-lived signed blob URL (taken without
-//! following it, so the GitHub token never reaches blob storage), and
-//! deleting an artifact.
+//! following it, so the GitHub token never reaches blob storage).
 
 use std::collections::BTreeMap;
 
@@ -15,17 +14,18 @@ use crate::error::ArtifactError;
 /// One artifact as the REST API lists it.
 pub type RestArtifact = relay_github::Artifact;
 
-/// The artifacts to relay and the names skipped because they expired.
+/// The newest live artifact per name, and the expired ones whose name has
+/// no live artifact.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RunArtifacts {
+pub(crate) struct RunArtifacts {
     pub artifacts: Vec<RestArtifact>,
-    pub expired: Vec<String>,
+    pub expired: Vec<RestArtifact>,
 }
 
 /// Every artifact of run `run_id` in `repo` (`owner/name`), all pages;
 /// `name` filters server-side. Of several artifacts with one name (a re-run
 /// uploads again) the newest wins; expired ones are set aside.
-pub async fn list_run_artifacts(
+pub(crate) async fn list_run_artifacts(
     gh: &GitHub,
     repo: &RepoName,
     run_id: u64,
@@ -37,15 +37,15 @@ pub async fn list_run_artifacts(
 
 /// Keeps the newest artifact per name (and only `name`, if given); expired
 /// names are listed apart unless a live artifact has the same name.
-pub fn newest_per_name(all: Vec<RestArtifact>, name: Option<&str>) -> RunArtifacts {
+pub(crate) fn newest_per_name(all: Vec<RestArtifact>, name: Option<&str>) -> RunArtifacts {
     let mut newest: BTreeMap<String, RestArtifact> = BTreeMap::new();
-    let mut expired = Vec::new();
+    let mut expired: BTreeMap<String, RestArtifact> = BTreeMap::new();
     for a in all {
         if name.is_some_and(|n| n != a.name) {
             continue;
         }
         if a.expired {
-            expired.push(a.name);
+            expired.entry(a.name.clone()).or_insert(a);
             continue;
         }
         let keep = newest.get(&a.name).is_none_or(|old| {
@@ -55,18 +55,16 @@ pub fn newest_per_name(all: Vec<RestArtifact>, name: Option<&str>) -> RunArtifac
             newest.insert(a.name.clone(), a);
         }
     }
-    expired.retain(|n| !newest.contains_key(n));
-    expired.sort();
-    expired.dedup();
+    expired.retain(|n, _| !newest.contains_key(n));
     RunArtifacts {
         artifacts: newest.into_values().collect(),
-        expired,
+        expired: expired.into_values().collect(),
     }
 }
 
 /// The signed blob URL `/zip` redirects to (the client never follows
 /// redirects, so the token stays with GitHub).
-pub async fn zip_url(
+pub(crate) async fn zip_url(
     gh: &GitHub,
     repo: &RepoName,
     artifact: &RestArtifact,
@@ -77,11 +75,6 @@ pub async fn zip_url(
         }),
         other => Ok(other?),
     }
-}
-
-/// Deletes artifact `id`; a 404 counts as already gone.
-pub async fn delete_artifact(gh: &GitHub, repo: &RepoName, id: u64) -> Result<(), ArtifactError> {
-    Ok(gh.delete_artifact(repo, id).await?)
 }
 
 #[cfg(test)]
@@ -118,7 +111,10 @@ mod tests {
             .collect();
         assert_eq!(names, [("api", 4), ("web", 3)]);
         assert_eq!(
-            got.expired,
+            got.expired
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>(),
             ["old"],
             "an expired re-upload of a live name is not reported"
         );

@@ -8,23 +8,25 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ArtifactError;
-use crate::retry::{RetryPolicy, retryable_status};
+use relay_http::Attempt;
+
+use crate::retry::{RetryPolicy, retryable_status, transport};
 use crate::token::{BackendIds, RuntimeToken};
 
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
 /// The artifact version `@actions/artifact` 2.x/5.x sends in `CreateArtifact`.
-pub const ARTIFACT_VERSION: i32 = 7;
+pub(crate) const ARTIFACT_VERSION: i32 = 7;
 
 /// One artifact as `ListArtifacts` returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedArtifact {
+pub(crate) struct ListedArtifact {
     pub id: i64,
     pub name: String,
     pub size: u64,
     pub digest: Option<String>,
 }
 
-pub struct ResultsClient {
+pub(crate) struct ResultsClient {
     http: reqwest::Client,
     base: String,
     token: RuntimeToken,
@@ -33,7 +35,7 @@ pub struct ResultsClient {
 }
 
 impl ResultsClient {
-    pub fn new(
+    pub(crate) fn new(
         http: reqwest::Client,
         results_url: &str,
         token: RuntimeToken,
@@ -49,12 +51,8 @@ impl ResultsClient {
         })
     }
 
-    pub fn backend_ids(&self) -> &BackendIds {
-        &self.ids
-    }
-
     /// Creates the artifact and returns its signed upload URL.
-    pub async fn create_artifact(
+    pub(crate) async fn create_artifact(
         &self,
         name: &str,
         expires_at: Option<&str>,
@@ -78,7 +76,7 @@ impl ResultsClient {
     }
 
     /// Finalizes an uploaded artifact; returns its id.
-    pub async fn finalize_artifact(
+    pub(crate) async fn finalize_artifact(
         &self,
         name: &str,
         size: u64,
@@ -97,7 +95,7 @@ impl ResultsClient {
     }
 
     /// Artifacts of this run, optionally only the one named `name`.
-    pub async fn list_artifacts(
+    pub(crate) async fn list_artifacts(
         &self,
         name: Option<&str>,
     ) -> Result<Vec<ListedArtifact>, ArtifactError> {
@@ -136,7 +134,7 @@ impl ResultsClient {
     }
 
     /// Deletes this run's artifact `name`; returns its id.
-    pub async fn delete_artifact(&self, name: &str) -> Result<i64, ArtifactError> {
+    pub(crate) async fn delete_artifact(&self, name: &str) -> Result<i64, ArtifactError> {
         let body = self.ids_json(name);
         let v = self.call("DeleteArtifact", name, &body).await?;
         ensure_ok(&v, "DeleteArtifact", name)?;
@@ -144,19 +142,6 @@ impl ResultsClient {
             method: "DeleteArtifact",
             what: "no `artifact_id`".into(),
         })
-    }
-
-    /// A signed download URL for this run's artifact `name`.
-    pub async fn signed_artifact_url(&self, name: &str) -> Result<String, ArtifactError> {
-        let body = self.ids_json(name);
-        let v = self.call("GetSignedArtifactURL", name, &body).await?;
-        field(&v, "signed_url", "signedUrl")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| ArtifactError::BadResponse {
-                method: "GetSignedArtifactURL",
-                what: "no `signed_url`".into(),
-            })
     }
 
     fn ids_json(&self, name: &str) -> Value {
@@ -174,61 +159,55 @@ impl ResultsClient {
         body: &Value,
     ) -> Result<Value, ArtifactError> {
         let url = format!("{}/twirp/{SERVICE}/{method}", self.base);
-        let mut attempt = 0;
-        loop {
-            let sent = self
-                .http
-                .post(&url)
-                .bearer_auth(self.token.expose())
-                .json(body)
-                .send();
-            let failure = match tokio::time::timeout(self.retry.stall_timeout, sent).await {
-                Err(_) => "the request stalled".to_owned(),
-                Ok(Ok(resp)) => {
-                    let status = resp.status().as_u16();
-                    let text = tokio::time::timeout(self.retry.stall_timeout, resp.text()).await;
-                    match text {
-                        Ok(Ok(text)) if (200..300).contains(&status) => {
-                            return serde_json::from_str(&text).map_err(|e| {
-                                ArtifactError::BadResponse {
-                                    method,
-                                    what: format!("body is not JSON: {e}"),
-                                }
-                            });
+        let (url, stall) = (url.as_str(), self.retry.stall_timeout);
+        self.retry
+            .run(method, move |_| async move {
+                let sent = self
+                    .http
+                    .post(url)
+                    .bearer_auth(self.token.expose())
+                    .json(body)
+                    .send();
+                let resp = match tokio::time::timeout(stall, sent).await {
+                    Err(_) => return again("the request stalled".into()),
+                    Ok(Err(e)) => return again(transport("request failed", e)),
+                    Ok(Ok(resp)) => resp,
+                };
+                let status = resp.status().as_u16();
+                let text = match tokio::time::timeout(stall, resp.text()).await {
+                    Err(_) => return again("the answer stalled".into()),
+                    Ok(Err(e)) => return again(transport("reading the answer failed", e)),
+                    Ok(Ok(text)) => text,
+                };
+                if (200..300).contains(&status) {
+                    return Attempt::Done(serde_json::from_str(&text).map_err(|e| {
+                        ArtifactError::BadResponse {
+                            method,
+                            what: format!("body is not JSON: {e}"),
                         }
-                        Ok(Ok(text)) => {
-                            let msg = twirp_msg(&text);
-                            if status == 409 {
-                                return Err(ArtifactError::AlreadyExists {
-                                    name: name.to_owned(),
-                                });
-                            }
-                            if !retryable_status(status) {
-                                return Err(ArtifactError::Service {
-                                    method,
-                                    status,
-                                    msg,
-                                });
-                            }
-                            format!("HTTP {status}: {msg}")
-                        }
-                        Ok(Err(e)) => format!("reading the answer failed: {e}"),
-                        Err(_) => "the answer stalled".to_owned(),
-                    }
+                    }));
                 }
-                Ok(Err(e)) => format!("request failed: {}", e.without_url()),
-            };
-            attempt += 1;
-            if attempt >= self.retry.max_attempts {
-                return Err(ArtifactError::Exhausted {
-                    what: method.to_owned(),
-                    attempts: attempt,
-                    last: failure,
-                });
-            }
-            tokio::time::sleep(self.retry.delay(attempt - 1)).await;
-        }
+                let msg = twirp_msg(&text);
+                if status == 409 {
+                    return Attempt::Done(Err(ArtifactError::AlreadyExists {
+                        name: name.to_owned(),
+                    }));
+                }
+                if retryable_status(status) {
+                    return again(format!("HTTP {status}: {msg}"));
+                }
+                Attempt::Done(Err(ArtifactError::Service {
+                    method,
+                    status,
+                    msg,
+                }))
+            })
+            .await
     }
+}
+
+fn again<T>(why: String) -> Attempt<T, ArtifactError, String> {
+    Attempt::Again { why, wait: None }
 }
 
 fn field<'a>(v: &'a Value, snake: &str, camel: &str) -> Option<&'a Value> {

@@ -1,24 +1,36 @@
-//! Retries as `@actions/artifact` does them (5 attempts, 3 s base, x1.5
-//! backoff, on 429/500/502/503/504 and transport errors), applied to the
-//! blob requests too, where the official client leaves it to the Azure SDK.
+//! The artifacts retry policy, run through `relay_http`'s one retry loop: as
+//! `@actions/artifact` retries its Twirp calls (5 attempts, 3 s base, x1.5,
+//! on 429/500/502/503/504 and transport errors), applied to the blob
+//! requests too, where the official client leaves it to the Azure SDK, plus
+//! a stall timeout the official client does not have.
 
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy)]
+use relay_http::{Attempt, Backoff, RetryError};
+
+use crate::error::ArtifactError;
+
+/// How the artifact transfers retry and when they call a transfer stalled.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub base: Duration,
-    pub multiplier: f64,
-    /// A body that yields nothing for this long counts as a stalled transfer.
+    pub backoff: Backoff,
+    /// A request or body that yields nothing for this long counts as a
+    /// stalled transfer and is retried.
     pub stall_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 5,
-            base: Duration::from_millis(3000),
-            multiplier: 1.5,
+            backoff: Backoff {
+                base: Duration::from_millis(3000),
+                multiplier: 1.5,
+                // Never reached in 4 retries (3, 4.5, 6.75, 10.1 s).
+                cap: Duration::from_secs(30),
+                max_retries: 4,
+                // The lower bound of the official client's jittered window.
+                jitter: false,
+            },
             stall_timeout: Duration::from_secs(60),
         }
     }
@@ -30,20 +42,40 @@ impl RetryPolicy {
     pub fn scaled(scale: f64) -> Self {
         let d = Self::default();
         Self {
-            base: d.base.mul_f64(scale.clamp(0.0, 1.0)),
+            backoff: d.backoff.scaled(scale.clamp(0.0, 1.0)),
             ..d
         }
     }
 
-    /// Delay before attempt `attempt + 1` (0-based), the lower bound of the
-    /// official client's jittered window.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        self.base.mul_f64(self.multiplier.powi(attempt as i32))
+    /// Runs `attempt` under this policy; `what` names the transfer in the
+    /// error when every attempt failed.
+    pub(crate) async fn run<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, ArtifactError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Attempt<T, ArtifactError, String>>,
+    {
+        match relay_http::retry(&self.backoff, |_| {}, attempt).await {
+            Ok(v) => Ok(v),
+            Err(RetryError::Failed(e)) => Err(e),
+            Err(RetryError::Exhausted { attempts, last }) => Err(ArtifactError::Exhausted {
+                what: what.to_owned(),
+                attempts,
+                last,
+            }),
+        }
     }
 }
 
+/// The statuses `@actions/artifact` retries.
 pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// A transport failure, as text worth a retry: the innermost cause (what
+/// actually went wrong, `connection refused`), never the URL, whose query
+/// is a credential.
+pub(crate) fn transport(what: &str, e: reqwest::Error) -> String {
+    format!("{what}: {}", relay_runtime::root_cause(&e.without_url()))
 }
 
 #[cfg(test)]
@@ -53,9 +85,14 @@ mod tests {
     #[test]
     fn backoff_matches_the_official_client() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay(0), Duration::from_millis(3000));
-        assert_eq!(p.delay(1), Duration::from_millis(4500));
-        assert_eq!(p.delay(2), Duration::from_millis(6750));
+        assert_eq!(p.backoff.max_retries + 1, 5, "five attempts");
+        assert_eq!(p.backoff.delay(0), Duration::from_millis(3000));
+        assert_eq!(p.backoff.delay(1), Duration::from_millis(4500));
+        assert_eq!(p.backoff.delay(2), Duration::from_millis(6750));
+        assert_eq!(
+            RetryPolicy::scaled(0.001).backoff.delay(0),
+            Duration::from_millis(3)
+        );
     }
 
     #[test]

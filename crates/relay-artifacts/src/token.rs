@@ -21,13 +21,19 @@ impl RuntimeToken {
         }
     }
 
+    /// Whether the token names the backend ids the service needs, checked
+    /// before any request.
+    pub fn check(&self) -> Result<(), TokenError> {
+        self.backend_ids().map(drop)
+    }
+
     /// For the `Authorization: Bearer` header only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// The backend ids from the `scp` claim.
-    pub fn backend_ids(&self) -> Result<BackendIds, TokenError> {
+    pub(crate) fn backend_ids(&self) -> Result<BackendIds, TokenError> {
         let payload = self
             .0
             .split('.')
@@ -66,7 +72,7 @@ impl RuntimeToken {
 
 /// The ids every results-service request names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackendIds {
+pub(crate) struct BackendIds {
     pub workflow_run_backend_id: String,
     pub workflow_job_run_backend_id: String,
 }

@@ -25,7 +25,11 @@ pub enum DigestCheck {
 }
 
 /// Compares `sha256:<hex>` from the REST API with the relayed bytes' hash.
-pub fn check_digest(policy: DigestPolicy, expected: Option<&str>, actual_hex: &str) -> DigestCheck {
+pub(crate) fn check_digest(
+    policy: DigestPolicy,
+    expected: Option<&str>,
+    actual_hex: &str,
+) -> DigestCheck {
     if policy == DigestPolicy::Off {
         return DigestCheck::Skipped;
     }
@@ -47,7 +51,7 @@ pub fn check_digest(policy: DigestPolicy, expected: Option<&str>, actual_hex: &s
 
 /// [`check_digest`], with a mismatch under [`DigestPolicy::Error`] turned
 /// into the error that names artifact `name`.
-pub fn verify_digest(
+pub(crate) fn verify_digest(
     policy: DigestPolicy,
     expected: Option<&str>,
     actual_hex: &str,

@@ -39,6 +39,27 @@ fn every_bad_input_is_refused_before_any_request() {
             "owner/repo",
         ),
         (w.action().input("name", "a:b"), "name", "colon"),
+        (w.action().input("name", ".."), "name", "names a directory"),
+        (
+            w.action().input("name", "web").input("artifact-ids", "12"),
+            "artifact-ids",
+            "together with `name`",
+        ),
+        (
+            w.action().input("artifact-ids", "12, web"),
+            "artifact-ids",
+            "`web`, which is not an artifact id",
+        ),
+        (
+            w.action().input("artifact-ids", ", ,"),
+            "artifact-ids",
+            "names no artifact id",
+        ),
+        (
+            w.action().input("allow-forks", "yes"),
+            "allow-forks",
+            "true",
+        ),
         (
             w.action().input("pattern", "[oops"),
             "pattern",

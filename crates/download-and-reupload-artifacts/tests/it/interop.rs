@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use relay_artifacts::{ResultsClient, RetryPolicy, RuntimeToken};
 use relay_testkit::github::ArtifactSeed;
 
 use super::*;
@@ -63,26 +62,15 @@ fn official_upload_relayed_by_the_action_then_official_download_matches() {
     );
 
     // What GitHub's REST side would list for that upload.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let stored = w
+        .art
+        .artifacts(SRC_RUN)
+        .into_iter()
+        .find(|a| a.name == "frontend-build")
         .unwrap();
-    let (listed, url) = rt.block_on(async {
-        let token =
-            RuntimeToken::new(Some(FakeArtifacts::runtime_token(SRC_RUN, "job-1"))).unwrap();
-        let source = ResultsClient::new(
-            reqwest::Client::new(),
-            w.art.url(),
-            token,
-            RetryPolicy::default(),
-        )
-        .unwrap();
-        let listed = source.list_artifacts(Some("frontend-build")).await.unwrap();
-        let url = source.signed_artifact_url("frontend-build").await.unwrap();
-        (listed, url)
-    });
-    let seed = ArtifactSeed::new("frontend-build", &url, listed[0].size)
-        .digest(listed[0].digest.as_deref().unwrap());
+    let url = w.art.blob_url(SRC_RUN, "frontend-build");
+    let seed = ArtifactSeed::new("frontend-build", &url, stored.size)
+        .digest(stored.hash.as_deref().unwrap());
     w.gh.add_artifact(SOURCE, RUN, seed);
 
     let out = run(w.action());

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test support code outside #[test] fns
 
 mod failures;
+mod hardening;
 mod inputs;
 mod interop;
 mod select;

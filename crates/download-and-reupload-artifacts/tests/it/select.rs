@@ -161,3 +161,83 @@ fn every_page_of_a_large_run_is_read_and_moved_a_few_at_a_time() {
             .count();
     assert_eq!(pages, 2);
 }
+
+#[test]
+fn a_single_name_extracts_into_path_itself_several_into_their_own_directories() {
+    let w = world();
+    three(&w);
+    let out = run(w.action().input("name", "backend").input("path", "out"));
+    out.assert_success();
+    assert_eq!(read(out.workspace.join("out/f")), "backend");
+    assert!(!out.workspace.join("out/backend").exists());
+    let list = artifacts_output(&out);
+    assert_eq!(
+        list[0]["path"],
+        out.workspace.join("out").display().to_string().as_str()
+    );
+
+    let w = world();
+    three(&w);
+    let out = run(w
+        .action()
+        .input("name", "backend\nfrontend-web")
+        .input("path", "out"));
+    out.assert_success();
+    assert_eq!(read(out.workspace.join("out/backend/f")), "backend");
+    assert_eq!(
+        read(out.workspace.join("out/frontend-web/f")),
+        "frontend-web"
+    );
+
+    // A pattern that happens to match one artifact keeps `path/<name>/`,
+    // as in download-artifact v4.
+    let w = world();
+    three(&w);
+    let out = run(w.action().input("pattern", "back*").input("path", "out"));
+    out.assert_success();
+    assert_eq!(read(out.workspace.join("out/backend/f")), "backend");
+}
+
+#[test]
+fn artifact_ids_select_by_id_and_a_missing_id_follows_if_no_artifact_found() {
+    let w = world();
+    let web = w.artifact("web", zip_of(&[E::File("f", b"w")]));
+    let api = w.artifact("api", zip_of(&[E::File("f", b"a")]));
+    w.artifact("docs", zip_of(&[E::File("f", b"d")]));
+    let out = run(w
+        .action()
+        .input("artifact-ids", &format!(" {web}, {api},"))
+        .input("pattern", "docs"));
+    out.assert_success();
+    let mut got = w.reuploaded();
+    got.sort();
+    assert_eq!(got, ["deploy-api-9f86d08", "deploy-web-9f86d08"]);
+    assert_eq!(read(out.workspace.join("artifacts/web/f")), "w");
+    assert!(
+        out.commands("warning")
+            .iter()
+            .any(|m| m.contains("`pattern`") && m.contains("`artifact-ids`")),
+        "{:?}",
+        out.commands("warning")
+    );
+
+    let w = world();
+    let web = w.artifact("web", zip_of(&[E::File("f", b"w")]));
+    let out = run(w.action().input("artifact-ids", &format!("{web},999999")));
+    out.assert_success();
+    assert!(
+        out.commands("warning")
+            .iter()
+            .any(|m| m.contains("no live artifact with the id `999999`")),
+        "{:?}",
+        out.commands("warning")
+    );
+    assert_eq!(out.output("count"), "1");
+
+    let out = run(w
+        .action()
+        .input("artifact-ids", "999999")
+        .input("if-no-artifact-found", "error"));
+    out.assert_failure();
+    assert!(out.error().contains("the ids 999999"), "{}", out.error());
+}

@@ -310,22 +310,83 @@ fn entry_count_is_bounded() {
 
 #[cfg(unix)]
 #[test]
-fn unix_modes_are_restored_without_special_bits() {
+fn modes_are_755_for_executables_and_644_otherwise() {
     use std::os::unix::fs::PermissionsExt as _;
     let (_tmp, root) = setup();
     extract(
         &root,
         &[
             E::File("run.sh", b"#!/bin/sh", Some(0o755)),
-            E::File("secret", b"k", Some(0o600)),
+            E::File("private", b"k", Some(0o600)),
+            E::File("shared", b"k", Some(0o666)),
+            E::File("all", b"k", Some(0o777)),
+            E::File("group-x", b"k", Some(0o2771)),
             E::File("suid", b"x", Some(0o4755)),
+            E::File("plain", b"x", None),
         ],
     )
     .unwrap();
     let mode = |n: &str| fs::metadata(root.join(n)).unwrap().permissions().mode() & 0o7777;
-    assert_eq!(mode("run.sh"), 0o755);
-    assert_eq!(mode("secret"), 0o600);
-    assert_eq!(mode("suid"), 0o755);
+    for (name, want) in [
+        ("run.sh", 0o755),
+        ("private", 0o644),
+        ("shared", 0o644),
+        ("all", 0o755),
+        ("group-x", 0o755),
+        ("suid", 0o755),
+        ("plain", 0o644),
+    ] {
+        assert_eq!(mode(name), want, "{name}: {:o}", mode(name));
+    }
+}
+
+/// `data` zipped (deflated) with its header and central directory
+/// declaring `declared` bytes instead of its length; the CRC is the real
+/// data's, so only the size tells the lie.
+fn zip_declaring(name: &str, data: &[u8], declared: u32) -> Cursor<Vec<u8>> {
+    let mut c = zip_of(&[E::File(name, data, None)]);
+    let bytes = c.get_mut();
+    let real = (data.len() as u32).to_le_bytes();
+    let lie = declared.to_le_bytes();
+    assert_eq!(&bytes[22..26], real, "local header's uncompressed size");
+    bytes[22..26].copy_from_slice(&lie);
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    assert_eq!(&bytes[central + 24..central + 28], real);
+    bytes[central + 24..central + 28].copy_from_slice(&lie);
+    c
+}
+
+#[test]
+fn an_entry_shorter_than_it_declares_leaves_no_file() {
+    let (tmp, root) = setup();
+    let err = Extractor::new(&root, ExtractLimits::default())
+        .unwrap()
+        .extract(zip_declaring("short.txt", b"hello", 10))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`short.txt`") && err.to_string().contains("shorter"),
+        "{err}"
+    );
+    assert!(
+        all_files(tmp.path()).is_empty(),
+        "{:?}",
+        all_files(tmp.path())
+    );
+}
+
+#[test]
+fn an_entry_longer_than_it_declares_leaves_no_file() {
+    let (tmp, root) = setup();
+    let err = Extractor::new(&root, ExtractLimits::default())
+        .unwrap()
+        .extract(zip_declaring("long.txt", b"hello world", 5))
+        .unwrap_err();
+    assert!(err.to_string().contains("`long.txt`"), "{err}");
+    assert!(
+        all_files(tmp.path()).is_empty(),
+        "{:?}",
+        all_files(tmp.path())
+    );
 }
 
 #[test]
@@ -334,12 +395,13 @@ fn corrupt_data_names_the_entry() {
     // Flip a byte inside the deflate stream (after the 30-byte local header
     // and the 8-byte name).
     c.get_mut()[40] ^= 0xff;
-    let (_tmp, root) = setup();
+    let (tmp, root) = setup();
     let err = Extractor::new(&root, ExtractLimits::default())
         .unwrap()
         .extract(c)
         .unwrap_err();
     assert!(err.to_string().contains("data.bin"), "{err}");
+    assert!(all_files(tmp.path()).is_empty(), "a corrupt file was left");
 }
 
 #[test]
