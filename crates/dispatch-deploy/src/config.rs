@@ -58,6 +58,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         relay_dispatch::merge_client_payload(&mut payload, text)?;
     }
     relay_dispatch::check_limits(&kind, &payload)?;
+    let allow_forks = i.bool("allow-forks")?;
     let wait_interval = i.duration("wait-interval")?;
     if wait_interval.is_zero() {
         return Err(InputError::new(
@@ -75,19 +76,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         payload,
         dispatch_id,
         require_success: i.bool("require-success")?,
-        distrust: if i.bool("allow-forks")? {
-            None
-        } else {
-            ctx.event.workflow_run().and_then(|e| {
-                e.workflow_run
-                    .provenance(
-                        ctx.env
-                            .get(relay_runtime::vars::GITHUB_REPOSITORY)
-                            .unwrap_or_default(),
-                    )
-                    .distrust()
-            })
-        },
+        distrust: ctx.event.distrust(&ctx.env).filter(|_| !allow_forks),
         wait: i.bool("wait")?,
         wait_timeout: i.duration("wait-timeout")?,
         wait_interval,

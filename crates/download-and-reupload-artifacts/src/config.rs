@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use globset::Glob;
 use relay_artifacts::{
-    Destination, DigestPolicy, ExtractLimits, RuntimeToken, Selection, Upload,
-    validate_artifact_name,
+    Destination, DigestPolicy, ExtractLimits, Selection, Upload, validate_artifact_name,
 };
 use relay_github::Token;
 use relay_runtime::{
@@ -93,57 +92,23 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
 
     let upload = if i.bool("reupload")? {
         let template = i.value("reupload-name").to_owned();
-        // A trial render: unknown placeholders and forbidden characters the
-        // template itself brings fail now, not after the download.
-        let trial = placeholders
-            .clone()
-            .with("name", "artifact")
-            .render(&template)
-            .map_err(|why| InputError::new("reupload-name", &why, "use the placeholders listed"))?;
-        validate_artifact_name(&trial).map_err(|e| {
+        relay_artifacts::check_name_template(&placeholders, &template).map_err(|why| {
             InputError::new(
                 "reupload-name",
-                &format!(
-                    "makes a name GitHub refuses: {}",
-                    first_line(&e.to_string())
-                ),
-                "remove the character from the template",
+                &why,
+                "use the placeholders listed, and no character GitHub refuses in a name",
             )
         })?;
         let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
-        let (expires_at, capped) = relay_artifacts::expires_at(
-            retention,
-            env.get(vars::GITHUB_RETENTION_DAYS),
-            time::OffsetDateTime::now_utc(),
-        );
-        if capped {
-            notes.push(format!(
-                "`retention-days` is capped at the repository's maximum of {} days",
-                env.get(vars::GITHUB_RETENTION_DAYS)
-                    .unwrap_or_default()
-                    .trim()
-            ));
-        }
-        let results_url = env
-            .get(vars::ACTIONS_RESULTS_URL)
-            .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "ACTIONS_RESULTS_URL is not set, so artifacts cannot be uploaded\nhint: run this step as a container action in a GitHub Actions job (the runner sets it), or set `reupload: false`"
-                )
-            })?
-            .to_owned();
-        let token = RuntimeToken::new(env.get(vars::ACTIONS_RUNTIME_TOKEN).map(str::to_owned))?;
-        token.check()?;
-        Some((
-            Upload {
-                results_url,
-                token,
-                expires_at,
-                overwrite: i.bool("overwrite")?,
-            },
-            template,
-        ))
+        let (upload, note) =
+            Upload::from_runner(env, retention, i.bool("overwrite")?).map_err(|e| match e {
+                relay_artifacts::ArtifactError::NoResultsUrl => {
+                    anyhow::anyhow!("{e}\nhint: or set `reupload: false`")
+                }
+                other => other.into(),
+            })?;
+        notes.extend(note);
+        Some((upload, template))
     } else {
         None
     };
@@ -180,15 +145,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         (false, Some(_)) => Destination::Nothing,
     };
     let allow_forks = i.bool("allow-forks")?;
-    let distrust = ctx
-        .event
-        .workflow_run()
-        .and_then(|wr| {
-            wr.workflow_run
-                .provenance(env.get(vars::GITHUB_REPOSITORY).unwrap_or_default())
-                .distrust()
-        })
-        .filter(|_| !allow_forks);
+    let distrust = ctx.event.distrust(env).filter(|_| !allow_forks);
     Ok(Config {
         token: i.github_token().map(Token::from),
         repository,

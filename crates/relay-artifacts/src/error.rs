@@ -51,6 +51,10 @@ pub enum ArtifactError {
         "the zips waiting to be extracted would take more than {limit} bytes of disk; refusing a possible zip bomb\nhint: raise `extract-max-size` if the artifacts are really this large (the zips and the extracted files each get that much)"
     )]
     SpoolTooLarge { limit: u64 },
+    #[error(
+        "ACTIONS_RESULTS_URL is not set, so artifacts cannot be uploaded\nhint: run this step as a container action in a GitHub Actions job (the runner sets it), or do not re-upload"
+    )]
+    NoResultsUrl,
     #[error("the re-upload name `{name}` for artifact `{artifact}` is refused: {source}")]
     BadNewName {
         artifact: String,

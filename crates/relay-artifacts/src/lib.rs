@@ -99,7 +99,8 @@ pub use retry::RetryPolicy;
 pub use select::{Listing, Refused, Selection, list};
 pub use token::{RuntimeToken, TokenError};
 pub use transfer::{
-    Destination, Job, Relay, RelayConfig, Relayed, Reuploaded, Upload, check_jobs, http_client,
+    Destination, Job, Relay, RelayConfig, Relayed, Reuploaded, Upload, check_jobs,
+    check_name_template, http_client,
 };
 pub use verify::{DigestCheck, DigestPolicy, expires_at};
 

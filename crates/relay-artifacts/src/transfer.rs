@@ -44,6 +44,64 @@ pub struct Upload {
     pub overwrite: bool,
 }
 
+impl Upload {
+    /// The upload side of the current run, as the runner describes it
+    /// (`ACTIONS_RESULTS_URL`, `ACTIONS_RUNTIME_TOKEN`, the repository's
+    /// `GITHUB_RETENTION_DAYS`), checked before any request. The note says
+    /// when `retention_days` was capped at the repository's maximum.
+    pub fn from_runner(
+        env: &relay_runtime::Env,
+        retention_days: Option<u32>,
+        overwrite: bool,
+    ) -> Result<(Self, Option<String>), ArtifactError> {
+        use relay_runtime::vars;
+        let repo_max = env.get(vars::GITHUB_RETENTION_DAYS);
+        let (expires_at, capped) =
+            crate::expires_at(retention_days, repo_max, time::OffsetDateTime::now_utc());
+        let note = capped.then(|| {
+            format!(
+                "`retention-days` is capped at the repository's maximum of {} days",
+                repo_max.unwrap_or_default().trim()
+            )
+        });
+        let results_url = env
+            .get(vars::ACTIONS_RESULTS_URL)
+            .filter(|u| !u.trim().is_empty())
+            .ok_or(ArtifactError::NoResultsUrl)?
+            .to_owned();
+        let token = RuntimeToken::new(env.get(vars::ACTIONS_RUNTIME_TOKEN).map(str::to_owned))?;
+        token.check()?;
+        Ok((
+            Self {
+                results_url,
+                token,
+                expires_at,
+                overwrite,
+            },
+            note,
+        ))
+    }
+}
+
+/// Checks a re-upload name template (`deploy-{name}-{short_sha}`) before
+/// any download: its placeholders must exist, and a name it makes must be
+/// one GitHub accepts (forbidden characters the template itself brings).
+pub fn check_name_template(
+    placeholders: &relay_runtime::Placeholders,
+    template: &str,
+) -> Result<(), String> {
+    let trial = placeholders
+        .clone()
+        .with("name", "artifact")
+        .render(template)?;
+    crate::validate_artifact_name(&trial).map_err(|e| {
+        format!(
+            "makes a name GitHub refuses: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        )
+    })
+}
+
 /// What is written to disk.
 #[derive(Debug, Clone)]
 pub enum Destination {

@@ -243,6 +243,17 @@ impl Event {
         T::deserialize(&self.payload)
     }
 
+    /// Why the `workflow_run` that started this workflow must not be
+    /// deployed (a fork's run), or `None` for any other event or a run of
+    /// the repository itself. `env` says which repository this is.
+    pub fn distrust(&self, env: &Env) -> Option<String> {
+        self.workflow_run().and_then(|e| {
+            e.workflow_run
+                .provenance(env.get(vars::GITHUB_REPOSITORY).unwrap_or_default())
+                .distrust()
+        })
+    }
+
     pub fn workflow_run(&self) -> Option<WorkflowRunEvent> {
         (self.name == "workflow_run")
             .then(|| self.view().ok())
