@@ -20,7 +20,8 @@ ENV RUSTFLAGS="-C target-feature=+crt-static"
 RUN cargo build --locked --release -p deploy-relay --target x86_64-unknown-linux-gnu \
  && mkdir -p /out \
  && cp target/x86_64-unknown-linux-gnu/release/deploy-relay /out/ \
- && for d in actions/*/; do ln -s deploy-relay "/out/$(basename "$d")"; done
+ && for name in $(sed -n 's|^  entrypoint: "/usr/local/bin/\(.*\)"$|\1|p' action.yml actions/*/action.yml); do \
+      ln -s deploy-relay "/out/$name"; done
 
 FROM scratch AS prebuilt
 COPY dist/ /out/

@@ -78,7 +78,10 @@ for bin in deploy-relay deploy-receiver; do
   cp "$built" "$out/$bin"
 done
 # One symlink per action, as the Dockerfile's builder stage makes them.
-for d in actions/*/; do ln -s deploy-relay "$out/$(basename "$d")"; done
+# One symlink per action: the entrypoints every action.yml names.
+for name in $(sed -n 's|^  entrypoint: "/usr/local/bin/\(.*\)"$|\1|p' action.yml actions/*/action.yml); do
+  ln -s deploy-relay "$out/$name"
+done
 
 echo "| $target ($profile) build | ${seconds} s |"
 for bin in deploy-relay deploy-receiver; do

@@ -26,7 +26,10 @@ context=$(mktemp -d)
 trap 'rm -rf "$context"' EXIT
 mkdir "$context/dist"
 cp -P "$bin" "$context/dist/"
-for d in actions/*/; do ln -s deploy-relay "$context/dist/$(basename "$d")"; done
+# One symlink per action: the entrypoints every action.yml names.
+for name in $(sed -n 's|^  entrypoint: "/usr/local/bin/\(.*\)"$|\1|p' action.yml actions/*/action.yml); do
+  ln -s deploy-relay "$context/dist/$name"
+done
 
 podman --storage-driver vfs build --quiet --arch "$arch" --build-arg BINARIES=prebuilt -f "$PWD/Dockerfile" -t "$tag" "$context" >&2
 image_bytes=$(podman --storage-driver vfs image inspect "$tag" --format '{{.Size}}')

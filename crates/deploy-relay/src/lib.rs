@@ -22,6 +22,21 @@ pub struct Action {
     pub main: fn(Vec<String>) -> ExitCode,
 }
 
+/// The action whose `action.yml` is the repository's own (`uses: deploy-relay/deploy-relay@…`).
+pub const ROOT_ACTION: &str = "relay";
+
+impl Action {
+    /// Where its `action.yml` and README live, relative to the repository:
+    /// the root for [`ROOT_ACTION`], `actions/<name>` for the others.
+    pub fn dir(&self) -> std::path::PathBuf {
+        if self.spec.name == ROOT_ACTION {
+            std::path::PathBuf::new()
+        } else {
+            std::path::Path::new("actions").join(self.spec.name)
+        }
+    }
+}
+
 /// An [`Action`] for a crate that exports `SPEC` and `run`.
 macro_rules! action {
     ($krate:ident) => {
@@ -41,6 +56,7 @@ pub fn actions() -> Vec<Action> {
         action!(verify_ci_status),
         action!(monitor_health),
         action!(record_deployment),
+        action!(relay),
     ]
 }
 

@@ -188,7 +188,7 @@ async fn logs_name_the_delivery_and_never_the_secret() {
 #[test]
 fn the_example_config_reads() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/receiver.toml");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vm/receiver.toml");
     let config = deploy_receiver::Config::load(&path).unwrap();
     assert_eq!(config.max_body, 64 << 10);
     // Timestamp and id signed, an id required, the secret as the unit's credential.
@@ -276,7 +276,7 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     let dir = tempfile::tempdir().unwrap();
     let unit = dir.path().join("deploy-receiver.service");
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/deploy-receiver.service");
+        .join("../../examples/vm/deploy-receiver.service");
     let text = std::fs::read_to_string(example).unwrap();
     assert!(
         text.contains("ExecStart=/usr/bin/deploy-receiver "),

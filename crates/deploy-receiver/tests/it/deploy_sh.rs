@@ -1,4 +1,4 @@
-//! `examples/deploy.sh` against a fake `docker` (and `curl`) first on PATH
+//! `examples/vm/deploy.sh` against a fake `docker` (and `curl`) first on PATH
 //! that records every call and plays a scripted part: pull failure, a
 //! container that never gets healthy, success. The call sequences are the
 //! contract: what is touched, in which order, with which tag.
@@ -44,7 +44,7 @@ const HEALTH_FORMAT: &str =
 
 fn deploy_sh() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/deploy.sh")
+        .join("../../examples/vm/deploy.sh")
         .canonicalize()
         .unwrap()
 }

@@ -1,6 +1,6 @@
 //! deploy-receiver as a sender meets it: real HTTP on 127.0.0.1, real
 //! commands, the real binary for signals and logs, openssl + curl as an
-//! independent signer, and `examples/deploy.sh` against a fake `docker`.
+//! independent signer, and `examples/vm/deploy.sh` against a fake `docker`.
 
 // Helpers outside #[test] fns panic on purpose: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used)]

@@ -1,5 +1,6 @@
-//! Every `actions/<name>/action.yml` is exactly what its spec renders, so
-//! the inputs, defaults and outputs users read are the ones the code reads.
+//! Every `actions/<name>/action.yml` (and the root `action.yml` of the
+//! `relay` action) is exactly what its spec renders, so the inputs, defaults
+//! and outputs users read are the ones the code reads.
 
 use std::path::Path;
 
@@ -13,10 +14,7 @@ fn action_yml_files_match_the_specs() {
     let release = deploy_relay::Release::read(&root().join("release.toml")).unwrap();
     let mut stale = Vec::new();
     for action in deploy_relay::actions() {
-        let path = root()
-            .join("actions")
-            .join(action.spec.name)
-            .join("action.yml");
+        let path = root().join(action.dir()).join("action.yml");
         let want = deploy_relay::action_yml(action.spec, &release);
         if update {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -49,10 +47,7 @@ fn every_action_directory_belongs_to_an_action() {
 #[test]
 fn every_action_has_a_readme() {
     for action in deploy_relay::actions() {
-        let readme = root()
-            .join("actions")
-            .join(action.spec.name)
-            .join("README.md");
+        let readme = root().join(action.dir()).join("README.md");
         let text = std::fs::read_to_string(&readme)
             .unwrap_or_else(|_| panic!("{} is missing", readme.display()));
         for input in action.spec.inputs {
@@ -71,6 +66,29 @@ fn every_action_has_a_readme() {
                 output.name
             );
         }
+    }
+}
+
+#[test]
+fn every_entrypoint_is_a_name_the_image_answers_to() {
+    // The scripts that build the image make one symlink per entrypoint.
+    for action in deploy_relay::actions() {
+        let yml = std::fs::read_to_string(root().join(action.dir()).join("action.yml")).unwrap();
+        assert!(
+            yml.contains(&format!(
+                "entrypoint: \"/usr/local/bin/{}\"",
+                action.spec.name
+            )),
+            "{}",
+            action.spec.name
+        );
+    }
+    for script in ["scripts/dist.sh", "scripts/image.sh", "Dockerfile"] {
+        let text = std::fs::read_to_string(root().join(script)).unwrap();
+        assert!(
+            text.contains("entrypoint:"),
+            "{script} must make its symlinks from the action.yml entrypoints"
+        );
     }
 }
 

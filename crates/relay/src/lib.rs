@@ -1,0 +1,220 @@
+//! `relay`, the root action: in the workflow a finished build's
+//! `workflow_run` triggers, it relays the build run's artifacts into this
+//! run under deployment names (digest-checked, one pass) and sends the
+//! deploy repository a `repository_dispatch` whose payload says what to
+//! deploy — the commit, its image tags, the environment for its branch, a
+//! dispatch id, `artifacts_run_id` (this run, where the re-uploaded
+//! artifacts now live) and a `"true"`/`"false"` availability flag per
+//! artifact. The payload's key count (GitHub's limit is 10) is checked
+//! before anything is downloaded.
+
+mod config;
+mod summary;
+
+use anyhow::Context as _;
+use relay_artifacts::{Destination, Job, Relay, RelayConfig};
+use relay_github::GitHub;
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use serde_json::json;
+
+use config::NoneFound;
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "relay",
+    description: "Relay a finished build run's artifacts into this run under deployment names and dispatch the deploy, with image tags, the environment and per-artifact availability flags in the payload",
+    context: "the workflow_run that triggered this workflow (its id, repository, head_sha, head_branch, conclusion, head repository), GITHUB_RUN_ID (this run: `artifacts_run_id`), ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN (re-upload), GITHUB_RETENTION_DAYS, GITHUB_API_URL. It needs a runner to re-upload; on the command line use dispatch-deploy and download-and-reupload-artifacts instead.",
+    inputs: &[
+        InputSpec::github_token("Token that reads the build run's artifacts: `actions: read` (the job's token, for a build run of the same repository)"),
+        InputSpec::TOKEN_ALIAS,
+        InputSpec::new("dispatch-token", "Token that may send `repository_dispatch` to `repository`: a PAT or GitHub App token with `contents: write` on it (default: `github-token`, which reaches only this repository)").secret(),
+        InputSpec::new("repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
+        InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
+        InputSpec::new("artifacts", "The build run's artifacts to relay, one per line: `name`, or `name=payload_key` to add a `\"true\"`/`\"false\"` availability flag under that key (default: every artifact, no flags)"),
+        InputSpec::new("artifacts-object", "Put the availability flags in one object under this payload key instead of top-level keys (GitHub allows 10 top-level keys)"),
+        InputSpec::new("reupload-name", "Name of each re-uploaded artifact: placeholders {name} {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}").default("deploy-{name}-{short_sha}"),
+        InputSpec::new("images", "Lines of `key=template` added to the payload, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`"),
+        InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
+            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+        InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
+        InputSpec::new("run-id", "The build run whose artifacts to relay (default: the workflow_run that triggered this workflow)"),
+        InputSpec::new("require-success", "Skip (exit 0, nothing relayed, dispatched=false) unless the build run concluded success").default("true"),
+        InputSpec::new("allow-forks", "Relay and dispatch a build run whose head commit comes from a fork (or a deleted fork) too; by default it is skipped with a notice").default("false"),
+        InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when a listed artifact is not in the build run (its flag is then `\"false\"`)").default("warn"),
+        InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
+        InputSpec::new("retention-days", "Days the re-uploaded artifacts are kept, 1-90, capped by the repository's setting (default: the repository's setting)"),
+        InputSpec::new("overwrite", "Replace re-uploads of the same name in this run (a re-run of the job)").default("true"),
+    ],
+    outputs: &[
+        OutputSpec { name: "dispatched", description: "`true` when the dispatch was sent" },
+        OutputSpec { name: "payload", description: "The client_payload sent, as JSON" },
+        OutputSpec { name: "dispatch-id", description: "UUID in the payload, for de-duplication and finding the run" },
+        OutputSpec { name: "environment", description: "The environment the branch maps to (may be empty)" },
+        OutputSpec { name: "found", description: "`true` when at least one artifact was relayed" },
+        OutputSpec { name: "artifacts", description: "JSON array of the relayed artifacts: `name`, `size`, `digest`, `reupload_name`, `reupload_id`" },
+        OutputSpec { name: "artifacts-run-id", description: "This run's id, where the re-uploaded artifacts live (`artifacts_run_id` in the payload)" },
+    ],
+};
+
+/// Runs the action.
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let config = config::parse(&ctx)?;
+    for note in &config.notes {
+        ctx.console.warning(note);
+    }
+    ctx.outputs.set("dispatch-id", &config.dispatch_id)?;
+    ctx.outputs.set("environment", &config.environment)?;
+    ctx.outputs.set(
+        "artifacts-run-id",
+        config.payload["artifacts_run_id"]
+            .as_str()
+            .unwrap_or_default(),
+    )?;
+    let skip = config.distrust.clone().map(|why| {
+        format!("it is not trusted: {why} (set `allow-forks: true` to relay forks' runs)")
+    });
+    let skip = skip.or_else(|| {
+        config
+            .source
+            .conclusion
+            .as_deref()
+            .filter(|c| config.require_success && *c != "success")
+            .map(|c| format!("it concluded `{c}` (require-success: true)"))
+    });
+    if let Some(why) = skip {
+        ctx.outputs.set("dispatched", "false")?;
+        ctx.outputs.set("found", "false")?;
+        ctx.outputs.set("artifacts", "[]")?;
+        ctx.console.notice(
+            "Deploy skipped",
+            &format!(
+                "build run {} of {} was not relayed: {why}; nothing was downloaded or dispatched",
+                config.run_id, config.source_repository
+            ),
+        );
+        ctx.summary.append(&summary::skipped(&config, &why))?;
+        return Ok(());
+    }
+    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let listing = relay_artifacts::list(
+        &gh,
+        &config.source_repository,
+        config.run_id,
+        &config.selection(),
+    )
+    .await?;
+    for refused in &listing.refused {
+        ctx.console.warning(&refused.to_string());
+    }
+    for a in &listing.expired {
+        ctx.console.warning(&format!(
+            "artifact `{}` of build run {} has expired and was not relayed",
+            a.name, config.run_id
+        ));
+    }
+    if !listing.missing.is_empty() || !listing.found() {
+        let what = if !listing.missing.is_empty() {
+            format!(
+                "build run {} has no live artifact named {}; its flag is `\"false\"`",
+                config.run_id,
+                listing
+                    .missing
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("build run {} has no artifact to relay", config.run_id)
+        };
+        match config.if_none {
+            NoneFound::Error => anyhow::bail!(
+                "{what}; nothing was dispatched\nhint: check `artifacts` against the build's uploads, or set `if-no-artifact-found: warn`"
+            ),
+            NoneFound::Warn => ctx.console.warning(&what),
+            NoneFound::Ignore => ctx.console.info(&what),
+        }
+    }
+    let jobs = listing
+        .selected
+        .iter()
+        .map(|source| {
+            let name = config
+                .placeholders
+                .clone()
+                .with("name", &source.name)
+                .render(&config.template)
+                .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?;
+            Ok(Job {
+                source: source.clone(),
+                new_name: Some(name),
+            })
+        })
+        .collect::<anyhow::Result<Vec<Job>>>()?;
+    relay_artifacts::check_jobs(&jobs)
+        .context("input `reupload-name` does not fit the artifacts")?;
+    let moved = Relay::new(
+        &gh,
+        &config.source_repository,
+        relay_artifacts::http_client()?,
+        RelayConfig {
+            upload: Some(config.upload.clone()),
+            destination: Destination::Nothing,
+            digest: config.digest,
+            retry: config.retry,
+        },
+        ctx.console.clone(),
+    )?
+    .run(&jobs)
+    .await?;
+    let relayed: Vec<String> = moved.iter().map(|m| m.name.clone()).collect();
+    let list: Vec<serde_json::Value> = moved
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "size": m.size,
+                "digest": m.digest,
+                "reupload_name": m.reupload.as_ref().map(|r| &r.name),
+                "reupload_id": m.reupload.as_ref().map(|r| r.id),
+            })
+        })
+        .collect();
+    ctx.outputs
+        .set("found", if moved.is_empty() { "false" } else { "true" })?;
+    ctx.outputs
+        .set("artifacts", &serde_json::to_string(&list)?)?;
+    let payload = config.payload_with_flags(&relayed);
+    ctx.outputs
+        .set("payload", &serde_json::to_string(&payload)?)?;
+    {
+        let _group = ctx.console.group("Payload");
+        ctx.console
+            .untrusted(&serde_json::to_string_pretty(&payload)?);
+    }
+    let dispatcher = GitHub::from_context(&ctx, config.dispatch_token.clone())?;
+    let sent = relay_dispatch::send(
+        &dispatcher,
+        &ctx.console,
+        &config.repository,
+        &config.kind,
+        &payload,
+        &config.dispatch_id,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "the artifacts were relayed into this run, but the deploy was not dispatched to `{}`",
+            config.repository
+        )
+    });
+    if let Err(e) = sent {
+        ctx.outputs.set("dispatched", "false")?;
+        ctx.summary
+            .append(&summary::render(&config, &moved, &payload, false))?;
+        return Err(e);
+    }
+    ctx.outputs.set("dispatched", "true")?;
+    ctx.summary
+        .append(&summary::render(&config, &moved, &payload, true))?;
+    Ok(())
+}

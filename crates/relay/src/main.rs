@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    relay_runtime::main(&relay::SPEC, relay::run)
+}

@@ -1,0 +1,66 @@
+//! The step summary: what was relayed, and what was dispatched.
+
+use relay_artifacts::Relayed;
+use relay_runtime::{md_block, md_code};
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+
+pub(crate) fn skipped(config: &Config, why: &str) -> String {
+    format!(
+        "### ⏭️ Not relayed: build run {} of {}\n\n{}\n",
+        config.run_id,
+        md_code(config.source_repository.as_str()),
+        md_code(why)
+    )
+}
+
+pub(crate) fn render(
+    config: &Config,
+    moved: &[Relayed],
+    payload: &Map<String, Value>,
+    dispatched: bool,
+) -> String {
+    let headline = if dispatched {
+        format!(
+            "### 🚀 Relayed {} artifact(s) and dispatched the deploy to {}",
+            moved.len(),
+            md_code(config.repository.as_str())
+        )
+    } else {
+        format!(
+            "### ❌ Relayed {} artifact(s); the dispatch to {} failed",
+            moved.len(),
+            md_code(config.repository.as_str())
+        )
+    };
+    let mut out = format!("{headline}\n\n");
+    if !moved.is_empty() {
+        out.push_str("| artifact | size | sha256 | re-uploaded as |\n|---|--:|---|---|\n");
+        for m in moved {
+            let hex = m.digest.trim_start_matches("sha256:");
+            out.push_str(&format!(
+                "| {} | {} | `{}…` | {} |\n",
+                md_code(&m.name),
+                m.size,
+                hex.get(..16).unwrap_or(hex),
+                m.reupload
+                    .as_ref()
+                    .map(|r| md_code(&r.name))
+                    .unwrap_or_default(),
+            ));
+        }
+        out.push('\n');
+    }
+    let pretty = serde_json::to_string_pretty(payload).unwrap_or_default();
+    out.push_str(&format!(
+        "<details><summary>Payload (`{}`)</summary>\n\n{}\n</details>\n",
+        match &config.kind {
+            relay_dispatch::Kind::Repository { event_type } => event_type.as_str(),
+            relay_dispatch::Kind::Workflow { workflow, .. } => workflow.as_str(),
+        }
+        .replace('`', "'"),
+        md_block(&pretty, "json")
+    ));
+    out
+}
