@@ -98,11 +98,16 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
     needs
 }
 
-fn third_party_needs(uses: &str) -> Vec<(&'static str, &'static str)> {
+/// What a third-party action needs of the job's token, when we know it
+/// (`None`: it may take the token and need anything).
+fn third_party_needs(uses: &str) -> Option<Vec<(&'static str, &'static str)>> {
     if uses.starts_with("actions/checkout@") {
-        vec![("contents", "read")]
+        Some(vec![("contents", "read")])
+    } else if uses.starts_with("actions/upload-artifact@") {
+        // Uploads with the runtime token, not the job's.
+        Some(Vec::new())
     } else {
-        Vec::new()
+        None
     }
 }
 
@@ -422,19 +427,32 @@ fn check_permissions(
         let e = needed.entry(scope.to_owned()).or_default();
         *e = (*e).max(level(l));
     };
+    // A script handed the job's token (or an action we do not know) may
+    // need any grant: then only a blanket grant is refused, not an extra one.
+    let mut unknown_needs = false;
     for s in &j.steps {
-        let Some(uses) = &s.uses else { continue };
+        let Some(uses) = &s.uses else {
+            let hands_token = s.texts.iter().any(|t| {
+                let t = t.replace(' ', "");
+                t.contains("secrets.GITHUB_TOKEN") || t.contains("github.token")
+            });
+            unknown_needs |= hands_token;
+            continue;
+        };
         match target(uses) {
             Target::Action(name) if action(&name).is_some() => {
                 for (scope, l) in step_needs(&name, &s.with) {
                     need(scope, l);
                 }
             }
-            _ => {
-                for (scope, l) in third_party_needs(uses) {
-                    need(scope, l);
+            _ => match third_party_needs(uses) {
+                Some(needs) => {
+                    for (scope, l) in needs {
+                        need(scope, l);
+                    }
                 }
-            }
+                None => unknown_needs = true,
+            },
         }
     }
     if let Some(Target::Reusable(name)) = j.uses.as_deref().map(target)
@@ -466,7 +484,7 @@ fn check_permissions(
         }
     }
     for (scope, l) in &granted {
-        if level(l) > needed.get(scope).copied().unwrap_or(0) {
+        if !unknown_needs && level(l) > needed.get(scope).copied().unwrap_or(0) {
             say(format!(
                 "job `{}` grants `{scope}: {l}`, more than its steps need",
                 j.id

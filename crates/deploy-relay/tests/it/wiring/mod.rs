@@ -235,9 +235,57 @@ fn first_our_with(text: &str) -> Option<usize> {
     None
 }
 
+/// Non-blank, non-comment lines of a workflow file.
+fn yaml_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+#[test]
+fn the_get_started_examples_are_as_short_as_the_readme_says() {
+    // README "Get started": the app repository (seed 000) in at most 20
+    // lines, the platform repository's deploy with verify, webhook, health
+    // window, rollback and issue (seed 004) in at most 40.
+    let app = root().join("examples/app-repo/.github/workflows/deploy-dispatch.yaml");
+    let platform = root().join("examples/platform-repo/.github/workflows/deploy.yml");
+    assert!(
+        yaml_lines(&app) <= 20,
+        "{} has {} lines",
+        app.display(),
+        yaml_lines(&app)
+    );
+    assert!(
+        yaml_lines(&platform) <= 40,
+        "{} has {} lines",
+        platform.display(),
+        yaml_lines(&platform)
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for (file, n) in [(&app, yaml_lines(&app)), (&platform, yaml_lines(&platform))] {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        assert!(
+            readme.contains(&format!("`{name}` ({n} lines)")),
+            "README's Get started should name `{name}` ({n} lines)"
+        );
+        assert!(
+            readme.contains(&std::fs::read_to_string(file).unwrap()),
+            "README's Get started shows `{name}` as it is in examples/"
+        );
+    }
+}
+
 #[test]
 fn a_misspelled_input_in_any_real_workflow_is_caught() {
-    for file in wired_files() {
+    let files = wired_files();
+    assert!(
+        files.len() >= 8,
+        "the reusable workflows and the examples: {files:?}"
+    );
+    for file in files {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&root().join("actions"), &dir.path().join("actions"));
         std::fs::copy(root().join("action.yml"), dir.path().join("action.yml")).ok();
