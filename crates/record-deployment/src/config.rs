@@ -170,9 +170,7 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     source.repository = app.to_string();
     source.sha = sha.clone();
     let placeholders = Placeholders::from_source(&source, &environment);
-    let images = relay_dispatch::render_images(&i.lines("images"), &placeholders)?
-        .into_iter()
-        .collect();
+    let images = images(i.get("images").unwrap_or_default(), &placeholders)?;
     let dispatch_id = match i.get("dispatch-id") {
         Some(id) => id.to_owned(),
         None => ctx
@@ -277,4 +275,42 @@ fn url(value: Option<&str>, input: &str) -> Result<Option<String>, InputError> {
             "write it like https://staging.example.com",
         ))
     }
+}
+
+/// `images`: `key=template` lines, or the JSON object another
+/// record-deployment step output as `previous-images` (a rollback records
+/// the images of the deploy it puts back).
+fn images(
+    text: &str,
+    placeholders: &Placeholders,
+) -> Result<std::collections::BTreeMap<String, String>, InputError> {
+    if text.trim_start().starts_with('{') {
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| {
+                InputError::new(
+                    "images",
+                    &format!("looks like a JSON object but is not one: {e}"),
+                    "pass `key=template` lines, or a `previous-images` output as it is",
+                )
+            })?;
+        return object
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => Ok((k, s)),
+                _ => Err(InputError::new(
+                    "images",
+                    &format!("has a non-string value for `{k}`"),
+                    "every image is a string",
+                )),
+            })
+            .collect();
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    Ok(relay_dispatch::render_images(&lines, placeholders)?
+        .into_iter()
+        .collect())
 }

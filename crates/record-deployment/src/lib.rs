@@ -26,7 +26,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("environment", "The environment deployed to; required by `start` and `previous`. For `finish` the record must be of it, when given"),
         InputSpec::new("app-repository", "The app repository deployed, `owner/repo` (default: the repository_dispatch payload's `repository`, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
-        InputSpec::new("images", "Lines of `key=image` recorded in the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values"),
+        InputSpec::new("images", "Lines of `key=image` recorded in the payload (placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values), or the JSON object another step output as `previous-images`"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy (default: the repository_dispatch payload's `dispatch_id`)"),
         InputSpec {
             default: Default::Context { expression: "${{ github.sha }}", env: vars::GITHUB_SHA },

@@ -8,3 +8,4 @@ mod aarch64;
 mod metadata;
 mod ops;
 mod wiring;
+mod workflows;
