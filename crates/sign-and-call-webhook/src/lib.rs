@@ -17,7 +17,6 @@ mod send;
 use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
 use deliver::{Delivery, Ending};
-pub use send::MAX_RESPONSE;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign-and-call-webhook",
@@ -121,7 +120,7 @@ fn show(console: &Console, url: &str, reply: &send::Reply) {
     let _group = console.group(&format!("Response {} from {url}", reply.status));
     console.untrusted(&reply.body);
     if reply.truncated {
-        console.info(&format!("(cut at {MAX_RESPONSE} bytes)"));
+        console.info(&format!("(cut at {} bytes)", send::MAX_RESPONSE));
     }
 }
 

@@ -204,7 +204,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -> SendError {
-    let detail = root_cause(e);
+    let detail = relay_runtime::root_cause(e);
     let lower = detail.to_lowercase();
     if e.is_timeout() {
         return SendError::Timeout {
@@ -237,16 +237,6 @@ fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -
         url: url.to_owned(),
         detail,
     }
-}
-
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut last = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        last = s.to_string();
-        source = s.source();
-    }
-    last
 }
 
 #[cfg(test)]
