@@ -27,18 +27,10 @@ pub(crate) struct Config {
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
-    let repository = i
-        .repository(
-            "repository",
-            "name the repository that receives the deploy, e.g. `my-org/deploy`",
-        )?
-        .ok_or_else(|| {
-            InputError::new(
-                "repository",
-                "is not set and there is no current repository to default to",
-                "pass `--repository owner/repo` (on a runner it defaults to the workflow's repository)",
-            )
-        })?;
+    let repository = i.current_repository(
+        "repository",
+        "name the repository that receives the deploy, e.g. `my-org/deploy`",
+    )?;
     let kind = match i.get("workflow") {
         Some(workflow) => Kind::Workflow {
             workflow: workflow.to_owned(),

@@ -12,13 +12,7 @@ use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
 };
 
-/// What `if-no-artifact-found` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NoneFound {
-    Warn,
-    Error,
-    Ignore,
-}
+pub(crate) use relay_artifacts::IfNone as NoneFound;
 
 pub(crate) struct Config {
     pub token: Option<Token>,
@@ -118,16 +112,8 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
             "`compression-level: {level}` has nothing to do: artifacts are relayed as the zips they are, never re-compressed"
         ));
     }
-    let if_none = match i.choice("if-no-artifact-found", &["warn", "error", "ignore"])? {
-        "error" => NoneFound::Error,
-        "ignore" => NoneFound::Ignore,
-        _ => NoneFound::Warn,
-    };
-    let digest = match i.choice("verify-digest", &["error", "warn", "off"])? {
-        "warn" => DigestPolicy::Warn,
-        "off" => DigestPolicy::Off,
-        _ => DigestPolicy::Error,
-    };
+    let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
+    let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let limits = ExtractLimits {
         max_total_bytes: i.size("extract-max-size")?,
         max_entries: i.int("extract-max-files", 1..=u64::from(u32::MAX))? as usize,

@@ -57,18 +57,10 @@ const ONLY: &[(&str, &[&str])] = &[
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
     let mode = i.choice("mode", &["start", "finish", "previous"])?;
-    let repository = i
-        .repository(
-            "repository",
-            "name the deploy repository that holds the records, e.g. `my-org/deploy`",
-        )?
-        .ok_or_else(|| {
-            InputError::new(
-                "repository",
-                "is not set and there is no current repository to default to",
-                "pass `--repository owner/repo` (on a runner it defaults to the workflow's repository)",
-            )
-        })?;
+    let repository = i.current_repository(
+        "repository",
+        "name the deploy repository that holds the records, e.g. `my-org/deploy`",
+    )?;
     let token = i.github_token().map(Token::from).ok_or_else(|| {
         InputError::new(
             "github-token",

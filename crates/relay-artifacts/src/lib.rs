@@ -102,7 +102,7 @@ pub use transfer::{
     Destination, Job, Relay, RelayConfig, Relayed, Reuploaded, Upload, check_jobs,
     check_name_template, http_client,
 };
-pub use verify::{DigestCheck, DigestPolicy, expires_at};
+pub use verify::{DigestCheck, DigestPolicy, IfNone, expires_at};
 
 #[cfg(test)]
 mod tests;

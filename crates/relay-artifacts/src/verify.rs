@@ -12,6 +12,43 @@ pub enum DigestPolicy {
     Off,
 }
 
+impl DigestPolicy {
+    /// Input `verify-digest`: `error`, `warn` or `off`.
+    pub fn from_input(
+        inputs: &relay_runtime::Inputs,
+        name: &str,
+    ) -> Result<Self, relay_runtime::InputError> {
+        Ok(match inputs.choice(name, &["error", "warn", "off"])? {
+            "warn" => Self::Warn,
+            "off" => Self::Off,
+            _ => Self::Error,
+        })
+    }
+}
+
+/// `if-no-artifact-found`: what a selection that finds nothing (or misses
+/// a named artifact) does. The relay needs "not there" to be an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfNone {
+    Warn,
+    Error,
+    Ignore,
+}
+
+impl IfNone {
+    /// Input `if-no-artifact-found`: `warn`, `error` or `ignore`.
+    pub fn from_input(
+        inputs: &relay_runtime::Inputs,
+        name: &str,
+    ) -> Result<Self, relay_runtime::InputError> {
+        Ok(match inputs.choice(name, &["warn", "error", "ignore"])? {
+            "error" => Self::Error,
+            "ignore" => Self::Ignore,
+            _ => Self::Warn,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DigestCheck {
     Match,

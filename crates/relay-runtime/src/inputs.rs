@@ -358,6 +358,19 @@ impl Inputs {
             .transpose()
     }
 
+    /// A repository input whose spec defaults to the current repository
+    /// ([`InputSpec::current_repository`]): missing only on the command
+    /// line outside a checkout, which the error says.
+    pub fn current_repository(&self, name: &str, hint: &str) -> Result<RepoName, InputError> {
+        self.repository(name, hint)?.ok_or_else(|| {
+            InputError::new(
+                name,
+                "is not set, and there is no current repository to default to (GITHUB_REPOSITORY, or a checkout's `origin` remote)",
+                &format!("pass `--{name} owner/repo`"),
+            )
+        })
+    }
+
     /// `Name: value` lines. Values are marked sensitive (they may be
     /// credentials) and an error never repeats one.
     pub fn headers(

@@ -216,33 +216,15 @@ impl Outcome {
         })
     }
 
-    /// The messages of `::<command>` lines, unescaped — as the runner reads
-    /// them, so nothing between `::stop-commands::TOKEN` and `::TOKEN::` counts.
+    /// The messages of `<command>` workflow commands, unescaped, read as
+    /// the runner reads them ([`crate::oracle::runner_commands`]): after
+    /// leading whitespace, the v1 `##[name]` form too, and nothing between
+    /// `::stop-commands::TOKEN` and `::TOKEN::`.
     pub fn commands(&self, command: &str) -> Vec<String> {
-        let mut stopped: Option<String> = None;
-        self.stdout
-            .lines()
-            .filter(|l| match &stopped {
-                Some(end) => {
-                    if l == end {
-                        stopped = None;
-                    }
-                    false
-                }
-                None => match l.strip_prefix("::stop-commands::") {
-                    Some(token) => {
-                        stopped = Some(format!("::{token}::"));
-                        false
-                    }
-                    None => true,
-                },
-            })
-            .filter_map(|l| {
-                let rest = l.strip_prefix("::")?;
-                let (head, msg) = rest.split_once("::")?;
-                let name = head.split(' ').next()?;
-                (name == command).then(|| unescape(msg))
-            })
+        crate::oracle::runner_commands(&self.stdout)
+            .into_iter()
+            .filter(|(name, _)| name == command)
+            .map(|(_, msg)| unescape(&msg))
             .collect()
     }
 

@@ -15,6 +15,7 @@ pub mod github;
 pub mod harness;
 pub mod health;
 pub mod openapi;
+pub mod oracle;
 pub mod peers;
 pub mod results;
 mod serve;

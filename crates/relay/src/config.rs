@@ -10,13 +10,7 @@ use relay_runtime::{
 };
 use serde_json::{Map, Value};
 
-/// What `if-no-artifact-found` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NoneFound {
-    Warn,
-    Error,
-    Ignore,
-}
+pub(crate) use relay_artifacts::IfNone as NoneFound;
 
 /// An artifact to relay, and the payload key that says whether it was.
 #[derive(Debug, Clone)]
@@ -90,18 +84,10 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let i = &ctx.inputs;
     let env = &ctx.env;
     let mut notes = Vec::new();
-    let repository = i
-        .repository(
-            "repository",
-            "name the repository that deploys, e.g. `my-org/deploy`",
-        )?
-        .ok_or_else(|| {
-            InputError::new(
-                "repository",
-                "is not set and there is no current repository to default to",
-                "pass `--repository owner/repo`",
-            )
-        })?;
+    let repository = i.current_repository(
+        "repository",
+        "name the repository that deploys, e.g. `my-org/deploy`",
+    )?;
     let kind = Kind::repository(i.value("event-type"))?;
     let source = Source::from_event(env, &ctx.event);
     let run_id = match i.get("run-id") {
@@ -179,16 +165,8 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
     let (upload, note) = Upload::from_runner(env, retention, i.bool("overwrite")?)?;
     notes.extend(note);
-    let if_none = match i.choice("if-no-artifact-found", &["warn", "error", "ignore"])? {
-        "error" => NoneFound::Error,
-        "ignore" => NoneFound::Ignore,
-        _ => NoneFound::Warn,
-    };
-    let digest = match i.choice("verify-digest", &["error", "warn", "off"])? {
-        "warn" => DigestPolicy::Warn,
-        "off" => DigestPolicy::Off,
-        _ => DigestPolicy::Error,
-    };
+    let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
+    let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let allow_forks = i.bool("allow-forks")?;
     let token = i.github_token().map(Token::from);
     Ok(Config {

@@ -4,7 +4,7 @@
 //! only when exactly one run waits; otherwise it lists them and asks.
 
 use relay_github::{GitHub, PendingDeployment, Review, WorkflowRun};
-use relay_runtime::{ActionSpec, Context, InputError, InputSpec, Secret};
+use relay_runtime::{ActionSpec, Context, InputSpec, Secret};
 
 use super::table::Table;
 use super::{clean, guarded, print};
@@ -47,18 +47,10 @@ struct Waiting {
 
 async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()> {
     let i = &ctx.inputs;
-    let repo = i
-        .repository(
-            "repository",
-            "name the repository, e.g. `--repository my-org/platform`",
-        )?
-        .ok_or_else(|| {
-            InputError::new(
-                "repository",
-                "is not set, and this directory is no checkout with an `origin` remote",
-                "pass `--repository owner/repo`",
-            )
-        })?;
+    let repo = i.current_repository(
+        "repository",
+        "name the repository, e.g. `--repository my-org/platform`",
+    )?;
     let environment = i.get("environment");
     let run_id = i.opt_int("run-id", 1..=u64::MAX)?;
     let verdict = if i.bool("reject")? {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use relay_deployments::Record;
 use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputError, InputSpec, Secret};
+use relay_runtime::{ActionSpec, Context, InputSpec, Secret};
 
 use super::table::Table;
 use super::{clean, guarded, print};
@@ -32,18 +32,10 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
 
 async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()> {
     let i = &ctx.inputs;
-    let repo = i
-        .repository(
-            "repository",
-            "name the deploy repository, e.g. `--repository my-org/deploy`",
-        )?
-        .ok_or_else(|| {
-            InputError::new(
-                "repository",
-                "is not set, and this directory is no checkout with an `origin` remote",
-                "pass `--repository owner/repo`",
-            )
-        })?;
+    let repo = i.current_repository(
+        "repository",
+        "name the deploy repository, e.g. `--repository my-org/deploy`",
+    )?;
     let environment = i.get("environment");
     let limit = i.int("limit", 1..=100)? as usize;
     let records = relay_deployments::records(gh, &repo, environment, limit).await?;

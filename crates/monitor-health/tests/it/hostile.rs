@@ -40,101 +40,12 @@ pub fn with_credentials(url: &str) -> String {
     )
 }
 
-/// The workflow commands the runner would act on, as (name, message): the
-/// v2 form (`::name ...::message` after leading whitespace) and the v1 form
-/// (`##[name ...]message` anywhere in a line), except between
-/// `::stop-commands::TOKEN` and `::TOKEN::`. Stricter than
-/// `Outcome::commands`, which reads only the v2 form at a line's start.
-pub fn runner_commands(stdout: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut resume: Option<String> = None;
-    for line in stdout.lines() {
-        let t = line.trim_start();
-        if let Some(end) = &resume {
-            if t.trim_end() == end {
-                resume = None;
-            }
-            continue;
-        }
-        if let Some((head, msg)) = t.strip_prefix("::").and_then(|r| r.split_once("::")) {
-            let name = head.split(' ').next().unwrap_or_default();
-            if name == "stop-commands" {
-                resume = Some(format!("::{msg}::"));
-            } else {
-                out.push((name.to_owned(), msg.to_owned()));
-            }
-            continue;
-        }
-        if let Some((head, msg)) = line
-            .split_once("##[")
-            .and_then(|(_, rest)| rest.split_once(']'))
-        {
-            let name = head.split([' ', ';']).next().unwrap_or_default();
-            out.push((name.to_owned(), msg.to_owned()));
-        }
-    }
-    out
-}
+pub use relay_testkit::oracle::runner_commands;
 
-/// A line of markdown with its code spans taken out, by CommonMark's rule:
-/// a run of n backticks opens a span that the next run of exactly n closes;
-/// a run never closed is literal text. Line by line, as table cells are.
-pub fn outside_code(md: &str) -> String {
-    let mut out = String::new();
-    for line in md.lines() {
-        let chars: Vec<char> = line.chars().collect();
-        let run_at = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i] != '`' {
-                out.push(chars[i]);
-                i += 1;
-                continue;
-            }
-            let n = run_at(i);
-            let mut j = i + n;
-            let mut close = None;
-            while j < chars.len() {
-                if chars[j] == '`' {
-                    let m = run_at(j);
-                    if m == n {
-                        close = Some(j + m);
-                        break;
-                    }
-                    j += m;
-                } else {
-                    j += 1;
-                }
-            }
-            match close {
-                Some(end) => i = end,
-                None => {
-                    out.extend(&chars[i..i + n]);
-                    i += n;
-                }
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// No raw HTML and no live `@mention`: neither `<` nor `@` outside code.
+/// No raw HTML and no live `@mention`, and the summary table keeps its
+/// nine columns.
 pub fn assert_inert_markdown(md: &str) {
-    let outside = outside_code(md);
-    assert!(
-        !outside.contains('<'),
-        "raw HTML outside code:\n{outside}\n---\n{md}"
-    );
-    assert!(
-        !outside.contains('@'),
-        "@mention outside code:\n{outside}\n---\n{md}"
-    );
-    // Every table row keeps its columns: no `|` from the text split a cell.
-    for row in md.lines().filter(|l| l.starts_with("| ")) {
-        let cells = outside_code(row).replace("\\|", "").matches('|').count();
-        assert_eq!(cells, 10, "table row split by the text: {row}");
-    }
+    relay_testkit::oracle::assert_inert_markdown(md, 9);
 }
 
 fn assert_runner_sees_nothing_forged(out: &Outcome) {

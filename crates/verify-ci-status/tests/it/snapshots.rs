@@ -82,62 +82,8 @@ fn summary_with_hostile_check_names_and_links() {
     settings().bind(|| insta::assert_snapshot!(out.summary));
 }
 
-/// No raw HTML and no live `@mention`: neither `<` nor `@` outside code
-/// spans (CommonMark: a run of n backticks is closed by the next run of
-/// exactly n), and every table row keeps its five columns. The same oracle
-/// as monitor-health's `hostile.rs`.
+/// No raw HTML and no live `@mention`, and every table row keeps its five
+/// columns (the test kit's oracle, shared with monitor-health's tests).
 fn assert_inert_markdown(md: &str) {
-    for line in md.lines() {
-        // A link's destination (`md_link` encodes its parentheses) is no
-        // place for HTML or a mention: leave it out of the search.
-        let mut outside = outside_code(line);
-        while let Some(at) = outside.find("](") {
-            let end = outside[at..]
-                .find(')')
-                .map_or(outside.len(), |e| at + e + 1);
-            outside.replace_range(at..end, "]");
-        }
-        assert!(!outside.contains('<'), "raw HTML outside code: {line}");
-        assert!(!outside.contains('@'), "@mention outside code: {line}");
-        if line.starts_with("| ") {
-            let pipes = outside_code(line).replace("\\|", "").matches('|').count();
-            assert_eq!(pipes, 6, "table row split by the text: {line}");
-        }
-    }
-}
-
-fn outside_code(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
-    let run_at = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
-    let (mut out, mut i) = (String::new(), 0);
-    while i < chars.len() {
-        if chars[i] != '`' {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let n = run_at(i);
-        let mut j = i + n;
-        let mut close = None;
-        while j < chars.len() {
-            if chars[j] == '`' {
-                let m = run_at(j);
-                if m == n {
-                    close = Some(j + m);
-                    break;
-                }
-                j += m;
-            } else {
-                j += 1;
-            }
-        }
-        match close {
-            Some(end) => i = end,
-            None => {
-                out.extend(&chars[i..i + n]);
-                i += n;
-            }
-        }
-    }
-    out
+    relay_testkit::oracle::assert_inert_markdown(md, 5);
 }

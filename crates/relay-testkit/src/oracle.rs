@@ -1,0 +1,133 @@
+//! Oracles for the attacker's view: what the runner would act on in a log,
+//! and whether markdown lets text out of its code spans.
+
+/// The workflow commands the runner would act on, as (name, raw message):
+/// the v2 form (`::name ...::message` after leading whitespace) and the v1
+/// form (`##[name ...]message` anywhere in a line), except between
+/// `::stop-commands::TOKEN` and `::TOKEN::`.
+pub fn runner_commands(stdout: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut resume: Option<String> = None;
+    for line in stdout.lines() {
+        let t = line.trim_start();
+        if let Some(end) = &resume {
+            if t.trim_end() == end {
+                resume = None;
+            }
+            continue;
+        }
+        if let Some((head, msg)) = t.strip_prefix("::").and_then(|r| r.split_once("::")) {
+            let name = head.split(' ').next().unwrap_or_default();
+            if name == "stop-commands" {
+                resume = Some(format!("::{msg}::"));
+            } else {
+                out.push((name.to_owned(), msg.to_owned()));
+            }
+            continue;
+        }
+        if let Some((head, msg)) = line
+            .split_once("##[")
+            .and_then(|(_, rest)| rest.split_once(']'))
+        {
+            let name = head.split([' ', ';']).next().unwrap_or_default();
+            out.push((name.to_owned(), msg.to_owned()));
+        }
+    }
+    out
+}
+
+/// Markdown with its code spans taken out, by CommonMark's rule (a run of n
+/// backticks opens a span the next run of exactly n closes; a run never
+/// closed is literal text), line by line as table cells are, and with link
+/// destinations (`](...)`, which `md_link` encodes) left out.
+pub fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    for line in md.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        let run_at = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
+        let mut text = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '`' {
+                text.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            let n = run_at(i);
+            let mut j = i + n;
+            let mut close = None;
+            while j < chars.len() {
+                if chars[j] == '`' {
+                    let m = run_at(j);
+                    if m == n {
+                        close = Some(j + m);
+                        break;
+                    }
+                    j += m;
+                } else {
+                    j += 1;
+                }
+            }
+            match close {
+                Some(end) => i = end,
+                None => {
+                    text.extend(&chars[i..i + n]);
+                    i += n;
+                }
+            }
+        }
+        while let Some(at) = text.find("](") {
+            let end = text[at..].find(')').map_or(text.len(), |e| at + e + 1);
+            text.replace_range(at..end, "]");
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out
+}
+
+/// No raw HTML and no live `@mention` — neither `<` nor `@` outside code —
+/// and every table row keeps `columns` columns (no `|` from the text split
+/// a cell).
+pub fn assert_inert_markdown(md: &str, columns: usize) {
+    let outside = outside_code(md);
+    assert!(
+        !outside.contains('<'),
+        "raw HTML outside code:\n{outside}\n---\n{md}"
+    );
+    assert!(
+        !outside.contains('@'),
+        "@mention outside code:\n{outside}\n---\n{md}"
+    );
+    for row in md.lines().filter(|l| l.starts_with("| ")) {
+        let pipes = outside_code(row).replace("\\|", "").matches('|').count();
+        assert_eq!(pipes, columns + 1, "table row split by the text: {row}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_commands_as_the_runner_does() {
+        let log = "  ::error::a\nplain ##[add-mask]b\n::stop-commands::t\n::error::c\n::t::\n::warning title=x::d";
+        let got = runner_commands(log);
+        assert_eq!(
+            got,
+            [
+                ("error".to_owned(), "a".to_owned()),
+                ("add-mask".to_owned(), "b".to_owned()),
+                ("warning".to_owned(), "d".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn code_spans_and_link_targets_are_left_out() {
+        assert_eq!(
+            outside_code("a `<b>` c [x](<y>) ``d`` e `f"),
+            "a  c [x]  e `f\n"
+        );
+    }
+}
