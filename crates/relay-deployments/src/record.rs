@@ -177,7 +177,8 @@ pub fn describe(payload: &Payload, state: DeploymentState) -> String {
     }
 }
 
-/// The commit status context of a deploy to `environment` (seed 001).
+/// The commit status context of a deploy to `environment`, so the app
+/// repository's commit shows how the platform's deploy of it went.
 pub fn commit_context(environment: &str) -> String {
     format!("deploy/{environment}")
 }

@@ -48,8 +48,7 @@ pub enum SendError {
 }
 
 pub fn client(config: &Config) -> Result<reqwest::Client, SendError> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("deploy-relay/", env!("CARGO_PKG_VERSION")))
+    let mut builder = relay_http::client_builder()
         .connect_timeout(config.connect_timeout)
         // A signed deploy call is never replayed to another address.
         .redirect(reqwest::redirect::Policy::none())

@@ -1,5 +1,5 @@
-//! The operators' commands (seed 002's `make deployment-status` and `make
-//! approve-production`): `deploy-relay status` shows the recorded deploys
+//! The operators' commands, what a platform team runs by hand between
+//! deploys: `deploy-relay status` shows the recorded deploys
 //! of a repository per environment, `deploy-relay approve` reviews a run
 //! waiting for an environment's required reviewers. Their flags are read
 //! like an action's inputs; the token comes from `GH_TOKEN` or
