@@ -67,13 +67,22 @@ pub fn dispatch(mut args: Vec<String>) -> ExitCode {
         .first()
         .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
         .unwrap_or_default();
-    let name = if called == "deploy-relay" && args.len() > 1 {
+    let by_name = called == "deploy-relay";
+    let name = if by_name && args.len() > 1 {
         args.remove(1)
     } else {
         called
     };
     let all = actions();
     let ops = commands();
+    if by_name && matches!(name.as_str(), "--help" | "-h" | "help" | "deploy-relay") {
+        say(&usage(&all, &ops));
+        return ExitCode::SUCCESS;
+    }
+    if by_name && matches!(name.as_str(), "--version" | "-V") {
+        say(&format!("deploy-relay {}", env!("CARGO_PKG_VERSION")));
+        return ExitCode::SUCCESS;
+    }
     let main = all
         .iter()
         .find(|a| a.spec.name == name)
@@ -92,18 +101,39 @@ pub fn dispatch(mut args: Vec<String>) -> ExitCode {
                 .map(|a| a.spec.name)
                 .chain(ops.iter().map(|c| c.spec.name))
                 .collect();
-            println!(
-                "{}",
-                relay_runtime::command(
-                    "error",
-                    &[],
-                    &format!(
-                        "deploy-relay has no action `{name}`\nhint: call it as one of: {}",
-                        names.join(", ")
-                    )
-                )
-            );
+            say(&relay_runtime::command(
+                "error",
+                &[],
+                &format!(
+                    "deploy-relay has no action `{name}`\nhint: call it as one of: {}",
+                    names.join(", ")
+                ),
+            ));
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line on stdout; a closed stdout (`| head`) is not worth a panic.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// `deploy-relay --help`: every action and command, one line each.
+fn usage(actions: &[Action], commands: &[Command]) -> String {
+    let mut out = format!(
+        "deploy-relay {}: the GitHub Actions of deploy-relay in one binary\n\n\
+         Usage: deploy-relay <action|command> [--<input> <value>]...  (or call it by an action's name)\n\nActions:\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for a in actions {
+        out.push_str(&format!("  {:<34} {}\n", a.spec.name, a.spec.description));
+    }
+    out.push_str("\nOperators' commands:\n");
+    for c in commands {
+        out.push_str(&format!("  {:<34} {}\n", c.spec.name, c.spec.description));
+    }
+    out.push_str("\n`deploy-relay <name> --help` lists a name's inputs and defaults.");
+    out
 }

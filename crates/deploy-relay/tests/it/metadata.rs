@@ -108,6 +108,25 @@ fn unknown_action_name_fails_with_the_list() {
 }
 
 #[test]
+fn help_lists_every_action_and_command() {
+    for flag in ["--help", "help"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deploy-relay"))
+            .arg(flag)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        for a in deploy_relay::actions() {
+            assert!(text.contains(a.spec.name), "{text}");
+        }
+        assert!(
+            text.contains("status") && text.contains("approve"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn called_by_action_name_runs_that_action() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_deploy-relay"))
         .args(["dispatch-deploy", "--help"])
