@@ -60,7 +60,7 @@ pub fn main() -> ExitCode {
     match run(&matches, &env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", relay_runtime::error_text(&e));
             ExitCode::FAILURE
         }
     }
