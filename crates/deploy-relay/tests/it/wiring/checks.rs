@@ -98,12 +98,47 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
     needs
 }
 
-fn third_party_needs(uses: &str) -> Vec<(&'static str, &'static str)> {
+fn third_party_needs(
+    uses: &str,
+    with: &BTreeMap<String, String>,
+) -> Vec<(&'static str, &'static str)> {
     if uses.starts_with("actions/checkout@") {
         vec![("contents", "read")]
+    } else if uses.starts_with("actions/attest-build-provenance@") {
+        // Sigstore's certificate from the job's OIDC token, the attestation
+        // stored by the API; pushed beside an image, a registry write.
+        let mut needs = vec![("id-token", "write"), ("attestations", "write")];
+        if with
+            .get("push-to-registry")
+            .is_some_and(|v| v.trim() == "true")
+        {
+            needs.push(("packages", "write"));
+        }
+        needs
     } else {
         Vec::new()
     }
+}
+
+/// What a `run:` step handed the job's token (in its `env:`) does with it;
+/// the scripts of release.yml and ci.yml: log in to GHCR to push an image,
+/// create a GitHub Release.
+fn run_needs(step: &model::Step) -> Vec<(&'static str, &'static str)> {
+    let Some(run) = &step.run else {
+        return Vec::new();
+    };
+    let handed = step.texts.iter().any(|t| {
+        let t = t.replace(' ', "");
+        t.contains("${{github.token}}") || t.contains("${{secrets.GITHUB_TOKEN}}")
+    });
+    let mut needs = Vec::new();
+    if handed && run.contains("login ghcr.io") {
+        needs.push(("packages", "write"));
+    }
+    if handed && run.contains("gh release create") {
+        needs.push(("contents", "write"));
+    }
+    needs
 }
 
 fn level(l: &str) -> u8 {
@@ -423,6 +458,9 @@ fn check_permissions(
         *e = (*e).max(level(l));
     };
     for s in &j.steps {
+        for (scope, l) in run_needs(s) {
+            need(scope, l);
+        }
         let Some(uses) = &s.uses else { continue };
         match target(uses) {
             Target::Action(name) if action(&name).is_some() => {
@@ -431,7 +469,7 @@ fn check_permissions(
                 }
             }
             _ => {
-                for (scope, l) in third_party_needs(uses) {
+                for (scope, l) in third_party_needs(uses, &s.with) {
                     need(scope, l);
                 }
             }
