@@ -23,7 +23,8 @@
 #       targets: one podman build per architecture into one manifest list,
 #       pushed as <name>:<tag> for each tag (log in to the registry first).
 #       Prints <name>@sha256:<digest of the list>. IMAGE_LABELS: more
-#       labels, `key=value` one per line (the source repository, the commit).
+#       labels, `key=value` one per line (the source repository, the commit);
+#       IMAGE_PUSH_FLAGS: more `podman manifest push` flags.
 #       ci.yml publishes `main` with it, release.yml the version.
 #
 #   scripts/image.sh --entrypoints
@@ -60,7 +61,7 @@ arch_of() {
 # `scratch` has none, and an action that spools a download to the temp dir
 # would fail without it (tests/it/container.rs).
 lay_out() {
-  local context="$1" target="$2" arch out
+  local context="$1" target="$2" arch out bin name
   arch=$(arch_of "$target")
   out="$context/dist/$arch/usr/local/bin"
   mkdir -p "$out" "$context/dist/$arch/tmp"
@@ -98,7 +99,9 @@ publish() {
   done
   digest=""
   for tag in "$@"; do
-    podman manifest push --all --format v2s2 --digestfile "$context/digest" "$list" "docker://$name:$tag" >&2
+    # shellcheck disable=SC2086 # IMAGE_PUSH_FLAGS: words, e.g. --tls-verify=false for the suite's local registry
+    podman manifest push --all --format v2s2 ${IMAGE_PUSH_FLAGS:-} --digestfile "$context/digest" \
+      "$list" "docker://$name:$tag" >&2
     if [ -n "$digest" ] && [ "$digest" != "$(cat "$context/digest")" ]; then
       echo "error: \`$name:$tag\` got digest $(cat "$context/digest"), the tags before it $digest" >&2
       exit 1
