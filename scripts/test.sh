@@ -16,7 +16,9 @@ step "cargo test"
 cargo test --workspace --locked --no-fail-fast
 
 step "action metadata (check-jsonschema vendor.github-actions)"
-check-jsonschema --builtin-schema vendor.github-actions action.yml actions/*/action.yml
+metadata=(actions/*/action.yml)
+[ ! -f action.yml ] || metadata+=(action.yml)
+check-jsonschema --builtin-schema vendor.github-actions "${metadata[@]}"
 
 step "Dockerfile (hadolint)"
 hadolint Dockerfile
@@ -28,19 +30,74 @@ actionlint "${workflows[@]}"
 # Zero findings; .github/zizmor.yml holds the one policy (our own actions at
 # @main, rewritten at release) and inline ignores say why where they stand.
 zizmor --offline .github/workflows/ examples/
+# What release.yml and ci.yml run besides cargo.
+shellcheck scripts/image.sh scripts/release-pin.sh
 
 if [ -x fuzz/run-short.sh ]; then
   step "fuzz (short runs)"
   fuzz/run-short.sh
 fi
 
+# tests/it/container.rs against <image>, with podman; [run flags].
+# runc: crun cannot start containers under a hybrid cgroup hierarchy (as on
+# our CI machines). Explicit ulimits: podman's defaults ask for more than an
+# unprivileged sandbox may set. Neither changes what is tested.
+container_tests() {
+  DEPLOY_RELAY_IMAGE="$1" \
+    DEPLOY_RELAY_CONTAINER_ENGINE="podman --storage-driver vfs --runtime runc" \
+    DEPLOY_RELAY_CONTAINER_RUN_FLAGS="--ulimit nofile=4096:4096 --ulimit nproc=4096:4096 ${2:-}" \
+    cargo test --locked -p deploy-relay --test it container::
+}
+
+# What release.yml and ci.yml publish, through a local registry: both
+# architectures pushed as one manifest list by `scripts/image.sh --publish`,
+# the list holding both, its digest the one reported, and the actions run
+# from the image pulled by that digest, as the runner pulls an action.yml's.
+publish_through_a_registry() {
+  local dir port pid ref
+  dir=$(mktemp -d)
+  port=$((20000 + RANDOM % 20000))
+  printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "127.0.0.1:%s"}\nlog: {level: error}\n' \
+    "$dir/data" "$port" >"$dir/config.yml"
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  pid=$!
+  # shellcheck disable=SC2064 # expand now
+  trap "kill $pid 2>/dev/null; rm -rf '$dir'" EXIT
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+  ref=$(IMAGE_PUSH_FLAGS=--tls-verify=false scripts/image.sh --publish "127.0.0.1:$port/deploy-relay/deploy-relay" ci)
+  curl -fsS -o "$dir/list.json" -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://127.0.0.1:$port/v2/deploy-relay/deploy-relay/manifests/ci"
+  if [ "sha256:$(sha256sum <"$dir/list.json" | cut -d' ' -f1)" != "${ref#*@}" ]; then
+    echo "error: the registry's list is not \`${ref#*@}\`, the digest image.sh reported" >&2
+    exit 1
+  fi
+  for arch in amd64 arm64; do
+    if ! grep -Eq "\"architecture\": *\"$arch\"" "$dir/list.json"; then
+      echo "error: the manifest list of $ref has no $arch image: $(cat "$dir/list.json")" >&2
+      exit 1
+    fi
+  done
+  echo "$ref: amd64 and arm64"
+  container_tests "$ref" --tls-verify=false
+  kill "$pid"
+  rm -rf "$dir"
+  trap - EXIT
+}
+
 if [ "${SKIP_IMAGE:-}" != 1 ] && command -v podman >/dev/null; then
-  step "image (podman, from the static release binary)"
+  step "image (podman, from the static release binaries: every action and deploy-receiver)"
   scripts/image.sh | tee /tmp/deploy-relay-image.txt
   bytes=$(sed -n 's/^| image [^|]*| \([0-9]*\) bytes.*/\1/p' /tmp/deploy-relay-image.txt)
   if [ "$bytes" -ge $((16 * 1024 * 1024)) ]; then
     echo "error: the image is $bytes bytes, over the 16 MiB budget" >&2
     exit 1
+  fi
+
+  step "the image, each action's container run as the runner runs it (podman, fake GitHub)"
+  if command -v runc >/dev/null || [ "${CI:-}" = true ]; then
+    container_tests "$(cat dist/image-amd64.id)"
+  else
+    echo "skipped: runc is not installed (apt-get install runc)"
   fi
 fi
 
@@ -72,6 +129,10 @@ if [ "${SKIP_DIST:-}" != 1 ]; then
       if [ "$bytes" -ge $((16 * 1024 * 1024)) ]; then
         echo "error: the arm64 image is $bytes bytes, over the 16 MiB budget" >&2
         exit 1
+      fi
+      step "the multi-arch image through a registry, pulled by digest (docker-registry, podman)"
+      if have_or_ci docker-registry runc curl; then
+        publish_through_a_registry
       fi
     fi
   fi

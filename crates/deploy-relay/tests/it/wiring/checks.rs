@@ -98,17 +98,47 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
     needs
 }
 
-/// What a third-party action needs of the job's token, when we know it
-/// (`None`: it may take the token and need anything).
-fn third_party_needs(uses: &str) -> Option<Vec<(&'static str, &'static str)>> {
+fn third_party_needs(
+    uses: &str,
+    with: &BTreeMap<String, String>,
+) -> Vec<(&'static str, &'static str)> {
     if uses.starts_with("actions/checkout@") {
-        Some(vec![("contents", "read")])
-    } else if uses.starts_with("actions/upload-artifact@") {
-        // Uploads with the runtime token, not the job's.
-        Some(Vec::new())
+        vec![("contents", "read")]
+    } else if uses.starts_with("actions/attest-build-provenance@") {
+        // Sigstore's certificate from the job's OIDC token, the attestation
+        // stored by the API; pushed beside an image, a registry write.
+        let mut needs = vec![("id-token", "write"), ("attestations", "write")];
+        if with
+            .get("push-to-registry")
+            .is_some_and(|v| v.trim() == "true")
+        {
+            needs.push(("packages", "write"));
+        }
+        needs
     } else {
-        None
+        Vec::new()
     }
+}
+
+/// What a `run:` step handed the job's token (in its `env:`) does with it;
+/// the scripts of release.yml and ci.yml: log in to GHCR to push an image,
+/// create a GitHub Release.
+fn run_needs(step: &model::Step) -> Vec<(&'static str, &'static str)> {
+    let Some(run) = &step.run else {
+        return Vec::new();
+    };
+    let handed = step.texts.iter().any(|t| {
+        let t = t.replace(' ', "");
+        t.contains("${{github.token}}") || t.contains("${{secrets.GITHUB_TOKEN}}")
+    });
+    let mut needs = Vec::new();
+    if handed && run.contains("login ghcr.io") {
+        needs.push(("packages", "write"));
+    }
+    if handed && run.contains("gh release create") {
+        needs.push(("contents", "write"));
+    }
+    needs
 }
 
 fn level(l: &str) -> u8 {
@@ -427,32 +457,22 @@ fn check_permissions(
         let e = needed.entry(scope.to_owned()).or_default();
         *e = (*e).max(level(l));
     };
-    // A script handed the job's token (or an action we do not know) may
-    // need any grant: then only a blanket grant is refused, not an extra one.
-    let mut unknown_needs = false;
     for s in &j.steps {
-        let Some(uses) = &s.uses else {
-            let hands_token = s.texts.iter().any(|t| {
-                let t = t.replace(' ', "");
-                t.contains("secrets.GITHUB_TOKEN") || t.contains("github.token")
-            });
-            unknown_needs |= hands_token;
-            continue;
-        };
+        for (scope, l) in run_needs(s) {
+            need(scope, l);
+        }
+        let Some(uses) = &s.uses else { continue };
         match target(uses) {
             Target::Action(name) if action(&name).is_some() => {
                 for (scope, l) in step_needs(&name, &s.with) {
                     need(scope, l);
                 }
             }
-            _ => match third_party_needs(uses) {
-                Some(needs) => {
-                    for (scope, l) in needs {
-                        need(scope, l);
-                    }
+            _ => {
+                for (scope, l) in third_party_needs(uses, &s.with) {
+                    need(scope, l);
                 }
-                None => unknown_needs = true,
-            },
+            }
         }
     }
     if let Some(Target::Reusable(name)) = j.uses.as_deref().map(target)
@@ -484,7 +504,7 @@ fn check_permissions(
         }
     }
     for (scope, l) in &granted {
-        if !unknown_needs && level(l) > needed.get(scope).copied().unwrap_or(0) {
+        if level(l) > needed.get(scope).copied().unwrap_or(0) {
             say(format!(
                 "job `{}` grants `{scope}: {l}`, more than its steps need",
                 j.id
