@@ -7,7 +7,7 @@ use crate::github::{self, GitHub, Record};
 use crate::service::Release;
 use crate::steps::Break;
 use crate::story::{self, Phase, Stop};
-use crate::supervisor::{Start, served_release};
+use crate::supervisor::{Start, Supervisor};
 
 /// One check of the end state.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl Check {
 /// Everything the story promises, for `good` (release 1) and `next` (release 2).
 pub fn end_state(
     github: &GitHub,
-    service_url: &str,
+    supervisor: &Supervisor,
     starts: &[Start],
     phases: &[Phase],
     breaks: Option<Break>,
@@ -49,7 +49,7 @@ pub fn end_state(
     let (good, next) = (&good.release, &next.release);
     let mut checks = Vec::new();
 
-    let served = served_release(service_url).map_or_else(
+    let served = supervisor.served().map_or_else(
         || "nothing answers".to_owned(),
         |(n, sha)| release_line(n, &sha),
     );

@@ -11,7 +11,6 @@ use crate::logs::Masks;
 use crate::report::Report;
 use crate::steps::Break;
 use crate::story::{self, Stage};
-use crate::supervisor::served_release;
 use crate::timeline::Timeline;
 use crate::vm::Vm;
 
@@ -94,7 +93,7 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     let mut phases = Vec::new();
     for (n, broken, brk) in [(1, false, None), (2, breaks.is_none(), breaks)] {
         let phase = stage.play(story::release(n, broken), brk)?;
-        let served = served_release(vm.supervisor.service_url()).map_or_else(
+        let served = vm.supervisor.served().map_or_else(
             || "nothing answers".to_owned(),
             |(n, sha)| format!("release {n} ({})", github::short(&sha)),
         );
@@ -122,13 +121,7 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     }
 
     let starts = vm.supervisor.history();
-    let checks = check::end_state(
-        &github,
-        vm.supervisor.service_url(),
-        &starts,
-        &phases,
-        breaks,
-    );
+    let checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");
@@ -151,7 +144,9 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         }
     }
     if let (Some(b), Some(stop)) = (breaks, phases.get(1).and_then(|p| p.stop.as_ref())) {
-        let served = served_release(vm.supervisor.service_url())
+        let served = vm
+            .supervisor
+            .served()
             .map_or_else(|| "nothing".to_owned(), |(n, _)| format!("release {n}"));
         t.say(&format!(
             "  --break {} stopped the flow at {}; nothing of release 2 was deployed, {served} is served",

@@ -109,14 +109,23 @@ pub fn reason(lines: &[Line]) -> Option<String> {
     .map(|m| one_line(&m))
 }
 
-/// The first line of `text`, for a terminal: control characters dropped.
+/// Longest reason shown; a longer one (a response body quoted whole) is cut.
+const MAX_REASON: usize = 240;
+
+/// The first line of `text`, for a terminal: control characters dropped,
+/// cut at [`MAX_REASON`] characters.
 pub fn one_line(text: &str) -> String {
     let first = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or_default();
-    terminal_safe(first)
+    let line = terminal_safe(first);
+    if line.chars().count() <= MAX_REASON {
+        return line;
+    }
+    let cut: String = line.chars().take(MAX_REASON).collect();
+    format!("{cut}…")
 }
 
 /// Text for a terminal: no escape sequences, no carriage returns.

@@ -9,7 +9,7 @@
 //! style can ride along — links keep only `http(s)` targets, and images
 //! become their alt text (a local report loads nothing from the network).
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 /// Tags passed through exactly as written; anything else in raw HTML is text.
 const KEPT_TAGS: &[&str] = &[
@@ -55,6 +55,19 @@ pub fn to_html(markdown: &str) -> String {
                 Vec::new()
             }
         }
+        // Two levels down: the report's own headings are h1 to h3.
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => vec![Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        })],
+        Event::End(TagEnd::Heading(level)) => vec![Event::End(TagEnd::Heading(demote(level)))],
         // The alt text stays (it arrives as the image's inner text events).
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => Vec::new(),
         other => vec![other],
@@ -62,6 +75,15 @@ pub fn to_html(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() * 2);
     html::push_html(&mut out, events);
     out
+}
+
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
 }
 
 fn is_web_url(url: &CowStr<'_>) -> bool {
@@ -115,70 +137,77 @@ fn escape_char(c: char, out: &mut String) {
     }
 }
 
+/// What a browser could run or load: any tag but those we write, an
+/// event-handler or source attribute, a link that is not http(s).
+#[cfg(test)]
+pub(crate) fn assert_inert(html: &str) {
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        let tag_end = rest[open..].find('>').map_or(rest.len(), |e| open + e + 1);
+        let tag = &rest[open..tag_end];
+        let name: String = tag
+            .trim_start_matches(['<', '/'])
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        assert!(
+            [
+                "p",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "table",
+                "thead",
+                "tbody",
+                "tr",
+                "th",
+                "td",
+                "code",
+                "pre",
+                "ul",
+                "ol",
+                "li",
+                "em",
+                "strong",
+                "del",
+                "details",
+                "summary",
+                "br",
+                "a",
+                "blockquote",
+                "hr",
+                // The report's own frame.
+                "section",
+                "span",
+                "small",
+                "div"
+            ]
+            .contains(&name.as_str()),
+            "tag `{tag}` in {html}"
+        );
+        let lower = tag.to_ascii_lowercase();
+        for bad in ["on", "style", "src", "javascript:", "data:"] {
+            assert!(
+                !lower.contains(&format!(" {bad}")) && !lower.contains("javascript:"),
+                "`{tag}` carries `{bad}` in {html}"
+            );
+        }
+        if name == "a" && !tag.starts_with("</") {
+            assert!(
+                lower.starts_with("<a href=\"http://") || lower.starts_with("<a href=\"https://"),
+                "link `{tag}`"
+            );
+        }
+        rest = &rest[tag_end..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// What a browser could run or load: any tag but the kept ones, and
-    /// any attribute at all.
-    fn assert_inert(html: &str) {
-        let mut rest = html;
-        while let Some(open) = rest.find('<') {
-            let tag_end = rest[open..].find('>').map_or(rest.len(), |e| open + e + 1);
-            let tag = &rest[open..tag_end];
-            let name: String = tag
-                .trim_start_matches(['<', '/'])
-                .chars()
-                .take_while(char::is_ascii_alphanumeric)
-                .collect();
-            assert!(
-                [
-                    "p",
-                    "h1",
-                    "h2",
-                    "h3",
-                    "h4",
-                    "table",
-                    "thead",
-                    "tbody",
-                    "tr",
-                    "th",
-                    "td",
-                    "code",
-                    "pre",
-                    "ul",
-                    "ol",
-                    "li",
-                    "em",
-                    "strong",
-                    "del",
-                    "details",
-                    "summary",
-                    "br",
-                    "a",
-                    "blockquote",
-                    "hr"
-                ]
-                .contains(&name.as_str()),
-                "tag `{tag}` in {html}"
-            );
-            let lower = tag.to_ascii_lowercase();
-            for bad in ["on", "style", "src", "javascript:", "data:"] {
-                assert!(
-                    !lower.contains(&format!(" {bad}")) && !lower.contains("javascript:"),
-                    "`{tag}` carries `{bad}` in {html}"
-                );
-            }
-            if name == "a" && !tag.starts_with("</") {
-                assert!(
-                    lower.starts_with("<a href=\"http://")
-                        || lower.starts_with("<a href=\"https://"),
-                    "link `{tag}`"
-                );
-            }
-            rest = &rest[tag_end..];
-        }
-    }
 
     #[test]
     fn hostile_text_renders_as_text() {
@@ -225,7 +254,10 @@ mod tests {
     fn our_own_summaries_keep_their_shape() {
         let md = "### Deployed ✅\n\n| | |\n|---|---|\n| sha | `abc` |\n\n<details><summary>Payload (`x`)</summary>\n\n```json\n{\"a\": \"<b>\"}\n```\n</details>\n\n[run](https://github.com/o/r/actions/runs/1)";
         let html = to_html(md);
-        assert!(html.contains("<h3>Deployed ✅</h3>"), "{html}");
+        assert!(
+            html.contains("<h5>Deployed ✅</h5>"),
+            "headings two levels down: {html}"
+        );
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<details><summary>Payload"), "{html}");
         assert!(html.contains("&lt;b&gt;"), "{html}");

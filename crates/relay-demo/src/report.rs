@@ -278,3 +278,144 @@ fn cut(v: &str) -> String {
     }
     format!("{}… ({} bytes in all)", &v[..end], v.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use relay_testkit::workflow::JobRecord;
+
+    use super::*;
+    use crate::github::Build;
+    use crate::markdown::assert_inert;
+    use crate::service::Release;
+    use crate::story::Stop;
+
+    const HOSTILE: &str =
+        "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&<details ontoggle=alert(3)>";
+
+    fn step(id: &str, secret: &str) -> StepRecord {
+        StepRecord {
+            id: id.into(),
+            name: format!("step {HOSTILE}"),
+            uses: "deploy-relay/deploy-relay/actions/sign-and-call-webhook@main".into(),
+            outcome: "failure".into(),
+            conclusion: "success".into(),
+            outputs: BTreeMap::from([
+                (
+                    "response".to_owned(),
+                    format!("{{\"output\":\"{HOSTILE} {secret}\"}}"),
+                ),
+                (
+                    "artifacts".to_owned(),
+                    // The secret straddles the cut: redaction must come first.
+                    format!("{}{secret}", "y".repeat(MAX_VALUE - 12)),
+                ),
+            ]),
+            summary: format!(
+                "### Response\n\n{HOSTILE}\n\n[x](javascript:alert(4)) ![p](https://evil.example/p.png) {secret}\n"
+            ),
+            log: format!(
+                "::add-mask::{secret}\n{HOSTILE}\n::error::{HOSTILE} with {secret}\n::group::{HOSTILE}\n"
+            ),
+            elapsed: Duration::from_millis(5),
+            note: Some(HOSTILE.into()),
+        }
+    }
+
+    /// Everything a server, an artifact or a step sent reaches the page as
+    /// text, and a secret a step masked shows nowhere, however it is cut.
+    #[test]
+    fn hostile_text_everywhere_stays_text_and_secrets_stay_hidden() {
+        let secret = "whsec_SuperSecretValue1234567890";
+        let masks = Masks::default();
+        let s = step(&format!("webhook{HOSTILE}"), secret);
+        masks.learn(&s.log);
+        let rec = WorkflowRecord {
+            file: format!("deploy.yml{HOSTILE}"),
+            result: "failure".into(),
+            jobs: vec![JobRecord {
+                id: format!("deploy.yml/deploy{HOSTILE}"),
+                result: "skipped".into(),
+                environment: Some(HOSTILE.into()),
+                outputs: BTreeMap::new(),
+                steps: vec![s],
+                called: None,
+            }],
+            outputs: BTreeMap::new(),
+        };
+        let release = Release {
+            number: 2,
+            sha: "c62da0a".into(),
+            title: HOSTILE.into(),
+            degrades_after_checks: None,
+            degraded_reason: String::new(),
+        };
+        let phase = Phase {
+            release: release.clone(),
+            build: Build {
+                run_id: 1,
+                sha: "c62da0a".into(),
+                artifact_size: 1,
+                checks: Vec::new(),
+                event: serde_json::json!({}),
+            },
+            breaks: None,
+            app: None,
+            platform: Some(rec),
+            stop: Some(Stop {
+                workflow: "deploy.yml".into(),
+                job: "deploy".into(),
+                step: HOSTILE.into(),
+                reason: format!("{HOSTILE} {secret}"),
+            }),
+            surprises: Vec::new(),
+        };
+        let checks = [Check {
+            what: HOSTILE.into(),
+            expected: HOSTILE.into(),
+            actual: secret.into(),
+        }];
+        let records = [Record {
+            id: 1,
+            sha: HOSTILE.into(),
+            rollback: false,
+            environment: HOSTILE.into(),
+            states: vec![HOSTILE.into()],
+        }];
+        let issues = [(
+            1,
+            HOSTILE.to_owned(),
+            format!("## {HOSTILE}\n\n| a |\n|---|\n| {HOSTILE} |\n"),
+        )];
+        let starts = [Start {
+            at: Duration::ZERO,
+            release: Some(release),
+            pid: 1,
+        }];
+        let html = Report {
+            title: HOSTILE.into(),
+            passed: false,
+            checks: &checks,
+            records: &records,
+            issues: &issues,
+            starts: &starts,
+            phases: std::slice::from_ref(&phase),
+            masks: &masks,
+        }
+        .html();
+        let body =
+            &html[html.find("<body>").unwrap() + "<body>".len()..html.rfind("</body>").unwrap()];
+        assert_inert(body);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "shown, escaped"
+        );
+        assert!(!html.contains(secret), "a masked secret in the report");
+        assert!(!html.contains("whsec_Super"), "a cut secret in the report");
+        assert!(html.contains("Content-Security-Policy"));
+    }
+}

@@ -291,8 +291,19 @@ async fn restart(State(c): State<Control>, headers: HeaderMap) -> (StatusCode, S
     }
 }
 
-/// The release a running service answers with, from `/api/version`.
-pub fn served_release(service_url: &str) -> Option<(u64, String)> {
+impl Supervisor {
+    /// The release the service answers with (`/api/version`); `None` when
+    /// it was never started (the port is held for it, so a connection would
+    /// only wait) or does not answer.
+    pub fn served(&self) -> Option<(u64, String)> {
+        if self.history().is_empty() {
+            return None;
+        }
+        served_release(&self.service_url)
+    }
+}
+
+fn served_release(service_url: &str) -> Option<(u64, String)> {
     let body = http_get(service_url, "/api/version").ok()?;
     let v: serde_json::Value = serde_json::from_str(&body).ok()?;
     Some((v["release"].as_u64()?, v["sha"].as_str()?.to_owned()))

@@ -90,16 +90,22 @@ impl Timeline {
                     .unwrap_or_default();
                 self.at(&format!("┌ {file} › {job}{env}"));
             }
-            Event::StepStarted { job, name } if self.inner.live => {
+            Event::StepStarted { job, id, name } if self.inner.live => {
+                let (file, job_id) = split(job);
+                let known = steps::find(file, job_id, id);
+                let label = known.map_or(*id, |k| k.label);
+                let what = known.map_or(*name, |k| k.what);
                 let _lock = self
                     .inner
                     .out
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
                 print!(
-                    "{:>7}  ▸ {}",
+                    "{:>7}  ▸ {:<WIDTH$} {:>8}  {} …",
                     secs(self.elapsed()),
-                    terminal_safe(&self.inner.masks.redact(name))
+                    format!("{job_id}/{label}"),
+                    "",
+                    terminal_safe(&self.inner.masks.redact(what))
                 );
                 let _ = std::io::stdout().flush();
             }

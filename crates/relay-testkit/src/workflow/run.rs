@@ -102,18 +102,14 @@ pub enum Event<'a> {
     },
     StepStarted {
         job: &'a str,
+        /// The step's `id:`, or `__<index>` for a step without one.
+        id: &'a str,
         name: &'a str,
     },
     /// A step that ran, or was skipped (`outcome` says which).
-    StepFinished {
-        job: &'a str,
-        step: &'a StepRecord,
-    },
+    StepFinished { job: &'a str, step: &'a StepRecord },
     /// A job that ran, or was skipped (`result: "skipped"`, with no `Job` before it).
-    JobFinished {
-        id: &'a str,
-        result: &'a str,
-    },
+    JobFinished { id: &'a str, result: &'a str },
 }
 
 type Observer = Box<dyn FnMut(&Event<'_>) + Send>;
@@ -490,6 +486,7 @@ impl Runner {
             } else {
                 self.tell(Event::StepStarted {
                     job: id,
+                    id: &step_id,
                     name: &name,
                 });
                 let step_dir = dir.join(format!("step-{n:02}"));
