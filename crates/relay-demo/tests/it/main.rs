@@ -3,6 +3,7 @@
 //! story and each broken link, the report, and what is left running after
 //! it exits or is interrupted. No assertion depends on how fast anything
 //! ran; the only clock is a generous deadline per run.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -234,6 +235,8 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
     assert!(!report.contains("<script"), "the report runs nothing");
     run.assert_no_secret_anywhere();
 
+    readme_sample_is_real(out);
+
     let pids = run.service_pids();
     assert_eq!(pids.len(), 3, "{out}");
     for pid in pids {
@@ -242,6 +245,54 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
             "the demo service (pid {pid}) outlived the demo"
         );
     }
+}
+
+/// A line with its numbers (times, ports, pids, ids) and runs of blanks
+/// made alike, so README's sample compares with any real run.
+fn normalise(line: &str) -> String {
+    let mut out = String::new();
+    let mut last = ' ';
+    for c in line.trim().chars() {
+        let c = if c.is_ascii_digit() { '#' } else { c };
+        if (c == '#' && last == '#') || (c == ' ' && last == ' ') {
+            continue;
+        }
+        out.push(c);
+        last = c;
+    }
+    out
+}
+
+/// README's "Try it" sample is trimmed, not invented: each of its lines is
+/// a line of this run's output.
+fn readme_sample_is_real(stdout: &str) {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let commands = &readme[readme
+        .find("## The two commands")
+        .expect("README has the two commands")..];
+    let first = commands.split("```").nth(1).and_then(|b| {
+        b.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "sh")
+    });
+    assert_eq!(
+        first,
+        Some("cargo run --release -p relay-demo"),
+        "README's first command is the demo"
+    );
+    let try_it = &readme[readme.find("### Try it").expect("README has Try it")..];
+    let block = try_it.split("```").nth(1).expect("a sample block");
+    let seen: std::collections::HashSet<String> = stdout.lines().map(normalise).collect();
+    let mut compared = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            seen.contains(&normalise(line)),
+            "README's sample line is not in the demo's output: `{line}`\n{stdout}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 10, "{block}");
 }
 
 fn broken(link: &str, place: &str) {
