@@ -21,7 +21,7 @@
 #   DEMO_SUPERVISOR_URL      the supervisor's control endpoint
 #   DEMO_SUPERVISOR_HEADER   a file holding its `Authorization:` header
 #   DEMO_HEALTH_URL          the service's health endpoint
-#   DEMO_HEALTH_DEADLINE     seconds to wait for health               (20)
+#   DEMO_HEALTH_DEADLINE     seconds to wait for health               (30)
 set -euo pipefail
 
 readonly sha="${1:-}"
@@ -31,7 +31,7 @@ readonly current="${DEMO_CURRENT:?}"
 readonly supervisor="${DEMO_SUPERVISOR_URL:?}"
 readonly auth_header="${DEMO_SUPERVISOR_HEADER:?}"
 readonly health_url="${DEMO_HEALTH_URL:?}"
-readonly deadline="${DEMO_HEALTH_DEADLINE:-20}"
+readonly deadline="${DEMO_HEALTH_DEADLINE:-30}"
 
 log() { printf 'deploy.sh: %s\n' "$*"; }
 
@@ -109,7 +109,8 @@ restart || rollback
 
 # 4. Wait for health, with a deadline.
 start=$SECONDS
-until curl --silent --fail --output /dev/null --max-time 5 "$health_url"; do
+# A generous probe timeout: a loaded machine answers late, not wrongly.
+until curl --silent --fail --output /dev/null --max-time 15 "$health_url"; do
   if ((SECONDS - start >= deadline)); then
     log "${short} not healthy after ${deadline}s"
     rollback

@@ -5,6 +5,8 @@
 //! ran; the only clock is a generous deadline per run.
 #![allow(clippy::unwrap_used)]
 
+mod deploy_sh;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
