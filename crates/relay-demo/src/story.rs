@@ -233,7 +233,7 @@ impl Stage<'_> {
                 &call.secrets,
             )
             .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::DEPLOY_WORKFLOW))?;
-        phase.stop = first_failure(&platform, "deploy.yml").map(|(job, s)| {
+        phase.stop = first_failure(&platform).map(|(job, s)| {
             let job = job.rsplit('/').next().unwrap_or(job).to_owned();
             self.stop_at("deploy.yml", &job, &s)
         });
@@ -304,8 +304,8 @@ impl Stage<'_> {
     }
 }
 
-/// The first step of `file`'s run whose outcome was `failure`, with its job.
-fn first_failure<'a>(rec: &'a WorkflowRecord, _file: &str) -> Option<(&'a str, StepRecord)> {
+/// The first step of the run whose outcome was `failure`, with its job.
+fn first_failure(rec: &WorkflowRecord) -> Option<(&str, StepRecord)> {
     rec.steps()
         .into_iter()
         .find(|(_, s)| s.outcome == "failure")
