@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Arg, ArgAction, Command};
 
 use crate::service;
@@ -15,10 +16,9 @@ use crate::steps::Break;
 pub const ACTION_MODE: &str = "action";
 
 fn command() -> Command {
-    let breaks: Vec<&'static str> = Break::ALL.iter().map(|b| b.name()).collect();
-    let help: String = Break::ALL
+    let breaks: Vec<PossibleValue> = Break::ALL
         .iter()
-        .map(|b| format!("\n  {:<16} {}", b.name(), b.what()))
+        .map(|b| PossibleValue::new(b.name()).help(b.what()))
         .collect();
     Command::new("relay-demo")
         .about(
@@ -32,10 +32,8 @@ fn command() -> Command {
             Arg::new("break")
                 .long("break")
                 .value_name("LINK")
-                .value_parser(breaks)
-                .help(format!(
-                    "break one link for release 2 and show where the flow stops:{help}"
-                )),
+                .value_parser(PossibleValuesParser::new(breaks))
+                .help("break one link for release 2 and show where the flow stops"),
         )
         .arg(
             Arg::new("no-color")

@@ -87,8 +87,8 @@ impl GitHub {
 
     /// The app's `Main` workflow finished for `sha`: a run with the
     /// `frontend-build` artifact (`index_html` zipped) and the commit's
-    /// checks. `recorded_digest` overrides the digest GitHub lists for the
-    /// artifact; `fork` makes it a fork's pull-request run.
+    /// checks. `tampered`: the digest GitHub lists for the artifact is not
+    /// the stored zip's; `fork`: it is a fork's pull-request run.
     pub fn build(
         &self,
         run_id: u64,
