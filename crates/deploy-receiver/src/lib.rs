@@ -40,6 +40,9 @@ pub use config::{
     Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, Mode, SecretSource, parse_size,
 };
 pub use replay::StateError;
+/// The hidden first argument that runs a binary as a deploy's supervisor: a
+/// program embedding the receiver must hand it to [`main`] (see [`Receiver::bind`]).
+pub use supervisor::MODE as SUPERVISOR_MODE;
 pub use tls::{TlsError, tls_acceptor};
 
 use relay_runtime::Env;

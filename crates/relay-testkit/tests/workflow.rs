@@ -172,6 +172,19 @@ fn plays_a_workflow_as_the_runner_does() {
         events.iter().any(|e| e.contains("StepFinished")),
         "{events:?}"
     );
+    // What did not run is told as well, for a timeline.
+    assert!(
+        events.iter().any(|e| e.contains("StepFinished")
+            && e.contains("id: \"skipped\"")
+            && e.contains("outcome: \"skipped\"")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e.contains("JobFinished")
+            && e.contains("caller.yml/never")
+            && e.contains("\"skipped\"")),
+        "{events:?}"
+    );
 }
 
 #[test]

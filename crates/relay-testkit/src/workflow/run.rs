@@ -102,16 +102,14 @@ pub enum Event<'a> {
     },
     StepStarted {
         job: &'a str,
+        /// The step's `id:`, or `__<index>` for a step without one.
+        id: &'a str,
         name: &'a str,
     },
-    StepFinished {
-        job: &'a str,
-        step: &'a StepRecord,
-    },
-    JobFinished {
-        id: &'a str,
-        result: &'a str,
-    },
+    /// A step that ran, or was skipped (`outcome` says which).
+    StepFinished { job: &'a str, step: &'a StepRecord },
+    /// A job that ran, or was skipped (`result: "skipped"`, with no `Job` before it).
+    JobFinished { id: &'a str, result: &'a str },
 }
 
 type Observer = Box<dyn FnMut(&Event<'_>) + Send>;
@@ -250,6 +248,10 @@ impl Runner {
             };
             let record_id = format!("{name}/{id}");
             let record = if !run {
+                self.tell(Event::JobFinished {
+                    id: &record_id,
+                    result: "skipped",
+                });
                 JobRecord {
                     id: record_id,
                     result: "skipped".into(),
@@ -463,7 +465,7 @@ impl Runner {
                 .unwrap_or_else(|| format!("run {}", n + 1));
             let condition = scalar(&step["if"]).unwrap_or_else(|| "success()".into());
             let record = if !expr::condition(&condition, &scope)? {
-                StepRecord {
+                let rec = StepRecord {
                     id: step_id.clone(),
                     name,
                     uses: uses.clone().unwrap_or_else(|| "run".into()),
@@ -474,10 +476,17 @@ impl Runner {
                     log: String::new(),
                     elapsed: Duration::ZERO,
                     note: None,
-                }
+                };
+                // Told too, so a timeline shows what did not run.
+                self.tell(Event::StepFinished {
+                    job: id,
+                    step: &rec,
+                });
+                rec
             } else {
                 self.tell(Event::StepStarted {
                     job: id,
+                    id: &step_id,
                     name: &name,
                 });
                 let step_dir = dir.join(format!("step-{n:02}"));

@@ -1,0 +1,301 @@
+//! The GitHub side: the test kit's fake GitHub and artifacts service,
+//! seeded as seed 000 has it (an app repository that builds, a platform
+//! repository that deploys), each token able to do what its counterpart on
+//! GitHub could and no more, and the local runner set up as each
+//! repository's runner would be.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use relay_runtime::vars;
+use relay_testkit::github::{Access, ArtifactSeed, CheckScript, RunScript};
+use relay_testkit::results::FakeArtifacts;
+use relay_testkit::workflow::{Event, Runner};
+use relay_testkit::{FakeGitHub, events};
+use serde_json::{Value, json};
+use zip::write::SimpleFileOptions;
+
+/// The app repository (seed 000's).
+pub const APP: &str = "xtp-tour/xtp-tour";
+/// The platform repository it dispatches to.
+pub const PLATFORM: &str = "xtp-tour/xtp-tour-deploy";
+/// A fork whose pull request runs the build (`--break fork`).
+pub const FORK: &str = "stranger/xtp-tour";
+
+/// The app job's `GITHUB_TOKEN`: reads the app repository.
+pub const APP_JOB_TOKEN: &str = "ghs_DemoAppJobToken00000000000000000001";
+/// `DEPLOY_GITHUB_TOKEN` in the app repository: writes the platform repository.
+pub const DISPATCH_TOKEN: &str = "github_pat_DemoDispatchToken000000000002";
+/// The platform job's `GITHUB_TOKEN`: deployments and issues of the platform repository.
+pub const PLATFORM_JOB_TOKEN: &str = "ghs_DemoPlatformJobToken000000000000003";
+/// `APP_CI_TOKEN` in the platform repository: the app's checks and statuses.
+pub const APP_CI_TOKEN: &str = "github_pat_DemoAppCiToken00000000000004";
+
+/// Every token the demo hands out, for masking and for tests.
+pub const TOKENS: [&str; 4] = [
+    APP_JOB_TOKEN,
+    DISPATCH_TOKEN,
+    PLATFORM_JOB_TOKEN,
+    APP_CI_TOKEN,
+];
+
+/// The platform repository's own commit (`ref` of its deployment records).
+const PLATFORM_SHA: &str = "c0ffee0000000000000000000000000000000001";
+
+/// The fake GitHub, the artifacts service, and how to start an action.
+pub struct GitHub {
+    pub gh: FakeGitHub,
+    pub art: FakeArtifacts,
+    root: PathBuf,
+    program: PathBuf,
+}
+
+/// One finished build of the app repository.
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub run_id: u64,
+    pub sha: String,
+    pub artifact_size: u64,
+    pub checks: Vec<(String, String)>,
+    pub event: Value,
+}
+
+impl GitHub {
+    /// Starts both fakes and seeds the repositories and tokens.
+    pub fn start(root: &Path, program: &Path) -> Self {
+        let gh = FakeGitHub::start();
+        gh.repo(APP, "main");
+        gh.repo(PLATFORM, "main");
+        gh.token(APP_JOB_TOKEN, Access::ReadOnly(vec![APP.into()]));
+        gh.token(DISPATCH_TOKEN, Access::Repos(vec![PLATFORM.into()]));
+        gh.token(PLATFORM_JOB_TOKEN, Access::Repos(vec![PLATFORM.into()]));
+        gh.token(APP_CI_TOKEN, Access::Repos(vec![APP.into()]));
+        // The dispatch starts the platform's Deploy workflow, as on GitHub.
+        gh.on_dispatch(
+            PLATFORM,
+            RunScript::succeeds_after(0).title("Deploy {dispatch_id}"),
+        );
+        Self {
+            gh,
+            art: FakeArtifacts::start(),
+            root: root.to_owned(),
+            program: program.to_owned(),
+        }
+    }
+
+    /// The app's `Main` workflow finished for `sha`: a run with the
+    /// `frontend-build` artifact (`index_html` zipped) and the commit's
+    /// checks. `tampered`: the digest GitHub lists for the artifact is not
+    /// the stored zip's; `fork`: it is a fork's pull-request run.
+    pub fn build(
+        &self,
+        run_id: u64,
+        sha: &str,
+        index_html: &str,
+        checks: &[(&str, &str)],
+        tampered: bool,
+        fork: bool,
+    ) -> anyhow::Result<Build> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("index.html", SimpleFileOptions::default())?;
+        zip.write_all(index_html.as_bytes())?;
+        let zip = zip.finish()?.into_inner();
+        let size = zip.len() as u64;
+        let (_, url, digest) = self
+            .art
+            .seed(&format!("build-{run_id}"), "frontend-build", zip);
+        let listed = if tampered {
+            // What GitHub recorded at upload time is not what the blob store now serves.
+            format!(
+                "sha256:{}",
+                crate::vm::hex(&sha256(b"the artifact the build uploaded"))
+            )
+        } else {
+            digest
+        };
+        self.gh.add_artifact(
+            APP,
+            run_id,
+            ArtifactSeed::new("frontend-build", &url, size).digest(&listed),
+        );
+        for (name, conclusion) in checks {
+            self.gh
+                .check_run(APP, sha, CheckScript::done(name, conclusion));
+        }
+        let event = if fork {
+            events::workflow_run_from_fork(APP, FORK, sha, "main", run_id)
+        } else {
+            events::workflow_run(APP, sha, "main", run_id, "success")
+        };
+        Ok(Build {
+            run_id,
+            sha: sha.to_owned(),
+            artifact_size: size,
+            checks: checks
+                .iter()
+                .map(|(n, c)| ((*n).to_owned(), (*c).to_owned()))
+                .collect(),
+            event,
+        })
+    }
+
+    fn runner(
+        &self,
+        work: &Path,
+        repository: &str,
+        sha: &str,
+        run_id: u64,
+        token: &str,
+        observer: impl FnMut(&Event<'_>) + Send + 'static,
+    ) -> Runner {
+        let program = self.program.clone();
+        let launch = move |action: &str| {
+            let mut c = Command::new(&program);
+            c.arg(crate::cli::ACTION_MODE).arg(if action.is_empty() {
+                deploy_relay::ROOT_ACTION
+            } else {
+                action
+            });
+            c
+        };
+        Runner::new(&self.root, Box::new(launch), work)
+            .env(vars::GITHUB_API_URL, self.gh.url())
+            .env(vars::GITHUB_SERVER_URL, "https://github.com")
+            .env(vars::GITHUB_REPOSITORY, repository)
+            .env(vars::GITHUB_SHA, sha)
+            .env(vars::GITHUB_REF, "refs/heads/main")
+            .env(vars::GITHUB_REF_NAME, "main")
+            .env(vars::GITHUB_RUN_ID, &run_id.to_string())
+            .env(vars::GITHUB_RUN_NUMBER, &(run_id % 1000).to_string())
+            .env(vars::GITHUB_RUN_ATTEMPT, "1")
+            .env(vars::GITHUB_TOKEN, token)
+            // Polls and retries at a tenth of their real pace: the demo's
+            // fakes answer at once, and a newcomer should not wait.
+            .env(vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.1")
+            .observe(observer)
+    }
+
+    /// The app repository's runner for its `Deploy Dispatch` run
+    /// (`workflow_run` of the build), with the artifacts service.
+    pub fn app_runner(
+        &self,
+        work: &Path,
+        build: &Build,
+        run_id: u64,
+        observer: impl FnMut(&Event<'_>) + Send + 'static,
+    ) -> Runner {
+        let backend_run = format!("relay-{run_id}");
+        self.runner(work, APP, &build.sha, run_id, APP_JOB_TOKEN, observer)
+            .env(vars::GITHUB_WORKFLOW, "Deploy Dispatch")
+            .env(vars::ACTIONS_RESULTS_URL, self.art.url())
+            .env(
+                vars::ACTIONS_RUNTIME_TOKEN,
+                &FakeArtifacts::runtime_token(&backend_run, "trigger-deploy"),
+            )
+            .event("workflow_run", build.event.clone())
+    }
+
+    /// The app repository's secrets.
+    pub fn app_secrets() -> BTreeMap<String, String> {
+        [("DEPLOY_GITHUB_TOKEN".to_owned(), DISPATCH_TOKEN.to_owned())].into()
+    }
+
+    /// The platform repository's runner for the run the dispatch started,
+    /// with the dispatch as its `repository_dispatch` event.
+    pub fn platform_runner(
+        &self,
+        work: &Path,
+        event: &Value,
+        observer: impl FnMut(&Event<'_>) + Send + 'static,
+    ) -> (Runner, u64) {
+        let run_id = self.gh.runs(PLATFORM).last().map_or(9000, |r| r.id);
+        let runner = self
+            .runner(
+                work,
+                PLATFORM,
+                PLATFORM_SHA,
+                run_id,
+                PLATFORM_JOB_TOKEN,
+                observer,
+            )
+            .env(vars::GITHUB_WORKFLOW, "Deploy")
+            .event("repository_dispatch", event.clone());
+        (runner, run_id)
+    }
+
+    /// The dispatches the platform repository received, oldest first.
+    pub fn dispatches(&self) -> Vec<Value> {
+        self.gh.dispatches(PLATFORM)
+    }
+
+    /// The platform's deploy-relay records, oldest first: sha, rollback?, states.
+    pub fn records(&self) -> Vec<Record> {
+        let mut out: Vec<Record> = self
+            .gh
+            .deployments(PLATFORM)
+            .into_iter()
+            .filter(|d| d["task"] == "deploy-relay")
+            .map(|d| {
+                let id = d["id"].as_u64().unwrap_or_default();
+                Record {
+                    id,
+                    sha: d["payload"]["sha"].as_str().unwrap_or_default().to_owned(),
+                    rollback: d["payload"]["rollback"] == json!(true),
+                    environment: d["environment"].as_str().unwrap_or_default().to_owned(),
+                    states: self.gh.deployment_states(id),
+                }
+            })
+            .collect();
+        out.sort_by_key(|r| r.id);
+        out
+    }
+
+    /// The platform repository's open issues: (number, title, body).
+    pub fn open_issues(&self) -> Vec<(u64, String, String)> {
+        self.gh
+            .issues(PLATFORM)
+            .into_iter()
+            .filter(|i| i["state"] == "open")
+            .map(|i| {
+                (
+                    i["number"].as_u64().unwrap_or_default(),
+                    i["title"].as_str().unwrap_or_default().to_owned(),
+                    i["body"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// One deployment record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: u64,
+    pub sha: String,
+    pub rollback: bool,
+    pub environment: String,
+    pub states: Vec<String>,
+}
+
+impl Record {
+    /// `5e2b1c4 in_progress → success`, `(rollback)` marked.
+    pub fn line(&self) -> String {
+        format!(
+            "{}{} {}",
+            short(&self.sha),
+            if self.rollback { " (rollback)" } else { "" },
+            self.states.join(" → ")
+        )
+    }
+}
+
+pub fn short(sha: &str) -> &str {
+    &sha[..7.min(sha.len())]
+}
+
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).to_vec()
+}

@@ -1,0 +1,34 @@
+//! The demo: the whole deployment on one machine, in one command, with no
+//! GitHub account, no Docker and no network. The test kit's fake GitHub
+//! (REST, results service, blob store) holds an app repository whose build
+//! finished and a platform repository; the real `deploy-receiver` runs a
+//! deploy script that switches a demo service between releases; and the
+//! real actions, each its own process started as the runner starts a
+//! container action, are played through the examples and the reusable
+//! workflows (`relay.yml`, then `deploy.yml`) by the test kit's local
+//! runner. Release 1 deploys and passes its health window; release 2 fails
+//! its window and `deploy.yml` rolls it back. `--break` breaks one link
+//! instead and shows where the flow stops. A live timeline, an HTML report,
+//! and an exit code that says whether the story went as told.
+//!
+//! Not part of the shipped image: it carries the fake GitHub.
+
+mod check;
+mod cli;
+mod demo;
+mod example;
+mod github;
+mod logs;
+mod markdown;
+mod report;
+mod service;
+mod steps;
+mod story;
+mod supervisor;
+mod timeline;
+mod vm;
+
+pub use cli::main;
+pub use github::TOKENS;
+pub use markdown::to_html;
+pub use steps::{Break, DEPLOY, RELAY};

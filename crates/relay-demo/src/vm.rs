@@ -1,0 +1,262 @@
+//! The demo's VM, in a folder: the real `deploy-receiver` (in this process,
+//! each deploy under its supervisor re-executed from this binary), the
+//! deploy script it runs, a registry of pushed releases, and the demo
+//! service under the demo's supervisor.
+
+use std::io::Read as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+
+use crate::service::Release;
+use crate::supervisor::Supervisor;
+
+const DEPLOY_SH: &str = include_str!("../vm/deploy.sh");
+const RECEIVER_TOML: &str = include_str!("../vm/receiver.toml");
+
+/// A running VM.
+pub struct Vm {
+    pub registry: PathBuf,
+    pub config: PathBuf,
+    pub supervisor: Supervisor,
+    /// The hook's URL, `http://127.0.0.1:<port>/deploy`.
+    pub webhook_url: String,
+    /// The receiver's `whsec_` key.
+    pub secret: String,
+    stop_receiver: Option<tokio::sync::oneshot::Sender<()>>,
+    receiver: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// `n` random bytes from the kernel.
+pub fn random_bytes(n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+/// `value` as a TOML string.
+fn toml_str(value: &Path) -> String {
+    toml::Value::String(value.to_string_lossy().into_owned()).to_string()
+}
+
+impl Vm {
+    /// Lays out `dir`, starts the supervisor (no release yet) and the receiver.
+    pub fn start(
+        runtime: &tokio::runtime::Runtime,
+        dir: &Path,
+        program: &Path,
+    ) -> anyhow::Result<Self> {
+        let registry = dir.join("registry");
+        let releases = dir.join("releases");
+        let current = dir.join("current");
+        for d in [&registry, &releases, &dir.join("state")] {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("couldn't create `{}`", d.display()))?;
+        }
+        let deploy_sh = dir.join("deploy.sh");
+        std::fs::write(&deploy_sh, DEPLOY_SH)?;
+        std::fs::set_permissions(&deploy_sh, std::fs::Permissions::from_mode(0o755))?;
+
+        let token = hex(&random_bytes(24)?);
+        let supervisor = Supervisor::start(
+            runtime.handle(),
+            program.to_owned(),
+            current.clone(),
+            dir.join("service.log"),
+            token,
+        )?;
+        let header = dir.join("supervisor-auth");
+        write_private(
+            &header,
+            &format!("Authorization: Bearer {}\n", supervisor.token()),
+        )?;
+
+        let secret = format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(random_bytes(32)?)
+        );
+        let secret_file = dir.join("secret");
+        write_private(&secret_file, &format!("{secret}\n"))?;
+
+        let text = render_config(&[
+            ("SECRET_FILE", toml_str(&secret_file)),
+            (
+                "REPLAY_STATE",
+                toml_str(&dir.join("state/delivery-ids.json")),
+            ),
+            ("DEPLOY_SH", toml_str(&deploy_sh)),
+            ("VM", toml_str(dir)),
+            ("REGISTRY", toml_str(&registry)),
+            ("RELEASES", toml_str(&releases)),
+            ("CURRENT", toml_str(&current)),
+            (
+                "SUPERVISOR_URL",
+                toml_str(Path::new(supervisor.control_url())),
+            ),
+            ("SUPERVISOR_HEADER", toml_str(&header)),
+            (
+                "HEALTH_URL",
+                toml_str(Path::new(&format!(
+                    "{}/api/health",
+                    supervisor.service_url()
+                ))),
+            ),
+        ])?;
+        let config_path = dir.join("receiver.toml");
+        std::fs::write(&config_path, &text)?;
+        let config = deploy_receiver::Config::parse(&text)
+            .with_context(|| format!("`{}`", config_path.display()))?;
+        let env = relay_runtime::Env::from_process();
+        let receiver = runtime
+            .block_on(deploy_receiver::Receiver::bind(config, &env))
+            .context("couldn't start deploy-receiver")?;
+        let addr = receiver.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(async move {
+            let _ = receiver
+                .serve(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            registry,
+            config: config_path,
+            supervisor,
+            webhook_url: format!("http://{addr}/deploy"),
+            secret,
+            stop_receiver: Some(stop_tx),
+            receiver: Some(task),
+        })
+    }
+
+    /// "Pushes the image" of a release: its directory in the registry.
+    pub fn push(&self, release: &Release, index_html: &str) -> anyhow::Result<()> {
+        let dir = self.registry.join(&release.sha);
+        std::fs::create_dir_all(dir.join("frontend"))?;
+        std::fs::write(
+            dir.join("release.json"),
+            serde_json::to_string_pretty(&release.json())?,
+        )?;
+        std::fs::write(dir.join("frontend/index.html"), index_html)?;
+        Ok(())
+    }
+
+    /// Stops the receiver (a running deploy finishes) and the service.
+    pub fn stop(&mut self, runtime: &tokio::runtime::Runtime) {
+        if let Some(stop) = self.stop_receiver.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.receiver.take() {
+            let _ = runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(30), task).await
+            });
+        }
+        self.supervisor.stop();
+    }
+}
+
+/// The demo's `receiver.toml` with each `@NAME@` replaced.
+pub fn render_config(values: &[(&str, String)]) -> anyhow::Result<String> {
+    let mut text = RECEIVER_TOML.to_owned();
+    for (name, value) in values {
+        text = text.replace(&format!("@{name}@"), value);
+    }
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('@') {
+        let after = &rest[at + 1..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        if !name.is_empty() && after[name.len()..].starts_with('@') {
+            anyhow::bail!("the demo's receiver.toml has no value for `@{name}@`");
+        }
+        rest = after;
+    }
+    Ok(text)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(prefix: &str, v: &toml::Value, out: &mut std::collections::BTreeSet<String>) {
+        if let toml::Value::Table(t) = v {
+            for (k, v) in t {
+                let path = format!("{prefix}{k}");
+                out.insert(path.clone());
+                keys(&format!("{path}."), v, out);
+            }
+        }
+        if let toml::Value::Array(a) = v {
+            for item in a {
+                keys(prefix, item, out);
+            }
+        }
+    }
+
+    /// The demo's receiver has the example's shape: every key the example
+    /// sets (TLS aside: loopback), and only keys the example knows, bar the
+    /// demo's own hook env and the state file it names.
+    #[test]
+    fn the_receiver_config_has_the_examples_shape() {
+        let example: toml::Value =
+            toml::from_str(include_str!("../../../examples/vm/receiver.toml")).unwrap();
+        let values: Vec<(&str, String)> = [
+            "SECRET_FILE",
+            "REPLAY_STATE",
+            "DEPLOY_SH",
+            "VM",
+            "REGISTRY",
+            "RELEASES",
+            "CURRENT",
+            "SUPERVISOR_URL",
+            "SUPERVISOR_HEADER",
+            "HEALTH_URL",
+        ]
+        .into_iter()
+        .map(|k| (k, toml_str(Path::new(&format!("/tmp/x/{k}")))))
+        .collect();
+        let text = render_config(&values).unwrap();
+        let demo: toml::Value = toml::from_str(&text).unwrap();
+        deploy_receiver::Config::parse(&text).unwrap();
+        let (mut a, mut b) = Default::default();
+        keys("", &example, &mut a);
+        keys("", &demo, &mut b);
+        let only_example: Vec<_> = a
+            .difference(&b)
+            .filter(|k| !k.starts_with("tls_") && !k.starts_with("hooks.env."))
+            .collect();
+        let only_demo: Vec<_> = b
+            .difference(&a)
+            .filter(|k| !k.starts_with("hooks.env.") && *k != "replay_state")
+            .collect();
+        assert!(
+            only_example.is_empty(),
+            "the demo's receiver.toml lacks {only_example:?}"
+        );
+        assert!(
+            only_demo.is_empty(),
+            "the demo's receiver.toml adds {only_demo:?}"
+        );
+        assert_eq!(demo["signature"].as_str(), Some("standard-webhooks"));
+        assert_eq!(demo["require_delivery_id"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_missing_value_is_an_error() {
+        assert!(render_config(&[]).is_err());
+    }
+}
