@@ -40,7 +40,7 @@ pub(crate) async fn put_block(
     http: &reqwest::Client,
     url: &str,
     index: usize,
-    data: Bytes,
+    data: &crate::relay::Block,
     retry: &RetryPolicy,
 ) -> Result<(), ArtifactError> {
     let target = with_query(
@@ -51,10 +51,12 @@ pub(crate) async fn put_block(
         ),
     );
     send_with_retry(retry, &format!("Put Block {index}"), || {
+        let (body, len) = data.body();
         http.put(&target)
             .header("x-ms-version", X_MS_VERSION)
             .header("content-type", "application/octet-stream")
-            .body(data.clone())
+            .header("content-length", len)
+            .body(body)
     })
     .await
 }

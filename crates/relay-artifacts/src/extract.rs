@@ -8,10 +8,14 @@
 //! earlier entry created. Sizes are counted from the bytes actually inflated,
 //! not from the headers, so a lying zip bomb is stopped at the limit.
 
+mod spool;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
+
+pub(crate) use spool::{HeadSplit, Joined};
 
 /// Bounds against zip bombs; both are configurable per run.
 #[derive(Debug, Clone, Copy)]
@@ -119,12 +123,53 @@ impl Extractor {
         sub: &str,
         zip: R,
     ) -> Result<ExtractReport, ExtractError> {
+        self.extract_entries(sub, zip, None)
+            .map(|(report, _)| report)
+    }
+
+    /// [`Self::extract_into`] from a spool written as [`HeadSplit`] lays it
+    /// out: `head` in memory, the rest of the zip in the file at `spool`.
+    /// When the first entry is a stored file whose bytes begin the file,
+    /// they are not written again: every other entry is extracted, then the
+    /// spool is cut to that entry's length and linked into place (its CRC
+    /// and length checked first, like any entry's). The spool is then no
+    /// longer a zip; the caller deletes its name as usual.
+    pub fn extract_spool(
+        &mut self,
+        sub: &str,
+        head: Vec<u8>,
+        spool: &Path,
+    ) -> Result<ExtractReport, ExtractError> {
+        let io_err = |source| ExtractError::Io {
+            path: spool.to_owned(),
+            source,
+        };
+        let file = fs::File::open(spool).map_err(io_err)?;
+        let data_start = head.len() as u64;
+        let zip = io::BufReader::new(Joined::new(head, file).map_err(io_err)?);
+        let (report, linked) = self.extract_entries(sub, zip, Some(data_start))?;
+        if let Some(first) = linked {
+            first.link(spool)?;
+        }
+        Ok(report)
+    }
+
+    /// Every entry of `zip`. With `link_from` (where the spool file begins
+    /// in the zip), a first entry stored from there on is checked and
+    /// counted but not written: it is returned, to be linked from the spool.
+    fn extract_entries<R: Read + Seek>(
+        &mut self,
+        sub: &str,
+        zip: R,
+        link_from: Option<u64>,
+    ) -> Result<(ExtractReport, Option<Linked>), ExtractError> {
         let base = safe_components(sub)?;
         if base.is_empty() && !sub.is_empty() {
             return Err(refused(sub, "it names no directory"));
         }
         let mut archive = zip::ZipArchive::new(zip)?;
         let mut report = ExtractReport::default();
+        let mut linked = None;
         for i in 0..archive.len() {
             self.entries += 1;
             if self.entries > self.limits.max_entries {
@@ -162,7 +207,10 @@ impl Extractor {
                 Ok(_) => return Err(ExtractError::Collision { entry: name, path }),
                 Err(_) => {}
             }
-            if mode.is_some_and(|m| m & S_IFMT == S_IFLNK) {
+            let is_link = mode.is_some_and(|m| m & S_IFMT == S_IFLNK);
+            let executable = mode.is_some_and(|m| m & 0o111 != 0);
+            let declared = entry.size();
+            if is_link {
                 let mut target = String::new();
                 (&mut entry)
                     .take(MAX_LINK_TARGET)
@@ -170,9 +218,23 @@ impl Extractor {
                     .map_err(|_| refused(&name, "symlink target is not UTF-8 text"))?;
                 check_link_target(&name, parent_parts.len() - base.len(), &target)?;
                 make_symlink(&name, &target, &path)?;
+            } else if i == 0
+                && link_from.is_some()
+                && entry.compression() == zip::CompressionMethod::Stored
+                && !entry.encrypted()
+                && entry.header_start() == 0
+                && entry.data_start() == link_from
+                && entry.compressed_size() == declared
+            {
+                // Read through for its CRC and length; linked at the end.
+                let n = self.copy_checked(&name, &mut entry, &mut io::sink(), &path, declared)?;
+                report.bytes += n;
+                linked = Some(Linked {
+                    path: path.clone(),
+                    len: n,
+                    executable,
+                });
             } else {
-                let declared = entry.size();
-                let executable = mode.is_some_and(|m| m & 0o111 != 0);
                 let written = self
                     .write_file(&name, &mut entry, &path, declared, executable)
                     .inspect_err(|_| {
@@ -184,7 +246,7 @@ impl Extractor {
             self.written.insert(path);
             report.files += 1;
         }
-        Ok(report)
+        Ok((report, linked))
     }
 
     /// Writes one entry's data to a new file at `path`; the caller removes
@@ -197,18 +259,32 @@ impl Extractor {
         declared: u64,
         executable: bool,
     ) -> Result<u64, ExtractError> {
-        let io_err = |source| ExtractError::Io {
-            path: path.to_owned(),
-            source,
-        };
         // create_new never follows a symlink planted at `path`.
         let mut out = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
-            .map_err(io_err)?;
+            .map_err(|source| ExtractError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        let n = self.copy_checked(name, src, &mut out, path, declared)?;
+        set_mode(path, executable)?;
+        Ok(n)
+    }
+
+    /// Copies one entry's data to `out` within the size limit, checking its
+    /// CRC (the zip reader's) and its length; counts it towards the limit.
+    fn copy_checked(
+        &mut self,
+        name: &str,
+        src: &mut impl Read,
+        out: &mut impl io::Write,
+        path: &Path,
+        declared: u64,
+    ) -> Result<u64, ExtractError> {
         let room = self.limits.max_total_bytes - self.total;
-        let n = io::copy(&mut src.take(room + 1), &mut out).map_err(|e| {
+        let n = io::copy(&mut src.take(room + 1), out).map_err(|e| {
             if matches!(
                 e.kind(),
                 io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
@@ -218,7 +294,10 @@ impl Extractor {
                     reason: "its data is corrupt (bad deflate stream, CRC or size)",
                 }
             } else {
-                io_err(e)
+                ExtractError::Io {
+                    path: path.to_owned(),
+                    source: e,
+                }
             }
         })?;
         if n > room {
@@ -235,7 +314,6 @@ impl Extractor {
                 reason: "its data is shorter than its header declares",
             });
         }
-        set_mode(path, executable)?;
         self.total += n;
         Ok(n)
     }
@@ -252,6 +330,10 @@ impl Extractor {
                     return Err(refused(name, "it would be written through a symlink"));
                 }
                 Ok(_) => return Err(refused(name, "a parent directory is a file")),
+                // A file still to be linked from the spool is not there yet.
+                Err(_) if self.written.contains(&dir) => {
+                    return Err(refused(name, "a parent directory is a file"));
+                }
                 Err(_) => fs::create_dir(&dir).map_err(|source| ExtractError::Io {
                     path: dir.clone(),
                     source,
@@ -259,6 +341,49 @@ impl Extractor {
             }
         }
         Ok(dir)
+    }
+}
+
+/// A stored first entry checked in place in the spool, to become the file
+/// at `path` without being written again.
+struct Linked {
+    path: PathBuf,
+    len: u64,
+    executable: bool,
+}
+
+impl Linked {
+    /// Cuts the spool to the entry's bytes and gives it the entry's name:
+    /// a hard link, which like `create_new` never replaces what is there,
+    /// or a copy when the spool is on another file system.
+    fn link(self, spool: &Path) -> Result<(), ExtractError> {
+        let io_err = |path: &Path| {
+            let path = path.to_owned();
+            move |source| ExtractError::Io { path, source }
+        };
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(spool)
+            .map_err(io_err(spool))?;
+        file.set_len(self.len).map_err(io_err(spool))?;
+        drop(file);
+        if let Err(e) = fs::hard_link(spool, &self.path) {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                return Err(io_err(&self.path)(e));
+            }
+            let copied = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&self.path)
+                .and_then(|mut out| io::copy(&mut fs::File::open(spool)?, &mut out));
+            if let Err(e) = copied {
+                let _ = fs::remove_file(&self.path);
+                return Err(io_err(&self.path)(e));
+            }
+        }
+        set_mode(&self.path, self.executable).inspect_err(|_| {
+            let _ = fs::remove_file(&self.path);
+        })
     }
 }
 

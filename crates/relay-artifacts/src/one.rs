@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::ArtifactError;
-use crate::relay::{Charge, Passed, Spool, relay, upload_file};
+use crate::relay::{Charge, Passed, Spool, download, upload_file};
 use crate::rest;
 use crate::transfer::{Destination, Job, Relay, Relayed, Reuploaded};
 use crate::verify::{DigestCheck, verify_digest};
@@ -85,22 +85,34 @@ impl Relay<'_> {
             (Some(SpoolFile::Temp(_)), Some(disk)) => Some(Charge::new(disk.clone())),
             _ => None,
         };
+        // An extraction spool keeps the zip's first local header apart, so a
+        // stored first entry can become its file without a second write;
+        // not when the spool is the local copy a replacement uploads.
+        let mut head = Vec::new();
+        let split = !replace && matches!(self.destination, Destination::Extract { .. });
         let sink = spool.map(|s| Spool {
             path: s.path(),
             charge: charge.as_mut(),
+            head: split.then_some(&mut head),
         });
         // One pass: download, upload and spool at once, unless this replaces
         // an artifact, which must stay until the new bytes are checked.
-        let (passed, upload_url) = match new {
+        let (passed, uploading, upload_url) = match new {
             Some((results, name)) if !replace => {
                 let upload_url = results
                     .create_artifact(name, self.expires_at.as_deref())
                     .await?;
-                let passed = relay(&self.http, url, Some(&upload_url), sink, &self.opts).await?;
-                (passed, Some(upload_url))
+                let (passed, uploading) =
+                    download(&self.http, url, Some(&upload_url), sink, &self.opts).await?;
+                (passed, uploading, Some(upload_url))
             }
-            _ => (relay(&self.http, url, None, sink, &self.opts).await?, None),
+            _ => {
+                let (passed, _) = download(&self.http, url, None, sink, &self.opts).await?;
+                (passed, None, None)
+            }
         };
+        // A mismatch stops here: the blocks still in flight are dropped with
+        // `uploading`, and nothing is committed or finalized.
         let check = verify_digest(self.digest, a.digest.as_deref(), &passed.sha256, &a.name)?;
         if let DigestCheck::Mismatch { expected, actual } = &check {
             self.console.warning(&format!(
@@ -108,7 +120,16 @@ impl Relay<'_> {
                 a.name
             ));
         }
-        let (path, files) = self.place(a, spool).await?;
+        // The spool is complete: extract it while the last blocks finish
+        // uploading and the block list is committed.
+        let committed = async {
+            match uploading {
+                Some(uploading) => uploading.commit().await,
+                None => Ok(()),
+            }
+        };
+        let head = split.then_some(head);
+        let ((path, files), ()) = tokio::try_join!(self.place(a, spool, head), committed)?;
         drop(charge);
         if self.stopped() {
             // Not finalized, so the service discards it.
@@ -142,11 +163,13 @@ impl Relay<'_> {
         })
     }
 
-    /// Extracts the spool, or names the kept zip.
+    /// Extracts the spool (`head` held apart from it when split), or names
+    /// the kept zip.
     async fn place(
         &self,
         a: &rest::RestArtifact,
         spool: Option<&SpoolFile>,
+        head: Option<Vec<u8>>,
     ) -> Result<(Option<PathBuf>, Option<usize>), ArtifactError> {
         match (&self.destination, &self.extractor, spool) {
             (Destination::Zips { .. }, _, Some(SpoolFile::Kept(p))) => Ok((Some(p.clone()), None)),
@@ -156,15 +179,20 @@ impl Relay<'_> {
                 } else {
                     a.name.clone()
                 };
-                let zip = std::fs::File::open(file.path()).map_err(|source| ArtifactError::Io {
-                    path: file.path().to_owned(),
-                    source,
-                })?;
+                let zip = file.path().to_owned();
                 let extractor = extractor.clone();
                 let sub_for_task = sub.clone();
                 let report = tokio::task::spawn_blocking(move || {
                     let mut ex = extractor.lock().unwrap_or_else(|e| e.into_inner());
-                    ex.extract_into(&sub_for_task, std::io::BufReader::new(zip))
+                    match head {
+                        Some(head) => ex.extract_spool(&sub_for_task, head, &zip),
+                        None => {
+                            let file = std::fs::File::open(&zip).map_err(|source| {
+                                crate::extract::ExtractError::Io { path: zip, source }
+                            })?;
+                            ex.extract_into(&sub_for_task, std::io::BufReader::new(file))
+                        }
+                    }
                 })
                 .await
                 .map_err(|e| ArtifactError::Exhausted {

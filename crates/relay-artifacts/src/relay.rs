@@ -15,12 +15,13 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use relay_http::Attempt;
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncReadExt as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::blob;
 use crate::error::ArtifactError;
+use crate::extract::HeadSplit;
 use crate::retry::{RetryPolicy, retryable_status, transport};
 
 #[derive(Debug, Clone)]
@@ -122,12 +123,16 @@ impl Drop for Charge {
 pub(crate) struct Spool<'a> {
     pub path: &'a Path,
     pub charge: Option<&'a mut Charge>,
+    /// When given, the zip's first local header is kept here instead of in
+    /// the file (see [`crate::extract::HeadSplit`]); the file holds the rest.
+    pub head: Option<&'a mut Vec<u8>>,
 }
 
 /// Downloads `download_url`; uploads the same bytes to the block blob at
 /// `upload_url` when given (blocks committed, artifact not yet finalized)
 /// and writes them to `spool` when given. A dropped or stalled download
 /// resumes with `Range` at the byte it reached.
+#[cfg(test)]
 pub(crate) async fn relay(
     http: &reqwest::Client,
     download_url: &str,
@@ -135,20 +140,54 @@ pub(crate) async fn relay(
     spool: Option<Spool<'_>>,
     opts: &RelayOptions,
 ) -> Result<Passed, ArtifactError> {
+    let (passed, upload) = download(http, download_url, upload_url, spool, opts).await?;
+    if let Some(upload) = upload {
+        upload.commit().await?;
+    }
+    Ok(passed)
+}
+
+/// The blocks of a relay still uploading when its download ended; the blob
+/// holds the bytes once [`Uploading::commit`] returns.
+pub(crate) struct Uploading {
+    uploads: JoinSet<Result<(), ArtifactError>>,
+    http: reqwest::Client,
+    url: String,
+    blocks: usize,
+    opts: RelayOptions,
+}
+
+impl Uploading {
+    pub async fn commit(mut self) -> Result<(), ArtifactError> {
+        commit(
+            &mut self.uploads,
+            &self.http,
+            &self.url,
+            self.blocks,
+            &self.opts,
+        )
+        .await
+    }
+}
+
+/// [`relay`] up to the last byte downloaded and written to `spool`: every
+/// byte is hashed and on disk, while the last blocks may still be
+/// uploading, so the caller can extract while they finish.
+pub(crate) async fn download(
+    http: &reqwest::Client,
+    download_url: &str,
+    upload_url: Option<&str>,
+    spool: Option<Spool<'_>>,
+    opts: &RelayOptions,
+) -> Result<(Passed, Option<Uploading>), ArtifactError> {
     let spool = match spool {
-        Some(s) => Some(SpoolWriter {
-            path: s.path.to_owned(),
-            file: tokio::io::BufWriter::new(
-                tokio::fs::File::create(s.path).await.map_err(io(s.path))?,
-            ),
-            charge: s.charge,
-        }),
+        Some(s) => Some(SpoolWriter::start(s)?),
         None => None,
     };
     let progress = tokio::sync::Mutex::new(Progress {
         spool,
         hasher: Sha256::new(),
-        buf: BytesMut::with_capacity(opts.block_size),
+        block: Block::default(),
         uploads: JoinSet::new(),
         blocks: 0,
         offset: 0,
@@ -162,22 +201,32 @@ pub(crate) async fn relay(
         })
         .await?;
     let mut p = progress.into_inner();
-    if let Some(s) = p.spool.as_mut() {
-        s.file.flush().await.map_err(io(&s.path))?;
+    if let Some(s) = p.spool.take() {
+        s.finish().await?;
     }
-    if let Some(upload_url) = upload_url {
-        if !p.buf.is_empty() || p.blocks == 0 {
-            let last = std::mem::take(&mut p.buf).freeze();
-            spawn_block(&mut p.uploads, http, upload_url, p.blocks, last, opts).await?;
-            p.blocks += 1;
+    let uploading = match upload_url {
+        Some(upload_url) => {
+            if p.block.len > 0 || p.blocks == 0 {
+                let last = std::mem::take(&mut p.block);
+                spawn_block(&mut p.uploads, http, upload_url, p.blocks, last, opts).await?;
+                p.blocks += 1;
+            }
+            Some(Uploading {
+                uploads: p.uploads,
+                http: http.clone(),
+                url: upload_url.to_owned(),
+                blocks: p.blocks,
+                opts: opts.clone(),
+            })
         }
-        commit(&mut p.uploads, http, upload_url, p.blocks, opts).await?;
-    }
-    Ok(Passed {
+        None => None,
+    };
+    let passed = Passed {
         size: p.offset,
         sha256: hex(&p.hasher.finalize()),
         blocks: p.blocks,
-    })
+    };
+    Ok((passed, uploading))
 }
 
 /// Uploads the file at `path` to the block blob at `upload_url`, as
@@ -200,7 +249,8 @@ pub(crate) async fn upload_file(
         }
         let done = block.len() < opts.block_size;
         if !block.is_empty() || blocks == 0 {
-            spawn_block(&mut uploads, http, upload_url, blocks, block.freeze(), opts).await?;
+            let block = Block::from(block.freeze());
+            spawn_block(&mut uploads, http, upload_url, blocks, block, opts).await?;
             blocks += 1;
         }
         if done {
@@ -211,17 +261,137 @@ pub(crate) async fn upload_file(
     Ok(blocks)
 }
 
+/// Writes the spool on a thread of its own, fed the downloaded chunks
+/// themselves (no copy), a few at a time: the download waits on the disk
+/// only when the disk falls that far behind.
 struct SpoolWriter<'a> {
     path: PathBuf,
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    chunks: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    writer: tokio::task::JoinHandle<std::io::Result<()>>,
     charge: Option<&'a mut Charge>,
+    head: Option<(HeadSplit, &'a mut Vec<u8>)>,
+}
+
+/// Chunks handed to the spool's thread and not yet written.
+const SPOOL_QUEUE: usize = 32;
+
+impl<'a> SpoolWriter<'a> {
+    fn start(s: Spool<'a>) -> Result<Self, ArtifactError> {
+        let path = s.path.to_owned();
+        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(SPOOL_QUEUE);
+        let writer = tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            while let Some(chunk) = rx.blocking_recv() {
+                file.write_all(&chunk)?;
+            }
+            Ok(())
+        });
+        Ok(Self {
+            path,
+            chunks: Some(tx),
+            writer,
+            charge: s.charge,
+            head: s.head.map(|h| (HeadSplit::default(), h)),
+        })
+    }
+
+    async fn write(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
+        if let Some(charge) = self.charge.as_deref_mut() {
+            charge.take(chunk.len() as u64)?;
+        }
+        let parts = match self.head.as_mut() {
+            Some((split, _)) => split.feed(chunk),
+            None => vec![chunk],
+        };
+        for part in parts {
+            self.send(part).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
+        if let Some(tx) = &self.chunks
+            && tx.send(chunk).await.is_ok()
+        {
+            return Ok(());
+        }
+        // The thread stopped because a write failed: it says why.
+        self.chunks = None;
+        Err(self
+            .written()
+            .await
+            .err()
+            .unwrap_or_else(|| ArtifactError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other("the spool writer stopped"),
+            }))
+    }
+
+    /// Every chunk written and the file closed.
+    async fn finish(mut self) -> Result<(), ArtifactError> {
+        self.chunks = None;
+        if let Some((split, head)) = self.head.take() {
+            *head = split.into_head();
+        }
+        self.written().await
+    }
+
+    async fn written(&mut self) -> Result<(), ArtifactError> {
+        match (&mut self.writer).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(source)) => Err(ArtifactError::Io {
+                path: self.path.clone(),
+                source,
+            }),
+            Err(e) => Err(join_err(e)),
+        }
+    }
+}
+
+/// One block of an upload: the downloaded chunks it is made of, shared
+/// rather than copied into one buffer.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Block {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Block {
+    fn push(&mut self, part: Bytes) {
+        self.len += part.len();
+        self.parts.push(part);
+    }
+
+    /// The request body of one Put Block attempt, and its length.
+    pub(crate) fn body(&self) -> (reqwest::Body, usize) {
+        let body = match self.parts.as_slice() {
+            [one] => reqwest::Body::from(one.clone()),
+            // The stream owns its handles on the chunks (no bytes copied).
+            _ => reqwest::Body::wrap_stream(futures::stream::iter(
+                self.parts
+                    .clone()
+                    .into_iter()
+                    .map(Ok::<Bytes, std::convert::Infallible>),
+            )),
+        };
+        (body, self.len)
+    }
+}
+
+impl From<Bytes> for Block {
+    fn from(b: Bytes) -> Self {
+        let mut block = Block::default();
+        block.push(b);
+        block
+    }
 }
 
 /// What a download has reached, kept across its attempts.
 struct Progress<'a> {
     spool: Option<SpoolWriter<'a>>,
     hasher: Sha256,
-    buf: BytesMut,
+    block: Block,
     uploads: JoinSet<Result<(), ArtifactError>>,
     blocks: usize,
     offset: u64,
@@ -298,29 +468,17 @@ impl Progress<'_> {
         self.offset += chunk.len() as u64;
         self.hasher.update(&chunk);
         if let Some(s) = self.spool.as_mut() {
-            if let Some(charge) = s.charge.as_deref_mut() {
-                charge.take(chunk.len() as u64)?;
-            }
-            s.file.write_all(&chunk).await.map_err(io(&s.path))?;
+            s.write(chunk.clone()).await?;
         }
         let Some(upload_url) = upload_url else {
             return Ok(());
         };
         while !chunk.is_empty() {
-            let take = (opts.block_size - self.buf.len()).min(chunk.len());
-            self.buf.extend_from_slice(&chunk.split_to(take));
-            if self.buf.len() == opts.block_size {
-                let data =
-                    std::mem::replace(&mut self.buf, BytesMut::with_capacity(opts.block_size));
-                spawn_block(
-                    &mut self.uploads,
-                    http,
-                    upload_url,
-                    self.blocks,
-                    data.freeze(),
-                    opts,
-                )
-                .await?;
+            let take = (opts.block_size - self.block.len).min(chunk.len());
+            self.block.push(chunk.split_to(take));
+            if self.block.len == opts.block_size {
+                let full = std::mem::take(&mut self.block);
+                spawn_block(&mut self.uploads, http, upload_url, self.blocks, full, opts).await?;
                 self.blocks += 1;
             }
         }
@@ -348,7 +506,7 @@ async fn spawn_block(
     http: &reqwest::Client,
     url: &str,
     index: usize,
-    data: Bytes,
+    data: Block,
     opts: &RelayOptions,
 ) -> Result<(), ArtifactError> {
     while uploads.len() >= opts.parallel.max(1) {
@@ -369,7 +527,7 @@ async fn spawn_block(
         };
     let (http, url, retry) = (http.clone(), url.to_owned(), opts.retry);
     uploads.spawn(async move {
-        let done = blob::put_block(&http, &url, index, data, &retry).await;
+        let done = blob::put_block(&http, &url, index, &data, &retry).await;
         drop(permit);
         done
     });

@@ -40,8 +40,72 @@ pub const STALL: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Debug, Default)]
 pub(crate) struct Blob {
-    blocks: BTreeMap<String, Bytes>,
-    pub(crate) committed: Option<Bytes>,
+    blocks: BTreeMap<String, Chunks>,
+    pub(crate) committed: Option<Chunks>,
+}
+
+/// A body as it arrived, kept as the pieces it came in: committing a block
+/// list or serving a blob shares them instead of copying, so the store is
+/// never what bounds a transfer measured against it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Chunks {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Chunks {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        self.parts.concat()
+    }
+
+    fn push(&mut self, part: Bytes) {
+        self.len += part.len();
+        if !part.is_empty() {
+            self.parts.push(part);
+        }
+    }
+
+    fn extend(&mut self, other: &Chunks) {
+        for part in &other.parts {
+            self.push(part.clone());
+        }
+    }
+
+    /// The pieces from byte `start` on.
+    fn parts_from(&self, mut start: usize) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for part in &self.parts {
+            if start >= part.len() {
+                start -= part.len();
+                continue;
+            }
+            out.push(part.slice(start..));
+            start = 0;
+        }
+        out
+    }
+
+    /// Reads a request body without joining its pieces.
+    async fn read(body: Body) -> Result<Self, axum::Error> {
+        let mut stream = body.into_data_stream();
+        let mut chunks = Chunks::default();
+        while let Some(part) = stream.next().await {
+            chunks.push(part?);
+        }
+        Ok(chunks)
+    }
+}
+
+impl From<Bytes> for Chunks {
+    fn from(b: Bytes) -> Self {
+        let mut c = Chunks::default();
+        c.push(b);
+        c
+    }
 }
 
 #[derive(Debug, Default)]
@@ -107,7 +171,7 @@ pub(crate) async fn put(
     Path(key): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     match admit(&state, &key, &q, &headers) {
         Err(r) => return r,
@@ -120,6 +184,9 @@ pub(crate) async fn put(
     if !headers.contains_key("x-ms-version") {
         return azure_error(StatusCode::BAD_REQUEST, "MissingRequiredHeader");
     }
+    let Ok(body) = Chunks::read(body).await else {
+        return azure_error(StatusCode::BAD_REQUEST, "InvalidInput");
+    };
     let mut s = lock(&state);
     let blob = s.blob.blobs.entry(key).or_default();
     match q.get("comp").map(String::as_str) {
@@ -140,16 +207,16 @@ pub(crate) async fn put(
             StatusCode::CREATED.into_response()
         }
         Some("blocklist") => {
-            let xml = String::from_utf8_lossy(&body);
-            let mut out = Vec::new();
+            let xml = String::from_utf8_lossy(&body.to_vec()).into_owned();
+            let mut out = Chunks::default();
             for part in xml.split("<Latest>").skip(1) {
                 let id = part.split("</Latest>").next().unwrap_or_default();
                 match blob.blocks.get(id) {
-                    Some(b) => out.extend_from_slice(b),
+                    Some(b) => out.extend(b),
                     None => return azure_error(StatusCode::BAD_REQUEST, "InvalidBlockList"),
                 }
             }
-            blob.committed = Some(Bytes::from(out));
+            blob.committed = Some(out);
             blob.blocks.clear();
             StatusCode::CREATED.into_response()
         }
@@ -190,29 +257,50 @@ pub(crate) async fn get(
     } else {
         StatusCode::OK
     };
-    let mut body = data.slice(start..);
+    let mut parts = data.parts_from(start);
+    let head = |n: usize| {
+        let mut left = n;
+        let mut out = Vec::new();
+        for p in &parts {
+            let take = left.min(p.len());
+            if take > 0 {
+                out.push(p.slice(..take));
+            }
+            left -= take;
+        }
+        out.into_iter().map(Ok::<Bytes, std::io::Error>)
+    };
     match fault {
-        Some(BlobFault::Corrupt) if !body.is_empty() => {
-            let mut bad = body.to_vec();
+        Some(BlobFault::Corrupt) if !parts.is_empty() => {
+            let mut bad = parts[0].to_vec();
             bad[0] ^= 0xff;
-            body = Bytes::from(bad);
+            parts[0] = Bytes::from(bad);
         }
         Some(BlobFault::ResetAfter(n)) => {
-            let head = body.slice(..n.min(body.len()));
-            let items: Vec<Result<Bytes, std::io::Error>> =
-                vec![Ok(head), Err(std::io::Error::other("reset by fault"))];
+            let items = head(n).chain([Err(std::io::Error::other("reset by fault"))]);
             return (status, Body::from_stream(futures::stream::iter(items))).into_response();
         }
         Some(BlobFault::StallAfter(n)) => {
-            let head = body.slice(..n.min(body.len()));
             let stalled = futures::stream::once(async move {
                 tokio::time::sleep(STALL).await;
                 Err::<Bytes, _>(std::io::Error::other("stalled by fault"))
             });
-            let items = futures::stream::iter([Ok(head)]).chain(stalled);
+            let items = futures::stream::iter(head(n)).chain(stalled);
             return (status, Body::from_stream(items)).into_response();
         }
         _ => {}
     }
-    (status, [("content-type", "application/zip")], body).into_response()
+    let len = data.len() - start;
+    let body = Body::from_stream(futures::stream::iter(
+        parts.into_iter().map(Ok::<Bytes, std::io::Error>),
+    ));
+    (
+        status,
+        [
+            ("content-type", "application/zip".to_owned()),
+            ("content-length", len.to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }

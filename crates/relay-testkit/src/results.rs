@@ -115,7 +115,8 @@ impl FakeArtifacts {
         s.next_id += 1;
         let id = s.next_id;
         let key = blob_key(run, name);
-        s.blob.blobs.entry(key.clone()).or_default().committed = Some(Bytes::from(zip.clone()));
+        s.blob.blobs.entry(key.clone()).or_default().committed =
+            Some(Bytes::from(zip.clone()).into());
         s.runs.entry(run.to_owned()).or_default().insert(
             name.to_owned(),
             StoredArtifact {

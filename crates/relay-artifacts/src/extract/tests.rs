@@ -434,3 +434,201 @@ fn each_artifact_gets_its_own_directory_and_links_stay_in_it() {
     }
     assert_eq!(all_files(tmp.path()), ["a/b/target/web/index.html"]);
 }
+
+/// A stored entry: name, data, unix mode.
+type Stored<'a> = (&'a str, &'a [u8], u32);
+
+/// A zip of stored (uncompressed) entries, written with data descriptors
+/// when `streamed`, as the official client writes every entry.
+fn stored_zip(entries: &[Stored<'_>], streamed: bool) -> Vec<u8> {
+    let opts = |mode: u32| {
+        SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .unix_permissions(mode)
+    };
+    if streamed {
+        let mut w = zip::ZipWriter::new_stream(Vec::new());
+        for (name, data, mode) in entries {
+            w.start_file(*name, opts(*mode)).unwrap();
+            w.write_all(data).unwrap();
+        }
+        return w.finish().unwrap().into_inner();
+    }
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data, mode) in entries {
+        w.start_file(*name, opts(*mode)).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// `zip` spooled as a relay spools it (in chunks of 7 bytes): the head
+/// held back, the rest in a file under `dir`.
+fn spool(dir: &Path, zip: &[u8]) -> (Vec<u8>, PathBuf) {
+    let mut split = HeadSplit::default();
+    let mut file = Vec::new();
+    for c in zip.chunks(7) {
+        for part in split.feed(bytes::Bytes::copy_from_slice(c)) {
+            file.extend_from_slice(&part);
+        }
+    }
+    let path = dir.join("spool.zip");
+    fs::write(&path, file).unwrap();
+    (split.into_head(), path)
+}
+
+fn extract_spooled(root: &Path, zip: &[u8]) -> (Result<ExtractReport, ExtractError>, PathBuf) {
+    let spool_dir = root.parent().unwrap().join("spool");
+    fs::create_dir_all(&spool_dir).unwrap();
+    let (head, path) = spool(&spool_dir, zip);
+    let r = Extractor::new(root, ExtractLimits::default())
+        .unwrap()
+        .extract_spool("", head, &path);
+    (r, path)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_stored_first_entry_becomes_its_file_without_a_second_write() {
+    use std::os::unix::fs::MetadataExt as _;
+    let big = vec![0x5a_u8; 300_000];
+    for streamed in [false, true] {
+        let (tmp, root) = setup();
+        let zip = stored_zip(
+            &[
+                ("bin/app", &big, 0o755),
+                ("conf/app.toml", b"port = 1", 0o644),
+            ],
+            streamed,
+        );
+        let (r, spool) = extract_spooled(&root, &zip);
+        let report = r.unwrap();
+        assert_eq!(report.files, 2);
+        assert_eq!(report.bytes, big.len() as u64 + 8);
+        let app = root.join("bin/app");
+        assert_eq!(fs::read(&app).unwrap(), big, "streamed: {streamed}");
+        assert_eq!(fs::read(root.join("conf/app.toml")).unwrap(), b"port = 1");
+        // The spool's own inode, cut to the entry: linked, not copied.
+        let (a, s) = (app.metadata().unwrap(), spool.metadata().unwrap());
+        assert_eq!((a.ino(), a.nlink()), (s.ino(), 2), "streamed: {streamed}");
+        assert_eq!(a.mode() & 0o7777, 0o755);
+        let _ = tmp;
+    }
+}
+
+#[test]
+fn a_compressed_first_entry_is_extracted_and_the_spool_left_whole() {
+    let (_tmp, root) = setup();
+    let zip = zip_of(&[
+        E::File("a.txt", &[b'a'; 5000], None),
+        E::File("b.txt", b"b", None),
+    ]);
+    let zip = zip.into_inner();
+    let (r, spool) = extract_spooled(&root, &zip);
+    assert_eq!(r.unwrap().files, 2);
+    assert_eq!(fs::read(root.join("a.txt")).unwrap(), [b'a'; 5000]);
+    let kept = fs::read(&spool).unwrap();
+    assert_eq!(
+        kept,
+        zip[30 + "a.txt".len()..],
+        "the spool still holds the zip past the head"
+    );
+}
+
+#[test]
+fn a_stored_first_entry_with_a_bad_crc_is_refused_and_not_linked() {
+    let (tmp, root) = setup();
+    let mut zip = stored_zip(&[("app.bin", &[1_u8; 4096], 0o644)], false);
+    zip[30 + "app.bin".len() + 100] ^= 0xff;
+    let (r, spool) = extract_spooled(&root, &zip);
+    let (entry, reason) = refused_entry(r);
+    assert_eq!(entry, "app.bin");
+    assert!(reason.contains("corrupt"), "{reason}");
+    assert!(!root.join("app.bin").exists());
+    assert_eq!(
+        fs::read(&spool).unwrap().len(),
+        zip.len() - 37,
+        "the spool was not cut"
+    );
+    assert_eq!(all_files(tmp.path()), ["a/b/spool/spool.zip"]);
+}
+
+#[test]
+fn a_stored_first_entry_counts_against_the_size_limit() {
+    let (_tmp, root) = setup();
+    let zip = stored_zip(&[("big.bin", &[2_u8; 10_000], 0o644)], true);
+    let spool_dir = root.parent().unwrap().join("spool");
+    fs::create_dir_all(&spool_dir).unwrap();
+    let (head, path) = spool(&spool_dir, &zip);
+    let limits = ExtractLimits {
+        max_total_bytes: 9_999,
+        max_entries: 10,
+    };
+    let err = Extractor::new(&root, limits)
+        .unwrap()
+        .extract_spool("", head, &path)
+        .unwrap_err();
+    assert!(matches!(err, ExtractError::TooLarge { .. }), "{err}");
+    assert!(!root.join("big.bin").exists());
+}
+
+#[test]
+fn a_later_entry_cannot_use_the_first_one_before_it_is_linked() {
+    // Under the stored first entry's name, as a directory or a file, or
+    // through it as a parent directory: refused as if it were there.
+    let cases: [(&str, &[Stored<'_>]); 2] = [
+        (
+            "app/x",
+            &[("app", b"first", 0o644), ("app/x", b"second", 0o644)],
+        ),
+        (
+            "./app",
+            &[("app", b"first", 0o644), ("./app", b"again", 0o644)],
+        ),
+    ];
+    for (bad, entries) in cases {
+        let (tmp, root) = setup();
+        let (r, _) = extract_spooled(&root, &stored_zip(entries, false));
+        let err = r.unwrap_err();
+        assert!(err.to_string().contains(&format!("`{bad}`")), "{err}");
+        assert_eq!(
+            all_files(tmp.path()),
+            ["a/b/spool/spool.zip"],
+            "nothing linked for {bad}"
+        );
+    }
+}
+
+#[test]
+fn a_later_refused_entry_leaves_the_first_unlinked() {
+    let (tmp, root) = setup();
+    let zip = stored_zip(
+        &[("ok.bin", b"fine", 0o644), ("../escape", b"x", 0o644)],
+        false,
+    );
+    let (r, _) = extract_spooled(&root, &zip);
+    let (entry, _) = refused_entry(r);
+    assert_eq!(entry, "../escape");
+    assert_eq!(all_files(tmp.path()), ["a/b/spool/spool.zip"]);
+}
+
+#[test]
+fn merged_artifacts_collide_with_a_linked_first_entry() {
+    let (_tmp, root) = setup();
+    let spool_dir = root.parent().unwrap().join("spool");
+    fs::create_dir_all(&spool_dir).unwrap();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    let (head, path) = spool(
+        &spool_dir,
+        &stored_zip(&[("same.txt", b"one", 0o644)], false),
+    );
+    ex.extract_spool("", head, &path).unwrap();
+    fs::remove_file(&path).unwrap();
+    let (head, path) = spool(
+        &spool_dir,
+        &stored_zip(&[("same.txt", b"two", 0o644)], false),
+    );
+    let err = ex.extract_spool("", head, &path).unwrap_err();
+    assert!(matches!(err, ExtractError::Collision { .. }), "{err}");
+    assert_eq!(fs::read(root.join("same.txt")).unwrap(), b"one");
+}

@@ -191,7 +191,11 @@ pub(crate) async fn relay(
     spool: Option<&std::path::Path>,
     opts: &RelayOptions,
 ) -> Result<Passed, ArtifactError> {
-    let spool = spool.map(|path| Spool { path, charge: None });
+    let spool = spool.map(|path| Spool {
+        path,
+        charge: None,
+        head: None,
+    });
     crate::relay::relay(http, src, Some(dst), spool, opts).await
 }
 
