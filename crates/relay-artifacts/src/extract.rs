@@ -15,6 +15,7 @@ use std::fs;
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
+pub use spool::SpoolIndex;
 pub(crate) use spool::{HeadSplit, Joined};
 
 /// Bounds against zip bombs; both are configurable per run.
@@ -128,16 +129,16 @@ impl Extractor {
     }
 
     /// [`Self::extract_into`] from a spool written as [`HeadSplit`] lays it
-    /// out: `head` in memory, the rest of the zip in the file at `spool`.
-    /// When the first entry is a stored file whose bytes begin the file,
-    /// they are not written again: every other entry is extracted, then the
-    /// spool is cut to that entry's length and linked into place (its CRC
-    /// and length checked first, like any entry's). The spool is then no
-    /// longer a zip; the caller deletes its name as usual.
+    /// out: `index.head` in memory, the rest of the zip in the file at
+    /// `spool`. When the first entry is a stored file whose bytes begin the
+    /// file, they are not written again: its CRC is checked from the index,
+    /// every other entry is extracted, then the spool is cut to that entry's
+    /// length and linked into place. The spool is then no longer a zip; the
+    /// caller deletes its name as usual.
     pub fn extract_spool(
         &mut self,
         sub: &str,
-        head: Vec<u8>,
+        index: SpoolIndex,
         spool: &Path,
     ) -> Result<ExtractReport, ExtractError> {
         let io_err = |source| ExtractError::Io {
@@ -145,23 +146,27 @@ impl Extractor {
             source,
         };
         let file = fs::File::open(spool).map_err(io_err)?;
-        let data_start = head.len() as u64;
-        let zip = io::BufReader::new(Joined::new(head, file).map_err(io_err)?);
-        let (report, linked) = self.extract_entries(sub, zip, Some(data_start))?;
+        let in_place = InPlace {
+            file: file.try_clone().map_err(io_err)?,
+            index: &index,
+        };
+        let zip = Joined::new(index.head.clone(), file).map_err(io_err)?;
+        let (report, linked) =
+            self.extract_entries(sub, io::BufReader::new(zip), Some(in_place))?;
         if let Some(first) = linked {
             first.link(spool)?;
         }
         Ok(report)
     }
 
-    /// Every entry of `zip`. With `link_from` (where the spool file begins
-    /// in the zip), a first entry stored from there on is checked and
-    /// counted but not written: it is returned, to be linked from the spool.
+    /// Every entry of `zip`. With `in_place` (the zip is a spool), a first
+    /// entry stored at the start of the spool file is checked and counted
+    /// but not written: it is returned, to be linked from the spool.
     fn extract_entries<R: Read + Seek>(
         &mut self,
         sub: &str,
         zip: R,
-        link_from: Option<u64>,
+        mut in_place: Option<InPlace<'_>>,
     ) -> Result<(ExtractReport, Option<Linked>), ExtractError> {
         let base = safe_components(sub)?;
         if base.is_empty() && !sub.is_empty() {
@@ -218,16 +223,15 @@ impl Extractor {
                     .map_err(|_| refused(&name, "symlink target is not UTF-8 text"))?;
                 check_link_target(&name, parent_parts.len() - base.len(), &target)?;
                 make_symlink(&name, &target, &path)?;
-            } else if i == 0
-                && link_from.is_some()
-                && entry.compression() == zip::CompressionMethod::Stored
-                && !entry.encrypted()
-                && entry.header_start() == 0
-                && entry.data_start() == link_from
-                && entry.compressed_size() == declared
-            {
-                // Read through for its CRC and length; linked at the end.
-                let n = self.copy_checked(&name, &mut entry, &mut io::sink(), &path, declared)?;
+            } else if let Some(spool) = in_place.as_mut().filter(|s| {
+                i == 0
+                    && entry.compression() == zip::CompressionMethod::Stored
+                    && !entry.encrypted()
+                    && entry.header_start() == 0
+                    && entry.data_start() == Some(s.index.head.len() as u64)
+                    && entry.compressed_size() == declared
+            }) {
+                let n = self.check_in_place(&name, declared, entry.crc32(), spool)?;
                 report.bytes += n;
                 linked = Some(Linked {
                     path: path.clone(),
@@ -271,6 +275,35 @@ impl Extractor {
         let n = self.copy_checked(name, src, &mut out, path, declared)?;
         set_mode(path, executable)?;
         Ok(n)
+    }
+
+    /// A stored entry at the start of the spool, checked where it lies:
+    /// within the size limit, and its CRC-32 that of the spool's first
+    /// `declared` bytes; counted towards the limit.
+    fn check_in_place(
+        &mut self,
+        name: &str,
+        declared: u64,
+        crc: u32,
+        spool: &mut InPlace<'_>,
+    ) -> Result<u64, ExtractError> {
+        if declared > self.limits.max_total_bytes - self.total {
+            return Err(ExtractError::TooLarge {
+                entry: name.to_owned(),
+                limit: self.limits.max_total_bytes,
+            });
+        }
+        match spool.index.crc_of_prefix(&mut spool.file, declared) {
+            Ok(actual) if actual == crc => {}
+            _ => {
+                return Err(ExtractError::Refused {
+                    entry: name.to_owned(),
+                    reason: "its data is corrupt (bad deflate stream, CRC or size)",
+                });
+            }
+        }
+        self.total += declared;
+        Ok(declared)
     }
 
     /// Copies one entry's data to `out` within the size limit, checking its
@@ -342,6 +375,12 @@ impl Extractor {
         }
         Ok(dir)
     }
+}
+
+/// A spool file and its index, to check an entry where it lies.
+struct InPlace<'a> {
+    file: fs::File,
+    index: &'a SpoolIndex,
 }
 
 /// A stored first entry checked in place in the spool, to become the file

@@ -87,12 +87,13 @@ mod rest;
 mod results;
 mod retry;
 mod select;
+mod sink;
 mod token;
 mod transfer;
 mod verify;
 
 pub use error::ArtifactError;
-pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor};
+pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor, SpoolIndex};
 pub use name::{NameError, validate_artifact_name};
 pub use rest::RestArtifact;
 pub use retry::RetryPolicy;

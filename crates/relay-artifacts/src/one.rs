@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::ArtifactError;
+use crate::extract::SpoolIndex;
 use crate::relay::{Charge, Passed, Spool, download, upload_file};
 use crate::rest;
 use crate::transfer::{Destination, Job, Relay, Relayed, Reuploaded};
@@ -88,12 +89,12 @@ impl Relay<'_> {
         // An extraction spool keeps the zip's first local header apart, so a
         // stored first entry can become its file without a second write;
         // not when the spool is the local copy a replacement uploads.
-        let mut head = Vec::new();
+        let mut index = SpoolIndex::default();
         let split = !replace && matches!(self.destination, Destination::Extract { .. });
         let sink = spool.map(|s| Spool {
             path: s.path(),
             charge: charge.as_mut(),
-            head: split.then_some(&mut head),
+            index: split.then_some(&mut index),
         });
         // One pass: download, upload and spool at once, unless this replaces
         // an artifact, which must stay until the new bytes are checked.
@@ -128,8 +129,8 @@ impl Relay<'_> {
                 None => Ok(()),
             }
         };
-        let head = split.then_some(head);
-        let ((path, files), ()) = tokio::try_join!(self.place(a, spool, head), committed)?;
+        let index = split.then_some(index);
+        let ((path, files), ()) = tokio::try_join!(self.place(a, spool, index), committed)?;
         drop(charge);
         if self.stopped() {
             // Not finalized, so the service discards it.
@@ -163,13 +164,13 @@ impl Relay<'_> {
         })
     }
 
-    /// Extracts the spool (`head` held apart from it when split), or names
-    /// the kept zip.
+    /// Extracts the spool (with its index when its head was split off), or
+    /// names the kept zip.
     async fn place(
         &self,
         a: &rest::RestArtifact,
         spool: Option<&SpoolFile>,
-        head: Option<Vec<u8>>,
+        index: Option<SpoolIndex>,
     ) -> Result<(Option<PathBuf>, Option<usize>), ArtifactError> {
         match (&self.destination, &self.extractor, spool) {
             (Destination::Zips { .. }, _, Some(SpoolFile::Kept(p))) => Ok((Some(p.clone()), None)),
@@ -184,8 +185,8 @@ impl Relay<'_> {
                 let sub_for_task = sub.clone();
                 let report = tokio::task::spawn_blocking(move || {
                     let mut ex = extractor.lock().unwrap_or_else(|e| e.into_inner());
-                    match head {
-                        Some(head) => ex.extract_spool(&sub_for_task, head, &zip),
+                    match index {
+                        Some(index) => ex.extract_spool(&sub_for_task, index, &zip),
                         None => {
                             let file = std::fs::File::open(&zip).map_err(|source| {
                                 crate::extract::ExtractError::Io { path: zip, source }

@@ -14,15 +14,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use relay_http::Attempt;
-use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::blob;
 use crate::error::ArtifactError;
-use crate::extract::HeadSplit;
+use crate::extract::SpoolIndex;
 use crate::retry::{RetryPolicy, retryable_status, transport};
+use crate::sink::Sink;
 
 #[derive(Debug, Clone)]
 pub(crate) struct RelayOptions {
@@ -91,7 +91,7 @@ impl Charge {
         Self { budget, held: 0 }
     }
 
-    fn take(&mut self, n: u64) -> Result<(), ArtifactError> {
+    pub(crate) fn take(&mut self, n: u64) -> Result<(), ArtifactError> {
         let mut used = self
             .budget
             .used
@@ -124,8 +124,9 @@ pub(crate) struct Spool<'a> {
     pub path: &'a Path,
     pub charge: Option<&'a mut Charge>,
     /// When given, the zip's first local header is kept here instead of in
-    /// the file (see [`crate::extract::HeadSplit`]); the file holds the rest.
-    pub head: Option<&'a mut Vec<u8>>,
+    /// the file, with the CRC-32 of the file's pieces (see
+    /// [`crate::extract::SpoolIndex`]); the file holds the rest.
+    pub index: Option<&'a mut SpoolIndex>,
 }
 
 /// Downloads `download_url`; uploads the same bytes to the block blob at
@@ -180,13 +181,8 @@ pub(crate) async fn download(
     spool: Option<Spool<'_>>,
     opts: &RelayOptions,
 ) -> Result<(Passed, Option<Uploading>), ArtifactError> {
-    let spool = match spool {
-        Some(s) => Some(SpoolWriter::start(s)?),
-        None => None,
-    };
     let progress = tokio::sync::Mutex::new(Progress {
-        spool,
-        hasher: Sha256::new(),
+        sink: Sink::start(spool)?,
         block: Block::default(),
         uploads: JoinSet::new(),
         blocks: 0,
@@ -201,9 +197,7 @@ pub(crate) async fn download(
         })
         .await?;
     let mut p = progress.into_inner();
-    if let Some(s) = p.spool.take() {
-        s.finish().await?;
-    }
+    let sha256 = p.sink.finish().await?;
     let uploading = match upload_url {
         Some(upload_url) => {
             if p.block.len > 0 || p.blocks == 0 {
@@ -223,7 +217,7 @@ pub(crate) async fn download(
     };
     let passed = Passed {
         size: p.offset,
-        sha256: hex(&p.hasher.finalize()),
+        sha256,
         blocks: p.blocks,
     };
     Ok((passed, uploading))
@@ -259,94 +253,6 @@ pub(crate) async fn upload_file(
     }
     commit(&mut uploads, http, upload_url, blocks, opts).await?;
     Ok(blocks)
-}
-
-/// Writes the spool on a thread of its own, fed the downloaded chunks
-/// themselves (no copy), a few at a time: the download waits on the disk
-/// only when the disk falls that far behind.
-struct SpoolWriter<'a> {
-    path: PathBuf,
-    chunks: Option<tokio::sync::mpsc::Sender<Bytes>>,
-    writer: tokio::task::JoinHandle<std::io::Result<()>>,
-    charge: Option<&'a mut Charge>,
-    head: Option<(HeadSplit, &'a mut Vec<u8>)>,
-}
-
-/// Chunks handed to the spool's thread and not yet written.
-const SPOOL_QUEUE: usize = 32;
-
-impl<'a> SpoolWriter<'a> {
-    fn start(s: Spool<'a>) -> Result<Self, ArtifactError> {
-        let path = s.path.to_owned();
-        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(SPOOL_QUEUE);
-        let writer = tokio::task::spawn_blocking(move || {
-            use std::io::Write as _;
-            while let Some(chunk) = rx.blocking_recv() {
-                file.write_all(&chunk)?;
-            }
-            Ok(())
-        });
-        Ok(Self {
-            path,
-            chunks: Some(tx),
-            writer,
-            charge: s.charge,
-            head: s.head.map(|h| (HeadSplit::default(), h)),
-        })
-    }
-
-    async fn write(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
-        if let Some(charge) = self.charge.as_deref_mut() {
-            charge.take(chunk.len() as u64)?;
-        }
-        let parts = match self.head.as_mut() {
-            Some((split, _)) => split.feed(chunk),
-            None => vec![chunk],
-        };
-        for part in parts {
-            self.send(part).await?;
-        }
-        Ok(())
-    }
-
-    async fn send(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
-        if let Some(tx) = &self.chunks
-            && tx.send(chunk).await.is_ok()
-        {
-            return Ok(());
-        }
-        // The thread stopped because a write failed: it says why.
-        self.chunks = None;
-        Err(self
-            .written()
-            .await
-            .err()
-            .unwrap_or_else(|| ArtifactError::Io {
-                path: self.path.clone(),
-                source: std::io::Error::other("the spool writer stopped"),
-            }))
-    }
-
-    /// Every chunk written and the file closed.
-    async fn finish(mut self) -> Result<(), ArtifactError> {
-        self.chunks = None;
-        if let Some((split, head)) = self.head.take() {
-            *head = split.into_head();
-        }
-        self.written().await
-    }
-
-    async fn written(&mut self) -> Result<(), ArtifactError> {
-        match (&mut self.writer).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(source)) => Err(ArtifactError::Io {
-                path: self.path.clone(),
-                source,
-            }),
-            Err(e) => Err(join_err(e)),
-        }
-    }
 }
 
 /// One block of an upload: the downloaded chunks it is made of, shared
@@ -389,8 +295,7 @@ impl From<Bytes> for Block {
 
 /// What a download has reached, kept across its attempts.
 struct Progress<'a> {
-    spool: Option<SpoolWriter<'a>>,
-    hasher: Sha256,
+    sink: Sink<'a>,
     block: Block,
     uploads: JoinSet<Result<(), ArtifactError>>,
     blocks: usize,
@@ -466,10 +371,7 @@ impl Progress<'_> {
             return Err(ArtifactError::Stopped);
         }
         self.offset += chunk.len() as u64;
-        self.hasher.update(&chunk);
-        if let Some(s) = self.spool.as_mut() {
-            s.write(chunk.clone()).await?;
-        }
+        self.sink.put(chunk.clone()).await?;
         let Some(upload_url) = upload_url else {
             return Ok(());
         };

@@ -1,13 +1,16 @@
 //! The spool of a zip that will be extracted, laid out so that its first
 //! entry, when stored (not compressed), needs no second write: the entry's
 //! local header stays in memory ([`HeadSplit`]) and everything after it
-//! goes to the file, so the file begins with that entry's bytes. Once every
-//! other entry is extracted, the file is cut to the entry's length and
-//! linked into place (see `Extractor::extract_spool`). [`Joined`] reads the
-//! two halves back as the zip they were.
+//! goes to the file, so the file begins with that entry's bytes. The CRC-32
+//! of each piece of the file is taken as it is written ([`SpoolIndex`]), so
+//! that entry's CRC is checked without reading it back. Once every other
+//! entry is extracted, the file is cut to the entry's length and linked
+//! into place (see `Extractor::extract_spool`). [`Joined`] reads the two
+//! halves back as the zip they were.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use bytes::Bytes;
 
@@ -28,7 +31,7 @@ impl HeadSplit {
     /// (nothing while the header is incomplete, everything once it is, and
     /// the bytes held back too when the zip does not begin with a local
     /// header). The stream is always `head` followed by the file.
-    pub fn feed(&mut self, mut chunk: Bytes) -> Vec<Bytes> {
+    pub(crate) fn feed(&mut self, mut chunk: Bytes) -> Vec<Bytes> {
         while !self.done {
             match self.wanted() {
                 Some(want) if self.head.len() >= want => self.done = true,
@@ -69,8 +72,76 @@ impl HeadSplit {
     }
 
     /// The bytes kept in memory: the stream's first `head.len()` bytes.
-    pub fn into_head(self) -> Vec<u8> {
+    pub(crate) fn into_head(self) -> Vec<u8> {
         self.head
+    }
+}
+
+/// Bytes per CRC piece of the spool file.
+const PIECE: u64 = 1 << 20;
+
+/// What spooling learned: the head held in memory, and the CRC-32 of each
+/// whole [`PIECE`] of the file written after it.
+#[derive(Debug, Default)]
+pub struct SpoolIndex {
+    pub(crate) head: Vec<u8>,
+    pieces: Vec<crc32fast::Hasher>,
+    current: crc32fast::Hasher,
+    in_current: u64,
+}
+
+impl SpoolIndex {
+    /// Writes `zip` to a new spool file at `path` as a relay does while
+    /// downloading (in chunks of `chunk` bytes), and returns its index: for
+    /// [`crate::Extractor::extract_spool`] in tests and the fuzz target.
+    pub fn spool(zip: &[u8], chunk: usize, path: &Path) -> io::Result<Self> {
+        let mut split = HeadSplit::default();
+        let mut index = SpoolIndex::default();
+        let mut file = io::BufWriter::new(File::create(path)?);
+        for c in zip.chunks(chunk.max(1)) {
+            for part in split.feed(Bytes::copy_from_slice(c)) {
+                index.add(&part);
+                io::Write::write_all(&mut file, &part)?;
+            }
+        }
+        io::Write::flush(&mut file)?;
+        index.head = split.into_head();
+        Ok(index)
+    }
+
+    /// Takes the next bytes written to the file.
+    pub(crate) fn add(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let n = (PIECE - self.in_current).min(data.len() as u64) as usize;
+            self.current.update(&data[..n]);
+            self.in_current += n as u64;
+            data = &data[n..];
+            if self.in_current == PIECE {
+                self.pieces.push(std::mem::take(&mut self.current));
+                self.in_current = 0;
+            }
+        }
+    }
+
+    /// The CRC-32 of the first `len` bytes of `file` (the file this index
+    /// was taken of): the whole pieces combined, the rest read back.
+    pub(crate) fn crc_of_prefix(&self, file: &mut File, len: u64) -> io::Result<u32> {
+        let whole = len / PIECE;
+        let short = || io::Error::new(io::ErrorKind::UnexpectedEof, "the spool is shorter");
+        let pieces = self.pieces.get(..whole as usize).ok_or_else(short)?;
+        let mut crc = crc32fast::Hasher::new();
+        for piece in pieces {
+            crc.combine(piece);
+        }
+        let rest = len - whole * PIECE;
+        file.seek(SeekFrom::Start(whole * PIECE))?;
+        let mut tail = Vec::new();
+        file.take(rest).read_to_end(&mut tail)?;
+        if (tail.len() as u64) < rest {
+            return Err(short());
+        }
+        crc.update(&tail);
+        Ok(crc.finalize())
     }
 }
 
@@ -85,7 +156,7 @@ pub(crate) struct Joined {
 }
 
 impl Joined {
-    pub fn new(head: Vec<u8>, file: File) -> io::Result<Self> {
+    pub(crate) fn new(head: Vec<u8>, file: File) -> io::Result<Self> {
         let len = head.len() as u64 + file.metadata()?.len();
         Ok(Self {
             head,
@@ -192,6 +263,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_crc_of_any_prefix_comes_from_the_pieces_and_the_rest() {
+        let data: Vec<u8> = (0..(3 * PIECE + 12_345))
+            .map(|i| (i * 7 % 253) as u8)
+            .collect();
+        let mut index = SpoolIndex::default();
+        for c in data.chunks(65_537) {
+            index.add(c);
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let p = PIECE as usize;
+        for len in [0, 1, p - 1, p, p + 1, 2 * p, 3 * p + 12_345] {
+            assert_eq!(
+                index.crc_of_prefix(&mut file, len as u64).unwrap(),
+                crc32fast::hash(&data[..len]),
+                "prefix of {len}"
+            );
+        }
+        let past = index.crc_of_prefix(&mut file, data.len() as u64 + 1);
+        assert_eq!(past.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+        let far = index.crc_of_prefix(&mut file, 10 * PIECE);
+        assert_eq!(far.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]

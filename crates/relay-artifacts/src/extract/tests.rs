@@ -462,28 +462,20 @@ fn stored_zip(entries: &[Stored<'_>], streamed: bool) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
-/// `zip` spooled as a relay spools it (in chunks of 7 bytes): the head
-/// held back, the rest in a file under `dir`.
-fn spool(dir: &Path, zip: &[u8]) -> (Vec<u8>, PathBuf) {
-    let mut split = HeadSplit::default();
-    let mut file = Vec::new();
-    for c in zip.chunks(7) {
-        for part in split.feed(bytes::Bytes::copy_from_slice(c)) {
-            file.extend_from_slice(&part);
-        }
-    }
+/// `zip` spooled as a relay spools it (in chunks of 7 bytes) to a file
+/// under `dir`.
+fn spool(dir: &Path, zip: &[u8]) -> (SpoolIndex, PathBuf) {
     let path = dir.join("spool.zip");
-    fs::write(&path, file).unwrap();
-    (split.into_head(), path)
+    (SpoolIndex::spool(zip, 7, &path).unwrap(), path)
 }
 
 fn extract_spooled(root: &Path, zip: &[u8]) -> (Result<ExtractReport, ExtractError>, PathBuf) {
     let spool_dir = root.parent().unwrap().join("spool");
     fs::create_dir_all(&spool_dir).unwrap();
-    let (head, path) = spool(&spool_dir, zip);
+    let (index, path) = spool(&spool_dir, zip);
     let r = Extractor::new(root, ExtractLimits::default())
         .unwrap()
-        .extract_spool("", head, &path);
+        .extract_spool("", index, &path);
     (r, path)
 }
 
@@ -559,14 +551,14 @@ fn a_stored_first_entry_counts_against_the_size_limit() {
     let zip = stored_zip(&[("big.bin", &[2_u8; 10_000], 0o644)], true);
     let spool_dir = root.parent().unwrap().join("spool");
     fs::create_dir_all(&spool_dir).unwrap();
-    let (head, path) = spool(&spool_dir, &zip);
+    let (index, path) = spool(&spool_dir, &zip);
     let limits = ExtractLimits {
         max_total_bytes: 9_999,
         max_entries: 10,
     };
     let err = Extractor::new(&root, limits)
         .unwrap()
-        .extract_spool("", head, &path)
+        .extract_spool("", index, &path)
         .unwrap_err();
     assert!(matches!(err, ExtractError::TooLarge { .. }), "{err}");
     assert!(!root.join("big.bin").exists());
@@ -618,17 +610,17 @@ fn merged_artifacts_collide_with_a_linked_first_entry() {
     let spool_dir = root.parent().unwrap().join("spool");
     fs::create_dir_all(&spool_dir).unwrap();
     let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
-    let (head, path) = spool(
+    let (index, path) = spool(
         &spool_dir,
         &stored_zip(&[("same.txt", b"one", 0o644)], false),
     );
-    ex.extract_spool("", head, &path).unwrap();
+    ex.extract_spool("", index, &path).unwrap();
     fs::remove_file(&path).unwrap();
-    let (head, path) = spool(
+    let (index, path) = spool(
         &spool_dir,
         &stored_zip(&[("same.txt", b"two", 0o644)], false),
     );
-    let err = ex.extract_spool("", head, &path).unwrap_err();
+    let err = ex.extract_spool("", index, &path).unwrap_err();
     assert!(matches!(err, ExtractError::Collision { .. }), "{err}");
     assert_eq!(fs::read(root.join("same.txt")).unwrap(), b"one");
 }

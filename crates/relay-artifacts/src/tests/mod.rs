@@ -194,7 +194,7 @@ pub(crate) async fn relay(
     let spool = spool.map(|path| Spool {
         path,
         charge: None,
-        head: None,
+        index: None,
     });
     crate::relay::relay(http, src, Some(dst), spool, opts).await
 }
