@@ -152,6 +152,10 @@ pub(crate) async fn relay(
 /// holds the bytes once [`Uploading::commit`] returns.
 pub(crate) struct Uploading {
     uploads: JoinSet<Result<(), ArtifactError>>,
+    /// The last block, short or empty (an empty blob has one empty block),
+    /// started here rather than at the end of the download, where it may
+    /// wait for a slot among the blocks in flight.
+    last: Option<Block>,
     http: reqwest::Client,
     url: String,
     blocks: usize,
@@ -160,14 +164,11 @@ pub(crate) struct Uploading {
 
 impl Uploading {
     pub async fn commit(mut self) -> Result<(), ArtifactError> {
-        commit(
-            &mut self.uploads,
-            &self.http,
-            &self.url,
-            self.blocks,
-            &self.opts,
-        )
-        .await
+        let (http, url, opts) = (&self.http, &self.url, &self.opts);
+        if let Some(last) = self.last.take() {
+            spawn_block(&mut self.uploads, http, url, self.blocks - 1, last, opts).await?;
+        }
+        commit(&mut self.uploads, http, url, self.blocks, opts).await
     }
 }
 
@@ -200,13 +201,11 @@ pub(crate) async fn download(
     let sha256 = p.sink.finish().await?;
     let uploading = match upload_url {
         Some(upload_url) => {
-            if p.block.len > 0 || p.blocks == 0 {
-                let last = std::mem::take(&mut p.block);
-                spawn_block(&mut p.uploads, http, upload_url, p.blocks, last, opts).await?;
-                p.blocks += 1;
-            }
+            let last = (p.block.len > 0 || p.blocks == 0).then(|| std::mem::take(&mut p.block));
+            p.blocks += usize::from(last.is_some());
             Some(Uploading {
                 uploads: p.uploads,
+                last,
                 http: http.clone(),
                 url: upload_url.to_owned(),
                 blocks: p.blocks,

@@ -41,7 +41,7 @@ impl<'a> Sink<'a> {
             None => (None, None, None),
         };
         let file = match &path {
-            Some(p) => Some(std::fs::File::create(p).map_err(io(p))?),
+            Some(p) => Some(open_empty(p).map_err(io(p))?),
             None => None,
         };
         let split = index.is_some().then(HeadSplit::default);
@@ -135,6 +135,23 @@ fn take_all(
         sha256: hex(&hasher.finalize()),
         index,
     })
+}
+
+/// Opens `path` for writing from its start, creating it if missing. A
+/// spool is usually a fresh, empty temporary file, and is then not
+/// truncated: on ext4, a file truncated to zero is flushed to disk when
+/// closed (`auto_da_alloc`), which would stall the end of every relay on
+/// writing the whole spool out.
+fn open_empty(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    if file.metadata()?.len() > 0 {
+        file.set_len(0)?;
+    }
+    Ok(file)
 }
 
 fn io(p: &Path) -> impl Fn(std::io::Error) -> ArtifactError + '_ {
