@@ -128,7 +128,7 @@ impl Extractor {
             .map(|(report, _)| report)
     }
 
-    /// [`Self::extract_into`] from a spool written as [`HeadSplit`] lays it
+    /// [`Self::extract_into`] from a spool written as a relay lays it
     /// out: `index.head` in memory, the rest of the zip in the file at
     /// `spool`. When the first entry is a stored file whose bytes begin the
     /// file, they are not written again: its CRC is checked from the index,

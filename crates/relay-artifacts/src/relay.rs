@@ -1,11 +1,13 @@
 //! The one-pass relay: a zip is downloaded from a signed blob URL and, chunk
-//! by chunk as it arrives, hashed, cut into blocks that are uploaded several
-//! at a time, and (when the caller wants to extract) appended to a spool file
-//! that extraction reads afterwards. Memory is bounded by
-//! `block_size * (parallel + 1)` whatever the artifact size; the zip is never
-//! re-compressed and touches the disk at most once. Relays running side by
-//! side share a budget of blocks in flight ([`RelayOptions::budget`]) and,
-//! for spools, a budget of disk ([`DiskBudget`]).
+//! by chunk as it arrives, cut into blocks that are uploaded several at a
+//! time and handed to the [`Sink`] thread, which hashes it and (when the
+//! caller wants to extract) appends it to a spool file that extraction reads
+//! afterwards. The chunks are shared, never copied. Memory is bounded by
+//! `block_size * (parallel + 1)` plus the sink's queue whatever the artifact
+//! size; the zip is never re-compressed and touches the disk at most once.
+//! Relays running side by side share a budget of blocks in flight
+//! ([`RelayOptions::budget`]) and, for spools, a budget of disk
+//! ([`DiskBudget`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -81,7 +81,7 @@ impl HeadSplit {
 const PIECE: u64 = 1 << 20;
 
 /// What spooling learned: the head held in memory, and the CRC-32 of each
-/// whole [`PIECE`] of the file written after it.
+/// whole piece (1 MiB) of the file written after it.
 #[derive(Debug, Default)]
 pub struct SpoolIndex {
     pub(crate) head: Vec<u8>,
