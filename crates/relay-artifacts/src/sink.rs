@@ -16,7 +16,7 @@ use crate::extract::{HeadSplit, SpoolIndex};
 use crate::relay::{Charge, Spool, hex};
 
 /// Chunks handed to the thread and not yet taken.
-const QUEUE: usize = 32;
+const QUEUE: usize = 8;
 
 pub(crate) struct Sink<'a> {
     chunks: Option<mpsc::Sender<Bytes>>,
