@@ -21,6 +21,8 @@
 # Usage: scripts/bench-artifacts.sh [size-mib] [small-files] [rounds]
 # Env:   BEFORE=<binary>      also time this build of ours (e.g. an older one)
 #        OLD_SERVER=<binary>  also time ours and raw against this server
+#        DISCARD=1            also time ours and raw against a server that
+#                             counts uploads instead of keeping them
 #        ONLY="ours raw"      run only these ways
 # Needs: python3, curl, unzip, /usr/bin/time, node + npm ci in
 #        crates/relay-artifacts/tests/node.
@@ -66,9 +68,9 @@ measure() { # case way command... -> "case way wall_s rss_kib" or "case way fail
   fi
 }
 
-start_server() { # binary zip
+start_server() { # binary zip [discard]
   rm -f "$work/server.json"
-  exec 3> >("$1" "$2" build > "$work/server.json"; true)
+  exec 3> >("$1" "$2" build "${3:-}" > "$work/server.json"; true)
   server_pid=$!
   for _ in $(seq 600); do [ -s "$work/server.json" ] && break; sleep 0.1; done
   info="$(cat "$work/server.json")"
@@ -100,20 +102,20 @@ raw() { # case way
 }
 
 one() { # case zip way
-  local case="$1" zip="$2" way="$3" server="$server_bin"
-  case "$way" in *-old) server="$OLD_SERVER" ;; esac
+  local case="$1" zip="$2" way="$3" server="$server_bin" mode=""
+  case "$way" in *-old) server="$OLD_SERVER" ;; *-discard) mode=discard ;; esac
   if [ "$way" = unzip ]; then
     rm -rf "$work/unzipped"
     measure "$case" unzip unzip -q "$zip" -d "$work/unzipped"
     return
   fi
-  start_server "$server" "$zip"
+  start_server "$server" "$zip" "$mode"
   case "$way" in
-    ours | ours-old) ours "$case" "$way" "$ours_bin" ;;
+    ours | ours-old | ours-discard) ours "$case" "$way" "$ours_bin" ;;
     before) ours "$case" "$way" "$BEFORE" ;;
     node) node_relay "$case" node ;;
     node0) node_relay "$case" node0 0 ;;
-    raw | raw-old) raw "$case" "$way" ;;
+    raw | raw-old | raw-discard) raw "$case" "$way" ;;
   esac
   stop_server
   rm -rf "$work/ws" "$work/node-out" "$work/raw.zip" "$work/unzipped"
@@ -122,6 +124,7 @@ one() { # case zip way
 ways="${ONLY:-ours node node0 raw unzip}"
 [ -n "${BEFORE:-}" ] && [ -z "${ONLY:-}" ] && ways="$ways before"
 [ -n "${OLD_SERVER:-}" ] && [ -z "${ONLY:-}" ] && ways="$ways ours-old raw-old"
+[ -n "${DISCARD:-}" ] && [ -z "${ONLY:-}" ] && ways="$ways ours-discard raw-discard"
 read -r -a list <<< "$ways"
 {
   for r in $(seq 0 $((rounds - 1))); do
@@ -153,6 +156,8 @@ labels = {
     "unzip": "unzip of the same zip (extraction only)",
     "ours-old": "ours, against OLD_SERVER",
     "raw-old": "raw copy, against OLD_SERVER",
+    "ours-discard": "ours, against the server that drops uploads",
+    "raw-discard": "raw copy, against the server that drops uploads",
 }
 print(f"\nmedians of {sys.argv[4]} rounds (spread: min–max)")
 for case in ("big", "small"):
@@ -179,4 +184,6 @@ for case in ("big", "small"):
         for way, what in (("raw", "ours / raw copy"), ("unzip", "ours / unzip")):
             if way in med:
                 print(f"- {what}: {o[0] / med[way][0]:.2f}x the wall time")
+    if "ours-discard" in med and "raw-discard" in med:
+        print(f"- against the server that drops uploads, ours / raw copy: {med['ours-discard'][0] / med['raw-discard'][0]:.2f}x the wall time")
 PY

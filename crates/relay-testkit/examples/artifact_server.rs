@@ -1,9 +1,10 @@
 //! The fakes a relay benchmark runs against: GitHub's REST side and the
 //! results service with its blob store, with one artifact (the zip at
 //! argv[1], named argv[2]) in run 4242 of `octo/build`. Prints one JSON
-//! line with what a client needs, then serves until stdin closes.
+//! line with what a client needs, then serves until stdin closes. With
+//! `discard` as argv[3], uploads are counted and dropped, not kept.
 //!
-//!     cargo run --release -p relay-testkit --example artifact_server -- build.zip web
+//!     cargo run --release -p relay-testkit --example artifact_server -- build.zip web [discard]
 
 use std::io::Read as _;
 
@@ -22,6 +23,9 @@ fn main() {
     let gh = FakeGitHub::start();
     gh.repo("octo/build", "main");
     let art = FakeArtifacts::start();
+    if args.get(3).is_some_and(|a| a == "discard") {
+        art.discard_uploads();
+    }
     let (_, url, digest) = art.seed("src-run", name, bytes);
     let id = gh.add_artifact(
         "octo/build",

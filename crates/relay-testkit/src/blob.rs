@@ -70,9 +70,8 @@ impl Chunks {
     }
 
     fn extend(&mut self, other: &Chunks) {
-        for part in &other.parts {
-            self.push(part.clone());
-        }
+        self.len += other.len;
+        self.parts.extend(other.parts.iter().cloned());
     }
 
     /// The pieces from byte `start` on.
@@ -89,12 +88,18 @@ impl Chunks {
         out
     }
 
-    /// Reads a request body without joining its pieces.
-    async fn read(body: Body) -> Result<Self, axum::Error> {
+    /// Reads a request body without joining its pieces; with `discard`,
+    /// only its length is kept.
+    async fn read(body: Body, discard: bool) -> Result<Self, axum::Error> {
         let mut stream = body.into_data_stream();
         let mut chunks = Chunks::default();
         while let Some(part) = stream.next().await {
-            chunks.push(part?);
+            let part = part?;
+            if discard {
+                chunks.len += part.len();
+            } else {
+                chunks.push(part);
+            }
         }
         Ok(chunks)
     }
@@ -114,6 +119,8 @@ pub(crate) struct BlobStore {
     pub(crate) faults: VecDeque<BlobFault>,
     pub(crate) saw_authorization: bool,
     pub(crate) requests: usize,
+    /// Uploads are counted, not kept (see `FakeArtifacts::discard_uploads`).
+    pub(crate) discard: bool,
 }
 
 /// The signature the store expects on `key`; tests never need to forge one.
@@ -184,7 +191,9 @@ pub(crate) async fn put(
     if !headers.contains_key("x-ms-version") {
         return azure_error(StatusCode::BAD_REQUEST, "MissingRequiredHeader");
     }
-    let Ok(body) = Chunks::read(body).await else {
+    let discard =
+        lock(&state).blob.discard && q.get("comp").map(String::as_str) != Some("blocklist");
+    let Ok(body) = Chunks::read(body, discard).await else {
         return azure_error(StatusCode::BAD_REQUEST, "InvalidInput");
     };
     let mut s = lock(&state);
