@@ -130,7 +130,10 @@ impl Relay<'_> {
             }
         };
         let index = split.then_some(index);
-        let ((path, files), ()) = tokio::try_join!(self.place(a, spool, index), committed)?;
+        // Both run to their end, so no extraction goes on behind an error.
+        let (placed, committed) = tokio::join!(self.place(a, spool, index), committed);
+        let (path, files) = placed?;
+        committed?;
         drop(charge);
         if self.stopped() {
             // Not finalized, so the service discards it.

@@ -131,10 +131,8 @@ pub(crate) struct Spool<'a> {
     pub index: Option<&'a mut SpoolIndex>,
 }
 
-/// Downloads `download_url`; uploads the same bytes to the block blob at
-/// `upload_url` when given (blocks committed, artifact not yet finalized)
-/// and writes them to `spool` when given. A dropped or stalled download
-/// resumes with `Range` at the byte it reached.
+/// [`download`], then the commit of its blocks: the whole relay of one zip,
+/// as the tests drive it.
 #[cfg(test)]
 pub(crate) async fn relay(
     http: &reqwest::Client,
@@ -174,9 +172,12 @@ impl Uploading {
     }
 }
 
-/// [`relay`] up to the last byte downloaded and written to `spool`: every
-/// byte is hashed and on disk, while the last blocks may still be
-/// uploading, so the caller can extract while they finish.
+/// Downloads `download_url`; uploads the same bytes to the block blob at
+/// `upload_url` when given and writes them to `spool` when given. A dropped
+/// or stalled download resumes with `Range` at the byte it reached. Returns
+/// once every byte is hashed and on disk, while the last blocks may still
+/// be uploading: the caller extracts while [`Uploading::commit`] finishes
+/// them (blocks committed, artifact not yet finalized).
 pub(crate) async fn download(
     http: &reqwest::Client,
     download_url: &str,
