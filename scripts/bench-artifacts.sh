@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Relays one artifact from a "source run" into the "current run" on the same
-# local fakes (crates/relay-testkit/examples/artifact_server: GitHub REST +
+# local fakes (crates/relay-fakes/examples/artifact_server: GitHub REST +
 # results service + blob store), and prints the median wall time and peak
 # RSS of each way, with their spread:
 #   ours   - download-and-reupload-artifacts (the static release binary,
@@ -37,7 +37,7 @@ server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then exec 3>&-; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap 'stop_server; rm -rf "$work"' EXIT
 bash scripts/dist.sh x86_64-unknown-linux-gnu >/dev/null
-cargo build -q --release -p relay-testkit --example artifact_server
+cargo build -q --release -p relay-fakes --example artifact_server
 ours_bin="$root/dist/x86_64-unknown-linux-gnu/download-and-reupload-artifacts"
 server_bin="$root/target/release/examples/artifact_server"
 node_dir="$root/crates/relay-artifacts/tests/node"

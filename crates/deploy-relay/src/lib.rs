@@ -56,7 +56,7 @@ pub fn actions() -> Vec<Action> {
         action!(verify_ci_status),
         action!(monitor_health),
         action!(record_deployment),
-        action!(relay),
+        action!(relay_action),
     ]
 }
 

@@ -8,7 +8,7 @@ mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Job, Listing, Relay, RelayConfig, Relayed, RetryPolicy};
+use relay_artifacts::{Job, Listing, RetryPolicy, Transfer, TransferConfig, Transferred};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
@@ -79,11 +79,11 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         std::fs::create_dir_all(&config.path)
             .with_context(|| format!("couldn't create `{}`", config.path.display()))?;
     }
-    let relay = Relay::new(
+    let relay = Transfer::new(
         &gh,
         &config.repository,
         relay_artifacts::http_client()?,
-        RelayConfig {
+        TransferConfig {
             upload: config.upload.clone(),
             destination: config.destination.clone(),
             digest: config.digest,
@@ -187,7 +187,7 @@ fn jobs(config: &Config, listing: &Listing) -> anyhow::Result<Vec<Job>> {
 fn finish(
     ctx: &Context,
     config: &Config,
-    moved: &[Relayed],
+    moved: &[Transferred],
     expired: &[String],
     skipped: Option<&str>,
 ) -> anyhow::Result<()> {

@@ -1,13 +1,13 @@
 //! The step summary: one table row per artifact.
 
-use relay_artifacts::{DigestCheck, Relayed};
+use relay_artifacts::{DigestCheck, Transferred};
 use relay_runtime::md_code;
 
 use crate::config::Config;
 
 pub(crate) fn render(
     config: &Config,
-    moved: &[Relayed],
+    moved: &[Transferred],
     expired: &[String],
     skipped: Option<&str>,
 ) -> String {

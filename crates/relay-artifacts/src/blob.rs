@@ -40,7 +40,7 @@ pub(crate) async fn put_block(
     http: &reqwest::Client,
     url: &str,
     index: usize,
-    data: &crate::relay::Block,
+    data: &crate::pipe::Block,
     retry: &RetryPolicy,
 ) -> Result<(), ArtifactError> {
     let target = with_query(

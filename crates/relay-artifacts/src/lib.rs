@@ -1,11 +1,11 @@
 //! The GitHub Actions artifacts v4 protocol as the official `@actions/artifact`
-//! client speaks it, and the relay built on it: another run's artifacts,
+//! client speaks it, and the transfer built on it: another run's artifacts,
 //! selected by name, glob or id, downloaded through the REST `/zip`
 //! redirect, checked against their recorded digest, extracted safely and
 //! re-uploaded into this run under new names — one pass over each zip,
 //! several at a time, memory flat, nothing finalized before it was checked.
 //!
-//! # Relaying a run's artifacts
+//! # Transferring a run's artifacts
 //!
 //! ```no_run
 //! # async fn example(gh: &relay_github::GitHub, console: relay_runtime::Console,
@@ -23,7 +23,7 @@
 //!     .map(|a| Job { new_name: Some(format!("deploy-{}", a.name)), source: a })
 //!     .collect();
 //! // 3. Move them.
-//! let config = RelayConfig {
+//! let config = TransferConfig {
 //!     upload: Some(Upload {
 //!         results_url: "https://results.example/".into(),
 //!         token,
@@ -38,16 +38,16 @@
 //!     digest: DigestPolicy::Error,
 //!     retry: RetryPolicy::default(),
 //! };
-//! let relayed = Relay::new(gh, repo, http_client()?, config, console)?
+//! let transferred = Transfer::new(gh, repo, http_client()?, config, console)?
 //!     .run(&jobs)
 //!     .await?;
-//! for r in &relayed {
+//! for r in &transferred {
 //!     println!("{} {} bytes {} -> {:?}", r.name, r.size, r.digest, r.reupload);
 //! }
 //! # Ok(()) }
 //! ```
 //!
-//! [`Relay::run`] checks every new name first, then asks this run which of
+//! [`Transfer::run`] checks every new name first, then asks this run which of
 //! them it already has (an error unless [`Upload::overwrite`]). Each
 //! artifact then goes: `CreateArtifact` → download (resumed with `Range`
 //! after a reset or stall), hashed and cut into 4 MiB blocks uploaded as it
@@ -82,7 +82,7 @@ mod error;
 mod extract;
 mod name;
 mod one;
-mod relay;
+mod pipe;
 mod rest;
 mod results;
 mod retry;
@@ -100,7 +100,7 @@ pub use retry::RetryPolicy;
 pub use select::{Listing, Refused, Selection, list};
 pub use token::{RuntimeToken, TokenError};
 pub use transfer::{
-    Destination, Job, Relay, RelayConfig, Relayed, Reuploaded, Upload, check_jobs,
+    Destination, Job, Reuploaded, Transfer, TransferConfig, Transferred, Upload, check_jobs,
     check_name_template, http_client,
 };
 pub use verify::{DigestCheck, DigestPolicy, IfNone, expires_at};

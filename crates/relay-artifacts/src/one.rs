@@ -1,4 +1,4 @@
-//! One artifact of a [`Relay`]: download, digest check, extraction, and the
+//! One artifact of a [`Transfer`]: download, digest check, extraction, and the
 //! re-upload finalized last. An artifact that replaces one of the same name
 //! (`overwrite`) is downloaded, checked and extracted first; only then is
 //! the old one deleted and the new one uploaded from the local copy, so a
@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ArtifactError;
 use crate::extract::SpoolIndex;
-use crate::relay::{Charge, Passed, Spool, download, upload_file};
+use crate::pipe::{Charge, Passed, Spool, download, upload_file};
 use crate::rest;
-use crate::transfer::{Destination, Job, Relay, Relayed, Reuploaded};
+use crate::transfer::{Destination, Job, Reuploaded, Transfer, Transferred};
 use crate::verify::{DigestCheck, verify_digest};
 
 /// Where a zip lands on disk.
@@ -31,12 +31,12 @@ impl SpoolFile {
     }
 }
 
-impl Relay<'_> {
+impl Transfer<'_> {
     pub(crate) async fn move_one(
         &self,
         job: &Job,
         replace: bool,
-    ) -> Result<Relayed, ArtifactError> {
+    ) -> Result<Transferred, ArtifactError> {
         let a = &job.source;
         let url = rest::zip_url(self.gh, self.repo, a).await?;
         let spool = self.spool_for(a, replace)?;
@@ -74,7 +74,7 @@ impl Relay<'_> {
         replace: bool,
         url: &str,
         spool: Option<&SpoolFile>,
-    ) -> Result<Relayed, ArtifactError> {
+    ) -> Result<Transferred, ArtifactError> {
         let a = &job.source;
         let new = match (&self.results, &job.new_name) {
             (Some(results), Some(name)) => Some((results, name.as_str())),
@@ -155,7 +155,7 @@ impl Relay<'_> {
                 })
             }
         };
-        Ok(Relayed {
+        Ok(Transferred {
             name: a.name.clone(),
             id: a.id,
             size: passed.size,

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::error::ArtifactError;
 use crate::extract::{HeadSplit, SpoolIndex};
-use crate::relay::{Charge, Spool, hex};
+use crate::pipe::{Charge, Spool, hex};
 
 /// Chunks handed to the thread and not yet taken.
 const QUEUE: usize = 8;

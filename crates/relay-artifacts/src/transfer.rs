@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::ArtifactError;
 use crate::extract::{ExtractLimits, Extractor};
-use crate::relay::{DiskBudget, RelayOptions};
+use crate::pipe::{DiskBudget, PipeOptions};
 use crate::rest::RestArtifact;
 use crate::results::ResultsClient;
 use crate::retry::RetryPolicy;
@@ -119,7 +119,7 @@ pub enum Destination {
 }
 
 /// How a relay runs.
-pub struct RelayConfig {
+pub struct TransferConfig {
     /// `None`: download only.
     pub upload: Option<Upload>,
     pub destination: Destination,
@@ -136,7 +136,7 @@ pub struct Job {
 
 /// One artifact moved.
 #[derive(Debug, Clone)]
-pub struct Relayed {
+pub struct Transferred {
     pub name: String,
     /// The source artifact's id.
     pub id: u64,
@@ -161,7 +161,7 @@ pub struct Reuploaded {
 }
 
 /// Relays the artifacts of one run of `repo` (see the crate docs).
-pub struct Relay<'a> {
+pub struct Transfer<'a> {
     pub(crate) gh: &'a GitHub,
     pub(crate) repo: &'a RepoName,
     pub(crate) http: reqwest::Client,
@@ -170,7 +170,7 @@ pub struct Relay<'a> {
     pub(crate) expires_at: Option<String>,
     pub(crate) destination: Destination,
     pub(crate) digest: DigestPolicy,
-    pub(crate) opts: RelayOptions,
+    pub(crate) opts: PipeOptions,
     pub(crate) console: Console,
     pub(crate) extractor: Option<Arc<Mutex<Extractor>>>,
     pub(crate) disk: Option<Arc<DiskBudget>>,
@@ -191,14 +191,14 @@ pub fn http_client() -> Result<reqwest::Client, ArtifactError> {
         })
 }
 
-impl<'a> Relay<'a> {
+impl<'a> Transfer<'a> {
     /// Checks the upload's runtime token; `http` is the step's artifacts
     /// client ([`http_client`]). Nothing is sent yet.
     pub fn new(
         gh: &'a GitHub,
         repo: &'a RepoName,
         http: reqwest::Client,
-        config: RelayConfig,
+        config: TransferConfig,
         console: Console,
     ) -> Result<Self, ArtifactError> {
         let (results, overwrite, expires_at) = match config.upload {
@@ -223,10 +223,10 @@ impl<'a> Relay<'a> {
             expires_at,
             destination: config.destination,
             digest: config.digest,
-            opts: RelayOptions {
+            opts: PipeOptions {
                 budget: Some(Arc::new(Semaphore::new(BLOCK_BUDGET))),
                 retry: config.retry,
-                ..RelayOptions::default()
+                ..PipeOptions::default()
             },
             console,
             extractor: None,
@@ -237,7 +237,7 @@ impl<'a> Relay<'a> {
     /// Moves every job, a few at a time, and returns what moved, sorted by
     /// name. Before any download: the new names are checked (GitHub's
     /// rules, no two alike) and compared with this run's artifacts.
-    pub async fn run(mut self, jobs: &[Job]) -> Result<Vec<Relayed>, ArtifactError> {
+    pub async fn run(mut self, jobs: &[Job]) -> Result<Vec<Transferred>, ArtifactError> {
         check_jobs(jobs)?;
         let taken = self.taken(jobs).await?;
         self.prepare()?;
@@ -327,7 +327,7 @@ impl<'a> Relay<'a> {
 
     /// After a failure: deletes whatever this relay finalized, so no partial
     /// set of deployment artifacts is left for a later step to pick up.
-    async fn undo(&self, moved: &[Relayed]) {
+    async fn undo(&self, moved: &[Transferred]) {
         let Some(results) = &self.results else { return };
         for m in moved {
             let Some(up) = &m.reupload else { continue };
@@ -345,7 +345,7 @@ impl<'a> Relay<'a> {
     }
 }
 
-/// Every new name GitHub accepts, and no two alike; [`Relay::run`] checks
+/// Every new name GitHub accepts, and no two alike; [`Transfer::run`] checks
 /// this first, a caller may check it earlier to name its own input.
 pub fn check_jobs(jobs: &[Job]) -> Result<(), ArtifactError> {
     let mut by_new: BTreeMap<&str, &str> = BTreeMap::new();

@@ -8,14 +8,14 @@
 use std::time::Duration;
 
 use relay_artifacts::{
-    ArtifactError, Destination, DigestCheck, DigestPolicy, Job, Relay, RelayConfig, RetryPolicy,
-    RuntimeToken, Selection, Upload,
+    ArtifactError, Destination, DigestCheck, DigestPolicy, Job, RetryPolicy, RuntimeToken,
+    Selection, Transfer, TransferConfig, Upload,
 };
+use relay_fakes::ArtifactSeed;
+use relay_fakes::BlobFault;
+use relay_fakes::FakeArtifacts;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_runtime::{Console, RepoName};
-use relay_testkit::blob::BlobFault;
-use relay_testkit::github::ArtifactSeed;
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub};
 
 struct World {
     gh: FakeGitHub,
@@ -56,8 +56,8 @@ fn fast() -> RetryPolicy {
     retry
 }
 
-fn config(w: &World) -> RelayConfig {
-    RelayConfig {
+fn config(w: &World) -> TransferConfig {
+    TransferConfig {
         upload: Some(Upload {
             results_url: w.art.url().to_owned(),
             token: RuntimeToken::new(Some(FakeArtifacts::runtime_token("deploy-run", "job")))
@@ -100,7 +100,7 @@ async fn relays_the_artifacts_a_pattern_selects_under_deployment_names() {
         .collect();
     let (console, log) = Console::capture(false);
     let http = relay_artifacts::http_client().unwrap();
-    let relayed = Relay::new(&gh, &repo(), http, config(&w), console)
+    let relayed = Transfer::new(&gh, &repo(), http, config(&w), console)
         .unwrap()
         .run(&jobs)
         .await
@@ -150,7 +150,7 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
         w.art.blob_fault(BlobFault::Status(503));
     }
     let http = relay_artifacts::http_client().unwrap();
-    let err = Relay::new(&gh, &repo(), http, config(&w), Console::capture(false).0)
+    let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture(false).0)
         .unwrap()
         .run(&jobs)
         .await

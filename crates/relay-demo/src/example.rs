@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use relay_testkit::workflow::expr::{self, Scope, Status};
+use relay_runner::expr::{self, Scope, Status};
 use serde_json::{Map, Value, json};
 use yaml_rust2::{Yaml, YamlLoader};
 

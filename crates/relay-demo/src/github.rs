@@ -9,11 +9,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use relay_fakes::FakeArtifacts;
+use relay_fakes::FakeGitHub;
+use relay_fakes::{Access, ArtifactSeed, CheckScript, RunScript};
+use relay_runner::events;
+use relay_runner::{Event, Runner};
 use relay_runtime::vars;
-use relay_testkit::github::{Access, ArtifactSeed, CheckScript, RunScript};
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::workflow::{Event, Runner};
-use relay_testkit::{FakeGitHub, events};
 use serde_json::{Value, json};
 use zip::write::SimpleFileOptions;
 

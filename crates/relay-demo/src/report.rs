@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use relay_testkit::workflow::{StepRecord, WorkflowRecord};
+use relay_runner::{StepRecord, WorkflowRecord};
 
 use crate::check::Check;
 use crate::github::{self, Record};
@@ -284,7 +284,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use relay_testkit::workflow::JobRecord;
+    use relay_runner::JobRecord;
 
     use super::*;
     use crate::github::Build;

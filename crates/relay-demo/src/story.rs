@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use relay_testkit::workflow::{StepRecord, WorkflowRecord};
+use relay_runner::{StepRecord, WorkflowRecord};
 
 use crate::example;
 use crate::github::{self, Build, GitHub};
@@ -182,7 +182,7 @@ impl Stage<'_> {
         };
         self.expect_relay(&mut phase, true);
 
-        let event = relay_testkit::events::repository_dispatch(
+        let event = relay_runner::events::repository_dispatch(
             dispatch["event_type"].as_str().unwrap_or("deploy"),
             dispatch["client_payload"].clone(),
         );

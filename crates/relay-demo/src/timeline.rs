@@ -7,7 +7,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use relay_testkit::workflow::{Event, StepRecord};
+use relay_runner::{Event, StepRecord};
 use serde_json::Value;
 
 use crate::logs::{self, Masks, terminal_safe};

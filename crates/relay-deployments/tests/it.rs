@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 use relay_deployments::{Finish, NewRecord, Payload, Record, TASK};
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_github::{DeploymentState, GitHub, Token};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub};
 
 const DEPLOY: &str = "octo/deploy";
 const APP: &str = "octo/app";

@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use relay_fakes::CheckScript;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub, Fault};
 use relay_github::{GitHub, RunFilter, Token};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
-use relay_testkit::github::CheckScript;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub, Fault};
 
 fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
     let env = Env::from_pairs([
@@ -200,7 +200,7 @@ fn unchanged_polls_are_free_with_etags() {
         "octo/deploy",
         "push",
         "run",
-        relay_testkit::RunScript::succeeds_after(100),
+        relay_fakes::RunScript::succeeds_after(100),
     );
     let (c, _) = client(&gh, DEFAULT_TOKEN);
     let rt = rt();
@@ -226,7 +226,7 @@ fn pagination_follows_link_headers() {
             "octo/deploy",
             "push",
             &format!("run {i}"),
-            relay_testkit::RunScript::succeeds_after(1),
+            relay_fakes::RunScript::succeeds_after(1),
         );
     }
     let (c, _) = client(&gh, DEFAULT_TOKEN);

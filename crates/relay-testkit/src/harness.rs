@@ -217,11 +217,11 @@ impl Outcome {
     }
 
     /// The messages of `<command>` workflow commands, unescaped, read as
-    /// the runner reads them ([`crate::oracle::runner_commands`]): after
+    /// the runner reads them ([`relay_runner::runner_commands`]): after
     /// leading whitespace, the v1 `##[name]` form too, and nothing between
     /// `::stop-commands::TOKEN` and `::TOKEN::`.
     pub fn commands(&self, command: &str) -> Vec<String> {
-        crate::oracle::runner_commands(&self.stdout)
+        relay_runner::runner_commands(&self.stdout)
             .into_iter()
             .filter(|(name, _)| name == command)
             .map(|(_, msg)| unescape(&msg))

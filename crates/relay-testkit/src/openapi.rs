@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::github::Recorded;
 use crate::peers;
+use relay_fakes::Recorded;
 
 pub struct OpenApi {
     doc: Value,

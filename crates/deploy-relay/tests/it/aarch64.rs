@@ -12,8 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_runtime::Env;
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub};
+use relay_testkit::ActionRun;
 
 const ENV_BIN: &str = "DEPLOY_RELAY_AARCH64_BIN";
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";

@@ -1,8 +1,9 @@
 //! `deploy-relay status` and `deploy-relay approve` as an operator runs
 //! them (outside a runner, token in `GH_TOKEN`), against the fake GitHub.
 
+use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub, RunScript};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{Access, ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome, RunScript};
+use relay_testkit::{ActionRun, Outcome};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deploy-relay");
 const DEPLOY: &str = "octo/deploy";

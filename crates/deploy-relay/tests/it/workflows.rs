@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use relay_testkit::github::CheckScript;
+use relay_fakes::CheckScript;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
+use relay_runner::{Runner, WorkflowRecord};
 use relay_testkit::health::{Behavior, HealthService};
 use relay_testkit::webhook::{Reply, Sink};
-use relay_testkit::workflow::{Runner, WorkflowRecord};
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub};
 use serde_json::{Map, Value, json};
 
 const APP: &str = "octo/app";

@@ -4,7 +4,8 @@
 
 use std::process::Command;
 
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, events};
+use relay_fakes::DEFAULT_TOKEN;
+use relay_testkit::{ActionRun, events};
 
 use super::*;
 

@@ -6,9 +6,10 @@ mod wait;
 
 use std::time::Duration;
 
-use relay_testkit::github::Access;
+use relay_fakes::Access;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub, Fault};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub, Fault, Outcome, events};
+use relay_testkit::{ActionRun, Outcome, events};
 use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dispatch-deploy");
@@ -414,7 +415,7 @@ fn every_request_matches_githubs_openapi_description() {
     let Some(api) = OpenApi::load() else { return };
     let gh = fake();
     gh.workflow(TARGET, "deploy.yml", "Deploy", None);
-    gh.on_dispatch(TARGET, relay_testkit::RunScript::succeeds_after(1));
+    gh.on_dispatch(TARGET, relay_fakes::RunScript::succeeds_after(1));
     run(action(&gh)
         .event("workflow_run", seed_000_event("main", "success"))
         .input("images", SEED_000_IMAGES)

@@ -1,7 +1,7 @@
 //! What users read: the step summary and the log, as snapshots. Dispatch
 //! ids, run ids and ports are filtered.
 
-use relay_testkit::RunScript;
+use relay_fakes::RunScript;
 
 use super::{SEED_000_IMAGES, action, fake, run, seed_000_event};
 

@@ -3,7 +3,8 @@
 //! 204 and 400 fallbacks to discovery — each against a run that succeeds,
 //! fails, and never ends.
 
-use relay_testkit::{FakeGitHub, Outcome, RunScript, WorkflowDispatchMode};
+use relay_fakes::{FakeGitHub, RunScript, WorkflowDispatchMode};
+use relay_testkit::Outcome;
 
 use super::{TARGET, action, fake, run};
 

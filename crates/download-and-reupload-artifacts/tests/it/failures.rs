@@ -1,9 +1,9 @@
 //! What goes wrong: digests, hostile zips, name clashes, faults. A failure
 //! never leaves a re-uploaded artifact behind.
 
-use relay_testkit::blob::BlobFault;
-use relay_testkit::github::ArtifactSeed;
-use relay_testkit::{Access, Fault};
+use relay_fakes::ArtifactSeed;
+use relay_fakes::BlobFault;
+use relay_fakes::{Access, Fault};
 
 use super::*;
 

@@ -2,8 +2,8 @@
 //! or forge workflow commands, a fork's run under `workflow_run`, and the
 //! disk and replacement guarantees around them.
 
-use relay_testkit::blob::BlobFault;
-use relay_testkit::github::ArtifactSeed;
+use relay_fakes::ArtifactSeed;
+use relay_fakes::BlobFault;
 
 use super::*;
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use relay_testkit::github::ArtifactSeed;
+use relay_fakes::ArtifactSeed;
 
 use super::*;
 

@@ -12,10 +12,11 @@ mod select;
 use std::io::{Cursor, Write as _};
 use std::path::Path;
 
-use relay_testkit::github::ArtifactSeed;
+use relay_fakes::ArtifactSeed;
+use relay_fakes::FakeArtifacts;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome, events};
+use relay_testkit::{ActionRun, Outcome, events};
 use serde_json::Value;
 use zip::write::SimpleFileOptions;
 

@@ -1,6 +1,6 @@
 //! Which artifacts are taken: `name`, `pattern`, expired ones, re-runs, pages.
 
-use relay_testkit::github::ArtifactSeed;
+use relay_fakes::ArtifactSeed;
 
 use super::*;
 

@@ -1,6 +1,6 @@
 //! On failure: one issue per commit and environment, and the rollback event.
 
-use relay_testkit::github::Access;
+use relay_fakes::Access;
 use relay_testkit::health::Behavior;
 use relay_testkit::openapi::OpenApi;
 use serde_json::json;
@@ -106,7 +106,7 @@ fn issue_without_permission_names_it_and_still_rolls_back() {
         .input("github-token", "ghs_readonly0000000000000000000000000000")
         .input("create-issue", "true")
         .input("rollback-repository", "octo/deploy")
-        .input("rollback-token", relay_testkit::DEFAULT_TOKEN));
+        .input("rollback-token", relay_fakes::DEFAULT_TOKEN));
     out.assert_failure();
     out.assert_secret_hidden("ghs_readonly0000000000000000000000000000");
     let err = out.error();

@@ -2,8 +2,9 @@
 //! brings back reaches the log only escaped or fenced, markdown only as
 //! code, outputs as data, and no URL credential or header value shows.
 
+use relay_fakes::DEFAULT_TOKEN;
+use relay_testkit::Outcome;
 use relay_testkit::health::Behavior;
-use relay_testkit::{DEFAULT_TOKEN, Outcome};
 use serde_json::{Value, json};
 
 use crate::{action, fake, report, run, service};
@@ -40,7 +41,7 @@ pub fn with_credentials(url: &str) -> String {
     )
 }
 
-pub use relay_testkit::oracle::runner_commands;
+pub use relay_runner::runner_commands;
 
 /// No raw HTML and no live `@mention`, and the summary table keeps its
 /// nine columns.

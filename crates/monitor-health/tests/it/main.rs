@@ -9,8 +9,9 @@ mod snapshots;
 
 use std::time::Duration;
 
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_testkit::health::{Behavior, HealthService};
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome};
+use relay_testkit::{ActionRun, Outcome};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_monitor-health");

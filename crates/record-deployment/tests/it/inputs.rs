@@ -1,7 +1,8 @@
 //! Bad inputs fail before any request, with an `::error::` naming the input.
 
 use super::{A, APP, fake, run};
-use relay_testkit::{ActionRun, DEFAULT_TOKEN};
+use relay_fakes::DEFAULT_TOKEN;
+use relay_testkit::ActionRun;
 
 fn refused(a: ActionRun, input: &str, needle: &str) {
     let gh = fake();

@@ -2,8 +2,9 @@
 
 mod inputs;
 
+use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{Access, ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome, events};
+use relay_testkit::{ActionRun, Outcome, events};
 use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_record-deployment");

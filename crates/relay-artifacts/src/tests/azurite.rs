@@ -93,7 +93,7 @@ async fn block_upload_is_accepted_and_assembled_by_azurite() {
     })
     .await;
     let upload = format!("{base}/artifacts/web.zip?{sas}");
-    let r = relay(&http, &format!("{src}/src"), &upload, None, &opts())
+    let r = pipe_one(&http, &format!("{src}/src"), &upload, None, &opts())
         .await
         .unwrap();
     assert_eq!(r.blocks, 3);

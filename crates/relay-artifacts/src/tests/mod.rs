@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::relay::{Passed, RelayOptions, Spool};
+use crate::pipe::{Passed, PipeOptions, Spool};
 use crate::results::ResultsClient;
 use crate::{ArtifactError, DigestCheck, DigestPolicy, RetryPolicy, RuntimeToken};
 use axum::Router;
@@ -184,22 +184,22 @@ pub(crate) fn fast() -> RetryPolicy {
 }
 
 /// A relay of `src` into `dst`, spooled to `spool` when given.
-pub(crate) async fn relay(
+pub(crate) async fn pipe_one(
     http: &reqwest::Client,
     src: &str,
     dst: &str,
     spool: Option<&std::path::Path>,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<Passed, ArtifactError> {
     let spool = spool.map(|path| Spool {
         path,
         charge: None,
         index: None,
     });
-    crate::relay::relay(http, src, Some(dst), spool, opts).await
+    crate::pipe::pipe(http, src, Some(dst), spool, opts).await
 }
 
-/// What `Relay` does for one artifact, without the REST side: create,
+/// What `Transfer` does for one artifact, without the REST side: create,
 /// relay, check, finalize.
 pub(crate) async fn stage_and_finalize(
     results: &ResultsClient,
@@ -208,11 +208,11 @@ pub(crate) async fn stage_and_finalize(
     expires_at: Option<&str>,
     expected: &str,
     policy: DigestPolicy,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<(i64, Passed, DigestCheck), ArtifactError> {
     let upload = results.create_artifact(new_name, expires_at).await?;
     let http = reqwest::Client::new();
-    let passed = crate::relay::relay(&http, download, Some(&upload), None, opts).await?;
+    let passed = crate::pipe::pipe(&http, download, Some(&upload), None, opts).await?;
     let check = crate::verify::verify_digest(policy, Some(expected), &passed.sha256, new_name)?;
     let id = results
         .finalize_artifact(new_name, passed.size, &passed.sha256)
@@ -220,8 +220,8 @@ pub(crate) async fn stage_and_finalize(
     Ok((id, passed, check))
 }
 
-pub(crate) fn opts() -> RelayOptions {
-    RelayOptions {
+pub(crate) fn opts() -> PipeOptions {
+    PipeOptions {
         block_size: 1 << 20,
         parallel: 3,
         retry: fast(),
@@ -260,7 +260,7 @@ async fn relays_blocks_in_order_without_tokens_and_spools() {
     .await;
     let spool = tempfile::NamedTempFile::new().unwrap();
     let http = reqwest::Client::new();
-    let r = relay(
+    let r = pipe_one(
         &http,
         &format!("{base}/src"),
         &format!("{base}/dst?sig=ok"),
@@ -288,7 +288,7 @@ async fn a_download_reset_mid_body_resumes_with_range() {
     })
     .await;
     let http = reqwest::Client::new();
-    let r = relay(
+    let r = pipe_one(
         &http,
         &format!("{base}/src"),
         &format!("{base}/dst?sig=ok"),
@@ -311,7 +311,7 @@ async fn an_expired_upload_url_fails_with_a_hint() {
     })
     .await;
     let http = reqwest::Client::new();
-    let err = relay(
+    let err = pipe_one(
         &http,
         &format!("{base}/src"),
         &format!("{base}/dst?sig=expired"),

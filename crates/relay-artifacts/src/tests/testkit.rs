@@ -2,8 +2,8 @@
 //! block-blob store and fault injection, and the fake GitHub's REST side.
 
 use super::*;
-use relay_testkit::blob::BlobFault;
-use relay_testkit::results::{FakeArtifacts, TwirpFault};
+use relay_fakes::BlobFault;
+use relay_fakes::{FakeArtifacts, TwirpFault};
 
 fn results(fake: &FakeArtifacts, run: &str, job: &str) -> ResultsClient {
     let token = RuntimeToken::new(Some(FakeArtifacts::runtime_token(run, job))).unwrap();
@@ -29,7 +29,7 @@ async fn relay_into_current_with(
     let token =
         RuntimeToken::new(Some(FakeArtifacts::runtime_token("current-run", "job-1"))).unwrap();
     let c = ResultsClient::new(reqwest::Client::new(), fake.url(), token, retry).unwrap();
-    let opts = RelayOptions { retry, ..opts() };
+    let opts = PipeOptions { retry, ..opts() };
     if overwrite && !c.list_artifacts(Some("deploy-web")).await?.is_empty() {
         c.delete_artifact("deploy-web").await?;
     }
@@ -47,7 +47,7 @@ async fn relay_into_current_with(
 }
 
 /// Relays with `max_attempts` and a 300 ms stall timeout, and checks that
-/// the stalls the fakes hold for [`relay_testkit::blob::STALL`] were
+/// the stalls the fakes hold for [`relay_fakes::STALL`] were
 /// abandoned and retried, not waited out.
 async fn relay_abandoning_stalls(fake: &FakeArtifacts, url: &str, digest: &str, max_attempts: u32) {
     let mut retry = RetryPolicy {
@@ -60,18 +60,18 @@ async fn relay_abandoning_stalls(fake: &FakeArtifacts, url: &str, digest: &str, 
         .await
         .unwrap();
     assert!(
-        started.elapsed() < relay_testkit::blob::STALL / 2,
+        started.elapsed() < relay_fakes::STALL / 2,
         "waited a stall out instead of abandoning it and retrying"
     );
 }
 
-fn github(gh: &relay_testkit::FakeGitHub) -> relay_github::GitHub {
+fn github(gh: &relay_fakes::FakeGitHub) -> relay_github::GitHub {
     let env = relay_runtime::Env::from_pairs([
         ("GITHUB_API_URL", gh.url()),
         ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
     ]);
     let (console, _) = relay_runtime::Console::capture(false);
-    let token = relay_github::Token::new(relay_runtime::Secret::new(relay_testkit::DEFAULT_TOKEN));
+    let token = relay_github::Token::new(relay_runtime::Secret::new(relay_fakes::DEFAULT_TOKEN));
     relay_github::GitHub::new(&env, console, Some(token)).unwrap()
 }
 
@@ -81,8 +81,8 @@ fn o_r() -> relay_runtime::RepoName {
 
 #[tokio::test]
 async fn rest_lists_every_page_newest_per_name_and_sets_expired_aside() {
-    use relay_testkit::github::ArtifactSeed;
-    let gh = relay_testkit::FakeGitHub::start();
+    use relay_fakes::ArtifactSeed;
+    let gh = relay_fakes::FakeGitHub::start();
     gh.repo("o/r", "main");
     for i in 0..130 {
         gh.add_artifact(
@@ -125,11 +125,11 @@ async fn rest_lists_every_page_newest_per_name_and_sets_expired_aside() {
 
 #[tokio::test]
 async fn zip_redirect_is_followed_without_the_github_token_and_410_means_expired() {
-    use relay_testkit::github::ArtifactSeed;
+    use relay_fakes::ArtifactSeed;
     let fake = FakeArtifacts::start();
     let data = pseudo_random(100_000);
     let (_, blob_url, digest) = fake.seed("source-run", "web", data.clone());
-    let gh = relay_testkit::FakeGitHub::start();
+    let gh = relay_fakes::FakeGitHub::start();
     gh.repo("o/r", "main");
     let seed = ArtifactSeed::new("web", &blob_url, data.len() as u64).digest(&digest);
     let id = gh.add_artifact("o/r", 7, seed.clone());
@@ -168,7 +168,7 @@ async fn zip_redirect_is_followed_without_the_github_token_and_410_means_expired
 async fn relays_sharing_a_one_block_budget_all_finish_in_order() {
     let fake = FakeArtifacts::start();
     let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
-    let opts = RelayOptions {
+    let opts = PipeOptions {
         budget: Some(budget.clone()),
         ..opts()
     };
@@ -186,7 +186,7 @@ async fn relays_sharing_a_one_block_budget_all_finish_in_order() {
     }
     let runs = jobs
         .iter()
-        .map(|(url, upload, _)| relay(&http, url, upload, None, &opts));
+        .map(|(url, upload, _)| pipe_one(&http, url, upload, None, &opts));
     let done = tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(runs))
         .await
         .expect("relays sharing a budget must not wait on each other forever");

@@ -7,9 +7,10 @@ mod snapshots;
 
 use std::time::Duration;
 
-use relay_testkit::github::CheckScript;
+use relay_fakes::CheckScript;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub, Fault, RunScript};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub, Fault, Outcome, RunScript, events};
+use relay_testkit::{ActionRun, Outcome, events};
 use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_verify-ci-status");

@@ -4,7 +4,7 @@
 //! with `workflow_call` at the end of CI, so CI's jobs and the called
 //! workflow's (`deploy / verify`) share one run.
 
-use relay_testkit::github::CheckScript;
+use relay_fakes::CheckScript;
 
 use super::*;
 

@@ -2,7 +2,7 @@
 //! come from whoever can post a check run or a commit status, so they are
 //! also shown hostile: as code and checked links, never raw markdown.
 
-use relay_testkit::github::CheckScript;
+use relay_fakes::CheckScript;
 
 use super::*;
 

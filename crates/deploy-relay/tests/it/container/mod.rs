@@ -23,9 +23,10 @@ use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use relay_testkit::github::{ArtifactSeed, CheckScript};
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub, events};
+use relay_fakes::FakeArtifacts;
+use relay_fakes::{ArtifactSeed, CheckScript};
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
+use relay_testkit::events;
 use runner::Engine;
 use serde_json::json;
 

@@ -12,8 +12,15 @@
 //! What GitHub does that a local run cannot (third-party actions such as
 //! `actions/checkout`, environment protection rules, `concurrency`) is
 //! recorded as skipped or noted, never faked as done.
+//!
+//! [`events`] builds the event payloads a run starts from, and
+//! [`runner_commands`] reads a step's output the way the runner reads
+//! workflow commands.
 
+mod commands;
+pub mod events;
 pub mod expr;
 mod run;
 
+pub use commands::runner_commands;
 pub use run::{Event, JobRecord, Launcher, Runner, StepRecord, WorkflowRecord};

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_testkit::github::CheckScript;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub};
+use relay_fakes::CheckScript;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use serde_json::Value;
 
 const REPO: &str = "octo/app";

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_testkit::github::CheckScript;
+use relay_fakes::CheckScript;
+use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub, RunScript};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{Access, DEFAULT_TOKEN, FakeGitHub, RunScript};
 use serde_json::{Value, json};
 
 const REPO: &str = "octo/deploy";

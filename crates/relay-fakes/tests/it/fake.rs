@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_testkit::{Access, DEFAULT_TOKEN, FakeGitHub, Fault, WorkflowDispatchMode};
+use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub, Fault, WorkflowDispatchMode};
 use serde_json::{Value, json};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -137,7 +137,7 @@ fn dispatch_with(gh: &FakeGitHub, token: &str) -> (u16, String) {
 fn workflow_dispatch_modes_and_inputs() {
     let gh = gh();
     gh.workflow("o/r", "deploy.yml", "Deploy", Some(&["sha"]));
-    gh.on_dispatch("o/r", relay_testkit::RunScript::succeeds_after(1));
+    gh.on_dispatch("o/r", relay_fakes::RunScript::succeeds_after(1));
     let path = "/repos/o/r/actions/workflows/deploy.yml/dispatches";
     let (s, body) = send(
         &gh,
@@ -248,7 +248,7 @@ fn runs_progress_as_they_are_polled() {
         "o/r",
         "push",
         "Build",
-        relay_testkit::RunScript::ends(2, "failure"),
+        relay_fakes::RunScript::ends(2, "failure"),
     );
     let status = |gh: &FakeGitHub| {
         let (_, body) = send(

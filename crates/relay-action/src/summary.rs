@@ -1,6 +1,6 @@
 //! The step summary: what was relayed, and what was dispatched.
 
-use relay_artifacts::Relayed;
+use relay_artifacts::Transferred;
 use relay_runtime::{md_block, md_code};
 use serde_json::{Map, Value};
 
@@ -17,19 +17,19 @@ pub(crate) fn skipped(config: &Config, why: &str) -> String {
 
 pub(crate) fn render(
     config: &Config,
-    moved: &[Relayed],
+    moved: &[Transferred],
     payload: &Map<String, Value>,
     dispatched: bool,
 ) -> String {
     let headline = if dispatched {
         format!(
-            "### 🚀 Relayed {} artifact(s) and dispatched the deploy to {}",
+            "### 🚀 Transferred {} artifact(s) and dispatched the deploy to {}",
             moved.len(),
             md_code(config.repository.as_str())
         )
     } else {
         format!(
-            "### ❌ Relayed {} artifact(s); the dispatch to {} failed",
+            "### ❌ Transferred {} artifact(s); the dispatch to {} failed",
             moved.len(),
             md_code(config.repository.as_str())
         )

@@ -6,13 +6,14 @@
 
 use std::io::{Cursor, Write as _};
 
-use relay_testkit::github::{Access, ArtifactSeed};
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::{ActionRun, DEFAULT_TOKEN, FakeGitHub, Outcome, events};
+use relay_fakes::FakeArtifacts;
+use relay_fakes::{Access, ArtifactSeed};
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
+use relay_testkit::{ActionRun, Outcome, events};
 use serde_json::{Value, json};
 use zip::write::SimpleFileOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_relay");
+const BIN: &str = env!("CARGO_BIN_EXE_relay-action");
 const APP: &str = "xtp-tour/xtp-tour";
 const DEPLOY: &str = "xtp-tour/xtp-tour-deploy";
 const RUN: u64 = 123456789;
@@ -279,7 +280,7 @@ fn a_refused_dispatch_fails_and_says_the_artifacts_are_here() {
     w.gh.fault(
         "POST",
         &format!("/repos/{DEPLOY}/dispatches"),
-        [relay_testkit::Fault::status(404)],
+        [relay_fakes::Fault::status(404)],
     );
     let out = run(w.action(build_run("success")));
     out.assert_failure();

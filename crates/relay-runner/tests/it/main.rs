@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use relay_testkit::workflow::Runner;
+use relay_runner::Runner;
 use serde_json::{Map, json};
 
 fn write(root: &Path, path: &str, text: &str) {

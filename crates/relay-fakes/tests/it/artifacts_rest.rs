@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_testkit::github::ArtifactSeed;
+use relay_fakes::ArtifactSeed;
+use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub};
 use relay_testkit::openapi::OpenApi;
-use relay_testkit::{Access, DEFAULT_TOKEN, FakeGitHub};
 use serde_json::Value;
 
 const REPO: &str = "octo/app";

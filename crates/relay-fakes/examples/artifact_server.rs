@@ -4,13 +4,13 @@
 //! line with what a client needs, then serves until stdin closes. With
 //! `discard` as argv[3], uploads are counted and dropped, not kept.
 //!
-//!     cargo run --release -p relay-testkit --example artifact_server -- build.zip web [discard]
+//!     cargo run --release -p relay-fakes --example artifact_server -- build.zip web [discard]
 
 use std::io::Read as _;
 
-use relay_testkit::github::ArtifactSeed;
-use relay_testkit::results::FakeArtifacts;
-use relay_testkit::{DEFAULT_TOKEN, FakeGitHub};
+use relay_fakes::ArtifactSeed;
+use relay_fakes::FakeArtifacts;
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -12,7 +12,7 @@ mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Destination, Job, Relay, RelayConfig};
+use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
@@ -152,11 +152,11 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<Job>>>()?;
     relay_artifacts::check_jobs(&jobs)
         .context("input `reupload-name` does not fit the artifacts")?;
-    let moved = Relay::new(
+    let moved = Transfer::new(
         &gh,
         &config.source_repository,
         relay_artifacts::http_client()?,
-        RelayConfig {
+        TransferConfig {
             upload: Some(config.upload.clone()),
             destination: Destination::Nothing,
             digest: config.digest,

@@ -6,7 +6,7 @@
 //! `block_size * (parallel + 1)` plus the sink's queue whatever the artifact
 //! size; the zip is never re-compressed and touches the disk at most once.
 //! Relays running side by side share a budget of blocks in flight
-//! ([`RelayOptions::budget`]) and, for spools, a budget of disk
+//! ([`PipeOptions::budget`]) and, for spools, a budget of disk
 //! ([`DiskBudget`]).
 
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use crate::retry::{RetryPolicy, retryable_status, transport};
 use crate::sink::Sink;
 
 #[derive(Debug, Clone)]
-pub(crate) struct RelayOptions {
+pub(crate) struct PipeOptions {
     pub block_size: usize,
     pub parallel: usize,
     pub retry: RetryPolicy,
@@ -39,7 +39,7 @@ pub(crate) struct RelayOptions {
     pub stop: Arc<AtomicBool>,
 }
 
-impl Default for RelayOptions {
+impl Default for PipeOptions {
     fn default() -> Self {
         // 4 MiB x 6 in flight keeps a relay under ~30 MiB of buffers.
         Self {
@@ -134,12 +134,12 @@ pub(crate) struct Spool<'a> {
 /// [`download`], then the commit of its blocks: the whole relay of one zip,
 /// as the tests drive it.
 #[cfg(test)]
-pub(crate) async fn relay(
+pub(crate) async fn pipe(
     http: &reqwest::Client,
     download_url: &str,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<Passed, ArtifactError> {
     let (passed, upload) = download(http, download_url, upload_url, spool, opts).await?;
     if let Some(upload) = upload {
@@ -159,7 +159,7 @@ pub(crate) struct Uploading {
     http: reqwest::Client,
     url: String,
     blocks: usize,
-    opts: RelayOptions,
+    opts: PipeOptions,
 }
 
 impl Uploading {
@@ -183,7 +183,7 @@ pub(crate) async fn download(
     download_url: &str,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<(Passed, Option<Uploading>), ArtifactError> {
     let progress = tokio::sync::Mutex::new(Progress {
         sink: Sink::start(spool)?,
@@ -231,7 +231,7 @@ pub(crate) async fn upload_file(
     http: &reqwest::Client,
     path: &Path,
     upload_url: &str,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<usize, ArtifactError> {
     let mut file = tokio::fs::File::open(path).await.map_err(io(path))?;
     let mut uploads = JoinSet::new();
@@ -312,7 +312,7 @@ impl Progress<'_> {
         url: &str,
         upload_url: Option<&str>,
         what: &str,
-        opts: &RelayOptions,
+        opts: &PipeOptions,
     ) -> Attempt<(), ArtifactError, String> {
         let again = |why: String| Attempt::Again { why, wait: None };
         let stall = opts.retry.stall_timeout;
@@ -367,7 +367,7 @@ impl Progress<'_> {
         mut chunk: Bytes,
         http: &reqwest::Client,
         upload_url: Option<&str>,
-        opts: &RelayOptions,
+        opts: &PipeOptions,
     ) -> Result<(), ArtifactError> {
         if opts.stop.load(Ordering::Relaxed) {
             return Err(ArtifactError::Stopped);
@@ -396,7 +396,7 @@ async fn commit(
     http: &reqwest::Client,
     upload_url: &str,
     count: usize,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<(), ArtifactError> {
     while let Some(done) = uploads.join_next().await {
         done.map_err(join_err)??;
@@ -411,7 +411,7 @@ async fn spawn_block(
     url: &str,
     index: usize,
     data: Block,
-    opts: &RelayOptions,
+    opts: &PipeOptions,
 ) -> Result<(), ArtifactError> {
     while uploads.len() >= opts.parallel.max(1) {
         if let Some(done) = uploads.join_next().await {

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    relay_runtime::main(&relay_action::SPEC, relay_action::run)
+}
