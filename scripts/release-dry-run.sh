@@ -68,23 +68,37 @@ push_port=$((20000 + RANDOM % 20000))
 public_port=$((push_port + 1))
 cat >"$work/push.yml" <<EOF
 version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/data}, delete: {enabled: false}}
-http: {addr: "127.0.0.1:$push_port"}
-auth: {htpasswd: {realm: release-dry-run, path: $work/htpasswd}}
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $work/data
+http:
+  addr: "127.0.0.1:$push_port"
+auth:
+  htpasswd:
+    realm: release-dry-run
+    path: $work/htpasswd
 EOF
 cat >"$work/public.yml" <<EOF
 version: 0.1
-log: {level: error}
+log:
+  level: error
 storage:
-  filesystem: {rootdirectory: $work/data}
-  maintenance: {readonly: {enabled: true}}
-http: {addr: "127.0.0.1:$public_port"}
+  filesystem:
+    rootdirectory: $work/data
+  maintenance:
+    readonly:
+      enabled: true
+http:
+  addr: "127.0.0.1:$public_port"
 EOF
 mkdir -p "$work/data"
-docker-registry serve "$work/push.yml" >"$work/push.log" 2>&1 &
+# Without REGISTRY_AUTH_FILE: the registry reads REGISTRY_* variables as
+# configuration (REGISTRY_AUTH_FILE would be its `auth: file:`).
+env -u REGISTRY_AUTH_FILE docker-registry serve "$work/push.yml" >"$work/push.log" 2>&1 &
 pids+=($!)
-docker-registry serve "$work/public.yml" >"$work/public.log" 2>&1 &
+env -u REGISTRY_AUTH_FILE docker-registry serve "$work/public.yml" >"$work/public.log" 2>&1 &
 pids+=($!)
 status() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/" || true; }
 for _ in $(seq 100); do
