@@ -132,9 +132,11 @@ struct RawSignature {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawTlogEntry {
+    #[serde(default)]
     log_index: Int,
     log_id: RawLogId,
     kind_version: RawKindVersion,
+    #[serde(default)]
     integrated_time: Int,
     #[serde(default)]
     inclusion_promise: Option<RawPromise>,
@@ -164,8 +166,10 @@ struct RawPromise {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawProof {
+    #[serde(default)]
     log_index: Int,
     root_hash: String,
+    #[serde(default)]
     tree_size: Int,
     #[serde(default)]
     hashes: Vec<String>,
@@ -179,12 +183,18 @@ struct RawCheckpoint {
 }
 
 /// A protobuf 64-bit integer: a string in canonical JSON, a number from
-/// some writers.
+/// some writers, absent when zero (proto3 JSON leaves defaults out).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Int {
     Number(i64),
     Text(String),
+}
+
+impl Default for Int {
+    fn default() -> Self {
+        Int::Number(0)
+    }
 }
 
 impl Int {

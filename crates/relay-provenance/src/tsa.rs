@@ -1,14 +1,18 @@
 //! An RFC 3161 signed timestamp over the envelope's signature: a CMS
-//! SignedData (cms) whose content is a TSTInfo (x509-tsp), signed by a
-//! timestamp authority of the trusted root. Its `genTime` is a signing
-//! time the certificate must have been valid at.
+//! SignedData (cms) whose content is a TSTInfo, signed by a timestamp
+//! authority of the trusted root. Its `genTime` is a signing time the
+//! certificate must have been valid at.
 //! RFC 3161 §2.4.2, RFC 5652 §5.4 (the signed attributes are what is signed).
+//!
+//! The TSTInfo and the response are read field by field: RFC 3161 allows
+//! fractional seconds in `genTime` (sigstore's TSAs write them), which
+//! der's `GeneralizedTime` (and so x509-tsp's `TstInfo`) refuses.
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Decode, Encode};
-use x509_tsp::{TimeStampResp, TstInfo};
+use der::asn1::{Any, ObjectIdentifier, OctetString};
+use der::{Decode, Encode, Tag, Tagged};
+use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::error::Error;
 use crate::trust::TrustedRoot;
@@ -40,11 +44,11 @@ pub(crate) fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result
         .as_ref()
         .and_then(|c| c.decode_as::<OctetString>().ok())
         .ok_or_else(|| Error::timestamp("it has no TSTInfo"))?;
-    let tst = TstInfo::from_der(content.as_bytes())
-        .map_err(|_| Error::timestamp("its TSTInfo does not parse"))?;
-    let imprint_hash = Hash::of_digest(&tst.message_imprint.hash_algorithm.oid)
+    let tst = Tst::parse(content.as_bytes())
+        .ok_or_else(|| Error::timestamp("its TSTInfo does not parse"))?;
+    let imprint_hash = Hash::of_digest(&tst.imprint_alg)
         .ok_or_else(|| Error::timestamp("its message imprint uses an unknown hash"))?;
-    if imprint_hash.digest(signature) != tst.message_imprint.hashed_message.as_bytes() {
+    if imprint_hash.digest(signature) != tst.imprint {
         return Err(Error::timestamp(
             "it timestamps another signature than the envelope's",
         ));
@@ -79,8 +83,7 @@ pub(crate) fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result
     // Some TSAs name the key algorithm instead of ecdsa-with-SHA*; the
     // digest algorithm then says the hash.
     let sig_hash = Hash::of_signature(&signer.signature_algorithm.oid).unwrap_or(digest_hash);
-    let gen_time = i64::try_from(tst.gen_time.to_unix_duration().as_secs())
-        .map_err(|_| Error::timestamp("its time is out of range"))?;
+    let gen_time = tst.gen_time;
     let trusted = root.tsas.iter().any(|tsa| {
         let Some((leaf, issuers)) = tsa.chain.split_first() else {
             return false;
@@ -108,17 +111,101 @@ fn chain_holds(leaf: &Cert, issuers: &[Cert], t: i64) -> bool {
     leaf.valid_at(t) && chains(leaf, issuers, &[t])
 }
 
+/// The fields of a TSTInfo that are checked.
+struct Tst {
+    imprint_alg: ObjectIdentifier,
+    imprint: Vec<u8>,
+    /// Unix seconds (any fraction dropped).
+    gen_time: i64,
+}
+
+impl Tst {
+    /// `TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, … }`
+    fn parse(der: &[u8]) -> Option<Self> {
+        let fields = Vec::<Any>::from_der(der).ok()?;
+        let imprint = Vec::<Any>::from_der(&fields.get(2)?.to_der().ok()?).ok()?;
+        let alg: AlgorithmIdentifierOwned = imprint.first()?.decode_as().ok()?;
+        let hashed: OctetString = imprint.get(1)?.decode_as().ok()?;
+        let time = fields.get(4).filter(|t| t.tag() == Tag::GeneralizedTime)?;
+        Some(Self {
+            imprint_alg: alg.oid,
+            imprint: hashed.as_bytes().to_vec(),
+            gen_time: generalized_time(time.value())?,
+        })
+    }
+}
+
+/// `YYYYMMDDHHMMSS[.f*]Z` (RFC 3161 §2.4.2: UTC, optional fraction).
+fn generalized_time(s: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(s).ok()?.strip_suffix('Z')?;
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
+    if whole.len() != 14
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.is_empty()
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| whole[r].parse::<u16>().ok();
+    let month = time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::from(n(0..4)?), month, u8::try_from(n(6..8)?).ok()?)
+            .ok()?;
+    let t = time::Time::from_hms(
+        u8::try_from(n(8..10)?).ok()?,
+        u8::try_from(n(10..12)?).ok()?,
+        u8::try_from(n(12..14)?).ok()?,
+    )
+    .ok()?;
+    Some(date.with_time(t).assume_utc().unix_timestamp())
+}
+
+/// The token: the DER itself, or the one a `TimeStampResp ::= SEQUENCE {
+/// status PKIStatusInfo, timeStampToken OPTIONAL }` carries.
 fn token(der: &[u8]) -> Result<ContentInfo, Error> {
     if let Ok(token) = ContentInfo::from_der(der) {
         return Ok(token);
     }
-    let resp = TimeStampResp::from_der(der).map_err(|e| Error::Timestamp {
-        what: format!("it is neither a timestamp token nor a response ({e})"),
-    })?;
+    let fields = Vec::<Any>::from_der(der)
+        .map_err(|_| Error::timestamp("it is neither a timestamp token nor a response"))?;
     // PKIStatus 0 granted, 1 grantedWithMods.
-    if !matches!(resp.status.status as u8, 0 | 1) {
+    let status = fields
+        .first()
+        .and_then(|s| Vec::<Any>::from_der(&s.to_der().ok()?).ok())
+        .and_then(|s| s.first()?.decode_as::<u8>().ok());
+    if !matches!(status, Some(0 | 1)) {
         return Err(Error::timestamp("its response does not grant a timestamp"));
     }
-    resp.time_stamp_token
+    fields
+        .get(1)
+        .and_then(|t| t.decode_as::<ContentInfo>().ok())
         .ok_or_else(|| Error::timestamp("its response carries no token"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time_takes_fractions_and_refuses_the_rest() {
+        assert_eq!(generalized_time(b"19700101000000Z"), Some(0));
+        assert_eq!(
+            generalized_time(b"20261206205850.868Z"),
+            Some(1_796_590_730)
+        );
+        for bad in [
+            &b"20261206205850"[..],
+            b"2026120620585Z",
+            b"20261306205850Z",
+            b"20261206205850.Z",
+            b"2026120620585xZ",
+        ] {
+            assert_eq!(
+                generalized_time(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 }

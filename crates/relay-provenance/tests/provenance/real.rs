@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use relay_provenance::{Error, Expected, Policy, TrustedRoot, TrustedRoots, verify, verify_bundle};
 use serde_json::Value;
 
-fn data(name: &str) -> Vec<u8> {
+pub fn data(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data")
@@ -16,7 +16,7 @@ fn data(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-const REUSABLE: &str = "reusable-workflow-attestation.sigstore.json";
+pub const REUSABLE: &str = "reusable-workflow-attestation.sigstore.json";
 /// The sha256 of cli/cli's `reusable-workflow-artifact`, the subject of [`REUSABLE`].
 const ARTIFACT: &str = "sha256:49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25";
 const COMMIT: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
@@ -127,83 +127,92 @@ fn the_policy_names_what_differs() {
     ));
 }
 
+/// What each alteration must be refused as.
+pub type Refusal = fn(&Error) -> bool;
+
+/// The real bundle altered one part at a time, each with its refusal.
+pub fn alterations() -> Vec<(&'static str, Vec<u8>, Refusal)> {
+    vec![
+        (
+            "payload",
+            altered(REUSABLE, |v| {
+                let payload = STANDARD
+                    .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+                    .unwrap();
+                let text = String::from_utf8(payload).unwrap().replace("49a3", "59a3");
+                v["dsseEnvelope"]["payload"] = Value::String(STANDARD.encode(text));
+            }),
+            |e| matches!(e, Error::Signature { .. }),
+        ),
+        (
+            "payload type",
+            altered(REUSABLE, |v| {
+                v["dsseEnvelope"]["payloadType"] = "application/json".into();
+            }),
+            |e| matches!(e, Error::Signature { .. }),
+        ),
+        (
+            "a proof hash",
+            altered(REUSABLE, |v| {
+                flip_b64(&mut entry(v)["inclusionProof"]["hashes"][3]);
+            }),
+            |e| matches!(e, Error::TransparencyLog { .. }),
+        ),
+        (
+            "the integrated time",
+            altered(REUSABLE, |v| {
+                entry(v)["integratedTime"] = "1716578065".into();
+            }),
+            |e| matches!(e, Error::TransparencyLog { .. }),
+        ),
+        (
+            "the checkpoint",
+            altered(REUSABLE, |v| {
+                let cp = entry(v)["inclusionProof"]["checkpoint"]["envelope"]
+                    .as_str()
+                    .unwrap()
+                    .replace("2605736670972794746", "2605736670972794747");
+                entry(v)["inclusionProof"]["checkpoint"]["envelope"] = cp.into();
+            }),
+            |e| matches!(e, Error::TransparencyLog { .. }),
+        ),
+        (
+            "the log entry's body",
+            altered(REUSABLE, |v| {
+                entry(v)["canonicalizedBody"] = Value::String(
+                    STANDARD.encode(br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{}}"#),
+                );
+            }),
+            |e| matches!(e, Error::TransparencyLog { .. }),
+        ),
+        (
+            "no log entry",
+            altered(REUSABLE, |v| {
+                v["verificationMaterial"]["tlogEntries"] = Value::Array(vec![]);
+            }),
+            |e| matches!(e, Error::NoSignedTime),
+        ),
+        (
+            "another certificate",
+            altered(REUSABLE, |v| {
+                let other: Value =
+                    serde_json::from_slice(&data("custom-issuer.sigstore.json")).unwrap();
+                v["verificationMaterial"]["certificate"] =
+                    other["verificationMaterial"]["certificate"].clone();
+            }),
+            |e| matches!(e, Error::Signature { .. }),
+        ),
+    ]
+}
+
 #[test]
 fn every_altered_part_is_refused() {
     let roots = TrustedRoots::embedded();
-    let check = |what: &str, bundle: Vec<u8>, ok: fn(&Error) -> bool| {
+    for (what, bundle, refusal) in alterations() {
         let e = verify_bundle(&bundle, &roots).expect_err(what);
-        assert!(ok(&e), "{what}: {e:?}");
+        assert!(refusal(&e), "{what}: {e:?}");
         assert!(e.is_cryptographic(), "{what}");
-    };
-    check(
-        "payload",
-        altered(REUSABLE, |v| {
-            let payload = STANDARD
-                .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
-                .unwrap();
-            let text = String::from_utf8(payload).unwrap().replace("49a3", "59a3");
-            v["dsseEnvelope"]["payload"] = Value::String(STANDARD.encode(text));
-        }),
-        |e| matches!(e, Error::Signature { .. }),
-    );
-    check(
-        "payload type",
-        altered(REUSABLE, |v| {
-            v["dsseEnvelope"]["payloadType"] = "application/json".into();
-        }),
-        |e| matches!(e, Error::Signature { .. }),
-    );
-    check(
-        "a proof hash",
-        altered(REUSABLE, |v| {
-            flip_b64(&mut entry(v)["inclusionProof"]["hashes"][3]);
-        }),
-        |e| matches!(e, Error::TransparencyLog { .. }),
-    );
-    check(
-        "the signed entry timestamp",
-        altered(REUSABLE, |v| {
-            entry(v)["integratedTime"] = "1716578065".into();
-        }),
-        |e| matches!(e, Error::TransparencyLog { .. }),
-    );
-    check(
-        "the checkpoint",
-        altered(REUSABLE, |v| {
-            let cp = entry(v)["inclusionProof"]["checkpoint"]["envelope"]
-                .as_str()
-                .unwrap()
-                .replace("2605736670972794746", "2605736670972794747");
-            entry(v)["inclusionProof"]["checkpoint"]["envelope"] = cp.into();
-        }),
-        |e| matches!(e, Error::TransparencyLog { .. }),
-    );
-    check(
-        "the log entry's body",
-        altered(REUSABLE, |v| {
-            entry(v)["canonicalizedBody"] = Value::String(
-                STANDARD.encode(br#"{"apiVersion":"0.0.1","kind":"dsse","spec":{}}"#),
-            );
-        }),
-        |e| matches!(e, Error::TransparencyLog { .. }),
-    );
-    check(
-        "no log entry",
-        altered(REUSABLE, |v| {
-            v["verificationMaterial"]["tlogEntries"] = Value::Array(vec![]);
-        }),
-        |e| matches!(e, Error::NoSignedTime),
-    );
-    check(
-        "another certificate",
-        altered(REUSABLE, |v| {
-            let other: Value =
-                serde_json::from_slice(&data("custom-issuer.sigstore.json")).unwrap();
-            v["verificationMaterial"]["certificate"] =
-                other["verificationMaterial"]["certificate"].clone();
-        }),
-        |e| matches!(e, Error::Signature { .. }),
-    );
+    }
 }
 
 #[test]
