@@ -256,3 +256,153 @@ fn globs(patterns: &[String], case_insensitive: bool) -> Result<GlobSet, Error> 
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{Identity, Statement, Subject};
+
+    const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const COMMIT: &str = "8c1f0b7d2e4a6c8e0f1a3b5c7d9e1f2a3b4c5d6e";
+
+    fn bundle(workflow: &str, git_ref: &str) -> VerifiedBundle {
+        VerifiedBundle {
+            statement: Statement {
+                statement_type: "https://in-toto.io/Statement/v1".into(),
+                subject: vec![Subject {
+                    name: "ghcr.io/octo/app".into(),
+                    digest: [("sha256".to_owned(), DIGEST.to_owned())].into(),
+                }],
+                predicate_type: SLSA_PROVENANCE_V1.into(),
+                predicate: serde_json::Value::Null,
+            },
+            identity: Identity {
+                san: Some(format!("https://github.com/{workflow}@{git_ref}")),
+                issuer: Some(GITHUB_ACTIONS_ISSUER.into()),
+                source_repository: Some("https://github.com/Octo/App".into()),
+                source_commit: Some(COMMIT.into()),
+                source_ref: Some(git_ref.into()),
+                ..Identity::default()
+            },
+            signed_at: 0,
+            log_index: Some(1),
+            timestamped: false,
+            root: "r".into(),
+            ca: "c".into(),
+        }
+    }
+
+    fn check(policy: &Policy, workflow: &str, git_ref: &str) -> Result<Verified, Error> {
+        policy.check(
+            &bundle(workflow, git_ref),
+            Expected {
+                digest: &format!("sha256:{DIGEST}"),
+                commit: COMMIT,
+            },
+        )
+    }
+
+    #[test]
+    fn the_default_allows_the_repositorys_workflows_on_the_default_branch_and_tags() {
+        let p = Policy::new("octo/app", "main", &[]);
+        let wf = "octo/app/.github/workflows/build.yml";
+        assert!(check(&p, wf, "refs/heads/main").is_ok());
+        assert!(
+            check(
+                &p,
+                "OCTO/app/.github/workflows/build.yml",
+                "refs/tags/v1.2.3"
+            )
+            .is_ok()
+        );
+        assert!(
+            check(&p, wf, "refs/tags/release/2026").is_ok(),
+            "** crosses /"
+        );
+        assert!(matches!(
+            check(&p, wf, "refs/heads/feature"),
+            Err(Error::Ref { .. })
+        ));
+        assert!(matches!(
+            check(&p, wf, "refs/heads/main-old"),
+            Err(Error::Ref { .. })
+        ));
+        assert!(matches!(
+            check(
+                &p,
+                "octo/other/.github/workflows/build.yml",
+                "refs/heads/main"
+            ),
+            Err(Error::SignerWorkflow { .. })
+        ));
+        assert!(matches!(
+            check(
+                &p,
+                "octo/app/.github/workflows/nested/x.yml",
+                "refs/heads/main"
+            ),
+            Err(Error::SignerWorkflow { .. })
+        ));
+    }
+
+    #[test]
+    fn branch_globs_are_completed_and_stop_at_slashes() {
+        let p = Policy::new("octo/app", "main", &["hotfix/*"]);
+        assert_eq!(p.ref_patterns()[2], "refs/heads/hotfix/*");
+        let wf = "octo/app/.github/workflows/build.yml";
+        assert!(check(&p, wf, "refs/heads/hotfix/cve-1").is_ok());
+        assert!(matches!(
+            check(&p, wf, "refs/heads/hotfix/a/b"),
+            Err(Error::Ref { .. })
+        ));
+    }
+
+    #[test]
+    fn a_workflow_pattern_with_a_ref_matches_the_ref_too() {
+        let mut p = Policy::new("octo/app", "main", &[]);
+        p.signer_workflows = vec!["octo/app/.github/workflows/release.yml@refs/tags/*".into()];
+        let wf = "octo/app/.github/workflows/release.yml";
+        assert!(check(&p, wf, "refs/tags/v1").is_ok());
+        assert!(matches!(
+            check(&p, wf, "refs/heads/main"),
+            Err(Error::SignerWorkflow { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bad_pattern_is_named() {
+        let mut p = Policy::new("octo/app", "main", &[]);
+        p.refs = vec!["refs/heads/[main".into()];
+        assert!(matches!(
+            check(&p, "octo/app/.github/workflows/build.yml", "refs/heads/main"),
+            Err(Error::Pattern { pattern, .. }) if pattern == "refs/heads/[main"
+        ));
+    }
+
+    #[test]
+    fn modes_parse_and_others_are_named() {
+        assert_eq!("require".parse(), Ok(Mode::Require));
+        assert_eq!("warn".parse(), Ok(Mode::Warn));
+        assert_eq!("off".parse(), Ok(Mode::Off));
+        assert!("Require".parse::<Mode>().unwrap_err().contains("`Require`"));
+    }
+
+    #[test]
+    fn another_issuer_or_predicate_is_refused() {
+        let p = Policy::new("octo/app", "main", &[]);
+        let mut b = bundle("octo/app/.github/workflows/build.yml", "refs/heads/main");
+        b.identity.issuer = Some("https://gitlab.com".into());
+        let exp = Expected {
+            digest: &format!("sha256:{DIGEST}"),
+            commit: COMMIT,
+        };
+        assert!(matches!(p.check(&b, exp), Err(Error::Issuer { .. })));
+        b.identity.issuer = None;
+        assert!(matches!(
+            p.check(&b, exp),
+            Err(Error::MissingIdentity { .. })
+        ));
+        b.statement.predicate_type = "https://spdx.dev/Document".into();
+        assert!(matches!(p.check(&b, exp), Err(Error::PredicateType { .. })));
+    }
+}

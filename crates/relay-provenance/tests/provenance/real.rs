@@ -246,3 +246,29 @@ fn intoto_entries_and_v01_bundles_verify_too() {
         assert_eq!(v.statement.subject[0].name, "pkg:npm/sigstore@2.1.0");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Any one byte of the real bundle changed: never a panic, and a
+    /// bundle that still verifies says exactly what the original says
+    /// (the byte was JSON layout, or base64 padding bits).
+    #[test]
+    fn a_changed_byte_never_verifies_as_something_else(at in 0usize..100_000, to in proptest::num::u8::ANY) {
+        let original = data(REUSABLE);
+        let mut bundle = original.clone();
+        let at = at % bundle.len();
+        bundle[at] = to;
+        let roots = TrustedRoots::embedded();
+        if let Ok(v) = verify_bundle(&bundle, &roots) {
+            let o = verify_bundle(&original, &roots).unwrap();
+            proptest::prop_assert_eq!(&v.identity, &o.identity);
+            proptest::prop_assert_eq!(v.signed_at, o.signed_at);
+            proptest::prop_assert_eq!(v.log_index, o.log_index);
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&v.statement.subject.iter().map(|s| &s.digest).collect::<Vec<_>>()).unwrap(),
+                serde_json::to_string(&o.statement.subject.iter().map(|s| &s.digest).collect::<Vec<_>>()).unwrap()
+            );
+        }
+    }
+}

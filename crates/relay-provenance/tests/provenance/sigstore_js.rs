@@ -167,3 +167,23 @@ fn our_verdicts_equal_sigstore_js_on_real_bundles_and_their_alterations() {
         "the four real bundles verify, no alteration does"
     );
 }
+
+#[test]
+fn the_embedded_root_is_the_one_sigstore_tuf_pins() {
+    use base64::Engine as _;
+    let Some(dir) = node_dir() else { return };
+    let seeds: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("node_modules/@sigstore/tuf/seeds.json")).unwrap(),
+    )
+    .unwrap();
+    let target = seeds["https://tuf-repo-cdn.sigstore.dev"]["targets"]["trusted_root.json"]
+        .as_str()
+        .unwrap();
+    let pinned = base64::engine::general_purpose::STANDARD
+        .decode(target)
+        .unwrap();
+    assert!(
+        pinned == relay_provenance::PUBLIC_GOOD,
+        "the embedded root differs from @sigstore/tuf's; re-embed it and record the new sha256"
+    );
+}
