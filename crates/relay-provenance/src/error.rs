@@ -3,7 +3,7 @@
 //! the caller escapes them for its channel (log, summary) before printing.
 
 /// How to attest a build, the advice every "no usable attestation" ends with.
-/// <https://docs.github.com/en/actions/security-for-github-actions/using-artifact-attestations/using-artifact-attestations-to-establish-provenance-for-builds>
+/// <https://docs.github.com/en/actions/how-tos/secure-your-work/use-artifact-attestations/use-artifact-attestations>
 pub const HOW_TO_ATTEST: &str = "attest the image in the workflow that builds it: add `actions/attest-build-provenance` after the push (`subject-name`: the image name, `subject-digest`: the pushed digest, `push-to-registry: true`) and give that job `permissions: { id-token: write, attestations: write, contents: read }`";
 
 /// Why a bundle or its policy check failed. Callers match variants; the
@@ -97,7 +97,12 @@ pub enum Error {
         #[source]
         source: globset::Error,
     },
-    #[error("no attestation found for `{digest}` in `{repository}`\nhint: {HOW_TO_ATTEST}")]
+    /// GitHub answers 404 both for a digest without attestations and for a
+    /// repository the token cannot read, so the hint names both; private
+    /// repositories need a plan with attestations (GitHub Enterprise Cloud).
+    #[error(
+        "no attestation found for `{digest}` in `{repository}`\nhint: {HOW_TO_ATTEST}; check too that the token has `attestations: read` on `{repository}` (GitHub answers alike when it has not), and that a private repository's plan has artifact attestations"
+    )]
     NoAttestation { digest: String, repository: String },
     #[error("none of the {} attestations of `{digest}` passed; the first refusal: {}", refusals.len(), refusals.first().map(ToString::to_string).unwrap_or_default())]
     NoneVerified {

@@ -55,7 +55,8 @@ pub struct Policy {
     /// Globs over the ref that was built (`refs/heads/main`, `refs/tags/v1`);
     /// a pattern not starting with `refs/` names branches (`hotfix/*` is
     /// `refs/heads/hotfix/*`). `*` stops at `/`, `**` does not, as in
-    /// GitHub's filter patterns.
+    /// GitHub's filter patterns:
+    /// <https://docs.github.com/en/actions/using-workflows/workflow-syntax-for-github-actions#filter-pattern-cheat-sheet>
     pub refs: Vec<String>,
     /// The OIDC issuer the certificate must name.
     pub issuer: String,
