@@ -5,5 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod github;
 mod real;
 mod sigstore_js;
