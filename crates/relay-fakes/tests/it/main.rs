@@ -5,3 +5,4 @@ mod artifacts_rest;
 mod checks;
 mod deployments;
 mod fake;
+mod attestations;
