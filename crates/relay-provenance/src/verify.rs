@@ -177,7 +177,10 @@ pub fn verify_bundle(json: &[u8], roots: &TrustedRoots) -> Result<VerifiedBundle
     }
     // The chain's signatures were verified when the CA was found; what is
     // left is its validity at the signing times.
-    let chain_valid = ca.chain.iter().all(|c| times.iter().all(|t| c.valid_at(*t)));
+    let chain_valid = ca
+        .chain
+        .iter()
+        .all(|c| times.iter().all(|t| c.valid_at(*t)));
     if !ca.valid.contains_all(&times) || !chain_valid {
         return Err(Error::UntrustedCertificate {
             issuer: format!(

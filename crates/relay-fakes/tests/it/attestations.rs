@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use base64::Engine as _;
-use relay_testkit::openapi::OpenApi;
 use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub};
+use relay_testkit::openapi::OpenApi;
 use serde_json::{Value, json};
 
 const REPO: &str = "octo/app";

@@ -2,10 +2,10 @@
 //! digest (the fake GitHub, through relay-github's typed call), each
 //! verified until one passes.
 
+use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_github::{GitHub, Token};
 use relay_provenance::{Error, Expected, Policy, TrustedRoots, verify_any};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
-use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use serde_json::Value;
 
 use super::real::{REUSABLE, data};
