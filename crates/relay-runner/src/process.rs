@@ -49,7 +49,13 @@ pub(crate) fn run(mut cmd: Command, interrupt_after: Option<Duration>) -> Result
             Some(status) => status,
             None => {
                 interrupted = true;
-                stop(&mut child)?
+                let status = stop(&mut child)?;
+                // What the step left behind in its group goes too, as the
+                // runner cleans up orphan processes when a job ends.
+                if let Ok(pid) = i32::try_from(child.id()) {
+                    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+                status
             }
         },
     };

@@ -224,3 +224,7 @@ fn the_workflow_runs_with_the_event_it_is_given() {
         .unwrap();
     assert_eq!(rec.step("j", "s").unwrap().outputs["sha"], "abc");
 }
+
+mod cancel;
+mod fixture;
+mod status;
