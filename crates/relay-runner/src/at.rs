@@ -8,8 +8,10 @@ use std::time::Duration;
 /// of called workflows apart; `step` is the step's `id:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum At {
-    /// While the step runs, `after` its start (for a cancellation: the
-    /// step is interrupted then, as the runner interrupts it).
+    /// While the step runs, `after` its start: a cancellation then
+    /// interrupts the step as the runner does; a run queued to arrive then
+    /// arrives while the step's process runs, and takes its turn before
+    /// the step is waited for.
     StepRunning {
         job: String,
         step: String,

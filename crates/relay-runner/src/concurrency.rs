@@ -260,6 +260,17 @@ impl Control {
         }
     }
 
+    /// The longest delay (`At::StepRunning`'s `after`) of the runs that
+    /// arrive when run `id` reaches `at`.
+    pub(crate) fn arrival_delay(&self, id: usize, at: &At) -> Option<std::time::Duration> {
+        self.lock()
+            .arrivals
+            .iter()
+            .filter(|(of, when, _)| *of == id && when.matches(at))
+            .map(|(_, when, _)| when.after())
+            .max()
+    }
+
     /// Run `id` reached `at` (a step of its own starting or finishing):
     /// the runs that arrive then are let in, and get their turn before
     /// `id` goes on.
@@ -317,7 +328,7 @@ impl Control {
         }
         let full = match c.queue {
             Queue::Single => {
-                for p in std::mem::take(&mut group.pending) {
+                for p in group.pending.iter().copied() {
                     cancel.push((
                         p,
                         format!(

@@ -1,7 +1,7 @@
 //! A job with steps: its runner, group, environment, steps and outputs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,45 @@ use crate::process;
 use crate::record::{Event, JobRecord, StepRecord};
 use crate::run::{Runner, cancelled_job, scalar, string_map, to_object};
 use crate::secrets::Source;
+
+enum Prepared {
+    Done(StepRecord),
+    Run(Command, Ready),
+}
+
+/// Where a started step's results are read from.
+struct Ready {
+    uses: String,
+    output: PathBuf,
+    summary: PathBuf,
+}
+
+impl Ready {
+    /// The step's record once its process ended.
+    fn record(self, out: process::Finished, elapsed: Duration) -> StepRecord {
+        let outcome = if out.interrupted {
+            "cancelled"
+        } else if out.status.success() {
+            "success"
+        } else {
+            "failure"
+        };
+        let mut log = out.stdout;
+        log.push_str(&out.stderr);
+        StepRecord {
+            uses: self.uses,
+            outcome: outcome.into(),
+            conclusion: outcome.into(),
+            outputs: parse_output_file(&std::fs::read_to_string(&self.output).unwrap_or_default())
+                .into_iter()
+                .collect(),
+            summary: std::fs::read_to_string(&self.summary).unwrap_or_default(),
+            log,
+            elapsed,
+            ..StepRecord::default()
+        }
+    }
+}
 
 struct Files<'a> {
     workspace: &'a Path,
@@ -218,33 +257,10 @@ impl Runner {
                     id: &step_id,
                     name: &name,
                 });
-                let running = At::step_running(id, &step_id);
-                let was_cancelled = self.cancelled().is_some();
-                let mut interrupt = None;
-                if let Some(hook) = self.cancel_at.iter().find(|h| h.matches(&running)).cloned() {
-                    self.cancel(&format!("cancelled by the test {hook}"));
-                    interrupt = Some(hook.after());
-                }
-                self.reached(&running);
-                if interrupt.is_none() && !was_cancelled && self.cancelled().is_some() {
-                    // Cancelled by another run while this step ran.
-                    interrupt = Some(Duration::ZERO);
-                }
-                // The runner re-evaluates the running step's `if` for the
-                // cancelled run: `always()` and `cancelled()` steps go on.
-                if interrupt.is_some() {
-                    let cancelled_scope = Scope {
-                        contexts,
-                        status: Status::Cancelled,
-                    };
-                    if expr::condition(&condition, &cancelled_scope)? {
-                        interrupt = None;
-                    }
-                }
                 let step_dir = dir.join(format!("step-{n:02}"));
                 std::fs::create_dir_all(&step_dir).map_err(|e| e.to_string())?;
                 let scope = Scope { contexts, status };
-                let mut rec = self.step(
+                let prepared = self.prepare(
                     step,
                     &scope,
                     &step_env,
@@ -254,8 +270,52 @@ impl Runner {
                         event: &event_path,
                         job: id,
                     },
-                    interrupt,
                 )?;
+                let running = At::step_running(id, &step_id);
+                let hook = self.cancel_at.iter().find(|h| h.matches(&running)).cloned();
+                let was_cancelled = self.cancelled().is_some();
+                let mut rec = match prepared {
+                    Prepared::Done(rec) => {
+                        self.reached(&running);
+                        rec
+                    }
+                    Prepared::Run(cmd, p) => {
+                        let started = Instant::now();
+                        let proc = process::start(cmd)?;
+                        // Runs that arrive while this step runs arrive now,
+                        // and take their turn while it runs.
+                        if let Some(delay) = self.arrival_delay(&running) {
+                            std::thread::sleep(delay.saturating_sub(started.elapsed()));
+                        }
+                        self.reached(&running);
+                        let mut interrupt = match &hook {
+                            Some(h) => Some(h.after().saturating_sub(started.elapsed())),
+                            // Cancelled by another run while this step ran.
+                            None if !was_cancelled && self.cancelled().is_some() => {
+                                Some(Duration::ZERO)
+                            }
+                            None => None,
+                        };
+                        // The runner re-evaluates the running step's `if`
+                        // for the cancelled run: `always()` and
+                        // `cancelled()` steps go on.
+                        if interrupt.is_some() {
+                            let cancelled_scope = Scope {
+                                contexts,
+                                status: Status::Cancelled,
+                            };
+                            if expr::condition(&condition, &cancelled_scope)? {
+                                interrupt = None;
+                            }
+                        }
+                        let finished = proc.finish(interrupt)?;
+                        p.record(finished, started.elapsed())
+                    }
+                };
+                if let Some(h) = &hook {
+                    self.cancel(&format!("cancelled by the test {h}"));
+                }
+                let scope = Scope { contexts, status };
                 rec.id = step_id.clone();
                 rec.name = name;
                 if rec.outcome == "failure" && step_true(&step["continue-on-error"], &scope)? {
@@ -342,14 +402,15 @@ impl Runner {
         Ok(record)
     }
 
-    fn step(
+    /// A step's process, ready to start, or the record of a step that
+    /// starts none (a third-party action).
+    fn prepare(
         &self,
         step: &Yaml,
         scope: &Scope<'_>,
         env: &BTreeMap<String, String>,
         files: &Files<'_>,
-        interrupt: Option<Duration>,
-    ) -> Result<StepRecord, String> {
+    ) -> Result<Prepared, String> {
         let output = files.dir.join("output");
         let summary = files.dir.join("summary");
         std::fs::write(&output, "").map_err(|e| e.to_string())?;
@@ -363,13 +424,13 @@ impl Runner {
                     (self.launcher)(&action)
                 }
                 None => {
-                    return Ok(StepRecord {
+                    return Ok(Prepared::Done(StepRecord {
                         uses: uses.clone(),
                         outcome: "success".into(),
                         conclusion: "success".into(),
                         note: Some(format!("`{uses}` is not one of ours; a local run skips it")),
                         ..StepRecord::default()
-                    });
+                    }));
                 }
             },
             (None, Some(script)) => {
@@ -400,30 +461,14 @@ impl Runner {
             .envs(inputs.iter().map(|(k, v)| (env_name(k), v)))
             .current_dir(files.workspace)
             .stdin(std::process::Stdio::null());
-        let start = Instant::now();
-        let out = process::run(cmd, interrupt)?;
-        let elapsed = start.elapsed();
-        let outcome = if out.interrupted {
-            "cancelled"
-        } else if out.status.success() {
-            "success"
-        } else {
-            "failure"
-        };
-        let mut log = out.stdout;
-        log.push_str(&out.stderr);
-        Ok(StepRecord {
-            uses: uses.unwrap_or_else(|| "run".into()),
-            outcome: outcome.into(),
-            conclusion: outcome.into(),
-            outputs: parse_output_file(&std::fs::read_to_string(&output).unwrap_or_default())
-                .into_iter()
-                .collect(),
-            summary: std::fs::read_to_string(&summary).unwrap_or_default(),
-            log,
-            elapsed,
-            ..StepRecord::default()
-        })
+        Ok(Prepared::Run(
+            cmd,
+            Ready {
+                uses: uses.unwrap_or_else(|| "run".into()),
+                output,
+                summary,
+            },
+        ))
     }
 
     /// The inputs an action of ours gets: `with:` evaluated, then the

@@ -28,10 +28,16 @@ pub(crate) struct Finished {
     pub interrupted: bool,
 }
 
-/// Runs `cmd` to its end. With `interrupt_after`, the step is cancelled
-/// that long after it started: `SIGINT` to its entry process, then
-/// `SIGTERM`, then `SIGKILL` to its whole process group.
-pub(crate) fn run(mut cmd: Command, interrupt_after: Option<Duration>) -> Result<Finished, String> {
+/// A step's process, started.
+pub(crate) struct Running {
+    child: Child,
+    stdout: thread::JoinHandle<String>,
+    stderr: thread::JoinHandle<String>,
+}
+
+/// Starts `cmd` in a process group of its own, its output read as it
+/// comes.
+pub(crate) fn start(mut cmd: Command) -> Result<Running, String> {
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -40,31 +46,45 @@ pub(crate) fn run(mut cmd: Command, interrupt_after: Option<Duration>) -> Result
         .map_err(|e| format!("couldn't start a step: {e}"))?;
     let stdout = reader(child.stdout.take());
     let stderr = reader(child.stderr.take());
-    let mut interrupted = false;
-    let status = match interrupt_after {
-        None => child
-            .wait()
-            .map_err(|e| format!("couldn't wait for a step: {e}"))?,
-        Some(after) => match wait_for(&mut child, after)? {
-            Some(status) => status,
-            None => {
-                interrupted = true;
-                let status = stop(&mut child)?;
-                // What the step left behind in its group goes too, as the
-                // runner cleans up orphan processes when a job ends.
-                if let Ok(pid) = i32::try_from(child.id()) {
-                    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-                }
-                status
-            }
-        },
-    };
-    Ok(Finished {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-        interrupted,
+    Ok(Running {
+        child,
+        stdout,
+        stderr,
     })
+}
+
+impl Running {
+    /// Waits for the process to end. With `interrupt_after`, the step is
+    /// cancelled that long from now if still running: `SIGINT` to its entry
+    /// process, then `SIGTERM`, then `SIGKILL` to its whole process group.
+    pub(crate) fn finish(mut self, interrupt_after: Option<Duration>) -> Result<Finished, String> {
+        let child = &mut self.child;
+        let mut interrupted = false;
+        let status = match interrupt_after {
+            None => child
+                .wait()
+                .map_err(|e| format!("couldn't wait for a step: {e}"))?,
+            Some(after) => match wait_for(child, after)? {
+                Some(status) => status,
+                None => {
+                    interrupted = true;
+                    let status = stop(child)?;
+                    // What the step left behind in its group goes too, as
+                    // the runner cleans up orphan processes when a job ends.
+                    if let Ok(pid) = i32::try_from(child.id()) {
+                        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                    }
+                    status
+                }
+            },
+        };
+        Ok(Finished {
+            status,
+            stdout: self.stdout.join().unwrap_or_default(),
+            stderr: self.stderr.join().unwrap_or_default(),
+            interrupted,
+        })
+    }
 }
 
 fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {

@@ -221,6 +221,14 @@ impl Runner {
         }
     }
 
+    /// How long after `at` (a step starting) a run queued to arrive then
+    /// arrives, if one is.
+    pub(crate) fn arrival_delay(&self, at: &At) -> Option<std::time::Duration> {
+        self.link
+            .as_ref()
+            .and_then(|l| l.ctl.arrival_delay(l.id, at))
+    }
+
     /// Lets other runs take a turn; false when none can.
     pub(crate) fn wait_a_turn(&mut self) -> bool {
         self.link.as_ref().is_some_and(|l| l.ctl.yield_turn(l.id))

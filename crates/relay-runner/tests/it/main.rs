@@ -226,5 +226,6 @@ fn the_workflow_runs_with_the_event_it_is_given() {
 }
 
 mod cancel;
+mod concurrency;
 mod fixture;
 mod status;
