@@ -227,5 +227,9 @@ fn the_workflow_runs_with_the_event_it_is_given() {
 
 mod cancel;
 mod concurrency;
+mod environments;
 mod fixture;
+mod outputs;
+mod runs_on;
+mod secrets;
 mod status;
