@@ -430,3 +430,53 @@ impl Control {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use yaml_rust2::YamlLoader;
+
+    fn parse(text: &str) -> Result<Option<Concurrency>, String> {
+        let doc = YamlLoader::load_from_str(text).unwrap().remove(0);
+        let c = json!({"inputs": {"environment": "prod", "fast": true}});
+        let scope = Scope {
+            contexts: c.as_object().unwrap(),
+            status: crate::expr::Status::Success,
+        };
+        Concurrency::parse(&doc["concurrency"], &scope)
+    }
+
+    #[test]
+    fn a_group_string_or_a_mapping_with_expressions() {
+        let c = parse("concurrency: deploy-${{ inputs.environment }}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c,
+            Concurrency {
+                group: "deploy-prod".into(),
+                cancel_in_progress: false,
+                queue: Queue::Single,
+            }
+        );
+        let c = parse("concurrency:\n  group: g\n  cancel-in-progress: ${{ inputs.fast }}\n")
+            .unwrap()
+            .unwrap();
+        assert!(c.cancel_in_progress);
+        let c = parse("concurrency:\n  group: g\n  queue: max\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.queue, Queue::Max);
+        assert_eq!(parse("other: 1").unwrap(), None);
+    }
+
+    #[test]
+    fn bad_settings_are_workflow_errors() {
+        let err = parse("concurrency:\n  group: g\n  queue: max\n  cancel-in-progress: true\n")
+            .unwrap_err();
+        assert!(err.contains("validation error"), "{err}");
+        assert!(parse("concurrency:\n  group: g\n  queue: many\n").is_err());
+        assert!(parse("concurrency:\n  cancel-in-progress: true\n").is_err());
+    }
+}

@@ -407,6 +407,60 @@ mod tests {
     }
 
     #[test]
+    fn status_functions_for_each_status() {
+        let (c, _) = scope(Status::Success);
+        let check = |status: Status| {
+            let sc = Scope {
+                contexts: &c,
+                status,
+            };
+            [
+                "success()",
+                "failure()",
+                "cancelled()",
+                "always()",
+                "!cancelled()",
+                "inputs.n == 3",
+            ]
+            .map(|f| condition(f, &sc).unwrap())
+        };
+        assert_eq!(
+            check(Status::Success),
+            [true, false, false, true, true, true]
+        );
+        assert_eq!(
+            check(Status::Failure),
+            [false, true, false, true, true, false]
+        );
+        assert_eq!(
+            check(Status::Cancelled),
+            [false, false, true, true, false, false]
+        );
+        assert_eq!(
+            check(Status::Incomplete),
+            [false, false, false, true, true, false]
+        );
+    }
+
+    #[test]
+    fn object_filters_select_across_members() {
+        let c = json!({
+            "needs": {"a": {"result": "success"}, "b": {"result": "skipped"}},
+            "fruits": [{"name": "apple"}, {"name": "pear"}, {"colour": "red"}],
+        });
+        let c = c.as_object().unwrap().clone();
+        let sc = Scope {
+            contexts: &c,
+            status: Status::Success,
+        };
+        let ev = |s: &str| eval(s, &sc).unwrap().sema().to_string();
+        assert_eq!(ev("contains(needs.*.result, 'skipped')"), "true");
+        assert_eq!(ev("contains(needs.*.result, 'failure')"), "false");
+        assert_eq!(ev("join(fruits.*.name, '+')"), "apple+pear");
+        assert_eq!(ev("join(fruits[*].name, '+')"), "apple+pear");
+    }
+
+    #[test]
     fn interpolation_replaces_every_expression() {
         let (c, s) = scope(Status::Success);
         let sc = Scope {
