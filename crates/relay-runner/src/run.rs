@@ -570,7 +570,13 @@ impl Runner {
         if let Some(c) = &group {
             match self.acquire(c) {
                 Acquired::Granted => {}
-                Acquired::Cancelled(why) => return Ok(cancelled_job(id, c, why)),
+                Acquired::Cancelled(why) => {
+                    self.tell(Event::JobFinished {
+                        id,
+                        result: "cancelled",
+                    });
+                    return Ok(cancelled_job(id, c, why));
+                }
                 Acquired::Deadlock(why) => return Err(format!("job `{id}`: {why}")),
             }
         }
