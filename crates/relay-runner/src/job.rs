@@ -217,6 +217,9 @@ impl Runner {
                 Status::Success
             };
             contexts.insert("steps".into(), Value::Object(steps_ctx.clone()));
+            // `job.status`, the job's status so far outside `if`s.
+            // <https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#job-context>
+            contexts.insert("job".into(), json!({"status": job_status(status)}));
             let mut env_ctx: Map<String, Value> = job_env
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::from(v.clone())))
@@ -374,6 +377,7 @@ impl Runner {
         } else {
             Status::Success
         };
+        contexts.insert("job".into(), json!({"status": job_status(status)}));
         let scope = Scope { contexts, status };
         // "Outputs containing secrets are redacted on the runner and not
         // sent to GitHub Actions"
@@ -578,6 +582,14 @@ fn labels_of(s: &str, scope: &Scope<'_>) -> Result<Vec<String>, String> {
         });
     }
     Ok(vec![expr::interpolate(s, scope)?])
+}
+
+fn job_status(status: Status) -> &'static str {
+    match status {
+        Status::Success | Status::Incomplete => "success",
+        Status::Failure => "failure",
+        Status::Cancelled => "cancelled",
+    }
 }
 
 fn not_linux(label: &str) -> bool {

@@ -27,8 +27,9 @@ jobs:
         if: always()
         env:
           CANCELLED: ${{ cancelled() }}
+          JOB: ${{ job.status }}
           WEBHOOK: ${{ steps.webhook.outcome }}
-        run: echo "state=$CANCELLED/$WEBHOOK" >> "$GITHUB_OUTPUT"
+        run: echo "state=$CANCELLED/$JOB/$WEBHOOK" >> "$GITHUB_OUTPUT"
       - id: on-cancel
         if: cancelled()
         run: "true"
@@ -92,7 +93,7 @@ fn a_run_cancelled_after_a_step_runs_only_always_and_cancelled_steps() {
     );
     assert_eq!(
         rec.step("deploy", "finish").unwrap().outputs["state"],
-        "true/success"
+        "true/cancelled/success"
     );
     assert_cancelled_shape(&rec);
 }
@@ -121,7 +122,7 @@ fn a_step_running_when_the_run_is_cancelled_is_interrupted() {
     );
     assert_eq!(
         rec.step("deploy", "finish").unwrap().outputs["state"],
-        "true/cancelled"
+        "true/cancelled/cancelled"
     );
     assert_eq!(
         outcomes(&rec, "deploy")[2..],

@@ -28,7 +28,9 @@ jobs:
         run: "true"
       - id: always
         if: always()
-        run: "true"
+        env:
+          STATUS: ${{ job.status }}
+        run: echo "job=$STATUS" >> "$GITHUB_OUTPUT"
       - id: not-cancelled
         if: ${{ !cancelled() }}
         run: "true"
@@ -68,6 +70,7 @@ fn step_conditions_follow_the_status_of_the_job_so_far() {
             ("literal", "skipped"),
         ])[..]
     );
+    assert_eq!(rec.step("j", "always").unwrap().outputs["job"], "failure");
     assert_eq!(rec.job("j").unwrap().result, "failure");
     assert_eq!(rec.result, "failure");
 }
