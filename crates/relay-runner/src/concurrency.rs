@@ -374,6 +374,14 @@ impl Control {
         }
     }
 
+    /// Whether another run holds `group` now.
+    pub(crate) fn busy(&self, group: &str) -> bool {
+        self.lock()
+            .groups
+            .get(&group.to_lowercase())
+            .is_some_and(|g| g.running.is_some())
+    }
+
     /// Run `id` is done with `group`: the first pending run gets it.
     pub(crate) fn release(&self, id: usize, group: &str) {
         let key = group.to_lowercase();

@@ -116,7 +116,7 @@ impl Runner {
         // The group first, then the environment's review: a job waiting
         // for approval holds its group (observed, not documented).
         if let Some(c) = &group {
-            match self.acquire(c) {
+            match self.acquire(id, c) {
                 Acquired::Granted => {}
                 Acquired::Cancelled(why) => {
                     self.tell(Event::JobFinished {

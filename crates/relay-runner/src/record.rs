@@ -124,6 +124,9 @@ pub enum Event<'a> {
     StepFinished { job: &'a str, step: &'a StepRecord },
     /// A job that ran, or was skipped (`result: "skipped"`, with no `Job` before it).
     JobFinished { id: &'a str, result: &'a str },
+    /// A job (`file/job`) or a whole run (its workflow file) waits for a
+    /// concurrency group another run holds.
+    Pending { id: &'a str, group: &'a str },
     /// A job waits for a review of its environment.
     Review { job: &'a str, environment: &'a str },
     /// The run was cancelled.

@@ -45,6 +45,7 @@ pub struct Runner {
     pub(crate) reviewer: Option<Reviewer>,
     pub(crate) cancel_at: Vec<At>,
     cancelled: Option<String>,
+    cancel_told: bool,
     pub(crate) link: Option<Link>,
     /// Concurrency groups this run holds now.
     held: Vec<String>,
@@ -69,6 +70,7 @@ impl Runner {
             reviewer: None,
             cancel_at: Vec::new(),
             cancelled: None,
+            cancel_told: false,
             link: None,
             held: Vec::new(),
         }
@@ -152,18 +154,26 @@ impl Runner {
         let saved = self.store.clone();
         self.store.repository.extend(secrets.clone());
         self.cancelled = None;
+        self.cancel_told = false;
         self.held.clear();
         let out = self.workflow(path, inputs, &Source::Root);
         self.store = saved;
         out
     }
 
-    /// Why the run was cancelled, once it was.
+    /// Why the run was cancelled, once it was (told to the observer the
+    /// first time it is known).
     pub fn cancelled(&mut self) -> Option<String> {
         if self.cancelled.is_none()
             && let Some(l) = &self.link
         {
             self.cancelled = l.ctl.cancelled(l.id);
+        }
+        if let Some(reason) = self.cancelled.clone()
+            && !self.cancel_told
+        {
+            self.cancel_told = true;
+            self.tell(Event::RunCancelled { reason: &reason });
         }
         self.cancelled.clone()
     }
@@ -177,7 +187,7 @@ impl Runner {
         if let Some(l) = &self.link {
             l.ctl.cancel(l.id, reason);
         }
-        self.tell(Event::RunCancelled { reason });
+        self.cancelled();
     }
 
     fn label(&self) -> String {
@@ -186,8 +196,15 @@ impl Runner {
             .map_or_else(|| "this run".to_owned(), |l| l.label.clone())
     }
 
-    /// Takes group `c.group` for `what`, waiting while another run holds it.
-    pub(crate) fn acquire(&mut self, c: &Concurrency) -> Acquired {
+    /// Takes group `c.group` for `what` (a job, `file/job`, or a workflow
+    /// file), waiting while another run holds it.
+    pub(crate) fn acquire(&mut self, what: &str, c: &Concurrency) -> Acquired {
+        if self.link.as_ref().is_some_and(|l| l.ctl.busy(&c.group)) {
+            self.tell(Event::Pending {
+                id: what,
+                group: &c.group,
+            });
+        }
         let got = if self.held.iter().any(|g| g.eq_ignore_ascii_case(&c.group)) {
             concurrency::held_by_itself(c, &self.label())
         } else if let Some(l) = &self.link {
@@ -342,7 +359,7 @@ impl Runner {
         let group =
             Concurrency::parse(&doc["concurrency"], &scope).map_err(|e| format!("{name}: {e}"))?;
         if let Some(c) = &group {
-            match self.acquire(c) {
+            match self.acquire(&name, c) {
                 Acquired::Granted => {}
                 Acquired::Cancelled(why) => {
                     // A pending run that is cancelled runs no job at all.
@@ -568,7 +585,7 @@ impl Runner {
         let group = Concurrency::parse(&job["concurrency"], &scope)
             .map_err(|e| format!("job `{id}`: {e}"))?;
         if let Some(c) = &group {
-            match self.acquire(c) {
+            match self.acquire(id, c) {
                 Acquired::Granted => {}
                 Acquired::Cancelled(why) => {
                     self.tell(Event::JobFinished {

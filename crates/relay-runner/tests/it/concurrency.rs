@@ -5,8 +5,9 @@
 //! `cancel-in-progress` cancelling the running one.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use relay_runner::{At, Protection, Review, Run, RunOutcome, Runner, Scheduler};
+use relay_runner::{At, Event, Protection, Review, Run, RunOutcome, Runner, Scheduler};
 use serde_json::json;
 
 use crate::fixture::{Repo, inputs};
@@ -89,10 +90,27 @@ fn labelled(p: &[(&str, &str)]) -> Vec<(String, String)> {
 fn by_default_a_newer_run_cancels_the_pending_one() {
     let repo = Repo::new();
     let path = platform(&repo, "");
+    let events = Arc::new(Mutex::new(Vec::new()));
     let mut s = Scheduler::new();
-    s.queue(dispatch(&repo, &path, "deploy", "a"));
-    s.queue(dispatch(&repo, &path, "deploy", "b"));
-    s.queue(dispatch(&repo, &path, "deploy", "c"));
+    for app in ["a", "b", "c"] {
+        let seen = events.clone();
+        let runner = repo
+            .runner()
+            .event(
+                "repository_dispatch",
+                json!({"action": "deploy", "client_payload": {"app": app, "environment": "production"}}),
+            )
+            .observe(move |e| match e {
+                Event::Pending { id, group } => {
+                    seen.lock().unwrap().push(format!("{app}: {id} waits for {group}"));
+                }
+                Event::RunCancelled { .. } => {
+                    seen.lock().unwrap().push(format!("{app}: cancelled"));
+                }
+                _ => {}
+            });
+        s.queue(Run::new(&format!("deploy {app}"), runner, &path));
+    }
     let out = s.play();
     assert_eq!(
         conclusions(&out),
@@ -101,6 +119,15 @@ fn by_default_a_newer_run_cancels_the_pending_one() {
             ("deploy b", "cancelled"),
             ("deploy c", "success"),
         ])
+    );
+    // What a timeline is told, in the order it happens.
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "b: deploy.yml/deploy waits for deploy-relay-production",
+            "c: deploy.yml/deploy waits for deploy-relay-production",
+            "b: cancelled",
+        ]
     );
     // The deploy of app B is dropped: it never reached its webhook.
     assert_eq!(repo.logged(), ["deploy a", "deploy c"]);
