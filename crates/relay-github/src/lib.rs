@@ -18,17 +18,20 @@
 //! model beside it.
 
 mod actions;
+mod app;
 mod artifacts;
 mod checks;
 mod client;
 mod deployments;
 mod error;
 mod issues;
+mod mint;
 pub mod path;
 mod repos;
 mod token;
 
-pub use actions::{RunDetails, RunFilter};
+pub use actions::{Job, RunDetails, RunFilter};
+pub use app::{App, JWT_BACKDATE, JWT_LIFETIME};
 pub use artifacts::Artifact;
 pub use checks::{CheckRun, CommitStatus, NewCommitStatus};
 pub use client::{API_VERSION, BACKOFF, GitHub, MAX_SERVER_WAIT, StatsSnapshot};
@@ -39,5 +42,6 @@ pub use deployments::{
 };
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
+pub use mint::{Access, Auth};
 pub use relay_runtime::WorkflowRun;
 pub use token::Token;

@@ -14,6 +14,12 @@ impl Token {
         Self(secret)
     }
 
+    /// The token itself, for tests that check what was sent.
+    #[cfg(test)]
+    pub(crate) fn expose_for_tests(&self) -> &str {
+        self.0.expose()
+    }
+
     /// The `Authorization` header value, marked sensitive so that hyper and
     /// reqwest never log it.
     pub(crate) fn header(&self) -> Option<http::HeaderValue> {
