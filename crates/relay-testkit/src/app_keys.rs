@@ -72,3 +72,56 @@ impl AppKeys {
         KEYS.get_or_init(Self::generate).as_ref()
     }
 }
+
+/// A GitHub App registered with a fake GitHub: its ids and keys. Made by
+/// [`TestApp::register`], which needs openssl (the key) and python3 with
+/// PyJWT (the fake's verifier); without them it skips (or fails under CI).
+#[derive(Debug, Clone)]
+pub struct TestApp {
+    pub id: u64,
+    pub client_id: String,
+    pub keys: &'static AppKeys,
+}
+
+impl TestApp {
+    /// Registers an App with `gh`; `None` when a peer is missing outside CI.
+    pub fn register(gh: &relay_fakes::FakeGitHub) -> Option<Self> {
+        if !peers::require_python_module("jwt", "pip install 'PyJWT[crypto]'") {
+            return None;
+        }
+        let keys = AppKeys::shared()?;
+        let app = Self {
+            id: 424242,
+            client_id: "Iv23liDeployRelayTest".into(),
+            keys,
+        };
+        gh.app(relay_fakes::AppSeed {
+            id: app.id,
+            client_id: app.client_id.clone(),
+            slug: "deploy-relay-test".into(),
+            public_key: keys.public.clone(),
+        });
+        Some(app)
+    }
+
+    /// Installs the App on `repos` of `account` with `permissions`.
+    pub fn install(
+        &self,
+        gh: &relay_fakes::FakeGitHub,
+        account: &str,
+        repos: &[&str],
+        permissions: &[(&str, &str)],
+    ) -> u64 {
+        gh.install(
+            self.id,
+            relay_fakes::InstallationSeed::new(account, repos, permissions),
+        )
+    }
+
+    /// The App's credentials as an action takes them (the client id and the
+    /// PKCS#1 key GitHub downloads).
+    pub fn inputs(&self, run: crate::ActionRun) -> crate::ActionRun {
+        run.input("github-app-id", &self.client_id)
+            .input("github-app-private-key", &self.keys.pkcs1)
+    }
+}
