@@ -125,3 +125,110 @@ impl TestApp {
             .input("github-app-private-key", &self.keys.pkcs1)
     }
 }
+
+/// A permission-table row: per repository, the permissions (`name`,
+/// `read`|`write`) one token needs there.
+pub type Grants = Vec<(String, Vec<(String, String)>)>;
+
+/// `grants` from literals.
+pub fn grants(rows: &[(&str, &[(&str, &str)])]) -> Grants {
+    rows.iter()
+        .map(|(repo, perms)| {
+            (
+                (*repo).to_owned(),
+                perms
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// Installs the App so that it holds exactly `grants`: one installation
+    /// per owner, on the owner's repositories of `grants`, with the union
+    /// of their permissions (an installation's permissions cover all its
+    /// repositories).
+    pub fn install_exactly(&self, gh: &relay_fakes::FakeGitHub, grants: &Grants) {
+        let mut owners: std::collections::BTreeMap<&str, (Vec<&str>, Vec<(&str, &str)>)> =
+            std::collections::BTreeMap::new();
+        for (repo, perms) in grants {
+            let owner = repo.split('/').next().unwrap_or_default();
+            let entry = owners.entry(owner).or_default();
+            if !entry.0.contains(&repo.as_str()) {
+                entry.0.push(repo);
+            }
+            for (k, v) in perms {
+                match entry.1.iter_mut().find(|(name, _)| name == k) {
+                    Some(slot) if v == "write" => slot.1 = "write",
+                    Some(_) => {}
+                    None => entry.1.push((k, v)),
+                }
+            }
+        }
+        for (owner, (repos, perms)) in owners {
+            self.install(gh, owner, &repos, &perms);
+        }
+    }
+}
+
+/// Asserts that the tokens `gh` issued are exactly one per row of `grants`
+/// (those repositories, those permissions: least privilege) and that every
+/// one of them was revoked when the action ended.
+pub fn assert_minted_exactly(gh: &relay_fakes::FakeGitHub, grants: &Grants) {
+    let mut issued: Vec<(Vec<String>, Vec<(String, String)>)> = gh
+        .issued_tokens()
+        .iter()
+        .map(|t| {
+            assert!(
+                t.revoked,
+                "token for {:?} was not revoked when the action ended",
+                t.repos
+            );
+            (t.repos.clone(), t.permissions.clone().into_iter().collect())
+        })
+        .collect();
+    let mut want: Vec<(Vec<String>, Vec<(String, String)>)> = grants
+        .iter()
+        .map(|(repo, perms)| {
+            let mut perms = perms.clone();
+            perms.sort();
+            (vec![repo.clone()], perms)
+        })
+        .collect();
+    issued.sort();
+    want.sort();
+    assert_eq!(issued, want, "the tokens minted are not exactly the table's row");
+}
+
+/// Every way to take one permission away from `grants`: the permission
+/// removed (`name: level` on `repo`) and what is left.
+pub fn one_fewer(grants: &Grants) -> Vec<(String, Grants)> {
+    let mut out = Vec::new();
+    for (i, (repo, perms)) in grants.iter().enumerate() {
+        for (j, (k, v)) in perms.iter().enumerate() {
+            // The same permission on another repository of the owner would
+            // keep it in the installation: take it from every row.
+            let owner = repo.split('/').next().unwrap_or_default();
+            let fewer: Grants = grants
+                .iter()
+                .enumerate()
+                .map(|(x, (r, ps))| {
+                    let same_owner = r.split('/').next() == Some(owner);
+                    let ps = ps
+                        .iter()
+                        .enumerate()
+                        .filter(|(y, (name, _))| {
+                            !((x == i && *y == j) || (same_owner && name == k))
+                        })
+                        .map(|(_, p)| p.clone())
+                        .collect();
+                    (r.clone(), ps)
+                })
+                .collect();
+            out.push((format!("{k}: {v}"), fewer));
+        }
+    }
+    out
+}
