@@ -115,7 +115,8 @@ impl GitHub {
             &format!("/repos/{repo}/actions/runs/{id}/jobs"),
             &[("filter", "latest"), ("per_page", "100")],
         );
-        self.list(&call, &path, Some("jobs"), Fetch::Conditional).await
+        self.list(&call, &path, Some("jobs"), Fetch::Conditional)
+            .await
     }
 
     /// Every run matching `filter`, all pages, conditionally.

@@ -78,7 +78,8 @@ impl App {
             id: credentials.id.clone(),
             key: std::sync::Arc::new(EncodingKey::from_rsa_der(&der)),
         };
-        app.jwt(SystemTime::now()).map_err(|_| bad("could not sign"))?;
+        app.jwt(SystemTime::now())
+            .map_err(|_| bad("could not sign"))?;
         Ok(app)
     }
 
@@ -113,8 +114,9 @@ fn rejected(e: ring::error::KeyRejected) -> String {
         "TooSmall" => "is an RSA key shorter than 2048 bits; GitHub App keys are 2048 bits".into(),
         "TooLarge" => "is an RSA key longer than GitHub App keys are".into(),
         "WrongAlgorithm" => "is not an RSA key; GitHub App keys are RSA".into(),
-        _ => "is damaged or truncated: the PEM decodes, but the RSA key inside does not load"
-            .into(),
+        _ => {
+            "is damaged or truncated: the PEM decodes, but the RSA key inside does not load".into()
+        }
     }
 }
 
@@ -193,7 +195,9 @@ mod tests {
 
     #[test]
     fn signs_rs256_with_githubs_claims_from_pkcs1_and_pkcs8() {
-        let Some(keys) = AppKeys::shared() else { return };
+        let Some(keys) = AppKeys::shared() else {
+            return;
+        };
         for pem in [&keys.pkcs1, &keys.pkcs8] {
             let app = app(pem).unwrap();
             let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
@@ -211,7 +215,11 @@ mod tests {
             assert_eq!(c["iat"], 1_800_000_000 - 60);
             assert_eq!(c["exp"], 1_800_000_000 + 540);
             assert_eq!(c["iss"], "Iv23liTestApp0001");
-            assert_eq!(text.split('.').nth(2).unwrap().len(), 342, "2048-bit signature");
+            assert_eq!(
+                text.split('.').nth(2).unwrap().len(),
+                342,
+                "2048-bit signature"
+            );
         }
     }
 
@@ -221,7 +229,8 @@ mod tests {
         // the RSA key inside is not.
         let der = [0x30, 0x03, 0x02, 0x01, 0x00];
         let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-        let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{b64}\n-----END RSA PRIVATE KEY-----\n");
+        let pem =
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{b64}\n-----END RSA PRIVATE KEY-----\n");
         let e = app(&pem).unwrap_err();
         assert_eq!(e.input, APP_KEY_INPUT);
         assert!(e.to_string().contains("damaged or truncated"), "{e}");

@@ -68,7 +68,9 @@ impl Permission {
 
     /// `read` or `write`.
     pub fn level(&self) -> &'static str {
-        self.fine_grained.split_once(": ").map_or("read", |(_, l)| l)
+        self.fine_grained
+            .split_once(": ")
+            .map_or("read", |(_, l)| l)
     }
 }
 
@@ -153,7 +155,10 @@ pub enum Error {
         missing: String,
         message: String,
     },
-    #[error("GitHub refused the JWT of GitHub App `{app}` (401{})\nhint: {hint}", said(message))]
+    #[error(
+        "GitHub refused the JWT of GitHub App `{app}` (401{})\nhint: {hint}",
+        said(message)
+    )]
     AppJwtRejected {
         app: String,
         message: String,

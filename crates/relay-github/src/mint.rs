@@ -48,12 +48,13 @@ impl Bearer {
         match self {
             Bearer::None => Ok(None),
             Bearer::Static(token) => Ok(token.header()),
-            Bearer::App(app) => app
-                .jwt(SystemTime::now())
-                .map(|t| t.header())
-                .map_err(|_| Error::AppSign {
-                    app: app.id().to_string(),
-                }),
+            Bearer::App(app) => {
+                app.jwt(SystemTime::now())
+                    .map(|t| t.header())
+                    .map_err(|_| Error::AppSign {
+                        app: app.id().to_string(),
+                    })
+            }
             Bearer::Minted(minted) => Ok(minted.current().await?.header()),
         }
     }
@@ -180,7 +181,12 @@ impl Auth {
     /// A client for calls within `access`. With a token, the token (its
     /// own grants apply); with an App, an installation token minted for
     /// exactly `access` (one per installation and access, reused).
-    pub async fn client(&self, env: &Env, console: &Console, access: &Access) -> Result<GitHub, Error> {
+    pub async fn client(
+        &self,
+        env: &Env,
+        console: &Console,
+        access: &Access,
+    ) -> Result<GitHub, Error> {
         match &self.0 {
             Kind::Token(token) => GitHub::new(env, console.clone(), token.clone()),
             Kind::App(minter) => {
@@ -322,7 +328,10 @@ impl Minter {
         }
         let shared = &self.shared;
         let call = Call::new(
-            format!("find the installation of GitHub App `{}` on `{repo}`", shared.app.id()),
+            format!(
+                "find the installation of GitHub App `{}` on `{repo}`",
+                shared.app.id()
+            ),
             repo.as_str(),
             Permission::APP_JWT,
         );
@@ -350,7 +359,11 @@ impl Minter {
 impl Shared {
     /// A client that speaks as the App (JWT).
     fn as_app(&self) -> Result<GitHub, Error> {
-        GitHub::with_bearer(&self.env, self.console.clone(), Bearer::App(self.app.clone()))
+        GitHub::with_bearer(
+            &self.env,
+            self.console.clone(),
+            Bearer::App(self.app.clone()),
+        )
     }
 
     /// A 401 to a JWT says why: the clock, or the key and id.
@@ -431,9 +444,16 @@ impl Shared {
                 return Err(Error::AppPermissionMissing {
                     app: self.app.id().to_string(),
                     repos,
-                    owner: access.repos().first().map_or("", RepoName::owner).to_owned(),
+                    owner: access
+                        .repos()
+                        .first()
+                        .map_or("", RepoName::owner)
+                        .to_owned(),
                     missing: if missing.is_empty() {
-                        format!("the repositories or permissions asked ({})", access.describe())
+                        format!(
+                            "the repositories or permissions asked ({})",
+                            access.describe()
+                        )
                     } else {
                         missing.join(", ")
                     },
@@ -468,26 +488,24 @@ impl Shared {
     /// Revokes every token minted that has not expired yet; a refusal is
     /// a warning (the token still expires within the hour).
     async fn revoke_all(self: Arc<Self>) {
-        let issued = std::mem::take(&mut *self.issued.lock().unwrap_or_else(PoisonError::into_inner));
+        let issued =
+            std::mem::take(&mut *self.issued.lock().unwrap_or_else(PoisonError::into_inner));
         let now = SystemTime::now();
         let mut revoked = 0;
         for (token, expires_at) in issued {
             if expires_at <= now {
                 continue;
             }
-            let call = Call::new(
-                "revoke an installation token",
-                "",
-                Permission::APP_JWT,
-            );
-            let result = match GitHub::with_bearer(&self.env, self.console.clone(), Bearer::Static(token)) {
-                Ok(gh) => gh
-                    .request(Method::DELETE, "/installation/token")
-                    .send(&call)
-                    .await
-                    .map(drop),
-                Err(e) => Err(e),
-            };
+            let call = Call::new("revoke an installation token", "", Permission::APP_JWT);
+            let result =
+                match GitHub::with_bearer(&self.env, self.console.clone(), Bearer::Static(token)) {
+                    Ok(gh) => gh
+                        .request(Method::DELETE, "/installation/token")
+                        .send(&call)
+                        .await
+                        .map(drop),
+                    Err(e) => Err(e),
+                };
             match result {
                 Ok(()) => revoked += 1,
                 Err(e) => self.console.warning(&format!(
@@ -506,7 +524,8 @@ impl Shared {
 }
 
 fn parse_time(text: &str) -> Option<SystemTime> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     let secs = u64::try_from(t.unix_timestamp()).ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }

@@ -324,8 +324,21 @@ mod app {
         ]);
         let (console, out) = Console::capture(true);
         let cleanup = Cleanup::default();
-        let auth = Auth::app(signer(&app, &app.keys.pkcs1), &env, console.clone(), &cleanup);
-        Some(Minting { gh, app, auth, cleanup, env, console, out })
+        let auth = Auth::app(
+            signer(&app, &app.keys.pkcs1),
+            &env,
+            console.clone(),
+            &cleanup,
+        );
+        Some(Minting {
+            gh,
+            app,
+            auth,
+            cleanup,
+            env,
+            console,
+            out,
+        })
     }
 
     fn signer(app: &TestApp, pem: &str) -> App {
@@ -342,7 +355,11 @@ mod app {
 
     #[test]
     fn a_token_has_exactly_the_access_asked_is_masked_first_and_revoked_at_the_end() {
-        let Some(m) = minting(&[("contents", "write"), ("actions", "write"), ("issues", "write")]) else {
+        let Some(m) = minting(&[
+            ("contents", "write"),
+            ("actions", "write"),
+            ("issues", "write"),
+        ]) else {
             return;
         };
         let rt = rt();
@@ -364,13 +381,21 @@ mod app {
             [(&"contents".to_owned(), &"write".to_owned())]
         );
         // Outside the access: another permission is refused by GitHub.
-        let e = rt.block_on(c.workflow_runs(&deploy(), &RunFilter::default())).unwrap_err();
+        let e = rt
+            .block_on(c.workflow_runs(&deploy(), &RunFilter::default()))
+            .unwrap_err();
         assert_eq!(e.status(), Some(403), "{e}");
         let log = m.out.text();
-        let mask = log.find(&format!("::add-mask::{}", issued[0].token)).expect("masked");
+        let mask = log
+            .find(&format!("::add-mask::{}", issued[0].token))
+            .expect("masked");
         let minted = log.find("Minted a token").expect("said");
         assert!(mask < minted, "{log}");
-        assert_eq!(log.matches(&issued[0].token).count(), 1, "only in ::add-mask::\n{log}");
+        assert_eq!(
+            log.matches(&issued[0].token).count(),
+            1,
+            "only in ::add-mask::\n{log}"
+        );
         rt.block_on(m.cleanup.run());
         assert!(m.gh.issued_tokens()[0].revoked);
         assert!(m.out.text().contains("Revoked 1 installation token"));
@@ -388,9 +413,10 @@ mod app {
             &serde_json::json!({"repositories": ["deploy"], "permissions": {"contents": "write"}})
         );
         if let Some(api) = relay_testkit::openapi::OpenApi::load() {
-            for r in requests.iter().filter(|r| {
-                r.path.contains("installation") || r.path.ends_with("/access_tokens")
-            }) {
+            for r in requests
+                .iter()
+                .filter(|r| r.path.contains("installation") || r.path.ends_with("/access_tokens"))
+            {
                 api.validate(r).unwrap();
             }
         }
@@ -398,10 +424,15 @@ mod app {
 
     #[test]
     fn an_app_not_installed_on_the_repository_says_so() {
-        let Some(m) = minting(&[("contents", "write")]) else { return };
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
         let app_repo = RepoName::parse("octo/app").unwrap();
         let access = Access::new(&app_repo, &[Permission::STATUSES_WRITE]);
-        let e = rt().block_on(m.auth.client(&m.env, &m.console, &access)).err().unwrap();
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &access))
+            .err()
+            .unwrap();
         assert!(matches!(e, Error::AppNotInstalled { .. }), "{e:?}");
         let text = e.to_string();
         assert!(text.contains("is not installed on `octo/app`"), "{text}");
@@ -413,20 +444,41 @@ mod app {
         let Some(m) = minting(&[("contents", "write"), ("deployments", "read")]) else {
             return;
         };
-        let access = Access::new(&deploy(), &[Permission::DEPLOYMENTS_WRITE, Permission::CONTENTS_WRITE]);
-        let e = rt().block_on(m.auth.client(&m.env, &m.console, &access)).err().unwrap();
+        let access = Access::new(
+            &deploy(),
+            &[Permission::DEPLOYMENTS_WRITE, Permission::CONTENTS_WRITE],
+        );
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &access))
+            .err()
+            .unwrap();
         let text = e.to_string();
         assert!(matches!(e, Error::AppPermissionMissing { .. }), "{e:?}");
-        assert!(text.contains("was not granted `deployments: write`"), "{text}");
+        assert!(
+            text.contains("was not granted `deployments: write`"),
+            "{text}"
+        );
         assert!(!text.contains("contents"), "only the missing one: {text}");
     }
 
     #[test]
     fn a_wrong_key_and_a_wrong_clock_are_told_apart() {
-        let Some(m) = minting(&[("contents", "write")]) else { return };
-        let Some(other) = relay_testkit::app_keys::AppKeys::generate() else { return };
-        let wrong = Auth::app(signer(&m.app, &other.pkcs8), &m.env, m.console.clone(), &m.cleanup);
-        let e = rt().block_on(wrong.client(&m.env, &m.console, &dispatch_access())).err().unwrap();
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        let Some(other) = relay_testkit::app_keys::AppKeys::generate() else {
+            return;
+        };
+        let wrong = Auth::app(
+            signer(&m.app, &other.pkcs8),
+            &m.env,
+            m.console.clone(),
+            &m.cleanup,
+        );
+        let e = rt()
+            .block_on(wrong.client(&m.env, &m.console, &dispatch_access()))
+            .err()
+            .unwrap();
         match &e {
             Error::AppJwtRejected { clock, message, .. } => {
                 assert!(!clock);
@@ -435,30 +487,49 @@ mod app {
             e => panic!("{e:?}"),
         }
         assert!(e.to_string().contains("is not a key of the App"), "{e}");
-        assert_eq!(m.gh.refused_jwts(), ["A JSON web token could not be decoded"]);
+        assert_eq!(
+            m.gh.refused_jwts(),
+            ["A JSON web token could not be decoded"]
+        );
         // GitHub's answer to a runner clock ahead of its own.
         let m = minting(&[("contents", "write")]).unwrap();
         m.gh.fault(
             "GET",
             "/repos/octo/deploy/installation",
-            [Fault::status(401).body(r#"{"message":"'Expiration time' claim ('exp') is too far in the future"}"#)],
+            [Fault::status(401)
+                .body(r#"{"message":"'Expiration time' claim ('exp') is too far in the future"}"#)],
         );
-        let e = rt().block_on(m.auth.client(&m.env, &m.console, &dispatch_access())).err().unwrap();
-        assert!(matches!(e, Error::AppJwtRejected { clock: true, .. }), "{e:?}");
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(e, Error::AppJwtRejected { clock: true, .. }),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("clock"), "{e}");
     }
 
     #[test]
     fn app_calls_retry_as_every_call_does() {
-        let Some(m) = minting(&[("contents", "write")]) else { return };
-        m.gh.fault("GET", "/repos/octo/deploy/installation", [Fault::status(502)]);
-        rt().block_on(m.auth.client(&m.env, &m.console, &dispatch_access())).unwrap();
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        m.gh.fault(
+            "GET",
+            "/repos/octo/deploy/installation",
+            [Fault::status(502)],
+        );
+        rt().block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .unwrap();
         assert!(m.out.text().contains("retrying"), "{}", m.out.text());
     }
 
     #[test]
     fn a_wait_longer_than_the_token_lives_mints_a_new_one() {
-        let Some(m) = minting(&[("contents", "write")]) else { return };
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
         m.gh.token_lifetime(Duration::from_secs(3));
         let rt = rt();
         let c = rt

@@ -196,7 +196,8 @@ impl Inputs {
                 "use the App ID or Client ID shown on the App's settings page (General → About)",
             )
         })?;
-        let key = AppKey::parse(key).map_err(|why| InputError::new(APP_KEY_INPUT, &why, KEY_HINT))?;
+        let key =
+            AppKey::parse(key).map_err(|why| InputError::new(APP_KEY_INPUT, &why, KEY_HINT))?;
         let both = "pass either a token or `github-app-id` with `github-app-private-key`, not both";
         if has(InputSpec::TOKEN_ALIAS.name) && self.get(InputSpec::TOKEN_ALIAS.name).is_some() {
             return Err(InputError::new(
@@ -362,7 +363,16 @@ mod tests {
         for ok in ["12345", "Iv1.0123456789abcdef", "Iv23liAbCdEf0123456789"] {
             assert_eq!(AppId::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in ["", "0", "12a", "my-app", "Iv", "-1", "Iv1 x", "123456789012345678901"] {
+        for bad in [
+            "",
+            "0",
+            "12a",
+            "my-app",
+            "Iv",
+            "-1",
+            "Iv1 x",
+            "123456789012345678901",
+        ] {
             assert!(AppId::parse(bad).is_err(), "{bad}");
         }
     }
@@ -376,13 +386,26 @@ mod tests {
             (one.trim_end().to_owned(), KeyFormat::Pkcs1),
             (one.replace('\n', "\\n"), KeyFormat::Pkcs1),
             (one.replace('\n', "\r\n"), KeyFormat::Pkcs1),
-            (format!("\"{}\"", one.trim_end().replace('\n', "\\n")), KeyFormat::Pkcs1),
+            (
+                format!("\"{}\"", one.trim_end().replace('\n', "\\n")),
+                KeyFormat::Pkcs1,
+            ),
             (eight.clone(), KeyFormat::Pkcs8),
-            (format!("  {}  \n\n", eight.replace('\n', "\\n")), KeyFormat::Pkcs8),
+            (
+                format!("  {}  \n\n", eight.replace('\n', "\\n")),
+                KeyFormat::Pkcs8,
+            ),
         ] {
             let key = AppKey::parse(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"));
             assert_eq!(key.format(), format);
-            assert_eq!(key.pem().expose(), if format == KeyFormat::Pkcs1 { &one } else { &eight });
+            assert_eq!(
+                key.pem().expose(),
+                if format == KeyFormat::Pkcs1 {
+                    &one
+                } else {
+                    &eight
+                }
+            );
         }
     }
 

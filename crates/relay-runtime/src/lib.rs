@@ -242,7 +242,8 @@ mod tests {
                 console,
                 |ctx: Context| async move {
                     let console = ctx.console.clone();
-                    ctx.cleanup.defer(move || async move { console.info("cleaned up") });
+                    ctx.cleanup
+                        .defer(move || async move { console.info("cleaned up") });
                     if fail {
                         anyhow::bail!("it failed");
                     }

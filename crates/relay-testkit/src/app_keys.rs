@@ -199,7 +199,10 @@ pub fn assert_minted_exactly(gh: &relay_fakes::FakeGitHub, grants: &Grants) {
         .collect();
     issued.sort();
     want.sort();
-    assert_eq!(issued, want, "the tokens minted are not exactly the table's row");
+    assert_eq!(
+        issued, want,
+        "the tokens minted are not exactly the table's row"
+    );
 }
 
 /// Every way to take one permission away from `grants`: the permission

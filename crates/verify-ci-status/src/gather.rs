@@ -85,7 +85,10 @@ async fn look(
     fell_back: &mut bool,
 ) -> anyhow::Result<Vec<Check>> {
     let mut checks = if *fell_back {
-        select(config, crate::fallback::job_check_runs(client, config).await?)
+        select(
+            config,
+            crate::fallback::job_check_runs(client, config).await?,
+        )
     } else {
         match check_runs(client, config).await {
             Ok(checks) => checks,
@@ -102,7 +105,10 @@ async fn look(
                     crate::fallback::HIDDEN
                 ));
                 *fell_back = true;
-                select(config, crate::fallback::job_check_runs(client, config).await?)
+                select(
+                    config,
+                    crate::fallback::job_check_runs(client, config).await?,
+                )
             }
             Err(e) => return Err(e.into()),
         }

@@ -69,10 +69,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     ));
     match outcome.verdict {
         Verdict::Success => Ok(()),
-        Verdict::Failure { reason, .. } if outcome.fell_back => Err(anyhow::anyhow!(
-            "{reason}\nnote: {}",
-            fallback::HIDDEN
-        )),
+        Verdict::Failure { reason, .. } if outcome.fell_back => {
+            Err(anyhow::anyhow!("{reason}\nnote: {}", fallback::HIDDEN))
+        }
         Verdict::Failure { reason, .. } => Err(anyhow::anyhow!("{reason}")),
         Verdict::Timeout { pending } | Verdict::Pending { pending } => {
             // A `checks` glob that names a job of this run may name the job

@@ -52,7 +52,9 @@ fn an_app_mints_exactly_the_row_and_one_permission_fewer_fails() {
             .input("wait-timeout", "10s");
         Some((gh, app, run))
     };
-    let Some((gh, app, run)) = setup() else { return };
+    let Some((gh, app, run)) = setup() else {
+        return;
+    };
     app.install_exactly(&gh, &row);
     let out = run.run();
     out.assert_success();
@@ -65,11 +67,15 @@ fn an_app_mints_exactly_the_row_and_one_permission_fewer_fails() {
         let out = run.run();
         out.assert_failure();
         assert!(
-            out.error().contains(&format!("was not granted `{missing}`")),
+            out.error()
+                .contains(&format!("was not granted `{missing}`")),
             "without `{missing}`: {}",
             out.log()
         );
-        assert!(gh.dispatches(TARGET).is_empty(), "nothing sent without `{missing}`");
+        assert!(
+            gh.dispatches(TARGET).is_empty(),
+            "nothing sent without `{missing}`"
+        );
     }
 }
 
@@ -78,7 +84,9 @@ fn workflow_dispatch_needs_actions_write_only() {
     let row = grants(&[(TARGET, &[("actions", "write")])]);
     let gh = fake();
     gh.workflow(TARGET, "deploy.yml", "Deploy", None);
-    let Some((app, run)) = with_app(&gh) else { return };
+    let Some((app, run)) = with_app(&gh) else {
+        return;
+    };
     app.install_exactly(&gh, &row);
     run.input("workflow", "deploy.yml").run().assert_success();
     assert_eq!(gh.workflow_dispatches(TARGET).len(), 1);
@@ -88,14 +96,26 @@ fn workflow_dispatch_needs_actions_write_only() {
 #[test]
 fn a_fine_grained_pat_with_the_row_works_and_without_it_is_refused() {
     for (grant, ok) in [
-        (Grant::fine_grained(&[TARGET], &[("contents", "write")]), true),
-        (Grant::fine_grained(&[TARGET], &[("contents", "read")]), false),
-        (Grant::fine_grained(&["xtp-tour/other"], &[("contents", "write")]), false),
+        (
+            Grant::fine_grained(&[TARGET], &[("contents", "write")]),
+            true,
+        ),
+        (
+            Grant::fine_grained(&[TARGET], &[("contents", "read")]),
+            false,
+        ),
+        (
+            Grant::fine_grained(&["xtp-tour/other"], &[("contents", "write")]),
+            false,
+        ),
         (Grant::classic(&["repo"]), true),
         (Grant::classic(&["repo:status", "workflow"]), false),
     ] {
         let gh = fake();
-        gh.token("github_pat_FineGrainedOrClassicToken01", relay_fakes::Access::Grant(grant.clone()));
+        gh.token(
+            "github_pat_FineGrainedOrClassicToken01",
+            relay_fakes::Access::Grant(grant.clone()),
+        );
         let out = bare(&gh)
             .input("github-token", "github_pat_FineGrainedOrClassicToken01")
             .run();
@@ -114,7 +134,9 @@ fn a_wait_that_outlives_the_token_gets_a_fresh_one() {
     let gh = fake();
     gh.token_lifetime(Duration::from_secs(2));
     gh.on_dispatch(TARGET, RunScript::succeeds_after(12));
-    let Some((app, run)) = with_app(&gh) else { return };
+    let Some((app, run)) = with_app(&gh) else {
+        return;
+    };
     app.install_exactly(&gh, &row);
     let out = run
         .input("wait", "true")
@@ -143,13 +165,19 @@ fn refused_before_any_request(run: ActionRun, gh: &FakeGitHub, input: &str, says
     let e = out.error();
     assert!(e.contains(&format!("input `{input}`")), "{e}");
     assert!(e.contains(says), "{e}");
-    assert!(gh.requests().is_empty(), "a request went out: {:?}", gh.requests());
+    assert!(
+        gh.requests().is_empty(),
+        "a request went out: {:?}",
+        gh.requests()
+    );
 }
 
 #[test]
 fn a_public_key_is_refused() {
     let gh = fake();
-    let Some(app) = TestApp::register(&gh) else { return };
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
     let run = bare(&gh)
         .input("github-app-id", &app.client_id)
         .input("github-app-private-key", &app.keys.public);
@@ -159,16 +187,25 @@ fn a_public_key_is_refused() {
 #[test]
 fn a_truncated_key_is_refused_without_being_quoted() {
     let gh = fake();
-    let Some(app) = TestApp::register(&gh) else { return };
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
     let lines: Vec<&str> = app.keys.pkcs1.lines().collect();
     // The END line kept, half the body gone: what a clipped paste looks like.
-    let cut = [&lines[..lines.len() / 2], &lines[lines.len() - 1..]].concat().join("\n");
+    let cut = [&lines[..lines.len() / 2], &lines[lines.len() - 1..]]
+        .concat()
+        .join("\n");
     let out = bare(&gh)
         .input("github-app-id", &app.client_id)
         .input("github-app-private-key", &cut)
         .run();
     out.assert_failure();
-    assert!(out.error().contains("input `github-app-private-key` is truncated"), "{}", out.log());
+    assert!(
+        out.error()
+            .contains("input `github-app-private-key` is truncated"),
+        "{}",
+        out.log()
+    );
     for line in &lines[1..lines.len() / 2] {
         out.assert_secret_hidden(line);
     }
@@ -183,24 +220,35 @@ fn a_truncated_key_is_refused_without_being_quoted() {
 #[test]
 fn an_id_that_is_neither_a_number_nor_a_client_id_is_refused() {
     let gh = fake();
-    let Some(app) = TestApp::register(&gh) else { return };
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
     let run = bare(&gh)
         .input("github-app-id", "my-deploy-app")
         .input("github-app-private-key", &app.keys.pkcs1);
-    refused_before_any_request(run, &gh, "github-app-id", "neither a numeric App id nor a client id");
+    refused_before_any_request(
+        run,
+        &gh,
+        "github-app-id",
+        "neither a numeric App id nor a client id",
+    );
 }
 
 #[test]
 fn a_token_with_app_credentials_is_refused() {
     let gh = fake();
-    let Some((_, run)) = with_app(&gh) else { return };
+    let Some((_, run)) = with_app(&gh) else {
+        return;
+    };
     refused_before_any_request(
         run.input("token", "ghp_AnExplicitClassicToken000000001"),
         &gh,
         "token",
         "together with GitHub App credentials",
     );
-    let Some((_, run)) = with_app(&gh) else { return };
+    let Some((_, run)) = with_app(&gh) else {
+        return;
+    };
     refused_before_any_request(
         run.input("github-token", "github_pat_AnExplicitFineGrained01"),
         &gh,
@@ -212,9 +260,16 @@ fn a_token_with_app_credentials_is_refused() {
 #[test]
 fn half_of_the_app_credentials_is_refused() {
     let gh = fake();
-    let Some(app) = TestApp::register(&gh) else { return };
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
     let run = bare(&gh).input("github-app-id", &app.client_id);
-    refused_before_any_request(run, &gh, "github-app-private-key", "is not set, but `github-app-id` is");
+    refused_before_any_request(
+        run,
+        &gh,
+        "github-app-private-key",
+        "is not set, but `github-app-id` is",
+    );
     let run = bare(&gh).input("github-app-private-key", &app.keys.pkcs1);
     refused_before_any_request(run, &gh, "github-app-id", "is not set");
 }
@@ -223,11 +278,16 @@ fn half_of_the_app_credentials_is_refused() {
 fn keys_as_people_paste_them_are_accepted() {
     let row = grants(&[(TARGET, &[("contents", "write")])]);
     let gh0 = fake();
-    let Some(app) = TestApp::register(&gh0) else { return };
+    let Some(app) = TestApp::register(&gh0) else {
+        return;
+    };
     let k = &app.keys;
     for (what, key) in [
         ("PKCS#1 with its newline", k.pkcs1.clone()),
-        ("PKCS#1 without a trailing newline", k.pkcs1.trim_end().to_owned()),
+        (
+            "PKCS#1 without a trailing newline",
+            k.pkcs1.trim_end().to_owned(),
+        ),
         ("PKCS#8", k.pkcs8.clone()),
         ("`\\n` escapes", k.pkcs1.trim_end().replace('\n', "\\n")),
         ("CRLF", k.pkcs8.replace('\n', "\r\n")),

@@ -115,7 +115,12 @@ impl Apps {
                 .iter()
                 .find(|a| a.id.to_string() == iss || a.client_id == iss)
                 .map(|a| a.id)
-                .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded")),
+                .ok_or_else(|| {
+                    error(
+                        StatusCode::UNAUTHORIZED,
+                        "A JSON web token could not be decoded",
+                    )
+                }),
             Err(refusal) => {
                 self.refused.push(refusal.message());
                 Err(error(StatusCode::UNAUTHORIZED, refusal.message()))
@@ -136,7 +141,11 @@ impl Apps {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        Ok(Some(Grant::with(TokenKind::Installation, &repos, &permissions)))
+        Ok(Some(Grant::with(
+            TokenKind::Installation,
+            &repos,
+            &permissions,
+        )))
     }
 
     fn covers(installation: &Installation, repo: &str) -> bool {
@@ -153,10 +162,7 @@ impl Apps {
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
         .route("/repos/{owner}/{repo}/installation", get(repo_installation))
-        .route(
-            "/app/installations/{id}/access_tokens",
-            post(create_token),
-        )
+        .route("/app/installations/{id}/access_tokens", post(create_token))
         .route("/installation/token", delete(revoke))
 }
 
@@ -304,7 +310,9 @@ async fn create_token(
                 };
                 if !ok {
                     // GitHub's words; it does not say which permission.
-                    return unprocessable("The permissions requested are not granted to this installation.");
+                    return unprocessable(
+                        "The permissions requested are not granted to this installation.",
+                    );
                 }
                 out.insert(k.clone(), level.to_owned());
             }
@@ -359,7 +367,10 @@ async fn revoke(AxState(state): AxState<Shared>, Extension(caller): Extension<Ca
             issued.revoked = true;
             StatusCode::NO_CONTENT.into_response()
         }
-        None => error(StatusCode::FORBIDDEN, "This endpoint can only be accessed with an installation access token"),
+        None => error(
+            StatusCode::FORBIDDEN,
+            "This endpoint can only be accessed with an installation access token",
+        ),
     }
 }
 

@@ -197,7 +197,13 @@ async fn list_jobs(
     }
     let sha = run.script.head_sha.clone();
     let page = q.get("page").cloned().unwrap_or_else(|| "1".into());
-    let poll = look(&mut s.checks, "jobs", &repo, &format!("{sha}/{run_id}"), &page);
+    let poll = look(
+        &mut s.checks,
+        "jobs",
+        &repo,
+        &format!("{sha}/{run_id}"),
+        &page,
+    );
     let marker = format!("/actions/runs/{run_id}/job/");
     let base = s.base_url.clone();
     let entries = s

@@ -98,7 +98,10 @@ impl Grant {
 
     fn has(&self, need: &Need) -> bool {
         if self.kind == TokenKind::Classic {
-            return self.scopes.iter().any(|s| need.classic.contains(&s.as_str()));
+            return self
+                .scopes
+                .iter()
+                .any(|s| need.classic.contains(&s.as_str()));
         }
         // Every fine-grained or installation token reads metadata.
         if need.permission == "metadata" {
@@ -138,7 +141,8 @@ impl Grant {
             if let Ok(v) = HeaderValue::from_str(&need.classic.join(", ")) {
                 headers.insert("x-accepted-oauth-scopes", v);
             }
-        } else if let Ok(v) = HeaderValue::from_str(&format!("{}={}", need.permission, need.level)) {
+        } else if let Ok(v) = HeaderValue::from_str(&format!("{}={}", need.permission, need.level))
+        {
             headers.insert("x-accepted-github-permissions", v);
         }
         Some(resp)
@@ -184,9 +188,7 @@ pub(crate) fn need(method: &str, path: &str) -> Option<Need> {
         ["installation"] => None,
         ["dispatches"] => n("contents", "write", REPO),
         ["actions", "workflows", _, "dispatches"] => n("actions", "write", REPO),
-        ["actions", "runs", _, "pending_deployments"] if !read => {
-            n("deployments", "write", REPO)
-        }
+        ["actions", "runs", _, "pending_deployments"] if !read => n("deployments", "write", REPO),
         ["actions", "artifacts", _] if method == "DELETE" => n("actions", "write", REPO),
         ["actions", ..] => n("actions", rw, REPO),
         ["commits", _, "check-runs"] => n("checks", rw, REPO),
@@ -213,20 +215,59 @@ mod tests {
     fn each_endpoint_needs_its_documented_permission() {
         for (method, path, perm, level) in [
             ("POST", "/repos/o/r/dispatches", "contents", "write"),
-            ("POST", "/repos/o/r/actions/workflows/d.yml/dispatches", "actions", "write"),
+            (
+                "POST",
+                "/repos/o/r/actions/workflows/d.yml/dispatches",
+                "actions",
+                "write",
+            ),
             ("GET", "/repos/o/r/actions/runs/1/jobs", "actions", "read"),
-            ("GET", "/repos/o/r/actions/artifacts/3/zip", "actions", "read"),
-            ("DELETE", "/repos/o/r/actions/artifacts/3", "actions", "write"),
+            (
+                "GET",
+                "/repos/o/r/actions/artifacts/3/zip",
+                "actions",
+                "read",
+            ),
+            (
+                "DELETE",
+                "/repos/o/r/actions/artifacts/3",
+                "actions",
+                "write",
+            ),
             ("GET", "/repos/o/r/commits/abc/check-runs", "checks", "read"),
             ("GET", "/repos/o/r/commits/abc/status", "statuses", "read"),
             ("POST", "/repos/o/r/statuses/abc", "statuses", "write"),
             ("POST", "/repos/o/r/issues", "issues", "write"),
-            ("POST", "/repos/o/r/deployments/9/statuses", "deployments", "write"),
-            ("GET", "/repos/o/r/environments/production", "actions", "read"),
-            ("GET", "/repos/o/r/attestations/sha256:ab", "attestations", "read"),
-            ("POST", "/repos/o/r/actions/runs/1/pending_deployments", "deployments", "write"),
+            (
+                "POST",
+                "/repos/o/r/deployments/9/statuses",
+                "deployments",
+                "write",
+            ),
+            (
+                "GET",
+                "/repos/o/r/environments/production",
+                "actions",
+                "read",
+            ),
+            (
+                "GET",
+                "/repos/o/r/attestations/sha256:ab",
+                "attestations",
+                "read",
+            ),
+            (
+                "POST",
+                "/repos/o/r/actions/runs/1/pending_deployments",
+                "deployments",
+                "write",
+            ),
         ] {
-            assert_eq!(need_of(method, path), ("o/r".into(), perm, level), "{method} {path}");
+            assert_eq!(
+                need_of(method, path),
+                ("o/r".into(), perm, level),
+                "{method} {path}"
+            );
         }
         assert_eq!(need("GET", "/repos/o/r/installation"), None);
         assert_eq!(need("POST", "/app/installations/1/access_tokens"), None);
@@ -235,11 +276,19 @@ mod tests {
     #[test]
     fn write_covers_read_and_metadata_is_implied() {
         let g = Grant::github_token("o/r", &[("actions", "write")]);
-        assert!(g.refusal(&need("GET", "/repos/o/r/actions/runs").unwrap()).is_none());
+        assert!(
+            g.refusal(&need("GET", "/repos/o/r/actions/runs").unwrap())
+                .is_none()
+        );
         assert!(g.refusal(&need("GET", "/repos/o/r").unwrap()).is_none());
-        let refused = g.refusal(&need("POST", "/repos/o/r/dispatches").unwrap()).unwrap();
+        let refused = g
+            .refusal(&need("POST", "/repos/o/r/dispatches").unwrap())
+            .unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        assert_eq!(refused.headers()["x-accepted-github-permissions"], "contents=write");
+        assert_eq!(
+            refused.headers()["x-accepted-github-permissions"],
+            "contents=write"
+        );
         let elsewhere = g.refusal(&need("GET", "/repos/o/other").unwrap()).unwrap();
         assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     }
@@ -247,12 +296,20 @@ mod tests {
     #[test]
     fn classic_scopes_and_fine_grained_checks() {
         let status_only = Grant::classic(&["repo:status"]);
-        assert!(status_only.refusal(&need("POST", "/repos/o/r/statuses/a").unwrap()).is_none());
-        let r = status_only.refusal(&need("POST", "/repos/o/r/dispatches").unwrap()).unwrap();
+        assert!(
+            status_only
+                .refusal(&need("POST", "/repos/o/r/statuses/a").unwrap())
+                .is_none()
+        );
+        let r = status_only
+            .refusal(&need("POST", "/repos/o/r/dispatches").unwrap())
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         assert_eq!(r.headers()["x-accepted-oauth-scopes"], "repo");
         let fine = Grant::fine_grained(&["o/r"], &[("statuses", "read"), ("actions", "read")]);
-        let r = fine.refusal(&need("GET", "/repos/o/r/commits/a/check-runs").unwrap()).unwrap();
+        let r = fine
+            .refusal(&need("GET", "/repos/o/r/commits/a/check-runs").unwrap())
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 

@@ -19,16 +19,30 @@ fn app_run(gh: &FakeGitHub) -> Option<(TestApp, relay_testkit::ActionRun)> {
 
 #[test]
 fn an_app_mints_exactly_the_row_and_one_permission_fewer_fails() {
-    let row = grants(&[(SOURCE, &[("checks", "read"), ("statuses", "read"), ("actions", "read")])]);
+    let row = grants(&[(
+        SOURCE,
+        &[
+            ("checks", "read"),
+            ("statuses", "read"),
+            ("actions", "read"),
+        ],
+    )]);
     let setup = || {
         let gh = fake();
         gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));
         gh.commit_status(SOURCE, SHA, CheckScript::done("ci/jenkins", "success"));
-        gh.add_run(SOURCE, "push", "CI", RunScript::succeeds_after(0).head_sha(SHA));
+        gh.add_run(
+            SOURCE,
+            "push",
+            "CI",
+            RunScript::succeeds_after(0).head_sha(SHA),
+        );
         let (app, run) = app_run(&gh)?;
         Some((gh, app, run.input("workflows", "Deploy")))
     };
-    let Some((gh, app, run)) = setup() else { return };
+    let Some((gh, app, run)) = setup() else {
+        return;
+    };
     app.install_exactly(&gh, &row);
     let out = run.run();
     out.assert_success();
@@ -41,7 +55,11 @@ fn an_app_mints_exactly_the_row_and_one_permission_fewer_fails() {
         app.install_exactly(&gh, &fewer);
         let out = run.run();
         out.assert_failure();
-        assert!(out.error().contains(&format!("`{missing}`")), "without {missing}: {}", out.log());
+        assert!(
+            out.error().contains(&format!("`{missing}`")),
+            "without {missing}: {}",
+            out.log()
+        );
     }
 }
 
@@ -50,7 +68,9 @@ fn without_workflows_the_app_asks_no_actions_permission() {
     let row = grants(&[(SOURCE, &[("checks", "read"), ("statuses", "read")])]);
     let gh = fake();
     gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));
-    let Some((app, run)) = app_run(&gh) else { return };
+    let Some((app, run)) = app_run(&gh) else {
+        return;
+    };
     app.install_exactly(&gh, &row);
     run.run().assert_success();
     assert_minted_exactly(&gh, &row);
@@ -62,7 +82,12 @@ fn without_workflows_the_app_asks_no_actions_permission() {
 /// our own.
 fn fine_grained_world(job_conclusion: &str) -> FakeGitHub {
     let gh = fake();
-    let run_id = gh.add_run(SOURCE, "push", "CI", RunScript::succeeds_after(0).head_sha(SHA));
+    let run_id = gh.add_run(
+        SOURCE,
+        "push",
+        "CI",
+        RunScript::succeeds_after(0).head_sha(SHA),
+    );
     gh.check_run(
         SOURCE,
         SHA,
@@ -70,10 +95,17 @@ fn fine_grained_world(job_conclusion: &str) -> FakeGitHub {
     );
     gh.check_run(SOURCE, SHA, CheckScript::done("codecov", "failure"));
     gh.commit_status(SOURCE, SHA, CheckScript::done("ci/jenkins", "success"));
-    gh.commit_status(SOURCE, SHA, CheckScript::done("deploy/production", "failure"));
+    gh.commit_status(
+        SOURCE,
+        SHA,
+        CheckScript::done("deploy/production", "failure"),
+    );
     gh.token(
         PAT,
-        Access::Grant(Grant::fine_grained(&[SOURCE], &[("statuses", "read"), ("actions", "read")])),
+        Access::Grant(Grant::fine_grained(
+            &[SOURCE],
+            &[("statuses", "read"), ("actions", "read")],
+        )),
     );
     gh
 }
@@ -86,7 +118,9 @@ fn a_fine_grained_pat_decides_from_statuses_and_jobs_and_says_what_it_could_not_
     out.assert_success();
     let warnings = out.commands("warning");
     assert!(
-        warnings.iter().any(|w| w.contains("could not be seen") && w.contains("checks: read")),
+        warnings
+            .iter()
+            .any(|w| w.contains("could not be seen") && w.contains("checks: read")),
         "{}",
         out.log()
     );
@@ -95,7 +129,11 @@ fn a_fine_grained_pat_decides_from_statuses_and_jobs_and_says_what_it_could_not_
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, ["build", "ci/jenkins"], "jobs and statuses; not codecov, not ours");
+    assert_eq!(
+        names,
+        ["build", "ci/jenkins"],
+        "jobs and statuses; not codecov, not ours"
+    );
     // The calls the fallback made are GitHub's, as documented.
     if let Some(api) = OpenApi::load() {
         for r in gh.requests().iter().filter(|r| r.status == 200) {
@@ -109,7 +147,11 @@ fn a_failed_job_seen_through_the_fallback_fails_the_step() {
     let gh = fine_grained_world("failure");
     let out = action(&gh).input("github-token", PAT).run();
     out.assert_failure();
-    assert!(out.error().contains("`build` concluded `failure`"), "{}", out.log());
+    assert!(
+        out.error().contains("`build` concluded `failure`"),
+        "{}",
+        out.log()
+    );
     assert!(out.error().contains("could not be seen"), "{}", out.log());
 }
 
@@ -124,7 +166,10 @@ fn a_named_check_the_token_cannot_see_fails() {
     out.assert_failure();
     let e = out.error();
     assert!(e.contains("codecov"), "{e}");
-    assert!(e.contains("could not be seen") && e.contains("checks: read"), "{e}");
+    assert!(
+        e.contains("could not be seen") && e.contains("checks: read"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -136,14 +181,23 @@ fn require_check_runs_turns_the_fallback_into_a_failure() {
         .run();
     out.assert_failure();
     let e = out.error();
-    assert!(e.contains("cannot read check runs") && e.contains("require-check-runs"), "{e}");
-    assert!(e.contains("Resource not accessible by personal access token"), "{e}");
+    assert!(
+        e.contains("cannot read check runs") && e.contains("require-check-runs"),
+        "{e}"
+    );
+    assert!(
+        e.contains("Resource not accessible by personal access token"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_fine_grained_pat_without_actions_read_cannot_fall_back() {
     let gh = fine_grained_world("success");
-    gh.token(PAT, Access::Grant(Grant::fine_grained(&[SOURCE], &[("statuses", "read")])));
+    gh.token(
+        PAT,
+        Access::Grant(Grant::fine_grained(&[SOURCE], &[("statuses", "read")])),
+    );
     let out = action(&gh).input("github-token", PAT).run();
     out.assert_failure();
     assert!(out.error().contains("actions: read"), "{}", out.log());
@@ -153,7 +207,11 @@ fn a_fine_grained_pat_without_actions_read_cannot_fall_back() {
 fn our_own_deploy_statuses_never_count() {
     let gh = fake();
     gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));
-    gh.commit_status(SOURCE, SHA, CheckScript::done("deploy/production", "failure"));
+    gh.commit_status(
+        SOURCE,
+        SHA,
+        CheckScript::done("deploy/production", "failure"),
+    );
     gh.commit_status(SOURCE, SHA, CheckScript::pending("deploy/staging"));
     let out = run(action(&gh));
     out.assert_success();
