@@ -128,7 +128,16 @@ impl TestApp {
 
 /// A permission-table row: per repository, the permissions (`name`,
 /// `read`|`write`) one token needs there.
-pub type Grants = Vec<(String, Vec<(String, String)>)>;
+pub type Grants = Vec<(String, Permissions)>;
+
+/// `(name, read|write)` pairs.
+pub type Permissions = Vec<(String, String)>;
+
+/// One token's scope: its repositories and permissions.
+type Scope = (Vec<String>, Permissions);
+
+/// Per owner: its repositories and the union of their permissions.
+type Owners<'a> = std::collections::BTreeMap<&'a str, (Vec<&'a str>, Vec<(&'a str, &'a str)>)>;
 
 /// `grants` from literals.
 pub fn grants(rows: &[(&str, &[(&str, &str)])]) -> Grants {
@@ -151,8 +160,7 @@ impl TestApp {
     /// of their permissions (an installation's permissions cover all its
     /// repositories).
     pub fn install_exactly(&self, gh: &relay_fakes::FakeGitHub, grants: &Grants) {
-        let mut owners: std::collections::BTreeMap<&str, (Vec<&str>, Vec<(&str, &str)>)> =
-            std::collections::BTreeMap::new();
+        let mut owners = Owners::new();
         for (repo, perms) in grants {
             let owner = repo.split('/').next().unwrap_or_default();
             let entry = owners.entry(owner).or_default();
@@ -177,7 +185,7 @@ impl TestApp {
 /// (those repositories, those permissions: least privilege) and that every
 /// one of them was revoked when the action ended.
 pub fn assert_minted_exactly(gh: &relay_fakes::FakeGitHub, grants: &Grants) {
-    let mut issued: Vec<(Vec<String>, Vec<(String, String)>)> = gh
+    let mut issued: Vec<Scope> = gh
         .issued_tokens()
         .iter()
         .map(|t| {
@@ -189,7 +197,7 @@ pub fn assert_minted_exactly(gh: &relay_fakes::FakeGitHub, grants: &Grants) {
             (t.repos.clone(), t.permissions.clone().into_iter().collect())
         })
         .collect();
-    let mut want: Vec<(Vec<String>, Vec<(String, String)>)> = grants
+    let mut want: Vec<Scope> = grants
         .iter()
         .map(|(repo, perms)| {
             let mut perms = perms.clone();
