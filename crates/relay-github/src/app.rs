@@ -202,7 +202,7 @@ mod tests {
             let app = app(pem).unwrap();
             let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
             let jwt = app.jwt(now).unwrap();
-            let text = jwt.expose_for_tests();
+            let text = jwt.expose();
             let header = text.split('.').next().unwrap();
             let header: serde_json::Value = serde_json::from_slice(
                 &base64::engine::general_purpose::URL_SAFE_NO_PAD

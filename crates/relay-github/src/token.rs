@@ -14,9 +14,9 @@ impl Token {
         Self(secret)
     }
 
-    /// The token itself, for tests that check what was sent.
-    #[cfg(test)]
-    pub(crate) fn expose_for_tests(&self) -> &str {
+    /// The token's text, as [`Secret::expose`]: for the wire, and for a
+    /// test that must send it by hand.
+    pub fn expose(&self) -> &str {
         self.0.expose()
     }
 

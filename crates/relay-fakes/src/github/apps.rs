@@ -338,9 +338,12 @@ async fn create_token(
     let repositories: Vec<Value> = repos
         .iter()
         .map(|r| {
-            let name = r.split('/').nth(1).unwrap_or_default();
-            json!({"id": 1, "node_id": "R_1", "name": name, "full_name": r,
-                   "private": true, "owner": user(&account)})
+            let default_branch = s
+                .repos
+                .get(r)
+                .map(|x| x.default_branch.clone())
+                .unwrap_or_default();
+            repository(r, &default_branch)
         })
         .collect();
     (
@@ -354,6 +357,68 @@ async fn create_token(
         })),
     )
         .into_response()
+}
+
+/// A repository as GitHub's `repository` schema has one.
+fn repository(full: &str, default_branch: &str) -> Value {
+    let (owner, name) = full.split_once('/').unwrap_or((full, full));
+    let api = format!("https://api.github.com/repos/{full}");
+    let mut v = json!({
+        "id": 1, "node_id": "R_1", "name": name, "full_name": full, "owner": user(owner),
+        "private": true, "description": null, "fork": false, "url": api,
+        "html_url": format!("https://github.com/{full}"),
+        "clone_url": format!("https://github.com/{full}.git"),
+        "git_url": format!("git://github.com/{full}.git"),
+        "ssh_url": format!("git@github.com:{full}.git"),
+        "svn_url": format!("https://github.com/{full}"),
+        "default_branch": default_branch, "homepage": null, "language": null, "mirror_url": null,
+        "license": null, "pushed_at": null, "created_at": null, "updated_at": null,
+        "forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "size": 0,
+        "stargazers_count": 0, "watchers": 0, "watchers_count": 0,
+        "has_downloads": false, "has_issues": true, "has_projects": false, "has_wiki": false,
+        "has_pages": false, "archived": false, "disabled": false,
+    });
+    for key in [
+        "archive",
+        "assignees",
+        "blobs",
+        "branches",
+        "collaborators",
+        "comments",
+        "commits",
+        "compare",
+        "contents",
+        "contributors",
+        "deployments",
+        "downloads",
+        "events",
+        "forks",
+        "git_commits",
+        "git_refs",
+        "git_tags",
+        "hooks",
+        "issue_comment",
+        "issue_events",
+        "issues",
+        "keys",
+        "labels",
+        "languages",
+        "merges",
+        "milestones",
+        "notifications",
+        "pulls",
+        "releases",
+        "stargazers",
+        "statuses",
+        "subscribers",
+        "subscription",
+        "tags",
+        "teams",
+        "trees",
+    ] {
+        v[format!("{key}_url")] = Value::from(format!("{api}/{key}"));
+    }
+    v
 }
 
 /// `DELETE /installation/token`, with the installation token itself.
