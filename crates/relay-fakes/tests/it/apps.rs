@@ -184,7 +184,14 @@ fn installation_lookup_token_creation_and_revocation_answer_as_documented() {
 }
 
 /// A token, its grant, a call, the status and message GitHub answers.
-type Case = (&'static str, Grant, &'static str, &'static str, u16, Option<&'static str>);
+type Case = (
+    &'static str,
+    Grant,
+    &'static str,
+    &'static str,
+    u16,
+    Option<&'static str>,
+);
 
 #[test]
 fn each_token_kind_is_refused_outside_its_grant_as_github_refuses() {
