@@ -547,3 +547,141 @@ mod app {
         assert!(m.gh.issued_tokens()[1].revoked, "the live one is revoked");
     }
 }
+
+// --- The cost of minting, for BENCHMARKS.md ----------------------------
+
+/// The added latency of minting per step, against the fake on loopback:
+/// a step with a plain token (one `repository_dispatch`) against the same
+/// step with an App (the key loaded, one JWT signed per App request, the
+/// installation looked up, a token created, the dispatch, the token
+/// revoked), alternating, medians of `BENCH_ROUNDS` (default 41). Run by
+/// `scripts/bench-minting.sh`; figures in BENCHMARKS.md.
+#[test]
+#[ignore = "a benchmark: scripts/bench-minting.sh"]
+fn bench_minting_latency() {
+    use relay_github::{Access, App, Auth, Permission};
+    use relay_runtime::{AppCredentials, AppId, AppKey, Cleanup};
+    use relay_testkit::app_keys::TestApp;
+
+    let rounds: usize = relay_runtime::Env::from_process()
+        .get("BENCH_ROUNDS")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(41);
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
+    app.install(&gh, "octo", &["octo/deploy"], &[("contents", "write")]);
+    let env = Env::from_pairs([
+        (vars::GITHUB_API_URL, gh.url()),
+        (vars::GITHUB_REPOSITORY, "octo/app"),
+    ]);
+    let creds = AppCredentials {
+        id: AppId::parse(&app.client_id).unwrap(),
+        key: AppKey::parse(&app.keys.pkcs1).unwrap(),
+    };
+    let access = Access::new(&deploy(), &[Permission::CONTENTS_WRITE]);
+    let payload = serde_json::Map::new();
+    let rt = rt();
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (mut plain, mut minted, mut sign, mut load, mut jwt_get, mut token_get) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for round in 0..rounds {
+        let (console, _) = Console::capture(false);
+        let plain_step = || {
+            let t = Instant::now();
+            let c = GitHub::new(&env, console.clone(), Some(token_of(DEFAULT_TOKEN))).unwrap();
+            rt.block_on(c.repository_dispatch(&deploy(), "deploy", &payload))
+                .unwrap();
+            t.elapsed()
+        };
+        let app_step = || {
+            let t = Instant::now();
+            let cleanup = Cleanup::default();
+            let signer = App::new(&creds).unwrap();
+            let auth = Auth::app(signer, &env, console.clone(), &cleanup);
+            let c = rt.block_on(auth.client(&env, &console, &access)).unwrap();
+            rt.block_on(c.repository_dispatch(&deploy(), "deploy", &payload))
+                .unwrap();
+            rt.block_on(cleanup.run());
+            t.elapsed()
+        };
+        // Alternate which goes first, so neither always runs on a warm cache.
+        if round % 2 == 0 {
+            plain.push(plain_step());
+            minted.push(app_step());
+        } else {
+            minted.push(app_step());
+            plain.push(plain_step());
+        }
+        let t = Instant::now();
+        let signer = App::new(&creds).unwrap();
+        load.push(t.elapsed());
+        let t = Instant::now();
+        let jwt = signer.jwt(std::time::SystemTime::now()).unwrap();
+        sign.push(t.elapsed());
+        // One GET as the App (the fake checks the JWT with PyJWT) against
+        // one GET with a token: the fake's own cost of a JWT check.
+        let client = reqwest::Client::new();
+        let t = Instant::now();
+        rt.block_on(
+            client
+                .get(format!("{}/repos/octo/deploy/installation", gh.url()))
+                .header("user-agent", "bench")
+                .bearer_auth(jwt.expose())
+                .send(),
+        )
+        .unwrap();
+        jwt_get.push(t.elapsed());
+        let t = Instant::now();
+        rt.block_on(
+            client
+                .get(format!("{}/repos/octo/deploy", gh.url()))
+                .header("user-agent", "bench")
+                .bearer_auth(DEFAULT_TOKEN)
+                .send(),
+        )
+        .unwrap();
+        token_get.push(t.elapsed());
+    }
+    let issued = gh.issued_tokens();
+    assert!(
+        issued.iter().all(|t| t.revoked),
+        "every minted token revoked"
+    );
+    let (p, m) = (median(plain), median(minted));
+    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+    println!(
+        "rounds: {rounds}; tokens minted and revoked: {}",
+        issued.len()
+    );
+    println!("| step | median ms |");
+    println!("|---|---|");
+    println!("| plain token: one repository_dispatch | {} |", ms(p));
+    println!(
+        "| App: load key, lookup, create, dispatch, revoke | {} |",
+        ms(m)
+    );
+    println!(
+        "| added by minting | {} (×{:.1}) |",
+        ms(m.saturating_sub(p)),
+        m.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "| of which: loading and checking the key (ring) | {} |",
+        ms(median(load))
+    );
+    println!(
+        "| of which: one JWT signature (RS256, ring) | {} |",
+        ms(median(sign))
+    );
+    println!(
+        "| fake: GET as the App (PyJWT check) | {} |",
+        ms(median(jwt_get))
+    );
+    println!("| fake: GET with a token | {} |", ms(median(token_get)));
+}
