@@ -136,7 +136,7 @@ pub enum Error {
     )]
     RateLimited { call: Box<Call>, wait_secs: u64 },
     #[error(
-        "the GitHub App `{app}` is not installed on `{repo}`\nhint: install it there: the App's settings → Install App → `{owner}` → Only select repositories → add `{repo}` (or ask an owner of `{owner}` to), then re-run the job"
+        "the GitHub App `{app}` is not installed on `{repo}` (or `{repo}` does not exist)\nhint: install it there: the App's settings → Install App → `{owner}` → Only select repositories → add `{repo}` (or ask an owner of `{owner}` to), then re-run the job"
     )]
     AppNotInstalled {
         app: String,

@@ -141,6 +141,11 @@ impl Auth {
                 // The runner masked the input as given; mask the key as
                 // read too, line by line, when it came with `\n` escapes.
                 ctx.console.add_mask(creds.key.pem().expose());
+                if ctx.inputs.secret("github-token").is_some() {
+                    ctx.console.debug(
+                        "GitHub App credentials are set, so `github-token` (the job's token by default) is not used",
+                    );
+                }
                 let app = App::new(&creds)?;
                 Ok(Self::app(app, &ctx.env, ctx.console.clone(), &ctx.cleanup))
             }

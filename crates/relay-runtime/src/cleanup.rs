@@ -1,7 +1,10 @@
 //! Work that must run when an action ends, whatever its outcome: a library
 //! that takes something it must give back (an installation token it
 //! minted, to revoke) registers it here, and [`crate::execute`] runs it
-//! after the action returned, on success and on failure alike.
+//! after the action returned, on success and on failure alike — and when
+//! the step is cancelled: once a task is registered, SIGTERM or SIGINT (what
+//! the runner sends a cancelled step) stops the action and runs the tasks
+//! before it exits. Until then the signals keep their default effect.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +20,9 @@ pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Default)]
 pub struct Cleanup {
     tasks: Arc<Mutex<Vec<Task>>>,
+    /// Set once a signal listener runs; notified when a signal came.
+    cancel: Arc<tokio::sync::Notify>,
+    listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Cleanup {
@@ -30,6 +36,42 @@ impl Cleanup {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Box::new(move || Box::pin(task())));
+        self.listen();
+    }
+
+    /// From the first task on, a cancelled step still runs the tasks.
+    fn listen(&self) {
+        use std::sync::atomic::Ordering;
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.listening.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cancel = self.cancel.clone();
+        handle.spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            cancel.notify_one();
+        });
+    }
+
+    /// `work`'s output, or `None` when a signal cancelled the step first
+    /// (possible only once a task is registered).
+    pub async fn unless_cancelled<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            out = work => Some(out),
+            () = self.cancel.notified() => None,
+        }
     }
 
     /// Runs every registered task, the last registered first, each within

@@ -154,7 +154,13 @@ where
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(ctx));
+    let result = runtime
+        .block_on(cleanup.unless_cancelled(run(ctx)))
+        .unwrap_or_else(|| {
+            Err(anyhow::anyhow!(
+                "the step was cancelled (a signal stopped it)"
+            ))
+        });
     runtime.block_on(cleanup.run());
     match result {
         Ok(()) => ExitCode::SUCCESS,

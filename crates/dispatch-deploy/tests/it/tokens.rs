@@ -306,3 +306,61 @@ fn keys_as_people_paste_them_are_accepted() {
         }
     }
 }
+
+#[test]
+fn a_cancelled_step_still_revokes_what_it_minted() {
+    let row = grants(&[(TARGET, &[("contents", "write"), ("actions", "read")])]);
+    let gh = fake();
+    gh.on_dispatch(TARGET, RunScript::never_ends());
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
+    app.install_exactly(&gh, &row);
+    // As the runner starts the container: env only (the harness waits for
+    // the end, and this step is to be cancelled before it).
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .envs([
+            ("PATH", "/usr/bin:/bin"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_API_URL", gh.url()),
+            ("GITHUB_REPOSITORY", "octo/app"),
+            ("GITHUB_SHA", SHA),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_RUN_ID", "4242"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("INPUT_REPOSITORY", TARGET),
+            ("INPUT_WAIT", "true"),
+            ("INPUT_WAIT-INTERVAL", "100ms"),
+            ("INPUT_WAIT-TIMEOUT", "60s"),
+            ("INPUT_GITHUB-APP-ID", app.client_id.as_str()),
+            ("INPUT_GITHUB-APP-PRIVATE-KEY", app.keys.pkcs1.as_str()),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while gh.dispatches(TARGET).is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "never dispatched"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("::error::the step was cancelled"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Revoked 1 installation token"), "{stdout}");
+    assert_minted_exactly(&gh, &row);
+}
