@@ -318,7 +318,7 @@ fn a_cancelled_step_still_revokes_what_it_minted() {
     app.install_exactly(&gh, &row);
     // As the runner starts the container: env only (the harness waits for
     // the end, and this step is to be cancelled before it).
-    let mut child = std::process::Command::new(BIN)
+    let child = std::process::Command::new(BIN)
         .env_clear()
         .envs([
             ("PATH", "/usr/bin:/bin"),
