@@ -94,6 +94,24 @@ fn the_jwt_is_checked_by_pyjwt_with_githubs_rules_and_messages() {
             "{body}"
         );
     }
+    // `exp` more than 10 minutes ahead with `iat` now: signed by PyJWT
+    // itself, since our signer never makes one.
+    let far = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import jwt, sys, time; n = int(time.time()); print(jwt.encode({'iat': n - 60, 'exp': n + 900, 'iss': sys.argv[2]}, sys.argv[1], algorithm='RS256'))",
+            &app.keys.pkcs1,
+            &app.client_id,
+        ])
+        .output()
+        .unwrap();
+    let far = String::from_utf8(far.stdout).unwrap();
+    let (status, body, _) = call(&gh, far.trim(), "GET", path, None);
+    assert_eq!(status, 401);
+    assert_eq!(
+        body["message"],
+        "'Expiration time' claim ('exp') is too far in the future"
+    );
     let Some(other) = AppKeys::generate() else {
         return;
     };
