@@ -490,15 +490,18 @@ impl Shared {
         })
     }
 
-    /// Revokes every token minted that has not expired yet; a refusal is
-    /// a warning (the token still expires within the hour).
+    /// Revokes every token minted that may still be alive; a refusal is a
+    /// warning (the token still expires within the hour). A token is only
+    /// left alone once it expired [`EXPIRED_FOR_SURE`] ago by this clock,
+    /// which may run behind GitHub's; a 401 to the revocation means GitHub
+    /// already counts it dead.
     async fn revoke_all(self: Arc<Self>) {
         let issued =
             std::mem::take(&mut *self.issued.lock().unwrap_or_else(PoisonError::into_inner));
         let now = SystemTime::now();
         let mut revoked = 0;
         for (token, expires_at) in issued {
-            if expires_at <= now {
+            if expires_at + EXPIRED_FOR_SURE <= now {
                 continue;
             }
             let call = Call::new("revoke an installation token", "", Permission::APP_JWT);
@@ -513,6 +516,7 @@ impl Shared {
                 };
             match result {
                 Ok(()) => revoked += 1,
+                Err(Error::Status { status: 401, .. }) => {}
                 Err(e) => self.console.warning(&format!(
                     "{e}\nhint: the token expires within the hour by itself"
                 )),
@@ -527,6 +531,10 @@ impl Shared {
         }
     }
 }
+
+/// How long after its `expires_at` a token is dead whatever the clocks
+/// say (a runner's clock may be behind GitHub's; the JWT allows a minute).
+const EXPIRED_FOR_SURE: Duration = Duration::from_secs(120);
 
 fn parse_time(text: &str) -> Option<SystemTime> {
     let t =

@@ -147,8 +147,11 @@ fn a_wait_that_outlives_the_token_gets_a_fresh_one() {
     let issued = gh.issued_tokens();
     assert!(issued.len() >= 2, "re-minted: {issued:?}");
     assert!(
-        gh.requests().iter().all(|r| r.status != 401),
-        "no request went out with an expired token"
+        gh.requests()
+            .iter()
+            .filter(|r| r.path != "/installation/token")
+            .all(|r| r.status != 401),
+        "no request went out with an expired token (revoking one may)"
     );
     let now = std::time::SystemTime::now();
     for t in &issued {
