@@ -368,12 +368,14 @@ impl GitHub {
         let error = Error::Status {
             call: Box::new(call.clone()),
             status: status.as_u16(),
-            hint: hint(
-                status.as_u16(),
-                &message,
-                call,
-                self.current_repo.as_deref(),
-            ),
+            hint: self.bearer.hint(status.as_u16(), call).unwrap_or_else(|| {
+                hint(
+                    status.as_u16(),
+                    &message,
+                    call,
+                    self.current_repo.as_deref(),
+                )
+            }),
             message,
         };
         match self.retry_wait(status, &headers, &error, attempt) {

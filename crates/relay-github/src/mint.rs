@@ -58,6 +58,35 @@ impl Bearer {
             Bearer::Minted(minted) => Ok(minted.current().await?.header()),
         }
     }
+
+    /// The advice for a refusal of a token deploy-relay minted itself: the
+    /// job's `permissions:` or a PAT's settings have nothing to do with it.
+    pub(crate) fn hint(&self, status: u16, call: &Call) -> Option<String> {
+        let Bearer::Minted(minted) = self else {
+            return None;
+        };
+        let has = format!(
+            "the token deploy-relay minted for this step has {} on {}",
+            minted.access.describe(),
+            minted
+                .access
+                .repos()
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        match status {
+            403 | 404 => Some(format!(
+                "{has}, and this call needs `{}` on `{}`: a gap in deploy-relay's permission table; please report it",
+                call.permission.fine_grained, call.repo
+            )),
+            401 => Some(format!(
+                "{has}, and GitHub no longer accepts it (revoked, or the App was uninstalled or suspended meanwhile); re-run the job"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// What one token may do: these repositories, these permissions. Build it
