@@ -385,6 +385,12 @@ mod app {
             .block_on(c.workflow_runs(&deploy(), &RunFilter::default()))
             .unwrap_err();
         assert_eq!(e.status(), Some(403), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("the token deploy-relay minted for this step has contents: write")
+                && text.contains("needs `actions: read`"),
+            "{text}"
+        );
         let log = m.out.text();
         let mask = log
             .find(&format!("::add-mask::{}", issued[0].token))
