@@ -8,7 +8,6 @@ mod config;
 mod summary;
 
 use relay_dispatch::{WaitError, WaitOptions};
-use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use time::OffsetDateTime;
 
@@ -19,6 +18,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("repository", "The repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
         InputSpec::new("workflow", "Send workflow_dispatch to this workflow file name or id instead of repository_dispatch"),
@@ -109,15 +110,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             .append(&summary::render(&config, summary::Outcome::DryRun, None))?;
         return Ok(());
     }
-    if config.token.is_none() {
+    if config.auth.is_missing() {
         return Err(relay_runtime::InputError::new(
             "github-token",
             "is empty",
-            "pass `github-token: ${{ secrets.DEPLOY_TOKEN }}` (a PAT or GitHub App token for another repository)",
+            "pass `github-app-id` and `github-app-private-key` (a GitHub App installed on the target), or `github-token: ${{ secrets.DEPLOY_TOKEN }}`",
         )
         .into());
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let access = relay_dispatch::access(&config.repository, &config.kind, config.wait);
+    let gh = config.auth.client_for(&ctx, &access).await?;
     let sent_at = OffsetDateTime::now_utc();
     let started = relay_dispatch::send(
         &gh,

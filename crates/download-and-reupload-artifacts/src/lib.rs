@@ -9,7 +9,7 @@ mod summary;
 
 use anyhow::Context as _;
 use relay_artifacts::{Job, Listing, RetryPolicy, Transfer, TransferConfig, Transferred};
-use relay_github::GitHub;
+use relay_github::{Access, Permission};
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
 
@@ -22,6 +22,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     context: "the source run (the workflow_run's id and repository, or client_payload.workflow_run_id/repository under repository_dispatch), ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN (re-upload), GITHUB_RETENTION_DAYS, GITHUB_WORKSPACE, GITHUB_API_URL. On the command line pass --run-id and --repository; re-uploading needs a runner (use --reupload false).",
     inputs: &[
         InputSpec::github_token("Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)"),
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("run-id", "Workflow run whose artifacts to take (default: the `workflow_run` that triggered this workflow, or `client_payload.workflow_run_id` under `repository_dispatch`)"),
         InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, or `client_payload.repository` under `repository_dispatch`, else GITHUB_REPOSITORY)"),
@@ -67,7 +69,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         );
         return finish(&ctx, &config, &[], &[], Some(why));
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let gh = config
+        .auth
+        .client_for(
+            &ctx,
+            &Access::new(&config.repository, &[Permission::ACTIONS_READ]),
+        )
+        .await?;
     let listing =
         relay_artifacts::list(&gh, &config.repository, config.run_id, &config.selection).await?;
     report_listing(&ctx, &config, &listing)?;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use relay_github::Token;
+use relay_github::{Auth, Token};
 use relay_runtime::{Context, InputError, RepoName, Source, StatusSet};
 
 use crate::condition::Condition;
@@ -30,7 +30,8 @@ pub(crate) struct Config {
     pub create_issue: bool,
     pub issue_title: String,
     pub issue_labels: Vec<String>,
-    pub github_token: Option<Token>,
+    /// `github-token`, or the App (which also mints the rollback's token).
+    pub auth: Auth,
     pub rollback_repository: Option<RepoName>,
     pub rollback_event_type: String,
     pub rollback_token: Option<Token>,
@@ -150,7 +151,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect(),
-        github_token: i.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &["rollback-token"])?,
         rollback_repository,
         rollback_event_type: i.value("rollback-event-type").to_owned(),
         rollback_token: i.secret("rollback-token").map(Token::from),

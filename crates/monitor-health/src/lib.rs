@@ -42,6 +42,8 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("issue-labels", "Comma-separated labels for that issue; the first ones also find an already open issue").default("deploy-health"),
         InputSpec::github_token("Token for the issue (`issues: write`)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("rollback-repository", "On failure, send repository_dispatch to this `owner/repo`"),
         InputSpec::new("rollback-event-type", "Event type of that dispatch").default("rollback"),
         InputSpec::new("rollback-token", "Token for the rollback dispatch: a PAT or GitHub App token with `contents: write` on `rollback-repository` (default: `github-token`)").secret(),

@@ -1,11 +1,12 @@
 //! The inputs, checked before any request.
 
 use relay_deployments::Payload;
-use relay_github::{DeploymentState, MAX_STATUS_DESCRIPTION, Token};
+use relay_github::{Auth, DeploymentState, MAX_STATUS_DESCRIPTION, Token};
 use relay_runtime::{Context, InputError, Placeholders, RepoName, Source, check_repository};
 
 pub(crate) struct Config {
-    pub token: Token,
+    /// `github-token`, or the App (which also mints the app commit's status token).
+    pub auth: Auth,
     pub repository: RepoName,
     pub mode: Mode,
     pub description: Option<String>,
@@ -61,13 +62,14 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "repository",
         "name the deploy repository that holds the records, e.g. `my-org/deploy`",
     )?;
-    let token = i.github_token().map(Token::from).ok_or_else(|| {
-        InputError::new(
+    let auth = Auth::from_context(ctx, &["app-token"])?;
+    if auth.is_missing() {
+        return Err(InputError::new(
             "github-token",
             "is empty",
-            "pass `github-token: ${{ github.token }}` with `permissions: { deployments: write }` on the job",
-        )
-    })?;
+            "pass `github-token: ${{ github.token }}` with `permissions: { deployments: write }` on the job, or `github-app-id` and `github-app-private-key`",
+        ));
+    }
     let description = i.get("description").map(str::to_owned);
     if let Some(d) = &description
         && d.chars().count() > MAX_STATUS_DESCRIPTION
@@ -118,7 +120,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         },
     };
     Ok(Config {
-        token,
+        auth,
         repository,
         mode,
         description,

@@ -9,8 +9,8 @@ mod config;
 mod summary;
 
 use relay_deployments::{Finish, NewRecord, Record};
-use relay_github::{DeploymentState, GitHub};
-use relay_runtime::{ActionSpec, Context, Default, InputSpec, OutputSpec, vars};
+use relay_github::{Access, Auth, DeploymentState, GitHub, Permission};
+use relay_runtime::{ActionSpec, Context, Default, InputSpec, OutputSpec, RepoName, vars};
 
 use crate::config::{Config, Mode};
 
@@ -21,6 +21,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token for `repository`: `deployments: write` (`deployments: read` is enough for `mode: previous`)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("mode", "`start`: create the record and set it `in_progress`; `finish`: set the outcome of `deployment-id`; `previous`: only resolve the previous good sha of `environment`").required(),
         InputSpec::new("repository", "The deploy repository that holds the records, `owner/repo`").current_repository(),
         InputSpec::new("environment", "The environment deployed to; required by `start` and `previous`. For `finish` the record must be of it, when given"),
@@ -41,7 +43,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("description", "The status description, at most 140 characters (default: says what was deployed)"),
         InputSpec::new("production-environment", "Whether users use the environment directly (default: GitHub's, true only for `production`); GitHub marks earlier successes of non-production environments `inactive`"),
         InputSpec::new("transient-environment", "Whether the environment goes away after the deploy (a preview)").default("false"),
-        InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome)").secret(),
+        InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome). With `github-app-id` the App mints that token itself, so leave this unset").secret(),
     ],
     outputs: &[
         OutputSpec { name: "deployment-id", description: "The record: created by `start`, finished by `finish`; empty for `previous`" },
@@ -57,7 +59,14 @@ pub static SPEC: ActionSpec = ActionSpec {
 /// Runs the action.
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let config = config::parse(&ctx)?;
-    let gh = GitHub::from_context(&ctx, Some(config.token.clone()))?;
+    let needs = match config.mode {
+        Mode::Previous { .. } => Permission::DEPLOYMENTS_READ,
+        _ => Permission::DEPLOYMENTS_WRITE,
+    };
+    let gh = config
+        .auth
+        .client_for(&ctx, &Access::new(&config.repository, &[needs]))
+        .await?;
     match &config.mode {
         Mode::Start(start) => {
             let started = relay_deployments::start(
@@ -220,11 +229,18 @@ fn set_previous(ctx: &Context, previous: Option<&Record>) -> anyhow::Result<()> 
 /// is what matters: a refused status is a warning, so a deploy that went
 /// well is never failed (and rolled back) for it.
 async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: DeploymentState) {
-    let Some(token) = &config.app_token else {
-        return;
+    // With a token, only when `app-token` is given; an App mints its own
+    // for the app repository (a warning when it is not installed there).
+    let auth = match &config.app_token {
+        Some(token) => Auth::token(Some(token.clone())),
+        None if config.auth.is_app() => config.auth.clone(),
+        None => return,
     };
     let result = async {
-        let app = GitHub::from_context(ctx, Some(token.clone()))?;
+        let repo = RepoName::parse(&record.payload.repository).map_err(anyhow::Error::msg)?;
+        let app = auth
+            .client_for(ctx, &Access::new(&repo, &[Permission::STATUSES_WRITE]))
+            .await?;
         relay_deployments::set_commit_status(
             &app,
             &record.payload,

@@ -4,7 +4,7 @@
 
 use relay_artifacts::{DigestPolicy, RetryPolicy, Selection, Upload};
 use relay_dispatch::Kind;
-use relay_github::Token;
+use relay_github::{Auth, Token};
 use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
 };
@@ -20,7 +20,9 @@ pub(crate) struct Wanted {
 }
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    /// `github-token`, or the App (which also mints the dispatch's token).
+    pub auth: Auth,
+    /// `dispatch-token` when given; else `auth` dispatches too.
     pub dispatch_token: Option<Token>,
     /// The deploy repository that receives the dispatch.
     pub repository: RepoName,
@@ -168,13 +170,9 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let allow_forks = i.bool("allow-forks")?;
-    let token = i.github_token().map(Token::from);
     Ok(Config {
-        dispatch_token: i
-            .secret("dispatch-token")
-            .map(Token::from)
-            .or_else(|| token.clone()),
-        token,
+        auth: Auth::from_context(ctx, &["dispatch-token"])?,
+        dispatch_token: i.secret("dispatch-token").map(Token::from),
         repository,
         kind,
         source,

@@ -13,7 +13,7 @@ mod summary;
 
 use anyhow::Context as _;
 use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
-use relay_github::GitHub;
+use relay_github::{Access, Auth, Permission};
 use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use serde_json::json;
 
@@ -26,6 +26,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that reads the build run's artifacts: `actions: read` (the job's token, for a build run of the same repository)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("dispatch-token", "Token that may send `repository_dispatch` to `repository`: a PAT or GitHub App token with `contents: write` on it (default: `github-token`, which reaches only this repository)").secret(),
         InputSpec::new("repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
@@ -94,7 +96,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.summary.append(&summary::skipped(&config, &why))?;
         return Ok(());
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let gh = config
+        .auth
+        .client_for(
+            &ctx,
+            &Access::new(&config.source_repository, &[Permission::ACTIONS_READ]),
+        )
+        .await?;
     let listing = relay_artifacts::list(
         &gh,
         &config.source_repository,
@@ -191,7 +199,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.console
             .untrusted(&serde_json::to_string_pretty(&payload)?);
     }
-    let dispatcher = GitHub::from_context(&ctx, config.dispatch_token.clone())?;
+    let dispatch_auth = match &config.dispatch_token {
+        Some(token) => Auth::token(Some(token.clone())),
+        None => config.auth.clone(),
+    };
+    let dispatcher = dispatch_auth
+        .client_for(
+            &ctx,
+            &relay_dispatch::access(&config.repository, &config.kind, false),
+        )
+        .await?;
     let sent = relay_dispatch::send(
         &dispatcher,
         &ctx.console,

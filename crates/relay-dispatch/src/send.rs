@@ -1,10 +1,24 @@
 //! Sending the dispatch.
 
-use relay_github::{GitHub, RunDetails};
+use relay_github::{Access, GitHub, Permission, RunDetails};
 use relay_runtime::{Console, RepoName};
 use serde_json::{Map, Value};
 
 use crate::payload::Kind;
+
+/// What a token needs on `repo` to send `kind` (and, with `wait`, to
+/// follow the run it starts): `contents: write` for `repository_dispatch`,
+/// `actions: write` for `workflow_dispatch`, `actions: read` to wait.
+pub fn access(repo: &RepoName, kind: &Kind, wait: bool) -> Access {
+    let mut needs = vec![match kind {
+        Kind::Repository { .. } => Permission::CONTENTS_WRITE,
+        Kind::Workflow { .. } => Permission::ACTIONS_WRITE,
+    }];
+    if wait {
+        needs.push(Permission::ACTIONS_READ);
+    }
+    Access::new(repo, &needs)
+}
 
 /// Sends `payload` to `repo` as `kind` says; the started run when GitHub
 /// said which (`workflow_dispatch` with `return_run_details`).

@@ -18,6 +18,21 @@ pub struct RunDetails {
     pub html_url: String,
 }
 
+/// A job of a workflow run, as much as deploy-relay reads. Each Actions
+/// job is also a check run of the same name; a token that cannot read
+/// check runs (a fine-grained PAT) can still read jobs (`actions: read`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub run_id: u64,
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
 /// Which runs to list (`GET /repos/{owner}/{repo}/actions/runs`, or a
 /// workflow's runs when `workflow` is set). Empty fields do not filter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,6 +102,21 @@ impl GitHub {
             .send(&call)
             .await?
             .json(&call)
+    }
+
+    /// The jobs of run `id` (its latest attempt), all pages, conditionally.
+    pub async fn run_jobs(&self, repo: &RepoName, id: u64) -> Result<Vec<Job>, Error> {
+        let call = Call::new(
+            format!("list the jobs of run {id} of `{repo}`"),
+            repo.as_str(),
+            Permission::ACTIONS_READ,
+        );
+        let path = with_query(
+            &format!("/repos/{repo}/actions/runs/{id}/jobs"),
+            &[("filter", "latest"), ("per_page", "100")],
+        );
+        self.list(&call, &path, Some("jobs"), Fetch::Conditional)
+            .await
     }
 
     /// Every run matching `filter`, all pages, conditionally.

@@ -14,6 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Call, Error, hint};
+use crate::mint::Bearer;
 use crate::token::Token;
 
 /// The REST API version every request asks for.
@@ -137,7 +138,7 @@ type Cached = (HeaderValue, HeaderMap, Bytes);
 pub struct GitHub {
     http: reqwest::Client,
     api: String,
-    token: Option<Token>,
+    bearer: Bearer,
     console: Console,
     current_repo: Option<String>,
     backoff: Backoff,
@@ -149,6 +150,12 @@ pub struct GitHub {
 impl GitHub {
     /// A client for the API named by `GITHUB_API_URL`, logging to `console`.
     pub fn new(env: &Env, console: Console, token: Option<Token>) -> Result<Self, Error> {
+        Self::with_bearer(env, console, token.map_or(Bearer::None, Bearer::Static))
+    }
+
+    /// A client that authenticates with `bearer`: a token, an App's JWT, or
+    /// an installation token minted (and re-minted) for it.
+    pub(crate) fn with_bearer(env: &Env, console: Console, bearer: Bearer) -> Result<Self, Error> {
         let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -164,7 +171,7 @@ impl GitHub {
         Ok(Self {
             http,
             api: env.api_url(),
-            token,
+            bearer,
             console,
             current_repo: env.get(vars::GITHUB_REPOSITORY).map(str::to_owned),
             backoff: BACKOFF.scaled(scale),
@@ -288,8 +295,10 @@ impl GitHub {
             .request(req.method.clone(), url)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", API_VERSION);
-        if let Some(auth) = self.token.as_ref().and_then(Token::header) {
-            builder = builder.header("authorization", auth);
+        match self.bearer.header().await {
+            Ok(Some(auth)) => builder = builder.header("authorization", auth),
+            Ok(None) => {}
+            Err(e) => return Attempt::Done(Err(e)),
         }
         let cached = match req.fetch {
             Fetch::Conditional => self
@@ -359,12 +368,14 @@ impl GitHub {
         let error = Error::Status {
             call: Box::new(call.clone()),
             status: status.as_u16(),
-            hint: hint(
-                status.as_u16(),
-                &message,
-                call,
-                self.current_repo.as_deref(),
-            ),
+            hint: self.bearer.hint(status.as_u16(), call).unwrap_or_else(|| {
+                hint(
+                    status.as_u16(),
+                    &message,
+                    call,
+                    self.current_repo.as_deref(),
+                )
+            }),
             message,
         };
         match self.retry_wait(status, &headers, &error, attempt) {

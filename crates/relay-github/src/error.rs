@@ -55,6 +55,25 @@ impl Permission {
         fine_grained: "metadata: read",
         classic: "repo",
     };
+    /// The App's own calls (installations, tokens): its JWT, no permission.
+    pub const APP_JWT: Self = Self {
+        fine_grained: "the GitHub App's JWT",
+        classic: "none (a GitHub App's JWT only)",
+    };
+
+    /// The permission's name, as a `permissions:` key (`contents`).
+    pub fn key(&self) -> &'static str {
+        self.fine_grained
+            .split_once(": ")
+            .map_or(self.fine_grained, |(k, _)| k)
+    }
+
+    /// `read` or `write`.
+    pub fn level(&self) -> &'static str {
+        self.fine_grained
+            .split_once(": ")
+            .map_or("read", |(_, l)| l)
+    }
 }
 
 /// One API call, described for error messages: `what` completes "couldn't …".
@@ -118,6 +137,47 @@ pub enum Error {
         "couldn't {call}: the API rate limit is used up for another {wait_secs}s, longer than deploy-relay waits\nhint: use a GitHub App token (higher limits) or run later"
     )]
     RateLimited { call: Box<Call>, wait_secs: u64 },
+    #[error(
+        "the GitHub App `{app}` is not installed on `{repo}` (or `{repo}` does not exist)\nhint: install it there: the App's settings → Install App → `{owner}` → Only select repositories → add `{repo}` (or ask an owner of `{owner}` to), then re-run the job"
+    )]
+    AppNotInstalled {
+        app: String,
+        repo: String,
+        owner: String,
+    },
+    #[error(
+        "the GitHub App `{app}` was not granted {missing} on `{repos}`, which this step needs (GitHub answered 422{})\nhint: in the App's settings → Permissions & events grant {missing}, then have an owner of `{owner}` accept the new permissions (Settings → GitHub Apps → the App → Review request); see README's permission table",
+        said(message)
+    )]
+    AppPermissionMissing {
+        app: String,
+        repos: String,
+        owner: String,
+        /// The permissions asked for and not granted, as `name: level`.
+        missing: String,
+        message: String,
+    },
+    #[error(
+        "GitHub refused the JWT of GitHub App `{app}` (401{})\nhint: {hint}",
+        said(message)
+    )]
+    AppJwtRejected {
+        app: String,
+        message: String,
+        hint: String,
+        /// The clock, rather than the key or id, is to blame.
+        clock: bool,
+    },
+    #[error(
+        "`{first}` and `{second}` are in different installations of GitHub App `{app}`, and one token covers one installation\nhint: this is a bug of deploy-relay's: each token it mints is for one repository owner"
+    )]
+    AppInstallationsDiffer {
+        app: String,
+        first: String,
+        second: String,
+    },
+    #[error("couldn't sign a JWT for GitHub App `{app}`")]
+    AppSign { app: String },
     #[error("couldn't start the HTTP client for {url}")]
     Client {
         url: String,
@@ -143,7 +203,12 @@ impl Error {
             | Error::Decode { call, .. }
             | Error::NotRedirected { call, .. }
             | Error::RateLimited { call, .. } => Some(call.as_ref()),
-            Error::Client { .. } => None,
+            Error::Client { .. }
+            | Error::AppNotInstalled { .. }
+            | Error::AppPermissionMissing { .. }
+            | Error::AppJwtRejected { .. }
+            | Error::AppInstallationsDiffer { .. }
+            | Error::AppSign { .. } => None,
         }
     }
 }

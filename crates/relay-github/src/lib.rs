@@ -18,6 +18,7 @@
 //! model beside it.
 
 mod actions;
+mod app;
 mod artifacts;
 mod attestations;
 mod checks;
@@ -25,11 +26,13 @@ mod client;
 mod deployments;
 mod error;
 mod issues;
+mod mint;
 pub mod path;
 mod repos;
 mod token;
 
-pub use actions::{RunDetails, RunFilter};
+pub use actions::{Job, RunDetails, RunFilter};
+pub use app::{App, JWT_BACKDATE, JWT_LIFETIME};
 pub use artifacts::Artifact;
 pub use attestations::Attestation;
 pub use checks::{CheckRun, CommitStatus, NewCommitStatus};
@@ -41,5 +44,6 @@ pub use deployments::{
 };
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
+pub use mint::{Access, Auth};
 pub use relay_runtime::WorkflowRun;
 pub use token::Token;

@@ -14,6 +14,12 @@ impl Token {
         Self(secret)
     }
 
+    /// The token's text, as [`Secret::expose`]: for the wire, and for a
+    /// test that must send it by hand.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
     /// The `Authorization` header value, marked sensitive so that hyper and
     /// reqwest never log it.
     pub(crate) fn header(&self) -> Option<http::HeaderValue> {

@@ -329,3 +329,403 @@ fn attestations_are_listed_over_cursor_pages_as_github_documents_them() {
     assert_eq!(none.status(), Some(404));
     assert!(none.to_string().contains("`attestations: read`"), "{none}");
 }
+
+// --- GitHub App tokens minted per access -------------------------------
+
+mod app {
+    use super::*;
+    use relay_github::{Access, App, Auth, Error, Permission};
+    use relay_runtime::{AppCredentials, AppId, AppKey, Cleanup};
+    use relay_testkit::app_keys::TestApp;
+
+    struct Minting {
+        gh: FakeGitHub,
+        app: TestApp,
+        auth: Auth,
+        cleanup: Cleanup,
+        env: Env,
+        console: Console,
+        out: relay_runtime::Captured,
+    }
+
+    /// A fake with `octo/deploy`, the App installed on it with
+    /// `permissions`; `None` when a peer (openssl, PyJWT) is missing.
+    fn minting(permissions: &[(&str, &str)]) -> Option<Minting> {
+        let gh = FakeGitHub::start();
+        gh.repo("octo/deploy", "main").repo("octo/app", "main");
+        let app = TestApp::register(&gh)?;
+        app.install(&gh, "octo", &["octo/deploy"], permissions);
+        let env = Env::from_pairs([
+            (vars::GITHUB_API_URL, gh.url()),
+            (vars::GITHUB_REPOSITORY, "octo/app"),
+            (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.01"),
+        ]);
+        let (console, out) = Console::capture(true);
+        let cleanup = Cleanup::default();
+        let auth = Auth::app(
+            signer(&app, &app.keys.pkcs1),
+            &env,
+            console.clone(),
+            &cleanup,
+        );
+        Some(Minting {
+            gh,
+            app,
+            auth,
+            cleanup,
+            env,
+            console,
+            out,
+        })
+    }
+
+    fn signer(app: &TestApp, pem: &str) -> App {
+        App::new(&AppCredentials {
+            id: AppId::parse(&app.client_id).unwrap(),
+            key: AppKey::parse(pem).unwrap(),
+        })
+        .unwrap()
+    }
+
+    fn dispatch_access() -> Access {
+        Access::new(&deploy(), &[Permission::CONTENTS_WRITE])
+    }
+
+    #[test]
+    fn a_token_has_exactly_the_access_asked_is_masked_first_and_revoked_at_the_end() {
+        let Some(m) = minting(&[
+            ("contents", "write"),
+            ("actions", "write"),
+            ("issues", "write"),
+        ]) else {
+            return;
+        };
+        let rt = rt();
+        let c = rt
+            .block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .unwrap();
+        rt.block_on(c.repository_dispatch(&deploy(), "deploy", &serde_json::Map::new()))
+            .unwrap();
+        // The same access again reuses the token.
+        let again = rt
+            .block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .unwrap();
+        rt.block_on(again.default_branch(&deploy())).unwrap();
+        let issued = m.gh.issued_tokens();
+        assert_eq!(issued.len(), 1, "{issued:?}");
+        assert_eq!(issued[0].repos, ["octo/deploy"]);
+        assert_eq!(
+            issued[0].permissions.iter().collect::<Vec<_>>(),
+            [(&"contents".to_owned(), &"write".to_owned())]
+        );
+        // Outside the access: another permission is refused by GitHub.
+        let e = rt
+            .block_on(c.workflow_runs(&deploy(), &RunFilter::default()))
+            .unwrap_err();
+        assert_eq!(e.status(), Some(403), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("the token deploy-relay minted for this step has contents: write")
+                && text.contains("needs `actions: read`"),
+            "{text}"
+        );
+        let log = m.out.text();
+        let mask = log
+            .find(&format!("::add-mask::{}", issued[0].token))
+            .expect("masked");
+        let minted = log.find("Minted a token").expect("said");
+        assert!(mask < minted, "{log}");
+        assert_eq!(
+            log.matches(&issued[0].token).count(),
+            1,
+            "only in ::add-mask::\n{log}"
+        );
+        rt.block_on(m.cleanup.run());
+        assert!(m.gh.issued_tokens()[0].revoked);
+        assert!(m.out.text().contains("Revoked 1 installation token"));
+        let e = rt.block_on(c.default_branch(&deploy())).unwrap_err();
+        assert_eq!(e.status(), Some(401), "a revoked token is dead: {e}");
+        // What the App sent is what GitHub documents.
+        let _ = &m.app;
+        let requests = m.gh.requests();
+        let create = requests
+            .iter()
+            .find(|r| r.path.ends_with("/access_tokens"))
+            .unwrap();
+        assert_eq!(
+            create.body.as_ref().unwrap(),
+            &serde_json::json!({"repositories": ["deploy"], "permissions": {"contents": "write"}})
+        );
+        if let Some(api) = relay_testkit::openapi::OpenApi::load() {
+            for r in requests
+                .iter()
+                .filter(|r| r.path.contains("installation") || r.path.ends_with("/access_tokens"))
+            {
+                api.validate(r).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn an_app_not_installed_on_the_repository_says_so() {
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        let app_repo = RepoName::parse("octo/app").unwrap();
+        let access = Access::new(&app_repo, &[Permission::STATUSES_WRITE]);
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &access))
+            .err()
+            .unwrap();
+        assert!(matches!(e, Error::AppNotInstalled { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("is not installed on `octo/app`"), "{text}");
+        assert!(text.contains("hint: install it there"), "{text}");
+    }
+
+    #[test]
+    fn a_permission_the_app_was_not_granted_is_named() {
+        let Some(m) = minting(&[("contents", "write"), ("deployments", "read")]) else {
+            return;
+        };
+        let access = Access::new(
+            &deploy(),
+            &[Permission::DEPLOYMENTS_WRITE, Permission::CONTENTS_WRITE],
+        );
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &access))
+            .err()
+            .unwrap();
+        let text = e.to_string();
+        assert!(matches!(e, Error::AppPermissionMissing { .. }), "{e:?}");
+        assert!(
+            text.contains("was not granted `deployments: write`"),
+            "{text}"
+        );
+        assert!(!text.contains("contents"), "only the missing one: {text}");
+    }
+
+    #[test]
+    fn a_wrong_key_and_a_wrong_clock_are_told_apart() {
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        let Some(other) = relay_testkit::app_keys::AppKeys::generate() else {
+            return;
+        };
+        let wrong = Auth::app(
+            signer(&m.app, &other.pkcs8),
+            &m.env,
+            m.console.clone(),
+            &m.cleanup,
+        );
+        let e = rt()
+            .block_on(wrong.client(&m.env, &m.console, &dispatch_access()))
+            .err()
+            .unwrap();
+        match &e {
+            Error::AppJwtRejected { clock, message, .. } => {
+                assert!(!clock);
+                assert_eq!(message, "A JSON web token could not be decoded");
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(e.to_string().contains("is not a key of the App"), "{e}");
+        assert_eq!(
+            m.gh.refused_jwts(),
+            ["A JSON web token could not be decoded"]
+        );
+        // GitHub's answer to a runner clock ahead of its own.
+        let m = minting(&[("contents", "write")]).unwrap();
+        m.gh.fault(
+            "GET",
+            "/repos/octo/deploy/installation",
+            [Fault::status(401)
+                .body(r#"{"message":"'Expiration time' claim ('exp') is too far in the future"}"#)],
+        );
+        let e = rt()
+            .block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(e, Error::AppJwtRejected { clock: true, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("clock"), "{e}");
+    }
+
+    #[test]
+    fn app_calls_retry_as_every_call_does() {
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        m.gh.fault(
+            "GET",
+            "/repos/octo/deploy/installation",
+            [Fault::status(502)],
+        );
+        rt().block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .unwrap();
+        assert!(m.out.text().contains("retrying"), "{}", m.out.text());
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_token_lives_mints_a_new_one() {
+        let Some(m) = minting(&[("contents", "write")]) else {
+            return;
+        };
+        m.gh.token_lifetime(Duration::from_secs(3));
+        let rt = rt();
+        let c = rt
+            .block_on(m.auth.client(&m.env, &m.console, &dispatch_access()))
+            .unwrap();
+        rt.block_on(c.default_branch(&deploy())).unwrap();
+        std::thread::sleep(Duration::from_millis(3200));
+        // The first token is dead by now: the client must not send it.
+        rt.block_on(c.default_branch(&deploy())).unwrap();
+        let issued = m.gh.issued_tokens();
+        assert_eq!(issued.len(), 2, "{issued:?}");
+        assert!(issued.iter().all(|t| t.repos == ["octo/deploy"]));
+        assert!(m.gh.requests().iter().all(|r| r.status != 401));
+        rt.block_on(m.cleanup.run());
+        assert!(m.gh.issued_tokens()[1].revoked, "the live one is revoked");
+    }
+}
+
+// --- The cost of minting, for BENCHMARKS.md ----------------------------
+
+/// The added latency of minting per step, against the fake on loopback:
+/// a step with a plain token (one `repository_dispatch`) against the same
+/// step with an App (the key loaded, one JWT signed per App request, the
+/// installation looked up, a token created, the dispatch, the token
+/// revoked), alternating, medians of `BENCH_ROUNDS` (default 41). Run by
+/// `scripts/bench-minting.sh`; figures in BENCHMARKS.md.
+#[test]
+#[ignore = "a benchmark: scripts/bench-minting.sh"]
+fn bench_minting_latency() {
+    use relay_github::{Access, App, Auth, Permission};
+    use relay_runtime::{AppCredentials, AppId, AppKey, Cleanup};
+    use relay_testkit::app_keys::TestApp;
+
+    let rounds: usize = relay_runtime::Env::from_process()
+        .get("BENCH_ROUNDS")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(41);
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let Some(app) = TestApp::register(&gh) else {
+        return;
+    };
+    app.install(&gh, "octo", &["octo/deploy"], &[("contents", "write")]);
+    let env = Env::from_pairs([
+        (vars::GITHUB_API_URL, gh.url()),
+        (vars::GITHUB_REPOSITORY, "octo/app"),
+    ]);
+    let creds = AppCredentials {
+        id: AppId::parse(&app.client_id).unwrap(),
+        key: AppKey::parse(&app.keys.pkcs1).unwrap(),
+    };
+    let access = Access::new(&deploy(), &[Permission::CONTENTS_WRITE]);
+    let payload = serde_json::Map::new();
+    let rt = rt();
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (mut plain, mut minted, mut sign, mut load, mut jwt_get, mut token_get) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for round in 0..rounds {
+        let (console, _) = Console::capture(false);
+        let plain_step = || {
+            let t = Instant::now();
+            let c = GitHub::new(&env, console.clone(), Some(token_of(DEFAULT_TOKEN))).unwrap();
+            rt.block_on(c.repository_dispatch(&deploy(), "deploy", &payload))
+                .unwrap();
+            t.elapsed()
+        };
+        let app_step = || {
+            let t = Instant::now();
+            let cleanup = Cleanup::default();
+            let signer = App::new(&creds).unwrap();
+            let auth = Auth::app(signer, &env, console.clone(), &cleanup);
+            let c = rt.block_on(auth.client(&env, &console, &access)).unwrap();
+            rt.block_on(c.repository_dispatch(&deploy(), "deploy", &payload))
+                .unwrap();
+            rt.block_on(cleanup.run());
+            t.elapsed()
+        };
+        // Alternate which goes first, so neither always runs on a warm cache.
+        if round % 2 == 0 {
+            plain.push(plain_step());
+            minted.push(app_step());
+        } else {
+            minted.push(app_step());
+            plain.push(plain_step());
+        }
+        let t = Instant::now();
+        let signer = App::new(&creds).unwrap();
+        load.push(t.elapsed());
+        let t = Instant::now();
+        let jwt = signer.jwt(std::time::SystemTime::now()).unwrap();
+        sign.push(t.elapsed());
+        // One GET as the App (the fake checks the JWT with PyJWT) against
+        // one GET with a token: the fake's own cost of a JWT check.
+        let client = reqwest::Client::new();
+        let t = Instant::now();
+        rt.block_on(
+            client
+                .get(format!("{}/repos/octo/deploy/installation", gh.url()))
+                .header("user-agent", "bench")
+                .bearer_auth(jwt.expose())
+                .send(),
+        )
+        .unwrap();
+        jwt_get.push(t.elapsed());
+        let t = Instant::now();
+        rt.block_on(
+            client
+                .get(format!("{}/repos/octo/deploy", gh.url()))
+                .header("user-agent", "bench")
+                .bearer_auth(DEFAULT_TOKEN)
+                .send(),
+        )
+        .unwrap();
+        token_get.push(t.elapsed());
+    }
+    let issued = gh.issued_tokens();
+    assert!(
+        issued.iter().all(|t| t.revoked),
+        "every minted token revoked"
+    );
+    let (p, m) = (median(plain), median(minted));
+    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+    println!(
+        "rounds: {rounds}; tokens minted and revoked: {}",
+        issued.len()
+    );
+    println!("| step | median ms |");
+    println!("|---|---|");
+    println!("| plain token: one repository_dispatch | {} |", ms(p));
+    println!(
+        "| App: load key, lookup, create, dispatch, revoke | {} |",
+        ms(m)
+    );
+    println!(
+        "| added by minting | {} (×{:.1}) |",
+        ms(m.saturating_sub(p)),
+        m.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "| of which: loading and checking the key (ring) | {} |",
+        ms(median(load))
+    );
+    println!(
+        "| of which: one JWT signature (RS256, ring) | {} |",
+        ms(median(sign))
+    );
+    println!(
+        "| fake: GET as the App (PyJWT check) | {} |",
+        ms(median(jwt_get))
+    );
+    println!("| fake: GET with a token | {} |", ms(median(token_get)));
+}

@@ -230,6 +230,10 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    pub(crate) fn spec(&self) -> &'static ActionSpec {
+        self.spec
+    }
+
     fn check(&self, name: &str) {
         debug_assert!(
             self.spec.inputs.iter().any(|i| i.name == name),

@@ -5,6 +5,8 @@
 //! code. An action declares an [`ActionSpec`] and an async `run(Context)`;
 //! [`main`] does the rest.
 
+mod app;
+mod cleanup;
 mod console;
 pub mod duration;
 mod env;
@@ -25,6 +27,8 @@ mod template;
 use std::future::Future;
 use std::process::ExitCode;
 
+pub use app::{APP_ID_INPUT, APP_KEY_INPUT, AppCredentials, AppId, AppKey, Credentials, KeyFormat};
+pub use cleanup::{CLEANUP_TIMEOUT, Cleanup};
 pub use console::{Captured, Console, Group, command, escape_data, escape_property, redact};
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
@@ -52,6 +56,9 @@ pub struct Context {
     pub outputs: Outputs,
     pub summary: Summary,
     pub event: Event,
+    /// What must run when the action ends, whatever the outcome (revoking
+    /// the installation tokens it minted).
+    pub cleanup: Cleanup,
 }
 
 /// The entry point of every action binary: parse, run, report.
@@ -126,7 +133,9 @@ where
             return ExitCode::FAILURE;
         }
     };
+    let cleanup = Cleanup::default();
     let ctx = Context {
+        cleanup: cleanup.clone(),
         outputs: Outputs::new(env.path(vars::GITHUB_OUTPUT), console.clone()),
         summary: Summary::new(env.path(vars::GITHUB_STEP_SUMMARY), console.clone()),
         console: console.clone(),
@@ -145,7 +154,15 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(ctx)) {
+    let result = runtime
+        .block_on(cleanup.unless_cancelled(run(ctx)))
+        .unwrap_or_else(|| {
+            Err(anyhow::anyhow!(
+                "the step was cancelled (a signal stopped it)"
+            ))
+        });
+    runtime.block_on(cleanup.run());
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             console.error(&error_text(&e));
@@ -218,6 +235,30 @@ mod tests {
             out.contains("::error::input `fail` must be `true` or `false`"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn cleanup_runs_after_success_and_after_failure() {
+        for fail in [false, true] {
+            let (console, out) = Console::capture(false);
+            let code = execute(
+                &SPEC,
+                ["t".to_owned()],
+                Env::from_pairs(std::iter::empty::<(&str, &str)>()),
+                console,
+                |ctx: Context| async move {
+                    let console = ctx.console.clone();
+                    ctx.cleanup
+                        .defer(move || async move { console.info("cleaned up") });
+                    if fail {
+                        anyhow::bail!("it failed");
+                    }
+                    Ok(())
+                },
+            );
+            assert_eq!(code == ExitCode::SUCCESS, !fail);
+            assert!(out.text().contains("cleaned up"), "{}", out.text());
+        }
     }
 
     #[test]

@@ -3,12 +3,14 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_github::Token;
+use relay_github::{Access, Auth, Permission};
 use relay_runtime::{Context, InputError, RepoName, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub auth: Auth,
+    /// Fail rather than fall back when check runs cannot be read.
+    pub require_check_runs: bool,
     pub repository: RepoName,
     pub sha: String,
     /// Required check globs, each with its text for messages.
@@ -114,7 +116,8 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         .unwrap_or_default();
     let is_own = repository.same_as(own_repo) && (sha == own_sha || sha == own_head);
     Ok(Config {
-        token: inputs.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &[])?,
+        require_check_runs: inputs.bool("require-check-runs")?,
         repository,
         sha,
         required,
@@ -136,4 +139,19 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|_| is_own)
             .map(str::to_owned),
     })
+}
+
+impl Config {
+    /// What a minted token needs: check runs, and statuses and workflow
+    /// runs when those are read.
+    pub(crate) fn access(&self) -> Access {
+        let mut needs = vec![Permission::CHECKS_READ];
+        if self.include_statuses {
+            needs.push(Permission::STATUSES_READ);
+        }
+        if !self.workflows.is_empty() {
+            needs.push(Permission::ACTIONS_READ);
+        }
+        Access::new(&self.repository, &needs)
+    }
 }

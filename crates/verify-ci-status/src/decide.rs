@@ -186,7 +186,8 @@ mod tests {
             set.add(Glob::new(g).unwrap());
         }
         Config {
-            token: None,
+            auth: relay_github::Auth::token(None),
+            require_check_runs: false,
             repository: relay_runtime::RepoName::parse("o/r").unwrap(),
             sha: "abc".into(),
             required: required

@@ -14,11 +14,15 @@ pub(crate) struct Outcome {
     pub verdict: Verdict,
     pub checks: Vec<Check>,
     pub stats: StatsSnapshot,
+    /// Check runs could not be read: the verdict came from statuses and
+    /// Actions jobs ([`crate::fallback`]).
+    pub fell_back: bool,
 }
 
 /// Polls until decided, the timeout, or (without `wait`) after one look.
-pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, relay_github::Error> {
-    let client = GitHub::from_context(ctx, config.token.clone())?;
+pub(crate) async fn poll(ctx: &Context, config: &Config) -> anyhow::Result<Outcome> {
+    let client = config.auth.client_for(ctx, &config.access()).await?;
+    let mut fell_back = false;
     let start = Instant::now();
     let deadline = start + config.timeout;
     let discovery_deadline = start + config.discovery_timeout.min(config.timeout);
@@ -29,7 +33,7 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, rela
         config.repository, config.sha
     ));
     loop {
-        let checks = look(&client, config).await?;
+        let checks = look(ctx, &client, config, &mut fell_back).await?;
         let now = Instant::now();
         let discovery_over = !config.wait || now >= discovery_deadline;
         let verdict = decide(config, &checks, discovery_over);
@@ -68,13 +72,47 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, rela
             verdict,
             checks: last.unwrap_or_default(),
             stats: client.stats(),
+            fell_back,
         });
     }
 }
 
 /// One look at everything GitHub reports for the sha.
-async fn look(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
-    let mut checks = check_runs(client, config).await?;
+async fn look(
+    ctx: &Context,
+    client: &GitHub,
+    config: &Config,
+    fell_back: &mut bool,
+) -> anyhow::Result<Vec<Check>> {
+    let mut checks = if *fell_back {
+        select(
+            config,
+            crate::fallback::job_check_runs(client, config).await?,
+        )
+    } else {
+        match check_runs(client, config).await {
+            Ok(checks) => checks,
+            Err(e) if crate::fallback::cannot_read_check_runs(&e) => {
+                if config.require_check_runs {
+                    return Err(anyhow::Error::new(e).context(
+                        "this token cannot read check runs, and `require-check-runs` is true\nhint: use a GitHub App (`github-app-id`, `github-app-private-key`) or a token with `checks: read`; fine-grained PATs have no Checks permission",
+                    ));
+                }
+                ctx.console.warning(&format!(
+                    "{}@{}: {}",
+                    config.repository,
+                    config.sha,
+                    crate::fallback::HIDDEN
+                ));
+                *fell_back = true;
+                select(
+                    config,
+                    crate::fallback::job_check_runs(client, config).await?,
+                )
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     if config.include_statuses {
         checks.extend(statuses(client, config).await?);
     }
@@ -151,6 +189,9 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     out
 }
 
+/// The context prefix of the commit statuses record-deployment sets.
+const OWN_STATUS_PREFIX: &str = "deploy/";
+
 /// Commit statuses, newest per context (the combined status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
@@ -160,6 +201,9 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
     let mut seen = std::collections::HashSet::new();
     let mut out: Vec<Check> = all
         .into_iter()
+        // Our own `deploy/<environment>` statuses say what was deployed,
+        // not whether CI passed: they never count (SPEC).
+        .filter(|s| !s.context.starts_with(OWN_STATUS_PREFIX))
         .filter(|s| seen.insert(s.context.clone()))
         .map(|s| {
             let pending = s.state == "pending";

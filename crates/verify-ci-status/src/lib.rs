@@ -9,6 +9,7 @@
 
 mod config;
 mod decide;
+mod fallback;
 mod gather;
 mod summary;
 
@@ -23,6 +24,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that can read `repository`: `checks: read`, `statuses: read`, and `actions: read` for `workflows`. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("repository", "Repository of the commit, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "Commit to verify (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
         InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists). A job of this workflow run counts once finished; a running one is waited for only when named here (never name the job running this step)"),
@@ -34,6 +37,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("timeout", "How long the whole verification may take, from the step's start, before it fails as `timeout` (it never passes on a timeout)").default("30m"),
         InputSpec::new("discovery-timeout", "How long required checks (and, with none required, any check) may take to appear").default("2m"),
         InputSpec::new("interval", "Time between polls; it grows by half up to four times this while nothing changes").default("15s"),
+        InputSpec::new("require-check-runs", "Fail when the token cannot read check runs, instead of deciding from commit statuses and the Actions jobs for the sha (what a fine-grained PAT can read) with a warning").default("false"),
         InputSpec::new("allow-empty", "Pass when the commit has no checks at all (only when `checks` is empty)").default("false"),
     ],
     outputs: &[
@@ -65,6 +69,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     ));
     match outcome.verdict {
         Verdict::Success => Ok(()),
+        Verdict::Failure { reason, .. } if outcome.fell_back => {
+            Err(anyhow::anyhow!("{reason}\nnote: {}", fallback::HIDDEN))
+        }
         Verdict::Failure { reason, .. } => Err(anyhow::anyhow!("{reason}")),
         Verdict::Timeout { pending } | Verdict::Pending { pending } => {
             // A `checks` glob that names a job of this run may name the job

@@ -30,6 +30,12 @@ pub(crate) fn render(config: &Config, outcome: &Outcome, state: &str) -> String 
             c.conclusion.as_deref().map(md_code).unwrap_or_default(),
         ));
     }
+    if outcome.fell_back {
+        out.push_str(&format!(
+            "\n> [!WARNING]\n> Not everything was seen: {}.\n",
+            crate::fallback::HIDDEN
+        ));
+    }
     out.push_str(&format!(
         "\n{} requests, {} answered 304 Not Modified.\n",
         outcome.stats.requests, outcome.stats.not_modified
