@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use relay_dispatch::Kind;
-use relay_github::Token;
-use relay_runtime::{Context, Environments, InputError, Placeholders, RepoName, Source, short_ref};
+use relay_runtime::{
+    Context, Environments, InputError, Placeholders, RepoName, Secret, Source, short_ref,
+};
 use serde_json::{Map, Value};
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub token: Option<Secret>,
     pub repository: RepoName,
     pub kind: Kind,
     pub source: Source,
@@ -60,7 +61,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         ));
     }
     Ok(Config {
-        token: i.github_token().map(Token::from),
+        token: i.github_token(),
         repository,
         kind,
         source,

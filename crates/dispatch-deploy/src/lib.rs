@@ -80,8 +80,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         && let Some(conclusion) = config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| *c != "success")
+            .as_ref()
+            .filter(|c| !c.is_success())
+            .map(relay_github::Conclusion::as_str)
     {
         ctx.outputs.set("dispatched", "false")?;
         let workflow = config.source.workflow.as_deref().unwrap_or("workflow");
@@ -189,8 +190,10 @@ fn finished(
     let link = summary::RunLink::of(run);
     ctx.outputs.set("run-id", &link.id.to_string())?;
     ctx.outputs.set("run-url", &link.html_url)?;
-    ctx.outputs
-        .set("conclusion", link.conclusion.as_deref().unwrap_or(""))?;
+    ctx.outputs.set(
+        "conclusion",
+        link.conclusion.as_ref().map_or("", |c| c.as_str()),
+    )?;
     ctx.summary.append(&summary::render(
         config,
         summary::Outcome::Finished,

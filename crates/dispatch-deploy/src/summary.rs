@@ -1,6 +1,7 @@
 //! The step summary: target, event, payload and run link.
 
 use relay_dispatch::Kind;
+use relay_github::Conclusion;
 use relay_runtime::{md_block, md_code};
 
 use crate::config::Config;
@@ -9,7 +10,7 @@ use crate::config::Config;
 pub(crate) struct RunLink {
     pub id: u64,
     pub html_url: String,
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
 }
 
 impl RunLink {
@@ -40,8 +41,8 @@ pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink
         ),
         Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),
         Outcome::Sent => "🚀 Deploy dispatched".to_owned(),
-        Outcome::Finished => match run.and_then(|r| r.conclusion.as_deref()) {
-            Some("success") => "✅ Deploy run succeeded".to_owned(),
+        Outcome::Finished => match run.and_then(|r| r.conclusion.as_ref()) {
+            Some(Conclusion::Success) => "✅ Deploy run succeeded".to_owned(),
             Some(c) => format!("❌ Deploy run concluded `{c}`"),
             None => "Deploy run finished".to_owned(),
         },

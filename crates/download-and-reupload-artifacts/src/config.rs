@@ -7,15 +7,15 @@ use globset::Glob;
 use relay_artifacts::{
     Destination, DigestPolicy, ExtractLimits, Selection, Upload, validate_artifact_name,
 };
-use relay_github::Token;
 use relay_runtime::{
-    Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
+    Context, Environments, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+    vars,
 };
 
 pub(crate) use relay_artifacts::IfNone as NoneFound;
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub token: Option<Secret>,
     pub repository: RepoName,
     pub run_id: u64,
     pub selection: Selection,
@@ -133,7 +133,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let allow_forks = i.bool("allow-forks")?;
     let distrust = ctx.event.distrust(env).filter(|_| !allow_forks);
     Ok(Config {
-        token: i.github_token().map(Token::from),
+        token: i.github_token(),
         repository,
         run_id,
         selection,

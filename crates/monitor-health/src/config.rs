@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use relay_github::Token;
-use relay_runtime::{Context, InputError, RepoName, Source, StatusSet};
+use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source};
 
 use crate::condition::Condition;
 
@@ -20,7 +19,7 @@ pub(crate) struct Config {
     pub conditions: Vec<Condition>,
     /// Statuses a probe must answer with; `None` when a `[STATUS]`
     /// condition takes over.
-    pub expected_status: Option<StatusSet>,
+    pub expected_status: Option<HttpStatusSet>,
     /// Request headers; values are marked sensitive.
     pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     pub insecure: bool,
@@ -30,10 +29,10 @@ pub(crate) struct Config {
     pub create_issue: bool,
     pub issue_title: String,
     pub issue_labels: Vec<String>,
-    pub github_token: Option<Token>,
+    pub github_token: Option<Secret>,
     pub rollback_repository: Option<RepoName>,
     pub rollback_event_type: String,
-    pub rollback_token: Option<Token>,
+    pub rollback_token: Option<Secret>,
 }
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -114,7 +113,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let expected_status = if has_status_condition {
         None
     } else {
-        Some(i.statuses("expected-status")?)
+        Some(i.http_statuses("expected-status")?)
     };
     let headers = i.headers("headers")?;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
@@ -150,9 +149,9 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect(),
-        github_token: i.github_token().map(Token::from),
+        github_token: i.github_token(),
         rollback_repository,
         rollback_event_type: i.value("rollback-event-type").to_owned(),
-        rollback_token: i.secret("rollback-token").map(Token::from),
+        rollback_token: i.secret("rollback-token"),
     })
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use relay_runtime::StatusSet;
+use relay_runtime::HttpStatusSet;
 use reqwest::header::HeaderMap;
 
 use crate::condition::{Condition, Observed};
@@ -115,7 +115,7 @@ pub(crate) async fn probe(
     client: &reqwest::Client,
     url: &str,
     timeout: Duration,
-    expected: Option<&StatusSet>,
+    expected: Option<&HttpStatusSet>,
     conditions: &[Condition],
     secrets: &[String],
 ) -> Outcome {

@@ -1,17 +1,19 @@
 //! The inputs, checked before any request.
 
 use relay_deployments::Payload;
-use relay_github::{DeploymentState, MAX_STATUS_DESCRIPTION, Token};
-use relay_runtime::{Context, InputError, Placeholders, RepoName, Source, check_repository};
+use relay_github::{DeploymentState, MAX_STATUS_DESCRIPTION};
+use relay_runtime::{
+    Context, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+};
 
 pub(crate) struct Config {
-    pub token: Token,
+    pub token: Secret,
     pub repository: RepoName,
     pub mode: Mode,
     pub description: Option<String>,
     pub environment_url: Option<String>,
     pub log_url: Option<String>,
-    pub app_token: Option<Token>,
+    pub app_token: Option<Secret>,
 }
 
 pub(crate) enum Mode {
@@ -61,7 +63,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "repository",
         "name the deploy repository that holds the records, e.g. `my-org/deploy`",
     )?;
-    let token = i.github_token().map(Token::from).ok_or_else(|| {
+    let token = i.github_token().ok_or_else(|| {
         InputError::new(
             "github-token",
             "is empty",
@@ -83,7 +85,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     let environment_url = url(i.get("environment-url"), "environment-url")?;
     let log_url = url(i.get("log-url"), "log-url")?.or_else(|| ctx.env.run_url());
-    let app_token = i.secret("app-token").map(Token::from);
+    let app_token = i.secret("app-token");
     for (input, modes) in ONLY {
         if i.get(input).is_some() && !modes.contains(&mode) && !is_default(ctx, input) {
             ctx.console.warning(&format!(

@@ -10,7 +10,7 @@ mod summary;
 
 use relay_deployments::{Finish, NewRecord, Record};
 use relay_github::{DeploymentState, GitHub};
-use relay_runtime::{ActionSpec, Context, Default, InputSpec, OutputSpec, vars};
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 use crate::config::{Config, Mode};
 
@@ -28,10 +28,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
         InputSpec::new("images", "Lines of `key=image` recorded in the payload (placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values), or the JSON object another step output as `previous-images`"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy (default: the repository_dispatch payload's `dispatch_id`)"),
-        InputSpec {
-            default: Default::Context { expression: "${{ github.sha }}", env: vars::GITHUB_SHA },
-            ..InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at")
-        },
+        InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at").current_sha(),
         InputSpec::new("rollback", "`start`: this deploy puts back an earlier good sha; recorded as a deployment of its own with `rollback: true`").default("false"),
         InputSpec::new("reason", "`start` with `rollback`: why, kept in the payload"),
         InputSpec::new("deployment-id", "`finish`: the record to finish, the `deployment-id` output of the `start` step"),
@@ -82,12 +79,12 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.payload.short_sha(),
                 record.deployment.environment
             ));
-            commit_status(&ctx, &config, record, DeploymentState::InProgress).await;
+            commit_status(&ctx, &config, record, &DeploymentState::InProgress).await;
             report(
                 &ctx,
                 &config,
                 record,
-                DeploymentState::InProgress,
+                &DeploymentState::InProgress,
                 started.previous.as_ref(),
             )
         }
@@ -102,7 +99,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                     repo: &config.repository,
                     id: *id,
                     environment: environment.as_deref(),
-                    state: *state,
+                    state: state.clone(),
                     description: config.description.as_deref(),
                     environment_url: config.environment_url.as_deref(),
                     log_url: config.log_url.as_deref(),
@@ -115,8 +112,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.payload.short_sha(),
                 record.deployment.environment
             ));
-            commit_status(&ctx, &config, record, *state).await;
-            report(&ctx, &config, record, *state, finished.previous.as_ref())
+            commit_status(&ctx, &config, record, state).await;
+            report(&ctx, &config, record, state, finished.previous.as_ref())
         }
         Mode::Previous {
             environment,
@@ -174,7 +171,7 @@ fn report(
     ctx: &Context,
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     previous: Option<&Record>,
 ) -> anyhow::Result<()> {
     ctx.outputs
@@ -216,10 +213,10 @@ fn set_previous(ctx: &Context, previous: Option<&Record>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The optional `deploy/<environment>` status on the app commit. The record
-/// is what matters: a refused status is a warning, so a deploy that went
-/// well is never failed (and rolled back) for it.
-async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: DeploymentState) {
+/// The optional `deploy/<environment>` commit status on the app commit. The
+/// record is what matters: a refused commit status is a warning, so a
+/// deploy that went well is never failed (and rolled back) for it.
+async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: &DeploymentState) {
     let Some(token) = &config.app_token else {
         return;
     };
@@ -238,7 +235,7 @@ async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: D
     .await;
     match result {
         Ok(context) => ctx.console.info(&format!(
-            "Set the `{context}` status of {} in {}",
+            "Set the `{context}` commit status of {} in {}",
             record.payload.short_sha(),
             record.payload.repository
         )),

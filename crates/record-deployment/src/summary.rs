@@ -40,7 +40,7 @@ fn previous_cell(previous: Option<&Record>) -> String {
 pub(crate) fn record(
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     previous: Option<&Record>,
 ) -> String {
     let headline = match (state, record.payload.rollback) {

@@ -4,9 +4,9 @@
 
 use relay_artifacts::{DigestPolicy, RetryPolicy, Selection, Upload};
 use relay_dispatch::Kind;
-use relay_github::Token;
 use relay_runtime::{
-    Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
+    Context, Environments, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+    vars,
 };
 use serde_json::{Map, Value};
 
@@ -20,8 +20,8 @@ pub(crate) struct Wanted {
 }
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
-    pub dispatch_token: Option<Token>,
+    pub token: Option<Secret>,
+    pub dispatch_token: Option<Secret>,
     /// The deploy repository that receives the dispatch.
     pub repository: RepoName,
     pub kind: Kind,
@@ -168,12 +168,9 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let allow_forks = i.bool("allow-forks")?;
-    let token = i.github_token().map(Token::from);
+    let token = i.github_token();
     Ok(Config {
-        dispatch_token: i
-            .secret("dispatch-token")
-            .map(Token::from)
-            .or_else(|| token.clone()),
+        dispatch_token: i.secret("dispatch-token").or_else(|| token.clone()),
         token,
         repository,
         kind,

@@ -76,8 +76,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| config.require_success && *c != "success")
+            .as_ref()
+            .filter(|c| config.require_success && !c.is_success())
             .map(|c| format!("it concluded `{c}` (require-success: true)"))
     });
     if let Some(why) = skip {

@@ -46,8 +46,8 @@ fn github(w: &World) -> relay_github::GitHub {
         ("GITHUB_API_URL", w.gh.url()),
         ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
     ]);
-    let token = relay_github::Token::new(relay_runtime::Secret::new(DEFAULT_TOKEN));
-    relay_github::GitHub::new(&env, Console::capture(false).0, Some(token)).unwrap()
+    let token = relay_runtime::Secret::new(DEFAULT_TOKEN);
+    relay_github::GitHub::new(&env, Console::capture().0, Some(token)).unwrap()
 }
 
 fn fast() -> RetryPolicy {
@@ -98,7 +98,7 @@ async fn relays_the_artifacts_a_pattern_selects_under_deployment_names() {
             source: a,
         })
         .collect();
-    let (console, log) = Console::capture(false);
+    let (console, log) = Console::capture();
     let http = relay_artifacts::http_client().unwrap();
     let relayed = Transfer::new(&gh, &repo(), http, config(&w), console)
         .unwrap()
@@ -150,7 +150,7 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
         w.art.blob_fault(BlobFault::Status(503));
     }
     let http = relay_artifacts::http_client().unwrap();
-    let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture(false).0)
+    let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture().0)
         .unwrap()
         .run(&jobs)
         .await

@@ -9,7 +9,7 @@ use crate::payload::Payload;
 use crate::rule::{Record, is_candidate};
 
 /// The deploy-relay records of `repo` (of `environment`, when given),
-/// newest first, each with its statuses; at most `limit` per environment.
+/// newest first, each with its deployment statuses; at most `limit` per environment.
 pub async fn records(
     gh: &GitHub,
     repo: &RepoName,
@@ -45,9 +45,10 @@ pub async fn records(
 }
 
 /// The previous good record of `environment` for a deploy replacing
-/// `replaced`: the history is walked newest first and statuses are read
-/// only for records of another sha, until one qualifies.
-pub async fn previous_good(
+/// `replaced`, read from GitHub: the history is walked newest first and
+/// deployment statuses are read only for records of another sha, until one
+/// qualifies (the rule: [`crate::choose_previous_good`]).
+pub async fn find_previous_good(
     gh: &GitHub,
     repo: &RepoName,
     environment: &str,
@@ -79,7 +80,7 @@ pub async fn previous_good(
 }
 
 /// The newest record of `environment` (what is deployed there now, or
-/// being deployed), with its statuses.
+/// being deployed), with its deployment statuses.
 pub async fn newest(
     gh: &GitHub,
     repo: &RepoName,

@@ -1,8 +1,10 @@
 //! deploy-relay's deployment records. Each deploy is recorded in the deploy
 //! repository as a GitHub Deployment of task `deploy-relay` whose payload
-//! names the app repository, commit, images and dispatch; its statuses go
-//! `in_progress` → `success` | `failure` | `error`. From them comes "previous
-//! good", the sha a failed deploy rolls back to ([`previous_good`]): the
+//! names the app repository, commit, images and dispatch; its deployment
+//! statuses go `in_progress` → `success` | `failure` | `error`. From them
+//! comes "previous good", the sha a failed deploy rolls back to: the rule is
+//! [`choose_previous_good`] over records already read, and
+//! [`find_previous_good`] reads as few of them from GitHub as it can. The
 //! `record-deployment` action, `deploy-relay status` and the demo all use
 //! this one rule.
 
@@ -13,13 +15,13 @@ mod record;
 mod rule;
 
 pub use error::Error;
-pub use history::{newest, previous_good as find_previous_good, records};
+pub use history::{find_previous_good, newest, records};
 pub use payload::{Payload, is_commit, same_commit};
 pub use record::{
     Finish, Finished, NewRecord, Started, commit_context, commit_state, describe, finish,
     set_commit_status, start,
 };
-pub use rule::{Record, is_candidate, previous_good};
+pub use rule::{Record, choose_previous_good, is_candidate};
 
 /// The `task` of every deploy-relay deployment; GitHub's own deployments
 /// for `environment:` jobs are `deploy`.

@@ -2,7 +2,9 @@
 //! (`success`, `failure` or `error`); the app commit can carry the outcome
 //! as a commit status.
 
-use relay_github::{DeploymentState, GitHub, NewCommitStatus, NewDeployment, NewDeploymentStatus};
+use relay_github::{
+    CommitState, DeploymentState, GitHub, NewCommitStatus, NewDeployment, NewDeploymentStatus,
+};
 use relay_runtime::RepoName;
 
 use crate::TASK;
@@ -41,8 +43,9 @@ pub struct Started {
 /// GitHub's commit-status check (`required_contexts: []`: deploy-relay
 /// verifies CI itself, with `verify-ci-status`) and set `in_progress`.
 pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
-    let previous = history::previous_good(gh, new.repo, new.environment, &new.payload.sha).await?;
-    let said = describe(new.payload, DeploymentState::InProgress);
+    let previous =
+        history::find_previous_good(gh, new.repo, new.environment, &new.payload.sha).await?;
+    let said = describe(new.payload, &DeploymentState::InProgress);
     let description = new.description.unwrap_or(&said);
     let deployment = gh
         .create_deployment(
@@ -132,13 +135,13 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
             repo: finish.repo.to_string(),
         });
     };
-    let said = describe(&payload, finish.state);
+    let said = describe(&payload, &finish.state);
     let status = gh
         .create_deployment_status(
             finish.repo,
             finish.id,
             &NewDeploymentStatus {
-                state: finish.state,
+                state: finish.state.clone(),
                 description: finish.description.unwrap_or(&said),
                 environment_url: finish.environment_url,
                 log_url: finish.log_url,
@@ -151,7 +154,7 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
         statuses.insert(0, status);
     }
     let previous =
-        history::previous_good(gh, finish.repo, &deployment.environment, &payload.sha).await?;
+        history::find_previous_good(gh, finish.repo, &deployment.environment, &payload.sha).await?;
     Ok(Finished {
         record: Record {
             deployment,
@@ -162,8 +165,8 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
     })
 }
 
-/// The status description deploy-relay writes for `state`.
-pub fn describe(payload: &Payload, state: DeploymentState) -> String {
+/// The deployment status description deploy-relay writes for `state`.
+pub fn describe(payload: &Payload, state: &DeploymentState) -> String {
     let sha = payload.short_sha();
     let repo = &payload.repository;
     match (state, payload.rollback) {
@@ -184,12 +187,12 @@ pub fn commit_context(environment: &str) -> String {
 }
 
 /// The commit status state that shows a deployment state on the app commit.
-pub fn commit_state(state: DeploymentState) -> &'static str {
+pub fn commit_state(state: &DeploymentState) -> CommitState {
     match state {
-        DeploymentState::Success => "success",
-        DeploymentState::Failure => "failure",
-        DeploymentState::Error => "error",
-        _ => "pending",
+        DeploymentState::Success => CommitState::Success,
+        DeploymentState::Failure => CommitState::Failure,
+        DeploymentState::Error => CommitState::Error,
+        _ => CommitState::Pending,
     }
 }
 
@@ -199,7 +202,7 @@ pub async fn set_commit_status(
     app: &GitHub,
     payload: &Payload,
     environment: &str,
-    state: DeploymentState,
+    state: &DeploymentState,
     target_url: Option<&str>,
 ) -> Result<String, Error> {
     let repo = RepoName::parse(&payload.repository).map_err(|_| Error::BadRepository {

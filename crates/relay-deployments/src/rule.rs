@@ -13,12 +13,14 @@ use relay_github::{Deployment, DeploymentState, DeploymentStatus};
 use crate::TASK;
 use crate::payload::{Payload, same_commit};
 
-/// A deploy-relay deployment with its statuses.
+/// A deploy-relay deployment with its deployment statuses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
+    /// The deployment as GitHub keeps it.
     pub deployment: Deployment,
+    /// What its payload says was deployed.
     pub payload: Payload,
-    /// Newest first, as GitHub lists them.
+    /// Its deployment statuses, newest first, as GitHub lists them.
     pub statuses: Vec<DeploymentStatus>,
 }
 
@@ -42,27 +44,28 @@ impl Record {
         &self.payload.sha
     }
 
-    /// The newest status's state (`None`: no status yet).
-    pub fn state(&self) -> Option<DeploymentState> {
-        self.newest().map(|s| s.state)
+    /// The newest deployment status's state (`None`: none yet).
+    pub fn state(&self) -> Option<&DeploymentState> {
+        self.newest().map(|s| &s.state)
     }
 
-    /// The newest status by id (GitHub lists newest first; the id decides
+    /// The newest deployment status by id (GitHub lists newest first; the id decides
     /// when two share a second).
     pub fn newest(&self) -> Option<&DeploymentStatus> {
         self.statuses.iter().max_by_key(|s| s.id)
     }
 
-    pub fn reached(&self, state: DeploymentState) -> bool {
-        self.statuses.iter().any(|s| s.state == state)
+    /// Whether any of its deployment statuses is `state`.
+    pub fn reached(&self, state: &DeploymentState) -> bool {
+        self.statuses.iter().any(|s| s.state == *state)
     }
 
     /// Reached `success` and never `failure`.
     pub fn is_good(&self) -> bool {
-        self.reached(DeploymentState::Success) && !self.reached(DeploymentState::Failure)
+        self.reached(&DeploymentState::Success) && !self.reached(&DeploymentState::Failure)
     }
 
-    /// When it last changed: its newest status, else its creation.
+    /// When it last changed: its newest deployment status, else its creation.
     pub fn updated_at(&self) -> &str {
         self.newest()
             .map_or(self.deployment.created_at.as_str(), |s| {
@@ -71,16 +74,17 @@ impl Record {
     }
 }
 
-/// Whether `d` could be the previous good one before its statuses are
-/// read: a record of another sha than `replaced`. Lets a walk through the
+/// Whether `d` could be the previous good one before its deployment
+/// statuses are read: a record of another sha than `replaced`. Lets a walk through the
 /// history skip the status reads of what cannot qualify.
 pub fn is_candidate(d: &Deployment, replaced: &str) -> bool {
     d.task == TASK && Payload::of(d).is_some_and(|p| !same_commit(&p.sha, replaced))
 }
 
-/// The previous good record among `records` (any order) for a deploy that
-/// replaces `replaced`.
-pub fn previous_good<'a>(records: &'a [Record], replaced: &str) -> Option<&'a Record> {
+/// The previous good record among `records` (any order, already read) for
+/// a deploy that replaces `replaced`. [`crate::find_previous_good`] reads
+/// the records from GitHub.
+pub fn choose_previous_good<'a>(records: &'a [Record], replaced: &str) -> Option<&'a Record> {
     records
         .iter()
         .filter(|r| r.deployment.task == TASK && !same_commit(r.sha(), replaced) && r.is_good())
@@ -125,7 +129,7 @@ mod tests {
     }
 
     fn pick(records: &[Record], replaced: &str) -> Option<u64> {
-        previous_good(records, replaced).map(|r| r.deployment.id)
+        choose_previous_good(records, replaced).map(|r| r.deployment.id)
     }
 
     #[test]
@@ -149,7 +153,7 @@ mod tests {
         ];
         assert_eq!(pick(&records, C), Some(1));
         assert!(records[0].is_good());
-        assert_eq!(records[0].state(), Some(DeploymentState::Inactive));
+        assert_eq!(records[0].state(), Some(&DeploymentState::Inactive));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use relay_deployments::{Finish, NewRecord, Payload, Record, TASK};
 use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
-use relay_github::{DeploymentState, GitHub, Token};
+use relay_github::{DeploymentState, GitHub};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
 use relay_testkit::openapi::OpenApi;
 
@@ -33,8 +33,8 @@ fn client(gh: &FakeGitHub) -> GitHub {
     ]);
     GitHub::new(
         &env,
-        Console::capture(false).0,
-        Some(Token::new(Secret::new(DEFAULT_TOKEN))),
+        Console::capture().0,
+        Some(Secret::new(DEFAULT_TOKEN)),
     )
     .unwrap()
 }
@@ -341,7 +341,7 @@ fn the_app_commit_shows_the_deploy() {
                 &gh,
                 &payload(A),
                 "staging",
-                state,
+                &state,
                 Some("https://github.com/octo/deploy/actions/runs/1"),
             ))
             .unwrap();
@@ -361,7 +361,7 @@ fn the_app_commit_shows_the_deploy() {
             &gh,
             &bad,
             "staging",
-            DeploymentState::Success,
+            &DeploymentState::Success,
             None,
         ))
         .unwrap_err();

@@ -8,13 +8,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use relay_http::{Attempt, Backoff, RetryError};
-use relay_runtime::{Console, Context, Env, vars};
+use relay_runtime::{Console, Context, Env, Secret, vars};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Call, Error, hint};
-use crate::token::Token;
 
 /// The REST API version every request asks for.
 pub const API_VERSION: &str = "2022-11-28";
@@ -55,12 +54,14 @@ struct Stats {
     retries: AtomicU64,
 }
 
+/// What a client has sent so far, for a polling action's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StatsSnapshot {
     /// Requests sent, retries included.
     pub requests: u64,
     /// Answered 304 from the ETag cache: these cost no rate limit.
     pub not_modified: u64,
+    /// Requests that were tries again after a failed one.
     pub retries: u64,
 }
 
@@ -137,7 +138,7 @@ type Cached = (HeaderValue, HeaderMap, Bytes);
 pub struct GitHub {
     http: reqwest::Client,
     api: String,
-    token: Option<Token>,
+    token: Option<Secret>,
     console: Console,
     current_repo: Option<String>,
     backoff: Backoff,
@@ -148,7 +149,7 @@ pub struct GitHub {
 
 impl GitHub {
     /// A client for the API named by `GITHUB_API_URL`, logging to `console`.
-    pub fn new(env: &Env, console: Console, token: Option<Token>) -> Result<Self, Error> {
+    pub fn new(env: &Env, console: Console, token: Option<Secret>) -> Result<Self, Error> {
         let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -175,10 +176,11 @@ impl GitHub {
     }
 
     /// A client for an action run.
-    pub fn from_context(ctx: &Context, token: Option<Token>) -> Result<Self, Error> {
+    pub fn from_context(ctx: &Context, token: Option<Secret>) -> Result<Self, Error> {
         Self::new(&ctx.env, ctx.console.clone(), token)
     }
 
+    /// The requests sent so far.
     pub fn stats(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.stats.requests.load(Ordering::Relaxed),
@@ -288,7 +290,7 @@ impl GitHub {
             .request(req.method.clone(), url)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", API_VERSION);
-        if let Some(auth) = self.token.as_ref().and_then(Token::header) {
+        if let Some(auth) = self.token.as_ref().and_then(crate::token::authorization) {
             builder = builder.header("authorization", auth);
         }
         let cached = match req.fetch {
@@ -398,7 +400,7 @@ impl GitHub {
         attempt: u32,
     ) -> Option<Duration> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = relay_http::retry_after(headers);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
         let reset_wait = header("x-ratelimit-reset")
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -419,8 +421,8 @@ impl GitHub {
             return None;
         }
         // The server's word first: retry-after, then the primary limit's reset.
-        if let Some(secs) = retry_after {
-            return Some(Duration::from_secs(secs));
+        if let Some(wait) = retry_after {
+            return Some(wait);
         }
         if exhausted && let Some(wait) = reset_wait {
             return Some(wait);

@@ -4,8 +4,6 @@
 //! (`repos/create-deployment`, `repos/create-deployment-status`,
 //! `actions/get-pending-deployments-for-run`, …).
 
-use std::fmt;
-
 use relay_runtime::{RepoName, WorkflowRun};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -22,44 +20,23 @@ const REVIEW: Permission = Permission {
     classic: "repo",
 };
 
-/// The state of a deployment status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentState {
-    Error,
-    Failure,
-    Inactive,
-    InProgress,
-    Queued,
-    Pending,
-    Success,
-    /// A state this version does not know (GitHub adds them now and then).
-    #[serde(other)]
-    Other,
-}
-
-impl DeploymentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Failure => "failure",
-            Self::Inactive => "inactive",
-            Self::InProgress => "in_progress",
-            Self::Queued => "queued",
-            Self::Pending => "pending",
-            Self::Success => "success",
-            Self::Other => "unknown",
-        }
+relay_runtime::github_state! {
+    /// The state of a deployment status
+    /// (<https://docs.github.com/en/rest/deployments/statuses>).
+    pub enum DeploymentState {
+        /// The deploy could not run.
+        Error = "error",
+        Failure = "failure",
+        /// Replaced by a newer successful deploy of the environment.
+        Inactive = "inactive",
+        InProgress = "in_progress",
+        Queued = "queued",
+        Pending = "pending",
+        Success = "success",
     }
 }
 
-impl fmt::Display for DeploymentState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who created a deployment or status.
+/// Who created a deployment or deployment status.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Actor {
     pub login: String,
@@ -91,7 +68,7 @@ pub struct Deployment {
     pub transient_environment: Option<bool>,
 }
 
-/// One status of a deployment.
+/// One deployment status of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DeploymentStatus {
     pub id: u64,
@@ -307,8 +284,8 @@ impl GitHub {
         self.list(&call, &path, None, Fetch::Conditional).await
     }
 
-    /// Adds a status to deployment `id`; its description is cut to
-    /// GitHub's 140 characters.
+    /// Adds a deployment status to deployment `id`; its description is
+    /// cut to GitHub's 140 characters.
     pub async fn create_deployment_status(
         &self,
         repo: &RepoName,
@@ -339,14 +316,14 @@ impl GitHub {
         .json(&call)
     }
 
-    /// Every status of deployment `id`, all pages, newest first.
+    /// Every deployment status of deployment `id`, all pages, newest first.
     pub async fn deployment_statuses(
         &self,
         repo: &RepoName,
         id: u64,
     ) -> Result<Vec<DeploymentStatus>, Error> {
         let call = Call::new(
-            format!("list the statuses of deployment {id} of `{repo}`"),
+            format!("list the deployment statuses of deployment {id} of `{repo}`"),
             repo.as_str(),
             Permission::DEPLOYMENTS_READ,
         );
@@ -457,7 +434,7 @@ mod tests {
                 DeploymentState::InProgress,
                 DeploymentState::Success,
                 DeploymentState::Inactive,
-                DeploymentState::Other
+                DeploymentState::Other("destroyed".into())
             ]
         );
         assert_eq!(

@@ -1,7 +1,10 @@
 //! deploy-relay's typed GitHub layer, on reqwest with rustls. Every REST
 //! call an action makes has one home here, as a method of [`GitHub`] with
-//! typed answers: dispatches, workflow runs, check runs and statuses,
-//! issues, artifacts. Underneath, one client sends the headers GitHub asks
+//! typed answers: dispatches, workflow runs, check runs and commit
+//! statuses, issues, artifacts, deployments and their deployment statuses.
+//! The states GitHub reports as strings (a run's run status and conclusion,
+//! a commit status's or deployment status's state) are enums, parsed once
+//! here; a value GitHub adds later is kept as `Other`. Underneath, one client sends the headers GitHub asks
 //! for, retries what is safe to retry (429, 5xx, rate-limit 403s, failed
 //! connections) honouring `retry-after` and `x-ratelimit-reset`, polls with
 //! `If-None-Match` so unchanged answers cost no rate limit, follows
@@ -30,7 +33,7 @@ mod token;
 
 pub use actions::{RunDetails, RunFilter};
 pub use artifacts::Artifact;
-pub use checks::{CheckRun, CommitStatus, NewCommitStatus};
+pub use checks::{CheckRun, CommitState, CommitStatus, NewCommitStatus};
 pub use client::{API_VERSION, BACKOFF, GitHub, MAX_SERVER_WAIT, StatsSnapshot};
 pub use deployments::{
     Actor, Deployment, DeploymentFilter, DeploymentState, DeploymentStatus, EnvironmentRef,
@@ -39,5 +42,6 @@ pub use deployments::{
 };
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
-pub use relay_runtime::WorkflowRun;
+pub use relay_runtime::{Conclusion, RunStatus, WorkflowRun};
+#[doc(hidden)]
 pub use token::Token;

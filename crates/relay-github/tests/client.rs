@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use relay_fakes::CheckScript;
 use relay_fakes::{DEFAULT_TOKEN, FakeGitHub, Fault};
-use relay_github::{GitHub, RunFilter, Token};
+use relay_github::{GitHub, RunFilter};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
 
 fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
@@ -16,7 +16,7 @@ fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
         (vars::GITHUB_REPOSITORY, "octo/app"),
         (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.01"),
     ]);
-    let (console, out) = Console::capture(true);
+    let (console, out) = Console::capture_debug();
     console.add_mask(token);
     (
         GitHub::new(&env, console, Some(token_of(token))).unwrap(),
@@ -24,8 +24,8 @@ fn client(gh: &FakeGitHub, token: &str) -> (GitHub, relay_runtime::Captured) {
     )
 }
 
-fn token_of(t: &str) -> Token {
-    Token::new(Secret::new(t))
+fn token_of(t: &str) -> Secret {
+    Secret::new(t)
 }
 
 fn deploy() -> RepoName {
@@ -185,7 +185,7 @@ fn refused_connections_are_retried_then_named() {
         ),
         (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.001"),
     ]);
-    let (console, out) = Console::capture(false);
+    let (console, out) = Console::capture();
     let c = GitHub::new(&env, console, Some(token_of("t"))).unwrap();
     let e = rt().block_on(c.default_branch(&deploy())).unwrap_err();
     assert!(e.to_string().contains("couldn't connect"), "{e}");

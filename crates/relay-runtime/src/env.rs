@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::console::Verbosity;
+
 /// Names of the environment variables the runner (or a user) hands to an action.
 pub mod vars {
     pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
@@ -96,6 +98,15 @@ impl Env {
     /// `RUNNER_DEBUG=1` turns on the step's debug output.
     pub fn debug(&self) -> bool {
         self.get(vars::RUNNER_DEBUG) == Some("1")
+    }
+
+    /// The console's [`Verbosity`] for this step: debug with `RUNNER_DEBUG=1`.
+    pub fn verbosity(&self) -> Verbosity {
+        if self.debug() {
+            Verbosity::Debug
+        } else {
+            Verbosity::Normal
+        }
     }
 
     /// Base URL of the REST API, `GITHUB_API_URL` (GitHub Enterprise Server

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::env::{Env, vars};
+use crate::states::{Conclusion, RunStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -66,9 +67,9 @@ pub struct WorkflowRun {
     #[serde(default)]
     pub event: Option<String>,
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
     #[serde(default)]
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
     #[serde(default)]
     pub html_url: String,
     #[serde(default)]

@@ -145,7 +145,7 @@ mod tests {
     fn heredoc_with_random_delimiter_round_trips_multiline_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         let outputs = Outputs::new(Some(path.clone()), console);
         outputs.set("payload", "{\n  \"a\": 1\n}").unwrap();
         outputs.set("dispatched", "true").unwrap();
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn without_github_output_prints_name_equals_value() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         Outputs::new(None, console).set("run-id", "7").unwrap();
         assert_eq!(out.text(), "run-id=7\n");
     }
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_outputs_and_summary() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         console.add_mask("hunter22");
         Outputs::new(Some(dir.path().join("o")), console.clone())
             .set("x", "pw=hunter22")
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn summary_appends_and_is_skipped_without_the_env() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         let s = Summary::new(Some(dir.path().join("s")), console.clone());
         s.append("# a").unwrap();
         s.append("b\n").unwrap();
@@ -212,14 +212,14 @@ mod tests {
 
     #[test]
     fn bad_output_name_is_refused() {
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         assert!(Outputs::new(None, console).set("a\nb", "v").is_err());
     }
 
     #[test]
     fn secrets_are_masked_in_the_summary_in_their_escaped_forms_too() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         console.add_mask("pa|ss\nword");
         Summary::new(Some(dir.path().join("s")), console)
             .append(&format!(

@@ -7,6 +7,7 @@ use crate::env::{Env, vars};
 use crate::error::InputError;
 use crate::event::Event;
 use crate::repo::RepoName;
+use crate::states::Conclusion;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -19,7 +20,7 @@ pub struct Source {
     pub run_id: String,
     pub run_number: String,
     /// The `workflow_run`'s conclusion, under that event.
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
     /// The `workflow_run`'s workflow name, under that event.
     pub workflow: Option<String>,
 }
@@ -152,7 +153,7 @@ mod tests {
             ),
             ("Xtp/App", "develop", "77")
         );
-        assert_eq!(s.conclusion.as_deref(), Some("failure"));
+        assert_eq!(s.conclusion, Some(crate::Conclusion::Failure));
         assert_eq!((s.owner(), s.repo()), ("Xtp", "App"));
     }
 

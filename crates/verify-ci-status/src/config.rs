@@ -3,19 +3,19 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_github::Token;
-use relay_runtime::{Context, InputError, RepoName, Source, check_repository, vars};
+use relay_github::Conclusion;
+use relay_runtime::{Context, InputError, RepoName, Secret, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub token: Option<Secret>,
     pub repository: RepoName,
     pub sha: String,
     /// Required check globs, each with its text for messages.
     pub required: Vec<(String, globset::GlobMatcher)>,
     pub ignore: GlobSet,
     pub workflows: Vec<String>,
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Conclusion>,
     pub include_statuses: bool,
     pub wait: bool,
     pub timeout: Duration,
@@ -73,28 +73,35 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let ignore = ignore
         .build()
         .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
-    let allowed: Vec<String> = inputs
+    // A check run's conclusions (https://docs.github.com/en/rest/checks/runs).
+    const KNOWN: [Conclusion; 8] = [
+        Conclusion::Success,
+        Conclusion::Failure,
+        Conclusion::Neutral,
+        Conclusion::Cancelled,
+        Conclusion::Skipped,
+        Conclusion::TimedOut,
+        Conclusion::ActionRequired,
+        Conclusion::Stale,
+    ];
+    let mut allowed = Vec::new();
+    for text in inputs
         .value("allowed-conclusions")
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
-        .collect();
-    const KNOWN: &[&str] = &[
-        "success",
-        "failure",
-        "neutral",
-        "cancelled",
-        "skipped",
-        "timed_out",
-        "action_required",
-        "stale",
-    ];
-    if let Some(bad) = allowed.iter().find(|c| !KNOWN.contains(&c.as_str())) {
-        return Err(InputError::new(
-            "allowed-conclusions",
-            &format!("names an unknown conclusion `{bad}`"),
-            &format!("pick from {}", KNOWN.join(", ")),
-        ));
+    {
+        let Some(known) = KNOWN.iter().find(|k| k.as_str() == text) else {
+            return Err(InputError::new(
+                "allowed-conclusions",
+                &format!("names an unknown conclusion `{text}`"),
+                &format!(
+                    "pick from {}",
+                    KNOWN.map(|k| k.as_str().to_owned()).join(", ")
+                ),
+            ));
+        };
+        allowed.push(known.clone());
     }
     let interval = inputs.duration("interval")?;
     if interval.is_zero() {
@@ -114,7 +121,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         .unwrap_or_default();
     let is_own = repository.same_as(own_repo) && (sha == own_sha || sha == own_head);
     Ok(Config {
-        token: inputs.github_token().map(Token::from),
+        token: inputs.github_token(),
         repository,
         sha,
         required,

@@ -1,16 +1,37 @@
 //! The decision, from one look at what GitHub reports: pure, so every rule
 //! has a unit test.
 
+use relay_github::{CommitState, Conclusion, RunStatus};
 use serde::Serialize;
 
 use crate::config::Config;
 
+/// What reported a check. The output spells a commit status `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Kind {
     CheckRun,
-    Status,
+    #[serde(rename = "status")]
+    CommitStatus,
     Workflow,
+}
+
+/// How a completed check ended: a check run's or workflow run's
+/// conclusion, or a commit status's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Ending {
+    Conclusion(Conclusion),
+    CommitState(CommitState),
+}
+
+impl Ending {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Ending::Conclusion(c) => c.as_str(),
+            Ending::CommitState(s) => s.as_str(),
+        }
+    }
 }
 
 /// One check as the outputs report it.
@@ -18,9 +39,9 @@ pub(crate) enum Kind {
 pub(crate) struct Check {
     pub name: String,
     pub kind: Kind,
-    /// `queued`, `in_progress`, `completed` (statuses: `pending` or `completed`).
-    pub status: String,
-    pub conclusion: Option<String>,
+    /// Its run status; a commit status is `pending` or `completed`.
+    pub status: RunStatus,
+    pub conclusion: Option<Ending>,
     pub url: String,
     /// A job of this very workflow run.
     #[serde(skip)]
@@ -28,8 +49,8 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    fn completed(&self) -> bool {
-        self.status == "completed"
+    pub fn completed(&self) -> bool {
+        self.status.is_completed()
     }
 }
 
@@ -70,7 +91,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         .collect();
     if let Some(first) = failed.first() {
         let names = failed.iter().map(|c| c.name.clone()).collect();
-        let conclusion = first.conclusion.as_deref().unwrap_or("unknown");
+        let conclusion = first.conclusion.as_ref().map_or("unknown", Ending::as_str);
         let more = if failed.len() > 1 {
             format!(" (and {} more)", failed.len() - 1)
         } else {
@@ -85,7 +106,12 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
                 config.repository,
                 config.sha,
                 first.url,
-                config.allowed.join(",")
+                config
+                    .allowed
+                    .iter()
+                    .map(Conclusion::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         };
     }
@@ -155,19 +181,19 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
 }
 
 fn passed(config: &Config, check: &Check) -> bool {
-    let conclusion = check.conclusion.as_deref().unwrap_or("");
-    match check.kind {
+    match (&check.kind, &check.conclusion) {
         // A workflow named in `workflows` must have succeeded, nothing less.
-        Kind::Workflow => conclusion == "success",
-        Kind::Status => conclusion == "success",
-        Kind::CheckRun => config.allowed.iter().any(|a| a == conclusion),
+        (Kind::Workflow, Some(Ending::Conclusion(c))) => c.is_success(),
+        (Kind::CommitStatus, Some(Ending::CommitState(s))) => *s == CommitState::Success,
+        (Kind::CheckRun, Some(Ending::Conclusion(c))) => config.allowed.contains(c),
+        _ => false,
     }
 }
 
 fn kind_text(kind: Kind) -> &'static str {
     match kind {
         Kind::CheckRun => "check",
-        Kind::Status => "status",
+        Kind::CommitStatus => "commit status",
         Kind::Workflow => "workflow",
     }
 }
@@ -195,7 +221,11 @@ mod tests {
                 .collect(),
             ignore: set.build().unwrap(),
             workflows: Vec::new(),
-            allowed: vec!["success".into(), "neutral".into(), "skipped".into()],
+            allowed: vec![
+                Conclusion::Success,
+                Conclusion::Neutral,
+                Conclusion::Skipped,
+            ],
             include_statuses: true,
             wait: true,
             timeout: Duration::from_secs(60),
@@ -207,11 +237,15 @@ mod tests {
     }
 
     fn check(name: &str, kind: Kind, status: &str, conclusion: Option<&str>) -> Check {
+        let ending = |c: &str| match kind {
+            Kind::CommitStatus => Ending::CommitState(c.parse().unwrap()),
+            _ => Ending::Conclusion(c.parse().unwrap()),
+        };
         Check {
             name: name.into(),
             kind,
-            status: status.into(),
-            conclusion: conclusion.map(str::to_owned),
+            status: status.parse().unwrap(),
+            conclusion: conclusion.map(ending),
             url: format!("https://example.com/{name}"),
             own_run: false,
         }
@@ -252,7 +286,12 @@ mod tests {
     fn ignored_checks_do_not_count() {
         let checks = [
             check("ok", Kind::CheckRun, "completed", Some("success")),
-            check("codecov/patch", Kind::Status, "completed", Some("failure")),
+            check(
+                "codecov/patch",
+                Kind::CommitStatus,
+                "completed",
+                Some("failure"),
+            ),
         ];
         assert_eq!(
             decide(&config(&[], &["codecov/*"]), &checks, false),
@@ -289,7 +328,7 @@ mod tests {
     #[test]
     fn statuses_and_workflows_pass_only_on_success() {
         let c = config(&[], &[]);
-        for kind in [Kind::Status, Kind::Workflow] {
+        for kind in [Kind::CommitStatus, Kind::Workflow] {
             let checks = [check("x", kind, "completed", Some("neutral"))];
             assert!(
                 matches!(decide(&c, &checks, false), Verdict::Failure { .. }),

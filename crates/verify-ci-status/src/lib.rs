@@ -72,7 +72,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             let own: Vec<&str> = outcome
                 .checks
                 .iter()
-                .filter(|c| c.own_run && c.status != "completed" && pending.contains(&c.name))
+                .filter(|c| c.own_run && !c.completed() && pending.contains(&c.name))
                 .map(|c| c.name.as_str())
                 .collect();
             let hint = if own.is_empty() {

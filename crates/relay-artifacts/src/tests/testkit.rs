@@ -70,8 +70,8 @@ fn github(gh: &relay_fakes::FakeGitHub) -> relay_github::GitHub {
         ("GITHUB_API_URL", gh.url()),
         ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
     ]);
-    let (console, _) = relay_runtime::Console::capture(false);
-    let token = relay_github::Token::new(relay_runtime::Secret::new(relay_fakes::DEFAULT_TOKEN));
+    let (console, _) = relay_runtime::Console::capture();
+    let token = relay_runtime::Secret::new(relay_fakes::DEFAULT_TOKEN);
     relay_github::GitHub::new(&env, console, Some(token)).unwrap()
 }
 
