@@ -9,7 +9,7 @@ mod summary;
 
 use relay_dispatch::{WaitError, WaitOptions};
 use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use time::OffsetDateTime;
 
 pub static SPEC: ActionSpec = ActionSpec {
@@ -26,7 +26,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("images", "Lines of `key=template` added to the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA; on the command line, the checkout's HEAD)"),
         InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
         InputSpec::new("source-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),

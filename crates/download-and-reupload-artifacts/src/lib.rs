@@ -10,7 +10,7 @@ mod summary;
 use anyhow::Context as _;
 use relay_artifacts::{Job, Listing, RetryPolicy, Transfer, TransferConfig, Transferred};
 use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
 
 use config::{Config, NoneFound};
@@ -38,7 +38,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("overwrite", "Replace an artifact of this run that already has a re-upload name; false makes that an error").default("false"),
         InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when nothing matches (or a `name` is missing)").default("warn"),
         InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
-        InputSpec::new("environments", "`branch-glob=environment` lines for the `{environment}` placeholder, as in dispatch-deploy (default: main=production, develop=staging, hotfix/*=production, feature/*=dev)"),
+        InputSpec::new("environments", "`branch-glob=environment` lines for the `{environment}` placeholder, as in dispatch-deploy").default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("extract-max-size", "Largest total size extraction may write (zip-bomb guard), e.g. `6GiB`; the zips waiting to be extracted get as much again").default("6GiB"),
         InputSpec::new("extract-max-files", "Most entries extraction may write (zip-bomb guard)").default("1000000"),
         InputSpec::new("allow-forks", "Relay the artifacts of a `workflow_run` whose head commit comes from a fork (or a deleted fork); false skips it with a notice").default("false"),

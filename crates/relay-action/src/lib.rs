@@ -14,7 +14,7 @@ mod summary;
 use anyhow::Context as _;
 use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
 use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
 
 use config::NoneFound;
@@ -34,7 +34,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("reupload-name", "Name of each re-uploaded artifact: placeholders {name} {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}").default("deploy-{name}-{short_sha}"),
         InputSpec::new("images", "Lines of `key=template` added to the payload, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("run-id", "The build run whose artifacts to relay (default: the workflow_run that triggered this workflow)"),
         InputSpec::new("require-success", "Skip (exit 0, nothing relayed, dispatched=false) unless the build run concluded success").default("true"),

@@ -31,12 +31,7 @@ fn client(gh: &FakeGitHub) -> GitHub {
         (vars::GITHUB_REPOSITORY, DEPLOY),
         (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.01"),
     ]);
-    GitHub::new(
-        &env,
-        Console::capture().0,
-        Some(Secret::new(DEFAULT_TOKEN)),
-    )
-    .unwrap()
+    GitHub::new(&env, Console::capture().0, Some(Secret::new(DEFAULT_TOKEN))).unwrap()
 }
 
 /// One runtime for every test: a client's pooled connections belong to the
