@@ -52,14 +52,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     relay_dispatch::check_limits(&kind, &payload)?;
     let allow_forks = i.bool("allow-forks")?;
-    let wait_interval = i.duration("wait-interval")?;
-    if wait_interval.is_zero() {
-        return Err(InputError::new(
-            "wait-interval",
-            "must be more than 0",
-            "use e.g. 10s",
-        ));
-    }
+    let wait_interval = i.nonzero_duration("wait-interval", "10s")?;
     Ok(Config {
         token: i.github_token(),
         repository,

@@ -8,12 +8,12 @@ mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Job, Listing, RetryPolicy, Transfer, TransferConfig, Transferred};
+use relay_artifacts::{ListingWords, RetryPolicy, Transfer, TransferConfig, Transferred};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
 
-use config::{Config, NoneFound};
+use config::Config;
 use summary::human_size;
 
 pub static SPEC: ActionSpec = ActionSpec {
@@ -70,9 +70,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let gh = GitHub::from_context(&ctx, config.token.clone())?;
     let listing =
         relay_artifacts::list(&gh, &config.repository, config.run_id, &config.selection).await?;
-    report_listing(&ctx, &config, &listing)?;
-    let jobs = jobs(&config, &listing)?;
-    relay_artifacts::check_jobs(&jobs)
+    relay_artifacts::report_listing(
+        &ctx.console,
+        &listing,
+        &config.selection,
+        config.if_none,
+        &ListingWords {
+            run: &format!("run {} in `{}`", config.run_id, config.repository),
+            missing_means: "",
+            undone: "",
+            check: "the selection",
+        },
+    )?;
+    let jobs = relay_artifacts::jobs(&listing, config.names.as_ref())
         .context("input `reupload-name` does not fit the artifacts")?;
     if matches!(config.destination, relay_artifacts::Destination::Nothing) {
         // `download-path` names a directory even when nothing lands in it.
@@ -107,80 +117,6 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Warnings for what the list set aside, and `if-no-artifact-found` when
-/// nothing (or not every `name` or id) is there.
-fn report_listing(ctx: &Context, config: &Config, listing: &Listing) -> anyhow::Result<()> {
-    for refused in &listing.refused {
-        ctx.console.warning(&refused.to_string());
-    }
-    for a in &listing.expired {
-        ctx.console.warning(&format!(
-            "artifact `{}` of run {} has expired and was skipped",
-            a.name, config.run_id
-        ));
-    }
-    if listing.found() && listing.missing.is_empty() {
-        return Ok(());
-    }
-    let what = if !listing.found() {
-        format!(
-            "no artifact of run {} in `{}` matched{}",
-            config.run_id,
-            config.repository,
-            config.selection.describe()
-        )
-    } else {
-        let by = match &config.selection {
-            relay_artifacts::Selection::Ids(_) => "with the id",
-            _ => "named",
-        };
-        format!(
-            "run {} in `{}` has no live artifact {by} {}",
-            config.run_id,
-            config.repository,
-            listing
-                .missing
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    match config.if_none {
-        NoneFound::Error => anyhow::bail!(
-            "{what}\nhint: check the selection against the run's artifacts, or set `if-no-artifact-found: warn`"
-        ),
-        NoneFound::Warn => ctx.console.warning(&what),
-        NoneFound::Ignore => ctx.console.info(&what),
-    }
-    Ok(())
-}
-
-/// Each selected artifact with its new name rendered from `reupload-name`.
-fn jobs(config: &Config, listing: &Listing) -> anyhow::Result<Vec<Job>> {
-    listing
-        .selected
-        .iter()
-        .map(|source| {
-            let new_name = match &config.template {
-                Some(template) => Some(
-                    config
-                        .placeholders
-                        .clone()
-                        .with("name", &source.name)
-                        .render(template)
-                        .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?,
-                ),
-                None => None,
-            };
-            Ok(Job {
-                source: source.clone(),
-                new_name,
-            })
-        })
-        .collect()
 }
 
 /// The outputs and the summary.

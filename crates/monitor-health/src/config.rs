@@ -73,14 +73,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             "use an interval above zero and at most `duration`",
         ));
     }
-    let timeout = i.duration("timeout")?;
-    if timeout.is_zero() {
-        return Err(InputError::new(
-            "timeout",
-            "is zero",
-            "give each probe some time, e.g. 5s",
-        ));
-    }
+    let timeout = i.nonzero_duration("timeout", "5s")?;
     let threshold = i.value("success-threshold");
     let success_threshold = threshold
         .trim_end_matches('%')

@@ -2,15 +2,13 @@
 //! payload's key count included, with the availability flags counted
 //! before anything is downloaded.
 
-use relay_artifacts::{DigestPolicy, RetryPolicy, Selection, Upload};
+use relay_artifacts::{DigestPolicy, IfNone, RetryPolicy, ReuploadNames, Selection, Upload};
 use relay_dispatch::Kind;
 use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Secret, Source, check_repository,
     vars,
 };
 use serde_json::{Map, Value};
-
-pub(crate) use relay_artifacts::IfNone as NoneFound;
 
 /// An artifact to relay, and the payload key that says whether it was.
 #[derive(Debug, Clone)]
@@ -32,8 +30,7 @@ pub(crate) struct Config {
     pub wanted: Vec<Wanted>,
     /// Where the flags go: top-level keys, or one object under this key.
     pub flags_object: Option<String>,
-    pub template: String,
-    pub placeholders: Placeholders,
+    pub names: ReuploadNames,
     pub environment: String,
     /// The payload with every flag `"false"`; the flags are set once the
     /// artifacts have moved.
@@ -42,7 +39,7 @@ pub(crate) struct Config {
     pub upload: Upload,
     pub digest: DigestPolicy,
     pub retry: RetryPolicy,
-    pub if_none: NoneFound,
+    pub if_none: IfNone,
     pub require_success: bool,
     pub distrust: Option<String>,
     pub notes: Vec<String>,
@@ -90,14 +87,8 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     )?;
     let kind = Kind::repository(i.value("event-type"))?;
     let source = Source::from_event(env, &ctx.event);
-    let run_id = match i.get("run-id") {
-        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            InputError::new(
-                "run-id",
-                &format!("must be a workflow run id (a positive number), got `{v}`"),
-                "pass the id from the build run's URL",
-            )
-        })?,
+    let run_id = match relay_artifacts::run_id_input(i, "pass the id from the build run's URL")? {
+        Some(id) => id,
         None if ctx.event.workflow_run().is_some() => source.run_id.parse().unwrap_or_default(),
         None => {
             return Err(InputError::new(
@@ -120,14 +111,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let flags_object = i.get("artifacts-object").map(str::to_owned);
     let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
     let placeholders = Placeholders::from_source(&source, &environment);
-    let template = i.value("reupload-name").to_owned();
-    relay_artifacts::check_name_template(&placeholders, &template).map_err(|why| {
-        InputError::new(
-            "reupload-name",
-            &why,
-            "use the placeholders listed, and no character GitHub refuses in a name",
-        )
-    })?;
+    let names = ReuploadNames::from_input(i, placeholders.clone())?;
     // The artifacts land in this run: the deploy repository fetches them
     // from here (`run-id: artifacts_run_id`), not from the build run.
     let this_run = env.get(vars::GITHUB_RUN_ID).unwrap_or_default().to_owned();
@@ -162,10 +146,9 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         }
         return Err(e.into());
     }
-    let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
-    let (upload, note) = Upload::from_runner(env, retention, i.bool("overwrite")?)?;
+    let (upload, note) = Upload::from_inputs(i, env)?;
     notes.extend(note);
-    let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
+    let if_none = IfNone::from_input(i, "if-no-artifact-found")?;
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let allow_forks = i.bool("allow-forks")?;
     let token = i.github_token();
@@ -179,8 +162,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         run_id,
         wanted,
         flags_object,
-        template,
-        placeholders,
+        names,
         environment,
         payload,
         dispatch_id,

@@ -12,12 +12,10 @@ mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
+use relay_artifacts::{Destination, ListingWords, Transfer, TransferConfig};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
-
-use config::NoneFound;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "relay",
@@ -102,55 +100,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         &config.selection(),
     )
     .await?;
-    for refused in &listing.refused {
-        ctx.console.warning(&refused.to_string());
-    }
-    for a in &listing.expired {
-        ctx.console.warning(&format!(
-            "artifact `{}` of build run {} has expired and was not relayed",
-            a.name, config.run_id
-        ));
-    }
-    if !listing.missing.is_empty() || !listing.found() {
-        let what = if !listing.missing.is_empty() {
-            format!(
-                "build run {} has no live artifact named {}; its flag is `\"false\"`",
-                config.run_id,
-                listing
-                    .missing
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            format!("build run {} has no artifact to relay", config.run_id)
-        };
-        match config.if_none {
-            NoneFound::Error => anyhow::bail!(
-                "{what}; nothing was dispatched\nhint: check `artifacts` against the build's uploads, or set `if-no-artifact-found: warn`"
-            ),
-            NoneFound::Warn => ctx.console.warning(&what),
-            NoneFound::Ignore => ctx.console.info(&what),
-        }
-    }
-    let jobs = listing
-        .selected
-        .iter()
-        .map(|source| {
-            let name = config
-                .placeholders
-                .clone()
-                .with("name", &source.name)
-                .render(&config.template)
-                .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?;
-            Ok(Job {
-                source: source.clone(),
-                new_name: Some(name),
-            })
-        })
-        .collect::<anyhow::Result<Vec<Job>>>()?;
-    relay_artifacts::check_jobs(&jobs)
+    relay_artifacts::report_listing(
+        &ctx.console,
+        &listing,
+        &config.selection(),
+        config.if_none,
+        &ListingWords {
+            run: &format!("build run {}", config.run_id),
+            missing_means: "; its flag is `\"false\"`",
+            undone: "; nothing was dispatched",
+            check: "`artifacts`",
+        },
+    )?;
+    let jobs = relay_artifacts::jobs(&listing, Some(&config.names))
         .context("input `reupload-name` does not fit the artifacts")?;
     let moved = Transfer::new(
         &gh,

@@ -90,6 +90,19 @@ pub enum ArtifactError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// An input that cannot be used.
+    #[error(transparent)]
+    Input(#[from] relay_runtime::InputError),
+    /// The run has none (or not all) of the artifacts asked for, under
+    /// `if-no-artifact-found: error`.
+    #[error(
+        "{what}{undone}\nhint: check {check} against the run's artifacts, or set `if-no-artifact-found: warn`"
+    )]
+    NotFound {
+        what: String,
+        undone: String,
+        check: String,
+    },
 }
 
 fn service_hint(status: u16) -> &'static str {

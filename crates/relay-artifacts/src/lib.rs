@@ -80,6 +80,7 @@
 mod blob;
 mod error;
 mod extract;
+mod inputs;
 mod name;
 mod one;
 mod pipe;
@@ -94,6 +95,7 @@ mod verify;
 
 pub use error::ArtifactError;
 pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor, SpoolIndex};
+pub use inputs::{ListingWords, ReuploadNames, jobs, report_listing, run_id_input};
 pub use name::{NameError, validate_artifact_name};
 pub use rest::RestArtifact;
 pub use retry::RetryPolicy;

@@ -77,20 +77,23 @@ pub(crate) async fn zip_url(
     }
 }
 
+/// A listed artifact of three bytes, for the unit tests of the listing.
+#[cfg(test)]
+pub(crate) fn test_artifact(id: u64, name: &str, created: &str, expired: bool) -> RestArtifact {
+    RestArtifact {
+        id,
+        name: name.into(),
+        size_in_bytes: 3,
+        digest: None,
+        expired,
+        created_at: Some(created.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_artifact as art;
     use super::*;
-
-    fn art(id: u64, name: &str, created: &str, expired: bool) -> RestArtifact {
-        RestArtifact {
-            id,
-            name: name.into(),
-            size_in_bytes: 3,
-            digest: None,
-            expired,
-            created_at: Some(created.into()),
-        }
-    }
 
     #[test]
     fn newest_per_name_wins_and_expired_names_are_set_aside() {

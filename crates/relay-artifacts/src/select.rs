@@ -141,14 +141,7 @@ mod tests {
     use super::*;
 
     fn art(id: u64, name: &str, expired: bool) -> RestArtifact {
-        RestArtifact {
-            id,
-            name: name.into(),
-            size_in_bytes: 3,
-            digest: None,
-            expired,
-            created_at: Some("2026-11-22T10:00:00Z".into()),
-        }
+        rest::test_artifact(id, name, "2026-11-22T10:00:00Z", expired)
     }
 
     fn names(v: &[RestArtifact]) -> Vec<&str> {

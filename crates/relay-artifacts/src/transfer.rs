@@ -48,11 +48,11 @@ impl Upload {
     /// The upload side of the current run, as the runner describes it
     /// (`ACTIONS_RESULTS_URL`, `ACTIONS_RUNTIME_TOKEN`, the repository's
     /// `GITHUB_RETENTION_DAYS`), checked before any request. The note says
-    /// when `retention_days` was capped at the repository's maximum.
+    /// when `retention_days` was capped at the repository's maximum. Nothing
+    /// is overwritten unless the caller sets [`Upload::overwrite`].
     pub fn from_runner(
         env: &relay_runtime::Env,
         retention_days: Option<u32>,
-        overwrite: bool,
     ) -> Result<(Self, Option<String>), ArtifactError> {
         use relay_runtime::vars;
         let repo_max = env.get(vars::GITHUB_RETENTION_DAYS);
@@ -76,7 +76,7 @@ impl Upload {
                 results_url,
                 token,
                 expires_at,
-                overwrite,
+                overwrite: false,
             },
             note,
         ))

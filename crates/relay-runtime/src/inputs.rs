@@ -344,6 +344,20 @@ impl Inputs {
         self.opt_duration(name)?.ok_or_else(|| missing(name))
     }
 
+    /// A duration above zero (an interval, a timeout); `example` is a
+    /// good value, for the hint.
+    pub fn nonzero_duration(&self, name: &str, example: &str) -> Result<Duration, InputError> {
+        let duration = self.duration(name)?;
+        if duration.is_zero() {
+            return Err(InputError::new(
+                name,
+                "must be above zero",
+                &format!("use e.g. `{example}`"),
+            ));
+        }
+        Ok(duration)
+    }
+
     /// A duration, `None` when unset.
     pub fn opt_duration(&self, name: &str) -> Result<Option<Duration>, InputError> {
         self.get(name)
@@ -697,6 +711,21 @@ mod tests {
             "the alias is masked too"
         );
         assert_eq!(format!("{:?}", i.github_token()), "Some(Secret(***))");
+    }
+
+    #[test]
+    fn a_nonzero_duration_refuses_zero_and_names_an_example() {
+        for (text, ok) in [("0s", false), ("0", false), ("1ms", true), ("10s", true)] {
+            let i = parse(&[], &[("INPUT_REPOSITORY", "o/r"), ("INPUT_IMAGES", text)]).unwrap();
+            match i.nonzero_duration("images", "10s") {
+                Ok(d) => assert!(ok && !d.is_zero(), "{text}"),
+                Err(e) => {
+                    assert!(!ok, "{text}: {e}");
+                    assert!(e.to_string().contains("`images` must be above zero"), "{e}");
+                    assert!(e.hint.contains("`10s`"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

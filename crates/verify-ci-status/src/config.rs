@@ -103,14 +103,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         };
         allowed.push(known.clone());
     }
-    let interval = inputs.duration("interval")?;
-    if interval.is_zero() {
-        return Err(InputError::new(
-            "interval",
-            "must be above zero",
-            "try `15s`",
-        ));
-    }
+    let interval = inputs.nonzero_duration("interval", "15s")?;
     let env = &ctx.env;
     let own_repo = env.get(vars::GITHUB_REPOSITORY).unwrap_or_default();
     let own_sha = env.get(vars::GITHUB_SHA).unwrap_or_default();
