@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use relay_http::DisplaySafeUrl;
 use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source};
 
 use crate::condition::Condition;
 
 #[derive(Clone)]
 pub(crate) struct Config {
-    pub urls: Vec<String>,
+    pub urls: Vec<DisplaySafeUrl>,
     pub duration: Duration,
     pub interval: Duration,
     pub timeout: Duration,
@@ -37,28 +38,31 @@ pub(crate) struct Config {
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
-    let urls: Vec<String> = i.lines("urls").into_iter().map(str::to_owned).collect();
-    if urls.is_empty() {
+    let lines = i.lines("urls");
+    if lines.is_empty() {
         return Err(InputError::new(
             "urls",
             "is empty",
             "list one health endpoint URL per line",
         ));
     }
-    for u in &urls {
-        let ok = reqwest::Url::parse(u)
+    let mut urls = Vec::new();
+    for u in lines {
+        let url = DisplaySafeUrl::parse(u)
             .ok()
-            .filter(|p| matches!(p.scheme(), "http" | "https"));
-        if ok.is_none() {
-            return Err(InputError::new(
-                "urls",
-                &format!(
-                    "has `{}`, which is not an http(s) URL",
-                    relay_http::redact_url(u)
-                ),
-                "write full URLs such as https://app.example.com/api/health",
-            ));
-        }
+            .filter(|p| matches!(p.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                // Not a URL: cut as text, so a credential in it stays hidden.
+                InputError::new(
+                    "urls",
+                    &format!(
+                        "has `{}`, which is not an http(s) URL",
+                        relay_http::redact_url(u)
+                    ),
+                    "write full URLs such as https://app.example.com/api/health",
+                )
+            })?;
+        urls.push(url);
     }
     let duration = i.duration("duration")?;
     let interval = i.duration("interval")?;

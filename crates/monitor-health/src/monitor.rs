@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use relay_http::DisplaySafeUrl;
 use relay_runtime::Console;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -22,9 +23,8 @@ pub struct Record {
 /// One URL's probes, by slot on the grid; `None` for a slot not (yet) probed.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    /// The URL wherever it is shown or reported: user info and query
-    /// values redacted (`relay_http::redact_url`).
-    pub shown: String,
+    /// The URL; it prints with user info and query values redacted.
+    pub url: DisplaySafeUrl,
     pub slots: Vec<Option<Record>>,
     /// Longest run of failed probes in adjacent slots.
     pub max_streak: usize,
@@ -32,9 +32,9 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(url: &str, planned: usize) -> Self {
+    pub fn new(url: &DisplaySafeUrl, planned: usize) -> Self {
         Self {
-            shown: relay_http::redact_url(url),
+            url: url.clone(),
             slots: vec![None; planned],
             max_streak: 0,
             failures: 0,
@@ -147,9 +147,9 @@ pub async fn watch(
                 // `info` keeps the endpoint's text on one line and fences
                 // it if it looks like a workflow command.
                 if let Some(f) = &outcome.failure {
-                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].shown, fmt_offset(due), f.describe()));
+                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].url, fmt_offset(due), f.describe()));
                 } else {
-                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].shown, fmt_offset(due), outcome.latency.as_millis()));
+                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].url, fmt_offset(due), outcome.latency.as_millis()));
                 }
                 let streak = endpoints[e].record(slot, Record { due, outcome });
                 let lost = streak as u64 >= config.consecutive_failures
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn streaks_join_across_out_of_order_results() {
-        let mut e = Endpoint::new("u", 6);
+        let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 6);
         assert_eq!(e.record(1, rec(true)), 1);
         assert_eq!(e.record(3, rec(true)), 1);
         // The slow probe of slot 2 lands last and joins 1 and 3.
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn best_rate_counts_unprobed_slots_as_passes() {
-        let mut e = Endpoint::new("u", 20);
+        let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 20);
         assert_eq!(e.best_rate(), 100.0);
         e.record(3, rec(true));
         assert_eq!(e.best_rate(), 95.0);
@@ -228,7 +228,11 @@ mod tests {
 
     #[test]
     fn shown_url_hides_credentials() {
-        let e = Endpoint::new("https://user:pass@host.example/health?token=abc", 1);
-        assert_eq!(e.shown, "https://***:***@host.example/health?token=***");
+        let url = DisplaySafeUrl::parse("https://user:pass@host.example/health?token=abc").unwrap();
+        let e = Endpoint::new(&url, 1);
+        assert_eq!(
+            e.url.to_string(),
+            "https://***:***@host.example/health?token=***"
+        );
     }
 }

@@ -98,7 +98,7 @@ pub fn figures(config: &Config, e: &Endpoint) -> Figures {
         })
         .collect();
     Figures {
-        url: e.shown.clone(),
+        url: e.url.to_string(),
         checks,
         failures,
         success_rate,

@@ -108,4 +108,4 @@ pub use transfer::{
 pub use verify::{DigestCheck, DigestPolicy, IfNone, expires_at};
 
 #[cfg(test)]
-mod tests;
+mod test_support;

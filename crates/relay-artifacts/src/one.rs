@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use relay_http::DisplaySafeUrl;
+
 use crate::error::ArtifactError;
 use crate::extract::SpoolIndex;
 use crate::pipe::{Charge, Passed, Spool, download, upload_file};
@@ -72,7 +74,7 @@ impl Transfer<'_> {
         &self,
         job: &Job,
         replace: bool,
-        url: &str,
+        url: &DisplaySafeUrl,
         spool: Option<&SpoolFile>,
     ) -> Result<Transferred, ArtifactError> {
         let a = &job.source;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
-use relay_http::Attempt;
+use relay_http::{Attempt, DisplaySafeUrl};
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -136,7 +136,7 @@ pub(crate) struct Spool<'a> {
 #[cfg(test)]
 pub(crate) async fn pipe(
     http: &reqwest::Client,
-    download_url: &str,
+    download_url: &DisplaySafeUrl,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
     opts: &PipeOptions,
@@ -180,7 +180,7 @@ impl Uploading {
 /// them (blocks committed, artifact not yet finalized).
 pub(crate) async fn download(
     http: &reqwest::Client,
-    download_url: &str,
+    download_url: &DisplaySafeUrl,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
     opts: &PipeOptions,
@@ -192,7 +192,7 @@ pub(crate) async fn download(
         blocks: 0,
         offset: 0,
     });
-    let what = format!("download of {}", relay_http::redact_url(download_url));
+    let what = format!("download of {download_url}");
     let (shared, what) = (&progress, what.as_str());
     opts.retry
         .run(what, move |_| async move {
@@ -309,14 +309,14 @@ impl Progress<'_> {
     async fn attempt(
         &mut self,
         http: &reqwest::Client,
-        url: &str,
+        url: &DisplaySafeUrl,
         upload_url: Option<&str>,
         what: &str,
         opts: &PipeOptions,
     ) -> Attempt<(), ArtifactError, String> {
         let again = |why: String| Attempt::Again { why, wait: None };
         let stall = opts.retry.stall_timeout;
-        let mut req = http.get(url);
+        let mut req = http.get(url.expose().clone());
         if self.offset > 0 {
             req = req.header("range", format!("bytes={}-", self.offset));
         }
@@ -456,3 +456,6 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> ArtifactError + '_ {
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests;

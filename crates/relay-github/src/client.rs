@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use relay_http::{Attempt, Backoff, RetryError};
+use relay_http::{Attempt, Backoff, DisplaySafeUrl, RetryError};
 use relay_runtime::{Console, Context, Env, Secret, vars};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -137,7 +137,9 @@ type Cached = (HeaderValue, HeaderMap, Bytes);
 /// A GitHub REST client.
 pub struct GitHub {
     http: reqwest::Client,
-    api: String,
+    /// `GITHUB_API_URL`: it may carry credentials (a proxy's user info),
+    /// so it prints redacted.
+    api: DisplaySafeUrl,
     token: Option<Secret>,
     console: Console,
     current_repo: Option<String>,
@@ -150,6 +152,10 @@ pub struct GitHub {
 impl GitHub {
     /// A client for the API named by `GITHUB_API_URL`, logging to `console`.
     pub fn new(env: &Env, console: Console, token: Option<Secret>) -> Result<Self, Error> {
+        let api_url = env.api_url();
+        let api = DisplaySafeUrl::parse(&api_url).map_err(|_| Error::ApiUrl {
+            shown: relay_http::redact_url(&api_url),
+        })?;
         let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -158,13 +164,13 @@ impl GitHub {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| Error::Client {
-                url: env.api_url(),
+                url: api.clone(),
                 source,
             })?;
         let scale = env.backoff_scale();
         Ok(Self {
             http,
-            api: env.api_url(),
+            api,
             token,
             console,
             current_repo: env.get(vars::GITHUB_REPOSITORY).map(str::to_owned),
@@ -204,7 +210,18 @@ impl GitHub {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
         } else {
-            format!("{}{path}", self.api)
+            format!("{}{path}", self.api.expose().as_str().trim_end_matches('/'))
+        }
+    }
+
+    /// A request's URL as the debug log shows it: the base printed through
+    /// [`DisplaySafeUrl`] (it may hold credentials), the path GitHub serves
+    /// as it is; an absolute URL (a `Link` header's next page) redacted.
+    fn shown(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            format!("{}{path}", self.api.to_string().trim_end_matches('/'))
+        } else {
+            relay_http::redact_url(path)
         }
     }
 
@@ -309,7 +326,9 @@ impl GitHub {
             builder = builder.json(body);
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        self.console.debug(&format!("{} {url}", req.method));
+        // The path GitHub serves, not the base URL (which may hold credentials).
+        self.console
+            .debug(&format!("{} {}", req.method, self.shown(&req.path)));
         let answered = async {
             let resp = builder.send().await?;
             let status = resp.status();

@@ -1,5 +1,7 @@
 //! What went wrong talking to GitHub, said so a user can fix it.
 
+use relay_http::DisplaySafeUrl;
+
 /// The permission a call needs, as a fine-grained token / `permissions:` key
 /// and as a classic PAT scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,7 @@ pub enum Error {
     )]
     Transport {
         call: Box<Call>,
-        url: String,
+        url: DisplaySafeUrl,
         #[source]
         source: reqwest::Error,
     },
@@ -108,16 +110,22 @@ pub enum Error {
     },
     #[error("couldn't {call}: expected a redirect, GitHub answered {status}")]
     NotRedirected { call: Box<Call>, status: u16 },
+    #[error("couldn't {call}: GitHub redirected to `{shown}`, which is not a URL")]
+    BadRedirect { call: Box<Call>, shown: String },
     #[error(
         "couldn't {call}: the API rate limit is used up for another {wait_secs}s, longer than deploy-relay waits\nhint: use a GitHub App token (higher limits) or run later"
     )]
     RateLimited { call: Box<Call>, wait_secs: u64 },
     #[error("couldn't start the HTTP client for {url}")]
     Client {
-        url: String,
+        url: DisplaySafeUrl,
         #[source]
         source: reqwest::Error,
     },
+    #[error(
+        "GITHUB_API_URL `{shown}` is not a URL\nhint: unset it for github.com, or set it to your GitHub Enterprise Server's `https://HOST/api/v3`"
+    )]
+    ApiUrl { shown: String },
 }
 
 impl Error {
@@ -136,8 +144,9 @@ impl Error {
             | Error::Transport { call, .. }
             | Error::Decode { call, .. }
             | Error::NotRedirected { call, .. }
+            | Error::BadRedirect { call, .. }
             | Error::RateLimited { call, .. } => Some(call.as_ref()),
-            Error::Client { .. } => None,
+            Error::Client { .. } | Error::ApiUrl { .. } => None,
         }
     }
 }

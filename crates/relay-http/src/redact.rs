@@ -32,6 +32,23 @@ impl DisplaySafeUrl {
     pub fn scheme(&self) -> &str {
         self.0.scheme()
     }
+
+    /// Every part [`redact_url`] hides, as it may turn up in text (an
+    /// endpoint that echoes its request): the user name, the password,
+    /// each query value (a key without one may itself be a token), the
+    /// fragment. Empty parts are left out.
+    pub fn credentials(&self) -> Vec<String> {
+        let url = &self.0;
+        let mut out = vec![url.username().to_owned()];
+        out.extend(url.password().map(str::to_owned));
+        out.extend(
+            url.query_pairs()
+                .map(|(k, v)| if v.is_empty() { k } else { v }.into_owned()),
+        );
+        out.extend(url.fragment().map(str::to_owned));
+        out.retain(|s| !s.is_empty());
+        out
+    }
 }
 
 impl From<Url> for DisplaySafeUrl {
@@ -147,6 +164,15 @@ mod tests {
             "https://***:***@vm.example/hook?token=***#***"
         );
         assert_eq!(url.expose().password(), Some("pa55"));
+        assert_eq!(url.credentials(), ["user", "pa55", "s3cret", "frag"]);
+        let bare = DisplaySafeUrl::parse("https://h.example/b?bare-key&v=1").unwrap();
+        assert_eq!(bare.credentials(), ["bare-key", "1"]);
+        assert!(
+            DisplaySafeUrl::parse("https://h.example/")
+                .unwrap()
+                .credentials()
+                .is_empty()
+        );
         assert!(DisplaySafeUrl::parse("not a url").is_err());
     }
 
