@@ -1,6 +1,6 @@
 //! The step summary: target, event, payload and run link.
 
-use relay_dispatch::Kind;
+use relay_dispatch::DispatchKind;
 use relay_github::Conclusion;
 use relay_runtime::{md_block, md_code};
 
@@ -49,10 +49,10 @@ pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink
         Outcome::TimedOut => "⏱️ Deploy run did not finish in time".to_owned(),
     };
     let event = match &config.kind {
-        Kind::Repository { event_type } => {
+        DispatchKind::Repository { event_type } => {
             format!("`repository_dispatch` · {}", md_code(event_type))
         }
-        Kind::Workflow { workflow, git_ref } => format!(
+        DispatchKind::Workflow { workflow, git_ref } => format!(
             "`workflow_dispatch` · {}{}",
             md_code(workflow),
             git_ref

@@ -82,7 +82,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             check: "the selection",
         },
     )?;
-    let jobs = relay_artifacts::jobs(&listing, config.names.as_ref())
+    let moves = relay_artifacts::plan_moves(&listing, config.names.as_ref())
         .context("input `reupload-name` does not fit the artifacts")?;
     if matches!(config.destination, relay_artifacts::Destination::Nothing) {
         // `download-path` names a directory even when nothing lands in it.
@@ -101,7 +101,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         },
         ctx.console.clone(),
     )?;
-    let moved = relay.run(&jobs).await?;
+    let moved = relay.run(&moves).await?;
     let expired: Vec<String> = listing.expired.iter().map(|a| a.name.clone()).collect();
     finish(&ctx, &config, &moved, &expired, None)?;
     for m in &moved {

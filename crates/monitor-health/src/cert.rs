@@ -93,9 +93,17 @@ mod tests {
         v
     }
 
-    fn cert(version: bool, not_after: (u8, &str)) -> Vec<u8> {
+    /// Whether the certificate states its version (v3) or leaves the
+    /// default (v1) implicit.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Version {
+        Stated,
+        Implicit,
+    }
+
+    fn cert(version: Version, not_after: (u8, &str)) -> Vec<u8> {
         let mut tbs = Vec::new();
-        if version {
+        if version == Version::Stated {
             tbs.extend(tlv(0xa0, &tlv(0x02, &[2])));
         }
         tbs.extend(tlv(0x02, &[1, 2, 3]));
@@ -112,11 +120,11 @@ mod tests {
 
     #[test]
     fn reads_utc_and_generalized_times() {
-        let t = not_after(&cert(true, (0x17, "301231235959Z"))).unwrap();
+        let t = not_after(&cert(Version::Stated, (0x17, "301231235959Z"))).unwrap();
         assert_eq!((t.year(), t.month() as u8, t.day()), (2030, 12, 31));
-        let t = not_after(&cert(false, (0x18, "20500102030405Z"))).unwrap();
+        let t = not_after(&cert(Version::Implicit, (0x18, "20500102030405Z"))).unwrap();
         assert_eq!((t.year(), t.hour(), t.second()), (2050, 3, 5));
-        let t = not_after(&cert(true, (0x17, "991231000000Z"))).unwrap();
+        let t = not_after(&cert(Version::Stated, (0x17, "991231000000Z"))).unwrap();
         assert_eq!(t.year(), 1999);
     }
 
@@ -124,9 +132,9 @@ mod tests {
     fn garbage_is_none() {
         assert!(not_after(b"").is_none());
         assert!(not_after(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
-        assert!(not_after(&cert(true, (0x17, "3012312359Z"))).is_none());
-        assert!(not_after(&cert(true, (0x04, "301231235959Z"))).is_none());
-        let mut truncated = cert(true, (0x17, "301231235959Z"));
+        assert!(not_after(&cert(Version::Stated, (0x17, "3012312359Z"))).is_none());
+        assert!(not_after(&cert(Version::Stated, (0x04, "301231235959Z"))).is_none());
+        let mut truncated = cert(Version::Stated, (0x17, "301231235959Z"));
         truncated.truncate(40);
         assert!(not_after(&truncated).is_none());
     }

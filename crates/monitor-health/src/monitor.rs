@@ -191,13 +191,21 @@ mod tests {
         );
     }
 
-    fn rec(failed: bool) -> Record {
+    fn failed() -> Record {
+        rec(Some(probe::Failure::Timeout))
+    }
+
+    fn passed() -> Record {
+        rec(None)
+    }
+
+    fn rec(failure: Option<probe::Failure>) -> Record {
         Record {
             due: Duration::ZERO,
             outcome: Outcome {
                 status: Some(200),
                 latency: Duration::ZERO,
-                failure: failed.then_some(probe::Failure::Timeout),
+                failure,
             },
         }
     }
@@ -205,12 +213,12 @@ mod tests {
     #[test]
     fn streaks_join_across_out_of_order_results() {
         let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 6);
-        assert_eq!(e.record(1, rec(true)), 1);
-        assert_eq!(e.record(3, rec(true)), 1);
+        assert_eq!(e.record(1, failed()), 1);
+        assert_eq!(e.record(3, failed()), 1);
         // The slow probe of slot 2 lands last and joins 1 and 3.
-        assert_eq!(e.record(2, rec(true)), 3);
-        assert_eq!(e.record(4, rec(false)), 0);
-        assert_eq!(e.record(5, rec(true)), 1);
+        assert_eq!(e.record(2, failed()), 3);
+        assert_eq!(e.record(4, passed()), 0);
+        assert_eq!(e.record(5, failed()), 1);
         assert_eq!(e.max_streak, 3);
         assert_eq!(e.failures, 4);
     }
@@ -219,10 +227,10 @@ mod tests {
     fn best_rate_counts_unprobed_slots_as_passes() {
         let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 20);
         assert_eq!(e.best_rate(), 100.0);
-        e.record(3, rec(true));
+        e.record(3, failed());
         assert_eq!(e.best_rate(), 95.0);
-        e.record(0, rec(false));
-        e.record(9, rec(true));
+        e.record(0, passed());
+        e.record(9, failed());
         assert_eq!(e.best_rate(), 90.0);
     }
 

@@ -3,7 +3,7 @@
 //! before anything is downloaded.
 
 use relay_artifacts::{DigestPolicy, IfNone, RetryPolicy, ReuploadNames, Selection, Upload};
-use relay_dispatch::Kind;
+use relay_dispatch::DispatchKind;
 use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Secret, Source, check_repository,
     vars,
@@ -22,7 +22,7 @@ pub(crate) struct Config {
     pub dispatch_token: Option<Secret>,
     /// The deploy repository that receives the dispatch.
     pub repository: RepoName,
-    pub kind: Kind,
+    pub kind: DispatchKind,
     /// The build run and its repository.
     pub source: Source,
     pub source_repository: RepoName,
@@ -85,7 +85,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         "repository",
         "name the repository that deploys, e.g. `my-org/deploy`",
     )?;
-    let kind = Kind::repository(i.value("event-type"))?;
+    let kind = DispatchKind::repository(i.value("event-type"))?;
     let source = Source::from_event(env, &ctx.event);
     let run_id = match relay_artifacts::run_id_input(i, "pass the id from the build run's URL")? {
         Some(id) => id,
@@ -116,7 +116,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     // from here (`run-id: artifacts_run_id`), not from the build run.
     let this_run = env.get(vars::GITHUB_RUN_ID).unwrap_or_default().to_owned();
     let dispatch_id = uuid::Uuid::new_v4().to_string();
-    let mut payload = relay_dispatch::computed(&source, &environment, &dispatch_id);
+    let mut payload = relay_dispatch::computed_payload(&source, &environment, &dispatch_id);
     payload.insert("artifacts_run_id".into(), this_run.into());
     for (key, value) in relay_dispatch::render_images(&i.lines("images"), &placeholders)? {
         payload.insert(key, value.into());

@@ -9,8 +9,30 @@ use relay_runtime::{Console, Env, InputError, Inputs, Placeholders};
 
 use crate::error::{ArtifactError, quoted};
 use crate::select::{Listing, Selection};
-use crate::transfer::{Job, Upload, check_jobs};
-use crate::verify::IfNone;
+use crate::transfer::{ArtifactMove, Upload, check_moves};
+
+/// `if-no-artifact-found`: what a selection that finds nothing (or misses
+/// a named artifact) does. The relay needs "not there" to be an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfNone {
+    Warn,
+    Error,
+    Ignore,
+}
+
+impl IfNone {
+    /// Input `if-no-artifact-found`: `warn`, `error` or `ignore`.
+    pub fn from_input(
+        inputs: &relay_runtime::Inputs,
+        name: &str,
+    ) -> Result<Self, relay_runtime::InputError> {
+        Ok(match inputs.choice(name, &["warn", "error", "ignore"])? {
+            "error" => Self::Error,
+            "ignore" => Self::Ignore,
+            _ => Self::Warn,
+        })
+    }
+}
 
 /// Input `run-id`, when given: a workflow run id (a positive number).
 /// `hint` says where the user finds the right one.
@@ -67,22 +89,25 @@ impl ReuploadNames {
     }
 }
 
-/// One job per selected artifact of `listing`, re-uploaded under its name
+/// One move per selected artifact of `listing`, re-uploaded under its name
 /// from `names` (or not re-uploaded, without them); the new names are
 /// checked (GitHub's rules, no two alike) before anything moves.
-pub fn jobs(listing: &Listing, names: Option<&ReuploadNames>) -> Result<Vec<Job>, ArtifactError> {
-    let jobs = listing
+pub fn plan_moves(
+    listing: &Listing,
+    names: Option<&ReuploadNames>,
+) -> Result<Vec<ArtifactMove>, ArtifactError> {
+    let moves = listing
         .selected
         .iter()
         .map(|source| {
-            Ok(Job {
+            Ok(ArtifactMove {
                 new_name: names.map(|n| n.render(&source.name)).transpose()?,
                 source: source.clone(),
             })
         })
-        .collect::<Result<Vec<Job>, ArtifactError>>()?;
-    check_jobs(&jobs)?;
-    Ok(jobs)
+        .collect::<Result<Vec<ArtifactMove>, ArtifactError>>()?;
+    check_moves(&moves)?;
+    Ok(moves)
 }
 
 impl Upload {
@@ -182,7 +207,7 @@ mod tests {
     use crate::rest::{RestArtifact, test_artifact};
 
     fn art(id: u64, name: &str) -> RestArtifact {
-        test_artifact(id, name, "2026-11-22T10:00:00Z", false)
+        test_artifact(id, name, "2026-11-22T10:00:00Z")
     }
 
     const WORDS: ListingWords<'static> = ListingWords {

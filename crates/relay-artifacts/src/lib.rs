@@ -17,10 +17,10 @@
 //! // `listing.found()`, `.expired`, `.missing` and `.refused` (listed names
 //! // that are unusable as a directory or on a log line) are the caller's to report.
 //! // 2. Their new names; checked (GitHub's rules, no two alike) before any download.
-//! let jobs: Vec<Job> = listing
+//! let moves: Vec<ArtifactMove> = listing
 //!     .selected
 //!     .into_iter()
-//!     .map(|a| Job { new_name: Some(format!("deploy-{}", a.name)), source: a })
+//!     .map(|a| ArtifactMove { new_name: Some(format!("deploy-{}", a.name)), source: a })
 //!     .collect();
 //! // 3. Move them.
 //! let config = TransferConfig {
@@ -39,7 +39,7 @@
 //!     retry: RetryPolicy::default(),
 //! };
 //! let transferred = Transfer::new(gh, repo, http_client()?, config, console)?
-//!     .run(&jobs)
+//!     .run(&moves)
 //!     .await?;
 //! for r in &transferred {
 //!     println!("{} {} bytes {} -> {:?}", r.name, r.size, r.digest, r.reupload);
@@ -78,11 +78,12 @@
 //! `relay_http::redact_url`.
 
 mod blob;
+mod digest;
 mod error;
 mod extract;
 mod inputs;
+mod move_one;
 mod name;
-mod one;
 mod pipe;
 mod rest;
 mod results;
@@ -91,21 +92,20 @@ mod select;
 mod sink;
 mod token;
 mod transfer;
-mod verify;
 
+pub use digest::{DigestCheck, DigestPolicy};
 pub use error::ArtifactError;
 pub use extract::{ExtractError, ExtractLimits, ExtractReport, Extractor, SpoolIndex};
-pub use inputs::{ListingWords, ReuploadNames, jobs, report_listing, run_id_input};
+pub use inputs::{IfNone, ListingWords, ReuploadNames, plan_moves, report_listing, run_id_input};
 pub use name::{NameError, validate_artifact_name};
 pub use rest::RestArtifact;
 pub use retry::RetryPolicy;
 pub use select::{Listing, Refused, Selection, list};
 pub use token::{RuntimeToken, TokenError};
 pub use transfer::{
-    Destination, Job, Reuploaded, Transfer, TransferConfig, Transferred, Upload, check_jobs,
-    check_name_template, http_client,
+    ArtifactMove, Destination, Reuploaded, Transfer, TransferConfig, Transferred, Upload,
+    check_name_template, expires_at, http_client,
 };
-pub use verify::{DigestCheck, DigestPolicy, IfNone, expires_at};
 
 #[cfg(test)]
 mod test_support;

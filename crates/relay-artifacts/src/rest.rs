@@ -78,36 +78,42 @@ pub(crate) async fn zip_url(
     }
 }
 
-/// A listed artifact of three bytes, for the unit tests of the listing.
+/// A listed, live artifact of three bytes, for the unit tests of the listing.
 #[cfg(test)]
-pub(crate) fn test_artifact(id: u64, name: &str, created: &str, expired: bool) -> RestArtifact {
+pub(crate) fn test_artifact(id: u64, name: &str, created: &str) -> RestArtifact {
     RestArtifact {
         id,
         name: name.into(),
         size_in_bytes: 3,
         digest: None,
-        expired,
+        expired: false,
         created_at: Some(created.into()),
     }
+}
+
+/// `a`, expired.
+#[cfg(test)]
+pub(crate) fn expired(a: RestArtifact) -> RestArtifact {
+    RestArtifact { expired: true, ..a }
 }
 
 #[cfg(test)]
 mod tests {
     use relay_fakes::FakeArtifacts;
 
-    use super::test_artifact as art;
     use super::*;
+    use super::{expired, test_artifact as art};
     use crate::test_support::{Overwrite, github, o_r, pseudo_random, relay_into_current};
 
     #[test]
     fn newest_per_name_wins_and_expired_names_are_set_aside() {
         let got = newest_per_name(
             vec![
-                art(1, "web", "2026-01-01T00:00:00Z", false),
-                art(2, "old", "2026-01-01T00:00:00Z", true),
-                art(3, "web", "2026-01-02T00:00:00Z", false),
-                art(4, "api", "2026-01-01T00:00:00Z", false),
-                art(5, "api", "2026-01-03T00:00:00Z", true),
+                art(1, "web", "2026-01-01T00:00:00Z"),
+                expired(art(2, "old", "2026-01-01T00:00:00Z")),
+                art(3, "web", "2026-01-02T00:00:00Z"),
+                art(4, "api", "2026-01-01T00:00:00Z"),
+                expired(art(5, "api", "2026-01-03T00:00:00Z")),
             ],
             None,
         );
@@ -125,10 +131,7 @@ mod tests {
             ["old"],
             "an expired re-upload of a live name is not reported"
         );
-        let only = newest_per_name(
-            vec![art(1, "web", "x", false), art(4, "api", "x", false)],
-            Some("api"),
-        );
+        let only = newest_per_name(vec![art(1, "web", "x"), art(4, "api", "x")], Some("api"));
         assert_eq!(only.artifacts.len(), 1);
     }
 

@@ -140,8 +140,8 @@ fn apply(all: rest::RunArtifacts, selection: &Selection) -> Listing {
 mod tests {
     use super::*;
 
-    fn art(id: u64, name: &str, expired: bool) -> RestArtifact {
-        rest::test_artifact(id, name, "2026-11-22T10:00:00Z", expired)
+    fn art(id: u64, name: &str) -> RestArtifact {
+        rest::test_artifact(id, name, "2026-11-22T10:00:00Z")
     }
 
     fn names(v: &[RestArtifact]) -> Vec<&str> {
@@ -152,11 +152,11 @@ mod tests {
     fn hostile_listed_names_are_refused_whatever_the_selection() {
         let all = rest::newest_per_name(
             vec![
-                art(1, "web", false),
-                art(2, "web\n::error::forged", false),
-                art(3, "..", false),
-                art(4, "a/b", false),
-                art(5, "nul\0", true),
+                art(1, "web"),
+                art(2, "web\n::error::forged"),
+                art(3, ".."),
+                art(4, "a/b"),
+                rest::expired(art(5, "nul\0")),
             ],
             None,
         );
@@ -176,11 +176,7 @@ mod tests {
     fn names_and_ids_report_what_is_missing() {
         let list = || {
             rest::newest_per_name(
-                vec![
-                    art(1, "web", false),
-                    art(2, "api", false),
-                    art(3, "old", true),
-                ],
+                vec![art(1, "web"), art(2, "api"), rest::expired(art(3, "old"))],
                 None,
             )
         };

@@ -122,7 +122,7 @@ pub(crate) async fn stage_and_finalize(
         .await?;
     let http = reqwest::Client::new();
     let passed = crate::pipe::pipe(&http, download, Some(&upload), None, opts).await?;
-    let check = crate::verify::verify_digest(policy, Some(expected), &passed.sha256, new_name)?;
+    let check = crate::digest::verify_digest(policy, Some(expected), &passed.sha256, new_name)?;
     let id = results
         .finalize_artifact(new_name, passed.size, &passed.sha256)
         .await?;

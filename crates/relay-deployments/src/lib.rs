@@ -9,19 +9,19 @@
 //! this one rule.
 
 mod error;
-mod history;
 mod payload;
+mod read;
 mod record;
-mod rule;
+mod write;
 
 pub use error::Error;
-pub use history::{find_previous_good, newest, records};
 pub use payload::{Payload, is_commit, same_commit};
-pub use record::{
+pub use read::{find_previous_good, newest, records};
+pub use record::{Record, choose_previous_good, is_candidate};
+pub use write::{
     Finish, Finished, NewRecord, Started, commit_context, commit_state, describe, finish,
     set_commit_status, start,
 };
-pub use rule::{Record, choose_previous_good, is_candidate};
 
 /// The `task` of every deploy-relay deployment; GitHub's own deployments
 /// for `environment:` jobs are `deploy`.

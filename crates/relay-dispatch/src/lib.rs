@@ -10,8 +10,8 @@ mod send;
 mod wait;
 
 pub use payload::{
-    Kind, MAX_BODY_BYTES, MAX_CLIENT_PAYLOAD_KEYS, MAX_EVENT_TYPE, MAX_WORKFLOW_INPUTS,
-    check_limits, computed, merge_client_payload, render_images,
+    DispatchKind, MAX_BODY_BYTES, MAX_CLIENT_PAYLOAD_KEYS, MAX_EVENT_TYPE, MAX_WORKFLOW_INPUTS,
+    check_limits, computed_payload, merge_client_payload, render_images,
 };
 pub use send::send;
 pub use wait::{WaitError, WaitOptions, wait};

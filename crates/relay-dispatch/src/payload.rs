@@ -12,7 +12,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum DispatchKind {
     Repository {
         event_type: String,
     },
@@ -22,7 +22,7 @@ pub enum Kind {
     },
 }
 
-impl Kind {
+impl DispatchKind {
     /// A `repository_dispatch` of `event_type`, checked against GitHub's length limit.
     pub fn repository(event_type: &str) -> Result<Self, InputError> {
         let len = event_type.chars().count();
@@ -33,7 +33,7 @@ impl Kind {
                 "shorten it; receivers match on it with `on: repository_dispatch: types: [...]`",
             ));
         }
-        Ok(Kind::Repository {
+        Ok(DispatchKind::Repository {
             event_type: event_type.to_owned(),
         })
     }
@@ -41,7 +41,11 @@ impl Kind {
 
 /// The computed keys, in the order receivers see them: `repository`, `ref`,
 /// `sha`, `workflow_run_id`, `environment`, `dispatch_id`.
-pub fn computed(source: &Source, environment: &str, dispatch_id: &str) -> Map<String, Value> {
+pub fn computed_payload(
+    source: &Source,
+    environment: &str,
+    dispatch_id: &str,
+) -> Map<String, Value> {
     let mut payload = Map::new();
     payload.insert("repository".into(), source.repository.clone().into());
     payload.insert("ref".into(), source.ref_name.clone().into());
@@ -123,7 +127,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// GitHub's limits, checked before sending so the error can say which keys.
-pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), InputError> {
+pub fn check_limits(kind: &DispatchKind, payload: &Map<String, Value>) -> Result<(), InputError> {
     let keys = || {
         payload
             .keys()
@@ -132,7 +136,7 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
             .join(", ")
     };
     match kind {
-        Kind::Repository { event_type } => {
+        DispatchKind::Repository { event_type } => {
             if payload.len() > MAX_CLIENT_PAYLOAD_KEYS {
                 return Err(InputError::new(
                     "client-payload",
@@ -154,7 +158,7 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
                 ));
             }
         }
-        Kind::Workflow { .. } => {
+        DispatchKind::Workflow { .. } => {
             if payload.len() > MAX_WORKFLOW_INPUTS {
                 return Err(InputError::new(
                     "client-payload",
@@ -190,8 +194,8 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
 mod tests {
     use super::*;
 
-    fn deploy() -> Kind {
-        Kind::repository("deploy").unwrap()
+    fn deploy() -> DispatchKind {
+        DispatchKind::repository("deploy").unwrap()
     }
 
     #[test]
@@ -215,7 +219,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let kind = Kind::Workflow {
+        let kind = DispatchKind::Workflow {
             workflow: "d.yml".into(),
             git_ref: None,
         };
@@ -238,8 +242,8 @@ mod tests {
 
     #[test]
     fn event_type_length_is_checked() {
-        assert!(Kind::repository(&"x".repeat(100)).is_ok());
-        let e = Kind::repository(&"x".repeat(101)).unwrap_err();
+        assert!(DispatchKind::repository(&"x".repeat(100)).is_ok());
+        let e = DispatchKind::repository(&"x".repeat(101)).unwrap_err();
         assert_eq!(e.input, "event-type");
     }
 

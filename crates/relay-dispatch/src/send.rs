@@ -4,7 +4,7 @@ use relay_github::{GitHub, RunDetails};
 use relay_runtime::{Console, RepoName};
 use serde_json::{Map, Value};
 
-use crate::payload::Kind;
+use crate::payload::DispatchKind;
 
 /// Sends `payload` to `repo` as `kind` says; the started run when GitHub
 /// said which (`workflow_dispatch` with `return_run_details`).
@@ -12,19 +12,19 @@ pub async fn send(
     gh: &GitHub,
     console: &Console,
     repo: &RepoName,
-    kind: &Kind,
+    kind: &DispatchKind,
     payload: &Map<String, Value>,
     dispatch_id: &str,
 ) -> Result<Option<RunDetails>, relay_github::Error> {
     let run = match kind {
-        Kind::Repository { event_type } => {
+        DispatchKind::Repository { event_type } => {
             gh.repository_dispatch(repo, event_type, payload).await?;
             console.info(&format!(
                 "Sent repository_dispatch `{event_type}` to {repo} (dispatch id {dispatch_id})"
             ));
             None
         }
-        Kind::Workflow { workflow, git_ref } => {
+        DispatchKind::Workflow { workflow, git_ref } => {
             let git_ref = match git_ref {
                 Some(r) => r.clone(),
                 None => gh.default_branch(repo).await?,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 
-use crate::payload::Kind;
+use crate::payload::DispatchKind;
 
 /// Why waiting for the started run did not end in its success.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +36,7 @@ pub struct WaitOptions<'a> {
     /// Where the dispatch went.
     pub repository: &'a RepoName,
     /// What was sent.
-    pub kind: &'a Kind,
+    pub kind: &'a DispatchKind,
     /// The dispatch id the run's title carries.
     pub dispatch_id: &'a str,
     /// When the dispatch was sent (runs created before it are not ours).
@@ -110,12 +110,12 @@ async fn discover(
         .unwrap_or(opts.sent_at);
     let since = since.format(&Rfc3339).unwrap_or_default();
     let filter = match opts.kind {
-        Kind::Repository { .. } => RunFilter {
+        DispatchKind::Repository { .. } => RunFilter {
             event: Some("repository_dispatch"),
             created_since: Some(&since),
             ..RunFilter::default()
         },
-        Kind::Workflow { workflow, .. } => RunFilter {
+        DispatchKind::Workflow { workflow, .. } => RunFilter {
             workflow: Some(workflow),
             event: Some("workflow_dispatch"),
             created_since: Some(&since),

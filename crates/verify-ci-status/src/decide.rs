@@ -70,10 +70,17 @@ pub(crate) enum Verdict {
     },
 }
 
+/// Whether checks may still appear: while the discovery timeout runs,
+/// missing checks are awaited rather than failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Discovery {
+    Open,
+    Over,
+}
+
 /// Decides from `checks` (already newest-per-name, this run's unfinished
-/// jobs left out unless `checks` names them). `discovery_over` is false while the discovery timeout runs, so
-/// missing checks are still awaited rather than failed.
-pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
+/// jobs left out unless `checks` names them).
+pub(crate) fn decide(config: &Config, checks: &[Check], discovery: Discovery) -> Verdict {
     let considered: Vec<&Check> = checks
         .iter()
         .filter(|c| !config.ignore.is_match(&c.name))
@@ -138,7 +145,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         .map(|c| c.name.clone())
         .collect();
     if !missing.is_empty() {
-        if discovery_over {
+        if discovery == Discovery::Over {
             return Verdict::Failure {
                 failed: missing.clone(),
                 reason: format!(
@@ -155,7 +162,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         return Verdict::Pending { pending: all };
     }
     if considered.is_empty() {
-        if discovery_over {
+        if discovery == Discovery::Over {
             // Passing on nothing only once checks had their time to appear,
             // so a commit whose CI has not started yet is not waved through.
             if config.allow_empty && config.required.is_empty() {
@@ -257,7 +264,7 @@ mod tests {
             check("a", Kind::CheckRun, "in_progress", None),
             check("b", Kind::CheckRun, "completed", Some("timed_out")),
         ];
-        match decide(&config(&[], &[]), &checks, false) {
+        match decide(&config(&[], &[]), &checks, Discovery::Open) {
             Verdict::Failure { failed, reason } => {
                 assert_eq!(failed, ["b"]);
                 assert!(reason.contains("https://example.com/b"), "{reason}");
@@ -273,11 +280,11 @@ mod tests {
             check("other", Kind::CheckRun, "completed", Some("failure")),
         ];
         assert_eq!(
-            decide(&config(&["test (*)"], &[]), &checks, false),
+            decide(&config(&["test (*)"], &[]), &checks, Discovery::Open),
             Verdict::Success
         );
         assert!(matches!(
-            decide(&config(&[], &[]), &checks, false),
+            decide(&config(&[], &[]), &checks, Discovery::Open),
             Verdict::Failure { .. }
         ));
     }
@@ -294,7 +301,7 @@ mod tests {
             ),
         ];
         assert_eq!(
-            decide(&config(&[], &["codecov/*"]), &checks, false),
+            decide(&config(&[], &["codecov/*"]), &checks, Discovery::Open),
             Verdict::Success
         );
     }
@@ -304,12 +311,12 @@ mod tests {
         let checks = [check("build", Kind::CheckRun, "completed", Some("success"))];
         let c = config(&["build", "e2e"], &[]);
         assert_eq!(
-            decide(&c, &checks, false),
+            decide(&c, &checks, Discovery::Open),
             Verdict::Pending {
                 pending: vec!["e2e".into()]
             }
         );
-        match decide(&c, &checks, true) {
+        match decide(&c, &checks, Discovery::Over) {
             Verdict::Failure { failed, .. } => assert_eq!(failed, ["e2e"]),
             v => panic!("{v:?}"),
         }
@@ -318,11 +325,20 @@ mod tests {
     #[test]
     fn empty_waits_for_discovery_and_passes_only_with_allow_empty() {
         let mut c = config(&[], &[]);
-        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
-        assert!(matches!(decide(&c, &[], true), Verdict::Failure { .. }));
+        assert!(matches!(
+            decide(&c, &[], Discovery::Open),
+            Verdict::Pending { .. }
+        ));
+        assert!(matches!(
+            decide(&c, &[], Discovery::Over),
+            Verdict::Failure { .. }
+        ));
         c.allow_empty = true;
-        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
-        assert_eq!(decide(&c, &[], true), Verdict::Success);
+        assert!(matches!(
+            decide(&c, &[], Discovery::Open),
+            Verdict::Pending { .. }
+        ));
+        assert_eq!(decide(&c, &[], Discovery::Over), Verdict::Success);
     }
 
     #[test]
@@ -331,11 +347,14 @@ mod tests {
         for kind in [Kind::CommitStatus, Kind::Workflow] {
             let checks = [check("x", kind, "completed", Some("neutral"))];
             assert!(
-                matches!(decide(&c, &checks, false), Verdict::Failure { .. }),
+                matches!(
+                    decide(&c, &checks, Discovery::Open),
+                    Verdict::Failure { .. }
+                ),
                 "{kind:?}"
             );
         }
         let checks = [check("x", Kind::CheckRun, "completed", Some("neutral"))];
-        assert_eq!(decide(&c, &checks, false), Verdict::Success);
+        assert_eq!(decide(&c, &checks, Discovery::Open), Verdict::Success);
     }
 }

@@ -10,7 +10,7 @@ use relay_runtime::Context;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::decide::{Check, Ending, Kind, Verdict, decide};
+use crate::decide::{Check, Discovery, Ending, Kind, Verdict, decide};
 
 pub(crate) struct Outcome {
     pub verdict: Verdict,
@@ -36,8 +36,12 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, rela
     ));
     loop {
         let checks = look(&client, config).await?;
-        let discovery_over = !config.wait || Instant::now() >= discovery_deadline;
-        let verdict = decide(config, &checks, discovery_over);
+        let discovery = if !config.wait || Instant::now() >= discovery_deadline {
+            Discovery::Over
+        } else {
+            Discovery::Open
+        };
+        let verdict = decide(config, &checks, discovery);
         if last.as_ref() == Some(&checks) {
             // Nothing moved: back off, up to four times the interval.
             poll.unchanged();

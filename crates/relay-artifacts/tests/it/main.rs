@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use relay_artifacts::{
-    ArtifactError, Destination, DigestCheck, DigestPolicy, Job, RetryPolicy, RuntimeToken,
+    ArtifactError, ArtifactMove, Destination, DigestCheck, DigestPolicy, RetryPolicy, RuntimeToken,
     Selection, Transfer, TransferConfig, Upload,
 };
 use relay_fakes::ArtifactSeed;
@@ -60,7 +60,7 @@ fn config(w: &World) -> TransferConfig {
     TransferConfig {
         upload: Some(Upload {
             results_url: w.art.url().to_owned(),
-            token: RuntimeToken::new(Some(FakeArtifacts::runtime_token("deploy-run", "job")))
+            token: RuntimeToken::new(Some(FakeArtifacts::runtime_token("deploy-run", "planned")))
                 .unwrap(),
             expires_at: None,
             overwrite: false,
@@ -90,10 +90,10 @@ async fn relays_the_artifacts_a_pattern_selects_under_deployment_names() {
         .await
         .unwrap();
     assert!(listing.found());
-    let jobs: Vec<Job> = listing
+    let moves: Vec<ArtifactMove> = listing
         .selected
         .into_iter()
-        .map(|a| Job {
+        .map(|a| ArtifactMove {
             new_name: Some(format!("deploy-{}-production", a.name)),
             source: a,
         })
@@ -102,7 +102,7 @@ async fn relays_the_artifacts_a_pattern_selects_under_deployment_names() {
     let http = relay_artifacts::http_client().unwrap();
     let relayed = Transfer::new(&gh, &repo(), http, config(&w), console)
         .unwrap()
-        .run(&jobs)
+        .run(&moves)
         .await
         .unwrap();
     let names: Vec<_> = relayed
@@ -142,7 +142,7 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
     let listing = relay_artifacts::list(&gh, &repo(), 7, &Selection::All)
         .await
         .unwrap();
-    let jobs = vec![Job {
+    let moves = vec![ArtifactMove {
         new_name: Some("deploy-web".into()),
         source: listing.selected[0].clone(),
     }];
@@ -152,7 +152,7 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
     let http = relay_artifacts::http_client().unwrap();
     let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture().0)
         .unwrap()
-        .run(&jobs)
+        .run(&moves)
         .await
         .unwrap_err();
     let ArtifactError::Artifact { name, source } = &err else {

@@ -6,7 +6,7 @@ use relay_runtime::RepoName;
 use crate::TASK;
 use crate::error::Error;
 use crate::payload::Payload;
-use crate::rule::{Record, is_candidate};
+use crate::record::{Record, is_candidate};
 
 /// The deploy-relay records of `repo` (of `environment`, when given),
 /// newest first, each with its deployment statuses; at most `limit` per environment.
