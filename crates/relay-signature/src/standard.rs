@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
 
-use crate::{Secret, SignError, VerifyError, github};
+use crate::{SignError, SigningKey, VerifyError, github};
 
 pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
@@ -42,7 +42,7 @@ fn check_id(id: &str) -> Result<(), SignError> {
     }
 }
 
-fn tag(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
+fn tag(secret: &SigningKey, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     let mut content = Vec::with_capacity(id.len() + 24 + body.len());
     content.extend_from_slice(id.as_bytes());
     content.push(b'.');
@@ -55,7 +55,7 @@ fn tag(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
 /// The `webhook-signature` value: one `v1,<base64>` per secret, space
 /// separated, in the order given (current key first, then keys being retired).
 pub fn sign(
-    secrets: &[Secret],
+    secrets: &[SigningKey],
     id: &str,
     timestamp: i64,
     body: &[u8],
@@ -102,7 +102,7 @@ pub fn parse_timestamp(header: &str) -> Result<i64, VerifyError> {
 /// entry matching under one of `secrets`. Every entry is compared against
 /// every secret in constant time.
 pub fn verify(
-    secrets: &[Secret],
+    secrets: &[SigningKey],
     headers: Headers<'_>,
     body: &[u8],
     now: i64,
@@ -151,8 +151,8 @@ mod tests {
     const BODY: &[u8] = br#"{"email":"test@example.com","username":"test_user"}"#;
     const EXPECTED: &str = "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=";
 
-    fn secret() -> Secret {
-        Secret::from_whsec(SECRET).unwrap()
+    fn secret() -> SigningKey {
+        SigningKey::from_whsec(SECRET).unwrap()
     }
 
     fn headers(signature: &str) -> Headers<'_> {
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn signing_with_two_keys_lets_either_verify() {
-        let new = Secret::new(vec![7u8; 32]).unwrap();
+        let new = SigningKey::new(vec![7u8; 32]).unwrap();
         let header = sign(&[new.clone(), secret()], ID, TS, BODY).unwrap();
         assert_eq!(header.split(' ').count(), 2);
         verify(&[secret()], headers(&header), BODY, TS, DEFAULT_TOLERANCE).unwrap();
