@@ -14,7 +14,7 @@ pub(crate) struct RunLink {
 }
 
 impl RunLink {
-    pub fn of(run: &relay_github::WorkflowRun) -> Self {
+    pub(crate) fn of(run: &relay_github::WorkflowRun) -> Self {
         Self {
             id: run.id,
             html_url: run.html_url.clone(),
@@ -23,6 +23,7 @@ impl RunLink {
     }
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum Outcome<'a> {
     Skipped(&'a str),
     Untrusted(&'a str),

@@ -101,7 +101,8 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let limits = ExtractLimits {
         max_total_bytes: i.size("extract-max-size")?,
-        max_entries: i.int("extract-max-files", 1..=u64::from(u32::MAX))? as usize,
+        max_entries: usize::try_from(i.int("extract-max-files", 1..=u64::from(u32::MAX))?)
+            .unwrap_or(usize::MAX),
     };
     let merge_multiple = i.bool("merge-multiple")?;
     // As download-artifact v4: one exact `name` lands in `path` itself.
@@ -225,7 +226,7 @@ mod tests {
             .inputs
             .iter()
             .find(|i| i.name == "extract-max-size")
-            .and_then(|i| i.default_text())
+            .and_then(relay_runtime::InputSpec::default_text)
             .unwrap_or_default();
         let limit = relay_runtime::size::parse(spec).unwrap_or_default();
         assert_eq!(limit, ExtractLimits::default().max_total_bytes);

@@ -4,6 +4,20 @@
 //! extracts it safely and re-uploads it into this run under a deployment
 //! name — one pass over each zip, several at a time, memory bounded.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
@@ -16,6 +30,7 @@ use serde_json::json;
 use config::Config;
 use summary::human_size;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "download-and-reupload-artifacts",
     description: "Download another workflow run's artifacts and re-upload them into this run under deployment names (Actions artifacts v4)",

@@ -28,7 +28,7 @@ fn element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The certificate's expiry, `None` if the DER is not a certificate.
-pub fn not_after(der: &[u8]) -> Option<OffsetDateTime> {
+pub(crate) fn not_after(der: &[u8]) -> Option<OffsetDateTime> {
     const SEQUENCE: u8 = 0x30;
     let (tag, cert, _) = element(der)?;
     if tag != SEQUENCE {
@@ -84,10 +84,10 @@ mod tests {
     fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         let mut v = vec![tag];
         if content.len() < 0x80 {
-            v.push(content.len() as u8);
+            v.push(u8::try_from(content.len()).unwrap());
         } else {
             v.push(0x82);
-            v.extend_from_slice(&(content.len() as u16).to_be_bytes());
+            v.extend_from_slice(&u16::try_from(content.len()).unwrap().to_be_bytes());
         }
         v.extend_from_slice(content);
         v

@@ -20,7 +20,7 @@ const MAX_BODY: usize = 1024 * 1024;
 /// `Console::info` (one line, command-like lines fenced), markdown as
 /// `md_code`, outputs as they are. Secrets are already redacted from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// No complete answer within `timeout`.
     Timeout,
     /// Refused, reset, DNS or TLS trouble: no HTTP answer at all.
@@ -31,7 +31,7 @@ pub enum Failure {
 
 impl Failure {
     /// The failure as one piece of untrusted text.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Timeout => "timed out".into(),
             Self::Connection(e) => format!("connection failed: {e}"),
@@ -42,7 +42,7 @@ impl Failure {
 
 /// What one probe found.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub status: Option<u16>,
     pub latency: Duration,
     pub failure: Option<Failure>,

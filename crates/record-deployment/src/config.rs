@@ -136,7 +136,7 @@ fn is_default(ctx: &Context, input: &str) -> bool {
         .inputs
         .iter()
         .find(|s| s.name == input)
-        .and_then(|s| s.default_text());
+        .and_then(relay_runtime::InputSpec::default_text);
     default.is_some() && ctx.inputs.get(input) == default
 }
 
@@ -162,7 +162,7 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     };
     let sha = commit("sha", &sha, 40)?;
     source.repository = app.to_string();
-    source.sha = sha.clone();
+    source.sha.clone_from(&sha);
     let placeholders = Placeholders::from_source(&source, &environment);
     let images = images(i.get("images").unwrap_or_default(), &placeholders)?;
     let dispatch_id = match i.get("dispatch-id") {

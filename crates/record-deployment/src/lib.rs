@@ -5,6 +5,20 @@
 //! previous` only resolves the previous good sha (the manual rollback's
 //! `previous` target). The rule is `relay-deployments`'.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
@@ -14,6 +28,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 use crate::config::{Config, Mode};
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "record-deployment",
     description: "Record a deploy as a GitHub Deployment (in_progress, then success, failure or error) and resolve the previous good sha of an environment for rollback",

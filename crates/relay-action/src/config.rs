@@ -46,7 +46,7 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    pub fn selection(&self) -> Selection {
+    pub(crate) fn selection(&self) -> Selection {
         if self.wanted.is_empty() {
             Selection::All
         } else {
@@ -55,7 +55,7 @@ impl Config {
     }
 
     /// The payload with each flag set: `"true"` for the artifacts relayed.
-    pub fn payload_with_flags(&self, relayed: &[String]) -> Map<String, Value> {
+    pub(crate) fn payload_with_flags(&self, relayed: &[String]) -> Map<String, Value> {
         let mut payload = self.payload.clone();
         let flags: Map<String, Value> = self
             .wanted

@@ -8,6 +8,20 @@
 //! artifact. The payload's key count (GitHub's limit is 10) is checked
 //! before anything is downloaded.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
@@ -18,6 +32,7 @@ use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, Output
 use serde_json::json;
 use summary::Dispatch;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "relay",
     description: "Relay a finished build run's artifacts into this run under deployment names and dispatch the deploy, with image tags, the environment and per-artifact availability flags in the payload",

@@ -3,8 +3,11 @@
 /// `verify-digest`: what a mismatch does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestPolicy {
+    /// A mismatch fails the artifact, which is never finalized.
     Error,
+    /// A mismatch is a warning.
     Warn,
+    /// No check.
     Off,
 }
 
@@ -22,15 +25,21 @@ impl DigestPolicy {
     }
 }
 
+/// How an artifact's bytes compared with the digest GitHub recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DigestCheck {
+    /// The bytes match it.
     Match,
     /// GitHub recorded no digest (artifacts uploaded before v4 digests).
     Unknown,
+    /// The bytes differ from it.
     Mismatch {
+        /// The digest GitHub recorded.
         expected: String,
+        /// The digest of the bytes relayed.
         actual: String,
     },
+    /// Not checked (`verify-digest: off`).
     Skipped,
 }
 

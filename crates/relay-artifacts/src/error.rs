@@ -2,6 +2,9 @@ use crate::{ExtractError, NameError, TokenError};
 
 /// Everything the artifacts protocol can fail with.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum ArtifactError {
     #[error(transparent)]
     Name(#[from] NameError),

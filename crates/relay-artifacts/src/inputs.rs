@@ -15,8 +15,11 @@ use crate::transfer::{ArtifactMove, Upload, check_moves};
 /// a named artifact) does. The relay needs "not there" to be an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfNone {
+    /// A warning.
     Warn,
+    /// An error: the step fails.
     Error,
+    /// A line of the log.
     Ignore,
 }
 

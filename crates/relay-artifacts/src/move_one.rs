@@ -203,15 +203,16 @@ impl Transfer<'_> {
                 let extractor = extractor.clone();
                 let sub_for_task = sub.clone();
                 let report = tokio::task::spawn_blocking(move || {
-                    let mut ex = extractor.lock().unwrap_or_else(|e| e.into_inner());
-                    match index {
-                        Some(index) => ex.extract_spool(&sub_for_task, index, &zip),
-                        None => {
-                            let file = std::fs::File::open(&zip).map_err(|source| {
-                                crate::extract::ExtractError::Io { path: zip, source }
-                            })?;
-                            ex.extract_into(&sub_for_task, std::io::BufReader::new(file))
-                        }
+                    let mut ex = extractor
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(index) = index {
+                        ex.extract_spool(&sub_for_task, index, &zip)
+                    } else {
+                        let file = std::fs::File::open(&zip).map_err(|source| {
+                            crate::extract::ExtractError::Io { path: zip, source }
+                        })?;
+                        ex.extract_into(&sub_for_task, std::io::BufReader::new(file))
                     }
                 })
                 .await

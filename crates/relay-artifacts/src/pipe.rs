@@ -72,7 +72,7 @@ pub(crate) struct DiskBudget {
 }
 
 impl DiskBudget {
-    pub fn new(limit: u64) -> Arc<Self> {
+    pub(crate) fn new(limit: u64) -> Arc<Self> {
         Arc::new(Self {
             limit,
             used: Mutex::new(0),
@@ -89,7 +89,7 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
-    pub fn new(budget: Arc<DiskBudget>) -> Self {
+    pub(crate) fn new(budget: Arc<DiskBudget>) -> Self {
         Self { budget, held: 0 }
     }
 
@@ -163,7 +163,7 @@ pub(crate) struct Uploading {
 }
 
 impl Uploading {
-    pub async fn commit(mut self) -> Result<(), ArtifactError> {
+    pub(crate) async fn commit(mut self) -> Result<(), ArtifactError> {
         let (http, url, opts) = (&self.http, &self.url, &self.opts);
         if let Some(last) = self.last.take() {
             spawn_block(&mut self.uploads, http, url, self.blocks - 1, last, opts).await?;
@@ -352,7 +352,7 @@ impl Progress<'_> {
             };
             if skip > 0 {
                 let n = skip.min(chunk.len() as u64);
-                let _ = chunk.split_to(n as usize);
+                let _ = chunk.split_to(usize::try_from(n).unwrap_or(chunk.len()));
                 skip -= n;
             }
             if let Err(e) = self.take(chunk, http, upload_url, opts).await {
@@ -399,7 +399,7 @@ async fn commit(
     opts: &PipeOptions,
 ) -> Result<(), ArtifactError> {
     while let Some(done) = uploads.join_next().await {
-        done.map_err(join_err)??;
+        done.map_err(|e| join_err(&e))??;
     }
     blob::put_block_list(http, upload_url, count, "application/zip", &opts.retry).await
 }
@@ -415,7 +415,7 @@ async fn spawn_block(
 ) -> Result<(), ArtifactError> {
     while uploads.len() >= opts.parallel.max(1) {
         if let Some(done) = uploads.join_next().await {
-            done.map_err(join_err)??;
+            done.map_err(|e| join_err(&e))??;
         }
     }
     let permit =
@@ -438,7 +438,7 @@ async fn spawn_block(
     Ok(())
 }
 
-fn join_err(e: tokio::task::JoinError) -> ArtifactError {
+fn join_err(e: &tokio::task::JoinError) -> ArtifactError {
     ArtifactError::Exhausted {
         what: "a block upload".into(),
         attempts: 1,
@@ -454,7 +454,13 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> ArtifactError + '_ {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The results service: Twirp JSON over POST at
 //! `{ACTIONS_RESULTS_URL}/twirp/github.actions.results.api.v1.ArtifactService/<Method>`.
-//! Requests use the proto field names (snake_case), as the official client
+//! Requests use the proto field names (`snake_case`), as the official client
 //! sends them; responses are read in either case because protobuf JSON
 //! parsers accept both and the service is free to send either.
 
@@ -251,8 +251,7 @@ struct TwirpError {
 
 fn twirp_msg(text: &str) -> String {
     serde_json::from_str::<TwirpError>(text)
-        .map(|e| e.msg)
-        .unwrap_or_else(|_| text.chars().take(200).collect())
+        .map_or_else(|_| text.chars().take(200).collect(), |e| e.msg)
 }
 
 #[cfg(test)]

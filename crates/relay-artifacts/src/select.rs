@@ -20,7 +20,12 @@ pub enum Selection {
     /// These exact names (one name is filtered by GitHub).
     Names(Vec<String>),
     /// Names matching a glob; `glob` is its text, for messages.
-    Pattern { glob: String, matcher: GlobMatcher },
+    Pattern {
+        /// The glob as written.
+        glob: String,
+        /// The glob, compiled.
+        matcher: GlobMatcher,
+    },
     /// These artifact ids, as `download-artifact`'s `artifact-ids`: an id
     /// that is not the newest artifact of its name counts as missing.
     Ids(Vec<u64>),
@@ -36,7 +41,7 @@ impl Selection {
         }
     }
 
-    /// How the selection reads in a message: ` the names `a`, `b``.
+    /// How the selection reads after "matched" in a message: `` the names `a`, `b` ``.
     pub fn describe(&self) -> String {
         match self {
             Selection::All => String::new(),
@@ -57,7 +62,9 @@ impl Selection {
 /// nor named on a log line unescaped.
 #[derive(Debug)]
 pub struct Refused {
+    /// The artifact's id.
     pub id: u64,
+    /// Why its name is refused.
     pub reason: NameError,
 }
 
@@ -164,7 +171,7 @@ mod tests {
         assert_eq!(names(&got.selected), ["web"]);
         assert!(got.expired.is_empty());
         let mut ids: Vec<u64> = got.refused.iter().map(|r| r.id).collect();
-        ids.sort();
+        ids.sort_unstable();
         assert_eq!(ids, [2, 3, 4, 5]);
         for r in &got.refused {
             let shown = r.to_string();

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test support code outside #[test] fns
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use relay_fakes::{FakeArtifacts, FakeGitHub};
@@ -35,7 +36,7 @@ pub(crate) fn opts() -> PipeOptions {
         parallel: 3,
         retry: fast(),
         budget: None,
-        stop: Default::default(),
+        stop: Arc::default(),
     }
 }
 
@@ -47,7 +48,7 @@ pub(crate) fn pseudo_random(n: usize) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            x as u8
+            x.to_le_bytes()[0]
         })
         .collect()
 }
@@ -55,10 +56,7 @@ pub(crate) fn pseudo_random(n: usize) -> Vec<u8> {
 /// Lowercase hex sha256 of `b`.
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(b)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::pipe::hex(&sha2::Sha256::digest(b))
 }
 
 /// `text` as a URL.

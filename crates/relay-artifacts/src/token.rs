@@ -78,6 +78,8 @@ pub(crate) struct BackendIds {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum TokenError {
     #[error(
         "`ACTIONS_RUNTIME_TOKEN` is not set, so the artifacts service cannot be reached\nhint: run this as a container or JavaScript action step (not in `run:`), and do not strip the runtime token with job `permissions`"

@@ -132,12 +132,18 @@ pub enum Destination {
     /// Nothing (a pure relay).
     Nothing,
     /// Each zip as it is, `dir/<name>.zip`.
-    Zips { dir: PathBuf },
+    Zips {
+        /// Where the zips go.
+        dir: PathBuf,
+    },
     /// Each zip extracted: into `dir` itself when `together` (several
     /// artifacts then must not share a file), else into `dir/<name>/`.
     Extract {
+        /// Where the files go.
         dir: PathBuf,
+        /// Every artifact into `dir` itself, not `dir/<name>/`.
         together: bool,
+        /// The zip-bomb guard.
         limits: ExtractLimits,
     },
 }
@@ -146,8 +152,11 @@ pub enum Destination {
 pub struct TransferConfig {
     /// `None`: download only.
     pub upload: Option<Upload>,
+    /// What is written to disk.
     pub destination: Destination,
+    /// What a digest mismatch does.
     pub digest: DigestPolicy,
+    /// How requests are retried.
     pub retry: RetryPolicy,
 }
 
@@ -164,24 +173,31 @@ pub struct ArtifactMove {
 /// One artifact moved.
 #[derive(Debug, Clone)]
 pub struct Transferred {
+    /// Its name in the source run.
     pub name: String,
     /// The source artifact's id.
     pub id: u64,
+    /// Its size in bytes.
     pub size: u64,
     /// `sha256:<hex>` of the bytes moved.
     pub digest: String,
+    /// How its digest compared.
     pub check: DigestCheck,
     /// The extracted directory or the saved zip; `None` when nothing was
     /// written to disk.
     pub path: Option<PathBuf>,
+    /// Files extracted, when it was.
     pub files: Option<usize>,
+    /// The re-upload, when there was one.
     pub reupload: Option<Reuploaded>,
 }
 
 /// The artifact of this run a source artifact became.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reuploaded {
+    /// Its name in this run.
     pub name: String,
+    /// Its id in this run.
     pub id: i64,
     /// It replaced an artifact of the same name (`overwrite`).
     pub replaced: bool,

@@ -27,7 +27,7 @@ pub async fn records(
         )
         .await?;
     deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
-    let mut per_env: std::collections::HashMap<String, usize> = Default::default();
+    let mut per_env: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::new();
     for d in deployments {
         if d.task != TASK || Payload::of(&d).is_none() {

@@ -18,23 +18,30 @@ use crate::record::Record;
 pub struct NewRecord<'a> {
     /// The deploy repository, where the record lives.
     pub repo: &'a RepoName,
+    /// The environment deployed to.
     pub environment: &'a str,
     /// The deploy repository's commit: the deployment's `ref`.
     pub git_ref: &'a str,
+    /// What is deployed.
     pub payload: &'a Payload,
     /// `None`: said from the payload ("Deploying abc1234 of o/app").
     pub description: Option<&'a str>,
+    /// Where the environment answers.
     pub environment_url: Option<&'a str>,
+    /// Where the deploy's log is (default: the run).
     pub log_url: Option<&'a str>,
     /// `None`: GitHub's default (`true` for `production`).
     pub production_environment: Option<bool>,
+    /// Whether the environment goes away after use.
     pub transient_environment: bool,
 }
 
 /// A started record, and the previous good one of its environment before it.
 #[derive(Debug, Clone)]
 pub struct Started {
+    /// The record, `in_progress`.
     pub record: Record,
+    /// The previous good record before it.
     pub previous: Option<Record>,
 }
 
@@ -88,14 +95,20 @@ pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
 /// How a record ends.
 #[derive(Debug, Clone)]
 pub struct Finish<'a> {
+    /// The deploy repository, where the record lives.
     pub repo: &'a RepoName,
+    /// The record's deployment id.
     pub id: u64,
     /// When given, the record must be of this environment (a wiring slip
     /// that finishes staging's record as production's is refused).
     pub environment: Option<&'a str>,
+    /// The outcome: `success`, `failure` or `error`.
     pub state: DeploymentState,
+    /// `None`: said from the payload.
     pub description: Option<&'a str>,
+    /// Where the environment answers.
     pub environment_url: Option<&'a str>,
+    /// Where the deploy's log is.
     pub log_url: Option<&'a str>,
 }
 
@@ -103,7 +116,9 @@ pub struct Finish<'a> {
 /// rollback target when it failed).
 #[derive(Debug, Clone)]
 pub struct Finished {
+    /// The record with its new deployment status.
     pub record: Record,
+    /// The previous good record of its environment.
     pub previous: Option<Record>,
 }
 

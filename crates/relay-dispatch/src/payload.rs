@@ -6,18 +6,26 @@ use serde_json::{Map, Value};
 
 /// GitHub's limits on dispatches.
 pub const MAX_EVENT_TYPE: usize = 100;
+/// Top-level keys of a `client_payload`.
 pub const MAX_CLIENT_PAYLOAD_KEYS: usize = 10;
+/// Inputs of a `workflow_dispatch`.
 pub const MAX_WORKFLOW_INPUTS: usize = 25;
+/// Bytes of a `repository_dispatch` request body (less than this).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchKind {
+    /// `repository_dispatch`.
     Repository {
+        /// The event type receivers match on.
         event_type: String,
     },
+    /// `workflow_dispatch`.
     Workflow {
+        /// The workflow file name or id.
         workflow: String,
+        /// The branch or tag it runs on; `None`: the default branch.
         git_ref: Option<String>,
     },
 }

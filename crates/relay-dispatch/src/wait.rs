@@ -13,6 +13,9 @@ use crate::payload::DispatchKind;
 
 /// Why waiting for the started run did not end in its success.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum WaitError {
     /// The run completed with another conclusion than `success`.
     #[error("the deploy run {} concluded `{}`\nhint: open the run to see which job failed", .0.html_url, .0.conclusion.as_ref().map_or("unknown", |c| c.as_str()))]
@@ -77,7 +80,11 @@ pub async fn wait(
             last_status.clone_from(&status);
         }
         if status.as_ref().is_some_and(RunStatus::is_completed) {
-            return if current.conclusion.as_ref().is_some_and(|c| c.is_success()) {
+            return if current
+                .conclusion
+                .as_ref()
+                .is_some_and(relay_runtime::Conclusion::is_success)
+            {
                 Ok(current)
             } else {
                 Err(WaitError::Failed(Box::new(current)))

@@ -13,8 +13,10 @@ use crate::path::{encode, with_query};
 /// (`return_run_details`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RunDetails {
+    /// The run's id.
     #[serde(rename = "workflow_run_id")]
     pub id: u64,
+    /// The run's page.
     pub html_url: String,
 }
 
@@ -24,7 +26,9 @@ pub struct RunDetails {
 pub struct RunFilter<'a> {
     /// A workflow file name or id.
     pub workflow: Option<&'a str>,
+    /// Runs started by this event.
     pub event: Option<&'a str>,
+    /// Runs of this commit.
     pub head_sha: Option<&'a str>,
     /// RFC 3339 time: runs created at or after it.
     pub created_since: Option<&'a str>,

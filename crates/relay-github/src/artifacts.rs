@@ -13,13 +13,19 @@ use crate::path::with_query;
 /// One artifact as `GET /repos/{owner}/{repo}/actions/runs/{id}/artifacts` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Artifact {
+    /// Its id.
     pub id: u64,
+    /// Its name.
     pub name: String,
+    /// Its size in bytes.
     pub size_in_bytes: u64,
+    /// `sha256:<hex>` of its zip, when GitHub recorded one.
     #[serde(default)]
     pub digest: Option<String>,
+    /// Whether it expired (its zip is gone).
     #[serde(default)]
     pub expired: bool,
+    /// When it was uploaded (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
 }

@@ -13,8 +13,11 @@ relay_runtime::github_state! {
     /// The state of a commit status
     /// (<https://docs.github.com/en/rest/commits/statuses>).
     pub enum CommitState {
+        /// Not decided yet.
         Pending = "pending",
+        /// Passed.
         Success = "success",
+        /// Failed.
         Failure = "failure",
         /// The check could not run.
         Error = "error",

@@ -30,18 +30,18 @@ pub const BACKOFF: Backoff = Backoff {
 };
 
 /// The longest server-requested wait (rate-limit reset) deploy-relay accepts.
-pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
+pub const MAX_SERVER_WAIT: Duration = Duration::from_mins(10);
 
 /// GitHub asks for at least a minute after a secondary rate limit that came
 /// without `retry-after`.
-const SECONDARY_MIN: Duration = Duration::from_secs(60);
+const SECONDARY_MIN: Duration = Duration::from_mins(1);
 
-/// Whether a GET may be answered from the ETag cache.
+/// Whether a GET may be answered from the `ETag` cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fetch {
     /// Always a full answer.
     Fresh,
-    /// `If-None-Match` from the ETag cache: an unchanged resource costs no
+    /// `If-None-Match` from the `ETag` cache: an unchanged resource costs no
     /// rate limit and comes back from the cache.
     Conditional,
 }
@@ -59,7 +59,7 @@ struct Stats {
 pub struct StatsSnapshot {
     /// Requests sent, retries included.
     pub requests: u64,
-    /// Answered 304 from the ETag cache: these cost no rate limit.
+    /// Answered 304 from the `ETag` cache: these cost no rate limit.
     pub not_modified: u64,
     /// Requests that were tries again after a failed one.
     pub retries: u64,
@@ -74,7 +74,7 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
             call: Box::new(call.clone()),
             source,
@@ -82,7 +82,7 @@ impl Response {
     }
 
     /// The `rel="next"` URL of the `Link` header.
-    pub fn next_page(&self) -> Option<String> {
+    pub(crate) fn next_page(&self) -> Option<String> {
         next_link(&self.headers)
     }
 }
@@ -111,23 +111,23 @@ pub(crate) struct Request<'a> {
 }
 
 impl Request<'_> {
-    pub fn json(mut self, body: serde_json::Value) -> Self {
+    pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(body);
         self
     }
 
-    pub fn fetch(mut self, fetch: Fetch) -> Self {
+    pub(crate) fn fetch(mut self, fetch: Fetch) -> Self {
         self.fetch = fetch;
         self
     }
 
     /// A 3xx (never followed) is an answer, not an error.
-    pub fn redirect_is_answer(mut self) -> Self {
+    pub(crate) fn redirect_is_answer(mut self) -> Self {
         self.redirect = true;
         self
     }
 
-    pub async fn send(self, call: &Call) -> Result<Response, Error> {
+    pub(crate) async fn send(self, call: &Call) -> Result<Response, Error> {
         self.gh.send(call, self).await
     }
 }
@@ -158,7 +158,7 @@ impl GitHub {
         })?;
         let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_mins(1))
             // Redirects are followed by callers that need them (artifact
             // downloads), so the token never travels to another host.
             .redirect(reqwest::redirect::Policy::none())
@@ -314,7 +314,7 @@ impl GitHub {
             Fetch::Conditional => self
                 .etags
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(url)
                 .cloned(),
             Fetch::Fresh => None,
@@ -365,10 +365,13 @@ impl GitHub {
             if req.fetch == Fetch::Conditional
                 && let Some(etag) = headers.get("etag")
             {
-                self.etags.lock().unwrap_or_else(|e| e.into_inner()).insert(
-                    url.to_owned(),
-                    (etag.clone(), headers.clone(), body.clone()),
-                );
+                self.etags
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(
+                        url.to_owned(),
+                        (etag.clone(), headers.clone(), body.clone()),
+                    );
             }
             return Attempt::Done(Ok(Response {
                 status,
@@ -492,8 +495,7 @@ fn error_message(body: &[u8]) -> String {
                 None => e
                     .get("message")
                     .and_then(|m| m.as_str())
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| e.to_string()),
+                    .map_or_else(|| e.to_string(), str::to_owned),
             })
             .collect();
         if !details.is_empty() {

@@ -26,12 +26,17 @@ relay_runtime::github_state! {
     pub enum DeploymentState {
         /// The deploy could not run.
         Error = "error",
+        /// The deploy ran and failed.
         Failure = "failure",
         /// Replaced by a newer successful deploy of the environment.
         Inactive = "inactive",
+        /// The deploy is running.
         InProgress = "in_progress",
+        /// The deploy waits to start.
         Queued = "queued",
+        /// Created, nothing reported yet.
         Pending = "pending",
+        /// The deploy ran and succeeded.
         Success = "success",
     }
 }
@@ -39,31 +44,42 @@ relay_runtime::github_state! {
 /// Who created a deployment or deployment status.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Actor {
+    /// The account's login.
     pub login: String,
 }
 
 /// A deployment, as much as deploy-relay reads.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Deployment {
+    /// The deployment's id; newer deployments have higher ids.
     pub id: u64,
     /// The commit GitHub resolved `ref` to.
     pub sha: String,
+    /// The ref it was created for (a branch, a tag or a sha).
     #[serde(rename = "ref")]
     pub git_ref: String,
+    /// What it is for: `deploy-relay` for deploy-relay's records, `deploy` for GitHub's own.
     pub task: String,
+    /// The environment deployed to.
     pub environment: String,
     /// Whatever the creator put there (deploy-relay: an object).
     #[serde(default)]
     pub payload: Value,
+    /// Its one-line text.
     #[serde(default)]
     pub description: Option<String>,
+    /// Who created it.
     #[serde(default)]
     pub creator: Option<Actor>,
+    /// When it was created (RFC 3339).
     pub created_at: String,
+    /// When it last changed (RFC 3339).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Whether users use the environment directly.
     #[serde(default)]
     pub production_environment: Option<bool>,
+    /// Whether the environment goes away after use.
     #[serde(default)]
     pub transient_environment: Option<bool>,
 }
@@ -71,18 +87,26 @@ pub struct Deployment {
 /// One deployment status of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DeploymentStatus {
+    /// The deployment status's id; newer ones have higher ids.
     pub id: u64,
+    /// Its state.
     pub state: DeploymentState,
+    /// Its one-line text.
     #[serde(default)]
     pub description: Option<String>,
+    /// The environment it was set for.
     #[serde(default)]
     pub environment: Option<String>,
+    /// Where the environment answers.
     #[serde(default)]
     pub environment_url: Option<String>,
+    /// Where the deploy's log is.
     #[serde(default)]
     pub log_url: Option<String>,
+    /// Who set it.
     #[serde(default)]
     pub creator: Option<Actor>,
+    /// When it was set (RFC 3339).
     pub created_at: String,
 }
 
@@ -91,27 +115,36 @@ pub struct DeploymentStatus {
 /// deployment itself, never a merge commit.
 #[derive(Debug, Clone)]
 pub struct NewDeployment<'a> {
+    /// The ref to record it at (a branch, a tag or a sha).
     pub git_ref: &'a str,
+    /// What it is for (`deploy-relay`).
     pub task: &'a str,
+    /// The environment deployed to.
     pub environment: &'a str,
+    /// Whatever the creator keeps with it.
     pub payload: &'a Value,
+    /// Its one-line text.
     pub description: &'a str,
     /// Commit-status contexts that must be `success` first; empty skips
     /// the check (omitted, GitHub would require every context to pass).
     pub required_contexts: &'a [String],
     /// `None`: GitHub's default (`true` for an environment named `production`).
     pub production_environment: Option<bool>,
+    /// Whether the environment goes away after use.
     pub transient_environment: bool,
 }
 
 /// A deployment status to create.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewDeploymentStatus<'a> {
+    /// Its state.
     pub state: DeploymentState,
     /// At most 140 characters (GitHub's limit); longer text is cut.
     pub description: &'a str,
+    /// Where the environment answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_url: Option<&'a str>,
+    /// Where the deploy's log is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_url: Option<&'a str>,
     /// `None`: GitHub's default (`true`: a `success` marks earlier
@@ -123,16 +156,22 @@ pub struct NewDeploymentStatus<'a> {
 /// Which deployments to list; `None` does not filter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeploymentFilter<'a> {
+    /// Only deployments of this task.
     pub task: Option<&'a str>,
+    /// Only deployments to this environment.
     pub environment: Option<&'a str>,
+    /// Only deployments of this commit.
     pub sha: Option<&'a str>,
 }
 
 /// An environment, as a pending deployment names it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct EnvironmentRef {
+    /// The environment's id, which a review names.
     pub id: u64,
+    /// The environment's name.
     pub name: String,
+    /// Its settings page.
     #[serde(default)]
     pub html_url: Option<String>,
 }
@@ -140,21 +179,26 @@ pub struct EnvironmentRef {
 /// A user or team that may review a pending deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Reviewer {
+    /// `User` or `Team`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Who it is.
     pub reviewer: ReviewerName,
 }
 
 /// A user's `login` or a team's `slug`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ReviewerName {
+    /// A user's login.
     #[serde(default)]
     pub login: Option<String>,
+    /// A team's slug.
     #[serde(default)]
     pub slug: Option<String>,
 }
 
 impl Reviewer {
+    /// The login or the slug, `?` when GitHub sent neither.
     pub fn name(&self) -> &str {
         self.reviewer
             .login
@@ -167,12 +211,17 @@ impl Reviewer {
 /// An environment a run waits for before a job may start.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PendingDeployment {
+    /// The environment waited for.
     pub environment: EnvironmentRef,
+    /// Minutes the wait timer holds the job.
     #[serde(default)]
     pub wait_timer: u64,
+    /// When the wait timer started (RFC 3339).
     #[serde(default)]
     pub wait_timer_started_at: Option<String>,
+    /// Whether the token may review it.
     pub current_user_can_approve: bool,
+    /// Who may review it.
     #[serde(default)]
     pub reviewers: Vec<Reviewer>,
 }
@@ -180,11 +229,14 @@ pub struct PendingDeployment {
 /// The verdict on pending deployments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Review {
+    /// Let the run go on.
     Approved,
+    /// Stop the run.
     Rejected,
 }
 
 impl Review {
+    /// The state the review API takes: `approved` or `rejected`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Approved => "approved",

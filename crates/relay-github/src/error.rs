@@ -6,47 +6,59 @@ use relay_http::DisplaySafeUrl;
 /// and as a classic PAT scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permission {
+    /// As a fine-grained token or a job's `permissions:` names it (`contents: write`).
     pub fine_grained: &'static str,
+    /// As a classic personal access token's scope (`repo`).
     pub classic: &'static str,
 }
 
 impl Permission {
+    /// `repository_dispatch`.
     pub const CONTENTS_WRITE: Self = Self {
         fine_grained: "contents: write",
         classic: "repo",
     };
+    /// `workflow_dispatch`, deleting artifacts.
     pub const ACTIONS_WRITE: Self = Self {
         fine_grained: "actions: write",
         classic: "repo, workflow",
     };
+    /// Reading runs and artifacts.
     pub const ACTIONS_READ: Self = Self {
         fine_grained: "actions: read",
         classic: "repo",
     };
+    /// Reading check runs.
     pub const CHECKS_READ: Self = Self {
         fine_grained: "checks: read",
         classic: "repo",
     };
+    /// Reading commit statuses.
     pub const STATUSES_READ: Self = Self {
         fine_grained: "statuses: read",
         classic: "repo:status",
     };
+    /// Reading and opening issues.
     pub const ISSUES_WRITE: Self = Self {
         fine_grained: "issues: write",
         classic: "repo",
     };
+    /// Setting commit statuses.
     pub const STATUSES_WRITE: Self = Self {
         fine_grained: "statuses: write",
         classic: "repo:status",
     };
+    /// Reading deployments.
     pub const DEPLOYMENTS_READ: Self = Self {
         fine_grained: "deployments: read",
         classic: "repo_deployment",
     };
+    /// Creating deployments and deployment statuses.
     pub const DEPLOYMENTS_WRITE: Self = Self {
         fine_grained: "deployments: write",
         classic: "repo_deployment",
     };
+    /// Reading a repository.
     pub const METADATA_READ: Self = Self {
         fine_grained: "metadata: read",
         classic: "repo",
@@ -56,12 +68,16 @@ impl Permission {
 /// One API call, described for error messages: `what` completes "couldn't …".
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// What the call does, completing "couldn't …".
     pub what: String,
+    /// The repository it is made on, `owner/repo`.
     pub repo: String,
+    /// The permission it needs.
     pub permission: Permission,
 }
 
 impl Call {
+    /// A call doing `what` on `repo`, needing `permission`.
     pub fn new(what: impl Into<String>, repo: &str, permission: Permission) -> Self {
         Self {
             what: what.into(),
@@ -80,6 +96,9 @@ impl std::fmt::Display for Call {
 /// What went wrong with one call. Every variant names the call (and with
 /// it the repository); causes are kept as sources.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum Error {
     #[error(
         "couldn't {call}: GitHub answered {status}{}\nhint: {hint}",

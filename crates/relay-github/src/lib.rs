@@ -12,13 +12,27 @@
 //! permission or token kind missing.
 //!
 //! octocrab was the first choice; it does not honour `retry-after` or
-//! `x-ratelimit-reset`, has no ETag cache, and doubles the image size.
+//! `x-ratelimit-reset`, has no `ETag` cache, and doubles the image size.
 //!
 //! Where a new call goes: a method in the file of its REST resource
 //! (`repos.rs`, `actions.rs`, `artifacts.rs`, `checks.rs`, `issues.rs`, …),
 //! building its path with [`path`]'s encoder and its [`Call`] (what it does,
 //! on which repository, needing which [`Permission`]); answers get a typed
 //! model beside it.
+
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 
 mod actions;
 mod artifacts;

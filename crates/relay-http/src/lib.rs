@@ -4,6 +4,20 @@
 //! way to poll until a deadline ([`Poll`], with `Retry-After`), and one URL
 //! type whose every print is safe to show ([`DisplaySafeUrl`]).
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod poll;
 mod redact;
 mod retry;

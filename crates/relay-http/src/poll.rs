@@ -16,7 +16,7 @@
 //!   ([`retry_after`]) is followed for that one wait, at least
 //!   [`MIN_SERVER_WAIT`] so `Retry-After: 0` cannot make a busy loop.
 //! - **Conditional requests**: a loop that polls GitHub asks with
-//!   `If-None-Match` (`relay-github`'s ETag cache), so an unchanged answer
+//!   `If-None-Match` (`relay-github`'s `ETag` cache), so an unchanged answer
 //!   costs no rate limit; it tells the poll so with [`Poll::unchanged`].
 
 use std::time::Duration;
@@ -88,8 +88,8 @@ impl Poll {
     #[must_use]
     pub fn backing_off(self, growth: f64, max_interval: Duration) -> Self {
         Self {
-            growth,
             max_interval,
+            growth,
             ..self
         }
     }

@@ -200,22 +200,27 @@ impl Console {
         }
     }
 
+    /// A `::debug::` line, shown in debug mode.
     pub fn debug(&self, text: &str) {
         self.command("debug", &[], text);
     }
 
+    /// A `::notice::` annotation with `title`.
     pub fn notice(&self, title: &str, text: &str) {
         self.command("notice", &[("title", title)], text);
     }
 
+    /// A `::warning::` annotation.
     pub fn warning(&self, text: &str) {
         self.command("warning", &[], text);
     }
 
+    /// An `::error::` annotation.
     pub fn error(&self, text: &str) {
         self.command("error", &[], text);
     }
 
+    /// Opens a log group; it closes when the returned guard drops.
     pub fn group(&self, title: &str) -> Group<'_> {
         self.command("group", &[], title);
         Group { console: self }
@@ -280,6 +285,7 @@ impl Drop for Group<'_> {
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// What was written, as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }

@@ -21,7 +21,9 @@ pub enum InputDefault {
     /// (`${{ github.token }}`); on the command line, the env variable that
     /// carries the same value (`GITHUB_TOKEN`).
     Context {
+        /// As `action.yml` writes it.
         expression: &'static str,
+        /// The env variable with the same value outside a runner.
         env: &'static str,
     },
 }
@@ -665,9 +667,8 @@ mod tests {
 
     #[test]
     fn help_lists_every_input_with_its_default() {
-        let out = match parse(&["--help"], &[]) {
-            Err(ParseOutcome::Exit(text)) => text,
-            _ => panic!("--help must exit"),
+        let Err(ParseOutcome::Exit(out)) = parse(&["--help"], &[]) else {
+            panic!("--help must exit")
         };
         for input in SPEC.inputs {
             assert!(out.contains(&format!("--{}", input.name)), "{out}");

@@ -5,6 +5,20 @@
 //! code. An action declares an [`ActionSpec`] and an async `run(Context)`;
 //! [`main`] does the rest.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod console;
 pub mod duration;
 mod env;
@@ -108,6 +122,9 @@ where
 }
 
 /// [`main`] with its inputs given, so the multi-call binary and tests can use it.
+// The caller hands its console over; taking a reference would only move
+// the clone into every caller.
+#[allow(clippy::needless_pass_by_value)]
 pub fn execute<F, Fut>(
     spec: &'static ActionSpec,
     args: impl IntoIterator<Item = String>,

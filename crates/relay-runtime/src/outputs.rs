@@ -10,21 +10,36 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 
+/// Why an output or the summary could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// `GITHUB_OUTPUT` could not be written.
     #[error("couldn't write output `{name}` to `{path}`: {source}")]
     Write {
+        /// The output.
         name: String,
+        /// `GITHUB_OUTPUT`.
         path: String,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// A value holds the heredoc delimiter chosen for it.
     #[error("output `{name}` contains the heredoc delimiter `{delimiter}`")]
-    Delimiter { name: String, delimiter: String },
+    Delimiter {
+        /// The output.
+        name: String,
+        /// The heredoc delimiter its value contains.
+        delimiter: String,
+    },
+    /// An output name the runner cannot read back.
     #[error("output name `{0}` is empty or contains a line break")]
     Name(String),
+    /// `GITHUB_STEP_SUMMARY` could not be written.
     #[error("couldn't append to the step summary `{path}`: {source}")]
     Summary {
+        /// `GITHUB_STEP_SUMMARY`.
         path: String,
+        /// What the file system said.
         source: std::io::Error,
     },
 }
@@ -37,6 +52,7 @@ pub struct Outputs {
 }
 
 impl Outputs {
+    /// Outputs written to `file` (`GITHUB_OUTPUT`); without one they are logged.
     pub fn new(file: Option<PathBuf>, console: Console) -> Self {
         Self { file, console }
     }
@@ -106,10 +122,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A summary written to `file` (`GITHUB_STEP_SUMMARY`); without one it is logged.
     pub fn new(file: Option<PathBuf>, console: Console) -> Self {
         Self { file, console }
     }
 
+    /// Appends `markdown` to the summary.
     pub fn append(&self, markdown: &str) -> Result<(), OutputError> {
         let Some(path) = &self.file else {
             return Ok(());

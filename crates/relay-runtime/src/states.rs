@@ -94,6 +94,7 @@ github_state! {
         Pending = "pending",
         /// Waiting on a protection rule (a reviewer, a wait timer).
         Waiting = "waiting",
+        /// Running.
         InProgress = "in_progress",
         /// Over: the conclusion says how it ended.
         Completed = "completed",
@@ -103,12 +104,17 @@ github_state! {
 github_state! {
     /// How a completed workflow run or check run ended.
     pub enum Conclusion {
+        /// Passed.
         Success = "success",
+        /// Failed.
         Failure = "failure",
         /// Neither passed nor failed (an informational check).
         Neutral = "neutral",
+        /// Stopped before it ended.
         Cancelled = "cancelled",
+        /// Not run (its condition was false).
         Skipped = "skipped",
+        /// Ran longer than allowed.
         TimedOut = "timed_out",
         /// Waiting on a person (details at the check's `details_url`).
         ActionRequired = "action_required",

@@ -13,11 +13,14 @@ use subtle::ConstantTimeEq;
 
 use crate::{SignError, SigningKey, VerifyError, github};
 
+/// The header carrying the message id.
 pub const ID_HEADER: &str = "webhook-id";
+/// The header carrying the Unix time of signing.
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// The header carrying the signatures.
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 /// The reference libraries' tolerance: five minutes either way.
-pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_mins(5);
 const VERSION: &str = "v1";
 /// More entries than any rotation needs; bounds the work per request.
 const MAX_SIGNATURES: usize = 16;
@@ -25,8 +28,11 @@ const MAX_SIGNATURES: usize = 16;
 /// The three headers as received (`None` when absent).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<'a> {
+    /// `webhook-id`.
     pub id: Option<&'a str>,
+    /// `webhook-timestamp`.
     pub timestamp: Option<&'a str>,
+    /// `webhook-signature`.
     pub signature: Option<&'a str>,
 }
 
@@ -195,7 +201,7 @@ mod tests {
 
     #[test]
     fn timestamp_tolerance_both_ways() {
-        let tol = Duration::from_secs(300);
+        let tol = Duration::from_mins(5);
         let ok = |now| verify(&[secret()], headers(EXPECTED), BODY, now, tol);
         ok(TS + 300).unwrap();
         ok(TS - 300).unwrap();

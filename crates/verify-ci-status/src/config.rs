@@ -38,6 +38,18 @@ fn glob(input: &str, pattern: &str) -> Result<Glob, InputError> {
     })
 }
 
+// A check run's conclusions (https://docs.github.com/en/rest/checks/runs).
+const KNOWN: [Conclusion; 8] = [
+    Conclusion::Success,
+    Conclusion::Failure,
+    Conclusion::Neutral,
+    Conclusion::Cancelled,
+    Conclusion::Skipped,
+    Conclusion::TimedOut,
+    Conclusion::ActionRequired,
+    Conclusion::Stale,
+];
+
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let inputs = &ctx.inputs;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
@@ -73,17 +85,6 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let ignore = ignore
         .build()
         .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
-    // A check run's conclusions (https://docs.github.com/en/rest/checks/runs).
-    const KNOWN: [Conclusion; 8] = [
-        Conclusion::Success,
-        Conclusion::Failure,
-        Conclusion::Neutral,
-        Conclusion::Cancelled,
-        Conclusion::Skipped,
-        Conclusion::TimedOut,
-        Conclusion::ActionRequired,
-        Conclusion::Stale,
-    ];
     let mut allowed = Vec::new();
     for text in inputs
         .value("allowed-conclusions")

@@ -26,7 +26,7 @@ pub(crate) enum Ending {
 }
 
 impl Ending {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Ending::Conclusion(c) => c.as_str(),
             Ending::CommitState(s) => s.as_str(),
@@ -49,7 +49,7 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    pub fn completed(&self) -> bool {
+    pub(crate) fn completed(&self) -> bool {
         self.status.is_completed()
     }
 }
@@ -235,7 +235,7 @@ mod tests {
             ],
             include_statuses: true,
             wait: true,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_mins(1),
             discovery_timeout: Duration::from_secs(10),
             interval: Duration::from_secs(1),
             allow_empty: false,

@@ -7,6 +7,20 @@
 //! ones (its own job among them) are waited for only when `checks` names
 //! them.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod decide;
 mod gather;
@@ -16,6 +30,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 use decide::Verdict;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "verify-ci-status",
     description: "Decide whether a commit's CI passed (check runs, commit statuses, named workflows), waiting until it is decided",

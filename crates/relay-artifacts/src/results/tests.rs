@@ -1,4 +1,4 @@
-//! The results service client: what it sends (snake_case, as the official
+//! The results service client: what it sends (`snake_case`, as the official
 //! client), what it reads (either case), its retries, and its refusals —
 //! against the strict fake results service of `relay-fakes`.
 
