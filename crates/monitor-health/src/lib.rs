@@ -1,5 +1,5 @@
 //! `monitor-health`: the post-deploy health window. It probes every URL on
-//! a fixed schedule for `duration`, judges each probe by its status and
+//! a fixed schedule for `duration`, judges each probe by its HTTP status and
 //! Gatus-like conditions, and fails when an endpoint fails
 //! `consecutive-failures` times in a row or ends below `success-threshold`.
 //! On failure it can open one issue per commit and environment and send a

@@ -50,7 +50,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("state", "`finish`: `success`, `failure` or `error` (the deploy could not run)"),
         InputSpec::new("environment-url", "Where the deployed environment answers, an http(s) URL shown by GitHub"),
         InputSpec::new("log-url", "Where the deploy's log is, an http(s) URL (default: this run)"),
-        InputSpec::new("description", "The status description, at most 140 characters (default: says what was deployed)"),
+        InputSpec::new("description", "The deployment status's description, at most 140 characters (default: says what was deployed)"),
         InputSpec::new("production-environment", "Whether users use the environment directly (default: GitHub's, true only for `production`); GitHub marks earlier successes of non-production environments `inactive`"),
         InputSpec::new("transient-environment", "Whether the environment goes away after the deploy (a preview)").default("false"),
         InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome)").secret(),

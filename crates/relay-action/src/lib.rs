@@ -38,7 +38,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     description: "Relay a finished build run's artifacts into this run under deployment names and dispatch the deploy, with image tags, the environment and per-artifact availability flags in the payload",
     context: "the workflow_run that triggered this workflow (its id, repository, head_sha, head_branch, conclusion, head repository), GITHUB_RUN_ID (this run: `artifacts_run_id`), ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN (re-upload), GITHUB_RETENTION_DAYS, GITHUB_API_URL. It needs a runner to re-upload; on the command line use dispatch-deploy and download-and-reupload-artifacts instead.",
     inputs: &[
-        InputSpec::github_token("Token that reads the build run's artifacts: `actions: read` (the planned's token, for a build run of the same repository)"),
+        InputSpec::github_token("Token that reads the build run's artifacts: `actions: read` (the job's token, for a build run of the same repository)"),
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("dispatch-token", "Token that may send `repository_dispatch` to `repository`: a PAT or GitHub App token with `contents: write` on it (default: `github-token`, which reaches only this repository)").secret(),
         InputSpec::new("repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
@@ -56,7 +56,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when a listed artifact is not in the build run (its flag is then `\"false\"`)").default("warn"),
         InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
         InputSpec::new("retention-days", "Days the re-uploaded artifacts are kept, 1-90, capped by the repository's setting (default: the repository's setting)"),
-        InputSpec::new("overwrite", "Replace re-uploads of the same name in this run (a re-run of the planned)").default("true"),
+        InputSpec::new("overwrite", "Replace re-uploads of the same name in this run (a re-run of the job)").default("true"),
     ],
     outputs: &[
         OutputSpec { name: "dispatched", description: "`true` when the dispatch was sent" },

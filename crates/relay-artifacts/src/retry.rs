@@ -67,7 +67,7 @@ impl RetryPolicy {
     }
 }
 
-/// The statuses `@actions/artifact` retries.
+/// The HTTP statuses `@actions/artifact` retries.
 pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }

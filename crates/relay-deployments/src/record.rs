@@ -77,7 +77,7 @@ impl Record {
 
 /// Whether `d` could be the previous good one before its deployment
 /// statuses are read: a record of another sha than `replaced`. Lets a walk through the
-/// history skip the status reads of what cannot qualify.
+/// history skip the deployment status reads of what cannot qualify.
 pub fn is_candidate(d: &Deployment, replaced: &str) -> bool {
     d.task == TASK && Payload::of(d).is_some_and(|p| !same_commit(&p.sha, replaced))
 }

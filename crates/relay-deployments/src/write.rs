@@ -212,7 +212,8 @@ pub fn commit_state(state: &DeploymentState) -> CommitState {
 }
 
 /// Shows `state` on the app commit of `payload` as `deploy/<environment>`;
-/// `app` is a client whose token may write statuses on the app repository.
+/// `app` is a client whose token may write commit statuses on the app
+/// repository.
 pub async fn set_commit_status(
     app: &GitHub,
     payload: &Payload,

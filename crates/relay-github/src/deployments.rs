@@ -1,4 +1,4 @@
-//! Deployments and their statuses, and the environment reviews that gate a
+//! Deployments and their deployment statuses, and the environment reviews that gate a
 //! run: what deploy-relay records each deploy as, and what an operator
 //! approves. Shapes follow GitHub's REST description
 //! (`repos/create-deployment`, `repos/create-deployment-status`,
@@ -289,7 +289,7 @@ impl GitHub {
                     call,
                     status: 409,
                     message,
-                    hint: "GitHub checks the commit's statuses before it records a deployment: wait until the contexts named above pass, or leave them out of `required_contexts`".to_owned(),
+                    hint: "GitHub checks the commit's commit statuses before it records a deployment: wait until the contexts named above pass, or leave them out of `required_contexts`".to_owned(),
                 },
                 e => e,
             })?

@@ -1,4 +1,4 @@
-//! Reading check runs, statuses and workflow runs, and the polling loop.
+//! Reading check runs, commit statuses and workflow runs, and the polling loop.
 
 use std::collections::HashMap;
 
@@ -150,7 +150,7 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     out
 }
 
-/// Commit statuses, newest per context (the combined status already keeps
+/// Commit statuses, newest per context (the combined commit status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
     let all = client

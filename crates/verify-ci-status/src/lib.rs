@@ -41,7 +41,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("repository", "Repository of the commit, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "Commit to verify (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
         InputSpec::new("checks", "Lines of globs naming checks that must exist and pass (default: every check that exists). A job of this workflow run counts once finished; a running one is waited for only when named here (never name the job running this step)"),
-        InputSpec::new("ignore", "Lines of globs naming checks and statuses to leave out"),
+        InputSpec::new("ignore", "Lines of globs naming checks and commit statuses to leave out"),
         InputSpec::new("workflows", "Lines of workflow names whose run for the sha must have concluded `success`"),
         InputSpec::new("allowed-conclusions", "Comma-separated check conclusions that count as passing").default("success,neutral,skipped"),
         InputSpec::new("include-statuses", "Also verify commit statuses (the older API used by external CI)").default("true"),
@@ -53,7 +53,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     ],
     outputs: &[
         OutputSpec { name: "state", description: "`success`, `failure` or `timeout`" },
-        OutputSpec { name: "checks", description: "JSON array of the checks seen: `name`, `kind` (check_run, status, workflow), `status`, `conclusion`, `url`" },
+        OutputSpec { name: "checks", description: "JSON array of the checks seen: `name`, `kind` (check_run, status (a commit status), workflow), `status` (its run status), `conclusion`, `url`" },
         OutputSpec { name: "failed", description: "Comma-separated names of the checks that failed or were missing" },
     ],
 };

@@ -8,7 +8,7 @@ use crate::gather::Outcome;
 
 pub(crate) fn render(config: &Config, outcome: &Outcome, state: &str) -> String {
     let mut out = format!(
-        "### CI of {} at {}: {state}\n\n| name | kind | status | conclusion | link |\n|---|---|---|---|---|\n",
+        "### CI of {} at {}: {state}\n\n| name | kind | run status | conclusion | link |\n|---|---|---|---|---|\n",
         md_code(config.repository.as_str()),
         md_code(&config.sha)
     );

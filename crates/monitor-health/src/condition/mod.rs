@@ -296,7 +296,7 @@ fn any_values(subject: &Subject, inner: &str) -> Result<Vec<String>, String> {
     }
     match subject {
         // Statuses and lengths are numbers: written canonically so `any(200)`
-        // meets the status 200 however the option was spelled.
+        // meets the HTTP status 200 however the option was spelled.
         Subject::Status => options
             .iter()
             .map(|o| parse_status(o).map(|s| s.to_string()))

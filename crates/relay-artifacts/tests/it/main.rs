@@ -60,7 +60,7 @@ fn config(w: &World) -> TransferConfig {
     TransferConfig {
         upload: Some(Upload {
             results_url: w.art.url().to_owned(),
-            token: RuntimeToken::new(Some(FakeArtifacts::runtime_token("deploy-run", "planned")))
+            token: RuntimeToken::new(Some(FakeArtifacts::runtime_token("deploy-run", "job")))
                 .unwrap(),
             expires_at: None,
             overwrite: false,
