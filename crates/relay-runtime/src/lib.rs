@@ -70,7 +70,7 @@ pub use inputs::InputDefault as Default;
 
 #[doc(hidden)]
 pub mod __private {
-    //! What [`github_state!`] expands to, so its users need no serde of their own.
+    //! What [`github_state!`](crate::github_state) expands to, so its users need no serde of their own.
     pub use serde;
 }
 
