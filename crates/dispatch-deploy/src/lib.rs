@@ -4,13 +4,28 @@
 //! branch, checks GitHub's limits before sending, sends `repository_dispatch`
 //! or `workflow_dispatch`, and can wait for the run it started.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use relay_dispatch::{WaitError, WaitOptions};
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use time::OffsetDateTime;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",
     description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
@@ -27,7 +42,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("images", "Lines of `key=template` added to the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA; on the command line, the checkout's HEAD)"),
         InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
         InputSpec::new("source-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
@@ -81,8 +96,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         && let Some(conclusion) = config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| *c != "success")
+            .as_ref()
+            .filter(|c| !c.is_success())
+            .map(relay_github::Conclusion::as_str)
     {
         ctx.outputs.set("dispatched", "false")?;
         let workflow = config.source.workflow.as_deref().unwrap_or("workflow");
@@ -191,8 +207,10 @@ fn finished(
     let link = summary::RunLink::of(run);
     ctx.outputs.set("run-id", &link.id.to_string())?;
     ctx.outputs.set("run-url", &link.html_url)?;
-    ctx.outputs
-        .set("conclusion", link.conclusion.as_deref().unwrap_or(""))?;
+    ctx.outputs.set(
+        "conclusion",
+        link.conclusion.as_ref().map_or("", |c| c.as_str()),
+    )?;
     ctx.summary.append(&summary::render(
         config,
         summary::Outcome::Finished,

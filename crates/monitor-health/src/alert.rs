@@ -91,8 +91,7 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
     let run = ctx
         .env
         .run_url()
-        .map(|u| md_link("this run", &u))
-        .unwrap_or_else(|| "this run".into());
+        .map_or_else(|| "this run".into(), |u| md_link("this run", &u));
     let env = if config.environment.is_empty() {
         "(none)".to_owned()
     } else {

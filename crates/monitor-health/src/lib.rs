@@ -1,9 +1,23 @@
 //! `monitor-health`: the post-deploy health window. It probes every URL on
-//! a fixed schedule for `duration`, judges each probe by its status and
+//! a fixed schedule for `duration`, judges each probe by its HTTP status and
 //! Gatus-like conditions, and fails when an endpoint fails
 //! `consecutive-failures` times in a row or ends below `success-threshold`.
 //! On failure it can open one issue per commit and environment and send a
 //! rollback `repository_dispatch`; the step fails either way.
+
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 
 mod alert;
 mod cert;
@@ -17,6 +31,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_sha}";
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "monitor-health",
     description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",

@@ -17,7 +17,7 @@ use crate::monitor::{Endpoint, Window};
 
 /// One endpoint's figures.
 #[derive(Debug, Clone)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// The redacted URL.
     pub url: String,
     pub checks: usize,
@@ -36,10 +36,12 @@ pub struct Figures {
 }
 
 /// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[u128], p: f64) -> Option<u128> {
+pub(crate) fn percentile(sorted: &[u128], p: f64) -> Option<u128> {
     if sorted.is_empty() {
         return None;
     }
+    // In 0..=len: `p` is a percentile, 0 to 100.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
@@ -56,7 +58,7 @@ fn latencies<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> Vec<u128> {
     v
 }
 
-pub fn figures(config: &Config, e: &Endpoint) -> Figures {
+pub(crate) fn figures(config: &Config, e: &Endpoint) -> Figures {
     let checks = e.records().count();
     let failures = e.records().filter(|r| r.outcome.failure.is_some()).count();
     let success_rate = if checks == 0 {
@@ -98,7 +100,7 @@ pub fn figures(config: &Config, e: &Endpoint) -> Figures {
         })
         .collect();
     Figures {
-        url: e.shown.clone(),
+        url: e.url.to_string(),
         checks,
         failures,
         success_rate,
@@ -116,13 +118,13 @@ pub fn figures(config: &Config, e: &Endpoint) -> Figures {
     }
 }
 
-pub fn pct(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Everything the outputs and the summary need.
-pub struct Report {
+pub(crate) struct Report {
     pub endpoints: Vec<Figures>,
     pub healthy: bool,
     pub checks: usize,
@@ -137,7 +139,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(config: &Config, w: &Window) -> Self {
+    pub(crate) fn new(config: &Config, w: &Window) -> Self {
         let endpoints: Vec<Figures> = w.endpoints.iter().map(|e| figures(config, e)).collect();
         let lat = latencies(w.endpoints.iter());
         Self {
@@ -157,20 +159,20 @@ impl Report {
         }
     }
 
-    pub fn failed(&self) -> impl Iterator<Item = &Figures> {
+    pub(crate) fn failed(&self) -> impl Iterator<Item = &Figures> {
         self.endpoints.iter().filter(|f| f.verdict.is_some())
     }
 
     /// One line of plain text: which endpoints failed and why (redacted
     /// URLs and our own words only, nothing an endpoint sent).
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         self.failed()
             .map(|f| format!("{}: {}", f.url, f.verdict.as_deref().unwrap_or_default()))
             .collect::<Vec<_>>()
             .join("; ")
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         Value::Array(
             self.endpoints
                 .iter()
@@ -194,8 +196,8 @@ impl Report {
     }
 
     /// The summary's table and timeline.
-    pub fn markdown(&self, config: &Config) -> String {
-        let ms = |v: Option<u128>| v.map(|v| v.to_string()).unwrap_or_else(|| "–".into());
+    pub(crate) fn markdown(&self, config: &Config) -> String {
+        let ms = |v: Option<u128>| v.map_or_else(|| "–".into(), |v| v.to_string());
         let mut md = String::new();
         md.push_str(if self.healthy {
             "## ✅ Health window passed\n\n"
@@ -232,8 +234,7 @@ impl Report {
                 md_code(&f.url),
                 f.verdict
                     .as_deref()
-                    .map(|v| format!("❌ {}", md_cell(v)))
-                    .unwrap_or_else(|| "✅".into()),
+                    .map_or_else(|| "✅".into(), |v| format!("❌ {}", md_cell(v))),
                 f.checks,
                 f.failures,
                 pct(f.success_rate),

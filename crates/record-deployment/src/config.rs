@@ -1,18 +1,20 @@
 //! The inputs, checked before any request.
 
 use relay_deployments::Payload;
-use relay_github::{Auth, DeploymentState, MAX_STATUS_DESCRIPTION, Token};
-use relay_runtime::{Context, InputError, Placeholders, RepoName, Source, check_repository};
+use relay_github::{Auth, DeploymentState, MAX_STATUS_DESCRIPTION};
+use relay_runtime::{
+    Context, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+};
 
 pub(crate) struct Config {
-    /// `github-token`, or the App (which also mints the app commit's status token).
+    /// `github-token`, or the App (which also mints the app commit's commit status token).
     pub auth: Auth,
     pub repository: RepoName,
     pub mode: Mode,
     pub description: Option<String>,
     pub environment_url: Option<String>,
     pub log_url: Option<String>,
-    pub app_token: Option<Token>,
+    pub app_token: Option<Secret>,
 }
 
 pub(crate) enum Mode {
@@ -85,7 +87,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     let environment_url = url(i.get("environment-url"), "environment-url")?;
     let log_url = url(i.get("log-url"), "log-url")?.or_else(|| ctx.env.run_url());
-    let app_token = i.secret("app-token").map(Token::from);
+    let app_token = i.secret("app-token");
     for (input, modes) in ONLY {
         if i.get(input).is_some() && !modes.contains(&mode) && !is_default(ctx, input) {
             ctx.console.warning(&format!(
@@ -136,7 +138,7 @@ fn is_default(ctx: &Context, input: &str) -> bool {
         .inputs
         .iter()
         .find(|s| s.name == input)
-        .and_then(|s| s.default_text());
+        .and_then(relay_runtime::InputSpec::default_text);
     default.is_some() && ctx.inputs.get(input) == default
 }
 
@@ -162,7 +164,7 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     };
     let sha = commit("sha", &sha, 40)?;
     source.repository = app.to_string();
-    source.sha = sha.clone();
+    source.sha.clone_from(&sha);
     let placeholders = Placeholders::from_source(&source, &environment);
     let images = images(i.get("images").unwrap_or_default(), &placeholders)?;
     let dispatch_id = match i.get("dispatch-id") {

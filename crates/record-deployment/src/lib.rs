@@ -5,15 +5,30 @@
 //! previous` only resolves the previous good sha (the manual rollback's
 //! `previous` target). The rule is `relay-deployments`'.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use relay_deployments::{Finish, NewRecord, Record};
 use relay_github::{Access, Auth, DeploymentState, GitHub, Permission};
-use relay_runtime::{ActionSpec, Context, Default, InputSpec, OutputSpec, RepoName, vars};
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec, RepoName};
 
 use crate::config::{Config, Mode};
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "record-deployment",
     description: "Record a deploy as a GitHub Deployment (in_progress, then success, failure or error) and resolve the previous good sha of an environment for rollback",
@@ -30,17 +45,14 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
         InputSpec::new("images", "Lines of `key=image` recorded in the payload (placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values), or the JSON object another step output as `previous-images`"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy (default: the repository_dispatch payload's `dispatch_id`)"),
-        InputSpec {
-            default: Default::Context { expression: "${{ github.sha }}", env: vars::GITHUB_SHA },
-            ..InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at")
-        },
+        InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at").current_sha(),
         InputSpec::new("rollback", "`start`: this deploy puts back an earlier good sha; recorded as a deployment of its own with `rollback: true`").default("false"),
         InputSpec::new("reason", "`start` with `rollback`: why, kept in the payload"),
         InputSpec::new("deployment-id", "`finish`: the record to finish, the `deployment-id` output of the `start` step"),
         InputSpec::new("state", "`finish`: `success`, `failure` or `error` (the deploy could not run)"),
         InputSpec::new("environment-url", "Where the deployed environment answers, an http(s) URL shown by GitHub"),
         InputSpec::new("log-url", "Where the deploy's log is, an http(s) URL (default: this run)"),
-        InputSpec::new("description", "The status description, at most 140 characters (default: says what was deployed)"),
+        InputSpec::new("description", "The deployment status's description, at most 140 characters (default: says what was deployed)"),
         InputSpec::new("production-environment", "Whether users use the environment directly (default: GitHub's, true only for `production`); GitHub marks earlier successes of non-production environments `inactive`"),
         InputSpec::new("transient-environment", "Whether the environment goes away after the deploy (a preview)").default("false"),
         InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome). With `github-app-id` the App mints that token itself, so leave this unset").secret(),
@@ -91,12 +103,12 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.payload.short_sha(),
                 record.deployment.environment
             ));
-            commit_status(&ctx, &config, record, DeploymentState::InProgress).await;
+            commit_status(&ctx, &config, record, &DeploymentState::InProgress).await;
             report(
                 &ctx,
                 &config,
                 record,
-                DeploymentState::InProgress,
+                &DeploymentState::InProgress,
                 started.previous.as_ref(),
             )
         }
@@ -111,7 +123,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                     repo: &config.repository,
                     id: *id,
                     environment: environment.as_deref(),
-                    state: *state,
+                    state: state.clone(),
                     description: config.description.as_deref(),
                     environment_url: config.environment_url.as_deref(),
                     log_url: config.log_url.as_deref(),
@@ -124,8 +136,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.payload.short_sha(),
                 record.deployment.environment
             ));
-            commit_status(&ctx, &config, record, *state).await;
-            report(&ctx, &config, record, *state, finished.previous.as_ref())
+            commit_status(&ctx, &config, record, state).await;
+            report(&ctx, &config, record, state, finished.previous.as_ref())
         }
         Mode::Previous {
             environment,
@@ -183,7 +195,7 @@ fn report(
     ctx: &Context,
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     previous: Option<&Record>,
 ) -> anyhow::Result<()> {
     ctx.outputs
@@ -225,10 +237,10 @@ fn set_previous(ctx: &Context, previous: Option<&Record>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The optional `deploy/<environment>` status on the app commit. The record
-/// is what matters: a refused status is a warning, so a deploy that went
-/// well is never failed (and rolled back) for it.
-async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: DeploymentState) {
+/// The optional `deploy/<environment>` commit status on the app commit. The
+/// record is what matters: a refused commit status is a warning, so a
+/// deploy that went well is never failed (and rolled back) for it.
+async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: &DeploymentState) {
     // With a token, only when `app-token` is given; an App mints its own
     // for the app repository (a warning when it is not installed there).
     let auth = match &config.app_token {
@@ -254,7 +266,7 @@ async fn commit_status(ctx: &Context, config: &Config, record: &Record, state: D
     .await;
     match result {
         Ok(context) => ctx.console.info(&format!(
-            "Set the `{context}` status of {} in {}",
+            "Set the `{context}` commit status of {} in {}",
             record.payload.short_sha(),
             record.payload.repository
         )),

@@ -8,17 +8,31 @@
 //! artifact. The payload's key count (GitHub's limit is 10) is checked
 //! before anything is downloaded.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
+use relay_artifacts::{Destination, ListingWords, Transfer, TransferConfig};
 use relay_github::{Access, Auth, Permission};
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
+use summary::Dispatch;
 
-use config::NoneFound;
-
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "relay",
     description: "Relay a finished build run's artifacts into this run under deployment names and dispatch the deploy, with image tags, the environment and per-artifact availability flags in the payload",
@@ -36,7 +50,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("reupload-name", "Name of each re-uploaded artifact: placeholders {name} {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}").default("deploy-{name}-{short_sha}"),
         InputSpec::new("images", "Lines of `key=template` added to the payload, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("run-id", "The build run whose artifacts to relay (default: the workflow_run that triggered this workflow)"),
         InputSpec::new("require-success", "Skip (exit 0, nothing relayed, dispatched=false) unless the build run concluded success").default("true"),
@@ -78,8 +92,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| config.require_success && *c != "success")
+            .as_ref()
+            .filter(|c| config.require_success && !c.is_success())
             .map(|c| format!("it concluded `{c}` (require-success: true)"))
     });
     if let Some(why) = skip {
@@ -110,55 +124,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         &config.selection(),
     )
     .await?;
-    for refused in &listing.refused {
-        ctx.console.warning(&refused.to_string());
-    }
-    for a in &listing.expired {
-        ctx.console.warning(&format!(
-            "artifact `{}` of build run {} has expired and was not relayed",
-            a.name, config.run_id
-        ));
-    }
-    if !listing.missing.is_empty() || !listing.found() {
-        let what = if !listing.missing.is_empty() {
-            format!(
-                "build run {} has no live artifact named {}; its flag is `\"false\"`",
-                config.run_id,
-                listing
-                    .missing
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            format!("build run {} has no artifact to relay", config.run_id)
-        };
-        match config.if_none {
-            NoneFound::Error => anyhow::bail!(
-                "{what}; nothing was dispatched\nhint: check `artifacts` against the build's uploads, or set `if-no-artifact-found: warn`"
-            ),
-            NoneFound::Warn => ctx.console.warning(&what),
-            NoneFound::Ignore => ctx.console.info(&what),
-        }
-    }
-    let jobs = listing
-        .selected
-        .iter()
-        .map(|source| {
-            let name = config
-                .placeholders
-                .clone()
-                .with("name", &source.name)
-                .render(&config.template)
-                .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?;
-            Ok(Job {
-                source: source.clone(),
-                new_name: Some(name),
-            })
-        })
-        .collect::<anyhow::Result<Vec<Job>>>()?;
-    relay_artifacts::check_jobs(&jobs)
+    relay_artifacts::report_listing(
+        &ctx.console,
+        &listing,
+        &config.selection(),
+        config.if_none,
+        &ListingWords {
+            run: &format!("build run {}", config.run_id),
+            missing_means: "; its flag is `\"false\"`",
+            undone: "; nothing was dispatched",
+            check: "`artifacts`",
+        },
+    )?;
+    let moves = relay_artifacts::plan_moves(&listing, Some(&config.names))
         .context("input `reupload-name` does not fit the artifacts")?;
     let moved = Transfer::new(
         &gh,
@@ -172,7 +150,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         },
         ctx.console.clone(),
     )?
-    .run(&jobs)
+    .run(&moves)
     .await?;
     let relayed: Vec<String> = moved.iter().map(|m| m.name.clone()).collect();
     let list: Vec<serde_json::Value> = moved
@@ -226,12 +204,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     });
     if let Err(e) = sent {
         ctx.outputs.set("dispatched", "false")?;
-        ctx.summary
-            .append(&summary::render(&config, &moved, &payload, false))?;
+        ctx.summary.append(&summary::render(
+            &config,
+            &moved,
+            &payload,
+            Dispatch::Failed,
+        ))?;
         return Err(e);
     }
     ctx.outputs.set("dispatched", "true")?;
     ctx.summary
-        .append(&summary::render(&config, &moved, &payload, true))?;
+        .append(&summary::render(&config, &moved, &payload, Dispatch::Sent))?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Workflow runs and `workflow_dispatch`.
 
-use relay_runtime::{Console, RepoName, WorkflowRun};
+use relay_runtime::{Conclusion, Console, RepoName, RunStatus, WorkflowRun};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -13,8 +13,10 @@ use crate::path::{encode, with_query};
 /// (`return_run_details`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RunDetails {
+    /// The run's id.
     #[serde(rename = "workflow_run_id")]
     pub id: u64,
+    /// The run's page.
     pub html_url: String,
 }
 
@@ -23,12 +25,18 @@ pub struct RunDetails {
 /// check runs (a fine-grained PAT) can still read jobs (`actions: read`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Job {
+    /// The job's id.
     pub id: u64,
+    /// The run it belongs to.
     pub run_id: u64,
+    /// The job's name, as its check run is named.
     pub name: String,
-    pub status: String,
+    /// Its run status (`queued`, `in_progress`, `completed`, …).
+    pub status: RunStatus,
+    /// Its conclusion once completed.
     #[serde(default)]
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
+    /// Its page on GitHub.
     #[serde(default)]
     pub html_url: Option<String>,
 }
@@ -39,7 +47,9 @@ pub struct Job {
 pub struct RunFilter<'a> {
     /// A workflow file name or id.
     pub workflow: Option<&'a str>,
+    /// Runs started by this event.
     pub event: Option<&'a str>,
+    /// Runs of this commit.
     pub head_sha: Option<&'a str>,
     /// RFC 3339 time: runs created at or after it.
     pub created_since: Option<&'a str>,

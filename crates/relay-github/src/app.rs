@@ -27,12 +27,10 @@ use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 
-use crate::token::Token;
-
 /// How far back `iat` is set, as GitHub recommends against clock drift.
-pub const JWT_BACKDATE: Duration = Duration::from_secs(60);
+pub const JWT_BACKDATE: Duration = Duration::from_mins(1);
 /// How long a JWT lasts from now; GitHub refuses more than 10 minutes.
-pub const JWT_LIFETIME: Duration = Duration::from_secs(9 * 60);
+pub const JWT_LIFETIME: Duration = Duration::from_mins(9);
 
 /// A GitHub App that can sign its JWTs.
 #[derive(Clone)]
@@ -83,21 +81,22 @@ impl App {
         Ok(app)
     }
 
+    /// The App's id, as given.
     pub fn id(&self) -> &AppId {
         &self.id
     }
 
     /// A JWT for requests as the App, valid from [`JWT_BACKDATE`] before
     /// `now` to [`JWT_LIFETIME`] after it.
-    pub fn jwt(&self, now: SystemTime) -> Result<Token, jsonwebtoken::errors::Error> {
+    pub fn jwt(&self, now: SystemTime) -> Result<Secret, jsonwebtoken::errors::Error> {
         let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let claims = Claims {
-            iat: (now - JWT_BACKDATE.min(now)).as_secs(),
+            iat: now.saturating_sub(JWT_BACKDATE).as_secs(),
             exp: (now + JWT_LIFETIME).as_secs(),
             iss: self.id.as_str(),
         };
         let jwt = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)?;
-        Ok(Token::new(Secret::new(jwt)))
+        Ok(Secret::new(jwt))
     }
 }
 
@@ -139,6 +138,7 @@ impl JwtSigner for RingRs256 {
     }
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature jsonwebtoken's provider takes
 fn ring_signer(
     alg: &Algorithm,
     key: &EncodingKey,
@@ -152,6 +152,7 @@ fn ring_signer(
 
 /// deploy-relay only signs; verifying is GitHub's (and, in tests, an
 /// implementation that is not ours).
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature jsonwebtoken's provider takes
 fn no_verifier(
     _: &Algorithm,
     _: &DecodingKey,
@@ -200,7 +201,7 @@ mod tests {
         };
         for pem in [&keys.pkcs1, &keys.pkcs8] {
             let app = app(pem).unwrap();
-            let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+            let now = UNIX_EPOCH + Duration::from_hours(500_000);
             let jwt = app.jwt(now).unwrap();
             let text = jwt.expose();
             let header = text.split('.').next().unwrap();

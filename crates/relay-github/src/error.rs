@@ -1,46 +1,59 @@
 //! What went wrong talking to GitHub, said so a user can fix it.
 
+use relay_http::DisplaySafeUrl;
+
 /// The permission a call needs, as a fine-grained token / `permissions:` key
 /// and as a classic PAT scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permission {
+    /// As a fine-grained token or a job's `permissions:` names it (`contents: write`).
     pub fine_grained: &'static str,
+    /// As a classic personal access token's scope (`repo`).
     pub classic: &'static str,
 }
 
 impl Permission {
+    /// `repository_dispatch`.
     pub const CONTENTS_WRITE: Self = Self {
         fine_grained: "contents: write",
         classic: "repo",
     };
+    /// `workflow_dispatch`, deleting artifacts.
     pub const ACTIONS_WRITE: Self = Self {
         fine_grained: "actions: write",
         classic: "repo, workflow",
     };
+    /// Reading runs and artifacts.
     pub const ACTIONS_READ: Self = Self {
         fine_grained: "actions: read",
         classic: "repo",
     };
+    /// Reading check runs.
     pub const CHECKS_READ: Self = Self {
         fine_grained: "checks: read",
         classic: "repo",
     };
+    /// Reading commit statuses.
     pub const STATUSES_READ: Self = Self {
         fine_grained: "statuses: read",
         classic: "repo:status",
     };
+    /// Reading and opening issues.
     pub const ISSUES_WRITE: Self = Self {
         fine_grained: "issues: write",
         classic: "repo",
     };
+    /// Setting commit statuses.
     pub const STATUSES_WRITE: Self = Self {
         fine_grained: "statuses: write",
         classic: "repo:status",
     };
+    /// Reading deployments.
     pub const DEPLOYMENTS_READ: Self = Self {
         fine_grained: "deployments: read",
         classic: "repo_deployment",
     };
+    /// Creating deployments and deployment statuses.
     pub const DEPLOYMENTS_WRITE: Self = Self {
         fine_grained: "deployments: write",
         classic: "repo_deployment",
@@ -51,6 +64,7 @@ impl Permission {
         fine_grained: "attestations: read",
         classic: "repo",
     };
+    /// Reading a repository.
     pub const METADATA_READ: Self = Self {
         fine_grained: "metadata: read",
         classic: "repo",
@@ -79,12 +93,16 @@ impl Permission {
 /// One API call, described for error messages: `what` completes "couldn't …".
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// What the call does, completing "couldn't …".
     pub what: String,
+    /// The repository it is made on, `owner/repo`.
     pub repo: String,
+    /// The permission it needs.
     pub permission: Permission,
 }
 
 impl Call {
+    /// A call doing `what` on `repo`, needing `permission`.
     pub fn new(what: impl Into<String>, repo: &str, permission: Permission) -> Self {
         Self {
             what: what.into(),
@@ -103,6 +121,9 @@ impl std::fmt::Display for Call {
 /// What went wrong with one call. Every variant names the call (and with
 /// it the repository); causes are kept as sources.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum Error {
     #[error(
         "couldn't {call}: GitHub answered {status}{}\nhint: {hint}",
@@ -121,7 +142,7 @@ pub enum Error {
     )]
     Transport {
         call: Box<Call>,
-        url: String,
+        url: DisplaySafeUrl,
         #[source]
         source: reqwest::Error,
     },
@@ -133,6 +154,8 @@ pub enum Error {
     },
     #[error("couldn't {call}: expected a redirect, GitHub answered {status}")]
     NotRedirected { call: Box<Call>, status: u16 },
+    #[error("couldn't {call}: GitHub redirected to `{shown}`, which is not a URL")]
+    BadRedirect { call: Box<Call>, shown: String },
     #[error(
         "couldn't {call}: the API rate limit is used up for another {wait_secs}s, longer than deploy-relay waits\nhint: use a GitHub App token (higher limits) or run later"
     )]
@@ -180,10 +203,14 @@ pub enum Error {
     AppSign { app: String },
     #[error("couldn't start the HTTP client for {url}")]
     Client {
-        url: String,
+        url: DisplaySafeUrl,
         #[source]
         source: reqwest::Error,
     },
+    #[error(
+        "GITHUB_API_URL `{shown}` is not a URL\nhint: unset it for github.com, or set it to your GitHub Enterprise Server's `https://HOST/api/v3`"
+    )]
+    ApiUrl { shown: String },
 }
 
 impl Error {
@@ -202,8 +229,10 @@ impl Error {
             | Error::Transport { call, .. }
             | Error::Decode { call, .. }
             | Error::NotRedirected { call, .. }
+            | Error::BadRedirect { call, .. }
             | Error::RateLimited { call, .. } => Some(call.as_ref()),
             Error::Client { .. }
+            | Error::ApiUrl { .. }
             | Error::AppNotInstalled { .. }
             | Error::AppPermissionMissing { .. }
             | Error::AppJwtRejected { .. }

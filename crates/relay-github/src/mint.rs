@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use relay_runtime::{Cleanup, Console, Context, Credentials, Env, InputError, RepoName};
+use relay_runtime::{Cleanup, Console, Context, Credentials, Env, InputError, RepoName, Secret};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,13 +30,12 @@ use serde_json::json;
 use crate::app::App;
 use crate::client::GitHub;
 use crate::error::{Call, Error, Permission};
-use crate::token::Token;
 
 /// How a client authenticates each request.
 #[derive(Clone)]
 pub(crate) enum Bearer {
     None,
-    Static(Token),
+    Static(Secret),
     /// As the App itself: a fresh JWT per request.
     App(App),
     /// An installation token, re-minted before it expires.
@@ -47,15 +46,14 @@ impl Bearer {
     pub(crate) async fn header(&self) -> Result<Option<http::HeaderValue>, Error> {
         match self {
             Bearer::None => Ok(None),
-            Bearer::Static(token) => Ok(token.header()),
-            Bearer::App(app) => {
-                app.jwt(SystemTime::now())
-                    .map(|t| t.header())
-                    .map_err(|_| Error::AppSign {
-                        app: app.id().to_string(),
-                    })
-            }
-            Bearer::Minted(minted) => Ok(minted.current().await?.header()),
+            Bearer::Static(token) => Ok(crate::token::authorization(token)),
+            Bearer::App(app) => app
+                .jwt(SystemTime::now())
+                .map(|t| crate::token::authorization(&t))
+                .map_err(|_| Error::AppSign {
+                    app: app.id().to_string(),
+                }),
+            Bearer::Minted(minted) => Ok(crate::token::authorization(&minted.current().await?)),
         }
     }
 
@@ -123,6 +121,7 @@ impl Access {
         self
     }
 
+    /// The repositories the access covers.
     pub fn repos(&self) -> &[RepoName] {
         &self.repos
     }
@@ -144,7 +143,7 @@ pub struct Auth(Kind);
 
 #[derive(Clone)]
 enum Kind {
-    Token(Option<Token>),
+    Token(Option<Secret>),
     App(Arc<Minter>),
 }
 
@@ -165,7 +164,7 @@ impl Auth {
     /// `other_tokens` names the action's further token inputs.
     pub fn from_context(ctx: &Context, other_tokens: &[&str]) -> Result<Self, InputError> {
         match ctx.inputs.github_credentials(other_tokens)? {
-            Credentials::Token(token) => Ok(Self::token(token.map(Token::from))),
+            Credentials::Token(token) => Ok(Self::token(token)),
             Credentials::App(creds) => {
                 // The runner masked the input as given; mask the key as
                 // read too, line by line, when it came with `\n` escapes.
@@ -182,7 +181,7 @@ impl Auth {
     }
 
     /// A token (or none).
-    pub fn token(token: Option<Token>) -> Self {
+    pub fn token(token: Option<Secret>) -> Self {
         Self(Kind::Token(token))
     }
 
@@ -203,6 +202,7 @@ impl Auth {
         })))
     }
 
+    /// Whether tokens are minted from a GitHub App.
     pub fn is_app(&self) -> bool {
         matches!(self.0, Kind::App(_))
     }
@@ -252,7 +252,7 @@ struct Shared {
     env: Env,
     console: Console,
     /// Every token minted, for revocation at the end.
-    issued: Mutex<Vec<(Token, SystemTime)>>,
+    issued: Mutex<Vec<(Secret, SystemTime)>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -278,14 +278,14 @@ pub(crate) struct Minted {
 }
 
 struct Current {
-    token: Token,
+    token: Secret,
     expires_at: SystemTime,
     lifetime: Duration,
 }
 
 /// A token is re-minted when less than this (or half its lifetime, for a
 /// short-lived one) is left, so no request goes out with a dying token.
-const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+const RENEW_BEFORE: Duration = Duration::from_mins(5);
 
 impl Current {
     fn needs_renewal(&self, now: SystemTime) -> bool {
@@ -298,7 +298,7 @@ impl Minted {
     /// The token to send now, re-minted first when it is about to expire.
     /// Boxed (and so `Send` by its signature): re-minting sends a request,
     /// whose client asks its bearer again.
-    fn current(&self) -> Pin<Box<dyn Future<Output = Result<Token, Error>> + Send + '_>> {
+    fn current(&self) -> Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + '_>> {
         Box::pin(async move {
             let mut current = self.current.lock().await;
             if current.needs_renewal(SystemTime::now()) {
@@ -436,7 +436,7 @@ impl Shared {
         let repos = access
             .repos()
             .iter()
-            .map(|r| r.to_string())
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
         let call = Call::new(
@@ -499,8 +499,8 @@ impl Shared {
         // Masked before anything else can print it.
         self.console.add_mask(&created.token);
         let now = SystemTime::now();
-        let expires_at = parse_time(&created.expires_at).unwrap_or(now + Duration::from_secs(3600));
-        let token = Token::new(relay_runtime::Secret::new(created.token));
+        let expires_at = parse_time(&created.expires_at).unwrap_or(now + Duration::from_hours(1));
+        let token = Secret::new(created.token);
         self.issued
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -563,7 +563,7 @@ impl Shared {
 
 /// How long after its `expires_at` a token is dead whatever the clocks
 /// say (a runner's clock may be behind GitHub's; the JWT allows a minute).
-const EXPIRED_FOR_SURE: Duration = Duration::from_secs(120);
+const EXPIRED_FOR_SURE: Duration = Duration::from_mins(2);
 
 fn parse_time(text: &str) -> Option<SystemTime> {
     let t =
@@ -600,9 +600,9 @@ mod tests {
     fn a_token_is_renewed_before_the_last_five_minutes_or_half_its_life() {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(10_000);
         let hour = Current {
-            token: Token::new(relay_runtime::Secret::new("t")),
-            expires_at: at + Duration::from_secs(3600),
-            lifetime: Duration::from_secs(3600),
+            token: Secret::new("t"),
+            expires_at: at + Duration::from_hours(1),
+            lifetime: Duration::from_hours(1),
         };
         assert!(!hour.needs_renewal(at));
         assert!(!hour.needs_renewal(at + Duration::from_secs(3600 - 301)));

@@ -67,6 +67,7 @@ impl AppId {
         }
     }
 
+    /// The id as given: digits, or the client id.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -113,6 +114,7 @@ impl AppKey {
         &self.pem
     }
 
+    /// Which PEM form the key came in.
     pub fn format(&self) -> KeyFormat {
         self.format
     }
@@ -127,7 +129,9 @@ impl fmt::Debug for AppKey {
 /// Both App inputs, checked.
 #[derive(Debug, Clone)]
 pub struct AppCredentials {
+    /// `github-app-id`.
     pub id: AppId,
+    /// `github-app-private-key`.
     pub key: AppKey,
 }
 
@@ -353,7 +357,8 @@ mod tests {
     }
 
     fn seq(len: usize) -> Vec<u8> {
-        let mut der = vec![0x30, 0x82, (len >> 8) as u8, len as u8];
+        let [hi, lo] = u16::try_from(len).expect("a short test key").to_be_bytes();
+        let mut der = vec![0x30, 0x82, hi, lo];
         der.extend(std::iter::repeat_n(0x42, len));
         der
     }

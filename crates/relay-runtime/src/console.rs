@@ -7,6 +7,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::secret::Secret;
+
 /// Escapes a command's message for the runner.
 pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
@@ -46,6 +48,26 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
 
 type Sink = Box<dyn Write + Send>;
 
+/// Whether the step runs with debug logging (`RUNNER_DEBUG=1`): callers
+/// print extra detail only then. `::debug::` lines are written either way;
+/// the runner shows them only in debug mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// No extra detail.
+    #[default]
+    Normal,
+    /// Extra detail for debugging.
+    Debug,
+}
+
+/// `true` is [`Verbosity::Debug`]. Kept while `deploy-relay`'s operator
+/// commands still pass a bool to [`Console::new`]; new code names the variant.
+impl From<bool> for Verbosity {
+    fn from(debug: bool) -> Self {
+        if debug { Self::Debug } else { Self::Normal }
+    }
+}
+
 /// Where an action's log goes. Cheap to clone; clones share the masks.
 #[derive(Clone)]
 pub struct Console {
@@ -55,32 +77,52 @@ pub struct Console {
 struct Inner {
     out: Mutex<Sink>,
     masks: Mutex<Vec<String>>,
-    debug: bool,
+    verbosity: Verbosity,
 }
 
 impl Console {
-    pub fn stdout(debug: bool) -> Self {
-        Self::new(Box::new(std::io::stdout()), debug)
+    /// The process's stdout, where the runner reads workflow commands.
+    pub fn stdout(verbosity: impl Into<Verbosity>) -> Self {
+        Self::new(Box::new(std::io::stdout()), verbosity)
     }
 
-    pub fn new(out: Sink, debug: bool) -> Self {
+    /// A console writing to `out`.
+    pub fn new(out: Sink, verbosity: impl Into<Verbosity>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 out: Mutex::new(out),
                 masks: Mutex::default(),
-                debug,
+                verbosity: verbosity.into(),
             }),
         }
     }
 
     /// A console that writes into a shared buffer, for tests.
-    pub fn capture(debug: bool) -> (Self, Captured) {
-        let buf = Captured::default();
-        (Self::new(Box::new(buf.clone()), debug), buf)
+    pub fn capture() -> (Self, Captured) {
+        Self::capture_with(Verbosity::Normal)
     }
 
+    /// [`Console::capture`] in debug mode.
+    pub fn capture_debug() -> (Self, Captured) {
+        Self::capture_with(Verbosity::Debug)
+    }
+
+    fn capture_with(verbosity: Verbosity) -> (Self, Captured) {
+        let buf = Captured::default();
+        (Self::new(Box::new(buf.clone()), verbosity), buf)
+    }
+
+    /// Whether the step runs with debug logging.
     pub fn is_debug(&self) -> bool {
-        self.inner.debug
+        self.inner.verbosity == Verbosity::Debug
+    }
+
+    /// Masks `value` (see [`Console::add_mask`]) and wraps it as a
+    /// [`Secret`]: the way to make a secret of a value that did not come in
+    /// as a secret input (an env variable, a file).
+    pub fn secret(&self, value: &str) -> Secret {
+        self.add_mask(value);
+        Secret::new(value)
     }
 
     /// Tells the runner to mask `secret` and masks it here from now on. A
@@ -158,22 +200,27 @@ impl Console {
         }
     }
 
+    /// A `::debug::` line, shown in debug mode.
     pub fn debug(&self, text: &str) {
         self.command("debug", &[], text);
     }
 
+    /// A `::notice::` annotation with `title`.
     pub fn notice(&self, title: &str, text: &str) {
         self.command("notice", &[("title", title)], text);
     }
 
+    /// A `::warning::` annotation.
     pub fn warning(&self, text: &str) {
         self.command("warning", &[], text);
     }
 
+    /// An `::error::` annotation.
     pub fn error(&self, text: &str) {
         self.command("error", &[], text);
     }
 
+    /// Opens a log group; it closes when the returned guard drops.
     pub fn group(&self, title: &str) -> Group<'_> {
         self.command("group", &[], title);
         Group { console: self }
@@ -238,6 +285,7 @@ impl Drop for Group<'_> {
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// What was written, as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
@@ -285,7 +333,7 @@ mod tests {
 
     #[test]
     fn add_mask_is_printed_then_secret_redacted_everywhere() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("s3cr3t-token");
         console.info("using s3cr3t-token now");
         console.error("failed with s3cr3t-token");
@@ -298,7 +346,7 @@ mod tests {
 
     #[test]
     fn multi_line_secret_is_masked_per_line() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("-----BEGIN-----\nline-one-secret\n-----END-----");
         console.info("echo line-one-secret");
         assert!(out.text().contains("echo ***"));
@@ -310,7 +358,7 @@ mod tests {
 
     #[test]
     fn longer_secret_masked_before_its_prefix() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("abcd");
         console.add_mask("abcdefgh");
         console.info("abcdefgh");
@@ -319,7 +367,7 @@ mod tests {
 
     #[test]
     fn group_closes_on_drop() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         {
             let _g = console.group("Response");
             console.info("body");
@@ -329,7 +377,7 @@ mod tests {
 
     #[test]
     fn untrusted_text_is_fenced_by_stop_commands() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.untrusted("::error::fake\n::add-mask::x");
         let text = out.text();
         let lines: Vec<&str> = text.lines().collect();
@@ -341,7 +389,7 @@ mod tests {
 
     #[test]
     fn debug_is_a_debug_command() {
-        let (console, out) = Console::capture(true);
+        let (console, out) = Console::capture_debug();
         console.debug("x: y");
         assert_eq!(out.text(), "::debug::x: y\n");
     }
@@ -355,7 +403,7 @@ mod tests {
             "pa\nss-w0rd",
             "p%0Aa:s,s\r\nw",
         ] {
-            let (console, out) = Console::capture(true);
+            let (console, out) = Console::capture_debug();
             console.add_mask(secret);
             let before = out.text().len();
             console.error(&format!("failed with {secret}"));
@@ -381,7 +429,7 @@ mod tests {
 
     #[test]
     fn multi_line_secret_is_redacted_whole_and_per_line() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         let key = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
         console.add_mask(key);
         let before = out.text().len();
@@ -393,7 +441,7 @@ mod tests {
 
     #[test]
     fn info_keeps_one_line_and_fences_what_looks_like_a_command() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.info("status DOWN\n::error title=Forged::x\r\n::add-mask::healthy");
         console.info("::warning::starts like a command");
         console.info("v1 form ##[add-mask]healthy in the middle");

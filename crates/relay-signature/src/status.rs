@@ -40,10 +40,13 @@ pub fn body(id: &str, timestamp: i64) -> String {
 /// Why a poll body is not one.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone, Copy)]
 pub enum PollError {
+    /// The body is not a status poll.
     #[error("the body is not `{PREFIX} <delivery-id> <unix-seconds>`")]
     Malformed,
+    /// It asks about another delivery than the URL names.
     #[error("the poll is for another delivery than its path names")]
     OtherDelivery,
+    /// Its time is outside the tolerance.
     #[error("the poll's timestamp is outside the tolerance")]
     Stale,
 }

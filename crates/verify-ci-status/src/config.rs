@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_github::{Access, Auth, Permission};
+use relay_github::{Access, Auth, Conclusion, Permission};
 use relay_runtime::{Context, InputError, RepoName, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
@@ -17,7 +17,7 @@ pub(crate) struct Config {
     pub required: Vec<(String, globset::GlobMatcher)>,
     pub ignore: GlobSet,
     pub workflows: Vec<String>,
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Conclusion>,
     pub include_statuses: bool,
     pub wait: bool,
     pub timeout: Duration,
@@ -39,6 +39,18 @@ fn glob(input: &str, pattern: &str) -> Result<Glob, InputError> {
         )
     })
 }
+
+// A check run's conclusions (https://docs.github.com/en/rest/checks/runs).
+const KNOWN: [Conclusion; 8] = [
+    Conclusion::Success,
+    Conclusion::Failure,
+    Conclusion::Neutral,
+    Conclusion::Cancelled,
+    Conclusion::Skipped,
+    Conclusion::TimedOut,
+    Conclusion::ActionRequired,
+    Conclusion::Stale,
+];
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let inputs = &ctx.inputs;
@@ -75,37 +87,26 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let ignore = ignore
         .build()
         .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
-    let allowed: Vec<String> = inputs
+    let mut allowed = Vec::new();
+    for text in inputs
         .value("allowed-conclusions")
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
-        .collect();
-    const KNOWN: &[&str] = &[
-        "success",
-        "failure",
-        "neutral",
-        "cancelled",
-        "skipped",
-        "timed_out",
-        "action_required",
-        "stale",
-    ];
-    if let Some(bad) = allowed.iter().find(|c| !KNOWN.contains(&c.as_str())) {
-        return Err(InputError::new(
-            "allowed-conclusions",
-            &format!("names an unknown conclusion `{bad}`"),
-            &format!("pick from {}", KNOWN.join(", ")),
-        ));
+    {
+        let Some(known) = KNOWN.iter().find(|k| k.as_str() == text) else {
+            return Err(InputError::new(
+                "allowed-conclusions",
+                &format!("names an unknown conclusion `{text}`"),
+                &format!(
+                    "pick from {}",
+                    KNOWN.map(|k| k.as_str().to_owned()).join(", ")
+                ),
+            ));
+        };
+        allowed.push(known.clone());
     }
-    let interval = inputs.duration("interval")?;
-    if interval.is_zero() {
-        return Err(InputError::new(
-            "interval",
-            "must be above zero",
-            "try `15s`",
-        ));
-    }
+    let interval = inputs.nonzero_duration("interval", "15s")?;
     let env = &ctx.env;
     let own_repo = env.get(vars::GITHUB_REPOSITORY).unwrap_or_default();
     let own_sha = env.get(vars::GITHUB_SHA).unwrap_or_default();

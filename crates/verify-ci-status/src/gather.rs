@@ -1,14 +1,16 @@
-//! Reading check runs, statuses and workflow runs, and the polling loop.
+//! Reading check runs, commit statuses and workflow runs, and the polling loop.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use relay_github::{CheckRun, GitHub, RunFilter, StatsSnapshot, WorkflowRun};
+use relay_github::{
+    CheckRun, CommitState, GitHub, RunFilter, RunStatus, StatsSnapshot, WorkflowRun,
+};
+use relay_http::{AtDeadline, Poll};
 use relay_runtime::Context;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::decide::{Check, Kind, Verdict, decide};
+use crate::decide::{Check, Discovery, Ending, Kind, Verdict, decide};
 
 pub(crate) struct Outcome {
     pub verdict: Verdict,
@@ -24,9 +26,13 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> anyhow::Result<Outco
     let client = config.auth.client_for(ctx, &config.access()).await?;
     let mut fell_back = false;
     let start = Instant::now();
-    let deadline = start + config.timeout;
     let discovery_deadline = start + config.discovery_timeout.min(config.timeout);
-    let mut interval = config.interval;
+    // A last look at the deadline itself, and one when discovery ends:
+    // either moment can decide the case.
+    let mut poll = Poll::new(config.interval, start + config.timeout)
+        .backing_off(1.5, config.interval * 4)
+        .at_deadline(AtDeadline::LookOnceMore);
+    poll.wake_at(discovery_deadline);
     let mut last: Option<Vec<Check>> = None;
     ctx.console.info(&format!(
         "Verifying CI of {}@{}",
@@ -34,37 +40,30 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> anyhow::Result<Outco
     ));
     loop {
         let checks = look(ctx, &client, config, &mut fell_back).await?;
-        let now = Instant::now();
-        let discovery_over = !config.wait || now >= discovery_deadline;
-        let verdict = decide(config, &checks, discovery_over);
-        let changed = last.as_ref() != Some(&checks);
-        if changed {
-            let done = checks.iter().filter(|c| c.status == "completed").count();
+        let discovery = if !config.wait || Instant::now() >= discovery_deadline {
+            Discovery::Over
+        } else {
+            Discovery::Open
+        };
+        let verdict = decide(config, &checks, discovery);
+        if last.as_ref() == Some(&checks) {
+            // Nothing moved: back off, up to four times the interval.
+            poll.unchanged();
+        } else {
+            let done = checks.iter().filter(|c| c.completed()).count();
             ctx.console
                 .info(&format!("{} checks, {done} completed", checks.len()));
             // Back to the configured pace once things move again.
-            interval = config.interval;
-        } else {
-            // Nothing moved: back off, up to four times the interval.
-            interval = (interval + interval / 2).min(config.interval * 4);
+            poll.changed();
         }
         last = Some(checks);
         let verdict = match verdict {
             Verdict::Pending { pending } if !config.wait => Verdict::Timeout { pending },
             Verdict::Pending { pending } => {
-                if now >= deadline {
-                    Verdict::Timeout { pending }
-                } else {
-                    // Never sleep past a deadline that would decide the case.
-                    let next = (now + interval).min(deadline.max(now));
-                    let next = if now < discovery_deadline {
-                        next.min(discovery_deadline)
-                    } else {
-                        next
-                    };
-                    tokio::time::sleep_until(next.max(now + Duration::from_millis(1))).await;
+                if poll.sleep().await.is_ok() {
                     continue;
                 }
+                Verdict::Timeout { pending }
             }
             v => v,
         };
@@ -169,7 +168,7 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     let named = |name: &str| config.required.iter().any(|(_, m)| m.is_match(name));
     let mut own_ids = std::collections::HashSet::new();
     for run in own_newest.into_values() {
-        if run.status == "completed" || named(&run.name) {
+        if run.status.is_completed() || named(&run.name) {
             own_ids.insert(run.id);
             keep_newest(&mut newest, run);
         }
@@ -182,7 +181,7 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
             name: r.name,
             kind: Kind::CheckRun,
             status: r.status,
-            conclusion: r.conclusion,
+            conclusion: r.conclusion.map(Ending::Conclusion),
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -192,7 +191,7 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
 /// The context prefix of the commit statuses record-deployment sets.
 const OWN_STATUS_PREFIX: &str = "deploy/";
 
-/// Commit statuses, newest per context (the combined status already keeps
+/// Commit statuses, newest per context (the combined commit status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
     let all = client
@@ -206,12 +205,16 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
         .filter(|s| !s.context.starts_with(OWN_STATUS_PREFIX))
         .filter(|s| seen.insert(s.context.clone()))
         .map(|s| {
-            let pending = s.state == "pending";
+            let pending = s.state == CommitState::Pending;
             Check {
                 name: s.context,
-                kind: Kind::Status,
-                status: if pending { "pending" } else { "completed" }.into(),
-                conclusion: (!pending).then_some(s.state),
+                kind: Kind::CommitStatus,
+                status: if pending {
+                    RunStatus::Pending
+                } else {
+                    RunStatus::Completed
+                },
+                conclusion: (!pending).then_some(Ending::CommitState(s.state)),
                 url: s.target_url.unwrap_or_default(),
                 own_run: false,
             }
@@ -254,8 +257,8 @@ async fn workflow_runs(
         .map(|(name, r)| Check {
             name,
             kind: Kind::Workflow,
-            status: r.status.unwrap_or_default(),
-            conclusion: r.conclusion,
+            status: r.status.unwrap_or(RunStatus::Other(String::new())),
+            conclusion: r.conclusion.map(Ending::Conclusion),
             url: r.html_url,
             own_run: false,
         })

@@ -1,8 +1,15 @@
 //! Our block upload checked by a real Azure implementation: azurite.
 
-use super::*;
-use hmac::{Hmac, Mac as _};
+#![allow(clippy::unwrap_used)]
+
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac as _};
+use relay_fakes::FakeArtifacts;
+
+use crate::test_support::{opts, pipe_one, pseudo_random, url};
 
 const ACCOUNT: &str = "devstoreaccount1";
 /// azurite's published well-known development key (not a secret).
@@ -70,7 +77,7 @@ async fn block_upload_is_accepted_and_assembled_by_azurite() {
     for _ in 0..100 {
         if let Ok(r) = http
             .put(format!("{base}/artifacts?restype=container&{sas}"))
-            .header("x-ms-version", crate::blob::X_MS_VERSION)
+            .header("x-ms-version", super::X_MS_VERSION)
             .send()
             .await
         {
@@ -87,19 +94,16 @@ async fn block_upload_is_accepted_and_assembled_by_azurite() {
     assert!(ready, "azurite did not start");
 
     let data = pseudo_random(2 * (1 << 20) + 4321);
-    let (src, _s) = serve(Fake {
-        source: data.clone(),
-        ..Fake::default()
-    })
-    .await;
+    let source = FakeArtifacts::start();
+    let (_, src, _) = source.seed("source-run", "web", data.clone());
     let upload = format!("{base}/artifacts/web.zip?{sas}");
-    let r = pipe_one(&http, &format!("{src}/src"), &upload, None, &opts())
+    let r = pipe_one(&http, &url(&src), &upload, None, &opts())
         .await
         .unwrap();
     assert_eq!(r.blocks, 3);
     let got = http
         .get(&upload)
-        .header("x-ms-version", crate::blob::X_MS_VERSION)
+        .header("x-ms-version", super::X_MS_VERSION)
         .send()
         .await
         .unwrap();

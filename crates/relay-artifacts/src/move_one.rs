@@ -6,12 +6,24 @@
 
 use std::path::{Path, PathBuf};
 
+use relay_http::DisplaySafeUrl;
+
+use crate::digest::{DigestCheck, verify_digest};
 use crate::error::ArtifactError;
 use crate::extract::SpoolIndex;
 use crate::pipe::{Charge, Passed, Spool, download, upload_file};
 use crate::rest;
-use crate::transfer::{Destination, Job, Reuploaded, Transfer, Transferred};
-use crate::verify::{DigestCheck, verify_digest};
+use crate::transfer::{ArtifactMove, Destination, Reuploaded, Transfer, Transferred};
+
+/// Whether this run already has an artifact under the new name (one the
+/// relay may replace only with `overwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// The name is free.
+    None,
+    /// An artifact of that name is replaced.
+    Replaced,
+}
 
 /// Where a zip lands on disk.
 enum SpoolFile {
@@ -34,13 +46,15 @@ impl SpoolFile {
 impl Transfer<'_> {
     pub(crate) async fn move_one(
         &self,
-        job: &Job,
-        replace: bool,
+        planned: &ArtifactMove,
+        existing: Existing,
     ) -> Result<Transferred, ArtifactError> {
-        let a = &job.source;
+        let a = &planned.source;
         let url = rest::zip_url(self.gh, self.repo, a).await?;
-        let spool = self.spool_for(a, replace)?;
-        let result = self.move_with(job, replace, &url, spool.as_ref()).await;
+        let spool = self.spool_for(a, existing)?;
+        let result = self
+            .move_with(planned, existing, &url, spool.as_ref())
+            .await;
         if let (Err(_), Some(SpoolFile::Kept(p))) = (&result, &spool) {
             let _ = std::fs::remove_file(p);
         }
@@ -50,8 +64,9 @@ impl Transfer<'_> {
     fn spool_for(
         &self,
         a: &rest::RestArtifact,
-        replace: bool,
+        existing: Existing,
     ) -> Result<Option<SpoolFile>, ArtifactError> {
+        let replace = existing == Existing::Replaced;
         let temp_in = |dir: PathBuf| {
             tempfile::Builder::new()
                 .prefix(".deploy-relay-")
@@ -70,13 +85,14 @@ impl Transfer<'_> {
 
     async fn move_with(
         &self,
-        job: &Job,
-        replace: bool,
-        url: &str,
+        planned: &ArtifactMove,
+        existing: Existing,
+        url: &DisplaySafeUrl,
         spool: Option<&SpoolFile>,
     ) -> Result<Transferred, ArtifactError> {
-        let a = &job.source;
-        let new = match (&self.results, &job.new_name) {
+        let replace = existing == Existing::Replaced;
+        let a = &planned.source;
+        let new = match (&self.results, &planned.new_name) {
             (Some(results), Some(name)) => Some((results, name.as_str())),
             _ => None,
         };
@@ -187,15 +203,16 @@ impl Transfer<'_> {
                 let extractor = extractor.clone();
                 let sub_for_task = sub.clone();
                 let report = tokio::task::spawn_blocking(move || {
-                    let mut ex = extractor.lock().unwrap_or_else(|e| e.into_inner());
-                    match index {
-                        Some(index) => ex.extract_spool(&sub_for_task, index, &zip),
-                        None => {
-                            let file = std::fs::File::open(&zip).map_err(|source| {
-                                crate::extract::ExtractError::Io { path: zip, source }
-                            })?;
-                            ex.extract_into(&sub_for_task, std::io::BufReader::new(file))
-                        }
+                    let mut ex = extractor
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(index) = index {
+                        ex.extract_spool(&sub_for_task, index, &zip)
+                    } else {
+                        let file = std::fs::File::open(&zip).map_err(|source| {
+                            crate::extract::ExtractError::Io { path: zip, source }
+                        })?;
+                        ex.extract_into(&sub_for_task, std::io::BufReader::new(file))
                     }
                 })
                 .await

@@ -1,4 +1,7 @@
-//! The shared key, kept out of every `Debug`, `Display` and log line.
+//! The signing key: the HMAC key bytes a webhook secret stands for, kept
+//! out of every `Debug`, `Display` and log line. The secret itself, as a
+//! user or a file gives it, is a [`relay_runtime::Secret`]; a key is made
+//! from it once, for the scheme in use ([`SigningKey::from_secret`]).
 
 use std::fmt;
 
@@ -6,16 +9,28 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use crate::SecretError;
+use relay_runtime::Secret;
+
+use crate::{Scheme, SecretError};
 
 const WHSEC_PREFIX: &str = "whsec_";
 
-/// HMAC key bytes. Formatting prints `Secret(redacted)`, never the bytes, and
-/// the memory is wiped on drop.
+/// HMAC key bytes. Formatting prints `SigningKey(redacted)`, never the
+/// bytes, and the memory is wiped on drop.
 #[derive(Clone)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+pub struct SigningKey(Zeroizing<Vec<u8>>);
 
-impl Secret {
+impl SigningKey {
+    /// The key `secret` stands for under `scheme`: its bytes as they are
+    /// for GitHub's signature, the base64 after `whsec_` for Standard
+    /// Webhooks.
+    pub fn from_secret(secret: &Secret, scheme: Scheme) -> Result<Self, SecretError> {
+        match scheme {
+            Scheme::GitHub => Self::new(secret.expose().as_bytes()),
+            Scheme::StandardWebhooks => Self::from_whsec(secret.expose()),
+        }
+    }
+
     /// A secret used as raw bytes, as GitHub does with its webhook secret.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, SecretError> {
         let bytes = Zeroizing::new(bytes.into());
@@ -69,9 +84,9 @@ impl Secret {
     }
 }
 
-impl fmt::Debug for Secret {
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(redacted)")
+        f.write_str("SigningKey(redacted)")
     }
 }
 
@@ -81,31 +96,49 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_bytes() {
-        let secret = Secret::new("hunter2-very-secret").unwrap();
+        let secret = SigningKey::new("hunter2-very-secret").unwrap();
         let shown = format!("{secret:?} {:?}", Some(&secret));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("redacted"));
     }
 
     #[test]
-    fn whsec_round_trip_and_errors() {
-        let secret = Secret::from_whsec("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
-        assert_eq!(secret.expose().len(), 24);
-        assert_eq!(secret.to_whsec(), "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+    fn a_key_is_made_from_the_one_secret_type_per_scheme() {
+        let text = Secret::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+        let standard = SigningKey::from_secret(&text, Scheme::StandardWebhooks).unwrap();
+        assert_eq!(standard.expose().len(), 24);
+        let github = SigningKey::from_secret(&text, Scheme::GitHub).unwrap();
+        assert_eq!(github.expose(), text.expose().as_bytes());
+        let not_whsec = Secret::new("not base64!");
         assert_eq!(
-            Secret::from_whsec("whsec_not base64!").unwrap_err(),
+            SigningKey::from_secret(&not_whsec, Scheme::StandardWebhooks).unwrap_err(),
             SecretError::NotBase64
         );
         assert_eq!(
-            Secret::from_whsec("whsec_").unwrap_err(),
+            SigningKey::from_secret(&Secret::new(""), Scheme::GitHub).unwrap_err(),
             SecretError::Empty
         );
-        assert_eq!(Secret::new("").unwrap_err(), SecretError::Empty);
+    }
+
+    #[test]
+    fn whsec_round_trip_and_errors() {
+        let secret = SigningKey::from_whsec("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        assert_eq!(secret.expose().len(), 24);
+        assert_eq!(secret.to_whsec(), "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+        assert_eq!(
+            SigningKey::from_whsec("whsec_not base64!").unwrap_err(),
+            SecretError::NotBase64
+        );
+        assert_eq!(
+            SigningKey::from_whsec("whsec_").unwrap_err(),
+            SecretError::Empty
+        );
+        assert_eq!(SigningKey::new("").unwrap_err(), SecretError::Empty);
     }
 
     #[test]
     fn printed_forms_cover_the_bare_key() {
-        let secret = Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let secret = SigningKey::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let forms: Vec<String> = secret
             .printed_forms()
             .iter()
@@ -114,7 +147,7 @@ mod tests {
         assert!(forms.contains(&"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()));
         assert!(forms.contains(&"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()));
         assert!(forms.windows(2).all(|w| w[0].len() >= w[1].len()));
-        let padded = Secret::new(*b"0123456789").unwrap();
+        let padded = SigningKey::new(*b"0123456789").unwrap();
         let forms: Vec<String> = padded
             .printed_forms()
             .iter()

@@ -6,7 +6,7 @@
 
 use relay_deployments::{Finish, NewRecord, Payload, Record, TASK};
 use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
-use relay_github::{DeploymentState, GitHub, Token};
+use relay_github::{DeploymentState, GitHub};
 use relay_runtime::{Console, Env, RepoName, Secret, vars};
 use relay_testkit::openapi::OpenApi;
 
@@ -31,12 +31,7 @@ fn client(gh: &FakeGitHub) -> GitHub {
         (vars::GITHUB_REPOSITORY, DEPLOY),
         (vars::DEPLOY_RELAY_BACKOFF_SCALE, "0.01"),
     ]);
-    GitHub::new(
-        &env,
-        Console::capture(false).0,
-        Some(Token::new(Secret::new(DEFAULT_TOKEN))),
-    )
-    .unwrap()
+    GitHub::new(&env, Console::capture().0, Some(Secret::new(DEFAULT_TOKEN))).unwrap()
 }
 
 /// One runtime for every test: a client's pooled connections belong to the
@@ -341,7 +336,7 @@ fn the_app_commit_shows_the_deploy() {
                 &gh,
                 &payload(A),
                 "staging",
-                state,
+                &state,
                 Some("https://github.com/octo/deploy/actions/runs/1"),
             ))
             .unwrap();
@@ -361,7 +356,7 @@ fn the_app_commit_shows_the_deploy() {
             &gh,
             &bad,
             "staging",
-            DeploymentState::Success,
+            &DeploymentState::Success,
             None,
         ))
         .unwrap_err();

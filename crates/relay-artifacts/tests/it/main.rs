@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use relay_artifacts::{
-    ArtifactError, Destination, DigestCheck, DigestPolicy, Job, RetryPolicy, RuntimeToken,
+    ArtifactError, ArtifactMove, Destination, DigestCheck, DigestPolicy, RetryPolicy, RuntimeToken,
     Selection, Transfer, TransferConfig, Upload,
 };
 use relay_fakes::ArtifactSeed;
@@ -46,8 +46,8 @@ fn github(w: &World) -> relay_github::GitHub {
         ("GITHUB_API_URL", w.gh.url()),
         ("DEPLOY_RELAY_BACKOFF_SCALE", "0.01"),
     ]);
-    let token = relay_github::Token::new(relay_runtime::Secret::new(DEFAULT_TOKEN));
-    relay_github::GitHub::new(&env, Console::capture(false).0, Some(token)).unwrap()
+    let token = relay_runtime::Secret::new(DEFAULT_TOKEN);
+    relay_github::GitHub::new(&env, Console::capture().0, Some(token)).unwrap()
 }
 
 fn fast() -> RetryPolicy {
@@ -90,19 +90,19 @@ async fn relays_the_artifacts_a_pattern_selects_under_deployment_names() {
         .await
         .unwrap();
     assert!(listing.found());
-    let jobs: Vec<Job> = listing
+    let moves: Vec<ArtifactMove> = listing
         .selected
         .into_iter()
-        .map(|a| Job {
+        .map(|a| ArtifactMove {
             new_name: Some(format!("deploy-{}-production", a.name)),
             source: a,
         })
         .collect();
-    let (console, log) = Console::capture(false);
+    let (console, log) = Console::capture();
     let http = relay_artifacts::http_client().unwrap();
     let relayed = Transfer::new(&gh, &repo(), http, config(&w), console)
         .unwrap()
-        .run(&jobs)
+        .run(&moves)
         .await
         .unwrap();
     let names: Vec<_> = relayed
@@ -142,7 +142,7 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
     let listing = relay_artifacts::list(&gh, &repo(), 7, &Selection::All)
         .await
         .unwrap();
-    let jobs = vec![Job {
+    let moves = vec![ArtifactMove {
         new_name: Some("deploy-web".into()),
         source: listing.selected[0].clone(),
     }];
@@ -150,9 +150,9 @@ async fn a_failed_relay_names_the_artifact_hides_the_signature_and_leaves_nothin
         w.art.blob_fault(BlobFault::Status(503));
     }
     let http = relay_artifacts::http_client().unwrap();
-    let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture(false).0)
+    let err = Transfer::new(&gh, &repo(), http, config(&w), Console::capture().0)
         .unwrap()
-        .run(&jobs)
+        .run(&moves)
         .await
         .unwrap_err();
     let ArtifactError::Artifact { name, source } = &err else {

@@ -1,14 +1,13 @@
-//! Digest checks against the REST `digest` (`sha256:<hex>`) and the
-//! `expires_at` a retention period asks for.
-
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+//! Digest checks against the REST `digest` (`sha256:<hex>`).
 
 /// `verify-digest`: what a mismatch does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestPolicy {
+    /// A mismatch fails the artifact, which is never finalized.
     Error,
+    /// A mismatch is a warning.
     Warn,
+    /// No check.
     Off,
 }
 
@@ -26,38 +25,21 @@ impl DigestPolicy {
     }
 }
 
-/// `if-no-artifact-found`: what a selection that finds nothing (or misses
-/// a named artifact) does. The relay needs "not there" to be an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IfNone {
-    Warn,
-    Error,
-    Ignore,
-}
-
-impl IfNone {
-    /// Input `if-no-artifact-found`: `warn`, `error` or `ignore`.
-    pub fn from_input(
-        inputs: &relay_runtime::Inputs,
-        name: &str,
-    ) -> Result<Self, relay_runtime::InputError> {
-        Ok(match inputs.choice(name, &["warn", "error", "ignore"])? {
-            "error" => Self::Error,
-            "ignore" => Self::Ignore,
-            _ => Self::Warn,
-        })
-    }
-}
-
+/// How an artifact's bytes compared with the digest GitHub recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DigestCheck {
+    /// The bytes match it.
     Match,
     /// GitHub recorded no digest (artifacts uploaded before v4 digests).
     Unknown,
+    /// The bytes differ from it.
     Mismatch {
+        /// The digest GitHub recorded.
         expected: String,
+        /// The digest of the bytes relayed.
         actual: String,
     },
+    /// Not checked (`verify-digest: off`).
     Skipped,
 }
 
@@ -106,32 +88,9 @@ pub(crate) fn verify_digest(
     }
 }
 
-/// `expires_at` for `retention_days`, capped by the repository maximum
-/// (`GITHUB_RETENTION_DAYS`) as the official client caps it. Returns the
-/// timestamp and whether the cap applied (worth a warning).
-pub fn expires_at(
-    retention_days: Option<u32>,
-    repo_max: Option<&str>,
-    now: OffsetDateTime,
-) -> (Option<String>, bool) {
-    let Some(mut days) = retention_days.filter(|d| *d > 0) else {
-        return (None, false);
-    };
-    let mut capped = false;
-    if let Some(max) = repo_max.and_then(|m| m.trim().parse::<u32>().ok())
-        && max < days
-    {
-        days = max;
-        capped = true;
-    }
-    let at = now + time::Duration::days(i64::from(days));
-    (at.format(&Rfc3339).ok(), capped)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn digests() {
@@ -151,24 +110,6 @@ mod tests {
                 expected: "sha256:00".into(),
                 actual: "sha256:ab".into()
             }
-        );
-    }
-
-    #[test]
-    fn retention_is_capped_by_the_repository() {
-        let now = datetime!(2026-11-22 13:00 UTC);
-        assert_eq!(expires_at(None, Some("90"), now), (None, false));
-        assert_eq!(
-            expires_at(Some(5), Some("90"), now),
-            (Some("2026-11-27T13:00:00Z".into()), false)
-        );
-        assert_eq!(
-            expires_at(Some(30), Some("7"), now),
-            (Some("2026-11-29T13:00:00Z".into()), true)
-        );
-        assert_eq!(
-            expires_at(Some(30), None, now),
-            (Some("2026-12-22T13:00:00Z".into()), false)
         );
     }
 }

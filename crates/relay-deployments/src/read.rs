@@ -1,33 +1,23 @@
 //! Reading the records of a repository from GitHub.
 
-use relay_github::{DeploymentFilter, GitHub};
+use relay_github::{Deployment, DeploymentFilter, GitHub};
 use relay_runtime::RepoName;
 
 use crate::TASK;
 use crate::error::Error;
 use crate::payload::Payload;
-use crate::rule::{Record, is_candidate};
+use crate::record::{Record, is_candidate};
 
 /// The deploy-relay records of `repo` (of `environment`, when given),
-/// newest first, each with its statuses; at most `limit` per environment.
+/// newest first, each with its deployment statuses; at most `limit` per environment.
 pub async fn records(
     gh: &GitHub,
     repo: &RepoName,
     environment: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Record>, Error> {
-    let mut deployments = gh
-        .deployments(
-            repo,
-            &DeploymentFilter {
-                task: Some(TASK),
-                environment,
-                sha: None,
-            },
-        )
-        .await?;
-    deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
-    let mut per_env: std::collections::HashMap<String, usize> = Default::default();
+    let deployments = newest_first(gh, repo, environment).await?;
+    let mut per_env: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::new();
     for d in deployments {
         if d.task != TASK || Payload::of(&d).is_none() {
@@ -44,28 +34,35 @@ pub async fn records(
     Ok(out)
 }
 
+/// The deployments of task `deploy-relay` in `repo` (of `environment`, when
+/// given), newest first: GitHub lists them so, and the ids say so even if a
+/// server does not.
+async fn newest_first(
+    gh: &GitHub,
+    repo: &RepoName,
+    environment: Option<&str>,
+) -> Result<Vec<Deployment>, Error> {
+    let filter = DeploymentFilter {
+        task: Some(TASK),
+        environment,
+        sha: None,
+    };
+    let mut deployments = gh.deployments(repo, &filter).await?;
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+    Ok(deployments)
+}
+
 /// The previous good record of `environment` for a deploy replacing
-/// `replaced`: the history is walked newest first and statuses are read
-/// only for records of another sha, until one qualifies.
-pub async fn previous_good(
+/// `replaced`, read from GitHub: the history is walked newest first and
+/// deployment statuses are read only for records of another sha, until one
+/// qualifies (the rule: [`crate::choose_previous_good`]).
+pub async fn find_previous_good(
     gh: &GitHub,
     repo: &RepoName,
     environment: &str,
     replaced: &str,
 ) -> Result<Option<Record>, Error> {
-    let mut deployments = gh
-        .deployments(
-            repo,
-            &DeploymentFilter {
-                task: Some(TASK),
-                environment: Some(environment),
-                sha: None,
-            },
-        )
-        .await?;
-    // GitHub lists newest first; the ids say so even if a server does not.
-    deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
-    for d in deployments {
+    for d in newest_first(gh, repo, Some(environment)).await? {
         // The filter is GitHub's; the rule does not rely on it.
         if d.environment != environment || !is_candidate(&d, replaced) {
             continue;
@@ -79,7 +76,7 @@ pub async fn previous_good(
 }
 
 /// The newest record of `environment` (what is deployed there now, or
-/// being deployed), with its statuses.
+/// being deployed), with its deployment statuses.
 pub async fn newest(
     gh: &GitHub,
     repo: &RepoName,

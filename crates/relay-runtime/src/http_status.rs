@@ -1,13 +1,15 @@
-//! HTTP status sets as users write them: `200-299`, `200,204`, `2xx`, or a
-//! mix (`2xx,301-302`). One grammar for every input that takes one.
+//! Sets of HTTP status codes as users write them: `200-299`, `200,204`,
+//! `2xx`, or a mix (`2xx,301-302`). One grammar for every input that takes
+//! one.
 
 use std::fmt;
 use std::ops::RangeInclusive;
 
+/// A set of HTTP status codes, as ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusSet(Vec<RangeInclusive<u16>>);
+pub struct HttpStatusSet(Vec<RangeInclusive<u16>>);
 
-impl StatusSet {
+impl HttpStatusSet {
     /// Parses the text; the error says which item is wrong.
     pub fn parse(text: &str) -> Result<Self, String> {
         let status = |s: &str| {
@@ -42,16 +44,18 @@ impl StatusSet {
         Ok(Self(ranges))
     }
 
+    /// Whether `status` is in the set.
     pub fn contains(&self, status: u16) -> bool {
         self.0.iter().any(|r| r.contains(&status))
     }
 
+    /// The ranges, as written.
     pub fn ranges(&self) -> &[RangeInclusive<u16>] {
         &self.0
     }
 }
 
-impl fmt::Display for StatusSet {
+impl fmt::Display for HttpStatusSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let items: Vec<String> = self
             .0
@@ -74,14 +78,14 @@ mod tests {
 
     #[test]
     fn ranges_lists_and_classes() {
-        let s = StatusSet::parse("200-299").unwrap();
+        let s = HttpStatusSet::parse("200-299").unwrap();
         assert!(s.contains(200) && s.contains(299) && !s.contains(300));
-        let s = StatusSet::parse("200, 204,301-302").unwrap();
+        let s = HttpStatusSet::parse("200, 204,301-302").unwrap();
         assert!(s.contains(204) && s.contains(302) && !s.contains(201));
-        let s = StatusSet::parse("2xx,404").unwrap();
+        let s = HttpStatusSet::parse("2xx,404").unwrap();
         assert!(s.contains(250) && s.contains(404) && !s.contains(300));
         assert_eq!(s.to_string(), "200-299,404");
-        assert!(StatusSet::parse("3XX").unwrap().contains(301));
+        assert!(HttpStatusSet::parse("3XX").unwrap().contains(301));
     }
 
     #[test]
@@ -94,7 +98,7 @@ mod tests {
             ("200,,204", "``"),
             ("99", "99"),
         ] {
-            let e = StatusSet::parse(bad).unwrap_err();
+            let e = HttpStatusSet::parse(bad).unwrap_err();
             assert!(e.contains(named), "{bad}: {e}");
         }
     }
