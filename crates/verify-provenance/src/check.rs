@@ -91,7 +91,6 @@ pub(crate) async fn verify_all(ctx: &Context, config: &Config) -> anyhow::Result
             .iter()
             .filter_map(|i| i.digest.as_deref())
             .collect();
-        d.dedup();
         d.sort_unstable();
         d.dedup();
         d
@@ -140,7 +139,7 @@ pub(crate) async fn verify_all(ctx: &Context, config: &Config) -> anyhow::Result
                     Listed::Bundles(bundles)
                 }
             }
-            Err(e) => classify(&e, &config.repository.to_string()),
+            Err(e) => classify(&e, config.repository.as_str()),
         };
         listed.insert(*digest, answer);
     }

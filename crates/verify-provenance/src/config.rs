@@ -214,16 +214,15 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         Refs::Given(given)
     } else {
         let default_branch = inputs.get("default-branch").map(str::to_owned);
-        if let Some(b) = &default_branch {
-            if b.starts_with("refs/")
-                || b.chars().any(|c| c.is_whitespace() || "*?[]{}".contains(c))
-            {
-                return Err(InputError::new(
-                    "default-branch",
-                    &format!("must be a branch name, got `{b}`"),
-                    "write the name alone, e.g. `main`",
-                ));
-            }
+        if let Some(b) = &default_branch
+            && (b.starts_with("refs/")
+                || b.chars().any(|c| c.is_whitespace() || "*?[]{}".contains(c)))
+        {
+            return Err(InputError::new(
+                "default-branch",
+                &format!("must be a branch name, got `{b}`"),
+                "write the name alone, e.g. `main`",
+            ));
         }
         Refs::Default {
             default_branch,

@@ -2,7 +2,7 @@
 //! summary: one row per image.
 
 use relay_provenance::Mode;
-use relay_runtime::{md_block, md_code};
+use relay_runtime::md_code;
 use serde::Serialize;
 
 use crate::check::{Row, Verdict};
@@ -142,14 +142,18 @@ pub(crate) fn summary(config: &Config, rows: &[Row]) -> String {
             verdict_cell(row, config.mode),
         ));
     }
-    for row in rows {
-        if let (Some(reason), true) = (&row.reason, row.verdict != Verdict::Skipped) {
-            out.push_str(&format!(
-                "\n{} was not verified:\n\n{}",
-                md_code(&row.image.key),
-                md_block(reason, "text")
-            ));
-        }
+    let why: Vec<String> = rows
+        .iter()
+        .filter(|r| r.verdict != Verdict::Skipped)
+        .filter_map(|r| {
+            r.reason
+                .as_ref()
+                .map(|reason| format!("- {}: {}\n", md_code(&r.image.key), md_code(reason)))
+        })
+        .collect();
+    if !why.is_empty() {
+        out.push_str("\nWhy not verified:\n\n");
+        out.push_str(&why.concat());
     }
     out
 }
