@@ -88,9 +88,7 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
         // branch, which `metadata: read` allows every token); nothing under `off`.
         "verify-provenance"
             if default_token("github-token")
-                && !with
-                    .get("provenance")
-                    .is_some_and(|v| v.trim() == "off") =>
+                && with.get("provenance").is_none_or(|v| v.trim() != "off") =>
         {
             needs.push(("attestations", "read"));
         }
