@@ -191,7 +191,10 @@ fn verify_provenance_needs_attestations_read_unless_off_or_another_token() {
     for (granted, with) in [
         ("permissions: { attestations: read }", ""),
         ("permissions: {}", "          provenance: off\n"),
-        ("permissions: {}", "          github-token: ${{ secrets.APP }}\n"),
+        (
+            "permissions: {}",
+            "          github-token: ${{ secrets.APP }}\n",
+        ),
     ] {
         let p = problems_of(&[(".github/workflows/w.yml", &step(granted, with))]);
         assert!(p.is_empty(), "{granted} {with}: {p:#?}");
