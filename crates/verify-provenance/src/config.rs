@@ -210,6 +210,13 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect();
+        if given.is_empty() {
+            return Err(InputError::new(
+                "allowed-refs",
+                "names no ref",
+                "list globs such as `main` and `refs/tags/v*`, or leave it out for the default",
+            ));
+        }
         globs("allowed-refs", &given, false)?;
         Refs::Given(given)
     } else {
