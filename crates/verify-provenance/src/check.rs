@@ -95,6 +95,10 @@ pub(crate) async fn verify_all(ctx: &Context, config: &Config) -> anyhow::Result
         d.dedup();
         d
     };
+    if digests.is_empty() {
+        // Only tags (under `warn`): nothing to list.
+        return Ok(config.images.iter().map(tag_row).collect());
+    }
     let policy = match policy(&client, config).await {
         Ok(p) => p,
         Err(reason) => {

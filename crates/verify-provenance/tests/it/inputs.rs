@@ -49,7 +49,6 @@ fn a_tag_under_warn_is_reported_and_not_looked_up() {
     let gh = fake();
     let out = run(action(&gh)
         .input("provenance", "warn")
-        .input("default-branch", "main")
         .input("images", "web=ghcr.io/octo/web:v1"));
     out.assert_success();
     assert!(gh.requests().is_empty(), "{:?}", gh.requests());
