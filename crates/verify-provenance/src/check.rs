@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use relay_github::GitHub;
+use relay_github::{Access, GitHub, Permission};
 use relay_provenance::{Expected, HOW_TO_ATTEST, Policy, Verified, verify_any};
 use relay_runtime::Context;
 
@@ -84,7 +84,13 @@ const WAY_OUT: &str = "where attestations cannot be had, set `provenance: off` f
 
 /// Lists and verifies every digest once; rows in the order of `images`.
 pub(crate) async fn verify_all(ctx: &Context, config: &Config) -> anyhow::Result<Vec<Row>> {
-    let client = GitHub::from_context(ctx, config.token.clone())?;
+    let client = config
+        .auth
+        .client_for(
+            ctx,
+            &Access::new(&config.repository, &[Permission::ATTESTATIONS_READ]),
+        )
+        .await?;
     let digests: Vec<&str> = {
         let mut d: Vec<&str> = config
             .images

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use relay_github::Token;
+use relay_github::Auth;
 use relay_provenance::{Mode, TrustedRoots};
 use relay_runtime::{Context, InputError, RepoName, Source, check_repository};
 
@@ -28,7 +28,8 @@ pub(crate) enum Refs {
 }
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    /// `github-token`, or the App (which mints a token that reads attestations).
+    pub auth: Auth,
     pub repository: RepoName,
     pub sha: String,
     pub images: Vec<Image>,
@@ -273,7 +274,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     };
 
     Ok(Config {
-        token: inputs.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &[])?,
         repository,
         sha,
         images,
@@ -297,7 +298,7 @@ fn branches_for(lines: &[&str], environment: &str) -> Result<Vec<String>, InputE
         return Ok(Vec::new());
     }
     let lines: Vec<&str> = if lines.is_empty() {
-        relay_runtime::DEFAULT_ENVIRONMENTS.to_vec()
+        relay_runtime::DEFAULT_ENVIRONMENTS.lines().collect()
     } else {
         lines.to_vec()
     };

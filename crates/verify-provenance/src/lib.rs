@@ -27,6 +27,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that reads `app-repository`'s attestations: `attestations: read` (and `metadata: read`, which every token has, for the default-branch lookup). Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("app-repository", "Repository that builds and attests the images, `owner/repo` (default: client_payload.repository under repository_dispatch, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "Full commit sha being deployed; each attestation must name it (default: client_payload.sha, workflow_run.head_sha, pull_request.head.sha, else GITHUB_SHA)"),
         InputSpec::new("images", "Lines of `key=reference` (or the JSON object record-deployment outputs as `previous-images`); a reference is `name@sha256:<64 hex>`, or a tag `name:tag` where provenance is not required"),
