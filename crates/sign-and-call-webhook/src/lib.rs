@@ -193,3 +193,11 @@ fn summary(url: &str, delivery: &str, done: Option<&Delivery>) -> String {
         md_cell(url)
     )
 }
+
+/// What the fuzz target reaches that a user never calls: how an answer is
+/// read, and what the step does next because of it.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::retry::{Next, Tried, next};
+    pub use crate::send::{MAX_RESPONSE, Reply, interpret};
+}
