@@ -190,3 +190,22 @@ impl Receiver {
         accept::serve(self.listener, app, self.tls, shutdown).await
     }
 }
+
+/// What the fuzz targets reach that a user never calls.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// Everything a start builds from `config` without touching the world
+    /// outside: the app, its routes, the weak-settings report. A config
+    /// that would panic at start (two routes on one path, a route syntax
+    /// axum refuses) panics here.
+    pub fn start_offline(config: Config) -> Vec<String> {
+        let secrets = Secrets::from_global(&config, Vec::new());
+        let warnings = weak::warnings(&config, &secrets, false);
+        let replay = replay::Replay::new(config.replay_window, config.replay_capacity);
+        let app = app::App::new(config, &secrets, replay, PathBuf::from("/bin/false"));
+        drop(app.router());
+        warnings
+    }
+}

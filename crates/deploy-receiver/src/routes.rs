@@ -164,7 +164,7 @@ async fn handle(
         return Err(duplicate(&state.hook.path, id));
     }
     let limit = state.hook.queue.then_some(state.hook.queue_limit);
-    let place = line::join(&state.line, &raw, limit).map_err(|r| turned_away(r))?;
+    let place = line::join(&state.line, &raw, limit).map_err(turned_away)?;
     drop(raw);
     // Only now, with a place in the line, is the id written to the
     // delivery-id memory (and its state file).
