@@ -34,14 +34,37 @@ impl Binary {
     /// The real binary on `config` (written to `dir`), the secret in env,
     /// run as `uid` when given.
     pub fn with_config(dir: &std::path::Path, config: &str, uid: Option<u32>) -> Self {
+        Self::launch(dir, config, uid, &[], None)
+    }
+
+    /// [`Binary::with_config`] with more flags, under `umask` when given.
+    pub fn launch(
+        dir: &std::path::Path,
+        config: &str,
+        uid: Option<u32>,
+        flags: &[&str],
+        umask: Option<&str>,
+    ) -> Self {
         use std::os::unix::process::CommandExt as _;
         let path = dir.join("receiver.toml");
         std::fs::write(&path, config).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_deploy-receiver"));
+        let bin = env!("CARGO_BIN_EXE_deploy-receiver");
+        let mut command = match umask {
+            // The shell sets the umask, then becomes the receiver.
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         command
             .arg("--config")
             .arg(&path)
             .args(["--log-format", "json"])
+            .args(flags)
             .env(SECRET_ENV, SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

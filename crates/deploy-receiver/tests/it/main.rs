@@ -10,6 +10,7 @@ mod binary;
 mod deliveries;
 mod deploy_sh;
 mod flood;
+mod hardening;
 mod harness;
 mod interop;
 mod processes;
