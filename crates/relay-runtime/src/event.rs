@@ -79,6 +79,11 @@ pub struct WorkflowRun {
     /// request, `null` when that fork was deleted.
     #[serde(default)]
     pub head_repository: Option<Repository>,
+    /// Who started the run first, and who started this attempt (a re-run).
+    #[serde(default)]
+    pub actor: Option<Owner>,
+    #[serde(default)]
+    pub triggering_actor: Option<Owner>,
 }
 
 /// Where a `workflow_run`'s head commit came from.

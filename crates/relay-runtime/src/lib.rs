@@ -25,12 +25,15 @@ mod template;
 use std::future::Future;
 use std::process::ExitCode;
 
-pub use console::{Captured, Console, Group, command, escape_data, escape_property, redact};
+pub use console::{
+    Captured, Console, Group, command, escape_controls, escape_data, escape_property,
+    printed_forms, redact,
+};
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
+    Event, EventError, Owner, Provenance, PullRequestEvent, PushEvent, Repository,
     RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent,
 };
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
