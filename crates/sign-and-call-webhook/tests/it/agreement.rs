@@ -446,3 +446,34 @@ fn retry_after_zero_waits_a_second_between_polls() {
         got[1].at - got[0].at
     );
 }
+
+#[test]
+fn a_secret_echoed_json_escaped_or_url_encoded_never_shows() {
+    let secret = r#"quote"and\backslash/slash é&more"#;
+    let json_form = serde_json::to_string(secret).unwrap();
+    let json_form = json_form.trim_matches('"');
+    assert_eq!(json_form, r#"quote\"and\\backslash/slash é&more"#);
+    let url_form = "quote%22and%5Cbackslash%2Fslash%20%C3%A9%26more";
+    let sink = Sink::start();
+    sink.script([Reply::status(500).body(&format!(
+        r#"{{"status":"failed","exit_code":1,"output":"echo {json_form} and {url_form}"}}"#
+    ))]);
+    let out = action(&deploy_url(&sink)).input("secret", secret).run();
+    out.assert_failure();
+    out.assert_secret_hidden(secret);
+    let logged: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    let response = out.output("response");
+    for text in [&logged.join("\n"), &out.stderr, &out.summary, response] {
+        for form in [json_form, url_form] {
+            assert!(!text.contains(form), "{form} in:\n{text}");
+        }
+    }
+    assert!(
+        response.contains(r#""output":"echo *** and ***""#),
+        "{response}"
+    );
+}
