@@ -315,12 +315,8 @@ fn image_reference(text: &str) -> Result<(), &'static str> {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
-        let port_ok = first
-            .contains(':')
-            .then(|| {
-                !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
-            })
-            .unwrap_or(true);
+        let port_ok = !first.contains(':')
+            || (!port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
         if !domain_ok || !port_ok {
             return Err("has a registry host that is not `host[:port]`");
         }
