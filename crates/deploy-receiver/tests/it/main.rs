@@ -9,6 +9,7 @@ mod async_mode;
 mod binary;
 mod deliveries;
 mod deploy_sh;
+mod example_vm;
 mod flood;
 mod hardening;
 mod harness;
