@@ -113,7 +113,7 @@ pub struct Config {
     pub replay_capacity: usize,
     /// Where delivery ids are kept across restarts; `None`: the default
     /// (systemd's `$STATE_DIRECTORY`, else memory only), see
-    /// [`crate::replay::state_path`].
+    /// `replay::state_path`.
     pub replay_state: Option<PathBuf>,
     pub require_delivery_id: bool,
     /// How long a finished deploy's answer stays available at its status path.
