@@ -221,6 +221,12 @@ impl Transfer<'_> {
                     attempts: 1,
                     last: e.to_string(),
                 })??;
+                for (first, second) in &report.case_twins {
+                    self.console.warning(&format!(
+                        "artifact `{}` holds `{first}` and `{second}`, names that differ only in case: both were extracted, but on a case-insensitive file system (macOS, Windows) one would replace the other",
+                        a.name
+                    ));
+                }
                 let path = if sub.is_empty() {
                     dir.clone()
                 } else {

@@ -40,8 +40,10 @@ pub struct Event {
     pub payload: Value,
 }
 
+/// A user or organisation as events name them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Owner {
+    /// Their login.
     pub login: String,
 }
 
@@ -108,6 +110,12 @@ pub struct WorkflowRun {
     /// request, `null` when that fork was deleted.
     #[serde(default)]
     pub head_repository: Option<Repository>,
+    /// Who started the run first.
+    #[serde(default)]
+    pub actor: Option<Owner>,
+    /// Who started this attempt (a re-run).
+    #[serde(default)]
+    pub triggering_actor: Option<Owner>,
 }
 
 /// Where a `workflow_run`'s head commit came from.

@@ -45,13 +45,14 @@ use std::process::ExitCode;
 pub use app::{APP_ID_INPUT, APP_KEY_INPUT, AppCredentials, AppId, AppKey, Credentials, KeyFormat};
 pub use cleanup::{CLEANUP_TIMEOUT, Cleanup};
 pub use console::{
-    Captured, Console, Group, Verbosity, command, escape_data, escape_property, redact,
+    Captured, Console, Group, Verbosity, command, escape_controls, escape_data, escape_property,
+    printed_forms, redact,
 };
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
+    Event, EventError, Owner, Provenance, PullRequestEvent, PushEvent, Repository,
     RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent,
 };
 pub use http_status::HttpStatusSet;
