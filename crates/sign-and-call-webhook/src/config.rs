@@ -59,6 +59,26 @@ impl Config {
     pub fn expects(&self, status: u16) -> bool {
         self.expected.contains(status)
     }
+
+    /// The call as `relay-webhook` makes it.
+    pub fn call(&self) -> relay_webhook::Call {
+        relay_webhook::Call {
+            url: self.url.clone(),
+            secret: self.secret.clone(),
+            body: self.body.clone(),
+            method: self.method.as_reqwest(),
+            headers: self.headers.clone(),
+            signature_header: self.signature_header.clone(),
+            scheme: self.scheme,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            retries: self.retries,
+            insecure: self.insecure,
+            ca_cert: self.ca_cert.clone(),
+            delivery_id: self.delivery_id.clone(),
+            backoff_scale: self.backoff_scale,
+        }
+    }
 }
 
 pub fn parse(ctx: &Context) -> Result<Config, InputError> {

@@ -9,14 +9,10 @@
 //! workflow commands.
 
 mod config;
-mod deliver;
-mod follow;
-mod retry;
-mod send;
 
 use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
-use deliver::{Delivery, Ending};
+use relay_webhook::{Delivery, Ending};
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign-and-call-webhook",
@@ -85,7 +81,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.scheme,
         config.delivery_id
     ));
-    let delivery = match deliver::deliver(&config, &ctx.console).await {
+    let delivery = match relay_webhook::deliver(&config.call(), &ctx.console).await {
         Ok(delivery) => delivery,
         Err(e) => {
             ctx.summary
@@ -117,15 +113,15 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
 }
 
 /// The answer in a log group, fenced (it is the server's text).
-fn show(console: &Console, url: &str, reply: &send::Reply) {
+fn show(console: &Console, url: &str, reply: &relay_webhook::Reply) {
     let _group = console.group(&format!("Response {} from {url}", reply.status));
     console.untrusted(&reply.body);
     if reply.truncated {
-        console.info(&format!("(cut at {} bytes)", send::MAX_RESPONSE));
+        console.info(&format!("(cut at {} bytes)", relay_webhook::MAX_RESPONSE));
     }
 }
 
-fn failure(reply: &send::Reply, url: &str) -> String {
+fn failure(reply: &relay_webhook::Reply, url: &str) -> String {
     let status = reply.status;
     let excerpt: String = reply
         .body
@@ -199,6 +195,5 @@ fn summary(url: &str, delivery: &str, done: Option<&Delivery>) -> String {
 /// read, and what the step does next because of it.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::retry::{Next, Tried, next};
-    pub use crate::send::{MAX_RESPONSE, Reply, interpret};
+    pub use relay_webhook::{MAX_RESPONSE, Next, Reply, Tried, interpret, next};
 }

@@ -1,0 +1,36 @@
+//! What one deploy call is: where it goes, the exact body, how it is
+//! signed, and how long and how often it may be tried.
+
+use std::time::Duration;
+
+use relay_signature::{Scheme, Secret};
+use reqwest::Url;
+
+/// One deploy call, checked: the sender's inputs (or a fleet target)
+/// already turned into what goes on the wire.
+pub struct Call {
+    pub url: Url,
+    pub secret: Secret,
+    /// The exact bytes sent and signed.
+    pub body: Vec<u8>,
+    pub method: reqwest::Method,
+    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    pub signature_header: reqwest::header::HeaderName,
+    pub scheme: Scheme,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub retries: u32,
+    pub insecure: bool,
+    pub ca_cert: Option<reqwest::Certificate>,
+    pub delivery_id: String,
+    /// Scales the back-off between tries (tests run it fast).
+    pub backoff_scale: f64,
+}
+
+impl Call {
+    /// `url` as logs show it: user info and query values redacted
+    /// (either may hold a token).
+    pub fn shown(&self, url: &Url) -> String {
+        relay_http::redact_url(url.as_str())
+    }
+}
