@@ -30,8 +30,9 @@ pub struct Delivery {
     pub elapsed: Duration,
 }
 
-/// The shortest wait a server's `Retry-After` buys (SPEC: a 1 s floor).
-pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The shortest wait a server's `Retry-After` buys (SPEC: a 1 s floor,
+/// the one `relay_http::Poll` keeps too).
+pub const MIN_RETRY_AFTER: Duration = relay_http::MIN_SERVER_WAIT;
 
 /// The webhook's back-off: 1 s, 2 s, 4 s … up to 32 s, jittered; a
 /// receiver's `retry-after` is honoured up to a minute.

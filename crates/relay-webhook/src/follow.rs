@@ -5,9 +5,12 @@
 //! [`relay_signature::status`]) until an answer with `exit_code` comes, or
 //! the try's `timeout` runs out. Polls are read-only, so a poll that fails
 //! in passing (a dropped connection, a proxy's 502) is simply made again.
+//! The pace is `relay_http::Poll`'s: the receiver's `Retry-After` (at
+//! least a second), else [`DEFAULT_INTERVAL`], never past the deadline.
 
 use std::time::Duration;
 
+use relay_http::Poll;
 use relay_runtime::Console;
 use relay_signature::status;
 use reqwest::Url;
@@ -16,10 +19,10 @@ use tokio::time::Instant;
 use crate::call::Call;
 use crate::send::{self, Reply, Request, SendError};
 
-/// Between polls when the receiver names no interval, at least (whatever
-/// its `Retry-After` says, `0` included), and at most.
+/// Between polls when the receiver names no interval, and at most
+/// (whatever its `Retry-After` says); at least is `Poll`'s floor for a
+/// server's word, a second.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
-const MIN_INTERVAL: Duration = crate::deliver::MIN_RETRY_AFTER;
 const MAX_INTERVAL: Duration = Duration::from_secs(30);
 /// One poll's answer may take this long.
 const POLL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -86,22 +89,19 @@ pub async fn follow(
         "accepted ({}): following {shown} until the deploy ends",
         first.status
     ));
+    let mut poll = Poll::new(DEFAULT_INTERVAL, deadline).scaled(call.backoff_scale);
+    // The receiver's word holds until it says otherwise.
     let mut interval = first.retry_after;
     let mut polls = 0;
     let mut warned = false;
     loop {
-        let wait = interval
-            .unwrap_or(DEFAULT_INTERVAL)
-            .clamp(MIN_INTERVAL, MAX_INTERVAL)
-            .mul_f64(call.backoff_scale);
-        let now = Instant::now();
-        if now + wait >= deadline {
+        poll.server_asked(interval.map(|i| i.min(MAX_INTERVAL)));
+        if poll.sleep().await.is_err() {
             return Err(FollowError::StillRunning {
                 id: call.delivery_id.clone(),
                 timeout: relay_runtime::duration::format(call.timeout),
             });
         }
-        tokio::time::sleep(wait).await;
         polls += 1;
         let body = status::body(&call.delivery_id, send::unix_now());
         let poll_id = format!("poll_{}", uuid::Uuid::new_v4().simple());

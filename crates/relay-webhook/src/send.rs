@@ -185,7 +185,7 @@ pub fn interpret(
             .map(str::to_owned),
         body,
         truncated,
-        retry_after: retry_after(headers),
+        retry_after: relay_http::retry_after(headers),
     }
 }
 
@@ -237,14 +237,6 @@ pub fn mask_then_cut(text: &str, masks: &[String], keep: usize) -> (String, bool
         out.push_str(&text[at..cut]);
     }
     (out, cut < text.len())
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
 }
 
 fn classify(e: &reqwest::Error, url: &str, call: &Call, timeout: Duration) -> SendError {
