@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
-use relay_signature::{Scheme, Secret};
+use relay_signature::{Scheme, SigningKey};
 use reqwest::Url;
 
 /// One deploy call, checked: the sender's inputs (or a fleet target)
 /// already turned into what goes on the wire.
 pub struct Call {
     pub url: Url,
-    pub secret: Secret,
+    /// The HMAC key, made from the secret for `scheme`.
+    pub key: SigningKey,
     /// The exact bytes sent and signed.
     pub body: Vec<u8>,
     pub method: reqwest::Method,

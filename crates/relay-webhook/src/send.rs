@@ -107,14 +107,14 @@ pub async fn send(
     req = match call.scheme {
         Scheme::GitHub => req.header(
             &call.signature_header,
-            github::sign(&call.secret, request.body),
+            github::sign(&call.key, request.body),
         ),
         Scheme::StandardWebhooks => {
             // Signed per request: the timestamp must be fresh for the
             // receiver's tolerance.
             let now = unix_now();
             let signature = standard::sign(
-                std::slice::from_ref(&call.secret),
+                std::slice::from_ref(&call.key),
                 request.webhook_id,
                 now,
                 request.body,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use relay_runtime::{Context, InputError, Source, StatusSet};
-use relay_signature::{Scheme, Secret};
+use relay_signature::{Scheme, SigningKey};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
@@ -26,7 +26,7 @@ impl Method {
 
 pub struct Config {
     pub url: Url,
-    pub secret: Secret,
+    pub secret: SigningKey,
     /// The exact bytes sent and signed.
     pub body: Vec<u8>,
     pub method: Method,
@@ -64,7 +64,7 @@ impl Config {
     pub fn call(&self) -> relay_webhook::Call {
         relay_webhook::Call {
             url: self.url.clone(),
-            secret: self.secret.clone(),
+            key: self.secret.clone(),
             body: self.body.clone(),
             method: self.method.as_reqwest(),
             headers: self.headers.clone(),
@@ -119,12 +119,11 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
                     "pick `github` or `standard-webhooks`",
                 )
             })?;
-    let secret_text = i.require("secret")?;
-    let secret = match scheme {
-        Scheme::GitHub => Secret::new(secret_text.as_bytes().to_vec()),
-        Scheme::StandardWebhooks => Secret::from_whsec(secret_text),
-    }
-    .map_err(|e| {
+    i.require("secret")?;
+    let secret = i
+        .secret("secret")
+        .unwrap_or_else(|| relay_runtime::Secret::new(""));
+    let secret = SigningKey::from_secret(&secret, scheme).map_err(|e| {
         InputError::new(
             "secret",
             &e.to_string(),

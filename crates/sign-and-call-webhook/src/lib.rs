@@ -55,7 +55,10 @@ fn mask_secret_forms(ctx: &Context) {
     if !text.trim().starts_with("whsec_") {
         return;
     }
-    if let Ok(secret) = relay_signature::Secret::from_whsec(text) {
+    let secret = relay_runtime::Secret::new(text);
+    if let Ok(secret) =
+        relay_signature::SigningKey::from_secret(&secret, relay_signature::Scheme::StandardWebhooks)
+    {
         for form in secret.printed_forms() {
             // Short forms would mask ordinary words.
             if form.len() >= 8 {
