@@ -26,6 +26,16 @@ pub struct Call {
     pub delivery_id: String,
     /// Scales the back-off between tries (tests run it fast).
     pub backoff_scale: f64,
+    /// A `409` "busy" (another deploy of the hook runs; nothing ran for
+    /// this delivery, and the receiver forgot its id) is tried again, like
+    /// a `503` without `exit_code`: for a sender that waits its turn on a
+    /// receiver rather than failing.
+    pub retry_busy: bool,
+    /// A first try answered "duplicate delivery" — the delivery id was
+    /// sent before, by an earlier attempt of the same run — follows the
+    /// status path of that earlier delivery instead of failing: a re-run
+    /// hears what the first attempt started, and never starts it twice.
+    pub follow_duplicate: bool,
 }
 
 impl Call {

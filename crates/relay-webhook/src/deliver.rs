@@ -80,6 +80,16 @@ fn tried(result: &Result<Reply, SendError>) -> Option<Tried> {
 /// have been lost: nothing reached the receiver.
 pub async fn deliver(call: &Call, console: &Console) -> Result<Delivery, SendError> {
     let http = send::client(call)?;
+    deliver_with(call, &http, console).await
+}
+
+/// [`deliver`] with a client of the caller's ([`crate::client`]), so many
+/// calls share its connections and TLS settings.
+pub async fn deliver_with(
+    call: &Call,
+    http: &reqwest::Client,
+    console: &Console,
+) -> Result<Delivery, SendError> {
     let url = call.shown(&call.url);
     let start = Instant::now();
     // The first answer that was retried, for a later "duplicate delivery".
@@ -103,7 +113,7 @@ pub async fn deliver(call: &Call, console: &Console) -> Result<Delivery, SendErr
             ));
         },
         |n| {
-            let (earliest, url, http, done) = (&earliest, &url, &http, &done);
+            let (earliest, url, done) = (&earliest, &url, &done);
             async move {
                 let attempt = n + 1;
                 let deadline = Instant::now() + call.timeout;
@@ -128,12 +138,30 @@ pub async fn deliver(call: &Call, console: &Console) -> Result<Delivery, SendErr
                     let ending = duplicate(earliest.borrow_mut().take(), result);
                     return Attempt::Done(Ok(done(ending, attempt, 0)));
                 }
+                let result = match result {
+                    Ok(first) if call.follow_duplicate && attempt == 1 && rerun(call, &first) => {
+                        console.info(&format!(
+                            "{url} already received delivery {} (an earlier attempt sent it): following its status instead of deploying again",
+                            call.delivery_id
+                        ));
+                        let ending = match follow::follow(call, http, console, &first, deadline).await {
+                            Ok((reply, polls)) => return Attempt::Done(Ok(done(Ending::Final(reply), attempt, polls))),
+                            Err(e) => Ending::Unknown { why: e.to_string(), reply: Some(first) },
+                        };
+                        return Attempt::Done(Ok(done(ending, attempt, 0)));
+                    }
+                    result => result,
+                };
                 let Some(tried) = tried(&result) else {
                     return Attempt::Done(Err(result
                         .err()
                         .unwrap_or(SendError::Client("no answer".into()))));
                 };
-                match retry::next(tried) {
+                let decision = match retry::next(tried) {
+                    Next::Final if call.retry_busy && busy(&result) => Next::Retry { after: None },
+                    decision => decision,
+                };
+                match decision {
                     Next::Retry { after } => {
                         let why = match &result {
                             Ok(reply) => {
@@ -197,6 +225,23 @@ pub async fn deliver(call: &Call, console: &Console) -> Result<Delivery, SendErr
     }
 }
 
+/// deploy-receiver's "duplicate delivery" for our own delivery id, with
+/// the status path where that delivery's answer is kept.
+fn rerun(call: &Call, reply: &Reply) -> bool {
+    reply.duplicate
+        && reply.status_path.is_some()
+        && reply.delivery_id.as_deref() == Some(call.delivery_id.as_str())
+}
+
+/// deploy-receiver's `409` for a hook that runs another deploy (or the
+/// same body) right now: nothing ran for this delivery, and its id was
+/// not kept. Not a duplicate, no verdict, a body read whole.
+fn busy(result: &Result<Reply, SendError>) -> bool {
+    result.as_ref().is_ok_and(|r| {
+        r.status == 409 && !r.exit_code && !r.duplicate && !r.verdict_unread && !r.truncated
+    })
+}
+
 /// What a retry that met "duplicate delivery" means: the earlier try
 /// reached the receiver, so its answer (if it had one) is the result.
 fn duplicate(earliest: Option<Reply>, now: Result<Reply, SendError>) -> Ending {
@@ -247,6 +292,41 @@ fn unknown(call: &Call, url: &str, result: Result<Reply, SendError>) -> Ending {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        send::interpret(
+            status,
+            &reqwest::header::HeaderMap::new(),
+            body.as_bytes(),
+            &[],
+        )
+    }
+
+    #[test]
+    fn busy_is_deploy_receivers_409_where_nothing_ran() {
+        let busy_now = reply(
+            409,
+            r#"{"status":"a deploy is already running for this hook; try again later"}"#,
+        );
+        let same_body = reply(
+            409,
+            r#"{"status":"a deploy with the same signed body is already queued or running for this hook; nothing was started"}"#,
+        );
+        assert!(busy(&Ok(busy_now)) && busy(&Ok(same_body)));
+        let duplicate = reply(
+            409,
+            r#"{"status":"duplicate delivery","delivery_id":"d-1","duplicate":true,"status_path":"/deploy/deliveries/d-1"}"#,
+        );
+        let ran = reply(
+            409,
+            r#"{"status":"deploy failed with exit code 9","exit_code":9}"#,
+        );
+        for not_busy in [duplicate, ran, reply(503, r#"{"status":"busy"}"#)] {
+            assert!(!busy(&Ok(not_busy.clone())), "{}", not_busy.body);
+        }
+    }
+
     #[test]
     fn backoff_doubles_from_a_second_up_to_32_seconds() {
         let b = super::backoff_policy();

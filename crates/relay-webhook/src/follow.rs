@@ -86,7 +86,7 @@ pub async fn follow(
     let url = status_url(&call.url, &call.delivery_id)?;
     let shown = call.shown(&url);
     console.info(&format!(
-        "accepted ({}): following {shown} until the deploy ends",
+        "answered {}: following {shown} until the deploy ends",
         first.status
     ));
     let mut poll = Poll::new(DEFAULT_INTERVAL, deadline).scaled(call.backoff_scale);

@@ -14,7 +14,7 @@ mod retry;
 mod send;
 
 pub use call::Call;
-pub use deliver::{Delivery, Ending, MIN_RETRY_AFTER, deliver};
+pub use deliver::{Delivery, Ending, MIN_RETRY_AFTER, deliver, deliver_with};
 pub use follow::{FollowError, status_url};
 pub use retry::{Next, Tried, next};
 pub use send::{MAX_RESPONSE, Reply, SendError, client, interpret, mask_then_cut};

@@ -77,6 +77,9 @@ impl Config {
             ca_cert: self.ca_cert.clone(),
             delivery_id: self.delivery_id.clone(),
             backoff_scale: self.backoff_scale,
+            // A 409 is final here: the step fails and says so.
+            retry_busy: false,
+            follow_duplicate: false,
         }
     }
 }
