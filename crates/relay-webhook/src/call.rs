@@ -31,11 +31,6 @@ pub struct Call {
     /// a `503` without `exit_code`: for a sender that waits its turn on a
     /// receiver rather than failing.
     pub retry_busy: bool,
-    /// A first try answered "duplicate delivery" — the delivery id was
-    /// sent before, by an earlier attempt of the same run — follows the
-    /// status path of that earlier delivery instead of failing: a re-run
-    /// hears what the first attempt started, and never starts it twice.
-    pub follow_duplicate: bool,
 }
 
 impl Call {

@@ -138,20 +138,6 @@ pub async fn deliver_with(
                     let ending = duplicate(earliest.borrow_mut().take(), result);
                     return Attempt::Done(Ok(done(ending, attempt, 0)));
                 }
-                let result = match result {
-                    Ok(first) if call.follow_duplicate && attempt == 1 && rerun(call, &first) => {
-                        console.info(&format!(
-                            "{url} already received delivery {} (an earlier attempt sent it): following its status instead of deploying again",
-                            call.delivery_id
-                        ));
-                        let ending = match follow::follow(call, http, console, &first, deadline).await {
-                            Ok((reply, polls)) => return Attempt::Done(Ok(done(Ending::Final(reply), attempt, polls))),
-                            Err(e) => Ending::Unknown { why: e.to_string(), reply: Some(first) },
-                        };
-                        return Attempt::Done(Ok(done(ending, attempt, 0)));
-                    }
-                    result => result,
-                };
                 let Some(tried) = tried(&result) else {
                     return Attempt::Done(Err(result
                         .err()
@@ -223,14 +209,6 @@ pub async fn deliver_with(
             .result
             .map(|reply| done(Ending::Final(reply), attempts, 0)),
     }
-}
-
-/// deploy-receiver's "duplicate delivery" for our own delivery id, with
-/// the status path where that delivery's answer is kept.
-fn rerun(call: &Call, reply: &Reply) -> bool {
-    reply.duplicate
-        && reply.status_path.is_some()
-        && reply.delivery_id.as_deref() == Some(call.delivery_id.as_str())
 }
 
 /// deploy-receiver's `409` for a hook that runs another deploy (or the

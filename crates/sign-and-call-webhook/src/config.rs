@@ -79,7 +79,6 @@ impl Config {
             backoff_scale: self.backoff_scale,
             // A 409 is final here: the step fails and says so.
             retry_busy: false,
-            follow_duplicate: false,
         }
     }
 }
