@@ -119,7 +119,10 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             "leave it unset on a runner (the workflow's commit)",
         ));
     }
-    let auth = Auth::from_context(ctx, &["secrets"])?;
+    // `secrets` holds the receivers' keys, not a token of GitHub's: it
+    // stands beside App credentials (which `from_context` would refuse for
+    // an input named here).
+    let auth = Auth::from_context(ctx, &[])?;
     if auth.is_missing() {
         return Err(InputError::new(
             "github-token",

@@ -8,6 +8,7 @@
 mod deploys;
 mod inputs;
 mod reruns;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
