@@ -47,16 +47,33 @@ fn target(uses: &str) -> Target {
     Target::ThirdParty
 }
 
+/// Whether `value` is, or may fall back to, the job's token.
+fn job_token(value: &str) -> bool {
+    let v = value.replace(' ', "");
+    v.contains("github.token") || v.contains("secrets.GITHUB_TOKEN")
+}
+
 /// GITHUB_TOKEN permissions a step of ours needs, given its `with:`.
 fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static str, &'static str)> {
+    // The token the step uses is the job's when neither input is given, or
+    // when the one given is (or falls back to) the job's. With a GitHub App
+    // and no token input the step mints its own tokens: the job's is not
+    // used. (A reusable workflow that takes an App or a token names the
+    // job's token beside the App, so its job keeps the permissions.)
+    let app = with
+        .get("github-app-id")
+        .is_some_and(|v| !v.trim().is_empty());
     let default_token = |input: &str| {
-        [input, "token"].iter().all(|i| match with.get(*i) {
-            None => true,
-            Some(v) => {
-                let v = v.replace(' ', "");
-                v.is_empty() || v == "${{github.token}}" || v == "${{secrets.GITHUB_TOKEN}}"
-            }
-        })
+        let given: Vec<&String> = [input, "token"]
+            .iter()
+            .filter_map(|i| with.get(*i))
+            .filter(|v| !v.trim().is_empty())
+            .collect();
+        if given.is_empty() {
+            !app
+        } else {
+            given.iter().any(|v| job_token(v))
+        }
     };
     let flag = |name: &str, default: bool| {
         with.get(name)
@@ -65,6 +82,13 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
     };
     let mut needs = Vec::new();
     match action {
+        // The wave and rollback records; the issue of a failed rollout.
+        "fleet-deploy" if default_token("github-token") => {
+            needs.push(("deployments", "write"));
+            if flag("create-issue", true) {
+                needs.push(("issues", "write"));
+            }
+        }
         "dispatch-deploy" if default_token("github-token") => {
             needs.push(if with.contains_key("workflow") {
                 ("actions", "write")
