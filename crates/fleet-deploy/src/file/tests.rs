@@ -247,3 +247,56 @@ fn positions_count_characters() {
     assert_eq!(line_column("ab\ncdé\nx", 3), (2, 1));
     assert_eq!(line_column("ab\ncdé\nx", 8), (3, 1));
 }
+
+/// The repository's root, from this crate.
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_example_fleet_reads_with_the_real_parser_canary_first() {
+    let path = repo_root().join("examples/fleet/deploy-relay.fleet.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let f = parse(DEFAULT_FILE, &text, "production").unwrap_or_else(|e| panic!("{e}"));
+    let waves: Vec<(&str, Vec<&str>)> = f
+        .waves
+        .iter()
+        .map(|w| {
+            (
+                w.name.as_str(),
+                w.targets.iter().map(|t| t.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        waves,
+        [("canary", vec!["vm-1"]), ("rest", vec!["vm-2", "vm-3"])]
+    );
+    let secrets: Vec<&str> = f.targets().map(|(_, t)| t.secret.as_str()).collect();
+    assert_eq!(secrets, ["DEPLOY_VM_1", "DEPLOY_VM_2", "DEPLOY_VM_3"]);
+    assert_eq!(f.waves[0].gate.duration, Duration::from_mins(10));
+    assert_eq!(f.waves[1].gate.duration, Duration::from_mins(5));
+    assert_eq!(f.waves[1].max_parallel, 2);
+    // The example workflow's header names the secrets the file names.
+    let workflow =
+        std::fs::read_to_string(repo_root().join("examples/fleet/.github/workflows/deploy.yml"))
+            .unwrap();
+    for s in secrets {
+        assert!(workflow.contains(s), "the example workflow names {s}");
+    }
+}
+
+#[test]
+fn the_readme_shows_the_fleet_example_as_it_is() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for file in [
+        "examples/fleet/deploy-relay.fleet.toml",
+        "examples/fleet/.github/workflows/deploy.yml",
+    ] {
+        let text = std::fs::read_to_string(repo_root().join(file)).unwrap();
+        assert!(
+            readme.contains(&text),
+            "README's \"Fleets: waves with a canary\" shows `{file}` as it is"
+        );
+    }
+}
