@@ -80,7 +80,7 @@ pub(crate) async fn check(
         },
     };
     let client = relay_health::client(&settings)?;
-    let secrets = relay_health::secrets(&settings, console.masks());
+    let secrets = relay_health::secrets(&settings, console.masks().to_vec());
     let window = relay_health::watch(&settings, client, console, secrets).await;
     let report = Report::new(&settings, &window);
     let mut targets: Vec<Option<String>> = vec![None; wave.targets.len()];

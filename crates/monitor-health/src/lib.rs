@@ -86,7 +86,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.consecutive_failures,
         pct(config.success_threshold),
     ));
-    let secrets = probe::secrets(&window_config, ctx.console.masks());
+    let secrets = probe::secrets(&window_config, ctx.console.masks().to_vec());
     let window = probe::watch(&window_config, client, &ctx.console, secrets).await;
     let report = Report::new(&window_config, &window);
     let ms = |v: Option<u128>| v.map(|v| v.to_string()).unwrap_or_default();

@@ -8,6 +8,7 @@
 //! escaped ([`escape_controls`]), so text from a server cannot drive the
 //! terminal or the log viewer it lands in.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -177,8 +178,12 @@ pub struct Console {
 
 struct Inner {
     out: Mutex<Sink>,
-    /// Every printed form of every secret, longest first.
-    masks: Mutex<Vec<String>>,
+    /// Every printed form of every secret, longest first; shared, so a
+    /// reader holds no copy of its own (a fleet has a key per target).
+    masks: Mutex<Arc<Vec<String>>>,
+    /// One pass over a line for every mask at once, built when first
+    /// needed after the masks changed.
+    matcher: Mutex<Option<Arc<AhoCorasick>>>,
     verbosity: Verbosity,
     /// The secrets announced with `::add-mask::`, as given.
     announced: Mutex<Vec<String>>,
@@ -196,6 +201,7 @@ impl Console {
             inner: Arc::new(Inner {
                 out: Mutex::new(out),
                 masks: Mutex::default(),
+                matcher: Mutex::default(),
                 verbosity: verbosity.into(),
                 announced: Mutex::default(),
             }),
@@ -262,19 +268,25 @@ impl Console {
                 .masks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            let list = Arc::make_mut(&mut masks);
             for form in printed_forms(&part) {
-                if !masks.contains(&form) {
-                    masks.push(form);
+                if !list.contains(&form) {
+                    list.push(form);
                 }
             }
             // Longest first, so a secret that contains another is masked whole.
-            masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            list.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            *self
+                .inner
+                .matcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
         }
     }
 
     /// The registered secrets in every printed form ([`printed_forms`]),
-    /// longest first.
-    pub fn masks(&self) -> Vec<String> {
+    /// longest first. Shared, not copied.
+    pub fn masks(&self) -> Arc<Vec<String>> {
         self.inner
             .masks
             .lock()
@@ -282,9 +294,46 @@ impl Console {
             .clone()
     }
 
-    /// `text` with every registered secret replaced by `***`.
+    /// `text` with every registered secret replaced by `***`: one pass over
+    /// the text, whatever the number of secrets, the longest match at each
+    /// place (what [`redact`] does mask by mask, longest first).
     pub fn redact(&self, text: &str) -> String {
-        redact(text, &self.masks())
+        let matcher = {
+            let mut cached = self
+                .inner
+                .matcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if cached.is_none() {
+                let masks = self.masks();
+                if masks.is_empty() {
+                    return text.to_owned();
+                }
+                // The contiguous NFA: a few bytes a state, for thousands
+                // of masks (a DFA would be many times larger).
+                match AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(masks.iter().filter(|m| !m.is_empty()))
+                {
+                    Ok(built) => *cached = Some(Arc::new(built)),
+                    // Too many to build one (never at our sizes): mask by mask.
+                    Err(_) => return redact(text, &masks),
+                }
+            }
+            cached.clone()
+        };
+        match matcher {
+            Some(m) => {
+                let mut out = String::with_capacity(text.len());
+                m.replace_all_with(text, &mut out, |_, _, dst| {
+                    dst.push_str("***");
+                    true
+                });
+                out
+            }
+            None => text.to_owned(),
+        }
     }
 
     fn raw(&self, line: &str) {
@@ -466,6 +515,25 @@ mod tests {
         assert!(text.starts_with("::add-mask::s3cr3t-token\n"));
         assert!(text.contains("using *** now"));
         assert!(text.contains("::error::failed with ***"));
+    }
+
+    #[test]
+    fn every_one_of_many_secrets_is_masked_in_one_line() {
+        // A fleet's step holds a key per target.
+        let (console, out) = Console::capture();
+        let keys: Vec<String> = (0..2000).map(|i| format!("whsec_key{i:05}XYZ")).collect();
+        for k in &keys {
+            console.add_mask(k);
+        }
+        console.info(&format!("a {} b {} c", keys[7], keys[1999]));
+        console.add_mask("late-secret-value");
+        console.info("then late-secret-value");
+        let text = out.text();
+        let log: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        assert_eq!(log, ["a *** b *** c", "then ***"]);
     }
 
     #[test]
