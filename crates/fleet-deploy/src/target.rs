@@ -178,7 +178,11 @@ pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
     let mut builder = relay_http::client_builder()
         .connect_timeout(config.fleet.connect_timeout)
         // A signed deploy call is never replayed to another address.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // Each target is called once (its async status polled seconds
+        // apart): an idle connection kept per target would hold its buffers
+        // for the whole rollout, memory growing with the fleet.
+        .pool_max_idle_per_host(0);
     if let Some(cert) = &config.ca_cert {
         builder = builder.add_root_certificate(cert.clone());
     }
