@@ -11,6 +11,7 @@ mod env;
 mod environments;
 mod error;
 mod event;
+mod image;
 mod inputs;
 mod local;
 mod markdown;
@@ -30,9 +31,10 @@ pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
-    RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent,
+    DEFAULT_TRIGGER_EVENTS, Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
+    RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent, trigger_events,
 };
+pub use image::ImageRef;
 pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use local::{Checkout, repository_of_remote};
 pub use markdown::{md_block, md_cell, md_code, md_link};
