@@ -22,6 +22,7 @@ mod artifacts;
 mod checks;
 mod client;
 mod deployments;
+mod environments;
 mod error;
 mod issues;
 pub mod path;
@@ -37,6 +38,7 @@ pub use deployments::{
     MAX_STATUS_DESCRIPTION, NewDeployment, NewDeploymentStatus, PendingDeployment, Review,
     Reviewer, ReviewerName,
 };
+pub use environments::{Environment, ProtectionRule};
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
 pub use relay_runtime::WorkflowRun;

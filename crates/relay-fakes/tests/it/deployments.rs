@@ -136,6 +136,23 @@ fn a_deployment_is_created_in_githubs_shape_with_its_environment() {
         200,
         &envs,
     );
+    // One environment: unprotected as first use made it, then with reviewers.
+    let one = format!("/repos/{REPO}/environments/production");
+    let (code, env) = call(&gh, "GET", &one, None);
+    assert_eq!((code, env["name"].as_str()), (200, Some("production")));
+    assert_eq!(env["protection_rules"], json!([]));
+    documented(api.as_ref(), "GET", &one, 200, &env);
+    gh.environment(REPO, "production", &["octocat"]);
+    let (_, env) = call(&gh, "GET", &one, None);
+    assert_eq!(env["protection_rules"][0]["type"], "required_reviewers");
+    documented(api.as_ref(), "GET", &one, 200, &env);
+    let (code, _) = call(
+        &gh,
+        "GET",
+        &format!("/repos/{REPO}/environments/nope"),
+        None,
+    );
+    assert_eq!(code, 404, "an environment nothing created yet");
     // A branch resolves to a commit; an unknown ref does not.
     let (code, by_branch) = create(
         &gh,
