@@ -13,7 +13,7 @@ mod record;
 mod rule;
 
 pub use error::Error;
-pub use history::{newest, previous_good as find_previous_good, records};
+pub use history::{current_good, newest, previous_good as find_previous_good, records};
 pub use payload::{Payload, is_commit, same_commit};
 pub use record::{
     Finish, Finished, NewRecord, Started, commit_context, commit_state, describe, finish,

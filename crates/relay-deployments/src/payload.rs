@@ -46,6 +46,12 @@ impl Payload {
         is_commit(&payload.sha).then_some(payload)
     }
 
+    /// Whether this is a record of app repository `app` (any, when `None`);
+    /// repository names compare as GitHub compares them, ignoring case.
+    pub fn is_of(&self, app: Option<&str>) -> bool {
+        app.is_none_or(|a| a.eq_ignore_ascii_case(&self.repository))
+    }
+
     pub fn short_sha(&self) -> &str {
         self.sha.get(..7).unwrap_or(&self.sha)
     }

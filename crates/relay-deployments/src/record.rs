@@ -41,7 +41,14 @@ pub struct Started {
 /// GitHub's commit-status check (`required_contexts: []`: deploy-relay
 /// verifies CI itself, with `verify-ci-status`) and set `in_progress`.
 pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
-    let previous = history::previous_good(gh, new.repo, new.environment, &new.payload.sha).await?;
+    let previous = history::previous_good(
+        gh,
+        new.repo,
+        new.environment,
+        Some(&new.payload.repository),
+        &new.payload.sha,
+    )
+    .await?;
     let said = describe(new.payload, DeploymentState::InProgress);
     let description = new.description.unwrap_or(&said);
     let deployment = gh
@@ -150,8 +157,14 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
     if !statuses.iter().any(|s| s.id == status.id) {
         statuses.insert(0, status);
     }
-    let previous =
-        history::previous_good(gh, finish.repo, &deployment.environment, &payload.sha).await?;
+    let previous = history::previous_good(
+        gh,
+        finish.repo,
+        &deployment.environment,
+        Some(&payload.repository),
+        &payload.sha,
+    )
+    .await?;
     Ok(Finished {
         record: Record {
             deployment,

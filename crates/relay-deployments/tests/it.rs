@@ -112,6 +112,7 @@ fn previous(gh: &GitHub, env: &str, replaced: &str) -> Option<Record> {
         gh,
         &repo(),
         env,
+        Some(APP),
         replaced,
     ))
     .unwrap()
@@ -199,7 +200,7 @@ fn previous_good_is_the_same_in_staging_and_production() {
         );
         assert_eq!(sha_of(previous(&gh, env, B)).as_deref(), Some(A), "{env}");
         let newest = rt()
-            .block_on(relay_deployments::newest(&gh, &repo(), env))
+            .block_on(relay_deployments::newest(&gh, &repo(), env, None))
             .unwrap()
             .unwrap();
         assert_eq!(newest.deployment.id, id);

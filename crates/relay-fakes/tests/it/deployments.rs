@@ -578,3 +578,35 @@ fn created_commit_statuses_are_checked_and_show_in_the_combined_status() {
     assert_eq!(combined["state"], "success", "the newest per context");
     assert_eq!(gh.created_statuses(REPO, SHA).len(), 2);
 }
+
+#[test]
+fn an_issue_comment_is_made_strictly_and_in_githubs_shape() {
+    let api = OpenApi::load();
+    let gh = fake();
+    let number = gh.issue(REPO, "Health check failed", "body", &["deploy-health"]);
+    let path = format!("/repos/{REPO}/issues/{number}/comments");
+    let (code, c) = call(&gh, "POST", &path, Some(json!({"body": "Rolled back"})));
+    assert_eq!(code, 201, "{c}");
+    documented(api.as_ref(), "POST", &path, 201, &c);
+    assert_eq!(gh.issue_comments(REPO, number), ["Rolled back"]);
+    let (code, _) = call(&gh, "POST", &path, Some(json!({"body": "x", "title": "y"})));
+    assert_eq!(code, 422, "unknown keys are refused");
+    let (code, _) = call(&gh, "POST", &path, Some(json!({})));
+    assert_eq!(code, 422, "a body is required");
+    let missing = format!("/repos/{REPO}/issues/99/comments");
+    let (code, _) = call(&gh, "POST", &missing, Some(json!({"body": "x"})));
+    assert_eq!(code, 404);
+    let (code, _) = call_as(&gh, READER, "POST", &path, Some(json!({"body": "x"})));
+    assert_eq!(code, 403, "a read-only token cannot comment");
+    assert_eq!(gh.issue_comments(REPO, number).len(), 1);
+    if let Some(api) = &api {
+        for r in gh
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/comments"))
+            .take(1)
+        {
+            api.validate(r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
