@@ -16,8 +16,8 @@ pub use error::Error;
 pub use history::{current_good, newest, previous_good as find_previous_good, records};
 pub use payload::{Payload, is_commit, same_commit};
 pub use record::{
-    Finish, Finished, NewRecord, Started, commit_context, commit_state, describe, finish,
-    set_commit_status, start,
+    Finish, Finished, NewRecord, Started, commit_context, commit_state, describe,
+    describe_cancelled, finish, set_commit_status, start,
 };
 pub use rule::{Record, is_candidate, previous_good};
 

@@ -190,6 +190,17 @@ pub fn describe(payload: &Payload, state: DeploymentState) -> String {
     }
 }
 
+/// The status description of a deploy that was cancelled: recorded as
+/// `error` (GitHub has no cancelled state), said to be a cancel, so nobody
+/// reads it as a failed release.
+pub fn describe_cancelled(payload: &Payload) -> String {
+    format!(
+        "Deploy of {} of {} was cancelled",
+        payload.short_sha(),
+        payload.repository
+    )
+}
+
 /// The commit status context of a deploy to `environment`, so the app
 /// repository's commit shows how the platform's deploy of it went.
 pub fn commit_context(environment: &str) -> String {
@@ -213,6 +224,7 @@ pub async fn set_commit_status(
     payload: &Payload,
     environment: &str,
     state: DeploymentState,
+    cancelled: bool,
     target_url: Option<&str>,
 ) -> Result<String, Error> {
     let repo = RepoName::parse(&payload.repository).map_err(|_| Error::BadRepository {
@@ -220,6 +232,7 @@ pub async fn set_commit_status(
     })?;
     let context = commit_context(environment);
     let description = match state {
+        DeploymentState::Error if cancelled => format!("Deploy to {environment} was cancelled"),
         DeploymentState::Success => format!("Deployed to {environment}"),
         DeploymentState::Failure => format!("Deploy to {environment} failed"),
         DeploymentState::Error => format!("Deploy to {environment} could not run"),

@@ -76,8 +76,7 @@ impl Record {
 /// `replaced`. Lets a walk through the history skip the status reads of
 /// what cannot qualify.
 pub fn is_candidate(d: &Deployment, app: Option<&str>, replaced: &str) -> bool {
-    d.task == TASK
-        && Payload::of(d).is_some_and(|p| p.is_of(app) && !same_commit(&p.sha, replaced))
+    d.task == TASK && Payload::of(d).is_some_and(|p| p.is_of(app) && !same_commit(&p.sha, replaced))
 }
 
 /// The previous good record among `records` (any order) for a deploy of
@@ -188,10 +187,23 @@ mod tests {
     fn another_apps_record_is_never_this_apps_previous_good() {
         let mut other = record(4, B, &["in_progress", "success"]);
         other.payload.repository = "o/other".into();
-        let records = [record(1, A, &["success"]), other, record(5, C, &["in_progress"])];
-        assert_eq!(previous_good(&records, Some("o/app"), C).map(|r| r.deployment.id), Some(1));
-        assert_eq!(previous_good(&records, Some("o/other"), C).map(|r| r.deployment.id), Some(4));
-        assert_eq!(previous_good(&records, None, C).map(|r| r.deployment.id), Some(4));
+        let records = [
+            record(1, A, &["success"]),
+            other,
+            record(5, C, &["in_progress"]),
+        ];
+        assert_eq!(
+            previous_good(&records, Some("o/app"), C).map(|r| r.deployment.id),
+            Some(1)
+        );
+        assert_eq!(
+            previous_good(&records, Some("o/other"), C).map(|r| r.deployment.id),
+            Some(4)
+        );
+        assert_eq!(
+            previous_good(&records, None, C).map(|r| r.deployment.id),
+            Some(4)
+        );
     }
 
     #[test]

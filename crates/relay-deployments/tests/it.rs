@@ -332,10 +332,31 @@ fn the_walk_reads_statuses_only_of_candidates() {
 fn the_app_commit_shows_the_deploy() {
     let fake = fake();
     let gh = client(&fake);
-    for (state, want) in [
-        (DeploymentState::InProgress, "pending"),
-        (DeploymentState::Success, "success"),
-        (DeploymentState::Failure, "failure"),
+    for (state, cancelled, want, said) in [
+        (
+            DeploymentState::InProgress,
+            false,
+            "pending",
+            "Deploying to staging",
+        ),
+        (
+            DeploymentState::Success,
+            false,
+            "success",
+            "Deployed to staging",
+        ),
+        (
+            DeploymentState::Failure,
+            false,
+            "failure",
+            "Deploy to staging failed",
+        ),
+        (
+            DeploymentState::Error,
+            true,
+            "error",
+            "Deploy to staging was cancelled",
+        ),
     ] {
         let context = rt()
             .block_on(relay_deployments::set_commit_status(
@@ -343,6 +364,7 @@ fn the_app_commit_shows_the_deploy() {
                 &payload(A),
                 "staging",
                 state,
+                cancelled,
                 Some("https://github.com/octo/deploy/actions/runs/1"),
             ))
             .unwrap();
@@ -352,6 +374,7 @@ fn the_app_commit_shows_the_deploy() {
             (last["context"].as_str(), last["state"].as_str()),
             (Some("deploy/staging"), Some(want))
         );
+        assert_eq!(last["description"], said);
     }
     let bad = Payload {
         repository: "../../x".into(),
@@ -363,6 +386,7 @@ fn the_app_commit_shows_the_deploy() {
             &bad,
             "staging",
             DeploymentState::Success,
+            false,
             None,
         ))
         .unwrap_err();

@@ -3,8 +3,8 @@
 //! /repos/{owner}/{repo}/environments/{environment_name}`,
 //! <https://docs.github.com/en/rest/deployments/environments#get-an-environment>).
 //! GitHub creates an environment the first time a job or deployment names
-//! it, with no protection rule
-//! (<https://docs.github.com/en/actions/reference/workflows-and-actions/deployments-and-environments>).
+//! it, with no protection rule ("Managing environments for deployment",
+//! <https://docs.github.com/en/actions/deployment/targeting-different-environments/using-environments-for-deployment>).
 
 use relay_runtime::RepoName;
 use reqwest::Method;
