@@ -151,6 +151,14 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     out
 }
 
+/// Whether `context` is a commit status deploy-relay itself sets on the
+/// app commit (`deploy/<environment>`), which is a deploy's outcome, not CI.
+pub(crate) fn is_own_context(context: &str) -> bool {
+    context
+        .strip_prefix("deploy/")
+        .is_some_and(|env| !env.is_empty())
+}
+
 /// Commit statuses, newest per context (the combined status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
@@ -161,6 +169,10 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
     let mut out: Vec<Check> = all
         .into_iter()
         .filter(|s| seen.insert(s.context.clone()))
+        // Our own: record-deployment's `deploy/<environment>`. A failed
+        // deploy leaves it `failure` on the commit, and the next deploy of
+        // the same commit must not be refused for it.
+        .filter(|s| !is_own_context(&s.context))
         .map(|s| {
             let pending = s.state == "pending";
             Check {
