@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use relay_runtime::{Context, InputError, Source, StatusSet};
+use relay_runtime::{Context, ImageRef, InputError, Source, StatusSet};
 use relay_signature::{Scheme, Secret};
 use reqwest::Url;
 use serde_json::{Map, Value};
@@ -42,6 +42,8 @@ pub struct Config {
     pub delivery_id: String,
     /// Scales the back-off between tries (tests run it fast).
     pub backoff_scale: f64,
+    /// Check, build and sign, send nothing.
+    pub dry_run: bool,
 }
 
 impl Config {
@@ -152,6 +154,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         ca_cert,
         delivery_id: uuid::Uuid::new_v4().to_string(),
         backoff_scale: ctx.env.backoff_scale(),
+        dry_run: i.bool("dry-run")?,
     })
 }
 
@@ -169,6 +172,14 @@ fn header_name(input: &str, name: &str) -> Result<reqwest::header::HeaderName, I
 /// the computed payload.
 fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
     let i = &ctx.inputs;
+    if i.get("images").is_some() && (i.get("payload").is_some() || i.get("payload-file").is_some())
+    {
+        return Err(InputError::new(
+            "images",
+            "adds fields to the computed payload, but `payload` or `payload-file` replaces it",
+            "put the image references in your own payload, or drop `payload`",
+        ));
+    }
     let (input, bytes) = match (i.get("payload"), i.get("payload-file")) {
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -194,7 +205,7 @@ fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
             })?;
             ("payload-file", bytes)
         }
-        (None, None) => return Ok(computed(ctx)),
+        (None, None) => return computed(ctx),
     };
     serde_json::from_slice::<Value>(&bytes).map_err(|e| {
         InputError::new(
@@ -218,9 +229,10 @@ fn raw_input(ctx: &Context, name: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// `repository`, `ref`, `sha`, `image_sha`, `run_id`, `run_url`, and
-/// `environment` when given.
-fn computed(ctx: &Context) -> Vec<u8> {
+/// `repository`, `ref`, `sha`, `run_id`, `run_url`, `environment` when
+/// given, and each image of `images` as a field of its own holding the
+/// reference as it is: what the VM pulls is what the build pushed.
+fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
     let mut source = Source::from_event(&ctx.env, &ctx.event);
     if let Some(sha) = ctx.inputs.get("sha") {
         sha.clone_into(&mut source.sha);
@@ -229,7 +241,6 @@ fn computed(ctx: &Context) -> Vec<u8> {
     p.insert("repository".into(), source.repository.clone().into());
     p.insert("ref".into(), source.ref_name.clone().into());
     p.insert("sha".into(), source.sha.clone().into());
-    p.insert("image_sha".into(), source.sha.into());
     p.insert(
         "run_id".into(),
         ctx.env
@@ -244,7 +255,39 @@ fn computed(ctx: &Context) -> Vec<u8> {
     if let Some(env) = ctx.inputs.get("environment") {
         p.insert("environment".into(), env.into());
     }
-    serde_json::to_vec(&Value::Object(p)).unwrap_or_default()
+    for line in ctx.inputs.lines("images") {
+        let (key, reference) = line.split_once('=').ok_or_else(|| {
+            InputError::new(
+                "images",
+                &format!("line `{line}` is not `key=reference`"),
+                "write one `key=reference` per line, e.g. `image=ghcr.io/my-org/api@sha256:<digest>`",
+            )
+        })?;
+        let (key, reference) = (key.trim(), reference.trim());
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(InputError::new(
+                "images",
+                &format!("has key `{key}`, which is not a word"),
+                "use letters, digits and `_`, e.g. `image` (the payload field the receiver passes on)",
+            ));
+        }
+        if p.contains_key(key) {
+            return Err(InputError::new(
+                "images",
+                &format!("has key `{key}`, which the payload already has"),
+                "name the image field something else, e.g. `image`",
+            ));
+        }
+        ImageRef::parse(reference).map_err(|why| {
+            InputError::new(
+                "images",
+                &format!("`{key}` {why}: `{reference}`"),
+                "pass what the build pushed: `name@sha256:<digest>`, or a tag it pushed",
+            )
+        })?;
+        p.insert(key.into(), reference.into());
+    }
+    Ok(serde_json::to_vec(&Value::Object(p)).unwrap_or_default())
 }
 
 fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {

@@ -25,10 +25,11 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::new("url", "The endpoint, e.g. https://vm.example.com/deploy (https unless allow-http)").required(),
         InputSpec::new("secret", "The shared secret (a `whsec_` key for standard-webhooks)").required().secret(),
-        InputSpec::new("payload", "JSON body, sent byte for byte as signed (default: computed repository, ref, sha, image_sha, run_id, run_url, environment)"),
+        InputSpec::new("payload", "JSON body, sent byte for byte as signed (default: computed repository, ref, sha, run_id, run_url, environment, and one field per image)"),
         InputSpec::new("payload-file", "File with the JSON body, relative to the workspace; sent byte for byte"),
         InputSpec::new("environment", "Added to the computed payload"),
-        InputSpec::new("sha", "The commit being deployed, `sha` and `image_sha` of the computed payload (default: from the event)"),
+        InputSpec::new("sha", "The commit being deployed, `sha` of the computed payload (default: from the event)"),
+        InputSpec::new("images", "Lines of `key=reference` (`image=ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed), each added to the computed payload as a field of its own: what the VM pulls"),
         InputSpec::new("method", "POST, PUT or PATCH").default("POST"),
         InputSpec::new("headers", "Extra headers, one `Name: value` per line"),
         InputSpec::new("signature-header", "Header carrying the github-scheme signature").default("X-Hub-Signature-256"),
@@ -40,6 +41,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("allow-http", "Allow a plain http:// URL").default("false"),
         InputSpec::new("insecure", "Skip TLS certificate verification (tests only)").default("false"),
         InputSpec::new("ca-cert", "PEM of the CA that signed the receiver's certificate, or a path to it"),
+        InputSpec::new("dry-run", "Check every input, build and sign the body, print it; send nothing").default("false"),
     ],
     outputs: &[
         OutputSpec { name: "status", description: "HTTP status of the answer" },
@@ -84,6 +86,21 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.scheme,
         config.delivery_id
     ));
+    if config.dry_run {
+        {
+            let _group = ctx.console.group("Body (dry run: not sent)");
+            ctx.console
+                .untrusted(&String::from_utf8_lossy(&config.body));
+        }
+        ctx.summary.append(&format!(
+            "### 🔎 Webhook checked, nothing sent\n\n{} {} with a {} signature, {} bytes.\n",
+            config.method.as_reqwest(),
+            relay_runtime::md_code(&url),
+            config.scheme,
+            config.body.len()
+        ))?;
+        return Ok(());
+    }
     let delivery = match deliver::deliver(&config, &ctx.console).await {
         Ok(delivery) => delivery,
         Err(e) => {

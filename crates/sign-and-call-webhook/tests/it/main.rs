@@ -95,11 +95,16 @@ fn payload_file_is_sent_byte_for_byte() {
 }
 
 #[test]
-fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
+fn computed_payload_carries_the_dispatched_sha_and_each_image() {
     let sink = Sink::start();
     let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
+    let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let out = run(action(&deploy_url(&sink))
         .input("environment", "staging")
+        .input(
+            "images",
+            &format!("api_image=ghcr.io/o/app/api@{digest}\napi_test_image=ghcr.io/o/app/api:t"),
+        )
         .event(
             "repository_dispatch",
             relay_testkit::events::repository_dispatch(
@@ -109,7 +114,13 @@ fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
         ));
     out.assert_success();
     let body: Value = serde_json::from_slice(&sink.received()[0].body).unwrap();
-    assert_eq!(body["image_sha"], sha);
+    assert_eq!(
+        body.get("image_sha"),
+        None,
+        "what the VM pulls is an image reference"
+    );
+    assert_eq!(body["api_image"], format!("ghcr.io/o/app/api@{digest}"));
+    assert_eq!(body["api_test_image"], "ghcr.io/o/app/api:t");
     assert_eq!(body["sha"], sha);
     assert_eq!(body["repository"], "o/app");
     assert_eq!(body["ref"], "develop");
@@ -118,6 +129,41 @@ fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
         body["run_url"],
         "https://github.com/octo/app/actions/runs/4242"
     );
+}
+
+#[test]
+fn a_bad_image_or_a_dry_run_sends_nothing() {
+    let sink = Sink::start();
+    for (images, needle) in [
+        ("image=ghcr.io/o/app/api", "names no tag or digest"),
+        ("image=ghcr.io/o/app/api@sha256:12", "64 hex"),
+        ("sha=ghcr.io/o/app/api:1", "which the payload already has"),
+        ("not a line", "is not `key=reference`"),
+    ] {
+        let out = run(action(&deploy_url(&sink)).input("images", images));
+        out.assert_failure();
+        assert!(
+            out.error().contains("input `images`") && out.error().contains(needle),
+            "{}",
+            out.error()
+        );
+    }
+    let out = run(action(&deploy_url(&sink))
+        .input("images", "image=ghcr.io/o/app/api:1")
+        .input("payload", "{}"));
+    out.assert_failure();
+    assert!(out.error().contains("replaces it"), "{}", out.error());
+    let out = run(action(&deploy_url(&sink))
+        .input("images", "image=ghcr.io/o/app/api:1")
+        .input("dry-run", "true"));
+    out.assert_success();
+    assert!(
+        out.log().contains("ghcr.io/o/app/api:1"),
+        "the body is shown: {}",
+        out.log()
+    );
+    assert!(out.summary.contains("nothing sent"), "{}", out.summary);
+    assert!(sink.received().is_empty(), "nothing was sent");
 }
 
 #[test]
