@@ -342,8 +342,10 @@ mod tests {
                 outputs: BTreeMap::new(),
                 steps: vec![s],
                 called: None,
+                ..JobRecord::default()
             }],
             outputs: BTreeMap::new(),
+            ..WorkflowRecord::default()
         };
         let release = Release {
             number: 2,

@@ -118,6 +118,9 @@ impl Timeline {
                 ));
             }
             Event::JobFinished { .. } => {}
+            // Reviews and cancellations: the timeline shows their effect on
+            // jobs and steps.
+            _ => {}
         }
     }
 

@@ -11,11 +11,23 @@ use github_actions_expressions::op::{BinOp, UnOp};
 use github_actions_expressions::{Evaluation, Expr};
 use serde_json::{Map, Value};
 
-/// How the job has gone so far, for `success()`, `failure()` and friends.
+/// How the job (for a step's `if`) or the jobs it needs (for a job's `if`)
+/// have gone so far, for the status check functions.
+///
+/// <https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#status-check-functions>:
+/// `success()` — every previous step succeeded (for a job: every job it
+/// needs succeeded); `failure()` — a previous step failed (for a job: any
+/// ancestor job failed); `cancelled()` — the workflow run was cancelled;
+/// `always()` — true even when cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Success,
     Failure,
+    /// The run was cancelled: only `always()` and `cancelled()` hold.
+    Cancelled,
+    /// For a job's `if`: a job it needs did not succeed (it was skipped),
+    /// and no ancestor failed, so neither `success()` nor `failure()`.
+    Incomplete,
 }
 
 /// The contexts an expression may read (`github`, `inputs`, `steps`, …)
@@ -50,24 +62,44 @@ pub fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, String> {
     Ok(out)
 }
 
-/// An `if:` condition: with or without `${{ }}`; without a status
-/// function, `success() &&` is implied, as GitHub does.
+/// An `if:` condition: with or without `${{ }}`; without a status check
+/// function anywhere in it, `success() &&` is implied ("A default status
+/// check of `success()` is applied unless you include one of these
+/// functions",
+/// <https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#status-check-functions>).
 pub fn condition(text: &str, scope: &Scope<'_>) -> Result<bool, String> {
     let t = text.trim();
     let t = t
         .strip_prefix("${{")
         .and_then(|t| t.strip_suffix("}}"))
         .map_or(t, str::trim);
-    let lower = t.to_ascii_lowercase();
-    let has_status = ["success()", "failure()", "always()", "cancelled()"]
-        .iter()
-        .any(|f| lower.contains(f));
-    let v = eval(t, scope)?.as_boolean();
-    Ok(if has_status {
+    let expr = Expr::parse(t).map_err(|e| format!("`{t}`: {e}"))?;
+    let v = value(&expr, scope)
+        .map_err(|e| format!("`{t}`: {e}"))?
+        .as_boolean();
+    Ok(if calls_status(&expr) {
         v
     } else {
         v && scope.status == Status::Success
     })
+}
+
+/// Whether a status check function is called anywhere in `expr` (a string
+/// literal that merely reads `always()` does not count).
+fn calls_status(expr: &Expr<'_>) -> bool {
+    match expr {
+        Expr::Call(call) => {
+            matches!(
+                call.func,
+                Function::Success | Function::Failure | Function::Always | Function::Cancelled
+            ) || call.args.iter().any(|a| calls_status(a))
+        }
+        Expr::Context(c) => c.parts.iter().any(|p| calls_status(p)),
+        Expr::Index(i) => calls_status(i),
+        Expr::BinExpr(b) => calls_status(&b.lhs) || calls_status(&b.rhs),
+        Expr::UnExpr { expr, .. } => calls_status(expr),
+        Expr::Literal(_) | Expr::Identifier(_) | Expr::Star => false,
+    }
 }
 
 fn value(expr: &Expr<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
@@ -159,26 +191,63 @@ fn context(c: &Context<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
             .unwrap_or(Value::Null),
         other => to_json(&value(other, scope)?),
     };
+    // After a `*`, `current` is the list of matches and each later part
+    // applies to every one of them (object filters,
+    // <https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#object-filters>).
+    let mut filtered = false;
     for part in parts {
-        current = match &part.inner {
-            Expr::Identifier(i) => property(&current, i.as_str())
-                .cloned()
-                .unwrap_or(Value::Null),
-            Expr::Index(idx) => match value(idx, scope)? {
-                Evaluation::Number(n) => current
-                    .as_array()
-                    .and_then(|a| a.get(n as usize))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-                other => property(&current, &other.sema().to_string())
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            },
-            Expr::Star => return Err("object filters (`*`) are not supported here".into()),
-            _ => return Err("an unexpected context part".into()),
+        let star = match &part.inner {
+            Expr::Star => true,
+            Expr::Index(i) => matches!(i.inner, Expr::Star),
+            _ => false,
         };
+        if star {
+            let items = if filtered {
+                current
+                    .as_array()
+                    .map(|a| a.iter().flat_map(children).collect())
+                    .unwrap_or_default()
+            } else {
+                children(&current)
+            };
+            current = Value::Array(items);
+            filtered = true;
+            continue;
+        }
+        if filtered {
+            let mut out = Vec::new();
+            for item in current.as_array().into_iter().flatten() {
+                if let Some(v) = member(item, part, scope)? {
+                    out.push(v);
+                }
+            }
+            current = Value::Array(out);
+        } else {
+            current = member(&current, part, scope)?.unwrap_or(Value::Null);
+        }
     }
     Ok(to_eval(&current))
+}
+
+/// The members a `*` selects: an array's items or an object's values.
+fn children(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `v.name` or `v[index]`, if present.
+fn member(v: &Value, part: &Expr<'_>, scope: &Scope<'_>) -> Result<Option<Value>, String> {
+    Ok(match part {
+        Expr::Identifier(i) => property(v, i.as_str()).cloned(),
+        Expr::Index(idx) => match value(idx, scope)? {
+            Evaluation::Number(n) => v.as_array().and_then(|a| a.get(n as usize)).cloned(),
+            other => property(v, &other.sema().to_string()).cloned(),
+        },
+        _ => return Err("an unexpected context part".into()),
+    })
 }
 
 fn function(call: &Call<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
@@ -190,7 +259,7 @@ fn function(call: &Call<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
         Function::Success => Evaluation::Boolean(scope.status == Status::Success),
         Function::Failure => Evaluation::Boolean(scope.status == Status::Failure),
         Function::Always => Evaluation::Boolean(true),
-        Function::Cancelled => Evaluation::Boolean(false),
+        Function::Cancelled => Evaluation::Boolean(scope.status == Status::Cancelled),
         Function::Contains => {
             let a = args()?;
             match &a[0] {
@@ -335,6 +404,60 @@ mod tests {
         };
         assert!(condition("inputs.n == 3", &ok).unwrap());
         assert!(!condition("failure()", &ok).unwrap());
+    }
+
+    #[test]
+    fn status_functions_for_each_status() {
+        let (c, _) = scope(Status::Success);
+        let check = |status: Status| {
+            let sc = Scope {
+                contexts: &c,
+                status,
+            };
+            [
+                "success()",
+                "failure()",
+                "cancelled()",
+                "always()",
+                "!cancelled()",
+                "inputs.n == 3",
+            ]
+            .map(|f| condition(f, &sc).unwrap())
+        };
+        assert_eq!(
+            check(Status::Success),
+            [true, false, false, true, true, true]
+        );
+        assert_eq!(
+            check(Status::Failure),
+            [false, true, false, true, true, false]
+        );
+        assert_eq!(
+            check(Status::Cancelled),
+            [false, false, true, true, false, false]
+        );
+        assert_eq!(
+            check(Status::Incomplete),
+            [false, false, false, true, true, false]
+        );
+    }
+
+    #[test]
+    fn object_filters_select_across_members() {
+        let c = json!({
+            "needs": {"a": {"result": "success"}, "b": {"result": "skipped"}},
+            "fruits": [{"name": "apple"}, {"name": "pear"}, {"colour": "red"}],
+        });
+        let c = c.as_object().unwrap().clone();
+        let sc = Scope {
+            contexts: &c,
+            status: Status::Success,
+        };
+        let ev = |s: &str| eval(s, &sc).unwrap().sema().to_string();
+        assert_eq!(ev("contains(needs.*.result, 'skipped')"), "true");
+        assert_eq!(ev("contains(needs.*.result, 'failure')"), "false");
+        assert_eq!(ev("join(fruits.*.name, '+')"), "apple+pear");
+        assert_eq!(ev("join(fruits[*].name, '+')"), "apple+pear");
     }
 
     #[test]

@@ -9,18 +9,39 @@
 //! `GITHUB_EVENT_PATH`. The demo plays the reusable workflows with it, and
 //! tests check their rules (who rolls back, when) with it.
 //!
-//! What GitHub does that a local run cannot (third-party actions such as
-//! `actions/checkout`, environment protection rules, `concurrency`) is
-//! recorded as skipped or noted, never faked as done.
+//! GitHub's rules the workflows rely on are modelled as GitHub documents
+//! them, each with its page cited where it is applied: concurrency groups
+//! and their queue modes ([`Scheduler`] plays runs that contend),
+//! cancellation ([`Runner::cancel_at`]), secrets by scope and how they
+//! reach a called workflow ([`Secrets`]), job outputs holding a masked
+//! value, `runs-on`, environments and their required reviewers
+//! ([`Runner::protect`], [`Runner::reviewer`]). The crate's README lists
+//! them, and what is not modelled. What GitHub does that a local run cannot
+//! (third-party actions such as `actions/checkout`) is recorded as skipped
+//! or noted, never faked as done.
 //!
 //! [`events`] builds the event payloads a run starts from, and
 //! [`runner_commands`] reads a step's output the way the runner reads
 //! workflow commands.
 
+mod at;
 mod commands;
+mod concurrency;
+mod environment;
 pub mod events;
 pub mod expr;
+mod job;
+mod process;
+mod record;
 mod run;
+mod scheduler;
+mod secrets;
 
+pub use at::At;
 pub use commands::runner_commands;
-pub use run::{Event, JobRecord, Launcher, Runner, StepRecord, WorkflowRecord};
+pub use concurrency::{Concurrency, MAX_PENDING, Queue};
+pub use environment::{Protection, Review, ReviewRequest};
+pub use record::{Event, JobRecord, StepRecord, WorkflowRecord};
+pub use run::{Launcher, Runner};
+pub use scheduler::{Run, RunId, RunOutcome, Scheduler};
+pub use secrets::Secrets;

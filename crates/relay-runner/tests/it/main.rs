@@ -40,6 +40,7 @@ on:
       key: { required: true }
     outputs:
       said: { value: "${{ jobs.speak.outputs.said }}" }
+      loud: { value: "${{ jobs.speak.outputs.loud }}" }
 permissions: {}
 jobs:
   speak:
@@ -47,6 +48,7 @@ jobs:
     environment: ${{ inputs.word }}-env
     outputs:
       said: ${{ steps.echo.outputs.said }}
+      loud: ${{ inputs.loud }}
     steps:
       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
       - id: echo
@@ -72,7 +74,7 @@ jobs:
       - id: after
         if: steps.broken.outcome == 'failure'
         env:
-          GOT: ${{ needs.first.outputs.said }}
+          GOT: ${{ needs.first.outputs.loud }}/${{ needs.first.outputs.said }}
         run: echo "said=got $GOT" >> "$GITHUB_OUTPUT"
       - id: hard
         uses: ./actions/echo
@@ -135,12 +137,20 @@ fn plays_a_workflow_as_the_runner_does() {
     assert_eq!(rec.jobs[0].id, "caller.yml/first");
     let first = rec.job("first").unwrap();
     assert_eq!(first.result, "success");
+    let speak = rec.job("speak").unwrap();
     assert_eq!(
-        first.outputs["said"], "hello-true-k3y/tok",
+        speak.steps[1].outputs["said"], "hello-true-k3y/tok",
         "defaults typed, secrets and github.token passed"
     );
-    let speak = rec.job("speak").unwrap();
+    // A job output holding a secret is not passed on; the others are.
+    assert_eq!(speak.dropped_outputs, ["said"]);
+    assert_eq!(first.outputs["said"], "");
+    assert_eq!(first.outputs["loud"], "true");
     assert_eq!(speak.environment.as_deref(), Some("hello-env"));
+    assert!(
+        speak.environment_created,
+        "an unknown environment is created"
+    );
     assert!(
         speak.steps[0]
             .note
@@ -159,7 +169,7 @@ fn plays_a_workflow_as_the_runner_does() {
         ),
         ("failure", "success")
     );
-    assert_eq!(by_id("after").outputs["said"], "got hello-true-k3y/tok");
+    assert_eq!(by_id("after").outputs["said"], "got true/");
     assert_eq!(by_id("hard").conclusion, "failure");
     assert_eq!(by_id("skipped").outcome, "skipped");
     assert_eq!(by_id("cleanup").outputs["said"], "cleaned");
@@ -214,3 +224,12 @@ fn the_workflow_runs_with_the_event_it_is_given() {
         .unwrap();
     assert_eq!(rec.step("j", "s").unwrap().outputs["sha"], "abc");
 }
+
+mod cancel;
+mod concurrency;
+mod environments;
+mod fixture;
+mod outputs;
+mod runs_on;
+mod secrets;
+mod status;
