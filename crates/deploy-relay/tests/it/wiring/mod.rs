@@ -4,6 +4,7 @@
 //! break each rule, and on copies of the real workflows with a misspelled input.
 
 mod checks;
+mod drift;
 mod model;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,56 @@ fn root() -> &'static Path {
 fn every_workflow_and_example_is_wired() {
     let problems = checks::check(root());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_knob_of_what_a_reusable_workflow_wraps_is_reachable() {
+    let problems = drift::problems(root());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn an_input_left_behind_or_a_stale_omission_is_caught() {
+    let callee = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n      color: { type: string, default: red }\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - run: echo\n";
+    let caller = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n      checks: { type: string, default: '' }\npermissions: {}\njobs:\n  v:\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - uses: deploy-relay/deploy-relay/actions/verify-ci-status@main\n        with:\n          sha: ${{ inputs.sha }}\n          checks: ${{ inputs.checks }}\n          wait: false\n  c:\n    uses: deploy-relay/deploy-relay/.github/workflows/callee.yml@main\n    permissions: {}\n    with:\n      sha: ${{ inputs.sha }}\n";
+    let dir = fixture(&[
+        (".github/workflows/callee.yml", callee),
+        (".github/workflows/wrapper.yml", caller),
+    ]);
+    let p = drift::problems_with(dir.path(), &[("*", "*", "token", "alias")]);
+    for want in [
+        "wrapper.yml: input `wait` of verify-ci-status cannot be set",
+        "wrapper.yml: input `timeout` of verify-ci-status cannot be set",
+        "wrapper.yml: input `color` of call:callee.yml cannot be set",
+    ] {
+        assert!(
+            p.iter().any(|l| l.contains(want)),
+            "want `{want}` in {p:#?}"
+        );
+    }
+    assert!(
+        !p.iter().any(|l| l.contains("`checks` of verify-ci-status")),
+        "forwarded: {p:#?}"
+    );
+    let p = drift::problems_with(
+        dir.path(),
+        &[
+            ("*", "*", "token", "alias"),
+            ("wrapper.yml", "verify-ci-status", "checks", "stale"),
+            ("nope.yml", "verify-ci-status", "wait", "unused"),
+        ],
+    );
+    assert!(
+        p.iter().any(|l| l.contains(
+            "`checks` of verify-ci-status is listed as omitted, but the workflow passes it"
+        )),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.contains("OMITTED lists `wait` of `verify-ci-status` in `nope.yml`")),
+        "{p:#?}"
+    );
 }
 
 /// A repository with our real action metadata and the given workflow files.
