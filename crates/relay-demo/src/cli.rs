@@ -53,6 +53,12 @@ pub fn main() -> ExitCode {
         let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
         let mut argv = vec!["deploy-relay".to_owned()];
         argv.extend(args[2..].iter().map(|a| a.to_string_lossy().into_owned()));
+        // The demo's network and clock beneath the example's values.
+        let action = argv.get(1).cloned().unwrap_or_default();
+        argv.extend(crate::network::flags(
+            &action,
+            &relay_runtime::Env::from_process(),
+        ));
         return deploy_relay::dispatch(argv);
     }
     if mode == deploy_receiver::SUPERVISOR_MODE {

@@ -74,6 +74,10 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         vm.supervisor.service_url()
     ));
     t.say(&format!("  work folder       {}", work.display()));
+    t.say(&format!(
+        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http) and clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms)",
+        story::TIME_LAPSE
+    ));
     if let Some(b) = breaks {
         t.say(&format!(
             "  --break {}: release 1 deploys normally, then {} for release 2",
@@ -83,7 +87,6 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     }
 
     let stage = Stage {
-        root: &root,
         work: &work,
         github: &github,
         vm: &vm,
@@ -100,7 +103,7 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         let rolled_back = phase
             .platform
             .as_ref()
-            .and_then(|p| p.outputs.get("rolled-back-to"))
+            .and_then(|p| story::deploy_yml(p).outputs.get("rolled-back-to"))
             .filter(|s| !s.is_empty());
         match (&phase.stop, rolled_back) {
             (Some(stop), Some(sha)) => t.at(&format!(

@@ -13,7 +13,7 @@ use relay_fakes::FakeArtifacts;
 use relay_fakes::FakeGitHub;
 use relay_fakes::{Access, ArtifactSeed, CheckScript, RunScript};
 use relay_runner::events;
-use relay_runner::{Event, Runner};
+use relay_runner::{Event, Runner, Secrets};
 use relay_runtime::vars;
 use serde_json::{Value, json};
 use zip::write::SimpleFileOptions;
@@ -27,11 +27,11 @@ pub const FORK: &str = "stranger/xtp-tour";
 
 /// The app job's `GITHUB_TOKEN`: reads the app repository.
 pub const APP_JOB_TOKEN: &str = "ghs_DemoAppJobToken00000000000000000001";
-/// `DEPLOY_GITHUB_TOKEN` in the app repository: writes the platform repository.
+/// `DEPLOY_TOKEN` in the app repository: writes the platform repository.
 pub const DISPATCH_TOKEN: &str = "github_pat_DemoDispatchToken000000000002";
 /// The platform job's `GITHUB_TOKEN`: deployments and issues of the platform repository.
 pub const PLATFORM_JOB_TOKEN: &str = "ghs_DemoPlatformJobToken000000000000003";
-/// `APP_CI_TOKEN` in the platform repository: the app's checks and statuses.
+/// `DEPLOY_TOKEN` in the platform repository: the app's checks and statuses.
 pub const APP_CI_TOKEN: &str = "github_pat_DemoAppCiToken00000000000004";
 
 /// Every token the demo hands out, for masking and for tests.
@@ -87,18 +87,38 @@ impl GitHub {
     }
 
     /// The app's `Main` workflow finished for `sha`: a run with the
-    /// `frontend-build` artifact (`index_html` zipped) and the commit's
-    /// checks. `tampered`: the digest GitHub lists for the artifact is not
-    /// the stored zip's; `fork`: it is a fork's pull-request run.
+    /// `frontend-build` artifact (`index_html` zipped), the
+    /// `deploy-relay-images` artifact (what the build pushed, `key=reference`
+    /// lines, as examples/app-repo's main.yaml writes it) and the commit's
+    /// checks. `tampered`: the digest GitHub lists for the frontend artifact
+    /// is not the stored zip's; `fork`: it is a fork's pull-request run.
+    #[allow(clippy::too_many_arguments)]
     pub fn build(
         &self,
         run_id: u64,
         sha: &str,
         index_html: &str,
+        images: &[(String, String)],
         checks: &[(&str, &str)],
         tampered: bool,
         fork: bool,
     ) -> anyhow::Result<Build> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("images.txt", SimpleFileOptions::default())?;
+        for (key, reference) in images {
+            writeln!(zip, "{key}={reference}")?;
+        }
+        let zip = zip.finish()?.into_inner();
+        let (_, url, digest) = self.art.seed(
+            &format!("build-{run_id}"),
+            "deploy-relay-images",
+            zip.clone(),
+        );
+        self.gh.add_artifact(
+            APP,
+            run_id,
+            ArtifactSeed::new("deploy-relay-images", &url, zip.len() as u64).digest(&digest),
+        );
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         zip.start_file("index.html", SimpleFileOptions::default())?;
         zip.write_all(index_html.as_bytes())?;
@@ -200,15 +220,20 @@ impl GitHub {
 
     /// The app repository's secrets.
     pub fn app_secrets() -> BTreeMap<String, String> {
-        [("DEPLOY_GITHUB_TOKEN".to_owned(), DISPATCH_TOKEN.to_owned())].into()
+        [("DEPLOY_TOKEN".to_owned(), DISPATCH_TOKEN.to_owned())].into()
     }
 
     /// The platform repository's runner for the run the dispatch started,
-    /// with the dispatch as its `repository_dispatch` event.
+    /// with the dispatch as its `repository_dispatch` event, its secrets as
+    /// the examples expect them (`DEPLOY_TOKEN` of the repository,
+    /// `DEPLOY_WEBHOOK_SECRET` of the `production` environment), and the
+    /// demo's network and clock beneath the examples' hosts and durations.
     pub fn platform_runner(
         &self,
         work: &Path,
         event: &Value,
+        webhook_secret: &str,
+        network: &str,
         observer: impl FnMut(&Event<'_>) + Send + 'static,
     ) -> (Runner, u64) {
         let run_id = self.gh.runs(PLATFORM).last().map_or(9000, |r| r.id);
@@ -222,6 +247,16 @@ impl GitHub {
                 observer,
             )
             .env(vars::GITHUB_WORKFLOW, "Deploy")
+            .env(crate::network::HOSTS_VAR, network)
+            .env(
+                crate::network::TIME_LAPSE_VAR,
+                &crate::story::TIME_LAPSE.to_string(),
+            )
+            .secrets(
+                Secrets::new()
+                    .repository("DEPLOY_TOKEN", APP_CI_TOKEN)
+                    .environment("production", "DEPLOY_WEBHOOK_SECRET", webhook_secret),
+            )
             .event("repository_dispatch", event.clone());
         (runner, run_id)
     }

@@ -27,26 +27,65 @@ const fn k(job: &'static str, id: &'static str, label: &'static str, what: &'sta
 }
 
 /// `.github/workflows/relay.yml`, the app repository's side.
-pub const RELAY: &[Known] = &[k(
-    "relay",
-    "relay",
-    "relay",
-    "relay the build's artifacts, dispatch the deploy",
-)];
+pub const RELAY: &[Known] = &[
+    k("relay", "__0", "token", "is the dispatch token there?"),
+    k(
+        "relay",
+        "relay",
+        "relay",
+        "the build's images, its artifacts relayed, the deploy dispatched",
+    ),
+];
 
 /// `.github/workflows/deploy.yml`, the platform repository's side.
 pub const DEPLOY: &[Known] = &[
     k(
-        "gate",
+        "check",
         "__0",
         "gate",
-        "is the repository one this platform deploys?",
+        "is the app one this platform deploys?",
+    ),
+    k(
+        "check",
+        "current",
+        "current",
+        "what runs now (a redeploy only)",
+    ),
+    k(
+        "check",
+        "record",
+        "check",
+        "every input, the environment's protection (record-deployment)",
+    ),
+    k(
+        "check",
+        "__3",
+        "health-check",
+        "the health inputs (monitor-health)",
     ),
     k(
         "verify",
         "__0",
         "verify",
         "did the commit's CI pass? (verify-ci-status)",
+    ),
+    k(
+        "deploy",
+        "__0",
+        "secret",
+        "is the environment's webhook secret here?",
+    ),
+    k(
+        "deploy",
+        "__1",
+        "dry-run",
+        "the call checked and signed, nothing sent",
+    ),
+    k(
+        "deploy",
+        "before",
+        "before",
+        "health before the deploy, one probe each",
     ),
     k(
         "deploy",
@@ -71,23 +110,23 @@ pub const DEPLOY: &[Known] = &[
         "deploy",
         "rollback-record",
         "rollback-record",
-        "record a rollback to the previous good sha",
+        "record a rollback to the previous good deploy",
     ),
     k(
         "deploy",
         "rollback",
         "rollback",
-        "signed call with the previous good sha",
+        "signed call with the previous good images",
     ),
     k(
         "deploy",
         "rollback-finish",
         "rollback-finish",
-        "record how the rollback ended",
+        "record how the rollback ended, tell the issue",
     ),
     k(
         "deploy",
-        "__7",
+        "__10",
         "summary",
         "the job's summary (fails unless the deploy succeeded)",
     ),
@@ -114,14 +153,17 @@ pub enum Break {
     DigestMismatch,
     /// The build ran for a fork's pull request.
     Fork,
+    /// The build hands over an image digest it never pushed.
+    UnpushedImage,
 }
 
 impl Break {
-    pub const ALL: [Break; 4] = [
+    pub const ALL: [Break; 5] = [
         Break::WrongSecret,
         Break::RedCheck,
         Break::DigestMismatch,
         Break::Fork,
+        Break::UnpushedImage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -130,6 +172,7 @@ impl Break {
             Break::RedCheck => "red-check",
             Break::DigestMismatch => "digest-mismatch",
             Break::Fork => "fork",
+            Break::UnpushedImage => "unpushed-image",
         }
     }
 
@@ -140,19 +183,20 @@ impl Break {
     /// What the flag does, for `--help` and the timeline.
     pub fn what(self) -> &'static str {
         match self {
-            Break::WrongSecret => "the platform repository's WEBHOOK_SECRET is not the receiver's",
+            Break::WrongSecret => "production's DEPLOY_WEBHOOK_SECRET is not the receiver's key",
             Break::RedCheck => "the commit's `test` check failed",
             Break::DigestMismatch => {
                 "the build's artifact is not the one GitHub recorded (digest mismatch)"
             }
             Break::Fork => "the build ran for a fork's pull request",
+            Break::UnpushedImage => "the build hands over an image digest it never pushed",
         }
     }
 
     /// Where the flow must stop: workflow file, job, step id.
     pub fn stops_at(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Break::WrongSecret => ("deploy.yml", "deploy", "webhook"),
+            Break::WrongSecret | Break::UnpushedImage => ("deploy.yml", "deploy", "webhook"),
             Break::RedCheck => ("deploy.yml", "verify", "__0"),
             Break::DigestMismatch | Break::Fork => ("relay.yml", "relay", "relay"),
         }
@@ -166,11 +210,13 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
     let f = "failure";
     let x = "skipped";
     match case {
-        // gate, verify, record, webhook, health, finish, rb-record, rollback, rb-finish, summary
-        Healthy => vec![s, s, s, s, s, s, x, x, x, s],
-        RolledBack => vec![s, s, s, s, f, s, s, s, s, f],
-        WebhookRefused => vec![s, s, s, f, x, s, x, x, x, f],
-        CiFailed => vec![s, f, x, x, x, x, x, x, x, x],
+        // check: gate, current, check, health-check · verify ·
+        // deploy: secret, dry-run, before, record, webhook, health, finish,
+        // rb-record, rollback, rb-finish, summary
+        Healthy => vec![s, x, s, s, s, s, s, s, s, s, s, s, x, x, x, s],
+        RolledBack => vec![s, x, s, s, s, s, s, s, s, s, f, s, s, s, s, f],
+        WebhookRefused => vec![s, x, s, s, s, s, s, s, s, f, x, s, x, x, x, f],
+        CiFailed => vec![s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 

@@ -241,6 +241,19 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
                 .collect();
             lines.push(format!("CI {} · {}", out("state"), checks.join(" ")));
         }
+        "record-deployment" if out("deployment-id").is_empty() && !out("protected").is_empty() => {
+            lines.push(format!(
+                "{} · {} {} · {}",
+                out("environment"),
+                crate::github::short(out("sha")),
+                out("images").lines().next().unwrap_or("no image"),
+                if out("protected") == "true" {
+                    "protected"
+                } else {
+                    "no protection rule: warned"
+                }
+            ));
+        }
         "record-deployment" => {
             let mut l = format!("deployment {} {}", out("deployment-id"), out("state"));
             if !out("previous-sha").is_empty() {
@@ -266,6 +279,18 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
             for l in said.lines().filter(|l| !l.trim().is_empty()) {
                 lines.push(format!("│ {l}"));
             }
+        }
+        "monitor-health" if out("checks").is_empty() => {}
+        "monitor-health" if !out("down").is_empty() || step.name.contains("before") => {
+            let down = out("down").lines().count();
+            lines.push(if down == 0 {
+                format!("{} endpoint(s) up before the deploy", out("checks"))
+            } else {
+                format!(
+                    "{down} of {} endpoint(s) already down: watched, never the cause of a rollback",
+                    out("checks")
+                )
+            });
         }
         "monitor-health" => {
             lines.push(format!(
