@@ -6,7 +6,8 @@
 //! time-lapse camera would: the examples' hosts (`https://vm.example.com`,
 //! `https://app.example.com`) are the demo's loopback services over plain
 //! http, and a health window runs faster by one factor for every duration
-//! (5 minutes at 30 s becomes 6 s at 600 ms: the same ten probes per URL).
+//! (5 minutes at 30 s becomes 6 s at 600 ms: the same ten probes per URL;
+//! a probe's timeout no shorter than a second, for a loaded machine).
 //! Each action started in the demo's action mode gets its inputs with
 //! exactly these two changes, as command-line flags (flags win over the
 //! `INPUT_*` env the runner set); the timeline says so at the start.
@@ -23,7 +24,11 @@ const TIMED: &[(&str, &str)] = &[
     ("monitor-health", "duration"),
     ("monitor-health", "interval"),
     ("monitor-health", "initial-delay"),
+    ("monitor-health", "timeout"),
 ];
+
+/// The shortest probe timeout the time-lapse gives.
+const MIN_TIMEOUT_MS: u64 = 1000;
 
 /// The flags that give `action` its inputs as the demo's network and clock
 /// see them; none when nothing needs to change.
@@ -62,7 +67,11 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
         }
         if lapse > 1.0 && TIMED.contains(&(action, input.name)) {
             if let Ok(d) = relay_runtime::duration::parse(&changed) {
-                changed = format!("{}ms", (d.as_secs_f64() * 1000.0 / lapse).round() as u64);
+                let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
+                if input.name == "timeout" {
+                    ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
+                }
+                changed = format!("{ms}ms");
             }
         }
         if changed != value {
@@ -121,8 +130,10 @@ mod tests {
                 "6000ms",
                 "--interval",
                 "600ms",
+                "--timeout",
+                "1000ms",
             ],
-            "a probe's own timeout is not shortened"
+            "a probe's timeout no shorter than a second"
         );
         assert!(flags("verify-ci-status", &Env::from_pairs([("INPUT_SHA", "abc")])).is_empty());
     }
