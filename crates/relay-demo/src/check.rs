@@ -73,7 +73,7 @@ pub fn end_state(
             record(good, true, "success"),
         ],
         // The call was refused: the deploy is recorded as failed, nothing rolled back.
-        Some(Break::WrongSecret) => vec![
+        Some(Break::WrongSecret | Break::UnpushedImage) => vec![
             record(good, false, "success"),
             record(next, false, "failure"),
         ],
