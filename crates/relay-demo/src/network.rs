@@ -65,14 +65,15 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
                 to_http |= to.starts_with("http://") && input.name == "url";
             }
         }
-        if lapse > 1.0 && TIMED.contains(&(action, input.name)) {
-            if let Ok(d) = relay_runtime::duration::parse(&changed) {
-                let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
-                if input.name == "timeout" {
-                    ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
-                }
-                changed = format!("{ms}ms");
+        if lapse > 1.0
+            && TIMED.contains(&(action, input.name))
+            && let Ok(d) = relay_runtime::duration::parse(&changed)
+        {
+            let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
+            if input.name == "timeout" {
+                ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
             }
+            changed = format!("{ms}ms");
         }
         if changed != value {
             out.push(format!("--{}", input.name));

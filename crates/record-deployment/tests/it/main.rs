@@ -545,9 +545,7 @@ fn a_cancelled_deploy_is_an_error_that_neither_qualifies_nor_fails_a_sha() {
     let status = gh
         .requests()
         .into_iter()
-        .rfind(|r| {
-            r.path.ends_with(&format!("/deployments/{b_id}/statuses")) && r.method == "POST"
-        })
+        .rfind(|r| r.path.ends_with(&format!("/deployments/{b_id}/statuses")) && r.method == "POST")
         .and_then(|r| r.body)
         .unwrap();
     assert_eq!(
