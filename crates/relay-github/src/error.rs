@@ -45,6 +45,12 @@ impl Permission {
         fine_grained: "deployments: write",
         classic: "repo_deployment",
     };
+    /// Listing artifact attestations.
+    /// <https://docs.github.com/en/rest/repos/attestations#list-attestations>
+    pub const ATTESTATIONS_READ: Self = Self {
+        fine_grained: "attestations: read",
+        classic: "repo",
+    };
     pub const METADATA_READ: Self = Self {
         fine_grained: "metadata: read",
         classic: "repo",

@@ -19,6 +19,7 @@
 
 mod actions;
 mod artifacts;
+mod attestations;
 mod checks;
 mod client;
 mod deployments;
@@ -31,6 +32,7 @@ mod token;
 
 pub use actions::{RunDetails, RunFilter};
 pub use artifacts::Artifact;
+pub use attestations::Attestation;
 pub use checks::{CheckRun, CommitStatus, NewCommitStatus};
 pub use client::{API_VERSION, BACKOFF, GitHub, MAX_SERVER_WAIT, StatsSnapshot};
 pub use deployments::{

@@ -319,3 +319,41 @@ fn an_environment_is_read_with_its_rules_and_a_missing_one_is_none() {
     assert!(prod.is_protected());
     assert_eq!(prod.protection_rules[0].kind, "required_reviewers");
 }
+
+#[test]
+fn attestations_are_listed_over_cursor_pages_as_github_documents_them() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/app", "main");
+    let digest = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    for n in 0..150 {
+        gh.add_attestation(
+            "octo/app",
+            digest,
+            serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "n": n}),
+        );
+    }
+    let (c, _) = client(&gh, DEFAULT_TOKEN);
+    let app = RepoName::parse("octo/app").unwrap();
+    let all = rt().block_on(c.attestations(&app, digest, None)).unwrap();
+    assert_eq!(all.len(), 150);
+    assert_eq!(all[149].bundle.as_ref().unwrap()["n"], 149);
+    assert_eq!(all[0].initiator.as_deref(), Some("user"));
+    let requests = gh.requests();
+    assert_eq!(requests.len(), 2, "two pages of 100");
+    assert!(
+        requests[1].query.contains("after="),
+        "{}",
+        requests[1].query
+    );
+    if let Some(api) = relay_testkit::openapi::OpenApi::load() {
+        for r in &requests {
+            api.validate(r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    let none = rt()
+        .block_on(c.attestations(&app, "sha256:00", Some("provenance")))
+        .unwrap_err();
+    assert_eq!(none.status(), Some(404));
+    assert!(none.to_string().contains("`attestations: read`"), "{none}");
+}

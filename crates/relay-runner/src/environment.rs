@@ -59,6 +59,14 @@ impl Environments {
         self.known.insert(key, protection);
     }
 
+    /// An environment that exists (it holds secrets), unprotected unless
+    /// declared otherwise.
+    pub(crate) fn exists(&mut self, name: &str) {
+        if self.key(name).is_none() {
+            self.known.insert(name.to_owned(), Protection::None);
+        }
+    }
+
     /// GitHub's environment names are matched without regard to case.
     fn key(&self, name: &str) -> Option<String> {
         self.known

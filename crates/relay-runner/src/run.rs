@@ -98,6 +98,10 @@ impl Runner {
     /// environment). [`Runner::run`]'s `secrets` are laid over the
     /// repository ones.
     pub fn secrets(mut self, secrets: Secrets) -> Self {
+        // An environment that holds secrets exists.
+        for name in secrets.environments.keys() {
+            self.environments.exists(name);
+        }
         self.store = secrets;
         self
     }

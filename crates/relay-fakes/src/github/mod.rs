@@ -1,6 +1,7 @@
 //! A fake GitHub REST API: in-process, stateful, strict.
 
 mod artifacts;
+mod attestations;
 mod checks;
 mod deployments;
 mod issues;
@@ -128,6 +129,7 @@ pub(crate) struct State {
     pub checks: checks::Checks,
     pub issues: issues::Issues,
     pub artifacts: artifacts::Artifacts,
+    pub attestations: attestations::Attestations,
     pub deployments: deployments::Deployments,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,

@@ -28,6 +28,7 @@ fn router(state: Shared) -> Router {
         .merge(super::checks::routes())
         .merge(super::issues::routes())
         .merge(super::artifacts::routes())
+        .merge(super::attestations::routes())
         .merge(super::deployments::routes())
         .merge(super::reviews::routes())
         .merge(super::statuses::routes())

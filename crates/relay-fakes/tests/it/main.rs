@@ -2,6 +2,7 @@
 //! refusals, and the state each endpoint keeps.
 
 mod artifacts_rest;
+mod attestations;
 mod checks;
 mod deployments;
 mod fake;

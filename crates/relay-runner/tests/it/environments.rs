@@ -54,6 +54,12 @@ fn an_unknown_environment_is_created_on_first_use_unprotected() {
     );
     // The second use finds it (names are matched without regard to case).
     assert!(!rec.job("again").unwrap().environment_created);
+    // An environment that holds secrets exists already.
+    let mut runner =
+        repo.runner()
+            .secrets(Secrets::new().environment("Production", "WEBHOOK", "hook"));
+    let rec = repo.play(&mut runner, &path).unwrap();
+    assert!(!rec.job("deploy").unwrap().environment_created);
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! and the check must catch each way a rewrite can miss one.
 
 mod check;
+mod push;
+mod rules;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,7 +122,12 @@ fn render(repo: &Path) {
 
 /// The release up to B: the digest written and every action.yml rendered, committed.
 fn release_commit_b(repo: &Path) -> String {
-    let (code, _, err) = pin(repo, &["image", &image()]);
+    release_commit_b_with(repo, &image())
+}
+
+/// [`release_commit_b`] with another image (`docker://…@sha256:…`).
+fn release_commit_b_with(repo: &Path, image: &str) -> String {
+    let (code, _, err) = pin(repo, &["image", image]);
     assert_eq!(code, 0, "{err}");
     render(repo);
     commit_all(repo, "B")
@@ -128,8 +135,13 @@ fn release_commit_b(repo: &Path) -> String {
 
 /// The whole rewrite: B, then the workflow rounds; returns (B, the release commit).
 fn release(repo: &Path) -> (String, Result<String, String>) {
-    let b = release_commit_b(repo);
-    let (code, out, err) = pin(repo, &["workflows", FORK, "v9.9.9"]);
+    release_with(repo, &image(), "v9.9.9")
+}
+
+/// [`release`] with another image and tag.
+fn release_with(repo: &Path, image: &str, tag: &str) -> (String, Result<String, String>) {
+    let b = release_commit_b_with(repo, image);
+    let (code, out, err) = pin(repo, &["workflows", FORK, tag]);
     let c = if code == 0 {
         Ok(out.trim().to_owned())
     } else {
