@@ -188,7 +188,13 @@ pull_anonymously() {
   # Logged out: a fresh auth file, and no docker credentials to fall back on.
   printf '{}\n' >"$work/auth.json"
   mkdir "$work/docker"
-  for arch in amd64 arm64; do
+  # The host's architecture last: podman keeps one image under the digest
+  # reference, the last pulled, and a later `podman run` of that reference
+  # (scripts/test.sh's container tests) must get the one this host runs.
+  local host others
+  host=$(podman info --format '{{.Host.Arch}}')
+  others=$(printf '%s\n' amd64 arm64 | grep -vx "$host" || true)
+  for arch in $others $host; do
     if ! id=$(REGISTRY_AUTH_FILE="$work/auth.json" DOCKER_CONFIG="$work/docker" \
       podman pull --quiet --authfile "$work/auth.json" --arch "$arch" "$@" "docker://$ref" 2>"$work/err"); then
       err=$(fenced <"$work/err")

@@ -1,84 +1,132 @@
 #!/usr/bin/env bash
-# deploy.sh <image_sha> — swap one docker compose service to a new image tag.
+# deploy.sh <image> — swap one docker compose service to exactly the image
+# reference it is given, and back to exactly the one it replaced if the new
+# one is not healthy.
 #
-# Called by deploy-receiver with the validated sha as its only argument.
+# <image> is a whole reference, by digest (what the build pushed, which no
+# one can move):      ghcr.io/my-org/api@sha256:<64 hex>
+# or, where the hook's pattern in receiver.toml allows tags:
+#                     ghcr.io/my-org/api:1.4.2
+# deploy-receiver passes the payload's validated `image` field as the only
+# argument; run by hand it takes the same.
+#
 # Exit codes (deploy-receiver maps them to HTTP):
 #   0  deployed and healthy                               → 200
-#   2  bad tag or the image could not be pulled;
+#   2  bad reference, or the image could not be pulled;
 #      nothing was stopped or changed                     → 422
 #   3  the new container was not healthy in time; it was
-#      stopped and the previous tag started again         → 503
+#      stopped and the previous image started again       → 503
 #   1  anything else (e.g. the rollback itself failed)    → 500
 #
-# Configuration (env; set them in the systemd unit or a drop-in):
-#   DEPLOY_SERVICE          compose service to swap                (app)
-#   DEPLOY_COMPOSE_FILE     compose file                           (docker-compose.yml)
-#   DEPLOY_IMAGE_VAR        variable the compose file puts in the
-#                           image tag, e.g. image: ghcr.io/o/app:${IMAGE_TAG}  (IMAGE_TAG)
+# Configuration (env; set per hook in receiver.toml's [hooks.env]):
+#   DEPLOY_SERVICE          compose service to swap                  (app)
+#   DEPLOY_COMPOSE_FILE     compose file                             (docker-compose.yml)
+#   DEPLOY_IMAGE_VAR        variable the compose file takes the whole
+#                           reference from: image: ${IMAGE}          (IMAGE)
+#   DEPLOY_IMAGE_REPOSITORY the only repository this service runs,
+#                           e.g. ghcr.io/my-org/api (unset: any)
 #   DEPLOY_HEALTH_URL       HTTP probe; unset: docker's health status, or
 #                           "running" for a service without a healthcheck
 #   DEPLOY_HEALTH_DEADLINE  seconds to wait for health             (120)
 #   DEPLOY_HEALTH_INTERVAL  seconds between probes                 (2)
+#
+# The image to roll back to is the reference the running container was
+# created from (`docker inspect` .Config.Image): exactly what the previous
+# deploy pulled, digest and all.
 set -euo pipefail
 
-readonly new_tag="${1:-}"
+readonly image="${1:-}"
 readonly service="${DEPLOY_SERVICE:-app}"
 readonly compose_file="${DEPLOY_COMPOSE_FILE:-docker-compose.yml}"
-readonly image_var="${DEPLOY_IMAGE_VAR:-IMAGE_TAG}"
+readonly image_var="${DEPLOY_IMAGE_VAR:-IMAGE}"
+readonly repository="${DEPLOY_IMAGE_REPOSITORY:-}"
 readonly health_url="${DEPLOY_HEALTH_URL:-}"
 readonly deadline="${DEPLOY_HEALTH_DEADLINE:-120}"
 readonly interval="${DEPLOY_HEALTH_INTERVAL:-2}"
 
 log() { printf 'deploy.sh: %s\n' "$*"; }
 
-# docker compose with the image tag variable set to $1.
-compose_at() {
-  local tag="$1"
-  shift
-  env "${image_var}=${tag}" docker compose -f "$compose_file" "$@"
+# A reference docker and compose read one way only: a name (an optional
+# registry host and port, then lower-case path components; never a
+# leading `-`), then `@sha256:<64 hex>` or `:<tag>`.
+# https://docs.docker.com/reference/cli/docker/image/tag/
+readonly host='[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?/'
+readonly component='[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*'
+readonly name_re="^(${host})?${component}(/${component})*$"
+
+# The name part of reference $1 (without its digest or tag), or nothing
+# when $1 is not a reference.
+name_of() {
+  local ref="$1" name
+  if [[ "$ref" =~ ^(.+)@sha256:[0-9a-f]{64}$ ]]; then
+    name="${BASH_REMATCH[1]}"
+  elif [[ "$ref" =~ ^(.+):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$ ]]; then
+    name="${BASH_REMATCH[1]}"
+  else
+    return 0
+  fi
+  # `sha256:<hex>` is an image id to docker, not a name and a tag.
+  if [[ ${#ref} -le 512 && "$name" =~ $name_re && "$name" != sha256 ]]; then
+    printf '%s' "$name"
+  fi
 }
 
-# The receiver validates the sha already; a script can be run by hand too.
-if [[ ! "$new_tag" =~ ^[0-9A-Za-z_][0-9A-Za-z_.-]{0,127}$ ]]; then
-  log "usage: deploy.sh <image tag>; got '${new_tag}'"
-  exit 2
-fi
+# docker compose with the image variable set to reference $1.
+compose_at() {
+  local ref="$1"
+  shift
+  env "${image_var}=${ref}" docker compose -f "$compose_file" "$@"
+}
+
 if [[ ! "$image_var" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
   log "DEPLOY_IMAGE_VAR '${image_var}' is not a variable name"
   exit 1
 fi
+# The receiver validates the reference already; a script can be run by hand too.
+new_name="$(name_of "$image")"
+if [[ -z "$new_name" ]]; then
+  log "usage: deploy.sh <image>, e.g. ghcr.io/o/app@sha256:<64 hex>; got '${image}'"
+  exit 2
+fi
+if [[ -n "$repository" && "$new_name" != "$repository" ]]; then
+  log "'${image}' is not an image of ${repository}, the only repository ${service} runs"
+  exit 2
+fi
 
-# 1. Pre-pull: a failure here leaves the running service untouched.
-log "pulling ${service} at ${new_tag}"
-if ! compose_at "$new_tag" pull "$service"; then
+# 1. Pre-pull exactly that reference: a failure leaves the service untouched.
+log "pulling ${service} at ${image}"
+if ! compose_at "$image" pull "$service"; then
   log "pull failed; nothing was changed"
   exit 2
 fi
 
-# 2. Record what runs now, to roll back to.
-previous_tag=""
-running="$(compose_at "$new_tag" ps -q "$service" || true)"
+# 2. Record what runs now, to roll back to: the whole reference its
+# container was created from.
+previous=""
+running="$(compose_at "$image" ps -q "$service" || true)"
 if [[ -n "$running" ]]; then
-  previous_image="$(docker inspect --format '{{.Config.Image}}' "${running%%$'\n'*}" || true)"
-  # The tag is what follows the last ':' after the last '/' (a registry
-  # host may carry a port).
-  last_part="${previous_image##*/}"
-  if [[ "$last_part" == *:* ]]; then
-    previous_tag="${last_part##*:}"
+  was="$(docker inspect --format '{{.Config.Image}}' "${running%%$'\n'*}" || true)"
+  if [[ -n "$(name_of "$was")" ]]; then
+    previous="$was"
+  elif [[ -n "$was" ]]; then
+    log "the running ${service} was not started from a reference ('${was}'); there is nothing to roll back to"
   fi
 fi
-log "previous tag: ${previous_tag:-none}"
+log "previous image: ${previous:-none}"
 
 swapped=0
 rollback() {
-  log "rolling back ${service} to ${previous_tag:-nothing}"
-  compose_at "$new_tag" stop "$service" || true
-  if [[ -z "$previous_tag" ]]; then
-    log "no previous tag to start; ${service} is stopped"
+  log "rolling back ${service} to ${previous:-nothing}"
+  compose_at "$image" stop "$service" || true
+  if [[ -z "$previous" ]]; then
+    log "no previous image to start; ${service} is stopped"
     exit 3
   fi
-  if ! compose_at "$previous_tag" up -d --no-deps "$service"; then
-    log "rollback failed: ${service} could not be started at ${previous_tag}"
+  # Exactly the previous reference; from the local copy if the registry
+  # cannot be reached.
+  compose_at "$previous" pull "$service" || log "pull of ${previous} failed; starting the local copy"
+  if ! compose_at "$previous" up -d --no-deps "$service"; then
+    log "rollback failed: ${service} could not be started at ${previous}"
     exit 1
   fi
   exit 3
@@ -95,8 +143,8 @@ trap on_term TERM
 
 # 3. Swap only this service.
 swapped=1
-compose_at "$new_tag" stop "$service" || rollback
-compose_at "$new_tag" up -d --no-deps "$service" || rollback
+compose_at "$image" stop "$service" || rollback
+compose_at "$image" up -d --no-deps "$service" || rollback
 
 # 4. Wait for health, with a deadline.
 health() {
@@ -109,7 +157,7 @@ health() {
     return
   fi
   local id
-  id="$(compose_at "$new_tag" ps -q "$service" || true)"
+  id="$(compose_at "$image" ps -q "$service" || true)"
   if [[ -z "$id" ]]; then
     echo missing
     return
@@ -135,9 +183,9 @@ while :; do
 done
 swapped=0
 trap - TERM
-log "${service} is healthy at ${new_tag}"
+log "${service} is healthy at ${image}"
 
-# 5. Clean up: dangling images left by the swap; tagged ones stay for a
+# 5. Clean up: dangling images left by the swap; referenced ones stay for a
 # manual rollback.
 docker image prune -f >/dev/null || log "image prune failed (ignored)"
 exit 0

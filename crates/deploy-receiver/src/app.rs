@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::admission::{self, Admission};
 use crate::auth::{Auth, Secrets};
 use crate::config::{Config, Hook};
+use crate::line::Line;
 use crate::redact::Redactor;
 use crate::replay::Replay;
 use crate::results::Results;
@@ -40,6 +41,8 @@ pub(crate) struct HookState {
     pub hook: Hook,
     pub auth: Auth,
     pub lock: Arc<AsyncMutex<()>>,
+    /// The deploys queued or running (see [`crate::line`]).
+    pub line: Arc<Mutex<Line>>,
 }
 
 impl App {
@@ -57,6 +60,7 @@ impl App {
                     hook: h.clone(),
                     auth: Auth::new(&config, secrets.for_hook(&config, h)),
                     lock: Arc::new(AsyncMutex::new(())),
+                    line: Arc::default(),
                 };
                 (h.path.clone(), state)
             })
@@ -89,13 +93,25 @@ impl App {
 
     pub fn router(self: &Arc<Self>) -> Router {
         let mut router = Router::new().route("/healthz", get(routes::healthz));
+        // Hook paths are normalised (no trailing `/`, see `hook::normalise_path`)
+        // and distinct, so none of these routes can clash; a sender whose URL
+        // ends in `/` reaches the hook too.
         for path in self.hooks.keys() {
             let status = relay_signature::status::path(path, "{id}");
             router = router
                 .route(path, any(routes::deliver))
+                .route(&format!("{path}/"), any(routes::deliver))
                 .route(&status, any(routes::poll));
         }
         router.fallback(routes::not_found).with_state(self.clone())
+    }
+
+    /// Whether `id` was received before (the memory is not changed).
+    pub(crate) fn seen(&self, id: &str) -> bool {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seen(id, Instant::now())
     }
 
     /// Records `id` as received; `None` when it was received before.

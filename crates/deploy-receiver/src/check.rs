@@ -13,7 +13,10 @@ use crate::config::Hook;
 
 /// Headers a delivery id is read from, most specific first.
 pub const DELIVERY_HEADERS: [&str; 3] = ["x-deploy-delivery", "x-github-delivery", "webhook-id"];
-const MAX_DELIVERY_ID: usize = 200;
+/// The longest delivery id (SPEC).
+pub const MAX_DELIVERY_ID: usize = 128;
+/// What a delivery id may be, as refusals say it.
+pub const DELIVERY_ID_RULE: &str = "1-128 of `A-Z a-z 0-9 - . _ ~`";
 
 /// A request that passed every check: what to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +70,10 @@ pub fn check(
             format!("the body is larger than {} bytes", limits.max_body),
         ));
     }
+    // Before anything else reads it: the id names the status path and
+    // reaches the command as `DEPLOY_DELIVERY_ID`, and under the `github`
+    // scheme no signature covers it.
+    let delivery_id = delivery_id(headers, limits.auth.scheme())?;
     if let Err(why) = limits.auth.verify(headers, body, now) {
         // The client is told nothing about which part was wrong.
         return Err(Rejection {
@@ -81,7 +88,6 @@ pub fn check(
             "send `Content-Type: application/json`",
         ));
     }
-    let delivery_id = delivery_id(headers, limits.auth.scheme())?;
     if limits.require_delivery_id && delivery_id.is_none() {
         return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
@@ -141,23 +147,29 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The delivery id. Under Standard Webhooks it is the signed `webhook-id`,
 /// so a replay cannot dodge the memory by changing it; under the GitHub
-/// scheme it is whatever header the sender set.
+/// scheme it is whatever header the sender set. Either way it must be
+/// [`DELIVERY_ID_RULE`] — the characters a status path takes as they are,
+/// none a shell or a log would read as anything but text — and given once.
 fn delivery_id(headers: &HeaderMap, scheme: Scheme) -> Result<Option<String>, Rejection> {
     let names: &[&str] = match scheme {
         Scheme::StandardWebhooks => &[standard::ID_HEADER],
         Scheme::GitHub => &DELIVERY_HEADERS,
     };
-    let Some(value) = names.iter().find_map(|n| headers.get(*n)) else {
+    let Some(name) = names.iter().find(|n| headers.contains_key(**n)) else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or("");
-    let usable = !text.is_empty()
-        && text.len() <= MAX_DELIVERY_ID
-        && text.bytes().all(|b| b.is_ascii_graphic());
-    if !usable {
+    let mut values = headers.get_all(*name).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
         return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
-            format!("the delivery id must be 1-{MAX_DELIVERY_ID} visible ASCII characters"),
+            format!("send one `{name}` header, not several"),
+        ));
+    };
+    let text = value.to_str().unwrap_or("");
+    if !(text.len() <= MAX_DELIVERY_ID && relay_signature::status::path_safe(text)) {
+        return Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            format!("the delivery id (`{name}`) must be {DELIVERY_ID_RULE}"),
         ));
     }
     Ok(Some(text.to_owned()))

@@ -31,7 +31,15 @@ fn command() -> Command {
                 .long("check")
                 .action(ArgAction::SetTrue)
                 .help(
-                    "read the config and the secrets, report problems and weak settings, and exit",
+                    "read the config, the secrets, the TLS files and the delivery-id state, report problems and weak settings, and exit; binds nothing and writes nothing",
+                ),
+        )
+        .arg(
+            Arg::new("reset-replay-state")
+                .long("reset-replay-state")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "start with no remembered delivery ids, replacing the state file (the way out when it is corrupt)",
                 ),
         )
         .arg(
@@ -77,22 +85,29 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
         None => config.log_format,
     };
     init_logs(format, env);
+    let options = crate::StartOptions {
+        reset_replay_state: matches.get_flag("reset-replay-state"),
+    };
+    if matches.get_flag("check") {
+        let warnings = crate::preflight(&config, env, options)
+            .with_context(|| format!("`{}` cannot start", path.display()))?;
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        println!(
+            "`{}` is valid; it would listen on {}",
+            path.display(),
+            config.listen
+        );
+        return Ok(());
+    }
     let runtime = tokio::runtime::Runtime::new().context("couldn't start the async runtime")?;
     runtime.block_on(async {
-        let check_only = matches.get_flag("check");
-        let receiver = Receiver::bind(config, env)
+        let receiver = Receiver::bind_with(config, env, options)
             .await
             .with_context(|| format!("couldn't start from `{}`", path.display()))?;
         let addr = receiver.local_addr()?;
-        let warnings = receiver.warnings();
-        if check_only {
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
-            println!("`{}` is valid; it would listen on {addr}", path.display());
-            return Ok(());
-        }
-        for w in &warnings {
+        for w in &receiver.warnings() {
             warn!("{w}");
         }
         info!(%addr, "listening");

@@ -3,7 +3,7 @@
 //! first deploy. Every key, its default and meaning is in [`crate::keys`]
 //! (printed by `--help`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -113,7 +113,7 @@ pub struct Config {
     pub replay_capacity: usize,
     /// Where delivery ids are kept across restarts; `None`: the default
     /// (systemd's `$STATE_DIRECTORY`, else memory only), see
-    /// [`crate::replay::state_path`].
+    /// `replay::state_path`.
     pub replay_state: Option<PathBuf>,
     pub require_delivery_id: bool,
     /// How long a finished deploy's answer stays available at its status path.
@@ -218,7 +218,7 @@ impl Config {
             replay_state: raw.replay_state,
             require_delivery_id: raw.require_delivery_id.unwrap_or(false),
             result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), "1h")?,
-            output_tail: size_key("output_tail", raw.output_tail.as_deref(), 16 * 1024)?,
+            output_tail: output_tail(raw.output_tail.as_deref())?,
             log_format,
             max_connections: raw.max_connections.unwrap_or(512).max(1),
             max_connections_per_peer: match raw.max_connections_per_peer {
@@ -245,9 +245,9 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
     if raw.is_empty() {
         return Err(invalid("hooks", "add at least one [[hooks]] table"));
     }
-    let mut seen = HashSet::new();
     let mut hooks: Vec<Hook> = Vec::new();
     for (i, raw) in raw.into_iter().enumerate() {
+        let written = raw.path.clone();
         let hook = crate::hook::parse(i, raw)?;
         if hook.secret.is_none() && !global_secret {
             return Err(invalid(
@@ -258,10 +258,14 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
                 ),
             ));
         }
-        if !seen.insert(hook.path.clone()) {
+        if let Some(j) = hooks.iter().position(|h| h.path == hook.path) {
             return Err(invalid(
                 format!("hooks[{i}].path"),
-                format!("`{}` is used twice", hook.path),
+                format!(
+                    "`{}` is the same hook as `hooks[{j}]` (`{}`): a trailing `/` makes no other path\nhint: give each hook its own path",
+                    written.escape_debug(),
+                    hook.path
+                ),
             ));
         }
         // `/a/deliveries/x` is the status of a delivery of `/a`; no hook may sit there.
@@ -285,6 +289,22 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
         hooks.push(hook);
     }
     Ok(hooks)
+}
+
+/// `output_tail`, no more than fits the answer's size bound.
+fn output_tail(value: Option<&str>) -> Result<usize, ConfigError> {
+    let tail = size_key("output_tail", value, 16 * 1024)?;
+    if tail > crate::answer::MAX_OUTPUT_TAIL {
+        return Err(invalid(
+            "output_tail",
+            format!(
+                "{tail} bytes is more than {} bytes: the whole answer is at most {} bytes, so a sender always reads its verdict\nhint: write the rest of the output to a log of the deploy's own",
+                crate::answer::MAX_OUTPUT_TAIL,
+                crate::answer::MAX_ANSWER
+            ),
+        ));
+    }
+    Ok(tail)
 }
 
 pub(crate) fn duration_key(

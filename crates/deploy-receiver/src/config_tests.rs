@@ -177,3 +177,133 @@ fn a_hook_cannot_sit_on_another_hooks_status_paths() {
     let err = Config::parse(&text).unwrap_err().to_string();
     assert!(err.contains("not 202"), "{err}");
 }
+
+#[test]
+fn hook_paths_have_one_form() {
+    for (written, normal) in [
+        ("/deploy", "/deploy"),
+        ("/deploy/", "/deploy"),
+        ("/deploy/api", "/deploy/api"),
+        ("/a.b_c~d-e/f", "/a.b_c~d-e/f"),
+    ] {
+        assert_eq!(crate::hook::normalise_path(written).as_deref(), Ok(normal));
+    }
+    for bad in [
+        "",
+        "/",
+        "//",
+        "deploy",
+        "/a//b",
+        "/a//",
+        "/./a",
+        "/a/..",
+        "/a%2Fb",
+        "/{id}",
+        "/:a",
+        "/*a",
+        "/a b",
+        "/ä",
+        "/a?b",
+        "/a#b",
+        "/healthz",
+        "/healthz/",
+    ] {
+        assert!(crate::hook::normalise_path(bad).is_err(), "{bad:?}");
+    }
+}
+
+fn two_hooks(a: &str, b: &str, extra: &str) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\nsecret_env = \"S\"\n{extra}\n[[hooks]]\npath = {a:?}\ncommand = [\"/bin/true\"]\nmode = \"async\"\n[[hooks]]\npath = {b:?}\ncommand = [\"/bin/true\"]\nqueue = true\n"
+    )
+}
+
+#[test]
+fn a_trailing_slash_names_the_same_hook() {
+    let err = Config::parse(&two_hooks("/a", "/a/", ""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("hooks[1].path") && err.contains("same hook as `hooks[0]` (`/a`)"),
+        "{err}"
+    );
+    let c = Config::parse(&two_hooks("/d/", "/e", "")).unwrap();
+    assert_eq!(c.hooks[0].path, "/d");
+}
+
+#[test]
+fn queue_limit_and_output_tail_have_bounds() {
+    let c = Config::parse(&two_hooks("/a", "/b", "")).unwrap();
+    assert_eq!(c.hooks[1].queue_limit, crate::hook::DEFAULT_QUEUE_LIMIT);
+    let text = two_hooks("/a", "/b", "").replace("queue = true", "queue = true\nqueue_limit = 0");
+    assert!(
+        Config::parse(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("queue_limit")
+    );
+    let text = two_hooks("/a", "/b", "").replace("mode = \"async\"", "queue_limit = 3");
+    let err = Config::parse(&text).unwrap_err().to_string();
+    assert!(err.contains("`queue` is not `true`"), "{err}");
+    let err = Config::parse(&two_hooks("/a", "/b", "output_tail = \"25KiB\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("output_tail") && err.contains("32768"),
+        "{err}"
+    );
+    assert!(Config::parse(&two_hooks("/a", "/b", "output_tail = \"24KiB\"")).is_ok());
+}
+
+#[test]
+fn image_has_a_digest_reference_as_its_default_pattern() {
+    let text = SPEC_EXAMPLE
+        .replace("args = [\"image_sha\"]", "args = [\"image\"]")
+        .replace("image_sha = \"^[0-9a-f]{7,64}$\"\n", "");
+    let c = Config::parse(&text).unwrap();
+    let re = &c.hooks[0].args[0].1;
+    let digest = "0123456789abcdef".repeat(4);
+    for good in [
+        format!("ghcr.io/o/api@sha256:{digest}"),
+        format!("registry.local:5000/team/my-app_x/api@sha256:{digest}"),
+        format!("api@sha256:{digest}"),
+        format!("localhost:5000/a__b@sha256:{digest}"),
+    ] {
+        assert!(re.is_match(&good), "{good}");
+    }
+    for bad in [
+        "ghcr.io/o/api:latest".to_owned(),
+        format!("ghcr.io/o/api@sha256:{}", &digest[..63]),
+        format!("ghcr.io/o/API@sha256:{digest}"),
+        format!("-rf@sha256:{digest}"),
+        format!("ghcr.io/o/api@sha256:{digest};id"),
+        format!("ghcr.io/o/api:tag@sha512:{digest}"),
+        format!("sha256:{digest}"),
+        format!("ghcr.io//api@sha256:{digest}"),
+    ] {
+        assert!(!re.is_match(&bad), "{bad}");
+    }
+}
+
+proptest::proptest! {
+    /// No config panics the parser or a start built from it; an accepted
+    /// config's paths are in their one form and distinct.
+    #[test]
+    fn no_config_panics(
+        a in "[/a-d.{}:*%~_ -]{0,8}",
+        b in "[/a-d.{}:*%~_ -]{0,8}",
+        extra in proptest::sample::select(vec![
+            "", "output_tail = \"24KiB\"", "max_connections = 0", "replay_capacity = 0",
+            "timestamp_tolerance = \"0s\"", "max_connections_per_peer = 0",
+        ]),
+    ) {
+        if let Ok(c) = Config::parse(&two_hooks(&a, &b, extra)) {
+            proptest::prop_assert_ne!(&c.hooks[0].path, &c.hooks[1].path);
+            for h in &c.hooks {
+                let again = crate::hook::normalise_path(&h.path);
+                proptest::prop_assert_eq!(again.as_deref(), Ok(h.path.as_str()));
+            }
+            crate::fuzzing::start_offline(c);
+        }
+    }
+}

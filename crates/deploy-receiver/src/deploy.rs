@@ -13,16 +13,18 @@ use serde_json::json;
 use tokio::sync::OwnedMutexGuard;
 use tracing::{Instrument, info};
 
+use crate::answer::{self, Finished};
 use crate::app::{App, Claim, HookState};
 use crate::check::Accepted;
 use crate::config::{Hook, Mode};
+use crate::line::Place;
 use crate::results::State;
 use crate::routes::answer;
 use crate::runner::{self, Exit, Job};
 
-fn busy(claim: Option<Claim>) -> Response {
+fn busy(claim: Option<Claim>, place: Place) -> Response {
     // Dropping the claim forgets the id: this delivery did not run.
-    drop(claim);
+    drop((claim, place));
     info!(status = 409, "refused: a deploy is already running");
     let status = "a deploy is already running for this hook; try again later";
     answer(StatusCode::CONFLICT, json!({ "status": status }))
@@ -35,6 +37,7 @@ pub(crate) async fn start(
     state: &HookState,
     accepted: Accepted,
     claim: Option<Claim>,
+    mut place: Place,
 ) -> Response {
     let hook = &state.hook;
     let id = accepted.delivery_id.clone();
@@ -52,9 +55,10 @@ pub(crate) async fn start(
             } else {
                 match state.lock.clone().try_lock_owned() {
                     Ok(turn) => turn,
-                    Err(_) => return busy(claim),
+                    Err(_) => return busy(claim, place),
                 }
             };
+            place.started();
             if let Some(c) = claim {
                 c.commit();
             }
@@ -64,10 +68,10 @@ pub(crate) async fn start(
             // The deploy runs in its own task: a client that hangs up must
             // not cancel it half-way through swapping a service.
             let task = app.deploys.spawn(
-                run(app.clone(), hook.clone(), accepted, Some(turn), None).in_current_span(),
+                run(app.clone(), hook.clone(), accepted, Some(turn), None, place).in_current_span(),
             );
             match task.await {
-                Ok((status, body)) => answer(status, body),
+                Ok((status, body)) => answer::response(status, body),
                 Err(_) => answer(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({ "status": "the deploy task failed" }),
@@ -87,7 +91,7 @@ pub(crate) async fn start(
             } else {
                 match state.lock.clone().try_lock_owned() {
                     Ok(turn) => (Some(turn), "accepted"),
-                    Err(_) => return busy(claim),
+                    Err(_) => return busy(claim, place),
                 }
             };
             if let Some(c) = claim {
@@ -101,7 +105,7 @@ pub(crate) async fn start(
             });
             let lock = state.lock.clone();
             app.deploys.spawn(
-                run(app.clone(), hook.clone(), accepted, turn, Some(lock)).in_current_span(),
+                run(app.clone(), hook.clone(), accepted, turn, Some(lock), place).in_current_span(),
             );
             info!(
                 status = 202,
@@ -113,19 +117,22 @@ pub(crate) async fn start(
 }
 
 /// Runs the command holding the hook's `turn` (or first waiting for it on
-/// `lock`), records the answer for the status path, and returns it.
+/// `lock`), records the answer for the status path, and returns it. The
+/// deploy's `place` in the hook's line is given back when it ends.
 async fn run(
     app: Arc<App>,
     hook: Hook,
     accepted: Accepted,
     turn: Option<OwnedMutexGuard<()>>,
     lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    mut place: Place,
 ) -> (StatusCode, serde_json::Value) {
     let turn = match (turn, lock) {
         (Some(turn), _) => Some(turn),
         (None, Some(lock)) => Some(lock.lock_owned().await),
         (None, None) => None,
     };
+    place.started();
     let delivery_id = accepted.delivery_id.clone();
     if let Some(id) = &delivery_id {
         app.results.set(
@@ -163,15 +170,16 @@ async fn run(
     );
     let (output, cut) = app.redactor.tail(&outcome.output, app.config.output_tail);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = json!({
-        "status": text,
-        "exit_code": exit_code,
-        "duration_ms": duration_ms,
-        "output": String::from_utf8_lossy(&output),
-        "output_truncated": outcome.dropped || cut,
-        "leftovers_killed": leftovers,
-        "delivery_id": delivery_id,
-    });
+    let body = Finished {
+        text,
+        exit_code,
+        duration_ms,
+        output: &output,
+        cut: outcome.dropped || cut,
+        leftovers_killed: leftovers,
+        delivery_id: delivery_id.as_deref(),
+    }
+    .body();
     if let Some(id) = &delivery_id {
         app.results.set(
             &hook.path,
@@ -183,6 +191,7 @@ async fn run(
             },
         );
     }
+    drop(place);
     (status, body)
 }
 

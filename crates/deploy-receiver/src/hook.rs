@@ -13,10 +13,32 @@ use crate::config::{ConfigError, SecretSource, duration_key, invalid};
 /// The pattern `image_sha` gets when the hook gives none (SPEC).
 pub const DEFAULT_IMAGE_SHA_PATTERN: &str = "^[0-9a-f]{7,64}$";
 
+/// The pattern `image` gets when the hook gives none: a digest reference,
+/// `name@sha256:<64 hex>` (an image exactly as it was built, never a tag
+/// that can move). The name follows the reference grammar docker documents
+/// (https://docs.docker.com/reference/cli/docker/image/tag/): an optional
+/// registry host (with a port), then lower-case path components whose
+/// separators are `.`, `_`, `__` or dashes. It cannot start with `-`, so it
+/// is never read as an option.
+/// A hook that deploys by tag sets its own pattern, e.g.
+/// `image = "^ghcr\\.io/o/api:[0-9a-f]{7}$"`.
+pub const DEFAULT_IMAGE_PATTERN: &str = concat!(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?",
+    r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*",
+    r"@sha256:[0-9a-f]{64}$"
+);
+
+/// Deploys waiting behind a running one, per hook with `queue = true`,
+/// unless `queue_limit` says otherwise.
+pub const DEFAULT_QUEUE_LIMIT: usize = 2;
+/// The largest `queue_limit`: a queue is for a few deploys in a row, not a
+/// backlog.
+pub const MAX_QUEUE_LIMIT: usize = 100;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHook {
-    path: String,
+    pub(crate) path: String,
     command: Vec<String>,
     #[serde(default)]
     args: Vec<String>,
@@ -27,6 +49,7 @@ pub(crate) struct RawHook {
     kill_grace: Option<String>,
     #[serde(default)]
     queue: bool,
+    queue_limit: Option<usize>,
     #[serde(default)]
     keep_children: bool,
     working_dir: Option<PathBuf>,
@@ -61,6 +84,9 @@ pub struct Hook {
     pub timeout: Duration,
     pub kill_grace: Duration,
     pub queue: bool,
+    /// With `queue`: deploys that may wait behind the running one; more are
+    /// answered 429.
+    pub queue_limit: usize,
     /// After a normal exit, leave the processes the command started running.
     pub keep_children: bool,
     pub working_dir: Option<PathBuf>,
@@ -78,15 +104,8 @@ impl Hook {
 
 pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
     let key = |k: &str| format!("hooks[{i}].{k}");
-    if !raw.path.starts_with('/') || raw.path == "/healthz" || raw.path.contains(['{', '}', '*']) {
-        return Err(invalid(
-            key("path"),
-            format!(
-                "`{}` must start with `/`, be a plain path and not be `/healthz`",
-                raw.path
-            ),
-        ));
-    }
+    let path = normalise_path(&raw.path)
+        .map_err(|why| invalid(key("path"), format!("`{}` {why}", raw.path.escape_debug())))?;
     if raw.command.first().is_none_or(|c| c.is_empty()) {
         return Err(invalid(
             key("command"),
@@ -104,10 +123,26 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
             ));
         }
     };
+    let queue_limit = match raw.queue_limit {
+        None => DEFAULT_QUEUE_LIMIT,
+        Some(_) if !raw.queue => {
+            return Err(invalid(
+                key("queue_limit"),
+                "is set but `queue` is not `true`; a hook without a queue answers 409 while busy",
+            ));
+        }
+        Some(n @ 1..=MAX_QUEUE_LIMIT) => n,
+        Some(n) => {
+            return Err(invalid(
+                key("queue_limit"),
+                format!("`{n}` is not between 1 and {MAX_QUEUE_LIMIT}"),
+            ));
+        }
+    };
     let args = args(&key("validate"), &raw.args, raw.validate)?;
     let exit_codes = exit_codes(&key("exit_codes"), raw.exit_codes)?;
     Ok(Hook {
-        path: raw.path,
+        path,
         command: raw.command,
         args,
         secret,
@@ -115,11 +150,49 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
         timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), "10m")?,
         kill_grace: duration_key(&key("kill_grace"), raw.kill_grace.as_deref(), "10s")?,
         queue: raw.queue,
+        queue_limit,
         keep_children: raw.keep_children,
         working_dir: raw.working_dir,
         exit_codes,
         env: raw.env.into_iter().collect(),
     })
+}
+
+/// The one form of a hook path: `/` then segments of URL-unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`), no empty, `.` or `..` segment, no
+/// trailing `/` (`/a/` is `/a`). Anything a router or a proxy could read
+/// two ways — percent-encoding, `//`, dot segments, `{…}` captures, `:` or
+/// `*` — is refused rather than guessed at.
+pub(crate) fn normalise_path(raw: &str) -> Result<String, &'static str> {
+    let Some(rest) = raw.strip_prefix('/') else {
+        return Err("must start with `/`, e.g. `/deploy`");
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        return Err("names no hook; give it a name, e.g. `/deploy`");
+    }
+    if raw.len() > 200 {
+        return Err("is longer than 200 characters");
+    }
+    for segment in rest.split('/') {
+        if segment.is_empty() {
+            return Err("has an empty segment (`//`, or more than one trailing `/`)");
+        }
+        if segment == "." || segment == ".." {
+            return Err("has a `.` or `..` segment");
+        }
+        if !segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        {
+            return Err("may only hold `A-Z a-z 0-9 - . _ ~` between its `/`s");
+        }
+    }
+    let path = format!("/{rest}");
+    if path == "/healthz" {
+        return Err("is the receiver's own health path");
+    }
+    Ok(path)
 }
 
 fn args(
@@ -132,6 +205,7 @@ fn args(
         let pattern = match validate.remove(field) {
             Some(p) => p,
             None if field == "image_sha" => DEFAULT_IMAGE_SHA_PATTERN.to_owned(),
+            None if field == "image" => DEFAULT_IMAGE_PATTERN.to_owned(),
             None => {
                 return Err(invalid(
                     key,

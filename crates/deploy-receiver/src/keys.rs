@@ -93,7 +93,7 @@ pub const TOP: &[Key] = &[
     key(
         "output_tail",
         "16KiB",
-        "bytes of command output in the answer (its end, secrets masked before the cut)",
+        "bytes of command output in the answer (its end, secrets masked before the cut); at most 24KiB, and cut further when escaping makes the answer longer than 32 KiB of JSON",
     ),
     key(
         "log_format",
@@ -117,7 +117,7 @@ pub const HOOK: &[Key] = &[
     key(
         "path",
         "required",
-        "e.g. \"/deploy\" (not /healthz); its deliveries' status is at <path>/deliveries/<id>",
+        "e.g. \"/deploy\" (not /healthz): `/` and segments of A-Z a-z 0-9 - . _ ~; a trailing `/` is dropped (\"/a/\" is \"/a\"), two hooks on one path are an error; its deliveries' status is at <path>/deliveries/<id>",
     ),
     key(
         "command",
@@ -160,6 +160,11 @@ pub const HOOK: &[Key] = &[
         "true: a second deploy waits for the first instead of 409",
     ),
     key(
+        "queue_limit",
+        "2 (with queue = true)",
+        "deploys that may wait behind the running one (1-100); more are answered 429 with Retry-After",
+    ),
+    key(
         "keep_children",
         "false",
         "true: processes the command leaves running after a normal exit are kept (else they are killed)",
@@ -171,7 +176,7 @@ pub const HOOK: &[Key] = &[
     ),
     key(
         "validate",
-        "image_sha = \"^[0-9a-f]{7,64}$\"",
+        "image = a digest reference name@sha256:<64 hex>; image_sha = \"^[0-9a-f]{7,64}$\"",
         "[hooks.validate]: a pattern for every field in args; the whole value must match",
     ),
     key(
@@ -205,7 +210,8 @@ pub fn help() -> String {
         "\nEvery command also gets DEPLOY_DELIVERY_ID and DEPLOY_HOOK_PATH, and never a secret's env var.\n\
          Exit codes: 0 -> 200 deployed, 2 -> 422 nothing changed, 3 -> 503 rolled back, others -> 500;\n\
          timeout -> 504. Every answer of a deploy that ran carries `exit_code` (null when it timed out\n\
-         or was killed): a sender must not retry it.\n\n\
+         or was killed), also as the Deploy-Exit-Code header: a sender must not retry it.\n\
+         A delivery id is 1-128 of A-Z a-z 0-9 - . _ ~ (else 400).\n\n\
          ENVIRONMENT\n  DEPLOY_RECEIVER_LOG  tracing filter for the logs (default info)\n  \
          STATE_DIRECTORY      set by systemd's StateDirectory=; default home of replay_state\n\n\
          See https://github.com/deploy-relay/deploy-relay/tree/main/crates/deploy-receiver",

@@ -11,6 +11,7 @@
 
 mod accept;
 mod admission;
+mod answer;
 mod app;
 mod auth;
 mod body;
@@ -20,6 +21,7 @@ mod config;
 mod deploy;
 mod hook;
 mod keys;
+mod line;
 mod redact;
 mod replay;
 mod results;
@@ -83,6 +85,34 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// How to start, beyond the config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartOptions {
+    /// Start with no remembered delivery ids, whatever the state file
+    /// holds (`--reset-replay-state`: the way out of a corrupt one).
+    pub reset_replay_state: bool,
+}
+
+/// `--check`: everything a start reads — the secrets, the TLS material,
+/// the delivery-id state file and its directory — checked without binding
+/// the address or writing anything, so it can run beside the serving
+/// receiver. The weak settings, one sentence each.
+pub fn preflight(
+    config: &Config,
+    env: &Env,
+    options: StartOptions,
+) -> Result<Vec<String>, StartError> {
+    let secrets = load_secrets(config, env)?;
+    if let Some((cert, key)) = &config.tls {
+        tls_acceptor(cert, key)?;
+    }
+    let state = replay::state_path(config.replay_state.as_deref(), env);
+    if let Some(path) = &state {
+        replay::check_state(path, options.reset_replay_state)?;
+    }
+    Ok(weak::warnings(config, &secrets, state.is_some()))
+}
+
 /// A receiver bound to its address, ready to serve.
 pub struct Receiver {
     listener: TcpListener,
@@ -98,6 +128,15 @@ impl Receiver {
     /// Loads the secrets, TLS material and delivery-id state, and binds the
     /// listen address.
     pub async fn bind(config: Config, env: &Env) -> Result<Self, StartError> {
+        Self::bind_with(config, env, StartOptions::default()).await
+    }
+
+    /// [`Receiver::bind`] with [`StartOptions`].
+    pub async fn bind_with(
+        config: Config,
+        env: &Env,
+        options: StartOptions,
+    ) -> Result<Self, StartError> {
         let secrets = load_secrets(&config, env)?;
         let tls = match &config.tls {
             Some((cert, key)) => Some(tls_acceptor(cert, key)?),
@@ -106,7 +145,10 @@ impl Receiver {
         let (window, capacity) = (config.replay_window, config.replay_capacity);
         let (replay, persistent_ids) = match replay::state_path(config.replay_state.as_deref(), env)
         {
-            Some(path) => (replay::Replay::with_state(window, capacity, path)?, true),
+            Some(path) => (
+                replay::Replay::with_state(window, capacity, path, options.reset_replay_state)?,
+                true,
+            ),
             None => (replay::Replay::new(window, capacity), false),
         };
         let addr = config.listen;
@@ -146,5 +188,24 @@ impl Receiver {
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let app = app::App::new(self.config, &self.secrets, self.replay, self.supervisor);
         accept::serve(self.listener, app, self.tls, shutdown).await
+    }
+}
+
+/// What the fuzz targets reach that a user never calls.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// Everything a start builds from `config` without touching the world
+    /// outside: the app, its routes, the weak-settings report. A config
+    /// that would panic at start (two routes on one path, a route syntax
+    /// axum refuses) panics here.
+    pub fn start_offline(config: Config) -> Vec<String> {
+        let secrets = Secrets::from_global(&config, Vec::new());
+        let warnings = weak::warnings(&config, &secrets, false);
+        let replay = replay::Replay::new(config.replay_window, config.replay_capacity);
+        let app = app::App::new(config, &secrets, replay, PathBuf::from("/bin/false"));
+        drop(app.router());
+        warnings
     }
 }

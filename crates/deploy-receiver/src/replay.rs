@@ -45,6 +45,18 @@ pub enum StateError {
         source: std::io::Error,
     },
     #[error(
+        "the delivery-id state file `{path}` is corrupt ({source}): the delivery ids it held cannot be remembered, so a captured request could be replayed\nhint: find out what wrote it; to start with no remembered ids, run once with `--reset-replay-state`"
+    )]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "the delivery-id state directory `{dir}` {why}: someone else could replace the state file\nhint: give it to the receiver's user alone (`chmod 0700`), e.g. systemd's `StateDirectory=deploy-receiver`"
+    )]
+    Unsafe { dir: PathBuf, why: String },
+    #[error(
         "couldn't write the delivery-id state file `{path}`: {source}\nhint: the directory must be writable by the receiver (systemd `StateDirectory=deploy-receiver`, or `ReadWritePaths=`)"
     )]
     Write {
@@ -52,6 +64,90 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The directory the state file lives in (`.` for a bare file name).
+fn state_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// The state file's directory must be the receiver's own: a directory
+/// others may write to lets them plant a link or a file of their own
+/// where the receiver writes (systemd's `StateDirectoryMode=0700` and
+/// `UMask=0077` give this; a custom `replay_state` must too).
+fn check_dir(path: &Path) -> Result<(), StateError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = state_dir(path);
+    let unsafe_dir = |why: String| StateError::Unsafe {
+        dir: dir.to_owned(),
+        why,
+    };
+    let meta = std::fs::metadata(dir).map_err(|source| StateError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(unsafe_dir("is not a directory".into()));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 != 0 {
+        return Err(unsafe_dir(format!(
+            "is writable by others (mode {mode:04o})"
+        )));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(unsafe_dir(format!(
+            "belongs to user {} (the receiver runs as {me})",
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+/// What the state file holds, read without following a symlink and
+/// without changing anything; `None` when there is no file yet.
+fn read_state(path: &Path) -> Result<Option<Vec<(String, u64)>>, StateError> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let read = |source| StateError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read(source)),
+    };
+    if !file.metadata().map_err(read)?.is_file() {
+        return Err(read(std::io::Error::other("it is not a regular file")));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(read)?;
+    serde_json::from_slice::<Stored>(&bytes)
+        .map(|s| Some(s.ids))
+        .map_err(|source| StateError::Corrupt {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// `--check`: whether the state file at `path` could be used at start-up,
+/// without writing anything: its directory is the receiver's own and the
+/// file, if there is one, reads.
+pub fn check_state(path: &Path, reset: bool) -> Result<(), StateError> {
+    check_dir(path)?;
+    if !reset {
+        read_state(path)?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -89,20 +185,22 @@ impl Replay {
 
     /// Backed by `path`: the ids it holds that are still inside the window
     /// are remembered; the file is written once now, so a path that cannot
-    /// be written fails at start-up rather than at the first deploy.
+    /// be written fails at start-up rather than at the first deploy. A file
+    /// that does not read stops the start, unless `reset` (the operator's
+    /// `--reset-replay-state`) says to start with no ids.
     pub fn with_state(
         window: Duration,
         capacity: usize,
         path: PathBuf,
+        reset: bool,
     ) -> Result<Self, StateError> {
+        check_dir(&path)?;
         let mut replay = Self::new(window, capacity);
-        let stored = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Stored>(&bytes).map(|s| s.ids).unwrap_or_else(|e| {
-                tracing::warn!(path = %path.display(), error = %e, "the delivery-id state file is not readable as JSON; starting with none");
-                Vec::new()
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => return Err(StateError::Read { path, source }),
+        let stored = if reset {
+            tracing::warn!(path = %path.display(), "--reset-replay-state: starting with no remembered delivery ids");
+            Vec::new()
+        } else {
+            read_state(&path)?.unwrap_or_default()
         };
         let (now, now_unix) = (Instant::now(), unix_now());
         for (id, at) in stored {
@@ -126,6 +224,13 @@ impl Replay {
         }
         self.seen.insert(id.clone(), at);
         self.order.push_back((at, unix, id));
+    }
+
+    /// Whether `id` was seen within the window; nothing is recorded.
+    pub fn seen(&self, id: &str, now: Instant) -> bool {
+        self.seen
+            .get(id)
+            .is_some_and(|at| now.duration_since(*at) < self.window)
     }
 
     /// Records `id`; false when it was already seen within the window.
@@ -167,8 +272,13 @@ impl Replay {
         }
     }
 
+    /// Writes the ids to a new file beside the state file — a name nobody
+    /// can guess, created exclusively (`O_EXCL` never follows a link planted
+    /// there) with mode 0600 whatever the umask — then renames it over the
+    /// state file, which replaces a link rather than writing through it.
     fn save(&self) -> Result<(), StateError> {
         use std::io::Write as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
         let Some(path) = &self.state else {
             return Ok(());
         };
@@ -183,12 +293,31 @@ impl Replay {
             path: path.clone(),
             source,
         };
-        let tmp = path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(write)?;
-        file.write_all(&serde_json::to_vec(&stored).unwrap_or_default())
-            .and_then(|()| file.sync_all())
+        let name = path
+            .file_name()
+            .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = state_dir(path).join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&tmp)
             .map_err(write)?;
-        std::fs::rename(&tmp, path).map_err(write)
+        let written = file
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .and_then(|()| file.write_all(&serde_json::to_vec(&stored).unwrap_or_default()))
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(write(e));
+        }
+        // The rename itself survives a crash once the directory is synced.
+        if let Ok(dir) = std::fs::File::open(state_dir(path)) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
     }
 }
 
@@ -216,22 +345,22 @@ mod tests {
 
     #[test]
     fn ids_survive_a_restart_through_the_state_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let path = dir.path().join("ids.json");
         let window = Duration::from_secs(3600);
-        let mut r = Replay::with_state(window, 10, path.clone()).unwrap();
+        let mut r = Replay::with_state(window, 10, path.clone(), false).unwrap();
         let now = Instant::now();
         assert!(r.first_time("kept", now));
         assert!(r.first_time("forgotten", now));
         r.forget("forgotten");
         drop(r);
-        let mut again = Replay::with_state(window, 10, path.clone()).unwrap();
+        let mut again = Replay::with_state(window, 10, path.clone(), false).unwrap();
         assert!(!again.first_time("kept", Instant::now()), "remembered");
         assert!(again.first_time("forgotten", Instant::now()));
         // Ids older than the window are dropped when read back.
         let old = unix_now() - 7200;
         std::fs::write(&path, format!(r#"{{"ids":[["old",{old}]]}}"#)).unwrap();
-        let mut later = Replay::with_state(window, 10, path).unwrap();
+        let mut later = Replay::with_state(window, 10, path, false).unwrap();
         assert!(later.first_time("old", Instant::now()));
     }
 
@@ -241,11 +370,108 @@ mod tests {
             Duration::from_secs(60),
             10,
             "/nonexistent/dir/ids.json".into(),
+            false,
         )
         .err()
         .unwrap()
         .to_string();
         assert!(err.contains("StateDirectory"), "{err}");
+    }
+
+    fn private_dir() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_state_file_is_0600_and_written_through_no_planted_link() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = private_dir();
+        let path = dir.path().join("ids.json");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        // Where the old writer put its temporary file, and a few guesses more.
+        for name in ["ids.json.tmp", "ids.json.json.tmp", ".ids.json.tmp"] {
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false).unwrap();
+        assert!(r.first_time("d-1", Instant::now()));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && !n.starts_with("ids.json") && n != ".ids.json.tmp")
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+
+    #[test]
+    fn a_state_file_that_is_a_link_stops_the_start() {
+        let dir = private_dir();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, r#"{"ids":[]}"#).unwrap();
+        let path = dir.path().join("ids.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let err = Replay::with_state(Duration::from_secs(60), 10, path, false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("couldn't read the delivery-id state file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_directory_others_may_write_stops_the_start() {
+        use std::os::unix::fs::PermissionsExt as _;
+        for mode in [0o777, 0o1777, 0o703] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+            let path = dir.path().join("ids.json");
+            let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
+                .err()
+                .unwrap_or_else(|| panic!("mode {mode:o} accepted"))
+                .to_string();
+            assert!(err.contains("is writable by others"), "{err}");
+            assert!(err.contains("chmod 0700"), "{err}");
+            assert!(!path.exists(), "nothing written");
+            assert!(check_state(&path, false).is_err());
+        }
+    }
+
+    #[test]
+    fn a_corrupt_state_file_stops_the_start_until_reset() {
+        let dir = private_dir();
+        let path = dir.path().join("ids.json");
+        std::fs::write(&path, b"{\"ids\":[[\"d-1\",").unwrap();
+        let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("is corrupt") && err.contains("--reset-replay-state"),
+            "{err}"
+        );
+        assert!(check_state(&path, false).is_err());
+        assert!(check_state(&path, true).is_ok());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"{\"ids\":[[\"d-1\",",
+            "left as found"
+        );
+        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), true).unwrap();
+        assert!(r.first_time("d-1", Instant::now()));
+        drop(r);
+        let mut again = Replay::with_state(Duration::from_secs(60), 10, path, false).unwrap();
+        assert!(
+            !again.first_time("d-1", Instant::now()),
+            "written whole again"
+        );
     }
 
     #[test]

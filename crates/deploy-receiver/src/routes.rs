@@ -18,7 +18,7 @@ use crate::app::{App, HookState};
 use crate::check::{Limits, Rejection, check};
 use crate::config::Mode;
 use crate::results::State as DeliveryState;
-use crate::{body, deploy};
+use crate::{body, deploy, line};
 
 /// The client's address, put on each request by the accept loop.
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +101,8 @@ fn no_ticket() -> Response {
 }
 
 pub(crate) async fn deliver(State(app): State<Arc<App>>, request: Request) -> Response {
-    let Some(state) = app.hooks.get(request.uri().path()) else {
+    let path = request.uri().path();
+    let Some(state) = app.hooks.get(path.strip_suffix('/').unwrap_or(path)) else {
         return not_found().await;
     };
     let span = span(&state.hook.path, &request);
@@ -140,24 +141,33 @@ async fn handle(
     };
     let accepted =
         check(&state.hook, &limits, method, headers, &raw, unix_now()).map_err(|r| refuse(&r))?;
-    drop(raw);
     // Authenticated: out of the budget, and never evicted from here on.
     ticket.trust();
     if let Some(id) = &accepted.delivery_id {
         tracing::Span::current().record("delivery", id.as_str());
     }
-    if state.hook.mode == Mode::Async
-        && !accepted
-            .delivery_id
-            .as_deref()
-            .is_some_and(status::path_safe)
-    {
+    if state.hook.mode == Mode::Async && accepted.delivery_id.is_none() {
         return Err(refuse(&Rejection {
             status: StatusCode::BAD_REQUEST,
-            message: "this hook answers asynchronously: send a delivery id (`X-Deploy-Delivery` or `webhook-id`) of 1-200 letters, digits, `-`, `_`, `.` or `~`".into(),
-            reason: "async hook without a usable delivery id".into(),
+            message: format!(
+                "this hook answers asynchronously: send a delivery id (`X-Deploy-Delivery` or `webhook-id`) of {}",
+                crate::check::DELIVERY_ID_RULE
+            ),
+            reason: "async hook without a delivery id".into(),
         }));
     }
+    // A redelivery of an id that already ran is told so (and where its
+    // answer is) before its body is compared with what runs.
+    if let Some(id) = &accepted.delivery_id
+        && app.seen(id)
+    {
+        return Err(duplicate(&state.hook.path, id));
+    }
+    let limit = state.hook.queue.then_some(state.hook.queue_limit);
+    let place = line::join(&state.line, &raw, limit).map_err(turned_away)?;
+    drop(raw);
+    // Only now, with a place in the line, is the id written to the
+    // delivery-id memory (and its state file).
     let claim = match &accepted.delivery_id {
         Some(id) => Some(
             app.claim(id)
@@ -165,7 +175,35 @@ async fn handle(
         ),
         None => None,
     };
-    Ok(deploy::start(app, state, accepted, claim).await)
+    Ok(deploy::start(app, state, accepted, claim, place).await)
+}
+
+/// A deploy the hook's line would not take: nothing ran, and the id was
+/// not recorded.
+fn turned_away(refusal: line::Refusal) -> Response {
+    match refusal {
+        line::Refusal::SameBody => {
+            warn!(
+                status = 409,
+                "refused: the same body is already queued or running"
+            );
+            answer(
+                StatusCode::CONFLICT,
+                json!({ "status": "a deploy with the same signed body is already queued or running for this hook; nothing was started" }),
+            )
+        }
+        line::Refusal::Full { limit } => {
+            warn!(status = 429, limit, "refused: the hook's queue is full");
+            let mut response = answer(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({ "status": format!("{limit} deploys already wait for this hook (`queue_limit`); nothing was started, try again later") }),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            response
+        }
+    }
 }
 
 fn duplicate(hook: &str, id: &str) -> Response {
@@ -253,7 +291,9 @@ pub(crate) fn status_answer(hook: &str, id: &str, state: Option<DeliveryState>) 
                 }),
             );
         }
-        Some(DeliveryState::Done { status, body, .. }) => return answer(status, body),
+        Some(DeliveryState::Done { status, body, .. }) => {
+            return crate::answer::response(status, body);
+        }
         Some(DeliveryState::Queued { since }) => ("queued", since),
         Some(DeliveryState::Running { since }) => ("running", since),
     };

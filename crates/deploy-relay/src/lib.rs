@@ -54,6 +54,7 @@ pub fn actions() -> Vec<Action> {
         action!(download_and_reupload_artifacts),
         action!(sign_and_call_webhook),
         action!(verify_ci_status),
+        action!(verify_provenance),
         action!(monitor_health),
         action!(record_deployment),
         action!(relay_action),

@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
-use relay_dispatch::Kind;
-use relay_github::Token;
+use relay_dispatch::DispatchKind;
+use relay_github::Auth;
 use relay_runtime::{Context, Environments, InputError, Placeholders, RepoName, Source, short_ref};
 use serde_json::{Map, Value};
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub auth: Auth,
     pub repository: RepoName,
-    pub kind: Kind,
+    pub kind: DispatchKind,
     pub source: Source,
     pub environment: String,
     pub payload: Map<String, Value>,
@@ -32,17 +32,17 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "name the repository that receives the deploy, e.g. `my-org/deploy`",
     )?;
     let kind = match i.get("workflow") {
-        Some(workflow) => Kind::Workflow {
+        Some(workflow) => DispatchKind::Workflow {
             workflow: workflow.to_owned(),
             git_ref: i.get("ref").map(short_ref),
         },
-        None => Kind::repository(i.value("event-type"))?,
+        None => DispatchKind::repository(i.value("event-type"))?,
     };
     let source = source(ctx)?;
     let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
     let placeholders = Placeholders::from_source(&source, &environment);
     let dispatch_id = uuid::Uuid::new_v4().to_string();
-    let mut payload = relay_dispatch::computed(&source, &environment, &dispatch_id);
+    let mut payload = relay_dispatch::computed_payload(&source, &environment, &dispatch_id);
     for (key, value) in relay_dispatch::render_images(&i.lines("images"), &placeholders)? {
         payload.insert(key, value.into());
     }
@@ -59,16 +59,9 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
                 "list event names such as `push` and `workflow_dispatch`",
             )
         })?;
-    let wait_interval = i.duration("wait-interval")?;
-    if wait_interval.is_zero() {
-        return Err(InputError::new(
-            "wait-interval",
-            "must be more than 0",
-            "use e.g. 10s",
-        ));
-    }
+    let wait_interval = i.nonzero_duration("wait-interval", "10s")?;
     Ok(Config {
-        token: i.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &[])?,
         repository,
         kind,
         source,

@@ -4,14 +4,28 @@
 //! branch, checks GitHub's limits before sending, sends `repository_dispatch`
 //! or `workflow_dispatch`, and can wait for the run it started.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use relay_dispatch::{WaitError, WaitOptions};
-use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use time::OffsetDateTime;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",
     description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
@@ -19,6 +33,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that may dispatch to `deploy-repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("deploy-repository", "The repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
         InputSpec::new("workflow", "Send workflow_dispatch to this workflow file name or id instead of repository_dispatch"),
@@ -26,7 +42,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("images", "Lines of `key=template` added to the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA; on the command line, the checkout's HEAD)"),
         InputSpec::new("app-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
         InputSpec::new("app-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
@@ -81,8 +97,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         && let Some(conclusion) = config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| *c != "success")
+            .as_ref()
+            .filter(|c| !c.is_success())
+            .map(relay_github::Conclusion::as_str)
     {
         ctx.outputs.set("dispatched", "false")?;
         let workflow = config.source.workflow.as_deref().unwrap_or("workflow");
@@ -110,15 +127,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             .append(&summary::render(&config, summary::Outcome::DryRun, None))?;
         return Ok(());
     }
-    if config.token.is_none() {
+    if config.auth.is_missing() {
         return Err(relay_runtime::InputError::new(
             "github-token",
             "is empty",
-            "pass `github-token: ${{ secrets.DEPLOY_TOKEN }}` (a PAT or GitHub App token for another repository)",
+            "pass `github-app-id` and `github-app-private-key` (a GitHub App installed on the target), or `github-token: ${{ secrets.DEPLOY_TOKEN }}`",
         )
         .into());
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let access = relay_dispatch::access(&config.repository, &config.kind, config.wait);
+    let gh = config.auth.client_for(&ctx, &access).await?;
     let sent_at = OffsetDateTime::now_utc();
     let started = relay_dispatch::send(
         &gh,
@@ -190,8 +208,10 @@ fn finished(
     let link = summary::RunLink::of(run);
     ctx.outputs.set("run-id", &link.id.to_string())?;
     ctx.outputs.set("run-url", &link.html_url)?;
-    ctx.outputs
-        .set("conclusion", link.conclusion.as_deref().unwrap_or(""))?;
+    ctx.outputs.set(
+        "conclusion",
+        link.conclusion.as_ref().map_or("", |c| c.as_str()),
+    )?;
     ctx.summary.append(&summary::render(
         config,
         summary::Outcome::Finished,

@@ -1,6 +1,7 @@
 //! The step summary: target, event, payload and run link.
 
-use relay_dispatch::Kind;
+use relay_dispatch::DispatchKind;
+use relay_github::Conclusion;
 use relay_runtime::{md_block, md_code};
 
 use crate::config::Config;
@@ -9,11 +10,11 @@ use crate::config::Config;
 pub(crate) struct RunLink {
     pub id: u64,
     pub html_url: String,
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
 }
 
 impl RunLink {
-    pub fn of(run: &relay_github::WorkflowRun) -> Self {
+    pub(crate) fn of(run: &relay_github::WorkflowRun) -> Self {
         Self {
             id: run.id,
             html_url: run.html_url.clone(),
@@ -22,6 +23,7 @@ impl RunLink {
     }
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum Outcome<'a> {
     Skipped(&'a str),
     Untrusted(&'a str),
@@ -40,18 +42,18 @@ pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink
         ),
         Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),
         Outcome::Sent => "🚀 Deploy dispatched".to_owned(),
-        Outcome::Finished => match run.and_then(|r| r.conclusion.as_deref()) {
-            Some("success") => "✅ Deploy run succeeded".to_owned(),
+        Outcome::Finished => match run.and_then(|r| r.conclusion.as_ref()) {
+            Some(Conclusion::Success) => "✅ Deploy run succeeded".to_owned(),
             Some(c) => format!("❌ Deploy run concluded `{c}`"),
             None => "Deploy run finished".to_owned(),
         },
         Outcome::TimedOut => "⏱️ Deploy run did not finish in time".to_owned(),
     };
     let event = match &config.kind {
-        Kind::Repository { event_type } => {
+        DispatchKind::Repository { event_type } => {
             format!("`repository_dispatch` · {}", md_code(event_type))
         }
-        Kind::Workflow { workflow, git_ref } => format!(
+        DispatchKind::Workflow { workflow, git_ref } => format!(
             "`workflow_dispatch` · {}{}",
             md_code(workflow),
             git_ref

@@ -5,17 +5,16 @@ use std::path::PathBuf;
 
 use globset::Glob;
 use relay_artifacts::{
-    Destination, DigestPolicy, ExtractLimits, Selection, Upload, validate_artifact_name,
+    Destination, DigestPolicy, ExtractLimits, IfNone, ReuploadNames, Selection, Upload,
+    validate_artifact_name,
 };
-use relay_github::Token;
+use relay_github::Auth;
 use relay_runtime::{
     Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
 };
 
-pub(crate) use relay_artifacts::IfNone as NoneFound;
-
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub auth: Auth,
     pub repository: RepoName,
     pub run_id: u64,
     pub selection: Selection,
@@ -24,10 +23,9 @@ pub(crate) struct Config {
     pub destination: Destination,
     /// `None` when `reupload: false`.
     pub upload: Option<Upload>,
-    /// `reupload-name`, when re-uploading.
-    pub template: Option<String>,
-    pub placeholders: Placeholders,
-    pub if_none: NoneFound,
+    /// The re-upload names, when re-uploading.
+    pub names: Option<ReuploadNames>,
+    pub if_none: IfNone,
     pub digest: DigestPolicy,
     /// Why the triggering `workflow_run` is not trusted, unless
     /// `allow-forks` says to relay it anyway; or one started by an event
@@ -43,14 +41,11 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let source = Source::from_event(env, &ctx.event);
     let mut notes = Vec::new();
 
-    let run_id = match i.get("run-id") {
-        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            InputError::new(
-                "run-id",
-                &format!("must be a workflow run id (a positive number), got `{v}`"),
-                "pass `${{ github.event.workflow_run.id }}` or the id from a run's URL",
-            )
-        })?,
+    let run_id = match relay_artifacts::run_id_input(
+        i,
+        "pass `${{ github.event.workflow_run.id }}` or the id from a run's URL",
+    )? {
+        Some(id) => id,
         None => source
             .run_id
             .parse::<u64>()
@@ -85,39 +80,30 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
     let placeholders = Placeholders::from_source(&source, &environment);
 
-    let upload = if i.bool("reupload")? {
-        let template = i.value("reupload-name").to_owned();
-        relay_artifacts::check_name_template(&placeholders, &template).map_err(|why| {
-            InputError::new(
-                "reupload-name",
-                &why,
-                "use the placeholders listed, and no character GitHub refuses in a name",
-            )
+    let (upload, names) = if i.bool("reupload")? {
+        let names = ReuploadNames::from_input(i, placeholders)?;
+        let (upload, note) = Upload::from_inputs(i, env).map_err(|e| match e {
+            relay_artifacts::ArtifactError::NoResultsUrl => {
+                anyhow::anyhow!("{e}\nhint: or set `reupload: false`")
+            }
+            other => other.into(),
         })?;
-        let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
-        let (upload, note) =
-            Upload::from_runner(env, retention, i.bool("overwrite")?).map_err(|e| match e {
-                relay_artifacts::ArtifactError::NoResultsUrl => {
-                    anyhow::anyhow!("{e}\nhint: or set `reupload: false`")
-                }
-                other => other.into(),
-            })?;
         notes.extend(note);
-        Some((upload, template))
+        (Some(upload), Some(names))
     } else {
-        None
+        (None, None)
     };
-    let (upload, template) = upload.map_or((None, None), |(u, t)| (Some(u), Some(t)));
     if let Some(level) = i.opt_int("compression-level", 0..=9)? {
         notes.push(format!(
             "`compression-level: {level}` has nothing to do: artifacts are relayed as the zips they are, never re-compressed"
         ));
     }
-    let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
+    let if_none = IfNone::from_input(i, "if-no-artifact-found")?;
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let limits = ExtractLimits {
         max_total_bytes: i.size("extract-max-size")?,
-        max_entries: i.int("extract-max-files", 1..=u64::from(u32::MAX))? as usize,
+        max_entries: usize::try_from(i.int("extract-max-files", 1..=u64::from(u32::MAX))?)
+            .unwrap_or(usize::MAX),
     };
     let merge_multiple = i.bool("merge-multiple")?;
     // As download-artifact v4: one exact `name` lands in `path` itself.
@@ -151,15 +137,14 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
                 .map(|why| format!("{why}; list its event in `trigger-events` to relay such runs"))
         });
     Ok(Config {
-        token: i.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &[])?,
         repository,
         run_id,
         selection,
         path,
         destination,
         upload,
-        template,
-        placeholders,
+        names,
         if_none,
         digest,
         distrust,
@@ -259,7 +244,7 @@ mod tests {
             .inputs
             .iter()
             .find(|i| i.name == "extract-max-size")
-            .and_then(|i| i.default_text())
+            .and_then(relay_runtime::InputSpec::default_text)
             .unwrap_or_default();
         let limit = relay_runtime::size::parse(spec).unwrap_or_default();
         assert_eq!(limit, ExtractLimits::default().max_total_bytes);

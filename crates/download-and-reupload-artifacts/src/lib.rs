@@ -4,24 +4,41 @@
 //! extracts it safely and re-uploads it into this run under a deployment
 //! name — one pass over each zip, several at a time, memory bounded.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Job, Listing, RetryPolicy, Transfer, TransferConfig, Transferred};
-use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_artifacts::{ListingWords, RetryPolicy, Transfer, TransferConfig, Transferred};
+use relay_github::{Access, Permission};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
 
-use config::{Config, NoneFound};
+use config::Config;
 use summary::human_size;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "download-and-reupload-artifacts",
     description: "Download another workflow run's artifacts and re-upload them into this run under deployment names (Actions artifacts v4)",
     context: "the source run (the workflow_run's id and repository, or client_payload.workflow_run_id/repository under repository_dispatch), ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN (re-upload), GITHUB_RETENTION_DAYS, GITHUB_WORKSPACE, GITHUB_API_URL. On the command line pass --run-id and --repository; re-uploading needs a runner (use --reupload false).",
     inputs: &[
         InputSpec::github_token("Token that can read the source run's artifacts: `actions: read` on `repository` (another repository needs a PAT or GitHub App token)"),
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::TOKEN_ALIAS,
         InputSpec::new("run-id", "Workflow run whose artifacts to take (default: the `workflow_run` that triggered this workflow, or `client_payload.workflow_run_id` under `repository_dispatch`)"),
         InputSpec::new("repository", "Repository of that run, `owner/repo` (default: the event's `workflow_run.repository`, or `client_payload.repository` under `repository_dispatch`, else GITHUB_REPOSITORY)"),
@@ -38,7 +55,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("overwrite", "Replace an artifact of this run that already has a re-upload name; false makes that an error").default("false"),
         InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when nothing matches (or a `name` is missing)").default("warn"),
         InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
-        InputSpec::new("environments", "`branch-glob=environment` lines for the `{environment}` placeholder, as in dispatch-deploy (default: main=production, develop=staging, hotfix/*=production, feature/*=dev)"),
+        InputSpec::new("environments", "`branch-glob=environment` lines for the `{environment}` placeholder, as in dispatch-deploy").default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("extract-max-size", "Largest total size extraction may write (zip-bomb guard), e.g. `6GiB`; the zips waiting to be extracted get as much again").default("6GiB"),
         InputSpec::new("extract-max-files", "Most entries extraction may write (zip-bomb guard)").default("1000000"),
         InputSpec::new("allow-forks", "Relay the artifacts of a `workflow_run` whose head commit comes from a fork (or a deleted fork); false skips it with a notice").default("false"),
@@ -68,12 +85,28 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         );
         return finish(&ctx, &config, &[], &[], Some(why));
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let gh = config
+        .auth
+        .client_for(
+            &ctx,
+            &Access::new(&config.repository, &[Permission::ACTIONS_READ]),
+        )
+        .await?;
     let listing =
         relay_artifacts::list(&gh, &config.repository, config.run_id, &config.selection).await?;
-    report_listing(&ctx, &config, &listing)?;
-    let jobs = jobs(&config, &listing)?;
-    relay_artifacts::check_jobs(&jobs)
+    relay_artifacts::report_listing(
+        &ctx.console,
+        &listing,
+        &config.selection,
+        config.if_none,
+        &ListingWords {
+            run: &format!("run {} in `{}`", config.run_id, config.repository),
+            missing_means: "",
+            undone: "",
+            check: "the selection",
+        },
+    )?;
+    let moves = relay_artifacts::plan_moves(&listing, config.names.as_ref())
         .context("input `reupload-name` does not fit the artifacts")?;
     if matches!(config.destination, relay_artifacts::Destination::Nothing) {
         // `download-path` names a directory even when nothing lands in it.
@@ -92,7 +125,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         },
         ctx.console.clone(),
     )?;
-    let moved = relay.run(&jobs).await?;
+    let moved = relay.run(&moves).await?;
     let expired: Vec<String> = listing.expired.iter().map(|a| a.name.clone()).collect();
     finish(&ctx, &config, &moved, &expired, None)?;
     for m in &moved {
@@ -108,80 +141,6 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Warnings for what the list set aside, and `if-no-artifact-found` when
-/// nothing (or not every `name` or id) is there.
-fn report_listing(ctx: &Context, config: &Config, listing: &Listing) -> anyhow::Result<()> {
-    for refused in &listing.refused {
-        ctx.console.warning(&refused.to_string());
-    }
-    for a in &listing.expired {
-        ctx.console.warning(&format!(
-            "artifact `{}` of run {} has expired and was skipped",
-            a.name, config.run_id
-        ));
-    }
-    if listing.found() && listing.missing.is_empty() {
-        return Ok(());
-    }
-    let what = if !listing.found() {
-        format!(
-            "no artifact of run {} in `{}` matched{}",
-            config.run_id,
-            config.repository,
-            config.selection.describe()
-        )
-    } else {
-        let by = match &config.selection {
-            relay_artifacts::Selection::Ids(_) => "with the id",
-            _ => "named",
-        };
-        format!(
-            "run {} in `{}` has no live artifact {by} {}",
-            config.run_id,
-            config.repository,
-            listing
-                .missing
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    match config.if_none {
-        NoneFound::Error => anyhow::bail!(
-            "{what}\nhint: check the selection against the run's artifacts, or set `if-no-artifact-found: warn`"
-        ),
-        NoneFound::Warn => ctx.console.warning(&what),
-        NoneFound::Ignore => ctx.console.info(&what),
-    }
-    Ok(())
-}
-
-/// Each selected artifact with its new name rendered from `reupload-name`.
-fn jobs(config: &Config, listing: &Listing) -> anyhow::Result<Vec<Job>> {
-    listing
-        .selected
-        .iter()
-        .map(|source| {
-            let new_name = match &config.template {
-                Some(template) => Some(
-                    config
-                        .placeholders
-                        .clone()
-                        .with("name", &source.name)
-                        .render(template)
-                        .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?,
-                ),
-                None => None,
-            };
-            Ok(Job {
-                source: source.clone(),
-                new_name,
-            })
-        })
-        .collect()
 }
 
 /// The outputs and the summary.

@@ -1,7 +1,7 @@
 //! What happens on failure: one issue per commit and environment, and the
 //! rollback event.
 
-use relay_github::GitHub;
+use relay_github::{Access, Auth, Permission};
 use relay_runtime::{Context, InputError, Placeholders, RepoName, md_cell, md_code, md_link, vars};
 use serde_json::{Map, Value};
 
@@ -42,20 +42,24 @@ pub(crate) async fn issue(
     config: &Config,
     report: &Report,
 ) -> anyhow::Result<String> {
-    let token = config.github_token.clone().ok_or_else(|| {
-        InputError::new(
+    if config.auth.is_missing() {
+        return Err(InputError::new(
             "github-token",
             "is empty, so no issue can be opened",
             "pass `github-token: ${{ github.token }}` with `permissions: issues: write`",
         )
-    })?;
+        .into());
+    }
     let repo = ctx.env.get(vars::GITHUB_REPOSITORY).ok_or_else(|| {
         anyhow::anyhow!(
             "GITHUB_REPOSITORY is not set, so there is no repository to open the issue in"
         )
     })?;
     let repo = RepoName::parse(repo).map_err(|why| anyhow::anyhow!("GITHUB_REPOSITORY {why}"))?;
-    let client = GitHub::from_context(ctx, Some(token))?;
+    let client = config
+        .auth
+        .client_for(ctx, &Access::new(&repo, &[Permission::ISSUES_WRITE]))
+        .await?;
     let marker = marker(config);
     let open = client.open_issues(&repo, &config.issue_labels).await?;
     if let Some(found) = open
@@ -87,8 +91,7 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
     let run = ctx
         .env
         .run_url()
-        .map(|u| md_link("this run", &u))
-        .unwrap_or_else(|| "this run".into());
+        .map_or_else(|| "this run".into(), |u| md_link("this run", &u));
     let env = if config.environment.is_empty() {
         "(none)".to_owned()
     } else {
@@ -130,18 +133,21 @@ pub(crate) async fn rollback(
     repo: &RepoName,
     report: &Report,
 ) -> anyhow::Result<()> {
-    let token = config
-        .rollback_token
-        .clone()
-        .or_else(|| config.github_token.clone())
-        .ok_or_else(|| {
-            InputError::new(
-                "rollback-token",
-                "is empty, so no rollback can be sent",
-                "pass a PAT or GitHub App token with `contents: write` on the rollback repository",
-            )
-        })?;
-    let client = GitHub::from_context(ctx, Some(token))?;
+    let auth = match &config.rollback_token {
+        Some(token) => Auth::token(Some(token.clone())),
+        None => config.auth.clone(),
+    };
+    if auth.is_missing() {
+        return Err(InputError::new(
+            "rollback-token",
+            "is empty, so no rollback can be sent",
+            "pass a PAT with `contents: write` on the rollback repository, or `github-app-id` and `github-app-private-key`",
+        )
+        .into());
+    }
+    let client = auth
+        .client_for(ctx, &Access::new(repo, &[Permission::CONTENTS_WRITE]))
+        .await?;
     let mut payload = Map::new();
     payload.insert("reason".into(), report.reason().into());
     payload.insert("environment".into(), config.environment.clone().into());

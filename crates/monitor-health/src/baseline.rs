@@ -2,6 +2,8 @@
 //! (one probe per URL, judged as the window judges, to learn what was down
 //! already).
 
+use std::fmt::Write as _;
+
 use relay_runtime::{Context, md_cell, md_code};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -17,11 +19,10 @@ pub(crate) fn checked(ctx: &Context, config: &Config) -> anyhow::Result<()> {
         relay_runtime::duration::format(config.interval),
         relay_runtime::duration::format(config.duration),
     ));
-    let urls: String = config
-        .urls
-        .iter()
-        .map(|u| format!("- {}\n", md_code(&relay_http::redact_url(u))))
-        .collect();
+    let urls = config.urls.iter().fold(String::new(), |mut out, u| {
+        let _ = writeln!(out, "- {}", md_code(&u.to_string()));
+        out
+    });
     ctx.summary.append(&format!(
         "### 🔎 Health inputs checked\n\n{urls}\nEvery {} for {}, judged by {}; nothing was probed.\n",
         relay_runtime::duration::format(config.interval),
@@ -71,28 +72,25 @@ pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut report = Vec::new();
     for (url, outcome) in config.urls.iter().zip(outcomes) {
-        let shown = relay_http::redact_url(url);
+        let shown = url.to_string();
         let failure = outcome.as_ref().map_or(Some("not probed".to_owned()), |o| {
             o.failure.as_ref().map(probe::Failure::describe)
         });
-        match &failure {
-            Some(why) => {
-                ctx.console.warning(&format!(
-                    "{shown} is already down before the deploy ({}): the health window will report it but not fail for it",
-                    why.replace(['\r', '\n'], " ")
-                ));
-                rows.push(format!(
-                    "| {} | ⚠️ down: {} |\n",
-                    md_code(&shown),
-                    md_cell(why)
-                ));
-                down.push(shown.clone());
-            }
-            None => {
-                ctx.console
-                    .info(&format!("{shown} is up before the deploy"));
-                rows.push(format!("| {} | ✅ up |\n", md_code(&shown)));
-            }
+        if let Some(why) = &failure {
+            ctx.console.warning(&format!(
+                "{shown} is already down before the deploy ({}): the health window will report it but not fail for it",
+                why.replace(['\r', '\n'], " ")
+            ));
+            rows.push(format!(
+                "| {} | ⚠️ down: {} |\n",
+                md_code(&shown),
+                md_cell(why)
+            ));
+            down.push(shown.clone());
+        } else {
+            ctx.console
+                .info(&format!("{shown} is up before the deploy"));
+            rows.push(format!("| {} | ✅ up |\n", md_code(&shown)));
         }
         report.push(json!({
             "url": shown,

@@ -28,7 +28,7 @@ fn element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The certificate's expiry, `None` if the DER is not a certificate.
-pub fn not_after(der: &[u8]) -> Option<OffsetDateTime> {
+pub(crate) fn not_after(der: &[u8]) -> Option<OffsetDateTime> {
     const SEQUENCE: u8 = 0x30;
     let (tag, cert, _) = element(der)?;
     if tag != SEQUENCE {
@@ -84,18 +84,26 @@ mod tests {
     fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         let mut v = vec![tag];
         if content.len() < 0x80 {
-            v.push(content.len() as u8);
+            v.push(u8::try_from(content.len()).unwrap());
         } else {
             v.push(0x82);
-            v.extend_from_slice(&(content.len() as u16).to_be_bytes());
+            v.extend_from_slice(&u16::try_from(content.len()).unwrap().to_be_bytes());
         }
         v.extend_from_slice(content);
         v
     }
 
-    fn cert(version: bool, not_after: (u8, &str)) -> Vec<u8> {
+    /// Whether the certificate states its version (v3) or leaves the
+    /// default (v1) implicit.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Version {
+        Stated,
+        Implicit,
+    }
+
+    fn cert(version: Version, not_after: (u8, &str)) -> Vec<u8> {
         let mut tbs = Vec::new();
-        if version {
+        if version == Version::Stated {
             tbs.extend(tlv(0xa0, &tlv(0x02, &[2])));
         }
         tbs.extend(tlv(0x02, &[1, 2, 3]));
@@ -112,11 +120,11 @@ mod tests {
 
     #[test]
     fn reads_utc_and_generalized_times() {
-        let t = not_after(&cert(true, (0x17, "301231235959Z"))).unwrap();
+        let t = not_after(&cert(Version::Stated, (0x17, "301231235959Z"))).unwrap();
         assert_eq!((t.year(), t.month() as u8, t.day()), (2030, 12, 31));
-        let t = not_after(&cert(false, (0x18, "20500102030405Z"))).unwrap();
+        let t = not_after(&cert(Version::Implicit, (0x18, "20500102030405Z"))).unwrap();
         assert_eq!((t.year(), t.hour(), t.second()), (2050, 3, 5));
-        let t = not_after(&cert(true, (0x17, "991231000000Z"))).unwrap();
+        let t = not_after(&cert(Version::Stated, (0x17, "991231000000Z"))).unwrap();
         assert_eq!(t.year(), 1999);
     }
 
@@ -124,9 +132,9 @@ mod tests {
     fn garbage_is_none() {
         assert!(not_after(b"").is_none());
         assert!(not_after(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
-        assert!(not_after(&cert(true, (0x17, "3012312359Z"))).is_none());
-        assert!(not_after(&cert(true, (0x04, "301231235959Z"))).is_none());
-        let mut truncated = cert(true, (0x17, "301231235959Z"));
+        assert!(not_after(&cert(Version::Stated, (0x17, "3012312359Z"))).is_none());
+        assert!(not_after(&cert(Version::Stated, (0x04, "301231235959Z"))).is_none());
+        let mut truncated = cert(Version::Stated, (0x17, "301231235959Z"));
         truncated.truncate(40);
         assert!(not_after(&truncated).is_none());
     }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use relay_github::Token;
-use relay_runtime::{Context, InputError, RepoName, Source, StatusSet};
+use relay_github::Auth;
+use relay_http::DisplaySafeUrl;
+use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source};
 
 use crate::condition::Condition;
 
@@ -21,7 +22,7 @@ pub(crate) enum Mode {
 #[derive(Clone)]
 pub(crate) struct Config {
     pub mode: Mode,
-    pub urls: Vec<String>,
+    pub urls: Vec<DisplaySafeUrl>,
     /// URLs (as shown: redacted) found down before the deploy: probed and
     /// reported, never the cause of a failed window.
     pub known_down: Vec<String>,
@@ -35,7 +36,7 @@ pub(crate) struct Config {
     pub conditions: Vec<Condition>,
     /// Statuses a probe must answer with; `None` when a `[STATUS]`
     /// condition takes over.
-    pub expected_status: Option<StatusSet>,
+    pub expected_status: Option<HttpStatusSet>,
     /// Request headers; values are marked sensitive.
     pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     pub insecure: bool,
@@ -45,10 +46,11 @@ pub(crate) struct Config {
     pub create_issue: bool,
     pub issue_title: String,
     pub issue_labels: Vec<String>,
-    pub github_token: Option<Token>,
+    /// `github-token`, or the App (which also mints the rollback's token).
+    pub auth: Auth,
     pub rollback_repository: Option<RepoName>,
     pub rollback_event_type: String,
-    pub rollback_token: Option<Token>,
+    pub rollback_token: Option<Secret>,
 }
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -58,28 +60,31 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "baseline" => Mode::Baseline,
         _ => Mode::Window,
     };
-    let urls: Vec<String> = i.lines("urls").into_iter().map(str::to_owned).collect();
-    if urls.is_empty() {
+    let lines = i.lines("urls");
+    if lines.is_empty() {
         return Err(InputError::new(
             "urls",
             "is empty",
             "list one health endpoint URL per line",
         ));
     }
-    for u in &urls {
-        let ok = reqwest::Url::parse(u)
+    let mut urls = Vec::new();
+    for u in lines {
+        let url = DisplaySafeUrl::parse(u)
             .ok()
-            .filter(|p| matches!(p.scheme(), "http" | "https"));
-        if ok.is_none() {
-            return Err(InputError::new(
-                "urls",
-                &format!(
-                    "has `{}`, which is not an http(s) URL",
-                    relay_http::redact_url(u)
-                ),
-                "write full URLs such as https://app.example.com/api/health",
-            ));
-        }
+            .filter(|p| matches!(p.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                // Not a URL: cut as text, so a credential in it stays hidden.
+                InputError::new(
+                    "urls",
+                    &format!(
+                        "has `{}`, which is not an http(s) URL",
+                        relay_http::redact_url(u)
+                    ),
+                    "write full URLs such as https://app.example.com/api/health",
+                )
+            })?;
+        urls.push(url);
     }
     let duration = i.duration("duration")?;
     let interval = i.duration("interval")?;
@@ -94,14 +99,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             "use an interval above zero and at most `duration`",
         ));
     }
-    let timeout = i.duration("timeout")?;
-    if timeout.is_zero() {
-        return Err(InputError::new(
-            "timeout",
-            "is zero",
-            "give each probe some time, e.g. 5s",
-        ));
-    }
+    let timeout = i.nonzero_duration("timeout", "5s")?;
     let threshold = i.value("success-threshold");
     let success_threshold = threshold
         .trim_end_matches('%')
@@ -134,7 +132,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let expected_status = if has_status_condition {
         None
     } else {
-        Some(i.statuses("expected-status")?)
+        Some(i.http_statuses("expected-status")?)
     };
     let headers = i.headers("headers")?;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
@@ -147,7 +145,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     )?;
     // Matched as the URLs are shown (user info and query values redacted),
     // the form a `baseline` step outputs them in.
-    let shown: Vec<String> = urls.iter().map(|u| relay_http::redact_url(u)).collect();
+    let shown: Vec<String> = urls.iter().map(ToString::to_string).collect();
     let mut known_down = Vec::new();
     for line in i.lines("known-down") {
         let line = relay_http::redact_url(line);
@@ -187,9 +185,9 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect(),
-        github_token: i.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &["rollback-token"])?,
         rollback_repository,
         rollback_event_type: i.value("rollback-event-type").to_owned(),
-        rollback_token: i.secret("rollback-token").map(Token::from),
+        rollback_token: i.secret("rollback-token"),
     })
 }

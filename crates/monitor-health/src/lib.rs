@@ -1,5 +1,5 @@
 //! `monitor-health`: the post-deploy health window. It probes every URL on
-//! a fixed schedule for `duration`, judges each probe by its status and
+//! a fixed schedule for `duration`, judges each probe by its HTTP status and
 //! Gatus-like conditions, and fails when an endpoint fails
 //! `consecutive-failures` times in a row or ends below `success-threshold`.
 //! On failure it can open one issue per commit and environment and send a
@@ -11,6 +11,20 @@
 //! URL once before the deploy and outputs those already down, which the
 //! window then reports but never fails for (`known-down`): a release is not
 //! rolled back for an endpoint that was down before it.
+
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 
 mod alert;
 mod baseline;
@@ -25,6 +39,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 
 const DEFAULT_ISSUE_TITLE: &str = "Health check failed: {environment} at {short_sha}";
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "monitor-health",
     description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",
@@ -52,6 +67,8 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("issue-labels", "Comma-separated labels for that issue; the first ones also find an already open issue").default("deploy-health"),
         InputSpec::github_token("Token for the issue (`issues: write`)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("rollback-repository", "On failure, send repository_dispatch to this `owner/repo`"),
         InputSpec::new("rollback-event-type", "Event type of that dispatch").default("rollback"),
         InputSpec::new("rollback-token", "Token for the rollback dispatch: a PAT or GitHub App token with `contents: write` on `rollback-repository` (default: `github-token`)").secret(),

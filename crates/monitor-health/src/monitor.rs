@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use relay_http::DisplaySafeUrl;
 use relay_runtime::Console;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -13,7 +14,7 @@ use crate::probe::{self, Outcome};
 
 /// One probe's place on the grid and what it found.
 #[derive(Debug, Clone)]
-pub struct Record {
+pub(crate) struct Record {
     /// When it was due, from the window's start.
     pub due: Duration,
     pub outcome: Outcome,
@@ -21,10 +22,9 @@ pub struct Record {
 
 /// One URL's probes, by slot on the grid; `None` for a slot not (yet) probed.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The URL wherever it is shown or reported: user info and query
-    /// values redacted (`relay_http::redact_url`).
-    pub shown: String,
+pub(crate) struct Endpoint {
+    /// The URL; it prints with user info and query values redacted.
+    pub url: DisplaySafeUrl,
     pub slots: Vec<Option<Record>>,
     /// Longest run of failed probes in adjacent slots.
     pub max_streak: usize,
@@ -32,23 +32,23 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(url: &str, planned: usize) -> Self {
+    pub(crate) fn new(url: &DisplaySafeUrl, planned: usize) -> Self {
         Self {
-            shown: relay_http::redact_url(url),
+            url: url.clone(),
             slots: vec![None; planned],
             max_streak: 0,
             failures: 0,
         }
     }
 
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
         self.slots.iter().flatten()
     }
 
     /// The success rate the window ends with if every slot not failed so
     /// far passes: once it is below the threshold, no later probe can save
     /// the verdict. After a full window it is the success rate itself.
-    pub fn best_rate(&self) -> f64 {
+    pub(crate) fn best_rate(&self) -> f64 {
         let planned = self.slots.len().max(1);
         (planned - self.failures.min(planned)) as f64 * 100.0 / planned as f64
     }
@@ -80,7 +80,7 @@ impl Endpoint {
 
 /// What the window saw.
 #[derive(Debug, Clone)]
-pub struct Window {
+pub(crate) struct Window {
     pub endpoints: Vec<Endpoint>,
     /// Set when `fail-fast` ended the window early: the endpoint and when.
     pub stopped: Option<(usize, Duration)>,
@@ -88,12 +88,12 @@ pub struct Window {
 }
 
 /// How many grid points fall inside the window: 0, i, 2i, … < duration.
-pub fn slots(duration: Duration, interval: Duration) -> usize {
+pub(crate) fn slots(duration: Duration, interval: Duration) -> usize {
     let n = duration.as_nanos().saturating_sub(1) / interval.as_nanos() + 1;
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-pub async fn watch(
+pub(crate) async fn watch(
     config: &Config,
     client: reqwest::Client,
     console: &Console,
@@ -147,13 +147,13 @@ pub async fn watch(
                 // `info` keeps the endpoint's text on one line and fences
                 // it if it looks like a workflow command.
                 if let Some(f) = &outcome.failure {
-                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].shown, fmt_offset(due), f.describe()));
+                    console.info(&format!("✗ {} at +{}: {}", endpoints[e].url, fmt_offset(due), f.describe()));
                 } else {
-                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].shown, fmt_offset(due), outcome.latency.as_millis()));
+                    console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].url, fmt_offset(due), outcome.latency.as_millis()));
                 }
                 let streak = endpoints[e].record(slot, Record { due, outcome });
                 // An endpoint down before the deploy never ends the window.
-                let excused = config.known_down.contains(&endpoints[e].shown);
+                let excused = config.known_down.contains(&endpoints[e].url.to_string());
                 let lost = !excused
                     && (streak as u64 >= config.consecutive_failures
                         || endpoints[e].best_rate() < config.success_threshold);
@@ -194,44 +194,57 @@ mod tests {
         );
     }
 
-    fn rec(failed: bool) -> Record {
+    fn failed() -> Record {
+        rec(Some(probe::Failure::Timeout))
+    }
+
+    fn passed() -> Record {
+        rec(None)
+    }
+
+    fn rec(failure: Option<probe::Failure>) -> Record {
         Record {
             due: Duration::ZERO,
             outcome: Outcome {
                 status: Some(200),
                 latency: Duration::ZERO,
-                failure: failed.then_some(probe::Failure::Timeout),
+                failure,
             },
         }
     }
 
     #[test]
     fn streaks_join_across_out_of_order_results() {
-        let mut e = Endpoint::new("u", 6);
-        assert_eq!(e.record(1, rec(true)), 1);
-        assert_eq!(e.record(3, rec(true)), 1);
+        let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 6);
+        assert_eq!(e.record(1, failed()), 1);
+        assert_eq!(e.record(3, failed()), 1);
         // The slow probe of slot 2 lands last and joins 1 and 3.
-        assert_eq!(e.record(2, rec(true)), 3);
-        assert_eq!(e.record(4, rec(false)), 0);
-        assert_eq!(e.record(5, rec(true)), 1);
+        assert_eq!(e.record(2, failed()), 3);
+        assert_eq!(e.record(4, passed()), 0);
+        assert_eq!(e.record(5, failed()), 1);
         assert_eq!(e.max_streak, 3);
         assert_eq!(e.failures, 4);
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exact: whole percents of 20 slots
     fn best_rate_counts_unprobed_slots_as_passes() {
-        let mut e = Endpoint::new("u", 20);
+        let mut e = Endpoint::new(&DisplaySafeUrl::parse("https://u.example/").unwrap(), 20);
         assert_eq!(e.best_rate(), 100.0);
-        e.record(3, rec(true));
+        e.record(3, failed());
         assert_eq!(e.best_rate(), 95.0);
-        e.record(0, rec(false));
-        e.record(9, rec(true));
+        e.record(0, passed());
+        e.record(9, failed());
         assert_eq!(e.best_rate(), 90.0);
     }
 
     #[test]
     fn shown_url_hides_credentials() {
-        let e = Endpoint::new("https://user:pass@host.example/health?token=abc", 1);
-        assert_eq!(e.shown, "https://***:***@host.example/health?token=***");
+        let url = DisplaySafeUrl::parse("https://user:pass@host.example/health?token=abc").unwrap();
+        let e = Endpoint::new(&url, 1);
+        assert_eq!(
+            e.url.to_string(),
+            "https://***:***@host.example/health?token=***"
+        );
     }
 }

@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use relay_runtime::StatusSet;
+use relay_http::DisplaySafeUrl;
+use relay_runtime::HttpStatusSet;
 use reqwest::header::HeaderMap;
 
 use crate::condition::{Condition, Observed};
@@ -19,7 +20,7 @@ const MAX_BODY: usize = 1024 * 1024;
 /// `Console::info` (one line, command-like lines fenced), markdown as
 /// `md_code`, outputs as they are. Secrets are already redacted from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// No complete answer within `timeout`.
     Timeout,
     /// Refused, reset, DNS or TLS trouble: no HTTP answer at all.
@@ -30,7 +31,7 @@ pub enum Failure {
 
 impl Failure {
     /// The failure as one piece of untrusted text.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Timeout => "timed out".into(),
             Self::Connection(e) => format!("connection failed: {e}"),
@@ -41,7 +42,7 @@ impl Failure {
 
 /// What one probe found.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub status: Option<u16>,
     pub latency: Duration,
     pub failure: Option<Failure>,
@@ -80,7 +81,7 @@ pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
 
 fn from_inputs(
     headers: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
-    urls: &[String],
+    urls: &[DisplaySafeUrl],
     masks: Vec<String>,
 ) -> Vec<String> {
     let mut out = masks;
@@ -95,15 +96,7 @@ fn from_inputs(
         }
     }
     for url in urls {
-        if let Ok(u) = reqwest::Url::parse(url) {
-            out.push(u.username().to_owned());
-            out.extend(u.password().map(str::to_owned));
-            // A bare `?<token>` has no value: the key is the credential.
-            out.extend(
-                u.query_pairs()
-                    .map(|(k, v)| if v.is_empty() { k } else { v }.into_owned()),
-            );
-        }
+        out.extend(url.credentials());
     }
     out.retain(|s| s.chars().count() >= 4);
     out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -113,9 +106,9 @@ fn from_inputs(
 
 pub(crate) async fn probe(
     client: &reqwest::Client,
-    url: &str,
+    url: &DisplaySafeUrl,
     timeout: Duration,
-    expected: Option<&StatusSet>,
+    expected: Option<&HttpStatusSet>,
     conditions: &[Condition],
     secrets: &[String],
 ) -> Outcome {
@@ -168,9 +161,9 @@ pub(crate) async fn probe(
 
 async fn fetch(
     client: &reqwest::Client,
-    url: &str,
+    url: &DisplaySafeUrl,
 ) -> Result<(u16, String, Option<time::OffsetDateTime>), reqwest::Error> {
-    let mut resp = client.get(url).send().await?;
+    let mut resp = client.get(url.expose().clone()).send().await?;
     let status = resp.status().as_u16();
     let cert = resp
         .extensions()
@@ -216,10 +209,11 @@ mod tests {
                 HeaderValue::from_static("1"),
             ),
         ];
-        let urls = vec![
-            "https://probe:hunter2pw@h.example/a?token=tok-123&v=1&verbose".to_owned(),
-            "https://h.example/b?bare-secret-key".to_owned(),
-        ];
+        let urls = [
+            "https://probe:hunter2pw@h.example/a?token=tok-123&v=1&verbose",
+            "https://h.example/b?bare-secret-key",
+        ]
+        .map(|u| DisplaySafeUrl::parse(u).unwrap());
         let got = from_inputs(&headers, &urls, vec!["ghs_masked".into()]);
         assert_eq!(
             got,

@@ -1,19 +1,20 @@
 //! The inputs, checked before any request.
 
 use relay_deployments::Payload;
-use relay_github::{DeploymentState, MAX_STATUS_DESCRIPTION, Token};
+use relay_github::{Auth, DeploymentState, MAX_STATUS_DESCRIPTION};
 use relay_runtime::{
-    Context, ImageRef, InputError, Placeholders, RepoName, Source, check_repository,
+    Context, ImageRef, InputError, Placeholders, RepoName, Secret, Source, check_repository,
 };
 
 pub(crate) struct Config {
-    pub token: Token,
+    /// `github-token`, or the App (which also mints the app commit's commit status token).
+    pub auth: Auth,
     pub repository: RepoName,
     pub mode: Mode,
     pub description: Option<String>,
     pub environment_url: Option<String>,
     pub log_url: Option<String>,
-    pub app_token: Option<Token>,
+    pub app_token: Option<Secret>,
 }
 
 pub(crate) enum Mode {
@@ -89,13 +90,14 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "deploy-repository",
         "name the deploy repository that holds the records, e.g. `my-org/deploy`",
     )?;
-    let token = i.github_token().map(Token::from).ok_or_else(|| {
-        InputError::new(
+    let auth = Auth::from_context(ctx, &["app-token"])?;
+    if auth.is_missing() {
+        return Err(InputError::new(
             "github-token",
             "is empty",
-            "pass `github-token: ${{ github.token }}` with `permissions: { deployments: write }` on the job",
-        )
-    })?;
+            "pass `github-token: ${{ github.token }}` with `permissions: { deployments: write }` on the job, or `github-app-id` and `github-app-private-key`",
+        ));
+    }
     let description = i.get("description").map(str::to_owned);
     if let Some(d) = &description
         && d.chars().count() > MAX_STATUS_DESCRIPTION
@@ -111,7 +113,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     let environment_url = url(i.get("environment-url"), "environment-url")?;
     let log_url = url(i.get("log-url"), "log-url")?.or_else(|| ctx.env.run_url());
-    let app_token = i.secret("app-token").map(Token::from);
+    let app_token = i.secret("app-token");
     for (input, modes) in ONLY {
         if i.get(input).is_some() && !modes.contains(&mode) && !is_default(ctx, input) {
             ctx.console.warning(&format!(
@@ -163,7 +165,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         },
     };
     Ok(Config {
-        token,
+        auth,
         repository,
         mode,
         description,
@@ -179,7 +181,7 @@ fn is_default(ctx: &Context, input: &str) -> bool {
         .inputs
         .iter()
         .find(|s| s.name == input)
-        .and_then(|s| s.default_text());
+        .and_then(relay_runtime::InputSpec::default_text);
     default.is_some() && ctx.inputs.get(input) == default
 }
 
@@ -205,7 +207,7 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     };
     let sha = commit("sha", &sha, 40)?;
     source.repository = app.to_string();
-    source.sha = sha.clone();
+    source.sha.clone_from(&sha);
     let placeholders = Placeholders::from_source(&source, &environment);
     let images = images(i.get("images").unwrap_or_default(), &placeholders)?;
     let dispatch_id = match i.get("dispatch-id") {

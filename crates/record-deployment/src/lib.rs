@@ -9,15 +9,30 @@
 //! manual rollback's `previous` target) and `mode: current` the newest good
 //! one (a redeploy). The rule is `relay-deployments`'.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod summary;
 
 use relay_deployments::{Finish, NewRecord, Record};
-use relay_github::{DeploymentState, GitHub};
-use relay_runtime::{ActionSpec, Context, Default, InputSpec, OutputSpec, vars};
+use relay_github::{Access, Auth, DeploymentState, GitHub, Permission};
+use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec, RepoName, vars};
 
 use crate::config::{Check, Config, Mode};
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "record-deployment",
     description: "Record a deploy as a GitHub Deployment (in_progress, then success, failure or error) and resolve the previous good sha of an environment for rollback",
@@ -25,6 +40,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token for `deploy-repository`: `deployments: write` (`deployments: read` is enough for `previous` and `current`; `check` reads the environment: `actions: read`; `issue` needs `issues: write`)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("mode", "`check`: check what `start` would record and the environment's protection, change nothing; `start`: create the record and set it `in_progress`; `finish`: set the outcome of `deployment-id`; `previous`: resolve the previous good sha of `environment`; `current`: resolve its newest good deploy (what a redeploy deploys again)").required(),
         InputSpec::new("deploy-repository", "The deploy repository that holds the records, `owner/repo`").current_repository(),
         InputSpec::new("environment", "The environment deployed to; required by `check`, `start`, `previous` and `current`. For `finish` the record must be of it, when given"),
@@ -32,10 +49,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
         InputSpec::new("images", "Lines of `key=image`, each image a reference the VM pulls (`ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed), recorded in the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy (default: the repository_dispatch payload's `dispatch_id`)"),
-        InputSpec {
-            default: Default::Context { expression: "${{ github.sha }}", env: vars::GITHUB_SHA },
-            ..InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at")
-        },
+        InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at").current_sha(),
         InputSpec::new("rollback", "`start`: this deploy puts back an earlier good sha; recorded as a deployment of its own with `rollback: true`").default("false"),
         InputSpec::new("reason", "`start`: why, kept in the payload (a rollback's cause, or why staging was skipped)"),
         InputSpec::new("deployment-id", "`finish`: the record to finish, the `deployment-id` output of the `start` step"),
@@ -43,10 +57,10 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("issue", "`finish`: an issue of `deploy-repository` (its URL or number) to comment the outcome on, e.g. the health issue a rollback answers"),
         InputSpec::new("environment-url", "Where the deployed environment answers, an http(s) URL shown by GitHub"),
         InputSpec::new("log-url", "Where the deploy's log is, an http(s) URL (default: this run)"),
-        InputSpec::new("description", "The status description, at most 140 characters (default: says what was deployed)"),
+        InputSpec::new("description", "The deployment status's description, at most 140 characters (default: says what was deployed)"),
         InputSpec::new("production-environment", "Whether users use the environment directly (default: GitHub's, true only for `production`); GitHub marks earlier successes of non-production environments `inactive`"),
         InputSpec::new("transient-environment", "Whether the environment goes away after the deploy (a preview)").default("false"),
-        InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome)").secret(),
+        InputSpec::new("app-token", "A token with `statuses: write` on `app-repository`: when set, the app commit gets the `deploy/<environment>` commit status (pending, then the outcome). With `github-app-id` the App mints that token itself, so leave this unset").secret(),
         InputSpec::new("protected-environments", "`check`: environments that must have protection rules (required reviewers, a wait timer, a branch policy, a custom rule), one per line or comma-separated").default("production"),
         InputSpec::new("require-protection", "`check`: fail, instead of warning, when one of `protected-environments` has no protection rule").default("false"),
     ],
@@ -66,7 +80,22 @@ pub static SPEC: ActionSpec = ActionSpec {
 /// Runs the action.
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let config = config::parse(&ctx)?;
-    let gh = GitHub::from_context(&ctx, Some(config.token.clone()))?;
+    // The least each mode needs of the deploy repository: `check` reads
+    // the environment ("Get an environment": `actions: read`,
+    // https://docs.github.com/en/rest/deployments/environments#get-an-environment);
+    // `finish` with `issue` comments on it too.
+    let needs: &[Permission] = match &config.mode {
+        Mode::Check(_) => &[Permission::ACTIONS_READ],
+        Mode::Previous { .. } | Mode::Current { .. } => &[Permission::DEPLOYMENTS_READ],
+        Mode::Finish { issue: Some(_), .. } => {
+            &[Permission::DEPLOYMENTS_WRITE, Permission::ISSUES_WRITE]
+        }
+        _ => &[Permission::DEPLOYMENTS_WRITE],
+    };
+    let gh = config
+        .auth
+        .client_for(&ctx, &Access::new(&config.repository, needs))
+        .await?;
     match &config.mode {
         Mode::Start(start) => {
             let started = relay_deployments::start(
@@ -91,12 +120,12 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.payload.short_sha(),
                 record.deployment.environment
             ));
-            commit_status(&ctx, &config, record, DeploymentState::InProgress, false).await;
+            commit_status(&ctx, &config, record, &DeploymentState::InProgress, false).await;
             report(
                 &ctx,
                 &config,
                 record,
-                DeploymentState::InProgress,
+                &DeploymentState::InProgress,
                 false,
                 started.previous.as_ref(),
             )
@@ -123,7 +152,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                     repo: &config.repository,
                     id: *id,
                     environment: environment.as_deref(),
-                    state: *state,
+                    state: state.clone(),
                     description: description.as_deref(),
                     environment_url: config.environment_url.as_deref(),
                     log_url: config.log_url.as_deref(),
@@ -137,7 +166,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 record.deployment.environment,
                 if *cancelled { " (cancelled)" } else { "" }
             ));
-            commit_status(&ctx, &config, record, *state, *cancelled).await;
+            commit_status(&ctx, &config, record, state, *cancelled).await;
             if let Some(number) = issue {
                 tell_issue(
                     &ctx,
@@ -154,7 +183,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 &ctx,
                 &config,
                 record,
-                *state,
+                state,
                 *cancelled,
                 finished.previous.as_ref(),
             )
@@ -384,7 +413,7 @@ fn report(
     ctx: &Context,
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     cancelled: bool,
     previous: Option<&Record>,
 ) -> anyhow::Result<()> {
@@ -429,21 +458,28 @@ fn set_previous(ctx: &Context, previous: Option<&Record>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The optional `deploy/<environment>` status on the app commit. The record
-/// is what matters: a refused status is a warning, so a deploy that went
-/// well is never failed (and rolled back) for it.
+/// The optional `deploy/<environment>` commit status on the app commit. The
+/// record is what matters: a refused commit status is a warning, so a
+/// deploy that went well is never failed (and rolled back) for it.
 async fn commit_status(
     ctx: &Context,
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     cancelled: bool,
 ) {
-    let Some(token) = &config.app_token else {
-        return;
+    // With a token, only when `app-token` is given; an App mints its own
+    // for the app repository (a warning when it is not installed there).
+    let auth = match &config.app_token {
+        Some(token) => Auth::token(Some(token.clone())),
+        None if config.auth.is_app() => config.auth.clone(),
+        None => return,
     };
     let result = async {
-        let app = GitHub::from_context(ctx, Some(token.clone()))?;
+        let repo = RepoName::parse(&record.payload.repository).map_err(anyhow::Error::msg)?;
+        let app = auth
+            .client_for(ctx, &Access::new(&repo, &[Permission::STATUSES_WRITE]))
+            .await?;
         relay_deployments::set_commit_status(
             &app,
             &record.payload,
@@ -458,7 +494,7 @@ async fn commit_status(
     .await;
     match result {
         Ok(context) => ctx.console.info(&format!(
-            "Set the `{context}` status of {} in {}",
+            "Set the `{context}` commit status of {} in {}",
             record.payload.short_sha(),
             record.payload.repository
         )),

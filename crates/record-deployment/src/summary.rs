@@ -1,6 +1,8 @@
 //! The step summary: the record and the previous good one. Everything that
 //! came from GitHub or the inputs is shown as code.
 
+use std::fmt::Write as _;
+
 use relay_deployments::Record;
 use relay_github::DeploymentState;
 use relay_runtime::{Context, md_code, md_link};
@@ -40,7 +42,7 @@ fn previous_cell(previous: Option<&Record>) -> String {
 pub(crate) fn record(
     config: &Config,
     record: &Record,
-    state: DeploymentState,
+    state: &DeploymentState,
     cancelled: bool,
     previous: Option<&Record>,
 ) -> String {
@@ -76,10 +78,10 @@ pub(crate) fn record(
     if !record.payload.reason.is_empty() {
         rows.push(("Reason", md_code(&record.payload.reason)));
     }
-    let table: String = rows
-        .iter()
-        .map(|(k, v)| format!("| {k} | {v} |\n"))
-        .collect();
+    let table: String = rows.iter().fold(String::new(), |mut out, (k, v)| {
+        let _ = writeln!(out, "| {k} | {v} |");
+        out
+    });
     format!("### {headline}\n\n| | |\n|---|---|\n{table}\n")
 }
 

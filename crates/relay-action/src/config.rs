@@ -2,15 +2,14 @@
 //! payload's key count included, with the availability flags counted
 //! before anything is downloaded.
 
-use relay_artifacts::{DigestPolicy, RetryPolicy, Selection, Upload};
-use relay_dispatch::Kind;
-use relay_github::Token;
+use relay_artifacts::{DigestPolicy, IfNone, RetryPolicy, ReuploadNames, Selection, Upload};
+use relay_dispatch::DispatchKind;
+use relay_github::Auth;
 use relay_runtime::{
-    Context, Environments, InputError, Placeholders, RepoName, Source, check_repository, vars,
+    Context, Environments, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+    vars,
 };
 use serde_json::{Map, Value};
-
-pub(crate) use relay_artifacts::IfNone as NoneFound;
 
 /// An artifact to relay, and the payload key that says whether it was.
 #[derive(Debug, Clone)]
@@ -20,11 +19,13 @@ pub(crate) struct Wanted {
 }
 
 pub(crate) struct Config {
-    pub token: Option<Token>,
-    pub dispatch_token: Option<Token>,
+    /// `github-token`, or the App (which also mints the dispatch's token).
+    pub auth: Auth,
+    /// `dispatch-token` when given; else `auth` dispatches too.
+    pub dispatch_token: Option<Secret>,
     /// The deploy repository that receives the dispatch.
     pub repository: RepoName,
-    pub kind: Kind,
+    pub kind: DispatchKind,
     /// The build run and its repository.
     pub source: Source,
     pub source_repository: RepoName,
@@ -32,8 +33,7 @@ pub(crate) struct Config {
     pub wanted: Vec<Wanted>,
     /// Where the flags go: top-level keys, or one object under this key.
     pub flags_object: Option<String>,
-    pub template: String,
-    pub placeholders: Placeholders,
+    pub names: ReuploadNames,
     pub environment: String,
     /// The payload with every flag `"false"`; the flags are set once the
     /// artifacts have moved.
@@ -42,7 +42,7 @@ pub(crate) struct Config {
     pub upload: Upload,
     pub digest: DigestPolicy,
     pub retry: RetryPolicy,
-    pub if_none: NoneFound,
+    pub if_none: IfNone,
     pub require_success: bool,
     pub distrust: Option<String>,
     /// The build run was started by an event we do not deploy from.
@@ -55,7 +55,7 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    pub fn selection(&self) -> Selection {
+    pub(crate) fn selection(&self) -> Selection {
         if self.wanted.is_empty() {
             Selection::All
         } else {
@@ -64,7 +64,7 @@ impl Config {
     }
 
     /// `payload` with each flag set: `"true"` for the artifacts relayed.
-    pub fn with_flags(
+    pub(crate) fn with_flags(
         &self,
         payload: &Map<String, Value>,
         relayed: &[String],
@@ -98,16 +98,10 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         "deploy-repository",
         "name the repository that deploys, e.g. `my-org/deploy`",
     )?;
-    let kind = Kind::repository(i.value("event-type"))?;
+    let kind = DispatchKind::repository(i.value("event-type"))?;
     let source = Source::from_event(env, &ctx.event);
-    let run_id = match i.get("run-id") {
-        Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            InputError::new(
-                "run-id",
-                &format!("must be a workflow run id (a positive number), got `{v}`"),
-                "pass the id from the build run's URL",
-            )
-        })?,
+    let run_id = match relay_artifacts::run_id_input(i, "pass the id from the build run's URL")? {
+        Some(id) => id,
         None if ctx.event.workflow_run().is_some() => source.run_id.parse().unwrap_or_default(),
         None => {
             return Err(InputError::new(
@@ -130,19 +124,12 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let flags_object = i.get("artifacts-object").map(str::to_owned);
     let environment = Environments::parse(&i.lines("environments"))?.for_branch(&source.ref_name);
     let placeholders = Placeholders::from_source(&source, &environment);
-    let template = i.value("reupload-name").to_owned();
-    relay_artifacts::check_name_template(&placeholders, &template).map_err(|why| {
-        InputError::new(
-            "reupload-name",
-            &why,
-            "use the placeholders listed, and no character GitHub refuses in a name",
-        )
-    })?;
+    let names = ReuploadNames::from_input(i, placeholders.clone())?;
     // The artifacts land in this run: the deploy repository fetches them
     // from here (`run-id: artifacts_run_id`), not from the build run.
     let this_run = env.get(vars::GITHUB_RUN_ID).unwrap_or_default().to_owned();
     let dispatch_id = uuid::Uuid::new_v4().to_string();
-    let mut payload = relay_dispatch::computed(&source, &environment, &dispatch_id);
+    let mut payload = relay_dispatch::computed_payload(&source, &environment, &dispatch_id);
     payload.insert("artifacts_run_id".into(), this_run.into());
     let templates = relay_dispatch::render_images(&i.lines("images"), &placeholders)?;
     let image_templates = !templates.is_empty();
@@ -193,19 +180,14 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         }
         return Err(e.into());
     }
-    let retention = i.opt_int("retention-days", 1..=90)?.map(|d| d as u32);
-    let (upload, note) = Upload::from_runner(env, retention, i.bool("overwrite")?)?;
+    let (upload, note) = Upload::from_inputs(i, env)?;
     notes.extend(note);
-    let if_none = NoneFound::from_input(i, "if-no-artifact-found")?;
+    let if_none = IfNone::from_input(i, "if-no-artifact-found")?;
     let digest = DigestPolicy::from_input(i, "verify-digest")?;
     let allow_forks = i.bool("allow-forks")?;
-    let token = i.github_token().map(Token::from);
     Ok(Config {
-        dispatch_token: i
-            .secret("dispatch-token")
-            .map(Token::from)
-            .or_else(|| token.clone()),
-        token,
+        auth: Auth::from_context(ctx, &["dispatch-token"])?,
+        dispatch_token: i.secret("dispatch-token"),
         repository,
         kind,
         source,
@@ -213,8 +195,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         run_id,
         wanted,
         flags_object,
-        template,
-        placeholders,
+        names,
         environment,
         payload,
         dispatch_id,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use relay_artifacts::{
-    Destination, DigestPolicy, ExtractLimits, Job, RestArtifact, RetryPolicy, Transfer,
+    ArtifactMove, Destination, DigestPolicy, ExtractLimits, RestArtifact, RetryPolicy, Transfer,
     TransferConfig,
 };
 use relay_github::GitHub;
@@ -105,7 +105,7 @@ pub(crate) async fn read(
         retry,
     };
     Transfer::new(gh, repo, relay_artifacts::http_client()?, config, console)?
-        .run(&[Job {
+        .run(&[ArtifactMove {
             source: artifact.clone(),
             new_name: None,
         }])

@@ -11,18 +11,32 @@
 //! key count (GitHub's limit is 10) is checked before anything is
 //! downloaded, and again once the build's image keys are known.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 mod images;
 mod summary;
 
 use anyhow::Context as _;
-use relay_artifacts::{Destination, Job, Transfer, TransferConfig};
-use relay_github::GitHub;
-use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
+use relay_artifacts::{Destination, ListingWords, Transfer, TransferConfig};
+use relay_github::{Access, Auth, Permission};
+use relay_runtime::{ActionSpec, Context, DEFAULT_ENVIRONMENTS, InputSpec, OutputSpec};
 use serde_json::json;
+use summary::Dispatch;
 
-use config::NoneFound;
-
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "relay",
     description: "Relay a finished build run's artifacts into this run under deployment names and dispatch the deploy, with image tags, the environment and per-artifact availability flags in the payload",
@@ -30,6 +44,8 @@ pub static SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec::github_token("Token that reads the build run's artifacts: `actions: read` (the job's token, for a build run of the same repository)"),
         InputSpec::TOKEN_ALIAS,
+        InputSpec::GITHUB_APP_ID,
+        InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("dispatch-token", "Token that may send `repository_dispatch` to `repository`: a PAT or GitHub App token with `contents: write` on it (default: `github-token`, which reaches only this repository)").secret(),
         InputSpec::new("deploy-repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
@@ -39,7 +55,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("images-artifact", "The build's artifact of image references: lines of `key=reference` (e.g. `image=ghcr.io/o/api@sha256:<digest>`, from docker/build-push-action's `digest` output); each key becomes a payload field holding the reference as it is. Read, not relayed").default(images::DEFAULT_NAME),
         InputSpec::new("images", "Lines of `key=template` added to the payload, for builds that push a tag instead of handing over digests: the template must name the tag the build pushed, e.g. `image=ghcr.io/{repository}/api:{sha}`"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
-            .default("main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev"),
+            .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("run-id", "The build run whose artifacts to relay (default: the workflow_run that triggered this workflow)"),
         InputSpec::new("require-success", "Skip (exit 0, nothing relayed, dispatched=false) unless the build run concluded success").default("true"),
@@ -88,8 +104,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config
             .source
             .conclusion
-            .as_deref()
-            .filter(|c| config.require_success && *c != "success")
+            .as_ref()
+            .filter(|c| config.require_success && !c.is_success())
             .map(|c| format!("it concluded `{c}` (require-success: true)"))
     });
     if let Some(why) = skip {
@@ -106,7 +122,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.summary.append(&summary::skipped(&config, &why))?;
         return Ok(());
     }
-    let gh = GitHub::from_context(&ctx, config.token.clone())?;
+    let gh = config
+        .auth
+        .client_for(
+            &ctx,
+            &Access::new(&config.source_repository, &[Permission::ACTIONS_READ]),
+        )
+        .await?;
     // The images artifact is read, not relayed, unless `artifacts` names it.
     let images_name = config.images_artifact.as_str();
     let relay_images = config.wanted.iter().any(|w| w.name == images_name);
@@ -163,55 +185,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         )),
         None => {}
     }
-    for refused in &listing.refused {
-        ctx.console.warning(&refused.to_string());
-    }
-    for a in &listing.expired {
-        ctx.console.warning(&format!(
-            "artifact `{}` of build run {} has expired and was not relayed",
-            a.name, config.run_id
-        ));
-    }
-    if !listing.missing.is_empty() || !listing.found() {
-        let what = if !listing.missing.is_empty() {
-            format!(
-                "build run {} has no live artifact named {}; its flag is `\"false\"`",
-                config.run_id,
-                listing
-                    .missing
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            format!("build run {} has no artifact to relay", config.run_id)
-        };
-        match config.if_none {
-            NoneFound::Error => anyhow::bail!(
-                "{what}; nothing was dispatched\nhint: check `artifacts` against the build's uploads, or set `if-no-artifact-found: warn`"
-            ),
-            NoneFound::Warn => ctx.console.warning(&what),
-            NoneFound::Ignore => ctx.console.info(&what),
-        }
-    }
-    let jobs = listing
-        .selected
-        .iter()
-        .map(|source| {
-            let name = config
-                .placeholders
-                .clone()
-                .with("name", &source.name)
-                .render(&config.template)
-                .map_err(|why| anyhow::anyhow!("input `reupload-name` {why}"))?;
-            Ok(Job {
-                source: source.clone(),
-                new_name: Some(name),
-            })
-        })
-        .collect::<anyhow::Result<Vec<Job>>>()?;
-    relay_artifacts::check_jobs(&jobs)
+    relay_artifacts::report_listing(
+        &ctx.console,
+        &listing,
+        &config.selection(),
+        config.if_none,
+        &ListingWords {
+            run: &format!("build run {}", config.run_id),
+            missing_means: "; its flag is `\"false\"`",
+            undone: "; nothing was dispatched",
+            check: "`artifacts`",
+        },
+    )?;
+    let moves = relay_artifacts::plan_moves(&listing, Some(&config.names))
         .context("input `reupload-name` does not fit the artifacts")?;
     let moved = Transfer::new(
         &gh,
@@ -225,7 +211,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         },
         ctx.console.clone(),
     )?
-    .run(&jobs)
+    .run(&moves)
     .await?;
     let relayed: Vec<String> = moved.iter().map(|m| m.name.clone()).collect();
     let list: Vec<serde_json::Value> = moved
@@ -252,7 +238,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.console
             .untrusted(&serde_json::to_string_pretty(&payload)?);
     }
-    let dispatcher = GitHub::from_context(&ctx, config.dispatch_token.clone())?;
+    let dispatch_auth = match &config.dispatch_token {
+        Some(token) => Auth::token(Some(token.clone())),
+        None => config.auth.clone(),
+    };
+    let dispatcher = dispatch_auth
+        .client_for(
+            &ctx,
+            &relay_dispatch::access(&config.repository, &config.kind, false),
+        )
+        .await?;
     let sent = relay_dispatch::send(
         &dispatcher,
         &ctx.console,
@@ -270,12 +265,16 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     });
     if let Err(e) = sent {
         ctx.outputs.set("dispatched", "false")?;
-        ctx.summary
-            .append(&summary::render(&config, &moved, &payload, false))?;
+        ctx.summary.append(&summary::render(
+            &config,
+            &moved,
+            &payload,
+            Dispatch::Failed,
+        ))?;
         return Err(e);
     }
     ctx.outputs.set("dispatched", "true")?;
     ctx.summary
-        .append(&summary::render(&config, &moved, &payload, true))?;
+        .append(&summary::render(&config, &moved, &payload, Dispatch::Sent))?;
     Ok(())
 }

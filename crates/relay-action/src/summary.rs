@@ -15,13 +15,20 @@ pub(crate) fn skipped(config: &Config, why: &str) -> String {
     )
 }
 
+/// Whether the dispatch went out after the artifacts were relayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dispatch {
+    Sent,
+    Failed,
+}
+
 pub(crate) fn render(
     config: &Config,
     moved: &[Transferred],
     payload: &Map<String, Value>,
-    dispatched: bool,
+    dispatch: Dispatch,
 ) -> String {
-    let headline = if dispatched {
+    let headline = if dispatch == Dispatch::Sent {
         format!(
             "### 🚀 Transferred {} artifact(s) and dispatched the deploy to {}",
             moved.len(),
@@ -56,8 +63,8 @@ pub(crate) fn render(
     out.push_str(&format!(
         "<details><summary>Payload (`{}`)</summary>\n\n{}\n</details>\n",
         match &config.kind {
-            relay_dispatch::Kind::Repository { event_type } => event_type.as_str(),
-            relay_dispatch::Kind::Workflow { workflow, .. } => workflow.as_str(),
+            relay_dispatch::DispatchKind::Repository { event_type } => event_type.as_str(),
+            relay_dispatch::DispatchKind::Workflow { workflow, .. } => workflow.as_str(),
         }
         .replace('`', "'"),
         md_block(&pretty, "json")

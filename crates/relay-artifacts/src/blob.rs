@@ -143,3 +143,7 @@ mod tests {
         assert_eq!(encode_query_value("a+b/c="), "a%2Bb%2Fc%3D");
     }
 }
+
+/// Our block upload checked by a real Azure implementation.
+#[cfg(test)]
+mod azurite;

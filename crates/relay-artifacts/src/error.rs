@@ -2,6 +2,9 @@ use crate::{ExtractError, NameError, TokenError};
 
 /// Everything the artifacts protocol can fail with.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum ArtifactError {
     #[error(transparent)]
     Name(#[from] NameError),
@@ -89,6 +92,19 @@ pub enum ArtifactError {
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,
+    },
+    /// An input that cannot be used.
+    #[error(transparent)]
+    Input(#[from] relay_runtime::InputError),
+    /// The run has none (or not all) of the artifacts asked for, under
+    /// `if-no-artifact-found: error`.
+    #[error(
+        "{what}{undone}\nhint: check {check} against the run's artifacts, or set `if-no-artifact-found: warn`"
+    )]
+    NotFound {
+        what: String,
+        undone: String,
+        check: String,
     },
 }
 

@@ -7,10 +7,19 @@
 //! backslash paths, symlinks whose target escapes, nor through a symlink an
 //! earlier entry created. Sizes are counted from the bytes actually inflated,
 //! not from the headers, so a lying zip bomb is stopped at the limit.
+//!
+//! Before anything is written, every name is read from the central
+//! directory: two entries that name the same path — the same bytes twice
+//! (which the `zip` crate folds into one entry, the last one winning), or
+//! two spellings such as `a/b` and `./a//b`, or a file that another entry
+//! needs as a directory — refuse the whole zip. Names that differ only in
+//! case are valid on Linux (download-artifact extracts both) and are
+//! reported, both named, since one would replace the other on macOS or
+//! Windows.
 
 mod spool;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -47,6 +56,10 @@ const DEFAULT_MAX_TOTAL_BYTES: u64 = 6 << 30;
 pub struct ExtractReport {
     pub files: usize,
     pub bytes: u64,
+    /// Entries whose paths differ only in case (this zip's, or one of this
+    /// zip's and one extracted before it into the same target): both are
+    /// on disk, and would collide on a case-insensitive file system.
+    pub case_twins: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +72,10 @@ pub enum ExtractError {
         "zip entry `{entry}` collides with `{}` already extracted\nhint: artifacts merged with `merge-multiple` must not share file names", path.display()
     )]
     Collision { entry: String, path: PathBuf },
+    #[error(
+        "refused zip: entries `{first}` and `{second}` name the same path{}\nhint: nothing was extracted; a zip with two entries for one path is ambiguous (tools disagree on which wins) — rebuild the artifact", if first == second { " (the name is listed twice)" } else { "" }
+    )]
+    Duplicate { first: String, second: String },
     #[error(
         "artifact expands beyond {limit} bytes at entry `{entry}`; refusing a possible zip bomb\nhint: raise `extract-max-size` if the artifact is really this large"
     )]
@@ -84,6 +101,9 @@ pub struct Extractor {
     root: PathBuf,
     limits: ExtractLimits,
     written: HashSet<PathBuf>,
+    /// Every path extracted so far, lower-cased, with the entry name that
+    /// made it: case twins across the zips merged into one target.
+    folded: HashMap<String, String>,
     total: u64,
     entries: usize,
 }
@@ -104,6 +124,7 @@ impl Extractor {
             root,
             limits,
             written: HashSet::new(),
+            folded: HashMap::new(),
             total: 0,
             entries: 0,
         })
@@ -173,7 +194,18 @@ impl Extractor {
             return Err(refused(sub, "it names no directory"));
         }
         let mut archive = zip::ZipArchive::new(zip)?;
-        let mut report = ExtractReport::default();
+        if archive.has_duplicate_names() {
+            let name = name_listed_twice(archive).unwrap_or_else(|| "?".to_owned());
+            return Err(ExtractError::Duplicate {
+                first: name.clone(),
+                second: name,
+            });
+        }
+        let case_twins = self.check_names(&mut archive, &base)?;
+        let mut report = ExtractReport {
+            case_twins,
+            ..ExtractReport::default()
+        };
         let mut linked = None;
         for i in 0..archive.len() {
             self.entries += 1;
@@ -251,6 +283,63 @@ impl Extractor {
             report.files += 1;
         }
         Ok((report, linked))
+    }
+
+    /// Every entry's name, before anything is written: each must be safe
+    /// ([`safe_components`]) and name a path no other entry names (two
+    /// directory entries for one directory aside), and no file may sit
+    /// where another entry needs a directory. Returns the names that
+    /// differ from another only in case, this zip's and earlier ones'.
+    fn check_names<R: Read + Seek>(
+        &mut self,
+        archive: &mut zip::ZipArchive<R>,
+        base: &[&str],
+    ) -> Result<Vec<(String, String)>, ExtractError> {
+        let mut paths: HashMap<String, (String, bool)> = HashMap::new();
+        let mut twins = Vec::new();
+        let mut folded: HashMap<String, String> = HashMap::new();
+        for i in 0..archive.len().min(self.limits.max_entries.saturating_add(1)) {
+            let entry = archive.by_index_raw(i)?;
+            let name = entry.name()?.into_owned();
+            let is_dir = entry.is_dir();
+            let parts = safe_components(&name)?;
+            if parts.is_empty() {
+                continue;
+            }
+            let path: Vec<&str> = base.iter().chain(&parts).copied().collect();
+            let key = path.join("/");
+            if let Some((first, first_dir)) = paths.get(&key) {
+                if is_dir && *first_dir {
+                    continue;
+                }
+                return Err(ExtractError::Duplicate {
+                    first: first.clone(),
+                    second: name,
+                });
+            }
+            let lower = key.to_lowercase();
+            if let Some(other) = folded.get(&lower).or_else(|| self.folded.get(&lower)) {
+                twins.push((other.clone(), name.clone()));
+            } else {
+                folded.insert(lower, name.clone());
+            }
+            paths.insert(key, (name, is_dir));
+        }
+        // `a` a file, and `a/b` inside it: one of them cannot be made.
+        for (key, (name, _)) in &paths {
+            let mut at = key.as_str();
+            while let Some((parent, _)) = at.rsplit_once('/') {
+                if let Some((file, false)) = paths.get(parent) {
+                    return Err(ExtractError::Duplicate {
+                        first: file.clone(),
+                        second: name.clone(),
+                    });
+                }
+                at = parent;
+            }
+        }
+        self.folded.extend(folded);
+        Ok(twins)
     }
 
     /// Writes one entry's data to a new file at `path`; the caller removes
@@ -424,6 +513,35 @@ impl Linked {
             let _ = fs::remove_file(&self.path);
         })
     }
+}
+
+/// The first name the central directory lists twice, read from the
+/// directory itself: the `zip` crate keeps one entry per name, so only
+/// the raw records show which name it was. `None` if they cannot be read.
+fn name_listed_twice<R: Read + Seek>(archive: zip::ZipArchive<R>) -> Option<String> {
+    const CENTRAL: [u8; 4] = *b"PK\x01\x02";
+    let starts = [
+        archive.central_directory_start(),
+        archive.central_directory_start() + archive.offset(),
+    ];
+    let mut reader = archive.into_inner();
+    for start in starts {
+        reader.seek(io::SeekFrom::Start(start)).ok()?;
+        let mut seen = HashSet::new();
+        let mut header = [0u8; 46];
+        while reader.read_exact(&mut header).is_ok() && header[..4] == CENTRAL {
+            let len = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+            let mut name = vec![0u8; len(28)];
+            reader.read_exact(&mut name).ok()?;
+            let skip = i64::try_from(len(30) + len(32)).ok()?;
+            reader.seek(io::SeekFrom::Current(skip)).ok()?;
+            let name = String::from_utf8_lossy(&name).into_owned();
+            if !seen.insert(name.clone()) {
+                return Some(name);
+            }
+        }
+    }
+    None
 }
 
 fn refused(entry: &str, reason: &'static str) -> ExtractError {

@@ -25,6 +25,8 @@ const FORBIDDEN: &[(char, &str)] = &[
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum NameError {
     #[error("artifact name is empty\nhint: give the artifact a name")]
     Empty,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
-use relay_http::Attempt;
+use relay_http::{Attempt, DisplaySafeUrl};
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -72,7 +72,7 @@ pub(crate) struct DiskBudget {
 }
 
 impl DiskBudget {
-    pub fn new(limit: u64) -> Arc<Self> {
+    pub(crate) fn new(limit: u64) -> Arc<Self> {
         Arc::new(Self {
             limit,
             used: Mutex::new(0),
@@ -89,7 +89,7 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
-    pub fn new(budget: Arc<DiskBudget>) -> Self {
+    pub(crate) fn new(budget: Arc<DiskBudget>) -> Self {
         Self { budget, held: 0 }
     }
 
@@ -136,7 +136,7 @@ pub(crate) struct Spool<'a> {
 #[cfg(test)]
 pub(crate) async fn pipe(
     http: &reqwest::Client,
-    download_url: &str,
+    download_url: &DisplaySafeUrl,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
     opts: &PipeOptions,
@@ -163,7 +163,7 @@ pub(crate) struct Uploading {
 }
 
 impl Uploading {
-    pub async fn commit(mut self) -> Result<(), ArtifactError> {
+    pub(crate) async fn commit(mut self) -> Result<(), ArtifactError> {
         let (http, url, opts) = (&self.http, &self.url, &self.opts);
         if let Some(last) = self.last.take() {
             spawn_block(&mut self.uploads, http, url, self.blocks - 1, last, opts).await?;
@@ -180,7 +180,7 @@ impl Uploading {
 /// them (blocks committed, artifact not yet finalized).
 pub(crate) async fn download(
     http: &reqwest::Client,
-    download_url: &str,
+    download_url: &DisplaySafeUrl,
     upload_url: Option<&str>,
     spool: Option<Spool<'_>>,
     opts: &PipeOptions,
@@ -192,7 +192,7 @@ pub(crate) async fn download(
         blocks: 0,
         offset: 0,
     });
-    let what = format!("download of {}", relay_http::redact_url(download_url));
+    let what = format!("download of {download_url}");
     let (shared, what) = (&progress, what.as_str());
     opts.retry
         .run(what, move |_| async move {
@@ -309,14 +309,14 @@ impl Progress<'_> {
     async fn attempt(
         &mut self,
         http: &reqwest::Client,
-        url: &str,
+        url: &DisplaySafeUrl,
         upload_url: Option<&str>,
         what: &str,
         opts: &PipeOptions,
     ) -> Attempt<(), ArtifactError, String> {
         let again = |why: String| Attempt::Again { why, wait: None };
         let stall = opts.retry.stall_timeout;
-        let mut req = http.get(url);
+        let mut req = http.get(url.expose().clone());
         if self.offset > 0 {
             req = req.header("range", format!("bytes={}-", self.offset));
         }
@@ -352,7 +352,7 @@ impl Progress<'_> {
             };
             if skip > 0 {
                 let n = skip.min(chunk.len() as u64);
-                let _ = chunk.split_to(n as usize);
+                let _ = chunk.split_to(usize::try_from(n).unwrap_or(chunk.len()));
                 skip -= n;
             }
             if let Err(e) = self.take(chunk, http, upload_url, opts).await {
@@ -399,7 +399,7 @@ async fn commit(
     opts: &PipeOptions,
 ) -> Result<(), ArtifactError> {
     while let Some(done) = uploads.join_next().await {
-        done.map_err(join_err)??;
+        done.map_err(|e| join_err(&e))??;
     }
     blob::put_block_list(http, upload_url, count, "application/zip", &opts.retry).await
 }
@@ -415,7 +415,7 @@ async fn spawn_block(
 ) -> Result<(), ArtifactError> {
     while uploads.len() >= opts.parallel.max(1) {
         if let Some(done) = uploads.join_next().await {
-            done.map_err(join_err)??;
+            done.map_err(|e| join_err(&e))??;
         }
     }
     let permit =
@@ -438,7 +438,7 @@ async fn spawn_block(
     Ok(())
 }
 
-fn join_err(e: tokio::task::JoinError) -> ArtifactError {
+fn join_err(e: &tokio::task::JoinError) -> ArtifactError {
     ArtifactError::Exhausted {
         what: "a block upload".into(),
         attempts: 1,
@@ -454,5 +454,14 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> ArtifactError + '_ {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
+
+#[cfg(test)]
+mod tests;

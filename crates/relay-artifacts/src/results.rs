@@ -1,6 +1,6 @@
 //! The results service: Twirp JSON over POST at
 //! `{ACTIONS_RESULTS_URL}/twirp/github.actions.results.api.v1.ArtifactService/<Method>`.
-//! Requests use the proto field names (snake_case), as the official client
+//! Requests use the proto field names (`snake_case`), as the official client
 //! sends them; responses are read in either case because protobuf JSON
 //! parsers accept both and the service is free to send either.
 
@@ -65,14 +65,7 @@ impl ResultsClient {
             body["expires_at"] = json!(at);
         }
         let v = self.call("CreateArtifact", name, &body).await?;
-        ensure_ok(&v, "CreateArtifact", name)?;
-        field(&v, "signed_upload_url", "signedUploadUrl")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| ArtifactError::BadResponse {
-                method: "CreateArtifact",
-                what: "no `signed_upload_url`".into(),
-            })
+        upload_url_of(&v, name)
     }
 
     /// Finalizes an uploaded artifact; returns its id.
@@ -87,11 +80,7 @@ impl ResultsClient {
         body["size"] = json!(size.to_string());
         body["hash"] = json!(format!("sha256:{sha256_hex}"));
         let v = self.call("FinalizeArtifact", name, &body).await?;
-        ensure_ok(&v, "FinalizeArtifact", name)?;
-        int64(field(&v, "artifact_id", "artifactId")).ok_or_else(|| ArtifactError::BadResponse {
-            method: "FinalizeArtifact",
-            what: "no `artifact_id`".into(),
-        })
+        artifact_id_of(&v, "FinalizeArtifact", name)
     }
 
     /// Artifacts of this run, optionally only the one named `name`.
@@ -109,39 +98,14 @@ impl ResultsClient {
         let v = self
             .call("ListArtifacts", name.unwrap_or(""), &body)
             .await?;
-        let list = v.get("artifacts").and_then(Value::as_array);
-        let mut out = Vec::new();
-        for a in list.into_iter().flatten() {
-            let bad = |what: &str| ArtifactError::BadResponse {
-                method: "ListArtifacts",
-                what: format!("an artifact without `{what}`"),
-            };
-            out.push(ListedArtifact {
-                id: int64(field(a, "database_id", "databaseId"))
-                    .ok_or_else(|| bad("database_id"))?,
-                name: a
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| bad("name"))?
-                    .to_owned(),
-                size: int64(a.get("size"))
-                    .and_then(|s| u64::try_from(s).ok())
-                    .unwrap_or(0),
-                digest: a.get("digest").and_then(Value::as_str).map(str::to_owned),
-            });
-        }
-        Ok(out)
+        listed_of(&v)
     }
 
     /// Deletes this run's artifact `name`; returns its id.
     pub(crate) async fn delete_artifact(&self, name: &str) -> Result<i64, ArtifactError> {
         let body = self.ids_json(name);
         let v = self.call("DeleteArtifact", name, &body).await?;
-        ensure_ok(&v, "DeleteArtifact", name)?;
-        int64(field(&v, "artifact_id", "artifactId")).ok_or_else(|| ArtifactError::BadResponse {
-            method: "DeleteArtifact",
-            what: "no `artifact_id`".into(),
-        })
+        artifact_id_of(&v, "DeleteArtifact", name)
     }
 
     fn ids_json(&self, name: &str) -> Value {
@@ -206,6 +170,52 @@ impl ResultsClient {
     }
 }
 
+/// `CreateArtifact`'s answer: the signed upload URL.
+fn upload_url_of(v: &Value, name: &str) -> Result<String, ArtifactError> {
+    ensure_ok(v, "CreateArtifact", name)?;
+    field(v, "signed_upload_url", "signedUploadUrl")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ArtifactError::BadResponse {
+            method: "CreateArtifact",
+            what: "no `signed_upload_url`".into(),
+        })
+}
+
+/// `FinalizeArtifact`'s or `DeleteArtifact`'s answer: the artifact's id.
+fn artifact_id_of(v: &Value, method: &'static str, name: &str) -> Result<i64, ArtifactError> {
+    ensure_ok(v, method, name)?;
+    int64(field(v, "artifact_id", "artifactId")).ok_or_else(|| ArtifactError::BadResponse {
+        method,
+        what: "no `artifact_id`".into(),
+    })
+}
+
+/// `ListArtifacts`' answer.
+fn listed_of(v: &Value) -> Result<Vec<ListedArtifact>, ArtifactError> {
+    let list = v.get("artifacts").and_then(Value::as_array);
+    let mut out = Vec::new();
+    for a in list.into_iter().flatten() {
+        let bad = |what: &str| ArtifactError::BadResponse {
+            method: "ListArtifacts",
+            what: format!("an artifact without `{what}`"),
+        };
+        out.push(ListedArtifact {
+            id: int64(field(a, "database_id", "databaseId")).ok_or_else(|| bad("database_id"))?,
+            name: a
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("name"))?
+                .to_owned(),
+            size: int64(a.get("size"))
+                .and_then(|s| u64::try_from(s).ok())
+                .unwrap_or(0),
+            digest: a.get("digest").and_then(Value::as_str).map(str::to_owned),
+        });
+    }
+    Ok(out)
+}
+
 fn again<T>(why: String) -> Attempt<T, ArtifactError, String> {
     Attempt::Again { why, wait: None }
 }
@@ -241,6 +251,8 @@ struct TwirpError {
 
 fn twirp_msg(text: &str) -> String {
     serde_json::from_str::<TwirpError>(text)
-        .map(|e| e.msg)
-        .unwrap_or_else(|_| text.chars().take(200).collect())
+        .map_or_else(|_| text.chars().take(200).collect(), |e| e.msg)
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ use crate::error::ArtifactError;
 /// How the artifact transfers retry and when they call a transfer stalled.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
+    /// Waits and tries, `@actions/artifact`'s.
     pub backoff: Backoff,
     /// A request or body that yields nothing for this long counts as a
     /// stalled transfer and is retried.
@@ -23,7 +24,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             backoff: Backoff {
-                base: Duration::from_millis(3000),
+                base: Duration::from_secs(3),
                 multiplier: 1.5,
                 // Never reached in 4 retries (3, 4.5, 6.75, 10.1 s).
                 cap: Duration::from_secs(30),
@@ -31,7 +32,7 @@ impl Default for RetryPolicy {
                 // The lower bound of the official client's jittered window.
                 jitter: false,
             },
-            stall_timeout: Duration::from_secs(60),
+            stall_timeout: Duration::from_mins(1),
         }
     }
 }
@@ -66,7 +67,7 @@ impl RetryPolicy {
     }
 }
 
-/// The statuses `@actions/artifact` retries.
+/// The HTTP statuses `@actions/artifact` retries.
 pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
@@ -86,7 +87,7 @@ mod tests {
     fn backoff_matches_the_official_client() {
         let p = RetryPolicy::default();
         assert_eq!(p.backoff.max_retries + 1, 5, "five attempts");
-        assert_eq!(p.backoff.delay(0), Duration::from_millis(3000));
+        assert_eq!(p.backoff.delay(0), Duration::from_secs(3));
         assert_eq!(p.backoff.delay(1), Duration::from_millis(4500));
         assert_eq!(p.backoff.delay(2), Duration::from_millis(6750));
         assert_eq!(

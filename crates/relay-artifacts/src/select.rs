@@ -20,7 +20,12 @@ pub enum Selection {
     /// These exact names (one name is filtered by GitHub).
     Names(Vec<String>),
     /// Names matching a glob; `glob` is its text, for messages.
-    Pattern { glob: String, matcher: GlobMatcher },
+    Pattern {
+        /// The glob as written.
+        glob: String,
+        /// The glob, compiled.
+        matcher: GlobMatcher,
+    },
     /// These artifact ids, as `download-artifact`'s `artifact-ids`: an id
     /// that is not the newest artifact of its name counts as missing.
     Ids(Vec<u64>),
@@ -36,7 +41,7 @@ impl Selection {
         }
     }
 
-    /// How the selection reads in a message: ` the names `a`, `b``.
+    /// How the selection reads after "matched" in a message: `` the names `a`, `b` ``.
     pub fn describe(&self) -> String {
         match self {
             Selection::All => String::new(),
@@ -57,7 +62,9 @@ impl Selection {
 /// nor named on a log line unescaped.
 #[derive(Debug)]
 pub struct Refused {
+    /// The artifact's id.
     pub id: u64,
+    /// Why its name is refused.
     pub reason: NameError,
 }
 
@@ -140,15 +147,8 @@ fn apply(all: rest::RunArtifacts, selection: &Selection) -> Listing {
 mod tests {
     use super::*;
 
-    fn art(id: u64, name: &str, expired: bool) -> RestArtifact {
-        RestArtifact {
-            id,
-            name: name.into(),
-            size_in_bytes: 3,
-            digest: None,
-            expired,
-            created_at: Some("2026-11-22T10:00:00Z".into()),
-        }
+    fn art(id: u64, name: &str) -> RestArtifact {
+        rest::test_artifact(id, name, "2026-11-22T10:00:00Z")
     }
 
     fn names(v: &[RestArtifact]) -> Vec<&str> {
@@ -159,11 +159,11 @@ mod tests {
     fn hostile_listed_names_are_refused_whatever_the_selection() {
         let all = rest::newest_per_name(
             vec![
-                art(1, "web", false),
-                art(2, "web\n::error::forged", false),
-                art(3, "..", false),
-                art(4, "a/b", false),
-                art(5, "nul\0", true),
+                art(1, "web"),
+                art(2, "web\n::error::forged"),
+                art(3, ".."),
+                art(4, "a/b"),
+                rest::expired(art(5, "nul\0")),
             ],
             None,
         );
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(names(&got.selected), ["web"]);
         assert!(got.expired.is_empty());
         let mut ids: Vec<u64> = got.refused.iter().map(|r| r.id).collect();
-        ids.sort();
+        ids.sort_unstable();
         assert_eq!(ids, [2, 3, 4, 5]);
         for r in &got.refused {
             let shown = r.to_string();
@@ -183,11 +183,7 @@ mod tests {
     fn names_and_ids_report_what_is_missing() {
         let list = || {
             rest::newest_per_name(
-                vec![
-                    art(1, "web", false),
-                    art(2, "api", false),
-                    art(3, "old", true),
-                ],
+                vec![art(1, "web"), art(2, "api"), rest::expired(art(3, "old"))],
                 None,
             )
         };

@@ -35,7 +35,7 @@ struct Sunk {
 
 impl<'a> Sink<'a> {
     /// Starts the thread; with `spool`, creates its file first.
-    pub fn start(spool: Option<Spool<'a>>) -> Result<Self, ArtifactError> {
+    pub(crate) fn start(spool: Option<Spool<'a>>) -> Result<Self, ArtifactError> {
         let (path, charge, index) = match spool {
             Some(s) => (Some(s.path.to_owned()), s.charge, s.index),
             None => (None, None, None),
@@ -56,7 +56,7 @@ impl<'a> Sink<'a> {
         })
     }
 
-    pub async fn put(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
+    pub(crate) async fn put(&mut self, chunk: Bytes) -> Result<(), ArtifactError> {
         if let Some(charge) = self.charge.as_deref_mut() {
             charge.take(chunk.len() as u64)?;
         }
@@ -75,7 +75,7 @@ impl<'a> Sink<'a> {
 
     /// Every chunk taken and the file closed; the lowercase hex sha256 of
     /// the bytes, and the spool's index filled in.
-    pub async fn finish(mut self) -> Result<String, ArtifactError> {
+    pub(crate) async fn finish(mut self) -> Result<String, ArtifactError> {
         self.chunks = None;
         let sunk = self.join().await?;
         if let Some(index) = self.index.take() {

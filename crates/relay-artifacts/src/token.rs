@@ -5,10 +5,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use relay_runtime::Secret;
 
-/// `ACTIONS_RUNTIME_TOKEN`; no `Debug`/`Display`, so it cannot be logged.
+/// `ACTIONS_RUNTIME_TOKEN`: a [`Secret`] (the runner masks it, and so does
+/// every action's start), with the backend ids it names.
 #[derive(Clone)]
-pub struct RuntimeToken(String);
+pub struct RuntimeToken(Secret);
 
 impl RuntimeToken {
     /// Wraps the env value; an absent or empty token is the usual symptom of a
@@ -16,7 +18,7 @@ impl RuntimeToken {
     /// that dropped the runtime token.
     pub fn new(value: Option<String>) -> Result<Self, TokenError> {
         match value {
-            Some(v) if !v.trim().is_empty() => Ok(Self(v.trim().to_owned())),
+            Some(v) if !v.trim().is_empty() => Ok(Self(Secret::new(v.trim()))),
             _ => Err(TokenError::Missing),
         }
     }
@@ -29,13 +31,13 @@ impl RuntimeToken {
 
     /// For the `Authorization: Bearer` header only.
     pub(crate) fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     /// The backend ids from the `scp` claim.
     pub(crate) fn backend_ids(&self) -> Result<BackendIds, TokenError> {
         let payload = self
-            .0
+            .expose()
             .split('.')
             .nth(1)
             .ok_or(TokenError::Malformed("it is not a JWT (no payload part)"))?;
@@ -78,6 +80,8 @@ pub(crate) struct BackendIds {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum TokenError {
     #[error(
         "`ACTIONS_RUNTIME_TOKEN` is not set, so the artifacts service cannot be reached\nhint: run this as a container or JavaScript action step (not in `run:`), and do not strip the runtime token with job `permissions`"

@@ -14,21 +14,46 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt as _;
 use relay_github::GitHub;
 use relay_runtime::{Console, RepoName};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::Semaphore;
 
+use crate::digest::{DigestCheck, DigestPolicy};
 use crate::error::ArtifactError;
 use crate::extract::{ExtractLimits, Extractor};
+use crate::move_one::Existing;
 use crate::pipe::{DiskBudget, PipeOptions};
 use crate::rest::RestArtifact;
 use crate::results::ResultsClient;
 use crate::retry::RetryPolicy;
 use crate::token::RuntimeToken;
-use crate::verify::{DigestCheck, DigestPolicy};
 
 /// How many artifacts move at once.
 const CONCURRENT_ARTIFACTS: usize = 3;
 /// Blocks in flight across all of them (4 MiB each).
 const BLOCK_BUDGET: usize = 6;
+
+/// `expires_at` for `retention_days`, capped by the repository maximum
+/// (`GITHUB_RETENTION_DAYS`) as the official client caps it. Returns the
+/// timestamp and whether the cap applied (worth a warning).
+pub fn expires_at(
+    retention_days: Option<u32>,
+    repo_max: Option<&str>,
+    now: OffsetDateTime,
+) -> (Option<String>, bool) {
+    let Some(mut days) = retention_days.filter(|d| *d > 0) else {
+        return (None, false);
+    };
+    let mut capped = false;
+    if let Some(max) = repo_max.and_then(|m| m.trim().parse::<u32>().ok())
+        && max < days
+    {
+        days = max;
+        capped = true;
+    }
+    let at = now + time::Duration::days(i64::from(days));
+    (at.format(&Rfc3339).ok(), capped)
+}
 
 /// Where re-uploads go: the results service of the current run.
 #[derive(Clone)]
@@ -48,16 +73,15 @@ impl Upload {
     /// The upload side of the current run, as the runner describes it
     /// (`ACTIONS_RESULTS_URL`, `ACTIONS_RUNTIME_TOKEN`, the repository's
     /// `GITHUB_RETENTION_DAYS`), checked before any request. The note says
-    /// when `retention_days` was capped at the repository's maximum.
+    /// when `retention_days` was capped at the repository's maximum. Nothing
+    /// is overwritten unless the caller sets [`Upload::overwrite`].
     pub fn from_runner(
         env: &relay_runtime::Env,
         retention_days: Option<u32>,
-        overwrite: bool,
     ) -> Result<(Self, Option<String>), ArtifactError> {
         use relay_runtime::vars;
         let repo_max = env.get(vars::GITHUB_RETENTION_DAYS);
-        let (expires_at, capped) =
-            crate::expires_at(retention_days, repo_max, time::OffsetDateTime::now_utc());
+        let (expires_at, capped) = expires_at(retention_days, repo_max, OffsetDateTime::now_utc());
         let note = capped.then(|| {
             format!(
                 "`retention-days` is capped at the repository's maximum of {} days",
@@ -76,7 +100,7 @@ impl Upload {
                 results_url,
                 token,
                 expires_at,
-                overwrite,
+                overwrite: false,
             },
             note,
         ))
@@ -108,12 +132,18 @@ pub enum Destination {
     /// Nothing (a pure relay).
     Nothing,
     /// Each zip as it is, `dir/<name>.zip`.
-    Zips { dir: PathBuf },
+    Zips {
+        /// Where the zips go.
+        dir: PathBuf,
+    },
     /// Each zip extracted: into `dir` itself when `together` (several
     /// artifacts then must not share a file), else into `dir/<name>/`.
     Extract {
+        /// Where the files go.
         dir: PathBuf,
+        /// Every artifact into `dir` itself, not `dir/<name>/`.
         together: bool,
+        /// The zip-bomb guard.
         limits: ExtractLimits,
     },
 }
@@ -122,39 +152,52 @@ pub enum Destination {
 pub struct TransferConfig {
     /// `None`: download only.
     pub upload: Option<Upload>,
+    /// What is written to disk.
     pub destination: Destination,
+    /// What a digest mismatch does.
     pub digest: DigestPolicy,
+    /// How requests are retried.
     pub retry: RetryPolicy,
 }
 
-/// One artifact to move, and its new name when it is re-uploaded.
+/// One artifact to move, and its new name when it is re-uploaded. (Not a
+/// workflow job: a transfer plans one move per artifact.)
 #[derive(Debug, Clone)]
-pub struct Job {
+pub struct ArtifactMove {
+    /// The artifact as the source run lists it.
     pub source: RestArtifact,
+    /// Its name in this run; `None`: not re-uploaded.
     pub new_name: Option<String>,
 }
 
 /// One artifact moved.
 #[derive(Debug, Clone)]
 pub struct Transferred {
+    /// Its name in the source run.
     pub name: String,
     /// The source artifact's id.
     pub id: u64,
+    /// Its size in bytes.
     pub size: u64,
     /// `sha256:<hex>` of the bytes moved.
     pub digest: String,
+    /// How its digest compared.
     pub check: DigestCheck,
     /// The extracted directory or the saved zip; `None` when nothing was
     /// written to disk.
     pub path: Option<PathBuf>,
+    /// Files extracted, when it was.
     pub files: Option<usize>,
+    /// The re-upload, when there was one.
     pub reupload: Option<Reuploaded>,
 }
 
 /// The artifact of this run a source artifact became.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reuploaded {
+    /// Its name in this run.
     pub name: String,
+    /// Its id in this run.
     pub id: i64,
     /// It replaced an artifact of the same name (`overwrite`).
     pub replaced: bool,
@@ -234,38 +277,42 @@ impl<'a> Transfer<'a> {
         })
     }
 
-    /// Moves every job, a few at a time, and returns what moved, sorted by
+    /// Makes every move, a few at a time, and returns what moved, sorted by
     /// name. Before any download: the new names are checked (GitHub's
     /// rules, no two alike) and compared with this run's artifacts.
-    pub async fn run(mut self, jobs: &[Job]) -> Result<Vec<Transferred>, ArtifactError> {
-        check_jobs(jobs)?;
-        let taken = self.taken(jobs).await?;
+    pub async fn run(mut self, moves: &[ArtifactMove]) -> Result<Vec<Transferred>, ArtifactError> {
+        check_moves(moves)?;
+        let taken = self.taken(moves).await?;
         self.prepare()?;
         let this = &self;
         let taken = &taken;
-        // After the first failure the others stop, but every job is waited
+        // After the first failure the others stop, but every move is waited
         // for: one that was finalizing when it happened is then known and
         // undone, not left behind half-way.
-        let mut moving = futures::stream::iter(jobs)
-            .map(|job| async move {
+        let mut moving = futures::stream::iter(moves)
+            .map(|planned| async move {
                 if this.stopped() {
                     return Ok(None);
                 }
-                let replace = job.new_name.as_ref().is_some_and(|n| taken.contains(n));
-                match this.move_one(job, replace).await {
+                let existing = if planned.new_name.as_ref().is_some_and(|n| taken.contains(n)) {
+                    Existing::Replaced
+                } else {
+                    Existing::None
+                };
+                match this.move_one(planned, existing).await {
                     Ok(m) => Ok(Some(m)),
                     Err(ArtifactError::Stopped) => Ok(None),
                     Err(e) => {
                         this.opts.stop.store(true, Ordering::Relaxed);
                         Err(ArtifactError::Artifact {
-                            name: job.source.name.clone(),
+                            name: planned.source.name.clone(),
                             source: Box::new(e),
                         })
                     }
                 }
             })
             .buffer_unordered(CONCURRENT_ARTIFACTS);
-        let mut moved = Vec::with_capacity(jobs.len());
+        let mut moved = Vec::with_capacity(moves.len());
         let mut failure = None;
         while let Some(done) = moving.next().await {
             match done {
@@ -290,17 +337,17 @@ impl<'a> Transfer<'a> {
     }
 
     /// The new names this run already has: an error unless `overwrite`.
-    async fn taken(&self, jobs: &[Job]) -> Result<Vec<String>, ArtifactError> {
+    async fn taken(&self, moves: &[ArtifactMove]) -> Result<Vec<String>, ArtifactError> {
         let Some(results) = &self.results else {
             return Ok(Vec::new());
         };
-        if jobs.iter().all(|j| j.new_name.is_none()) {
+        if moves.iter().all(|m| m.new_name.is_none()) {
             return Ok(Vec::new());
         }
         let existing = results.list_artifacts(None).await?;
-        let taken: Vec<String> = jobs
+        let taken: Vec<String> = moves
             .iter()
-            .filter_map(|j| j.new_name.clone())
+            .filter_map(|m| m.new_name.clone())
             .filter(|n| existing.iter().any(|e| &e.name == n))
             .collect();
         if !taken.is_empty() && !self.overwrite {
@@ -347,22 +394,48 @@ impl<'a> Transfer<'a> {
 
 /// Every new name GitHub accepts, and no two alike; [`Transfer::run`] checks
 /// this first, a caller may check it earlier to name its own input.
-pub fn check_jobs(jobs: &[Job]) -> Result<(), ArtifactError> {
+pub(crate) fn check_moves(moves: &[ArtifactMove]) -> Result<(), ArtifactError> {
     let mut by_new: BTreeMap<&str, &str> = BTreeMap::new();
-    for job in jobs {
-        let Some(name) = &job.new_name else { continue };
+    for planned in moves {
+        let Some(name) = &planned.new_name else {
+            continue;
+        };
         crate::name::validate_artifact_name(name).map_err(|source| ArtifactError::BadNewName {
-            artifact: job.source.name.clone(),
+            artifact: planned.source.name.clone(),
             name: name.clone(),
             source,
         })?;
-        if let Some(first) = by_new.insert(name, &job.source.name) {
+        if let Some(first) = by_new.insert(name, &planned.source.name) {
             return Err(ArtifactError::SameName {
                 first: first.to_owned(),
-                second: job.source.name.clone(),
+                second: planned.source.name.clone(),
                 name: name.clone(),
             });
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn retention_is_capped_by_the_repository() {
+        let now = datetime!(2026-11-22 13:00 UTC);
+        assert_eq!(expires_at(None, Some("90"), now), (None, false));
+        assert_eq!(
+            expires_at(Some(5), Some("90"), now),
+            (Some("2026-11-27T13:00:00Z".into()), false)
+        );
+        assert_eq!(
+            expires_at(Some(30), Some("7"), now),
+            (Some("2026-11-29T13:00:00Z".into()), true)
+        );
+        assert_eq!(
+            expires_at(Some(30), None, now),
+            (Some("2026-12-22T13:00:00Z".into()), false)
+        );
+    }
 }

@@ -2,6 +2,9 @@
 
 /// A failed record operation. GitHub's refusals keep their call and hint.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum Error {
     #[error(transparent)]
     GitHub(#[from] relay_github::Error),

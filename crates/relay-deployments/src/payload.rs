@@ -52,6 +52,7 @@ impl Payload {
         app.is_none_or(|a| a.eq_ignore_ascii_case(&self.repository))
     }
 
+    /// The first seven characters of the sha.
     pub fn short_sha(&self) -> &str {
         self.sha.get(..7).unwrap_or(&self.sha)
     }
@@ -84,7 +85,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn deployment(payload: Value) -> Deployment {
+    fn deployment(payload: &Value) -> Deployment {
         serde_json::from_value(json!({
             "id": 1, "sha": "d".repeat(40), "ref": "main", "task": "deploy-relay",
             "environment": "staging", "payload": payload, "created_at": "2026-01-01T00:00:00Z",
@@ -106,24 +107,24 @@ mod tests {
             rollback: true,
             reason: "health".into(),
         };
-        assert_eq!(Payload::of(&deployment(p.to_value())), Some(p.clone()));
+        assert_eq!(Payload::of(&deployment(&p.to_value())), Some(p.clone()));
         let as_string = Value::String(p.to_value().to_string());
-        assert_eq!(Payload::of(&deployment(as_string)), Some(p));
+        assert_eq!(Payload::of(&deployment(&as_string)), Some(p));
         assert_eq!(
-            Payload::of(&deployment(json!({}))),
+            Payload::of(&deployment(&json!({}))),
             None,
             "GitHub's own deployments"
         );
-        assert_eq!(Payload::of(&deployment(json!({"sha": 3}))), None);
-        assert_eq!(Payload::of(&deployment(json!("not json"))), None);
+        assert_eq!(Payload::of(&deployment(&json!({"sha": 3}))), None);
+        assert_eq!(Payload::of(&deployment(&json!("not json"))), None);
         let hostile = json!({"repository": "o/a", "sha": "::error::pwned; rm -rf /"});
         assert_eq!(
-            Payload::of(&deployment(hostile)),
+            Payload::of(&deployment(&hostile)),
             None,
             "a sha must be a commit"
         );
         let minimal =
-            Payload::of(&deployment(json!({"repository": "o/a", "sha": "abc1234"}))).unwrap();
+            Payload::of(&deployment(&json!({"repository": "o/a", "sha": "abc1234"}))).unwrap();
         assert!(!minimal.rollback && minimal.images.is_empty());
     }
 

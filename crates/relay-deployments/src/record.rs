@@ -1,253 +1,217 @@
-//! Writing records: a deploy starts (`in_progress`) and finishes
-//! (`success`, `failure` or `error`); the app commit can carry the outcome
-//! as a commit status.
+//! A record — a deploy-relay deployment with its deployment statuses — and
+//! "previous good": the sha a failed deploy rolls back to.
+//!
+//! The newest deploy-relay record of the environment that reached
+//! `success`, never reached `failure`, and whose app sha differs from the
+//! one being replaced. GitHub itself adds `inactive` to earlier successes
+//! of non-production environments when a newer deploy succeeds
+//! (`auto_inactive`), so a later `inactive` does not disqualify a record;
+//! deployments of other tasks (GitHub's own `deploy` for `environment:`
+//! jobs) are never records.
 
-use relay_github::{DeploymentState, GitHub, NewCommitStatus, NewDeployment, NewDeploymentStatus};
-use relay_runtime::RepoName;
+use relay_github::{Deployment, DeploymentState, DeploymentStatus};
 
 use crate::TASK;
-use crate::error::Error;
-use crate::history;
-use crate::payload::Payload;
-use crate::rule::Record;
+use crate::payload::{Payload, same_commit};
 
-/// A deploy about to start.
-#[derive(Debug, Clone)]
-pub struct NewRecord<'a> {
-    /// The deploy repository, where the record lives.
-    pub repo: &'a RepoName,
-    pub environment: &'a str,
-    /// The deploy repository's commit: the deployment's `ref`.
-    pub git_ref: &'a str,
-    pub payload: &'a Payload,
-    /// `None`: said from the payload ("Deploying abc1234 of o/app").
-    pub description: Option<&'a str>,
-    pub environment_url: Option<&'a str>,
-    pub log_url: Option<&'a str>,
-    /// `None`: GitHub's default (`true` for `production`).
-    pub production_environment: Option<bool>,
-    pub transient_environment: bool,
+/// A deploy-relay deployment with its deployment statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The deployment as GitHub keeps it.
+    pub deployment: Deployment,
+    /// What its payload says was deployed.
+    pub payload: Payload,
+    /// Its deployment statuses, newest first, as GitHub lists them.
+    pub statuses: Vec<DeploymentStatus>,
 }
 
-/// A started record, and the previous good one of its environment before it.
-#[derive(Debug, Clone)]
-pub struct Started {
-    pub record: Record,
-    pub previous: Option<Record>,
-}
-
-/// Records a deploy as started: the previous good record is found first
-/// (the new one cannot be it), then the deployment is created without
-/// GitHub's commit-status check (`required_contexts: []`: deploy-relay
-/// verifies CI itself, with `verify-ci-status`) and set `in_progress`.
-pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
-    let previous = history::previous_good(
-        gh,
-        new.repo,
-        new.environment,
-        Some(&new.payload.repository),
-        &new.payload.sha,
-    )
-    .await?;
-    let said = describe(new.payload, DeploymentState::InProgress);
-    let description = new.description.unwrap_or(&said);
-    let deployment = gh
-        .create_deployment(
-            new.repo,
-            &NewDeployment {
-                git_ref: new.git_ref,
-                task: TASK,
-                environment: new.environment,
-                payload: &new.payload.to_value(),
-                description,
-                required_contexts: &[],
-                production_environment: new.production_environment,
-                transient_environment: new.transient_environment,
-            },
-        )
-        .await?;
-    let status = gh
-        .create_deployment_status(
-            new.repo,
-            deployment.id,
-            &NewDeploymentStatus {
-                state: DeploymentState::InProgress,
-                description,
-                environment_url: new.environment_url,
-                log_url: new.log_url,
-                auto_inactive: None,
-            },
-        )
-        .await?;
-    Ok(Started {
-        record: Record {
-            deployment,
-            payload: new.payload.clone(),
-            statuses: vec![status],
-        },
-        previous,
-    })
-}
-
-/// How a record ends.
-#[derive(Debug, Clone)]
-pub struct Finish<'a> {
-    pub repo: &'a RepoName,
-    pub id: u64,
-    /// When given, the record must be of this environment (a wiring slip
-    /// that finishes staging's record as production's is refused).
-    pub environment: Option<&'a str>,
-    pub state: DeploymentState,
-    pub description: Option<&'a str>,
-    pub environment_url: Option<&'a str>,
-    pub log_url: Option<&'a str>,
-}
-
-/// A finished record, and the previous good one of its environment (the
-/// rollback target when it failed).
-#[derive(Debug, Clone)]
-pub struct Finished {
-    pub record: Record,
-    pub previous: Option<Record>,
-}
-
-/// Sets the outcome of record `finish.id`. GitHub's `auto_inactive` is left
-/// on: a `success` marks the environment's earlier successes `inactive`
-/// (non-production ones), as GitHub shows them.
-pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error> {
-    let deployment = gh.deployment(finish.repo, finish.id).await?;
-    if deployment.task != TASK {
-        return Err(Error::NotARecord {
-            id: finish.id,
-            repo: finish.repo.to_string(),
-            task: deployment.task,
-        });
-    }
-    if let Some(expected) = finish.environment
-        && expected != deployment.environment
-    {
-        return Err(Error::WrongEnvironment {
-            id: finish.id,
-            repo: finish.repo.to_string(),
-            environment: deployment.environment,
-            expected: expected.to_owned(),
-        });
-    }
-    let Some(payload) = Payload::of(&deployment) else {
-        return Err(Error::NoPayload {
-            id: finish.id,
-            repo: finish.repo.to_string(),
-        });
-    };
-    let said = describe(&payload, finish.state);
-    let status = gh
-        .create_deployment_status(
-            finish.repo,
-            finish.id,
-            &NewDeploymentStatus {
-                state: finish.state,
-                description: finish.description.unwrap_or(&said),
-                environment_url: finish.environment_url,
-                log_url: finish.log_url,
-                auto_inactive: None,
-            },
-        )
-        .await?;
-    let mut statuses = gh.deployment_statuses(finish.repo, finish.id).await?;
-    if !statuses.iter().any(|s| s.id == status.id) {
-        statuses.insert(0, status);
-    }
-    let previous = history::previous_good(
-        gh,
-        finish.repo,
-        &deployment.environment,
-        Some(&payload.repository),
-        &payload.sha,
-    )
-    .await?;
-    Ok(Finished {
-        record: Record {
-            deployment,
+impl Record {
+    /// `d` as a record, when it is one (task `deploy-relay`, a payload
+    /// naming the app commit).
+    pub fn of(d: Deployment, statuses: Vec<DeploymentStatus>) -> Option<Self> {
+        if d.task != TASK {
+            return None;
+        }
+        let payload = Payload::of(&d)?;
+        Some(Self {
+            deployment: d,
             payload,
             statuses,
-        },
-        previous,
-    })
-}
+        })
+    }
 
-/// The status description deploy-relay writes for `state`.
-pub fn describe(payload: &Payload, state: DeploymentState) -> String {
-    let sha = payload.short_sha();
-    let repo = &payload.repository;
-    match (state, payload.rollback) {
-        (DeploymentState::InProgress, false) => format!("Deploying {sha} of {repo}"),
-        (DeploymentState::InProgress, true) => format!("Rolling back to {sha} of {repo}"),
-        (DeploymentState::Success, false) => format!("Deployed {sha} of {repo}"),
-        (DeploymentState::Success, true) => format!("Rolled back to {sha} of {repo}"),
-        (DeploymentState::Failure, _) => format!("Deploy of {sha} of {repo} failed"),
-        (DeploymentState::Error, _) => format!("Deploy of {sha} of {repo} could not run"),
-        (state, _) => format!("{sha} of {repo}: {state}"),
+    /// The app commit deployed.
+    pub fn sha(&self) -> &str {
+        &self.payload.sha
+    }
+
+    /// The newest deployment status's state (`None`: none yet).
+    pub fn state(&self) -> Option<&DeploymentState> {
+        self.newest().map(|s| &s.state)
+    }
+
+    /// The newest deployment status by id (GitHub lists newest first; the id decides
+    /// when two share a second).
+    pub fn newest(&self) -> Option<&DeploymentStatus> {
+        self.statuses.iter().max_by_key(|s| s.id)
+    }
+
+    /// Whether any of its deployment statuses is `state`.
+    pub fn reached(&self, state: &DeploymentState) -> bool {
+        self.statuses.iter().any(|s| s.state == *state)
+    }
+
+    /// Reached `success` and never `failure`.
+    pub fn is_good(&self) -> bool {
+        self.reached(&DeploymentState::Success) && !self.reached(&DeploymentState::Failure)
+    }
+
+    /// When it last changed: its newest deployment status, else its creation.
+    pub fn updated_at(&self) -> &str {
+        self.newest()
+            .map_or(self.deployment.created_at.as_str(), |s| {
+                s.created_at.as_str()
+            })
     }
 }
 
-/// The status description of a deploy that was cancelled: recorded as
-/// `error` (GitHub has no cancelled state), said to be a cancel, so nobody
-/// reads it as a failed release.
-pub fn describe_cancelled(payload: &Payload) -> String {
-    format!(
-        "Deploy of {} of {} was cancelled",
-        payload.short_sha(),
-        payload.repository
-    )
+/// Whether `d` could be the previous good one before its deployment
+/// statuses are read: a record of app `app` (any, when `None`) of another
+/// sha than `replaced`. Lets a walk through the history skip the
+/// deployment status reads of what cannot qualify.
+pub fn is_candidate(d: &Deployment, app: Option<&str>, replaced: &str) -> bool {
+    d.task == TASK && Payload::of(d).is_some_and(|p| p.is_of(app) && !same_commit(&p.sha, replaced))
 }
 
-/// The commit status context of a deploy to `environment`, so the app
-/// repository's commit shows how the platform's deploy of it went.
-pub fn commit_context(environment: &str) -> String {
-    format!("deploy/{environment}")
+/// The previous good record among `records` (any order, already read) for
+/// a deploy of app `app` (any, when `None`) that replaces `replaced`.
+/// [`crate::find_previous_good`] reads the records from GitHub.
+pub fn choose_previous_good<'a>(
+    records: &'a [Record],
+    app: Option<&str>,
+    replaced: &str,
+) -> Option<&'a Record> {
+    records
+        .iter()
+        .filter(|r| {
+            r.deployment.task == TASK
+                && r.payload.is_of(app)
+                && !same_commit(r.sha(), replaced)
+                && r.is_good()
+        })
+        .max_by_key(|r| r.deployment.id)
 }
 
-/// The commit status state that shows a deployment state on the app commit.
-pub fn commit_state(state: DeploymentState) -> &'static str {
-    match state {
-        DeploymentState::Success => "success",
-        DeploymentState::Failure => "failure",
-        DeploymentState::Error => "error",
-        _ => "pending",
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "cccccccccccccccccccccccccccccccccccccccc";
+
+    fn deployment(id: u64, task: &str, sha: &str) -> Deployment {
+        let payload = if task == TASK {
+            json!({"repository": "o/app", "sha": sha})
+        } else {
+            json!({})
+        };
+        serde_json::from_value(json!({
+            "id": id, "sha": sha, "ref": "main", "task": task, "environment": "production",
+            "payload": payload, "created_at": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap()
     }
-}
 
-/// Shows `state` on the app commit of `payload` as `deploy/<environment>`;
-/// `app` is a client whose token may write statuses on the app repository.
-pub async fn set_commit_status(
-    app: &GitHub,
-    payload: &Payload,
-    environment: &str,
-    state: DeploymentState,
-    cancelled: bool,
-    target_url: Option<&str>,
-) -> Result<String, Error> {
-    let repo = RepoName::parse(&payload.repository).map_err(|_| Error::BadRepository {
-        repository: payload.repository.clone(),
-    })?;
-    let context = commit_context(environment);
-    let description = match state {
-        DeploymentState::Error if cancelled => format!("Deploy to {environment} was cancelled"),
-        DeploymentState::Success => format!("Deployed to {environment}"),
-        DeploymentState::Failure => format!("Deploy to {environment} failed"),
-        DeploymentState::Error => format!("Deploy to {environment} could not run"),
-        _ => format!("Deploying to {environment}"),
-    };
-    app.create_commit_status(
-        &repo,
-        &payload.sha,
-        &NewCommitStatus {
-            state: commit_state(state),
-            context: &context,
-            description: &description,
-            target_url,
-        },
-    )
-    .await?;
-    Ok(context)
+    fn record(id: u64, sha: &str, states: &[&str]) -> Record {
+        let statuses = states
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| {
+                serde_json::from_value(json!({
+                    "id": id * 100 + i as u64, "state": s, "created_at": "2026-01-01T00:00:00Z",
+                }))
+                .unwrap()
+            })
+            .collect();
+        Record::of(deployment(id, TASK, sha), statuses).unwrap()
+    }
+
+    fn pick(records: &[Record], replaced: &str) -> Option<u64> {
+        choose_previous_good(records, None, replaced).map(|r| r.deployment.id)
+    }
+
+    #[test]
+    fn the_newest_success_of_another_sha() {
+        let records = [
+            record(1, A, &["in_progress", "success"]),
+            record(2, B, &["in_progress", "success"]),
+            record(3, C, &["in_progress"]),
+        ];
+        assert_eq!(pick(&records, C), Some(2));
+        assert_eq!(pick(&records, B), Some(1), "never the sha being replaced");
+        assert_eq!(pick(&records, &B[..7]), Some(1), "a short sha names it too");
+    }
+
+    #[test]
+    fn failure_disqualifies_even_after_success_and_inactive_does_not() {
+        let records = [
+            record(1, A, &["in_progress", "success", "inactive"]),
+            record(2, B, &["in_progress", "success", "failure"]),
+            record(3, C, &["in_progress", "failure"]),
+        ];
+        assert_eq!(pick(&records, C), Some(1));
+        assert!(records[0].is_good());
+        assert_eq!(records[0].state(), Some(&DeploymentState::Inactive));
+    }
+
+    #[test]
+    fn nothing_good_is_none() {
+        let records = [
+            record(1, A, &["in_progress"]),
+            record(2, B, &["error"]),
+            record(3, C, &["success"]),
+        ];
+        assert_eq!(pick(&records, C), None);
+        assert_eq!(pick(&[], C), None);
+    }
+
+    #[test]
+    fn other_tasks_are_never_records() {
+        assert!(Record::of(deployment(9, "deploy", A), Vec::new()).is_none());
+        assert!(!is_candidate(&deployment(9, "deploy", A), None, C));
+        assert!(is_candidate(&deployment(9, TASK, A), None, C));
+        assert!(!is_candidate(&deployment(9, TASK, C), None, C));
+        assert!(is_candidate(&deployment(9, TASK, A), Some("O/App"), C));
+        assert!(!is_candidate(&deployment(9, TASK, A), Some("o/other"), C));
+    }
+
+    #[test]
+    fn another_apps_record_is_never_this_apps_previous_good() {
+        let mut other = record(4, B, &["in_progress", "success"]);
+        other.payload.repository = "o/other".into();
+        let records = [
+            record(1, A, &["success"]),
+            other,
+            record(5, C, &["in_progress"]),
+        ];
+        let pick_of = |app| choose_previous_good(&records, app, C).map(|r| r.deployment.id);
+        assert_eq!(pick_of(Some("o/app")), Some(1));
+        assert_eq!(pick_of(Some("o/other")), Some(4));
+        assert_eq!(pick_of(None), Some(4));
+    }
+
+    #[test]
+    fn order_of_the_input_does_not_matter() {
+        let mut records = vec![
+            record(5, B, &["success"]),
+            record(2, A, &["success"]),
+            record(7, C, &["in_progress"]),
+        ];
+        assert_eq!(pick(&records, C), Some(5));
+        records.reverse();
+        assert_eq!(pick(&records, C), Some(5));
+    }
 }

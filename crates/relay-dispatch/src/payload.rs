@@ -6,23 +6,31 @@ use serde_json::{Map, Value};
 
 /// GitHub's limits on dispatches.
 pub const MAX_EVENT_TYPE: usize = 100;
+/// Top-level keys of a `client_payload`.
 pub const MAX_CLIENT_PAYLOAD_KEYS: usize = 10;
+/// Inputs of a `workflow_dispatch`.
 pub const MAX_WORKFLOW_INPUTS: usize = 25;
+/// Bytes of a `repository_dispatch` request body (less than this).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum DispatchKind {
+    /// `repository_dispatch`.
     Repository {
+        /// The event type receivers match on.
         event_type: String,
     },
+    /// `workflow_dispatch`.
     Workflow {
+        /// The workflow file name or id.
         workflow: String,
+        /// The branch or tag it runs on; `None`: the default branch.
         git_ref: Option<String>,
     },
 }
 
-impl Kind {
+impl DispatchKind {
     /// A `repository_dispatch` of `event_type`, checked against GitHub's length limit.
     pub fn repository(event_type: &str) -> Result<Self, InputError> {
         let len = event_type.chars().count();
@@ -33,7 +41,7 @@ impl Kind {
                 "shorten it; receivers match on it with `on: repository_dispatch: types: [...]`",
             ));
         }
-        Ok(Kind::Repository {
+        Ok(DispatchKind::Repository {
             event_type: event_type.to_owned(),
         })
     }
@@ -41,7 +49,11 @@ impl Kind {
 
 /// The computed keys, in the order receivers see them: `repository`, `ref`,
 /// `sha`, `workflow_run_id`, `environment`, `dispatch_id`.
-pub fn computed(source: &Source, environment: &str, dispatch_id: &str) -> Map<String, Value> {
+pub fn computed_payload(
+    source: &Source,
+    environment: &str,
+    dispatch_id: &str,
+) -> Map<String, Value> {
     let mut payload = Map::new();
     payload.insert("repository".into(), source.repository.clone().into());
     payload.insert("ref".into(), source.ref_name.clone().into());
@@ -123,7 +135,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// GitHub's limits, checked before sending so the error can say which keys.
-pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), InputError> {
+pub fn check_limits(kind: &DispatchKind, payload: &Map<String, Value>) -> Result<(), InputError> {
     let keys = || {
         payload
             .keys()
@@ -132,7 +144,7 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
             .join(", ")
     };
     match kind {
-        Kind::Repository { event_type } => {
+        DispatchKind::Repository { event_type } => {
             if payload.len() > MAX_CLIENT_PAYLOAD_KEYS {
                 return Err(InputError::new(
                     "client-payload",
@@ -154,7 +166,7 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
                 ));
             }
         }
-        Kind::Workflow { .. } => {
+        DispatchKind::Workflow { .. } => {
             if payload.len() > MAX_WORKFLOW_INPUTS {
                 return Err(InputError::new(
                     "client-payload",
@@ -190,8 +202,8 @@ pub fn check_limits(kind: &Kind, payload: &Map<String, Value>) -> Result<(), Inp
 mod tests {
     use super::*;
 
-    fn deploy() -> Kind {
-        Kind::repository("deploy").unwrap()
+    fn deploy() -> DispatchKind {
+        DispatchKind::repository("deploy").unwrap()
     }
 
     #[test]
@@ -215,7 +227,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let kind = Kind::Workflow {
+        let kind = DispatchKind::Workflow {
             workflow: "d.yml".into(),
             git_ref: None,
         };
@@ -238,8 +250,8 @@ mod tests {
 
     #[test]
     fn event_type_length_is_checked() {
-        assert!(Kind::repository(&"x".repeat(100)).is_ok());
-        let e = Kind::repository(&"x".repeat(101)).unwrap_err();
+        assert!(DispatchKind::repository(&"x".repeat(100)).is_ok());
+        let e = DispatchKind::repository(&"x".repeat(101)).unwrap_err();
         assert_eq!(e.input, "event-type");
     }
 

@@ -2,18 +2,25 @@
 
 use std::time::Duration;
 
-use relay_github::{GitHub, RunDetails, RunFilter, WorkflowRun};
+use relay_github::{GitHub, RunDetails, RunFilter, RunStatus, WorkflowRun};
+use relay_http::Poll;
 use relay_runtime::{Console, RepoName};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 
-use crate::payload::Kind;
+use crate::payload::DispatchKind;
 
+/// Why waiting for the started run did not end in its success.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum WaitError {
-    #[error("the deploy run {} concluded `{}`\nhint: open the run to see which job failed", .0.html_url, .0.conclusion.as_deref().unwrap_or("unknown"))]
+    /// The run completed with another conclusion than `success`.
+    #[error("the deploy run {} concluded `{}`\nhint: open the run to see which job failed", .0.html_url, .0.conclusion.as_ref().map_or("unknown", |c| c.as_str()))]
     Failed(Box<WorkflowRun>),
+    /// The run was not found, or did not complete, within the timeout.
     #[error("{what} within wait-timeout ({timeout}){}\nhint: {hint}", run.as_ref().map(|r| format!("; it may still be running: {}", r.html_url)).unwrap_or_default())]
     Timeout {
         run: Option<Box<WorkflowRun>>,
@@ -21,6 +28,7 @@ pub enum WaitError {
         timeout: String,
         hint: String,
     },
+    /// A call to GitHub failed.
     #[error(transparent)]
     GitHub(#[from] relay_github::Error),
 }
@@ -28,12 +36,17 @@ pub enum WaitError {
 /// What was dispatched and how long to wait for it.
 #[derive(Debug, Clone)]
 pub struct WaitOptions<'a> {
+    /// Where the dispatch went.
     pub repository: &'a RepoName,
-    pub kind: &'a Kind,
+    /// What was sent.
+    pub kind: &'a DispatchKind,
+    /// The dispatch id the run's title carries.
     pub dispatch_id: &'a str,
     /// When the dispatch was sent (runs created before it are not ours).
     pub sent_at: OffsetDateTime,
+    /// How long, from the start of the wait, the run may take to finish.
     pub timeout: Duration,
+    /// The time between looks.
     pub interval: Duration,
 }
 
@@ -45,37 +58,43 @@ pub async fn wait(
     opts: &WaitOptions<'_>,
     known: Option<&RunDetails>,
 ) -> Result<WorkflowRun, WaitError> {
-    let deadline = Instant::now() + opts.timeout;
+    let mut poll = Poll::new(opts.interval, Instant::now() + opts.timeout);
     let timeout = relay_runtime::duration::format(opts.timeout);
     let repo = opts.repository;
     let id = match known {
         Some(run) => run.id,
-        None => discover(gh, console, opts, deadline).await?.ok_or_else(|| WaitError::Timeout {
+        None => discover(gh, console, opts, &mut poll).await?.ok_or_else(|| WaitError::Timeout {
             run: None,
             what: format!("no run carrying dispatch id `{}` appeared in `{repo}`", opts.dispatch_id),
             timeout: timeout.clone(),
             hint: "the target workflow must put the dispatch id in its run name, e.g. `run-name: Deploy ${{ github.event.client_payload.dispatch_id }}` (or `${{ inputs.dispatch_id }}` for workflow_dispatch)".into(),
         })?,
     };
-    let mut last_status = String::new();
+    let mut last_status = None;
     loop {
         let current = gh.workflow_run(repo, id).await?;
-        let status = current.status.clone().unwrap_or_default();
+        let status = current.status.clone();
         if status != last_status {
-            console.info(&format!("Run {} is {status}", current.html_url));
-            last_status = status.clone();
+            let shown = status.as_ref().map_or("", RunStatus::as_str);
+            console.info(&format!("Run {} is {shown}", current.html_url));
+            last_status.clone_from(&status);
         }
-        if status == "completed" {
-            return if current.conclusion.as_deref() == Some("success") {
+        if status.as_ref().is_some_and(RunStatus::is_completed) {
+            return if current
+                .conclusion
+                .as_ref()
+                .is_some_and(relay_runtime::Conclusion::is_success)
+            {
                 Ok(current)
             } else {
                 Err(WaitError::Failed(Box::new(current)))
             };
         }
-        if !sleep_until_next(opts.interval, deadline).await {
+        if poll.sleep().await.is_err() {
+            let shown = status.as_ref().map_or("", RunStatus::as_str);
             return Err(WaitError::Timeout {
                 run: Some(Box::new(current)),
-                what: format!("the deploy run did not finish (last seen `{status}`)"),
+                what: format!("the deploy run did not finish (last seen `{shown}`)"),
                 timeout,
                 hint: "raise wait-timeout, or set wait: false and follow the run by its link"
                     .into(),
@@ -84,23 +103,13 @@ pub async fn wait(
     }
 }
 
-/// Sleeps one interval; false when that would pass the deadline.
-async fn sleep_until_next(interval: Duration, deadline: Instant) -> bool {
-    let next = Instant::now() + interval;
-    if next > deadline {
-        return false;
-    }
-    tokio::time::sleep_until(next).await;
-    true
-}
-
 /// Looks, among runs created since shortly before the dispatch, for the one
 /// whose title or name carries the dispatch id; its id.
 async fn discover(
     gh: &GitHub,
     console: &Console,
     opts: &WaitOptions<'_>,
-    deadline: Instant,
+    poll: &mut Poll,
 ) -> Result<Option<u64>, WaitError> {
     // A minute of slack for clock skew between the runner and GitHub.
     let since = (opts.sent_at - time::Duration::minutes(1))
@@ -108,12 +117,12 @@ async fn discover(
         .unwrap_or(opts.sent_at);
     let since = since.format(&Rfc3339).unwrap_or_default();
     let filter = match opts.kind {
-        Kind::Repository { .. } => RunFilter {
+        DispatchKind::Repository { .. } => RunFilter {
             event: Some("repository_dispatch"),
             created_since: Some(&since),
             ..RunFilter::default()
         },
-        Kind::Workflow { workflow, .. } => RunFilter {
+        DispatchKind::Workflow { workflow, .. } => RunFilter {
             workflow: Some(workflow),
             event: Some("workflow_dispatch"),
             created_since: Some(&since),
@@ -135,7 +144,7 @@ async fn discover(
             console.info(&format!("Found run {}", run.html_url));
             return Ok(Some(run.id));
         }
-        if !sleep_until_next(opts.interval, deadline).await {
+        if poll.sleep().await.is_err() {
             return Ok(None);
         }
     }

@@ -19,7 +19,8 @@ mod serve;
 
 pub use blob::{BlobFault, STALL};
 pub use github::{
-    Access, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault, Recorded, Run, RunScript,
+    Access, AppSeed, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault, Grant,
+    InstallationSeed, IssuedToken, JwtRefusal, Recorded, Run, RunScript, TokenKind,
     WorkflowDispatchMode,
 };
 pub use results::{FakeArtifacts, StoredArtifact, TwirpFault};

@@ -1,6 +1,6 @@
 //! Workflow runs and `workflow_dispatch`.
 
-use relay_runtime::{Console, RepoName, WorkflowRun};
+use relay_runtime::{Conclusion, Console, RepoName, RunStatus, WorkflowRun};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -13,9 +13,32 @@ use crate::path::{encode, with_query};
 /// (`return_run_details`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RunDetails {
+    /// The run's id.
     #[serde(rename = "workflow_run_id")]
     pub id: u64,
+    /// The run's page.
     pub html_url: String,
+}
+
+/// A job of a workflow run, as much as deploy-relay reads. Each Actions
+/// job is also a check run of the same name; a token that cannot read
+/// check runs (a fine-grained PAT) can still read jobs (`actions: read`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Job {
+    /// The job's id.
+    pub id: u64,
+    /// The run it belongs to.
+    pub run_id: u64,
+    /// The job's name, as its check run is named.
+    pub name: String,
+    /// Its run status (`queued`, `in_progress`, `completed`, …).
+    pub status: RunStatus,
+    /// Its conclusion once completed.
+    #[serde(default)]
+    pub conclusion: Option<Conclusion>,
+    /// Its page on GitHub.
+    #[serde(default)]
+    pub html_url: Option<String>,
 }
 
 /// Which runs to list (`GET /repos/{owner}/{repo}/actions/runs`, or a
@@ -24,7 +47,9 @@ pub struct RunDetails {
 pub struct RunFilter<'a> {
     /// A workflow file name or id.
     pub workflow: Option<&'a str>,
+    /// Runs started by this event.
     pub event: Option<&'a str>,
+    /// Runs of this commit.
     pub head_sha: Option<&'a str>,
     /// RFC 3339 time: runs created at or after it.
     pub created_since: Option<&'a str>,
@@ -87,6 +112,21 @@ impl GitHub {
             .send(&call)
             .await?
             .json(&call)
+    }
+
+    /// The jobs of run `id` (its latest attempt), all pages, conditionally.
+    pub async fn run_jobs(&self, repo: &RepoName, id: u64) -> Result<Vec<Job>, Error> {
+        let call = Call::new(
+            format!("list the jobs of run {id} of `{repo}`"),
+            repo.as_str(),
+            Permission::ACTIONS_READ,
+        );
+        let path = with_query(
+            &format!("/repos/{repo}/actions/runs/{id}/jobs"),
+            &[("filter", "latest"), ("per_page", "100")],
+        );
+        self.list(&call, &path, Some("jobs"), Fetch::Conditional)
+            .await
     }
 
     /// Every run matching `filter`, all pages, conditionally.

@@ -1,6 +1,7 @@
 //! The REST side of a run's artifacts: the list, the `/zip` redirect to
 //! blob storage (never followed, so the token stays with GitHub), deletion.
 
+use relay_http::DisplaySafeUrl;
 use relay_runtime::RepoName;
 use reqwest::Method;
 use serde::Deserialize;
@@ -12,13 +13,19 @@ use crate::path::with_query;
 /// One artifact as `GET /repos/{owner}/{repo}/actions/runs/{id}/artifacts` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Artifact {
+    /// Its id.
     pub id: u64,
+    /// Its name.
     pub name: String,
+    /// Its size in bytes.
     pub size_in_bytes: u64,
+    /// `sha256:<hex>` of its zip, when GitHub recorded one.
     #[serde(default)]
     pub digest: Option<String>,
+    /// Whether it expired (its zip is gone).
     #[serde(default)]
     pub expired: bool,
+    /// When it was uploaded (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
 }
@@ -45,12 +52,13 @@ impl GitHub {
     }
 
     /// Where `GET .../artifacts/{id}/zip` redirects: a short-lived signed
-    /// blob URL. An expired artifact is `Error::Status` 410.
+    /// blob URL, whose signature is a credential (so it prints redacted).
+    /// An expired artifact is `Error::Status` 410.
     pub async fn artifact_zip_url(
         &self,
         repo: &RepoName,
         artifact: &Artifact,
-    ) -> Result<String, Error> {
+    ) -> Result<DisplaySafeUrl, Error> {
         let call = Call::new(
             format!("download artifact `{}` of `{repo}`", artifact.name),
             repo.as_str(),
@@ -64,15 +72,19 @@ impl GitHub {
             .redirect_is_answer()
             .send(&call)
             .await?;
-        resp.headers
+        let location = resp
+            .headers
             .get("location")
             .and_then(|v| v.to_str().ok())
             .filter(|_| resp.status.is_redirection())
-            .map(str::to_owned)
-            .ok_or(Error::NotRedirected {
-                call: Box::new(call),
+            .ok_or_else(|| Error::NotRedirected {
+                call: Box::new(call.clone()),
                 status: resp.status.as_u16(),
-            })
+            })?;
+        DisplaySafeUrl::parse(location).map_err(|_| Error::BadRedirect {
+            call: Box::new(call),
+            shown: relay_http::redact_url(location),
+        })
     }
 
     /// Deletes artifact `id`; one already gone (404) counts as deleted.

@@ -18,6 +18,7 @@ pub struct Attestation {
     /// The Sigstore bundle, as JSON, unverified.
     #[serde(default)]
     pub bundle: Option<Value>,
+    /// The repository the attestation was made in.
     #[serde(default)]
     pub repository_id: Option<u64>,
     /// Where the bundle can be downloaded (a signed URL; not followed here).

@@ -1,6 +1,6 @@
 //! What CI reported for a commit: check runs and commit statuses.
 
-use relay_runtime::RepoName;
+use relay_runtime::{Conclusion, RepoName, RunStatus};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -9,37 +9,68 @@ use crate::client::{Fetch, GitHub};
 use crate::error::{Call, Error, Permission};
 use crate::path::{encode_ref, with_query};
 
-/// A check run, as much as deploy-relay reads.
+relay_runtime::github_state! {
+    /// The state of a commit status
+    /// (<https://docs.github.com/en/rest/commits/statuses>).
+    pub enum CommitState {
+        /// Not decided yet.
+        Pending = "pending",
+        /// Passed.
+        Success = "success",
+        /// Failed.
+        Failure = "failure",
+        /// The check could not run.
+        Error = "error",
+    }
+}
+
+/// A check run, as much as deploy-relay reads
+/// (<https://docs.github.com/en/rest/checks/runs>).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CheckRun {
+    /// Newer check runs have higher ids.
     pub id: u64,
+    /// The check's name (a job's name, `build (ubuntu-latest)`).
     pub name: String,
-    pub status: String,
+    /// Its run status.
+    pub status: RunStatus,
+    /// How it ended, once completed.
     #[serde(default)]
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
+    /// The app's page for it (for Actions: the job's log).
     #[serde(default)]
     pub details_url: Option<String>,
+    /// GitHub's page for it.
     #[serde(default)]
     pub html_url: Option<String>,
 }
 
-/// One commit status (newest per context, as the combined status gives them).
+/// One commit status (newest per context, as the combined commit status
+/// gives them).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CommitStatus {
+    /// The name it is set under (`ci/build`, `deploy/production`).
     pub context: String,
-    pub state: String,
+    /// Its state.
+    pub state: CommitState,
+    /// Where it links.
     #[serde(default)]
     pub target_url: Option<String>,
+    /// Its one-line text.
     #[serde(default)]
     pub description: Option<String>,
 }
 
-/// A commit status to set: `state` is `pending`, `success`, `failure` or `error`.
+/// A commit status to set.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewCommitStatus<'a> {
-    pub state: &'a str,
+    /// Its state.
+    pub state: CommitState,
+    /// The name it is set under.
     pub context: &'a str,
+    /// Its one-line text.
     pub description: &'a str,
+    /// Where it links.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_url: Option<&'a str>,
 }
@@ -62,7 +93,7 @@ impl GitHub {
     }
 
     /// The commit statuses of `git_ref`, newest per context (the combined
-    /// status), all pages, conditionally.
+    /// commit status), all pages, conditionally.
     pub async fn commit_statuses(
         &self,
         repo: &RepoName,
@@ -89,7 +120,10 @@ impl GitHub {
         status: &NewCommitStatus<'_>,
     ) -> Result<(), Error> {
         let call = Call::new(
-            format!("set the `{}` status of `{sha}` in `{repo}`", status.context),
+            format!(
+                "set the `{}` commit status of `{sha}` in `{repo}`",
+                status.context
+            ),
             repo.as_str(),
             Permission::STATUSES_WRITE,
         );

@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use relay_http::{Attempt, Backoff, RetryError};
-use relay_runtime::{Console, Context, Env, vars};
+use relay_http::{Attempt, Backoff, DisplaySafeUrl, RetryError};
+use relay_runtime::{Console, Context, Env, Secret, vars};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Call, Error, hint};
-use crate::token::Token;
+use crate::mint::Bearer;
 
 /// The REST API version every request asks for.
 pub const API_VERSION: &str = "2022-11-28";
@@ -31,18 +31,18 @@ pub const BACKOFF: Backoff = Backoff {
 };
 
 /// The longest server-requested wait (rate-limit reset) deploy-relay accepts.
-pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
+pub const MAX_SERVER_WAIT: Duration = Duration::from_mins(10);
 
 /// GitHub asks for at least a minute after a secondary rate limit that came
 /// without `retry-after`.
-const SECONDARY_MIN: Duration = Duration::from_secs(60);
+const SECONDARY_MIN: Duration = Duration::from_mins(1);
 
-/// Whether a GET may be answered from the ETag cache.
+/// Whether a GET may be answered from the `ETag` cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fetch {
     /// Always a full answer.
     Fresh,
-    /// `If-None-Match` from the ETag cache: an unchanged resource costs no
+    /// `If-None-Match` from the `ETag` cache: an unchanged resource costs no
     /// rate limit and comes back from the cache.
     Conditional,
 }
@@ -55,12 +55,14 @@ struct Stats {
     retries: AtomicU64,
 }
 
+/// What a client has sent so far, for a polling action's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StatsSnapshot {
     /// Requests sent, retries included.
     pub requests: u64,
-    /// Answered 304 from the ETag cache: these cost no rate limit.
+    /// Answered 304 from the `ETag` cache: these cost no rate limit.
     pub not_modified: u64,
+    /// Requests that were tries again after a failed one.
     pub retries: u64,
 }
 
@@ -73,7 +75,7 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
             call: Box::new(call.clone()),
             source,
@@ -81,7 +83,7 @@ impl Response {
     }
 
     /// The `rel="next"` URL of the `Link` header.
-    pub fn next_page(&self) -> Option<String> {
+    pub(crate) fn next_page(&self) -> Option<String> {
         next_link(&self.headers)
     }
 }
@@ -110,23 +112,23 @@ pub(crate) struct Request<'a> {
 }
 
 impl Request<'_> {
-    pub fn json(mut self, body: serde_json::Value) -> Self {
+    pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(body);
         self
     }
 
-    pub fn fetch(mut self, fetch: Fetch) -> Self {
+    pub(crate) fn fetch(mut self, fetch: Fetch) -> Self {
         self.fetch = fetch;
         self
     }
 
     /// A 3xx (never followed) is an answer, not an error.
-    pub fn redirect_is_answer(mut self) -> Self {
+    pub(crate) fn redirect_is_answer(mut self) -> Self {
         self.redirect = true;
         self
     }
 
-    pub async fn send(self, call: &Call) -> Result<Response, Error> {
+    pub(crate) async fn send(self, call: &Call) -> Result<Response, Error> {
         self.gh.send(call, self).await
     }
 }
@@ -136,8 +138,10 @@ type Cached = (HeaderValue, HeaderMap, Bytes);
 /// A GitHub REST client.
 pub struct GitHub {
     http: reqwest::Client,
-    api: String,
-    token: Option<Token>,
+    /// `GITHUB_API_URL`: it may carry credentials (a proxy's user info),
+    /// so it prints redacted.
+    api: DisplaySafeUrl,
+    bearer: Bearer,
     console: Console,
     current_repo: Option<String>,
     backoff: Backoff,
@@ -148,23 +152,33 @@ pub struct GitHub {
 
 impl GitHub {
     /// A client for the API named by `GITHUB_API_URL`, logging to `console`.
-    pub fn new(env: &Env, console: Console, token: Option<Token>) -> Result<Self, Error> {
+    pub fn new(env: &Env, console: Console, token: Option<Secret>) -> Result<Self, Error> {
+        Self::with_bearer(env, console, token.map_or(Bearer::None, Bearer::Static))
+    }
+
+    /// A client that authenticates with `bearer`: a token, an App's JWT, or
+    /// an installation token minted (and re-minted) for it.
+    pub(crate) fn with_bearer(env: &Env, console: Console, bearer: Bearer) -> Result<Self, Error> {
+        let api_url = env.api_url();
+        let api = DisplaySafeUrl::parse(&api_url).map_err(|_| Error::ApiUrl {
+            shown: relay_http::redact_url(&api_url),
+        })?;
         let http = relay_http::client_builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_mins(1))
             // Redirects are followed by callers that need them (artifact
             // downloads), so the token never travels to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| Error::Client {
-                url: env.api_url(),
+                url: api.clone(),
                 source,
             })?;
         let scale = env.backoff_scale();
         Ok(Self {
             http,
-            api: env.api_url(),
-            token,
+            api,
+            bearer,
             console,
             current_repo: env.get(vars::GITHUB_REPOSITORY).map(str::to_owned),
             backoff: BACKOFF.scaled(scale),
@@ -175,10 +189,11 @@ impl GitHub {
     }
 
     /// A client for an action run.
-    pub fn from_context(ctx: &Context, token: Option<Token>) -> Result<Self, Error> {
+    pub fn from_context(ctx: &Context, token: Option<Secret>) -> Result<Self, Error> {
         Self::new(&ctx.env, ctx.console.clone(), token)
     }
 
+    /// The requests sent so far.
     pub fn stats(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.stats.requests.load(Ordering::Relaxed),
@@ -202,7 +217,18 @@ impl GitHub {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
         } else {
-            format!("{}{path}", self.api)
+            format!("{}{path}", self.api.expose().as_str().trim_end_matches('/'))
+        }
+    }
+
+    /// A request's URL as the debug log shows it: the base printed through
+    /// [`DisplaySafeUrl`] (it may hold credentials), the path GitHub serves
+    /// as it is; an absolute URL (a `Link` header's next page) redacted.
+    fn shown(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            format!("{}{path}", self.api.to_string().trim_end_matches('/'))
+        } else {
+            relay_http::redact_url(path)
         }
     }
 
@@ -288,14 +314,16 @@ impl GitHub {
             .request(req.method.clone(), url)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", API_VERSION);
-        if let Some(auth) = self.token.as_ref().and_then(Token::header) {
-            builder = builder.header("authorization", auth);
+        match self.bearer.header().await {
+            Ok(Some(auth)) => builder = builder.header("authorization", auth),
+            Ok(None) => {}
+            Err(e) => return Attempt::Done(Err(e)),
         }
         let cached = match req.fetch {
             Fetch::Conditional => self
                 .etags
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(url)
                 .cloned(),
             Fetch::Fresh => None,
@@ -307,7 +335,9 @@ impl GitHub {
             builder = builder.json(body);
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        self.console.debug(&format!("{} {url}", req.method));
+        // The path GitHub serves, not the base URL (which may hold credentials).
+        self.console
+            .debug(&format!("{} {}", req.method, self.shown(&req.path)));
         let answered = async {
             let resp = builder.send().await?;
             let status = resp.status();
@@ -344,10 +374,13 @@ impl GitHub {
             if req.fetch == Fetch::Conditional
                 && let Some(etag) = headers.get("etag")
             {
-                self.etags.lock().unwrap_or_else(|e| e.into_inner()).insert(
-                    url.to_owned(),
-                    (etag.clone(), headers.clone(), body.clone()),
-                );
+                self.etags
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(
+                        url.to_owned(),
+                        (etag.clone(), headers.clone(), body.clone()),
+                    );
             }
             return Attempt::Done(Ok(Response {
                 status,
@@ -359,12 +392,14 @@ impl GitHub {
         let error = Error::Status {
             call: Box::new(call.clone()),
             status: status.as_u16(),
-            hint: hint(
-                status.as_u16(),
-                &message,
-                call,
-                self.current_repo.as_deref(),
-            ),
+            hint: self.bearer.hint(status.as_u16(), call).unwrap_or_else(|| {
+                hint(
+                    status.as_u16(),
+                    &message,
+                    call,
+                    self.current_repo.as_deref(),
+                )
+            }),
             message,
         };
         match self.retry_wait(status, &headers, &error, attempt) {
@@ -398,7 +433,7 @@ impl GitHub {
         attempt: u32,
     ) -> Option<Duration> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = relay_http::retry_after(headers);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
         let reset_wait = header("x-ratelimit-reset")
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -419,8 +454,8 @@ impl GitHub {
             return None;
         }
         // The server's word first: retry-after, then the primary limit's reset.
-        if let Some(secs) = retry_after {
-            return Some(Duration::from_secs(secs));
+        if let Some(wait) = retry_after {
+            return Some(wait);
         }
         if exhausted && let Some(wait) = reset_wait {
             return Some(wait);
@@ -471,8 +506,7 @@ fn error_message(body: &[u8]) -> String {
                 None => e
                     .get("message")
                     .and_then(|m| m.as_str())
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| e.to_string()),
+                    .map_or_else(|| e.to_string(), str::to_owned),
             })
             .collect();
         if !details.is_empty() {

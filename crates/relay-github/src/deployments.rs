@@ -1,10 +1,8 @@
-//! Deployments and their statuses, and the environment reviews that gate a
+//! Deployments and their deployment statuses, and the environment reviews that gate a
 //! run: what deploy-relay records each deploy as, and what an operator
 //! approves. Shapes follow GitHub's REST description
 //! (`repos/create-deployment`, `repos/create-deployment-status`,
 //! `actions/get-pending-deployments-for-run`, …).
-
-use std::fmt;
 
 use relay_runtime::{RepoName, WorkflowRun};
 use reqwest::Method;
@@ -22,90 +20,93 @@ const REVIEW: Permission = Permission {
     classic: "repo",
 };
 
-/// The state of a deployment status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentState {
-    Error,
-    Failure,
-    Inactive,
-    InProgress,
-    Queued,
-    Pending,
-    Success,
-    /// A state this version does not know (GitHub adds them now and then).
-    #[serde(other)]
-    Other,
-}
-
-impl DeploymentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Failure => "failure",
-            Self::Inactive => "inactive",
-            Self::InProgress => "in_progress",
-            Self::Queued => "queued",
-            Self::Pending => "pending",
-            Self::Success => "success",
-            Self::Other => "unknown",
-        }
+relay_runtime::github_state! {
+    /// The state of a deployment status
+    /// (<https://docs.github.com/en/rest/deployments/statuses>).
+    pub enum DeploymentState {
+        /// The deploy could not run.
+        Error = "error",
+        /// The deploy ran and failed.
+        Failure = "failure",
+        /// Replaced by a newer successful deploy of the environment.
+        Inactive = "inactive",
+        /// The deploy is running.
+        InProgress = "in_progress",
+        /// The deploy waits to start.
+        Queued = "queued",
+        /// Created, nothing reported yet.
+        Pending = "pending",
+        /// The deploy ran and succeeded.
+        Success = "success",
     }
 }
 
-impl fmt::Display for DeploymentState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who created a deployment or status.
+/// Who created a deployment or deployment status.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Actor {
+    /// The account's login.
     pub login: String,
 }
 
 /// A deployment, as much as deploy-relay reads.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Deployment {
+    /// The deployment's id; newer deployments have higher ids.
     pub id: u64,
     /// The commit GitHub resolved `ref` to.
     pub sha: String,
+    /// The ref it was created for (a branch, a tag or a sha).
     #[serde(rename = "ref")]
     pub git_ref: String,
+    /// What it is for: `deploy-relay` for deploy-relay's records, `deploy` for GitHub's own.
     pub task: String,
+    /// The environment deployed to.
     pub environment: String,
     /// Whatever the creator put there (deploy-relay: an object).
     #[serde(default)]
     pub payload: Value,
+    /// Its one-line text.
     #[serde(default)]
     pub description: Option<String>,
+    /// Who created it.
     #[serde(default)]
     pub creator: Option<Actor>,
+    /// When it was created (RFC 3339).
     pub created_at: String,
+    /// When it last changed (RFC 3339).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Whether users use the environment directly.
     #[serde(default)]
     pub production_environment: Option<bool>,
+    /// Whether the environment goes away after use.
     #[serde(default)]
     pub transient_environment: Option<bool>,
 }
 
-/// One status of a deployment.
+/// One deployment status of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DeploymentStatus {
+    /// The deployment status's id; newer ones have higher ids.
     pub id: u64,
+    /// Its state.
     pub state: DeploymentState,
+    /// Its one-line text.
     #[serde(default)]
     pub description: Option<String>,
+    /// The environment it was set for.
     #[serde(default)]
     pub environment: Option<String>,
+    /// Where the environment answers.
     #[serde(default)]
     pub environment_url: Option<String>,
+    /// Where the deploy's log is.
     #[serde(default)]
     pub log_url: Option<String>,
+    /// Who set it.
     #[serde(default)]
     pub creator: Option<Actor>,
+    /// When it was set (RFC 3339).
     pub created_at: String,
 }
 
@@ -114,27 +115,36 @@ pub struct DeploymentStatus {
 /// deployment itself, never a merge commit.
 #[derive(Debug, Clone)]
 pub struct NewDeployment<'a> {
+    /// The ref to record it at (a branch, a tag or a sha).
     pub git_ref: &'a str,
+    /// What it is for (`deploy-relay`).
     pub task: &'a str,
+    /// The environment deployed to.
     pub environment: &'a str,
+    /// Whatever the creator keeps with it.
     pub payload: &'a Value,
+    /// Its one-line text.
     pub description: &'a str,
     /// Commit-status contexts that must be `success` first; empty skips
     /// the check (omitted, GitHub would require every context to pass).
     pub required_contexts: &'a [String],
     /// `None`: GitHub's default (`true` for an environment named `production`).
     pub production_environment: Option<bool>,
+    /// Whether the environment goes away after use.
     pub transient_environment: bool,
 }
 
 /// A deployment status to create.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewDeploymentStatus<'a> {
+    /// Its state.
     pub state: DeploymentState,
     /// At most 140 characters (GitHub's limit); longer text is cut.
     pub description: &'a str,
+    /// Where the environment answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_url: Option<&'a str>,
+    /// Where the deploy's log is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_url: Option<&'a str>,
     /// `None`: GitHub's default (`true`: a `success` marks earlier
@@ -146,16 +156,22 @@ pub struct NewDeploymentStatus<'a> {
 /// Which deployments to list; `None` does not filter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeploymentFilter<'a> {
+    /// Only deployments of this task.
     pub task: Option<&'a str>,
+    /// Only deployments to this environment.
     pub environment: Option<&'a str>,
+    /// Only deployments of this commit.
     pub sha: Option<&'a str>,
 }
 
 /// An environment, as a pending deployment names it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct EnvironmentRef {
+    /// The environment's id, which a review names.
     pub id: u64,
+    /// The environment's name.
     pub name: String,
+    /// Its settings page.
     #[serde(default)]
     pub html_url: Option<String>,
 }
@@ -163,21 +179,26 @@ pub struct EnvironmentRef {
 /// A user or team that may review a pending deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Reviewer {
+    /// `User` or `Team`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Who it is.
     pub reviewer: ReviewerName,
 }
 
 /// A user's `login` or a team's `slug`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ReviewerName {
+    /// A user's login.
     #[serde(default)]
     pub login: Option<String>,
+    /// A team's slug.
     #[serde(default)]
     pub slug: Option<String>,
 }
 
 impl Reviewer {
+    /// The login or the slug, `?` when GitHub sent neither.
     pub fn name(&self) -> &str {
         self.reviewer
             .login
@@ -190,12 +211,17 @@ impl Reviewer {
 /// An environment a run waits for before a job may start.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PendingDeployment {
+    /// The environment waited for.
     pub environment: EnvironmentRef,
+    /// Minutes the wait timer holds the job.
     #[serde(default)]
     pub wait_timer: u64,
+    /// When the wait timer started (RFC 3339).
     #[serde(default)]
     pub wait_timer_started_at: Option<String>,
+    /// Whether the token may review it.
     pub current_user_can_approve: bool,
+    /// Who may review it.
     #[serde(default)]
     pub reviewers: Vec<Reviewer>,
 }
@@ -203,11 +229,14 @@ pub struct PendingDeployment {
 /// The verdict on pending deployments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Review {
+    /// Let the run go on.
     Approved,
+    /// Stop the run.
     Rejected,
 }
 
 impl Review {
+    /// The state the review API takes: `approved` or `rejected`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Approved => "approved",
@@ -260,7 +289,7 @@ impl GitHub {
                     call,
                     status: 409,
                     message,
-                    hint: "GitHub checks the commit's statuses before it records a deployment: wait until the contexts named above pass, or leave them out of `required_contexts`".to_owned(),
+                    hint: "GitHub checks the commit's commit statuses before it records a deployment: wait until the contexts named above pass, or leave them out of `required_contexts`".to_owned(),
                 },
                 e => e,
             })?
@@ -307,8 +336,8 @@ impl GitHub {
         self.list(&call, &path, None, Fetch::Conditional).await
     }
 
-    /// Adds a status to deployment `id`; its description is cut to
-    /// GitHub's 140 characters.
+    /// Adds a deployment status to deployment `id`; its description is
+    /// cut to GitHub's 140 characters.
     pub async fn create_deployment_status(
         &self,
         repo: &RepoName,
@@ -339,14 +368,14 @@ impl GitHub {
         .json(&call)
     }
 
-    /// Every status of deployment `id`, all pages, newest first.
+    /// Every deployment status of deployment `id`, all pages, newest first.
     pub async fn deployment_statuses(
         &self,
         repo: &RepoName,
         id: u64,
     ) -> Result<Vec<DeploymentStatus>, Error> {
         let call = Call::new(
-            format!("list the statuses of deployment {id} of `{repo}`"),
+            format!("list the deployment statuses of deployment {id} of `{repo}`"),
             repo.as_str(),
             Permission::DEPLOYMENTS_READ,
         );
@@ -457,7 +486,7 @@ mod tests {
                 DeploymentState::InProgress,
                 DeploymentState::Success,
                 DeploymentState::Inactive,
-                DeploymentState::Other
+                DeploymentState::Other("destroyed".into())
             ]
         );
         assert_eq!(

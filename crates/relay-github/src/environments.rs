@@ -17,7 +17,9 @@ use crate::path::encode;
 /// An environment and its protection rules.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Environment {
+    /// GitHub's id of the environment.
     pub id: u64,
+    /// Its name, as jobs name it.
     pub name: String,
     /// Required reviewers, a wait timer, a branch policy, custom rules
     /// (`type`: `required_reviewers`, `wait_timer`, `branch_policy`, or an
@@ -26,8 +28,11 @@ pub struct Environment {
     pub protection_rules: Vec<ProtectionRule>,
 }
 
+/// One protection rule of an environment.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProtectionRule {
+    /// Its `type` (`required_reviewers`, `wait_timer`, `branch_policy`, or
+    /// an app's).
     #[serde(rename = "type")]
     pub kind: String,
     /// Minutes, for a `wait_timer`.

@@ -12,10 +12,14 @@ use crate::path::with_query;
 /// An issue, as much as deploy-relay reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Issue {
+    /// Its number.
     pub number: u64,
+    /// Its page.
     pub html_url: String,
+    /// Its title.
     #[serde(default)]
     pub title: String,
+    /// Its text.
     #[serde(default)]
     pub body: Option<String>,
     /// Set when the "issue" is a pull request (the issues API lists both).

@@ -1,43 +1,27 @@
-//! A GitHub token that cannot be printed by accident.
-
-use std::fmt;
+//! The token on the wire: the one place a GitHub token becomes a header.
 
 use relay_runtime::Secret;
 
-/// A GitHub token. `Debug` and `Display` never show it; it reaches the wire
-/// only as the `Authorization` header, marked sensitive.
-#[derive(Clone)]
-pub struct Token(Secret);
+/// The `Authorization` header value for `token`, marked sensitive so that
+/// hyper and reqwest never log it.
+pub(crate) fn authorization(token: &Secret) -> Option<http::HeaderValue> {
+    let mut value = http::HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// What `deploy-relay`'s operator commands still call (`Token::new(secret)`);
+/// the client takes the [`Secret`] itself. To be removed once they pass it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Token;
 
 impl Token {
-    pub fn new(secret: Secret) -> Self {
-        Self(secret)
-    }
-
-    /// The `Authorization` header value, marked sensitive so that hyper and
-    /// reqwest never log it.
-    pub(crate) fn header(&self) -> Option<http::HeaderValue> {
-        let mut value = http::HeaderValue::from_str(&format!("Bearer {}", self.0.expose())).ok()?;
-        value.set_sensitive(true);
-        Some(value)
-    }
-}
-
-impl From<Secret> for Token {
-    fn from(secret: Secret) -> Self {
-        Self(secret)
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
+    /// The secret, unchanged.
+    #[doc(hidden)]
+    #[allow(clippy::new_ret_no_self)] // a shim for one call site, removed with it
+    pub fn new(secret: Secret) -> Secret {
+        secret
     }
 }
 
@@ -46,11 +30,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn never_printed() {
-        let t = Token::new(Secret::new("ghp_secret123"));
-        assert_eq!(format!("{t} {t:?} {t:#?}"), "*** Token(***) Token(***)");
-        let h = t.header().unwrap();
+    fn the_header_is_sensitive() {
+        let h = authorization(&Secret::new("ghp_secret123")).unwrap();
         assert!(h.is_sensitive());
         assert_eq!(h.to_str().unwrap(), "Bearer ghp_secret123");
+        assert!(!format!("{h:?}").contains("ghp_secret123"));
     }
 }

@@ -1,8 +1,73 @@
 //! URLs as logs, summaries and issue bodies show them: user info and query
 //! values can hold credentials (`https://user:pass@host/x?token=...`, an
-//! Azure SAS signature), so they never leave in clear.
+//! Azure SAS signature), so they never leave in clear. A URL that may carry
+//! them travels as a [`DisplaySafeUrl`]; [`redact_url`] is the rule, for
+//! text that is not (yet) a URL.
+
+use std::fmt;
 
 use reqwest::Url;
+
+/// Why text is not a URL.
+pub type UrlParseError = <Url as std::str::FromStr>::Err;
+
+/// A URL that may carry credentials. `Display` and `Debug` show it
+/// through [`redact_url`]; the whole URL is only reachable through
+/// [`DisplaySafeUrl::expose`], for the request itself.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DisplaySafeUrl(Url);
+
+impl DisplaySafeUrl {
+    /// Parses `text` as an absolute URL.
+    pub fn parse(text: &str) -> Result<Self, UrlParseError> {
+        Url::parse(text).map(Self)
+    }
+
+    /// The whole URL, credentials included: for the request, never a log.
+    pub fn expose(&self) -> &Url {
+        &self.0
+    }
+
+    /// The scheme (`https`), which carries no credentials.
+    pub fn scheme(&self) -> &str {
+        self.0.scheme()
+    }
+
+    /// Every part [`redact_url`] hides, as it may turn up in text (an
+    /// endpoint that echoes its request): the user name, the password,
+    /// each query value (a key without one may itself be a token), the
+    /// fragment. Empty parts are left out.
+    pub fn credentials(&self) -> Vec<String> {
+        let url = &self.0;
+        let mut out = vec![url.username().to_owned()];
+        out.extend(url.password().map(str::to_owned));
+        out.extend(
+            url.query_pairs()
+                .map(|(k, v)| if v.is_empty() { k } else { v }.into_owned()),
+        );
+        out.extend(url.fragment().map(str::to_owned));
+        out.retain(|s| !s.is_empty());
+        out
+    }
+}
+
+impl From<Url> for DisplaySafeUrl {
+    fn from(url: Url) -> Self {
+        Self(url)
+    }
+}
+
+impl fmt::Display for DisplaySafeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(self.0.as_str()))
+    }
+}
+
+impl fmt::Debug for DisplaySafeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DisplaySafeUrl({self})")
+    }
+}
 
 /// `url` with its password and user name, every query value and the
 /// fragment replaced by `***`. Query keys with a value are kept (they say
@@ -82,6 +147,33 @@ mod tests {
             redact_url("https://vm.example/deploy"),
             "https://vm.example/deploy"
         );
+    }
+
+    #[test]
+    fn a_display_safe_url_never_prints_its_credentials() {
+        let url =
+            DisplaySafeUrl::parse("https://user:pa55@vm.example/hook?token=s3cret#frag").unwrap();
+        for shown in [url.to_string(), format!("{url:?}"), format!("{url:#?}")] {
+            assert!(
+                !shown.contains("pa55") && !shown.contains("s3cret") && !shown.contains("user"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            url.to_string(),
+            "https://***:***@vm.example/hook?token=***#***"
+        );
+        assert_eq!(url.expose().password(), Some("pa55"));
+        assert_eq!(url.credentials(), ["user", "pa55", "s3cret", "frag"]);
+        let bare = DisplaySafeUrl::parse("https://h.example/b?bare-key&v=1").unwrap();
+        assert_eq!(bare.credentials(), ["bare-key", "1"]);
+        assert!(
+            DisplaySafeUrl::parse("https://h.example/")
+                .unwrap()
+                .credentials()
+                .is_empty()
+        );
+        assert!(DisplaySafeUrl::parse("not a url").is_err());
     }
 
     #[test]

@@ -29,7 +29,10 @@ impl Backoff {
     pub fn delay(&self, retry: u32) -> Duration {
         let exp = self
             .base
-            .mul_f64(self.multiplier.powi(retry.min(32) as i32))
+            .mul_f64(
+                self.multiplier
+                    .powi(i32::try_from(retry.min(32)).unwrap_or(32)),
+            )
             .min(self.cap);
         if self.jitter {
             exp.mul_f64(0.5 + rand::random::<f64>() * 0.5)
@@ -61,7 +64,12 @@ pub enum Attempt<T, E, W = E> {
     Done(Result<T, E>),
     /// Worth another try. `wait` is what the server asked for, if it said;
     /// otherwise the back-off decides.
-    Again { why: W, wait: Option<Duration> },
+    Again {
+        /// Why, for the log and the error if no try succeeds.
+        why: W,
+        /// The server's wait, if it named one.
+        wait: Option<Duration>,
+    },
 }
 
 /// Why [`retry`] gave up.
@@ -70,7 +78,12 @@ pub enum RetryError<E, W> {
     /// A try ended in a failure not worth retrying.
     Failed(E),
     /// Every try was worth retrying and none succeeded.
-    Exhausted { attempts: u32, last: W },
+    Exhausted {
+        /// Tries made.
+        attempts: u32,
+        /// Why the last one failed.
+        last: W,
+    },
 }
 
 /// One retry about to happen, for the caller to log.
@@ -78,8 +91,11 @@ pub enum RetryError<E, W> {
 pub struct Retrying<'a, W> {
     /// 1 for the first retry.
     pub retry: u32,
+    /// Retries allowed in all.
     pub max_retries: u32,
+    /// How long it waits first.
     pub wait: Duration,
+    /// Why it retries.
     pub why: &'a W,
 }
 
@@ -127,14 +143,14 @@ mod tests {
     const EXACT: Backoff = Backoff {
         base: Duration::from_secs(3),
         multiplier: 1.5,
-        cap: Duration::from_secs(3600),
+        cap: Duration::from_hours(1),
         max_retries: 4,
         jitter: false,
     };
 
     #[test]
     fn exact_and_jittered_delays() {
-        assert_eq!(EXACT.delay(0), Duration::from_millis(3000));
+        assert_eq!(EXACT.delay(0), Duration::from_secs(3));
         assert_eq!(EXACT.delay(2), Duration::from_millis(6750));
         let jittered = Backoff {
             base: Duration::from_secs(1),
@@ -228,7 +244,7 @@ mod tests {
                 if n == 0 {
                     Attempt::Again {
                         why: (),
-                        wait: Some(Duration::from_secs(60)),
+                        wait: Some(Duration::from_mins(1)),
                     }
                 } else {
                     Attempt::Done(Ok(()))
@@ -236,6 +252,6 @@ mod tests {
             },
         )
         .await;
-        assert_eq!(waited.get(), Duration::from_secs(60));
+        assert_eq!(waited.get(), Duration::from_mins(1));
     }
 }

@@ -27,7 +27,7 @@ pub enum Error {
     )]
     UnsupportedContent { found: &'static str },
     #[error(
-        "the signing certificate (issued by `{issuer}`) does not chain to any certificate authority of the trusted roots ({roots})\nhint: an attestation from GitHub's own Sigstore instance (private repositories) needs GitHub's trusted root: pass it as the trusted-root file (`gh attestation trusted-root` prints it)"
+        "the signing certificate (issued by `{issuer}`) does not chain to any certificate authority of the trusted roots ({roots})\nhint: the certificate comes from a certificate authority the roots do not list; if GitHub's or Sigstore's roots changed after this build, pass the current ones as trusted-root files (`gh attestation trusted-root` prints them)"
     )]
     UntrustedCertificate { issuer: String, roots: String },
     #[error(

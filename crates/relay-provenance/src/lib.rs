@@ -31,7 +31,9 @@ mod x509;
 
 pub use error::{Error, HOW_TO_ATTEST};
 pub use policy::{Expected, GITHUB_ACTIONS_ISSUER, Mode, Policy, SLSA_PROVENANCE_V1, Verified};
-pub use trust::{PUBLIC_GOOD, PUBLIC_GOOD_SHA256, TrustedRoot, TrustedRoots};
+pub use trust::{
+    GITHUB, GITHUB_SHA256, PUBLIC_GOOD, PUBLIC_GOOD_SHA256, TrustedRoot, TrustedRoots,
+};
 pub use verify::{Identity, Statement, Subject, VerifiedBundle, verify_bundle};
 
 /// Verifies one bundle and checks it against the policy.

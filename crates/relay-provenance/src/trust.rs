@@ -22,6 +22,19 @@ pub const PUBLIC_GOOD: &[u8] = include_bytes!("../roots/sigstore-public-good.tru
 pub const PUBLIC_GOOD_SHA256: &str =
     "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
 
+/// GitHub's own Sigstore root (`tuf-repo.github.com`, target
+/// `trusted_root.json`): the certificate and timestamp authorities that sign
+/// attestations of private and internal repositories (no transparency log).
+/// Vendored from `sigstore/sigstore-rust` at commit
+/// `948c31788666372867657203618d84848443eb7d`,
+/// `crates/sigstore-trust-root/src/trusted_root_github.json` (written there
+/// verbatim by that crate's TUF client, last changed in `c6750204`), byte
+/// for byte the file crates.io's `sigstore-trust-root` 0.15.1 ships.
+pub const GITHUB: &[u8] = include_bytes!("../roots/github.trusted_root.json");
+
+/// The sha256 of [`GITHUB`]; a test holds the file to it.
+pub const GITHUB_SHA256: &str = "484cdfe1a7c65479c5ba2a22193d1be90f0020db1997de696ab207434c62fbb7";
+
 const MEDIA_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.trustedroot";
 
 /// A validity window; `end` `None` is open.
@@ -220,16 +233,24 @@ impl TrustedRoot {
             .unwrap_or_else(|e| panic!("the embedded trusted root does not parse: {e}"))
     }
 
+    /// GitHub's own root as embedded at build time.
+    pub fn github() -> Self {
+        Self::from_json("embedded: github", GITHUB)
+            .unwrap_or_else(|e| panic!("the embedded GitHub trusted root does not parse: {e}"))
+    }
+
     pub(crate) fn log(&self, log_id: &[u8]) -> Option<&Log> {
         self.logs.iter().find(|l| l.log_id == log_id)
     }
 }
 
 impl TrustedRoots {
-    /// The embedded roots: Sigstore's public-good instance.
+    /// The embedded roots: Sigstore's public-good instance (public
+    /// repositories) and GitHub's own (private and internal ones). A
+    /// bundle's certificate picks its root.
     pub fn embedded() -> Self {
         Self {
-            roots: vec![TrustedRoot::public_good()],
+            roots: vec![TrustedRoot::public_good(), TrustedRoot::github()],
         }
     }
 
@@ -278,6 +299,37 @@ mod tests {
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(hex, PUBLIC_GOOD_SHA256);
+    }
+
+    #[test]
+    fn the_embedded_github_root_is_the_pinned_file() {
+        let hex: String = Sha256::digest(GITHUB)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(hex, GITHUB_SHA256);
+    }
+
+    #[test]
+    fn the_embedded_github_root_has_its_fulcio_and_tsa_and_no_log() {
+        let root = TrustedRoot::github();
+        assert!(root.cas.len() >= 6, "one CA per generation");
+        assert!(root.cas.iter().all(|c| c.uri == "fulcio.githubapp.com"));
+        assert!(root.tsas.len() >= 6);
+        assert!(
+            root.logs.is_empty(),
+            "GitHub's instance keeps no transparency log"
+        );
+        // Every generation chains to GitHub's "Internal Services Root".
+        assert!(root.cas.iter().all(|c| {
+            c.chain
+                .last()
+                .unwrap()
+                .issuer()
+                .contains("Internal Services Root")
+        }));
+        let names = TrustedRoots::embedded().names();
+        assert_eq!(names, "embedded: sigstore public-good, embedded: github");
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub fn verify_bundle(json: &[u8], roots: &TrustedRoots) -> Result<VerifiedBundle
             what: "its extended key usage does not include code signing",
         });
     }
-    let (root, ca) = issuing_ca(&leaf, roots).ok_or_else(|| Error::UntrustedCertificate {
+    let root = issuing_root(&leaf, roots).ok_or_else(|| Error::UntrustedCertificate {
         issuer: leaf.issuer(),
         roots: roots.names(),
     })?;
@@ -175,13 +175,15 @@ pub fn verify_bundle(json: &[u8], roots: &TrustedRoots) -> Result<VerifiedBundle
             });
         }
     }
-    // The chain's signatures were verified when the CA was found; what is
-    // left is its validity at the signing times.
-    let chain_valid = ca
-        .chain
-        .iter()
-        .all(|c| times.iter().all(|t| c.valid_at(*t)));
-    if !ca.valid.contains_all(&times) || !chain_valid {
+    // The root's certificate authorities that issued the leaf were found by
+    // their signatures; the one that counts is valid at the signing times,
+    // its window in the root and every certificate of the path alike. (A
+    // root lists one intermediate under several CA generations, each with
+    // its own window, as GitHub's does.)
+    let ca = issuing_cas(&leaf, root).find(|(ca, path)| {
+        ca.valid.contains_all(&times) && path.iter().all(|c| times.iter().all(|t| c.valid_at(*t)))
+    });
+    let Some((ca, _)) = ca else {
         return Err(Error::UntrustedCertificate {
             issuer: format!(
                 "{} (a certificate authority of `{}` not valid at the signing time)",
@@ -190,7 +192,7 @@ pub fn verify_bundle(json: &[u8], roots: &TrustedRoots) -> Result<VerifiedBundle
             ),
             roots: roots.names(),
         });
-    }
+    };
 
     if env.payload_type != IN_TOTO {
         return Err(Error::PayloadType {
@@ -211,18 +213,31 @@ pub fn verify_bundle(json: &[u8], roots: &TrustedRoots) -> Result<VerifiedBundle
     })
 }
 
-/// The first root and certificate authority whose chain signed `leaf`
+/// The first root one of whose certificate authorities issued `leaf`
 /// (signatures only; validity at the signing time is checked once the
 /// signing times are known).
-fn issuing_ca<'r>(
-    leaf: &Cert,
-    roots: &'r TrustedRoots,
-) -> Option<(&'r TrustedRoot, &'r Authority)> {
-    roots.roots.iter().find_map(|root| {
-        root.cas
-            .iter()
-            .find(|ca| chains(leaf, &ca.chain, &[]))
-            .map(|ca| (root, ca))
+fn issuing_root<'r>(leaf: &Cert, roots: &'r TrustedRoots) -> Option<&'r TrustedRoot> {
+    roots
+        .roots
+        .iter()
+        .find(|root| issuing_cas(leaf, root).next().is_some())
+}
+
+/// Each certificate authority of `root` that issued `leaf`, with the path
+/// from the issuer to the CA's root certificate. A trusted root lists a CA's
+/// chain leaf-most first; the leaf may have been issued by any certificate
+/// of it, as Sigstore's verifiers build the path (every certificate but the
+/// last an intermediate, the last the root).
+/// <https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_trustroot.proto>
+fn issuing_cas<'r>(
+    leaf: &'r Cert,
+    root: &'r TrustedRoot,
+) -> impl Iterator<Item = (&'r Authority, &'r [Cert])> + 'r {
+    root.cas.iter().filter_map(move |ca| {
+        (0..ca.chain.len())
+            .map(|k| &ca.chain[k..])
+            .find(|path| chains(leaf, path, &[]))
+            .map(|path| (ca, path))
     })
 }
 

@@ -1,11 +1,17 @@
 //! Workflow commands on stdout, with every registered secret masked before
-//! anything is written.
+//! anything is written — in every encoded form we might print it: as given,
+//! JSON-escaped, URL-encoded and workflow-command-escaped ([`printed_forms`]).
 //!
 //! Escaping follows the runner (actions/toolkit `packages/core/src/command.ts`):
 //! message data escapes `%`, `\r`, `\n`; property values also escape `:` and `,`.
+//! Every line also has its other control characters (ESC, BEL, …) shown
+//! escaped ([`escape_controls`]), so text from a server cannot drive the
+//! terminal or the log viewer it lands in.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::secret::Secret;
 
 /// Escapes a command's message for the runner.
 pub fn escape_data(s: &str) -> String {
@@ -33,6 +39,103 @@ pub fn command(name: &str, properties: &[(&str, &str)], message: &str) -> String
     }
 }
 
+/// `text` with every control character but line breaks and tabs shown as
+/// an escape (`\u{1b}` for ESC, `\u{7}` for BEL), and the Unicode
+/// direction overrides too (they reorder what a reader sees): what a
+/// terminal or a log viewer would act on is printed, never sent. Line
+/// breaks are left to the caller, which knows what a line is.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(acts) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A character a terminal or a viewer acts on rather than shows.
+fn acts(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Every form in which `secret` could be printed by something we print:
+/// as given; JSON-escaped (a server echoing it in a JSON string: `a"b` as
+/// `a\"b`, also with `/` escaped and with non-ASCII as `\uXXXX`);
+/// URL-encoded (percent-encoding with upper- or lower-case hex, `+` for a
+/// space as forms do, and JavaScript's `encodeURIComponent`); and
+/// workflow-command-escaped (message and property escaping). The GitHub
+/// runner masks a registered secret in such forms too; this is the same
+/// promise for the text we write ourselves. Longest first, no repeats.
+pub fn printed_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    let json = json_escaped(secret, false);
+    forms.push(json.replace('/', "\\/"));
+    forms.push(json_escaped(secret, true));
+    forms.push(json);
+    forms.push(url_encoded(secret, b"-_.~", true, false));
+    forms.push(url_encoded(secret, b"-_.~", false, false));
+    forms.push(url_encoded(secret, b"-_.~", true, true));
+    forms.push(url_encoded(secret, b"-_.~!*'()", true, false));
+    forms.push(escape_data(secret));
+    forms.push(escape_property(secret));
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    let mut seen = std::collections::HashSet::new();
+    forms.retain(|f| seen.insert(f.clone()));
+    forms
+}
+
+/// `text` inside a JSON string as an encoder writes it (quotes aside);
+/// `ascii`: every non-ASCII character as `\uXXXX` (UTF-16), as Python's
+/// `json.dumps` does by default.
+fn json_escaped(text: &str, ascii: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 || (ascii && !c.is_ascii()) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` percent-encoded, every byte but ASCII letters, digits and `keep`;
+/// `plus`: a space as `+` (HTML forms).
+fn url_encoded(text: &str, keep: &[u8], upper: bool, plus: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(char::from(b));
+        } else if plus && b == b' ' {
+            out.push('+');
+        } else if upper {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
+}
+
 /// Replaces every occurrence of each secret with `***`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
@@ -46,6 +149,26 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
 
 type Sink = Box<dyn Write + Send>;
 
+/// Whether the step runs with debug logging (`RUNNER_DEBUG=1`): callers
+/// print extra detail only then. `::debug::` lines are written either way;
+/// the runner shows them only in debug mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// No extra detail.
+    #[default]
+    Normal,
+    /// Extra detail for debugging.
+    Debug,
+}
+
+/// `true` is [`Verbosity::Debug`]. Kept while `deploy-relay`'s operator
+/// commands still pass a bool to [`Console::new`]; new code names the variant.
+impl From<bool> for Verbosity {
+    fn from(debug: bool) -> Self {
+        if debug { Self::Debug } else { Self::Normal }
+    }
+}
+
 /// Where an action's log goes. Cheap to clone; clones share the masks.
 #[derive(Clone)]
 pub struct Console {
@@ -54,33 +177,57 @@ pub struct Console {
 
 struct Inner {
     out: Mutex<Sink>,
+    /// Every printed form of every secret, longest first.
     masks: Mutex<Vec<String>>,
-    debug: bool,
+    verbosity: Verbosity,
+    /// The secrets announced with `::add-mask::`, as given.
+    announced: Mutex<Vec<String>>,
 }
 
 impl Console {
-    pub fn stdout(debug: bool) -> Self {
-        Self::new(Box::new(std::io::stdout()), debug)
+    /// The process's stdout, where the runner reads workflow commands.
+    pub fn stdout(verbosity: impl Into<Verbosity>) -> Self {
+        Self::new(Box::new(std::io::stdout()), verbosity)
     }
 
-    pub fn new(out: Sink, debug: bool) -> Self {
+    /// A console writing to `out`.
+    pub fn new(out: Sink, verbosity: impl Into<Verbosity>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 out: Mutex::new(out),
                 masks: Mutex::default(),
-                debug,
+                verbosity: verbosity.into(),
+                announced: Mutex::default(),
             }),
         }
     }
 
     /// A console that writes into a shared buffer, for tests.
-    pub fn capture(debug: bool) -> (Self, Captured) {
-        let buf = Captured::default();
-        (Self::new(Box::new(buf.clone()), debug), buf)
+    pub fn capture() -> (Self, Captured) {
+        Self::capture_with(Verbosity::Normal)
     }
 
+    /// [`Console::capture`] in debug mode.
+    pub fn capture_debug() -> (Self, Captured) {
+        Self::capture_with(Verbosity::Debug)
+    }
+
+    fn capture_with(verbosity: Verbosity) -> (Self, Captured) {
+        let buf = Captured::default();
+        (Self::new(Box::new(buf.clone()), verbosity), buf)
+    }
+
+    /// Whether the step runs with debug logging.
     pub fn is_debug(&self) -> bool {
-        self.inner.debug
+        self.inner.verbosity == Verbosity::Debug
+    }
+
+    /// Masks `value` (see [`Console::add_mask`]) and wraps it as a
+    /// [`Secret`]: the way to make a secret of a value that did not come in
+    /// as a secret input (an env variable, a file).
+    pub fn secret(&self, value: &str) -> Secret {
+        self.add_mask(value);
+        Secret::new(value)
     }
 
     /// Tells the runner to mask `secret` and masks it here from now on. A
@@ -98,8 +245,16 @@ impl Console {
             );
         }
         for part in parts {
-            if part.is_empty() || self.masks().contains(&part) {
-                continue;
+            {
+                let mut announced = self
+                    .inner
+                    .announced
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if part.is_empty() || announced.contains(&part) {
+                    continue;
+                }
+                announced.push(part.clone());
             }
             self.raw(&command("add-mask", &[], &part));
             let mut masks = self
@@ -107,13 +262,18 @@ impl Console {
                 .masks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            masks.push(part);
+            for form in printed_forms(&part) {
+                if !masks.contains(&form) {
+                    masks.push(form);
+                }
+            }
             // Longest first, so a secret that contains another is masked whole.
             masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
         }
     }
 
-    /// The registered secrets, longest first.
+    /// The registered secrets in every printed form ([`printed_forms`]),
+    /// longest first.
     pub fn masks(&self) -> Vec<String> {
         self.inner
             .masks
@@ -143,7 +303,7 @@ impl Console {
     /// (`::name::` at its start, `##[name]` anywhere) is fenced: a value
     /// interpolated into it can never issue a workflow command.
     pub fn info(&self, text: &str) {
-        let line = escape_line(&self.redact(text));
+        let line = escape_controls(&escape_line(&self.redact(text)));
         if looks_like_command(&line) {
             self.fence(std::iter::once(line.as_str()));
         } else {
@@ -158,14 +318,17 @@ impl Console {
         }
     }
 
+    /// A `::debug::` line, shown in debug mode.
     pub fn debug(&self, text: &str) {
         self.command("debug", &[], text);
     }
 
+    /// A `::notice::` annotation with `title`.
     pub fn notice(&self, title: &str, text: &str) {
         self.command("notice", &[("title", title)], text);
     }
 
+    /// A `::warning::` annotation.
     pub fn warning(&self, text: &str) {
         self.command("warning", &[], text);
     }
@@ -175,10 +338,12 @@ impl Console {
         self.command("warning", &[("title", title)], text);
     }
 
+    /// An `::error::` annotation.
     pub fn error(&self, text: &str) {
         self.command("error", &[], text);
     }
 
+    /// Opens a log group; it closes when the returned guard drops.
     pub fn group(&self, title: &str) -> Group<'_> {
         self.command("group", &[], title);
         Group { console: self }
@@ -190,10 +355,14 @@ impl Console {
     fn command(&self, name: &str, properties: &[(&str, &str)], message: &str) {
         let redacted: Vec<(&str, String)> = properties
             .iter()
-            .map(|(k, v)| (*k, self.redact(v)))
+            .map(|(k, v)| (*k, escape_controls(&self.redact(v))))
             .collect();
         let props: Vec<(&str, &str)> = redacted.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.raw(&command(name, &props, &self.redact(message)));
+        self.raw(&command(
+            name,
+            &props,
+            &escape_controls(&self.redact(message)),
+        ));
     }
 
     /// Prints text that came from outside (a response body, a command's
@@ -202,8 +371,10 @@ impl Console {
     /// `::stop-commands::TOKEN` and `::TOKEN::`. Secrets are redacted
     /// before the text is split into lines.
     pub fn untrusted(&self, text: &str) {
-        let text = self.redact(text);
-        self.fence(text.lines());
+        let text = escape_controls(&self.redact(text));
+        // A carriage return alone would let a line overwrite itself.
+        let lines: Vec<String> = text.lines().map(|l| l.replace('\r', "\\r")).collect();
+        self.fence(lines.iter().map(String::as_str));
     }
 
     fn fence<'a>(&self, lines: impl Iterator<Item = &'a str>) {
@@ -243,6 +414,7 @@ impl Drop for Group<'_> {
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// What was written, as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
@@ -290,7 +462,7 @@ mod tests {
 
     #[test]
     fn add_mask_is_printed_then_secret_redacted_everywhere() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("s3cr3t-token");
         console.info("using s3cr3t-token now");
         console.error("failed with s3cr3t-token");
@@ -303,7 +475,7 @@ mod tests {
 
     #[test]
     fn multi_line_secret_is_masked_per_line() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("-----BEGIN-----\nline-one-secret\n-----END-----");
         console.info("echo line-one-secret");
         assert!(out.text().contains("echo ***"));
@@ -315,7 +487,7 @@ mod tests {
 
     #[test]
     fn longer_secret_masked_before_its_prefix() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.add_mask("abcd");
         console.add_mask("abcdefgh");
         console.info("abcdefgh");
@@ -324,7 +496,7 @@ mod tests {
 
     #[test]
     fn group_closes_on_drop() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         {
             let _g = console.group("Response");
             console.info("body");
@@ -334,7 +506,7 @@ mod tests {
 
     #[test]
     fn untrusted_text_is_fenced_by_stop_commands() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.untrusted("::error::fake\n::add-mask::x");
         let text = out.text();
         let lines: Vec<&str> = text.lines().collect();
@@ -346,7 +518,7 @@ mod tests {
 
     #[test]
     fn debug_is_a_debug_command() {
-        let (console, out) = Console::capture(true);
+        let (console, out) = Console::capture_debug();
         console.debug("x: y");
         assert_eq!(out.text(), "::debug::x: y\n");
     }
@@ -360,7 +532,7 @@ mod tests {
             "pa\nss-w0rd",
             "p%0Aa:s,s\r\nw",
         ] {
-            let (console, out) = Console::capture(true);
+            let (console, out) = Console::capture_debug();
             console.add_mask(secret);
             let before = out.text().len();
             console.error(&format!("failed with {secret}"));
@@ -385,8 +557,87 @@ mod tests {
     }
 
     #[test]
+    fn every_encoded_form_of_a_secret_is_masked() {
+        let secret = "a\"b\\c/d é&e=f g";
+        let (console, out) = Console::capture_debug();
+        console.add_mask(secret);
+        let announced = out.text();
+        let forms = [
+            r#"a\"b\\c/d é&e=f g"#,
+            r#"a\"b\\c\/d é&e=f g"#,
+            r#"a\"b\\c/d \u00e9&e=f g"#,
+            "a%22b%5Cc%2Fd%20%C3%A9%26e%3Df%20g",
+            "a%22b%5cc%2fd%20%c3%a9%26e%3df%20g",
+            "a%22b%5Cc%2Fd+%C3%A9%26e%3Df+g",
+        ];
+        for form in forms {
+            console.info(&format!("i {form} i"));
+            console.error(&format!("e {form} e"));
+            console.notice(form, "n");
+            console.untrusted(&format!("{{\"output\":\"{form}\"}}"));
+        }
+        let text = out.text()[announced.len()..].to_owned();
+        for form in forms {
+            assert!(!text.contains(form), "{form:?} leaked in\n{text}");
+        }
+        assert!(
+            text.contains("i *** i") && text.contains("::error::e *** e"),
+            "{text}"
+        );
+        assert_eq!(
+            announced.matches("::add-mask::").count(),
+            1,
+            "only the secret itself is announced: {announced}"
+        );
+        // The issue's case: a short secret with a quote, echoed in JSON.
+        let (console, out) = Console::capture();
+        console.add_mask("a\"b");
+        console.untrusted(r#"{"output":"x a\"b y"}"#);
+        assert!(
+            out.text().contains(r#"{"output":"x *** y"}"#),
+            "{}",
+            out.text()
+        );
+    }
+
+    #[test]
+    fn a_secret_that_is_anothers_encoded_form_is_announced_too() {
+        let (console, out) = Console::capture();
+        console.add_mask("a\"b");
+        console.add_mask("a\\\"b");
+        assert_eq!(
+            out.text().matches("::add-mask::").count(),
+            2,
+            "{}",
+            out.text()
+        );
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        let (console, out) = Console::capture_debug();
+        let hostile = "red\u{1b}[31m bell\u{7} nul\u{0} del\u{7f} csi\u{9b} rlo\u{202e} tab\tend";
+        console.info(hostile);
+        console.error(hostile);
+        console.warning(hostile);
+        console.notice(hostile, hostile);
+        console.debug(hostile);
+        drop(console.group(hostile));
+        console.untrusted(&format!("{hostile}\nover\rwritten"));
+        let text = out.text();
+        for c in ['\u{1b}', '\u{7}', '\u{0}', '\u{7f}', '\u{9b}', '\u{202e}'] {
+            assert!(!text.contains(c), "{c:?} reached the log:\n{text:?}");
+        }
+        assert!(text.contains("red\\u{1b}[31m bell\\u{7}"), "{text}");
+        assert!(text.contains("tab\tend"), "a tab is text");
+        assert!(text.contains("over\\rwritten"), "{text}");
+        assert!(!text.contains('\r'), "{text:?}");
+        assert_eq!(escape_controls("plain"), "plain");
+    }
+
+    #[test]
     fn multi_line_secret_is_redacted_whole_and_per_line() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         let key = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
         console.add_mask(key);
         let before = out.text().len();
@@ -398,7 +649,7 @@ mod tests {
 
     #[test]
     fn info_keeps_one_line_and_fences_what_looks_like_a_command() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         console.info("status DOWN\n::error title=Forged::x\r\n::add-mask::healthy");
         console.info("::warning::starts like a command");
         console.info("v1 form ##[add-mask]healthy in the middle");

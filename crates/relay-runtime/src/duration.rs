@@ -61,8 +61,8 @@ mod tests {
         assert_eq!(parse("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse("5m").unwrap(), Duration::from_mins(5));
+        assert_eq!(parse("1h").unwrap(), Duration::from_hours(1));
         assert_eq!(parse("30").unwrap(), Duration::from_secs(30));
         assert_eq!(parse("0").unwrap(), Duration::ZERO);
     }
@@ -88,7 +88,7 @@ mod tests {
         fn whole_milliseconds_round_trip(ms in 0u64..86_400_000) {
             let d = Duration::from_millis(ms);
             let back = parse(&format(d)).unwrap();
-            proptest::prop_assert!((back.as_millis() as i128 - ms as i128).abs() <= 50);
+            proptest::prop_assert!((i128::try_from(back.as_millis()).unwrap() - i128::from(ms)).abs() <= 50);
         }
     }
 }

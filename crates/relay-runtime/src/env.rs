@@ -3,7 +3,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::console::Verbosity;
+
 /// Names of the environment variables the runner (or a user) hands to an action.
+///
+/// What the runner's ones hold:
+/// <https://docs.github.com/en/actions/reference/workflows-and-actions/variables>.
+// A constant's name is the variable's; the ones of our own say more.
+#[allow(missing_docs)]
 pub mod vars {
     pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
     pub const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
@@ -85,10 +92,12 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
+    /// Sets `name` (for the checkout's defaults, and tests).
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.vars.insert(name.into(), value.into());
     }
 
+    /// The value of `name` as a path.
     pub fn path(&self, name: &str) -> Option<PathBuf> {
         self.get(name).map(PathBuf::from)
     }
@@ -96,6 +105,15 @@ impl Env {
     /// `RUNNER_DEBUG=1` turns on the step's debug output.
     pub fn debug(&self) -> bool {
         self.get(vars::RUNNER_DEBUG) == Some("1")
+    }
+
+    /// The console's [`Verbosity`] for this step: debug with `RUNNER_DEBUG=1`.
+    pub fn verbosity(&self) -> Verbosity {
+        if self.debug() {
+            Verbosity::Debug
+        } else {
+            Verbosity::Normal
+        }
     }
 
     /// Base URL of the REST API, `GITHUB_API_URL` (GitHub Enterprise Server
@@ -122,6 +140,7 @@ impl Env {
         Some(format!("{}/{repo}/actions/runs/{run}", self.server_url()))
     }
 
+    /// `DEPLOY_RELAY_BACKOFF_SCALE`: every retry wait is multiplied by it (default 1).
     pub fn backoff_scale(&self) -> f64 {
         self.get(vars::DEPLOY_RELAY_BACKOFF_SCALE)
             .and_then(|v| v.parse::<f64>().ok())

@@ -7,13 +7,12 @@ use globset::{GlobBuilder, GlobMatcher};
 use crate::InputError;
 
 /// The usual branch model, used when no lines are given: `main` and
-/// hotfixes go to production, `develop` to staging, features to dev.
-pub const DEFAULT_ENVIRONMENTS: [&str; 4] = [
-    "main=production",
-    "develop=staging",
-    "hotfix/*=production",
-    "feature/*=dev",
-];
+/// hotfixes go to production, `develop` to staging, features to dev. The
+/// one place it is written: every action's `environments` input takes it
+/// as its spec default (and so its `action.yml`), and a test in
+/// `deploy-relay` holds the reusable workflows' descriptions to it.
+pub const DEFAULT_ENVIRONMENTS: &str =
+    "main=production\ndevelop=staging\nhotfix/*=production\nfeature/*=dev";
 
 /// Parsed `environments` lines, in order.
 #[derive(Debug, Clone)]
@@ -24,8 +23,10 @@ impl Environments {
     /// there are none. `*` stops at `/` and `**` crosses it, as in GitHub's
     /// branch filters.
     pub fn parse(lines: &[&str]) -> Result<Self, InputError> {
+        let default: Vec<&str>;
         let lines = if lines.is_empty() {
-            &DEFAULT_ENVIRONMENTS[..]
+            default = DEFAULT_ENVIRONMENTS.lines().collect();
+            &default
         } else {
             lines
         };

@@ -5,12 +5,16 @@ use std::fmt;
 /// A bad input, found before any network request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
+    /// The input's name.
     pub input: String,
+    /// What is wrong, with the value where it can be shown.
     pub problem: String,
+    /// What to do.
     pub hint: String,
 }
 
 impl InputError {
+    /// Input `input` is wrong: `problem`; `hint` says what to do.
     pub fn new(input: &str, problem: &str, hint: &str) -> Self {
         Self {
             input: input.to_owned(),

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::env::{Env, vars};
+use crate::states::{Conclusion, RunStatus};
 
 /// The events of a build run whose commit deploys by default: a push and a
 /// manual run. A pull request's build (even of a branch of the repository
@@ -36,40 +37,58 @@ pub fn trigger_events(lines: &[&str]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Why the event payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
+    /// The file could not be read.
     #[error("couldn't read the event payload `{path}`: {source}")]
     Read {
+        /// `GITHUB_EVENT_PATH`.
         path: String,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// The file is not the JSON the event has.
     #[error("the event payload `{path}` is not valid JSON for a `{event}` event: {source}")]
     Parse {
+        /// `GITHUB_EVENT_PATH`.
         path: String,
+        /// `GITHUB_EVENT_NAME`.
         event: String,
+        /// What the JSON parser said.
         source: serde_json::Error,
     },
 }
 
+/// The event that started the workflow: its name and its payload.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
     /// `GITHUB_EVENT_NAME`, e.g. `workflow_run`.
     pub name: String,
+    /// The payload as JSON; the typed views read from it.
     pub payload: Value,
 }
 
+/// A user or organisation as events name them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Owner {
+    /// Their login.
     pub login: String,
 }
 
+/// A repository as an event payload names it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Repository {
+    /// Its id; the one sure way to tell two repositories apart (a renamed fork keeps its id).
     #[serde(default)]
     pub id: Option<u64>,
+    /// `owner/repo`.
     pub full_name: String,
+    /// The repository's name, without the owner.
     pub name: String,
+    /// The account that owns it.
     pub owner: Owner,
+    /// Its default branch.
     #[serde(default)]
     pub default_branch: Option<String>,
 }
@@ -79,35 +98,53 @@ pub struct Repository {
 /// and `head_sha` are always there.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkflowRun {
+    /// The run's id.
     pub id: u64,
+    /// The workflow's name.
     #[serde(default)]
     pub name: Option<String>,
     /// The run's title (`run-name:`); where dispatch-deploy finds its dispatch id.
     #[serde(default)]
     pub display_title: Option<String>,
+    /// Its number among the workflow's runs.
     #[serde(default)]
     pub run_number: Option<u64>,
+    /// Which attempt of the run (re-runs count up).
     #[serde(default)]
     pub run_attempt: Option<u64>,
+    /// The commit it ran on.
     pub head_sha: String,
+    /// The branch of that commit.
     #[serde(default)]
     pub head_branch: Option<String>,
+    /// The event that started it.
     #[serde(default)]
     pub event: Option<String>,
+    /// Its run status.
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
+    /// How it ended, once completed.
     #[serde(default)]
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
+    /// Its page on GitHub.
     #[serde(default)]
     pub html_url: String,
+    /// When it was created (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,
+    /// The repository it ran in.
     #[serde(default)]
     pub repository: Option<Repository>,
     /// The repository the head commit came from: a fork's for a fork's pull
     /// request, `null` when that fork was deleted.
     #[serde(default)]
     pub head_repository: Option<Repository>,
+    /// Who started the run first.
+    #[serde(default)]
+    pub actor: Option<Owner>,
+    /// Who started this attempt (a re-run).
+    #[serde(default)]
+    pub triggering_actor: Option<Owner>,
 }
 
 /// Where a `workflow_run`'s head commit came from.
@@ -116,7 +153,11 @@ pub enum Provenance {
     /// The repository itself.
     Own,
     /// Another repository: a fork's pull request.
-    Fork { head: String },
+    /// Another repository: a fork's pull request; `head` is the fork, `owner/repo`.
+    Fork {
+        /// The fork, `owner/repo`.
+        head: String,
+    },
     /// No head repository at all: the fork was deleted.
     DeletedFork,
 }
@@ -164,18 +205,24 @@ impl Provenance {
     }
 }
 
+/// `workflow_run` event: a workflow run requested or completed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkflowRunEvent {
+    /// `requested`, `in_progress` or `completed`.
     pub action: String,
+    /// The run.
     pub workflow_run: WorkflowRun,
 }
 
 /// `repository_dispatch` event: `action` is the dispatch's `event_type`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RepositoryDispatchEvent {
+    /// The `event_type` the dispatch was sent with.
     pub action: String,
+    /// The branch the workflow runs on.
     #[serde(default)]
     pub branch: Option<String>,
+    /// The dispatch's `client_payload`.
     #[serde(default)]
     pub client_payload: Value,
 }
@@ -190,11 +237,15 @@ impl RepositoryDispatchEvent {
     }
 }
 
+/// `push` event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PushEvent {
+    /// The ref pushed to (`refs/heads/main`).
     #[serde(rename = "ref")]
     pub git_ref: String,
+    /// The commit the ref points to now.
     pub after: String,
+    /// The commit it pointed to before.
     #[serde(default)]
     pub before: Option<String>,
 }
@@ -217,10 +268,14 @@ pub struct PullRequest {
     pub merge_commit_sha: Option<String>,
 }
 
+/// `pull_request` event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PullRequestEvent {
+    /// What happened (`opened`, `synchronize`, …).
     pub action: String,
+    /// The pull request's number.
     pub number: u64,
+    /// The pull request.
     pub pull_request: PullRequest,
 }
 
@@ -308,22 +363,26 @@ impl Event {
         })
     }
 
+    /// The `workflow_run` payload, under that event.
     pub fn workflow_run(&self) -> Option<WorkflowRunEvent> {
         (self.name == "workflow_run")
             .then(|| self.view().ok())
             .flatten()
     }
 
+    /// The `repository_dispatch` payload, under that event.
     pub fn repository_dispatch(&self) -> Option<RepositoryDispatchEvent> {
         (self.name == "repository_dispatch")
             .then(|| self.view().ok())
             .flatten()
     }
 
+    /// The `push` payload, under that event.
     pub fn push(&self) -> Option<PushEvent> {
         (self.name == "push").then(|| self.view().ok()).flatten()
     }
 
+    /// The `pull_request` payload, under that event (or `pull_request_target`).
     pub fn pull_request(&self) -> Option<PullRequestEvent> {
         matches!(self.name.as_str(), "pull_request" | "pull_request_target")
             .then(|| self.view().ok())

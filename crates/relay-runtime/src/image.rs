@@ -12,6 +12,7 @@ use std::fmt;
 pub struct ImageRef {
     /// `[host[:port]/]path`, as written.
     pub name: String,
+    /// The tag after `:`, when there is one.
     pub tag: Option<String>,
     /// `sha256:<64 lowercase hex>`.
     pub digest: Option<String>,

@@ -5,12 +5,29 @@
 //! code. An action declares an [`ActionSpec`] and an async `run(Context)`;
 //! [`main`] does the rest.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
+mod app;
+mod cleanup;
 mod console;
 pub mod duration;
 mod env;
 mod environments;
 mod error;
 mod event;
+mod http_status;
 mod image;
 mod inputs;
 mod local;
@@ -20,40 +37,68 @@ mod repo;
 mod secret;
 pub mod size;
 mod source;
-mod status;
+mod states;
 mod template;
 
 use std::future::Future;
 use std::process::ExitCode;
 
-pub use console::{Captured, Console, Group, command, escape_data, escape_property, redact};
+pub use app::{APP_ID_INPUT, APP_KEY_INPUT, AppCredentials, AppId, AppKey, Credentials, KeyFormat};
+pub use cleanup::{CLEANUP_TIMEOUT, Cleanup};
+pub use console::{
+    Captured, Console, Group, Verbosity, command, escape_controls, escape_data, escape_property,
+    printed_forms, redact,
+};
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    DEFAULT_TRIGGER_EVENTS, Event, EventError, Provenance, PullRequestEvent, PushEvent, Repository,
-    RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent, trigger_events,
+    DEFAULT_TRIGGER_EVENTS, Event, EventError, Owner, Provenance, PullRequestEvent, PushEvent,
+    Repository, RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent, trigger_events,
 };
+pub use http_status::HttpStatusSet;
 pub use image::ImageRef;
-pub use inputs::{ActionSpec, Default, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
+pub use inputs::{ActionSpec, InputDefault, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use local::{Checkout, repository_of_remote};
 pub use markdown::{md_block, md_cell, md_code, md_link};
 pub use outputs::{OutputError, Outputs, Summary, heredoc, parse_output_file};
 pub use repo::RepoName;
 pub use secret::Secret;
 pub use source::{Source, check_repository, short_ref};
-pub use status::StatusSet;
+pub use states::{Conclusion, RunStatus};
 pub use template::Placeholders;
+
+/// The names `sign-and-call-webhook` and `monitor-health` still use; to be
+/// removed once they switch to [`HttpStatusSet`] and [`InputDefault`].
+#[doc(hidden)]
+pub use http_status::HttpStatusSet as StatusSet;
+#[doc(hidden)]
+pub use inputs::InputDefault as Default;
+
+#[doc(hidden)]
+pub mod __private {
+    //! What [`github_state!`](crate::github_state) expands to, so its users need no serde of their own.
+    pub use serde;
+}
 
 /// Everything a run of an action reads from and writes to.
 #[derive(Clone)]
 pub struct Context {
+    /// The environment, read once at start-up.
     pub env: Env,
+    /// The log, with every secret masked.
     pub console: Console,
+    /// The inputs, parsed and checked against the spec.
     pub inputs: Inputs,
+    /// `GITHUB_OUTPUT`.
     pub outputs: Outputs,
+    /// `GITHUB_STEP_SUMMARY`.
     pub summary: Summary,
+    /// The event that started the workflow.
     pub event: Event,
+    /// What must run when the action ends, whatever the outcome (revoking
+    /// the installation tokens it minted).
+    pub cleanup: Cleanup,
 }
 
 /// The entry point of every action binary: parse, run, report.
@@ -82,11 +127,14 @@ where
         // By hand on the command line: the checkout says what the runner would.
         local::Checkout::read(&dir).fill(&mut env);
     }
-    let console = Console::stdout(env.debug());
+    let console = Console::stdout(env.verbosity());
     execute(spec, args, env, console, run)
 }
 
 /// [`main`] with its inputs given, so the multi-call binary and tests can use it.
+// The caller hands its console over; taking a reference would only move
+// the clone into every caller.
+#[allow(clippy::needless_pass_by_value)]
 pub fn execute<F, Fut>(
     spec: &'static ActionSpec,
     args: impl IntoIterator<Item = String>,
@@ -128,7 +176,9 @@ where
             return ExitCode::FAILURE;
         }
     };
+    let cleanup = Cleanup::default();
     let ctx = Context {
+        cleanup: cleanup.clone(),
         outputs: Outputs::new(env.path(vars::GITHUB_OUTPUT), console.clone()),
         summary: Summary::new(env.path(vars::GITHUB_STEP_SUMMARY), console.clone()),
         console: console.clone(),
@@ -147,7 +197,15 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(ctx)) {
+    let result = runtime
+        .block_on(cleanup.unless_cancelled(run(ctx)))
+        .unwrap_or_else(|| {
+            Err(anyhow::anyhow!(
+                "the step was cancelled (a signal stopped it)"
+            ))
+        });
+    runtime.block_on(cleanup.run());
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             console.error(&error_text(&e));
@@ -172,7 +230,7 @@ mod tests {
     };
 
     fn exec(env: &[(&str, &str)]) -> (ExitCode, String) {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         let code = execute(
             &SPEC,
             ["t".to_owned()],
@@ -220,6 +278,30 @@ mod tests {
             out.contains("::error::input `fail` must be `true` or `false`"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn cleanup_runs_after_success_and_after_failure() {
+        for fail in [false, true] {
+            let (console, out) = Console::capture();
+            let code = execute(
+                &SPEC,
+                ["t".to_owned()],
+                Env::from_pairs(std::iter::empty::<(&str, &str)>()),
+                console,
+                |ctx: Context| async move {
+                    let console = ctx.console.clone();
+                    ctx.cleanup
+                        .defer(move || async move { console.info("cleaned up") });
+                    if fail {
+                        anyhow::bail!("it failed");
+                    }
+                    Ok(())
+                },
+            );
+            assert_eq!(code == ExitCode::SUCCESS, !fail);
+            assert!(out.text().contains("cleaned up"), "{}", out.text());
+        }
     }
 
     #[test]

@@ -12,8 +12,11 @@ use crate::repo::RepoName;
 /// What a git checkout says about itself; each part may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Checkout {
+    /// `origin`'s repository, when it is GitHub's.
     pub repository: Option<RepoName>,
+    /// `HEAD`'s commit.
     pub sha: Option<String>,
+    /// The branch checked out.
     pub branch: Option<String>,
 }
 
@@ -118,8 +121,7 @@ mod tests {
                 .env("GIT_COMMITTER_NAME", "t")
                 .env("GIT_COMMITTER_EMAIL", "t@e")
                 .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
+                .is_ok_and(|s| s.success());
             assert!(ok, "git {args:?}");
         };
         if Command::new("git").arg("--version").output().is_err() {

@@ -10,21 +10,36 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 
+/// Why an output or the summary could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// `GITHUB_OUTPUT` could not be written.
     #[error("couldn't write output `{name}` to `{path}`: {source}")]
     Write {
+        /// The output.
         name: String,
+        /// `GITHUB_OUTPUT`.
         path: String,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// A value holds the heredoc delimiter chosen for it.
     #[error("output `{name}` contains the heredoc delimiter `{delimiter}`")]
-    Delimiter { name: String, delimiter: String },
+    Delimiter {
+        /// The output.
+        name: String,
+        /// The heredoc delimiter its value contains.
+        delimiter: String,
+    },
+    /// An output name the runner cannot read back.
     #[error("output name `{0}` is empty or contains a line break")]
     Name(String),
+    /// `GITHUB_STEP_SUMMARY` could not be written.
     #[error("couldn't append to the step summary `{path}`: {source}")]
     Summary {
+        /// `GITHUB_STEP_SUMMARY`.
         path: String,
+        /// What the file system said.
         source: std::io::Error,
     },
 }
@@ -37,6 +52,7 @@ pub struct Outputs {
 }
 
 impl Outputs {
+    /// Outputs written to `file` (`GITHUB_OUTPUT`); without one they are logged.
     pub fn new(file: Option<PathBuf>, console: Console) -> Self {
         Self { file, console }
     }
@@ -106,10 +122,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A summary written to `file` (`GITHUB_STEP_SUMMARY`); without one it is logged.
     pub fn new(file: Option<PathBuf>, console: Console) -> Self {
         Self { file, console }
     }
 
+    /// Appends `markdown` to the summary.
     pub fn append(&self, markdown: &str) -> Result<(), OutputError> {
         let Some(path) = &self.file else {
             return Ok(());
@@ -145,7 +163,7 @@ mod tests {
     fn heredoc_with_random_delimiter_round_trips_multiline_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         let outputs = Outputs::new(Some(path.clone()), console);
         outputs.set("payload", "{\n  \"a\": 1\n}").unwrap();
         outputs.set("dispatched", "true").unwrap();
@@ -169,7 +187,7 @@ mod tests {
 
     #[test]
     fn without_github_output_prints_name_equals_value() {
-        let (console, out) = Console::capture(false);
+        let (console, out) = Console::capture();
         Outputs::new(None, console).set("run-id", "7").unwrap();
         assert_eq!(out.text(), "run-id=7\n");
     }
@@ -177,7 +195,7 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_outputs_and_summary() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         console.add_mask("hunter22");
         Outputs::new(Some(dir.path().join("o")), console.clone())
             .set("x", "pw=hunter22")
@@ -199,7 +217,7 @@ mod tests {
     #[test]
     fn summary_appends_and_is_skipped_without_the_env() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         let s = Summary::new(Some(dir.path().join("s")), console.clone());
         s.append("# a").unwrap();
         s.append("b\n").unwrap();
@@ -212,14 +230,14 @@ mod tests {
 
     #[test]
     fn bad_output_name_is_refused() {
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         assert!(Outputs::new(None, console).set("a\nb", "v").is_err());
     }
 
     #[test]
     fn secrets_are_masked_in_the_summary_in_their_escaped_forms_too() {
         let dir = tempfile::tempdir().unwrap();
-        let (console, _) = Console::capture(false);
+        let (console, _) = Console::capture();
         console.add_mask("pa|ss\nword");
         Summary::new(Some(dir.path().join("s")), console)
             .append(&format!(

@@ -28,14 +28,17 @@ impl RepoName {
         }
     }
 
+    /// `owner/repo`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The owner.
     pub fn owner(&self) -> &str {
         self.0.split_once('/').map_or("", |(o, _)| o)
     }
 
+    /// The repository's name, without the owner.
     pub fn name(&self) -> &str {
         self.0.split_once('/').map_or("", |(_, n)| n)
     }

@@ -1,22 +1,34 @@
-//! A secret value (a token, a webhook secret, a credential-bearing header)
-//! that cannot be printed by accident.
+//! The one secret type: a token, a webhook secret, a credential-bearing
+//! header value — anything that must never reach a log.
 
 use std::fmt;
 
-/// A secret string. `Debug` and `Display` never show it; the only way to the
-/// text is [`Secret::expose`], at the one place that puts it on the wire.
+use zeroize::Zeroizing;
+
+/// A secret string. It has no `Display`, and `Debug` shows `Secret(***)`:
+/// the only way to the text is [`Secret::expose`], at the one place that
+/// puts it on the wire. The memory is wiped when it is dropped.
+///
+/// In an action a secret is masked as it is made: [`crate::Inputs::secret`]
+/// hands out only inputs the spec marks secret (masked before anything is
+/// printed), and [`crate::Console::secret`] masks a secret from elsewhere
+/// (an env variable) before wrapping it. [`Secret::new`] masks nothing:
+/// it is for a server's own secrets, which never reach a workflow log.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
+    /// Wraps `value` without masking it (see the type's documentation).
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Zeroizing::new(value.into()))
     }
 
+    /// The text, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// Whether the secret is the empty string.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -28,12 +40,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,7 +47,10 @@ mod tests {
     #[test]
     fn never_printed() {
         let s = Secret::new("ghp_abc%:,\n");
-        assert_eq!(format!("{s} {s:?} {s:#?}"), "*** Secret(***) Secret(***)");
+        assert_eq!(
+            format!("{s:?} {s:#?} {:?}", Some(&s)),
+            "Secret(***) Secret(***) Some(Secret(***))"
+        );
         assert_eq!(s.expose(), "ghp_abc%:,\n");
     }
 }

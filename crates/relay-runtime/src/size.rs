@@ -22,15 +22,17 @@ pub fn parse(text: &str) -> Result<u64, String> {
         }
     };
     // Whole numbers exactly; fractions through f64.
-    let bytes = match number.parse::<u64>() {
-        Ok(n) => n.checked_mul(factor),
-        Err(_) => {
-            let n: f64 = number
-                .parse()
-                .map_err(|_| format!("`{number}` is not a number"))?;
-            let b = n * factor as f64;
-            (b < u64::MAX as f64).then_some(b as u64)
-        }
+    let bytes = if let Ok(n) = number.parse::<u64>() {
+        n.checked_mul(factor)
+    } else {
+        let n: f64 = number
+            .parse()
+            .map_err(|_| format!("`{number}` is not a number"))?;
+        let b = n * factor as f64;
+        // `b` is below u64::MAX (checked) and not negative: the number
+        // was parsed without a sign.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        (b < u64::MAX as f64).then_some(b as u64)
     };
     match bytes {
         None => Err("it is too large".into()),

@@ -7,24 +7,29 @@ use crate::env::{Env, vars};
 use crate::error::InputError;
 use crate::event::Event;
 use crate::repo::RepoName;
+use crate::states::Conclusion;
 
+/// What is being deployed: repository, commit, branch and the run that built it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// `owner/repo` as GitHub spells it.
     pub repository: String,
+    /// The commit.
     pub sha: String,
     /// Branch or tag name, without `refs/heads/`.
     pub ref_name: String,
     /// The run that built it: the `workflow_run`'s id, else this run.
     pub run_id: String,
+    /// That run's number.
     pub run_number: String,
     /// The `workflow_run`'s conclusion, under that event.
-    pub conclusion: Option<String>,
+    pub conclusion: Option<Conclusion>,
     /// The `workflow_run`'s workflow name, under that event.
     pub workflow: Option<String>,
 }
 
 impl Source {
+    /// The source the event names (see the module documentation), else the runner's.
     pub fn from_event(env: &Env, event: &Event) -> Self {
         if let Some(wr) = event.workflow_run() {
             let run = wr.workflow_run;
@@ -83,14 +88,17 @@ impl Source {
         }
     }
 
+    /// The first seven characters of the sha.
     pub fn short_sha(&self) -> &str {
         self.sha.get(..7).unwrap_or(&self.sha)
     }
 
+    /// The repository's owner.
     pub fn owner(&self) -> &str {
         self.repository.split_once('/').map_or("", |(o, _)| o)
     }
 
+    /// The repository's name, without the owner.
     pub fn repo(&self) -> &str {
         self.repository
             .split_once('/')
@@ -152,7 +160,7 @@ mod tests {
             ),
             ("Xtp/App", "develop", "77")
         );
-        assert_eq!(s.conclusion.as_deref(), Some("failure"));
+        assert_eq!(s.conclusion, Some(crate::Conclusion::Failure));
         assert_eq!((s.owner(), s.repo()), ("Xtp", "App"));
     }
 

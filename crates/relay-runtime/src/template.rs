@@ -30,11 +30,13 @@ impl Placeholders {
         Self(v)
     }
 
+    /// The same placeholders, and `{name}` as `value`.
     pub fn with(mut self, name: &'static str, value: &str) -> Self {
         self.0.insert(name, value.to_owned());
         self
     }
 
+    /// The placeholders' names.
     pub fn names(&self) -> Vec<&'static str> {
         self.0.keys().copied().collect()
     }

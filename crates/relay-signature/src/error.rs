@@ -4,6 +4,8 @@
 
 /// A secret that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum SecretError {
     #[error("the secret is empty")]
     Empty,
@@ -13,6 +15,8 @@ pub enum SecretError {
 
 /// A message that cannot be signed as asked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum SignError {
     #[error(
         "webhook id `{0}` is not usable: it must be 1-256 visible ASCII characters without `.` or spaces"
@@ -27,6 +31,8 @@ pub enum SignError {
 /// Why a signature was refused. Receivers log this; they answer the same
 /// 401 whatever the variant.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone, Copy)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum VerifyError {
     #[error("the `{0}` header is missing")]
     Missing(&'static str),

@@ -6,14 +6,14 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::{Secret, VerifyError};
+use crate::{SigningKey, VerifyError};
 
 /// The header GitHub (and `sign-and-call-webhook` by default) sends.
 pub const HEADER: &str = "X-Hub-Signature-256";
 const PREFIX: &str = "sha256=";
 
 /// The raw 32-byte tag of `body` under `secret`.
-pub fn tag(secret: &Secret, body: &[u8]) -> [u8; 32] {
+pub fn tag(secret: &SigningKey, body: &[u8]) -> [u8; 32] {
     // new_from_slice only fails for fixed-size keys; HMAC takes any length.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
@@ -22,7 +22,7 @@ pub fn tag(secret: &Secret, body: &[u8]) -> [u8; 32] {
 }
 
 /// The header value for `body`: `sha256=` and 64 lowercase hex digits.
-pub fn sign(secret: &Secret, body: &[u8]) -> String {
+pub fn sign(secret: &SigningKey, body: &[u8]) -> String {
     let mut out = String::with_capacity(PREFIX.len() + 64);
     out.push_str(PREFIX);
     for byte in tag(secret, body) {
@@ -67,7 +67,11 @@ fn nibble(c: u8) -> Option<u8> {
 /// against `body` under any of `secrets` (more than one while a secret is
 /// being rotated). The comparison is constant-time and every secret is tried,
 /// so timing says nothing about which one matched or how close a guess was.
-pub fn verify(secrets: &[Secret], header: Option<&str>, body: &[u8]) -> Result<(), VerifyError> {
+pub fn verify(
+    secrets: &[SigningKey],
+    header: Option<&str>,
+    body: &[u8],
+) -> Result<(), VerifyError> {
     let given = parse(header.ok_or(VerifyError::Missing(HEADER))?)?;
     let mut matched = subtle::Choice::from(0);
     for secret in secrets {
@@ -84,8 +88,8 @@ pub fn verify(secrets: &[Secret], header: Option<&str>, body: &[u8]) -> Result<(
 mod tests {
     use super::*;
 
-    fn docs_secret() -> Secret {
-        Secret::new("It's a Secret to Everybody").unwrap()
+    fn docs_secret() -> SigningKey {
+        SigningKey::new("It's a Secret to Everybody").unwrap()
     }
 
     // GitHub's documented example, "Testing the webhook payload validation".
@@ -137,8 +141,8 @@ mod tests {
 
     #[test]
     fn any_rotated_secret_verifies() {
-        let old = Secret::new("old").unwrap();
-        let new = Secret::new("new").unwrap();
+        let old = SigningKey::new("old").unwrap();
+        let new = SigningKey::new("new").unwrap();
         let header = sign(&old, b"{}");
         verify(&[new.clone(), old], Some(&header), b"{}").unwrap();
         assert!(verify(&[new], Some(&header), b"{}").is_err());

@@ -5,12 +5,27 @@
 //! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` over
 //! `id.timestamp.body`, `whsec_` secrets, several signatures for key rotation,
 //! a timestamp tolerance). Every comparison is constant-time, and a
-//! [`Secret`] never prints its bytes. [`status`] is the signed status poll
+//! [`SigningKey`] (made from the one secret type, [`relay_runtime::Secret`])
+//! never prints its bytes. [`status`] is the signed status poll
 //! of a deploy that answered `202`.
+
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 
 mod error;
 pub mod github;
-mod secret;
+mod key;
 pub mod standard;
 pub mod status;
 
@@ -18,7 +33,11 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use error::{SecretError, SignError, VerifyError};
-pub use secret::Secret;
+pub use key::SigningKey;
+/// The name `deploy-receiver` and `sign-and-call-webhook` still use; to be
+/// removed once they switch to [`SigningKey`].
+#[doc(hidden)]
+pub use key::SigningKey as Secret;
 
 /// The signature schemes both ends understand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -11,13 +11,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
 
-use crate::{Secret, SignError, VerifyError, github};
+use crate::{SignError, SigningKey, VerifyError, github};
 
+/// The header carrying the message id.
 pub const ID_HEADER: &str = "webhook-id";
+/// The header carrying the Unix time of signing.
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// The header carrying the signatures.
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 /// The reference libraries' tolerance: five minutes either way.
-pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_mins(5);
 const VERSION: &str = "v1";
 /// More entries than any rotation needs; bounds the work per request.
 const MAX_SIGNATURES: usize = 16;
@@ -25,8 +28,11 @@ const MAX_SIGNATURES: usize = 16;
 /// The three headers as received (`None` when absent).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<'a> {
+    /// `webhook-id`.
     pub id: Option<&'a str>,
+    /// `webhook-timestamp`.
     pub timestamp: Option<&'a str>,
+    /// `webhook-signature`.
     pub signature: Option<&'a str>,
 }
 
@@ -42,7 +48,7 @@ fn check_id(id: &str) -> Result<(), SignError> {
     }
 }
 
-fn tag(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
+fn tag(secret: &SigningKey, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     let mut content = Vec::with_capacity(id.len() + 24 + body.len());
     content.extend_from_slice(id.as_bytes());
     content.push(b'.');
@@ -55,7 +61,7 @@ fn tag(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
 /// The `webhook-signature` value: one `v1,<base64>` per secret, space
 /// separated, in the order given (current key first, then keys being retired).
 pub fn sign(
-    secrets: &[Secret],
+    secrets: &[SigningKey],
     id: &str,
     timestamp: i64,
     body: &[u8],
@@ -102,7 +108,7 @@ pub fn parse_timestamp(header: &str) -> Result<i64, VerifyError> {
 /// entry matching under one of `secrets`. Every entry is compared against
 /// every secret in constant time.
 pub fn verify(
-    secrets: &[Secret],
+    secrets: &[SigningKey],
     headers: Headers<'_>,
     body: &[u8],
     now: i64,
@@ -151,8 +157,8 @@ mod tests {
     const BODY: &[u8] = br#"{"email":"test@example.com","username":"test_user"}"#;
     const EXPECTED: &str = "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=";
 
-    fn secret() -> Secret {
-        Secret::from_whsec(SECRET).unwrap()
+    fn secret() -> SigningKey {
+        SigningKey::from_whsec(SECRET).unwrap()
     }
 
     fn headers(signature: &str) -> Headers<'_> {
@@ -186,7 +192,7 @@ mod tests {
 
     #[test]
     fn signing_with_two_keys_lets_either_verify() {
-        let new = Secret::new(vec![7u8; 32]).unwrap();
+        let new = SigningKey::new(vec![7u8; 32]).unwrap();
         let header = sign(&[new.clone(), secret()], ID, TS, BODY).unwrap();
         assert_eq!(header.split(' ').count(), 2);
         verify(&[secret()], headers(&header), BODY, TS, DEFAULT_TOLERANCE).unwrap();
@@ -195,7 +201,7 @@ mod tests {
 
     #[test]
     fn timestamp_tolerance_both_ways() {
-        let tol = Duration::from_secs(300);
+        let tol = Duration::from_mins(5);
         let ok = |now| verify(&[secret()], headers(EXPECTED), BODY, now, tol);
         ok(TS + 300).unwrap();
         ok(TS - 300).unwrap();

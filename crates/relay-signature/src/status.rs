@@ -12,6 +12,11 @@
 
 /// The path segment between the hook's path and the delivery id.
 pub const SEGMENT: &str = "deliveries";
+/// The header that carries a finished deploy's exit code (a number, or
+/// `null` when it ran without one: timed out or killed), beside the
+/// `exit_code` of the JSON answer, so a sender reads the verdict even from
+/// an answer whose body it could not read whole.
+pub const EXIT_CODE_HEADER: &str = "deploy-exit-code";
 /// The poll's `Content-Type`.
 pub const CONTENT_TYPE: &str = "text/plain";
 const PREFIX: &str = "deploy-relay-status";
@@ -40,10 +45,13 @@ pub fn body(id: &str, timestamp: i64) -> String {
 /// Why a poll body is not one.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone, Copy)]
 pub enum PollError {
+    /// The body is not a status poll.
     #[error("the body is not `{PREFIX} <delivery-id> <unix-seconds>`")]
     Malformed,
+    /// It asks about another delivery than the URL names.
     #[error("the poll is for another delivery than its path names")]
     OtherDelivery,
+    /// Its time is outside the tolerance.
     #[error("the poll's timestamp is outside the tolerance")]
     Stale,
 }

@@ -11,6 +11,7 @@
 //! is `relay-runner`: the demo ships both, so neither lives here.
 
 pub mod adnanh;
+pub mod app_keys;
 pub mod events;
 mod harness;
 pub mod health;

@@ -50,3 +50,17 @@ pub fn require_program(program: &str, install: &str) -> bool {
     }
     require(Path::new(program), install)
 }
+
+/// True when `python3` can import `module`; otherwise skips (or, under CI, fails).
+pub fn require_python_module(module: &str, install: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return true;
+    }
+    require(Path::new(&format!("python3 module {module}")), install)
+}

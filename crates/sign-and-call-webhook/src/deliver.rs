@@ -30,6 +30,9 @@ pub struct Delivery {
     pub elapsed: Duration,
 }
 
+/// The shortest wait a server's `Retry-After` buys (SPEC: a 1 s floor).
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// The webhook's back-off: 1 s, 2 s, 4 s … up to 32 s, jittered; a
 /// receiver's `retry-after` is honoured up to a minute.
 fn backoff(config: &Config) -> Backoff {
@@ -65,6 +68,7 @@ fn tried(result: &Result<Reply, SendError>) -> Option<Tried> {
         Ok(r) => Some(Tried::Answered {
             status: r.status,
             exit_code: r.exit_code,
+            verdict_unread: r.verdict_unread,
             status_path: r.status_path.is_some(),
             retry_after: r.retry_after,
         }),
@@ -143,7 +147,9 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                         }
                         Attempt::Again {
                             why: Again { why, result },
-                            wait: after.map(|a| a.min(Duration::from_secs(60))),
+                            // `Retry-After: 0` is no reason to hammer the
+                            // receiver: a second at least, a minute at most.
+                            wait: after.map(|a| a.clamp(MIN_RETRY_AFTER, Duration::from_secs(60))),
                         }
                     }
                     Next::Final => {
@@ -212,6 +218,15 @@ fn duplicate(earliest: Option<Reply>, now: Result<Reply, SendError>) -> Ending {
 /// An answer (or a broken request) that leaves the outcome open.
 fn unknown(config: &Config, url: &str, result: Result<Reply, SendError>) -> Ending {
     match result {
+        Ok(reply) if reply.verdict_unread => Ending::Unknown {
+            why: format!(
+                "{url} answered {} with a body longer than {} bytes, cut before its verdict could be read and without a `Deploy-Exit-Code` header, so whether the deploy ran is unknown; it was not retried, which could deploy twice\nhint: check the receiver's log for delivery {}; deploy-receiver keeps its answers within 32 KiB and sends the header",
+                reply.status,
+                send::MAX_RESPONSE,
+                config.delivery_id
+            ),
+            reply: Some(reply),
+        },
         Ok(reply) => Ending::Unknown {
             why: format!(
                 "{url} answered {} without a deploy result — a proxy that gave up waiting or lost its backend — so the deploy may have run, or still be running; it was not retried, which could deploy twice\nhint: check the receiver's log for delivery {}; for deploys longer than the proxy waits, set the hook's `mode = \"async\"`",

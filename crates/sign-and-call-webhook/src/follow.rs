@@ -16,8 +16,10 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::send::{self, Reply, Request, SendError};
 
-/// Between polls when the receiver names no interval, and at most.
+/// Between polls when the receiver names no interval, at least (whatever
+/// its `Retry-After` says, `0` included), and at most.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+const MIN_INTERVAL: Duration = crate::deliver::MIN_RETRY_AFTER;
 const MAX_INTERVAL: Duration = Duration::from_secs(30);
 /// One poll's answer may take this long.
 const POLL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,6 +49,15 @@ pub enum FollowError {
     },
     #[error("the status path `{0}` cannot be made from `url`")]
     Path(String),
+    #[error(
+        "{url} answered the status poll with {status} and a body longer than {max} bytes, cut before its verdict could be read and without a `Deploy-Exit-Code` header; the outcome of delivery `{id}` is unknown\nhint: check the receiver's log for the delivery"
+    )]
+    Cut {
+        url: String,
+        status: u16,
+        max: usize,
+        id: String,
+    },
 }
 
 /// `<url>/deliveries/<id>`, keeping the URL's query (a proxy may need it).
@@ -81,7 +92,7 @@ pub async fn follow(
     loop {
         let wait = interval
             .unwrap_or(DEFAULT_INTERVAL)
-            .min(MAX_INTERVAL)
+            .clamp(MIN_INTERVAL, MAX_INTERVAL)
             .mul_f64(config.backoff_scale);
         let now = Instant::now();
         if now + wait >= deadline {
@@ -122,6 +133,14 @@ pub async fn follow(
         interval = reply.retry_after.or(interval);
         match reply.status {
             _ if reply.exit_code => return Ok((reply, polls)),
+            _ if reply.verdict_unread => {
+                return Err(FollowError::Cut {
+                    url: shown,
+                    status: reply.status,
+                    max: send::MAX_RESPONSE,
+                    id: config.delivery_id.clone(),
+                });
+            }
             202 => {}
             401 | 403 => {
                 return Err(FollowError::Refused {

@@ -30,6 +30,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("environment", "Added to the computed payload"),
         InputSpec::new("sha", "The commit being deployed, `sha` of the computed payload (default: from the event)"),
         InputSpec::new("images", "Lines of `key=reference` (`image=ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed), each added to the computed payload as a field of its own: what the VM pulls"),
+        InputSpec::new("image", "The image to deploy, `image` of the computed payload: a whole reference, by digest (`ghcr.io/o/api@sha256:<64 hex>`, what the build pushed) or by tag (`ghcr.io/o/api:1.4.2`); deploy-receiver's hook passes it to deploy.sh, which pulls exactly it"),
         InputSpec::new("method", "POST, PUT or PATCH").default("POST"),
         InputSpec::new("headers", "Extra headers, one `Name: value` per line"),
         InputSpec::new("signature-header", "Header carrying the github-scheme signature").default("X-Hub-Signature-256"),
@@ -209,4 +210,12 @@ fn summary(url: &str, delivery: &str, done: Option<&Delivery>) -> String {
         "### {headline}\n\n| | |\n|---|---|\n| URL | `{}` |\n| Status | {status} |\n| Tries | {tries} |\n| Duration | {ms} ms |\n| Delivery | `{delivery}` |\n",
         md_cell(url)
     )
+}
+
+/// What the fuzz target reaches that a user never calls: how an answer is
+/// read, and what the step does next because of it.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::retry::{Next, Tried, next};
+    pub use crate::send::{MAX_RESPONSE, Reply, interpret};
 }

@@ -19,8 +19,12 @@ pub enum Tried {
     NoAnswer,
     Answered {
         status: u16,
-        /// The JSON answer has an `exit_code` key: the deploy ran.
+        /// The answer carries a verdict (`Deploy-Exit-Code`, or `exit_code`
+        /// in the JSON body): the deploy ran.
         exit_code: bool,
+        /// The body was cut before it could be read, and no header carried
+        /// the verdict.
+        verdict_unread: bool,
         /// A `202` naming a status path: an async deploy was accepted.
         status_path: bool,
         retry_after: Option<Duration>,
@@ -48,6 +52,14 @@ pub fn next(tried: Tried) -> Next {
         Tried::Answered {
             exit_code: true, ..
         } => Next::Final,
+        // The statuses whose meaning hangs on the body — "nothing ran" or
+        // "rolled back", busy or duplicate, accepted or not — with a body
+        // cut before it could be read: never guessed.
+        Tried::Answered {
+            status: 202 | 409 | 429 | 503,
+            verdict_unread: true,
+            ..
+        } => Next::Unknown,
         Tried::Answered {
             status: 202,
             status_path: true,
@@ -76,8 +88,33 @@ mod tests {
         Tried::Answered {
             status,
             exit_code,
+            verdict_unread: false,
             status_path: false,
             retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_cut_body_is_never_read_as_nothing_ran_or_accepted() {
+        for status in [202, 409, 429, 503] {
+            let cut = Tried::Answered {
+                status,
+                exit_code: false,
+                verdict_unread: true,
+                status_path: status == 202,
+                retry_after: None,
+            };
+            assert_eq!(next(cut), Next::Unknown, "{status}");
+        }
+        for (status, expect) in [(200, Next::Final), (500, Next::Final), (502, Next::Unknown)] {
+            let cut = Tried::Answered {
+                status,
+                exit_code: false,
+                verdict_unread: true,
+                status_path: false,
+                retry_after: None,
+            };
+            assert_eq!(next(cut), expect, "{status}");
         }
     }
 
@@ -94,6 +131,7 @@ mod tests {
         let later = Tried::Answered {
             status: 429,
             exit_code: false,
+            verdict_unread: false,
             status_path: false,
             retry_after: Some(Duration::from_secs(3)),
         };
@@ -113,6 +151,7 @@ mod tests {
         let accepted = Tried::Answered {
             status: 202,
             exit_code: false,
+            verdict_unread: false,
             status_path: true,
             retry_after: None,
         };

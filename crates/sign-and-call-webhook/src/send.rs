@@ -18,9 +18,16 @@ pub const MAX_RESPONSE: usize = 64 * 1024;
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// The body was longer than [`MAX_RESPONSE`] and is cut there.
     pub truncated: bool,
-    /// The JSON body has an `exit_code` key: the deploy ran (deploy-receiver).
+    /// The answer carries a deploy's verdict — a `Deploy-Exit-Code` header,
+    /// or an `exit_code` key in the JSON body: the deploy ran
+    /// (deploy-receiver), and the answer is final.
     pub exit_code: bool,
+    /// The body was cut and no header carried the verdict: whether the
+    /// deploy ran cannot be read from this answer, so it must not be taken
+    /// for "nothing ran" (retried) nor for an async acceptance (followed).
+    pub verdict_unread: bool,
     /// A `status_path` in the body (deploy-receiver's async `202`).
     pub status_path: Option<String>,
     /// deploy-receiver's `409` for a delivery id it already received.
@@ -126,7 +133,7 @@ pub async fn send(
         .await
         .map_err(|e| fail(&e))?;
     let status = resp.status().as_u16();
-    let retry_after = retry_after(resp.headers());
+    let headers = resp.headers().clone();
     // Enough beyond the limit that a secret crossing it is seen whole.
     let window = MAX_RESPONSE + masks.first().map_or(0, String::len);
     let mut raw = Vec::new();
@@ -136,16 +143,39 @@ pub async fn send(
         let room = window.saturating_sub(raw.len());
         raw.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if chunk.len() >= room {
+            // Whatever came beyond the window is cut; a byte more than
+            // `MAX_RESPONSE` is enough for [`interpret`] to know.
             break;
         }
     }
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    Ok(interpret(status, &headers, &raw, masks))
+}
+
+/// What an answer says, from its status, headers and the first bytes of
+/// its body (at most [`MAX_RESPONSE`] plus the longest mask; more means the
+/// body was cut). The body is masked, then cut to [`MAX_RESPONSE`]; its
+/// JSON is read only when it is whole, so a cut body is never read as
+/// another outcome. The verdict comes from the `Deploy-Exit-Code` header
+/// when there is one, else from the body's `exit_code`.
+pub fn interpret(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    raw: &[u8],
+    masks: &[String],
+) -> Reply {
+    let text = String::from_utf8_lossy(raw);
     let (body, truncated) = mask_then_cut(&text, masks, MAX_RESPONSE);
-    let json: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+    let json: Option<serde_json::Value> = if truncated {
+        None
+    } else {
+        serde_json::from_str(&body).ok()
+    };
     let field = |k: &str| json.as_ref().and_then(|j| j.get(k));
-    Ok(Reply {
+    let header_verdict = exit_code_header(headers).is_some();
+    Reply {
         status,
-        exit_code: field("exit_code").is_some(),
+        exit_code: header_verdict || field("exit_code").is_some(),
+        verdict_unread: truncated && !header_verdict,
         status_path: field("status_path")
             .and_then(|v| v.as_str())
             .map(str::to_owned),
@@ -155,8 +185,23 @@ pub async fn send(
             .map(str::to_owned),
         body,
         truncated,
-        retry_after,
-    })
+        retry_after: retry_after(headers),
+    }
+}
+
+/// deploy-receiver's `Deploy-Exit-Code`: one value, a number or `null`
+/// (the deploy ran without an exit code). `Some(None)` for `null`.
+fn exit_code_header(headers: &reqwest::header::HeaderMap) -> Option<Option<i32>> {
+    let mut values = headers
+        .get_all(relay_signature::status::EXIT_CODE_HEADER)
+        .iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    match value.to_str().ok()?.trim() {
+        "null" => Some(None),
+        number => number.parse::<i32>().ok().map(Some),
+    }
 }
 
 /// The first `keep` bytes of `text` (counted before masking, cut on a
@@ -241,6 +286,50 @@ fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> reqwest::header::HeaderMap {
+        let mut h = reqwest::header::HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn the_verdict_comes_from_the_header_or_a_whole_body_never_a_cut_one() {
+        let long = format!(
+            r#"{{"status":"unhealthy, rolled back","exit_code":3,"output":"{}"}}"#,
+            "\\u001b".repeat(MAX_RESPONSE / 6)
+        );
+        assert!(long.len() > MAX_RESPONSE);
+        let cut = interpret(503, &headers(&[]), long.as_bytes(), &[]);
+        assert!(cut.truncated && cut.verdict_unread && !cut.exit_code);
+        let with_header = interpret(
+            503,
+            &headers(&[("deploy-exit-code", "3")]),
+            long.as_bytes(),
+            &[],
+        );
+        assert!(with_header.truncated && with_header.exit_code && !with_header.verdict_unread);
+        let timed_out = interpret(504, &headers(&[("Deploy-Exit-Code", "null")]), b"", &[]);
+        assert!(timed_out.exit_code);
+        let whole = interpret(503, &headers(&[]), br#"{"status":"x","exit_code":3}"#, &[]);
+        assert!(whole.exit_code && !whole.verdict_unread);
+        let busy = interpret(503, &headers(&[]), br#"{"status":"busy"}"#, &[]);
+        assert!(!busy.exit_code && !busy.verdict_unread);
+        for bad in [
+            &[("deploy-exit-code", "three")][..],
+            &[("deploy-exit-code", "1"), ("deploy-exit-code", "2")],
+        ] {
+            assert!(
+                !interpret(503, &headers(bad), b"", &[]).exit_code,
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn masks_before_cutting() {

@@ -3,19 +3,21 @@
 use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use relay_github::Token;
+use relay_github::{Access, Auth, Conclusion, Permission};
 use relay_runtime::{Context, InputError, RepoName, Source, check_repository, vars};
 
 /// What to verify and how long to wait.
 pub(crate) struct Config {
-    pub token: Option<Token>,
+    pub auth: Auth,
+    /// Fail rather than fall back when check runs cannot be read.
+    pub require_check_runs: bool,
     pub repository: RepoName,
     pub sha: String,
     /// Required check globs, each with its text for messages.
     pub required: Vec<(String, globset::GlobMatcher)>,
     pub ignore: GlobSet,
     pub workflows: Vec<String>,
-    pub allowed: Vec<String>,
+    pub allowed: Vec<Conclusion>,
     pub include_statuses: bool,
     pub wait: bool,
     pub timeout: Duration,
@@ -37,6 +39,18 @@ fn glob(input: &str, pattern: &str) -> Result<Glob, InputError> {
         )
     })
 }
+
+// A check run's conclusions (https://docs.github.com/en/rest/checks/runs).
+const KNOWN: [Conclusion; 8] = [
+    Conclusion::Success,
+    Conclusion::Failure,
+    Conclusion::Neutral,
+    Conclusion::Cancelled,
+    Conclusion::Skipped,
+    Conclusion::TimedOut,
+    Conclusion::ActionRequired,
+    Conclusion::Stale,
+];
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let inputs = &ctx.inputs;
@@ -73,37 +87,26 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let ignore = ignore
         .build()
         .map_err(|e| InputError::new("ignore", &e.to_string(), "fix the globs"))?;
-    let allowed: Vec<String> = inputs
+    let mut allowed = Vec::new();
+    for text in inputs
         .value("allowed-conclusions")
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
-        .collect();
-    const KNOWN: &[&str] = &[
-        "success",
-        "failure",
-        "neutral",
-        "cancelled",
-        "skipped",
-        "timed_out",
-        "action_required",
-        "stale",
-    ];
-    if let Some(bad) = allowed.iter().find(|c| !KNOWN.contains(&c.as_str())) {
-        return Err(InputError::new(
-            "allowed-conclusions",
-            &format!("names an unknown conclusion `{bad}`"),
-            &format!("pick from {}", KNOWN.join(", ")),
-        ));
+    {
+        let Some(known) = KNOWN.iter().find(|k| k.as_str() == text) else {
+            return Err(InputError::new(
+                "allowed-conclusions",
+                &format!("names an unknown conclusion `{text}`"),
+                &format!(
+                    "pick from {}",
+                    KNOWN.map(|k| k.as_str().to_owned()).join(", ")
+                ),
+            ));
+        };
+        allowed.push(known.clone());
     }
-    let interval = inputs.duration("interval")?;
-    if interval.is_zero() {
-        return Err(InputError::new(
-            "interval",
-            "must be above zero",
-            "try `15s`",
-        ));
-    }
+    let interval = inputs.nonzero_duration("interval", "15s")?;
     let env = &ctx.env;
     let own_repo = env.get(vars::GITHUB_REPOSITORY).unwrap_or_default();
     let own_sha = env.get(vars::GITHUB_SHA).unwrap_or_default();
@@ -114,7 +117,8 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         .unwrap_or_default();
     let is_own = repository.same_as(own_repo) && (sha == own_sha || sha == own_head);
     Ok(Config {
-        token: inputs.github_token().map(Token::from),
+        auth: Auth::from_context(ctx, &[])?,
+        require_check_runs: inputs.bool("require-check-runs")?,
         repository,
         sha,
         required,
@@ -136,4 +140,19 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             .filter(|_| is_own)
             .map(str::to_owned),
     })
+}
+
+impl Config {
+    /// What a minted token needs: check runs, and statuses and workflow
+    /// runs when those are read.
+    pub(crate) fn access(&self) -> Access {
+        let mut needs = vec![Permission::CHECKS_READ];
+        if self.include_statuses {
+            needs.push(Permission::STATUSES_READ);
+        }
+        if !self.workflows.is_empty() {
+            needs.push(Permission::ACTIONS_READ);
+        }
+        Access::new(&self.repository, &needs)
+    }
 }

@@ -1,16 +1,37 @@
 //! The decision, from one look at what GitHub reports: pure, so every rule
 //! has a unit test.
 
+use relay_github::{CommitState, Conclusion, RunStatus};
 use serde::Serialize;
 
 use crate::config::Config;
 
+/// What reported a check. The output spells a commit status `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Kind {
     CheckRun,
-    Status,
+    #[serde(rename = "status")]
+    CommitStatus,
     Workflow,
+}
+
+/// How a completed check ended: a check run's or workflow run's
+/// conclusion, or a commit status's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Ending {
+    Conclusion(Conclusion),
+    CommitState(CommitState),
+}
+
+impl Ending {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Ending::Conclusion(c) => c.as_str(),
+            Ending::CommitState(s) => s.as_str(),
+        }
+    }
 }
 
 /// One check as the outputs report it.
@@ -18,9 +39,9 @@ pub(crate) enum Kind {
 pub(crate) struct Check {
     pub name: String,
     pub kind: Kind,
-    /// `queued`, `in_progress`, `completed` (statuses: `pending` or `completed`).
-    pub status: String,
-    pub conclusion: Option<String>,
+    /// Its run status; a commit status is `pending` or `completed`.
+    pub status: RunStatus,
+    pub conclusion: Option<Ending>,
     pub url: String,
     /// A job of this very workflow run.
     #[serde(skip)]
@@ -28,8 +49,8 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    fn completed(&self) -> bool {
-        self.status == "completed"
+    pub(crate) fn completed(&self) -> bool {
+        self.status.is_completed()
     }
 }
 
@@ -49,10 +70,17 @@ pub(crate) enum Verdict {
     },
 }
 
+/// Whether checks may still appear: while the discovery timeout runs,
+/// missing checks are awaited rather than failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Discovery {
+    Open,
+    Over,
+}
+
 /// Decides from `checks` (already newest-per-name, this run's unfinished
-/// jobs left out unless `checks` names them). `discovery_over` is false while the discovery timeout runs, so
-/// missing checks are still awaited rather than failed.
-pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) -> Verdict {
+/// jobs left out unless `checks` names them).
+pub(crate) fn decide(config: &Config, checks: &[Check], discovery: Discovery) -> Verdict {
     let considered: Vec<&Check> = checks
         .iter()
         .filter(|c| !config.ignore.is_match(&c.name))
@@ -70,7 +98,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         .collect();
     if let Some(first) = failed.first() {
         let names = failed.iter().map(|c| c.name.clone()).collect();
-        let conclusion = first.conclusion.as_deref().unwrap_or("unknown");
+        let conclusion = first.conclusion.as_ref().map_or("unknown", Ending::as_str);
         let more = if failed.len() > 1 {
             format!(" (and {} more)", failed.len() - 1)
         } else {
@@ -85,7 +113,12 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
                 config.repository,
                 config.sha,
                 first.url,
-                config.allowed.join(",")
+                config
+                    .allowed
+                    .iter()
+                    .map(Conclusion::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         };
     }
@@ -112,7 +145,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         .map(|c| c.name.clone())
         .collect();
     if !missing.is_empty() {
-        if discovery_over {
+        if discovery == Discovery::Over {
             return Verdict::Failure {
                 failed: missing.clone(),
                 reason: format!(
@@ -129,7 +162,7 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
         return Verdict::Pending { pending: all };
     }
     if considered.is_empty() {
-        if discovery_over {
+        if discovery == Discovery::Over {
             // Passing on nothing only once checks had their time to appear,
             // so a commit whose CI has not started yet is not waved through.
             if config.allow_empty && config.required.is_empty() {
@@ -155,19 +188,19 @@ pub(crate) fn decide(config: &Config, checks: &[Check], discovery_over: bool) ->
 }
 
 fn passed(config: &Config, check: &Check) -> bool {
-    let conclusion = check.conclusion.as_deref().unwrap_or("");
-    match check.kind {
+    match (&check.kind, &check.conclusion) {
         // A workflow named in `workflows` must have succeeded, nothing less.
-        Kind::Workflow => conclusion == "success",
-        Kind::Status => conclusion == "success",
-        Kind::CheckRun => config.allowed.iter().any(|a| a == conclusion),
+        (Kind::Workflow, Some(Ending::Conclusion(c))) => c.is_success(),
+        (Kind::CommitStatus, Some(Ending::CommitState(s))) => *s == CommitState::Success,
+        (Kind::CheckRun, Some(Ending::Conclusion(c))) => config.allowed.contains(c),
+        _ => false,
     }
 }
 
 fn kind_text(kind: Kind) -> &'static str {
     match kind {
         Kind::CheckRun => "check",
-        Kind::Status => "status",
+        Kind::CommitStatus => "commit status",
         Kind::Workflow => "workflow",
     }
 }
@@ -186,7 +219,8 @@ mod tests {
             set.add(Glob::new(g).unwrap());
         }
         Config {
-            token: None,
+            auth: relay_github::Auth::token(None),
+            require_check_runs: false,
             repository: relay_runtime::RepoName::parse("o/r").unwrap(),
             sha: "abc".into(),
             required: required
@@ -195,10 +229,14 @@ mod tests {
                 .collect(),
             ignore: set.build().unwrap(),
             workflows: Vec::new(),
-            allowed: vec!["success".into(), "neutral".into(), "skipped".into()],
+            allowed: vec![
+                Conclusion::Success,
+                Conclusion::Neutral,
+                Conclusion::Skipped,
+            ],
             include_statuses: true,
             wait: true,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_mins(1),
             discovery_timeout: Duration::from_secs(10),
             interval: Duration::from_secs(1),
             allow_empty: false,
@@ -207,11 +245,15 @@ mod tests {
     }
 
     fn check(name: &str, kind: Kind, status: &str, conclusion: Option<&str>) -> Check {
+        let ending = |c: &str| match kind {
+            Kind::CommitStatus => Ending::CommitState(c.parse().unwrap()),
+            _ => Ending::Conclusion(c.parse().unwrap()),
+        };
         Check {
             name: name.into(),
             kind,
-            status: status.into(),
-            conclusion: conclusion.map(str::to_owned),
+            status: status.parse().unwrap(),
+            conclusion: conclusion.map(ending),
             url: format!("https://example.com/{name}"),
             own_run: false,
         }
@@ -223,7 +265,7 @@ mod tests {
             check("a", Kind::CheckRun, "in_progress", None),
             check("b", Kind::CheckRun, "completed", Some("timed_out")),
         ];
-        match decide(&config(&[], &[]), &checks, false) {
+        match decide(&config(&[], &[]), &checks, Discovery::Open) {
             Verdict::Failure { failed, reason } => {
                 assert_eq!(failed, ["b"]);
                 assert!(reason.contains("https://example.com/b"), "{reason}");
@@ -239,11 +281,11 @@ mod tests {
             check("other", Kind::CheckRun, "completed", Some("failure")),
         ];
         assert_eq!(
-            decide(&config(&["test (*)"], &[]), &checks, false),
+            decide(&config(&["test (*)"], &[]), &checks, Discovery::Open),
             Verdict::Success
         );
         assert!(matches!(
-            decide(&config(&[], &[]), &checks, false),
+            decide(&config(&[], &[]), &checks, Discovery::Open),
             Verdict::Failure { .. }
         ));
     }
@@ -252,10 +294,15 @@ mod tests {
     fn ignored_checks_do_not_count() {
         let checks = [
             check("ok", Kind::CheckRun, "completed", Some("success")),
-            check("codecov/patch", Kind::Status, "completed", Some("failure")),
+            check(
+                "codecov/patch",
+                Kind::CommitStatus,
+                "completed",
+                Some("failure"),
+            ),
         ];
         assert_eq!(
-            decide(&config(&[], &["codecov/*"]), &checks, false),
+            decide(&config(&[], &["codecov/*"]), &checks, Discovery::Open),
             Verdict::Success
         );
     }
@@ -265,12 +312,12 @@ mod tests {
         let checks = [check("build", Kind::CheckRun, "completed", Some("success"))];
         let c = config(&["build", "e2e"], &[]);
         assert_eq!(
-            decide(&c, &checks, false),
+            decide(&c, &checks, Discovery::Open),
             Verdict::Pending {
                 pending: vec!["e2e".into()]
             }
         );
-        match decide(&c, &checks, true) {
+        match decide(&c, &checks, Discovery::Over) {
             Verdict::Failure { failed, .. } => assert_eq!(failed, ["e2e"]),
             v => panic!("{v:?}"),
         }
@@ -279,24 +326,36 @@ mod tests {
     #[test]
     fn empty_waits_for_discovery_and_passes_only_with_allow_empty() {
         let mut c = config(&[], &[]);
-        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
-        assert!(matches!(decide(&c, &[], true), Verdict::Failure { .. }));
+        assert!(matches!(
+            decide(&c, &[], Discovery::Open),
+            Verdict::Pending { .. }
+        ));
+        assert!(matches!(
+            decide(&c, &[], Discovery::Over),
+            Verdict::Failure { .. }
+        ));
         c.allow_empty = true;
-        assert!(matches!(decide(&c, &[], false), Verdict::Pending { .. }));
-        assert_eq!(decide(&c, &[], true), Verdict::Success);
+        assert!(matches!(
+            decide(&c, &[], Discovery::Open),
+            Verdict::Pending { .. }
+        ));
+        assert_eq!(decide(&c, &[], Discovery::Over), Verdict::Success);
     }
 
     #[test]
     fn statuses_and_workflows_pass_only_on_success() {
         let c = config(&[], &[]);
-        for kind in [Kind::Status, Kind::Workflow] {
+        for kind in [Kind::CommitStatus, Kind::Workflow] {
             let checks = [check("x", kind, "completed", Some("neutral"))];
             assert!(
-                matches!(decide(&c, &checks, false), Verdict::Failure { .. }),
+                matches!(
+                    decide(&c, &checks, Discovery::Open),
+                    Verdict::Failure { .. }
+                ),
                 "{kind:?}"
             );
         }
         let checks = [check("x", Kind::CheckRun, "completed", Some("neutral"))];
-        assert_eq!(decide(&c, &checks, false), Verdict::Success);
+        assert_eq!(decide(&c, &checks, Discovery::Open), Verdict::Success);
     }
 }

@@ -1,66 +1,69 @@
-//! Reading check runs, statuses and workflow runs, and the polling loop.
+//! Reading check runs, commit statuses and workflow runs, and the polling loop.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use relay_github::{CheckRun, GitHub, RunFilter, StatsSnapshot, WorkflowRun};
+use relay_github::{
+    CheckRun, CommitState, GitHub, RunFilter, RunStatus, StatsSnapshot, WorkflowRun,
+};
+use relay_http::{AtDeadline, Poll};
 use relay_runtime::Context;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::decide::{Check, Kind, Verdict, decide};
+use crate::decide::{Check, Discovery, Ending, Kind, Verdict, decide};
 
 pub(crate) struct Outcome {
     pub verdict: Verdict,
     pub checks: Vec<Check>,
     pub stats: StatsSnapshot,
+    /// Check runs could not be read: the verdict came from statuses and
+    /// Actions jobs ([`crate::fallback`]).
+    pub fell_back: bool,
 }
 
 /// Polls until decided, the timeout, or (without `wait`) after one look.
-pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, relay_github::Error> {
-    let client = GitHub::from_context(ctx, config.token.clone())?;
+pub(crate) async fn poll(ctx: &Context, config: &Config) -> anyhow::Result<Outcome> {
+    let client = config.auth.client_for(ctx, &config.access()).await?;
+    let mut fell_back = false;
     let start = Instant::now();
-    let deadline = start + config.timeout;
     let discovery_deadline = start + config.discovery_timeout.min(config.timeout);
-    let mut interval = config.interval;
+    // A last look at the deadline itself, and one when discovery ends:
+    // either moment can decide the case.
+    let mut poll = Poll::new(config.interval, start + config.timeout)
+        .backing_off(1.5, config.interval * 4)
+        .at_deadline(AtDeadline::LookOnceMore);
+    poll.wake_at(discovery_deadline);
     let mut last: Option<Vec<Check>> = None;
     ctx.console.info(&format!(
         "Verifying CI of {}@{}",
         config.repository, config.sha
     ));
     loop {
-        let checks = look(&client, config).await?;
-        let now = Instant::now();
-        let discovery_over = !config.wait || now >= discovery_deadline;
-        let verdict = decide(config, &checks, discovery_over);
-        let changed = last.as_ref() != Some(&checks);
-        if changed {
-            let done = checks.iter().filter(|c| c.status == "completed").count();
+        let checks = look(ctx, &client, config, &mut fell_back).await?;
+        let discovery = if !config.wait || Instant::now() >= discovery_deadline {
+            Discovery::Over
+        } else {
+            Discovery::Open
+        };
+        let verdict = decide(config, &checks, discovery);
+        if last.as_ref() == Some(&checks) {
+            // Nothing moved: back off, up to four times the interval.
+            poll.unchanged();
+        } else {
+            let done = checks.iter().filter(|c| c.completed()).count();
             ctx.console
                 .info(&format!("{} checks, {done} completed", checks.len()));
             // Back to the configured pace once things move again.
-            interval = config.interval;
-        } else {
-            // Nothing moved: back off, up to four times the interval.
-            interval = (interval + interval / 2).min(config.interval * 4);
+            poll.changed();
         }
         last = Some(checks);
         let verdict = match verdict {
             Verdict::Pending { pending } if !config.wait => Verdict::Timeout { pending },
             Verdict::Pending { pending } => {
-                if now >= deadline {
-                    Verdict::Timeout { pending }
-                } else {
-                    // Never sleep past a deadline that would decide the case.
-                    let next = (now + interval).min(deadline.max(now));
-                    let next = if now < discovery_deadline {
-                        next.min(discovery_deadline)
-                    } else {
-                        next
-                    };
-                    tokio::time::sleep_until(next.max(now + Duration::from_millis(1))).await;
+                if poll.sleep().await.is_ok() {
                     continue;
                 }
+                Verdict::Timeout { pending }
             }
             v => v,
         };
@@ -68,13 +71,47 @@ pub(crate) async fn poll(ctx: &Context, config: &Config) -> Result<Outcome, rela
             verdict,
             checks: last.unwrap_or_default(),
             stats: client.stats(),
+            fell_back,
         });
     }
 }
 
 /// One look at everything GitHub reports for the sha.
-async fn look(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
-    let mut checks = check_runs(client, config).await?;
+async fn look(
+    ctx: &Context,
+    client: &GitHub,
+    config: &Config,
+    fell_back: &mut bool,
+) -> anyhow::Result<Vec<Check>> {
+    let mut checks = if *fell_back {
+        select(
+            config,
+            crate::fallback::job_check_runs(client, config).await?,
+        )
+    } else {
+        match check_runs(client, config).await {
+            Ok(checks) => checks,
+            Err(e) if crate::fallback::cannot_read_check_runs(&e) => {
+                if config.require_check_runs {
+                    return Err(anyhow::Error::new(e).context(
+                        "this token cannot read check runs, and `require-check-runs` is true\nhint: use a GitHub App (`github-app-id`, `github-app-private-key`) or a token with `checks: read`; fine-grained PATs have no Checks permission",
+                    ));
+                }
+                ctx.console.warning(&format!(
+                    "{}@{}: {}",
+                    config.repository,
+                    config.sha,
+                    crate::fallback::HIDDEN
+                ));
+                *fell_back = true;
+                select(
+                    config,
+                    crate::fallback::job_check_runs(client, config).await?,
+                )
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     if config.include_statuses {
         checks.extend(statuses(client, config).await?);
     }
@@ -131,7 +168,7 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
     let named = |name: &str| config.required.iter().any(|(_, m)| m.is_match(name));
     let mut own_ids = std::collections::HashSet::new();
     for run in own_newest.into_values() {
-        if run.status == "completed" || named(&run.name) {
+        if run.status.is_completed() || named(&run.name) {
             own_ids.insert(run.id);
             keep_newest(&mut newest, run);
         }
@@ -144,22 +181,17 @@ fn select(config: &Config, runs: Vec<CheckRun>) -> Vec<Check> {
             name: r.name,
             kind: Kind::CheckRun,
             status: r.status,
-            conclusion: r.conclusion,
+            conclusion: r.conclusion.map(Ending::Conclusion),
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
-/// Whether `context` is a commit status deploy-relay itself sets on the
-/// app commit (`deploy/<environment>`), which is a deploy's outcome, not CI.
-pub(crate) fn is_own_context(context: &str) -> bool {
-    context
-        .strip_prefix("deploy/")
-        .is_some_and(|env| !env.is_empty())
-}
+/// The context prefix of the commit statuses record-deployment sets.
+const OWN_STATUS_PREFIX: &str = "deploy/";
 
-/// Commit statuses, newest per context (the combined status already keeps
+/// Commit statuses, newest per context (the combined commit status already keeps
 /// only the newest per context).
 async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_github::Error> {
     let all = client
@@ -168,18 +200,23 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
     let mut seen = std::collections::HashSet::new();
     let mut out: Vec<Check> = all
         .into_iter()
+        // Our own `deploy/<environment>` statuses say what was deployed,
+        // not whether CI passed: they never count (SPEC). A failed deploy
+        // leaves one `failure` on the commit, and the next deploy of the
+        // same commit must not be refused for it.
+        .filter(|s| !s.context.starts_with(OWN_STATUS_PREFIX))
         .filter(|s| seen.insert(s.context.clone()))
-        // Our own: record-deployment's `deploy/<environment>`. A failed
-        // deploy leaves it `failure` on the commit, and the next deploy of
-        // the same commit must not be refused for it.
-        .filter(|s| !is_own_context(&s.context))
         .map(|s| {
-            let pending = s.state == "pending";
+            let pending = s.state == CommitState::Pending;
             Check {
                 name: s.context,
-                kind: Kind::Status,
-                status: if pending { "pending" } else { "completed" }.into(),
-                conclusion: (!pending).then_some(s.state),
+                kind: Kind::CommitStatus,
+                status: if pending {
+                    RunStatus::Pending
+                } else {
+                    RunStatus::Completed
+                },
+                conclusion: (!pending).then_some(Ending::CommitState(s.state)),
                 url: s.target_url.unwrap_or_default(),
                 own_run: false,
             }
@@ -222,8 +259,8 @@ async fn workflow_runs(
         .map(|(name, r)| Check {
             name,
             kind: Kind::Workflow,
-            status: r.status.unwrap_or_default(),
-            conclusion: r.conclusion,
+            status: r.status.unwrap_or(RunStatus::Other(String::new())),
+            conclusion: r.conclusion.map(Ending::Conclusion),
             url: r.html_url,
             own_run: false,
         })

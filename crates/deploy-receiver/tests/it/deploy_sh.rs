@@ -1,16 +1,17 @@
 //! `examples/vm/deploy.sh` against a fake `docker` (and `curl`) first on PATH
 //! that records every call and plays a scripted part: pull failure, a
 //! container that never gets healthy, success. The call sequences are the
-//! contract: what is touched, in which order, with which tag.
+//! contract: what is touched, in which order, with which image reference —
+//! exactly the one given, and on rollback exactly the one it replaced.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::harness::{SECRET, json, signed, start_with, write_script};
 
-/// Logs `<IMAGE_TAG or -> | <args>` and answers as the FAKE_* env says.
-const FAKE_DOCKER: &str = r#"#!/bin/sh
-echo "${IMAGE_TAG:--} | $*" >> "$FAKE_LOG"
+/// Logs `<IMAGE or -> | <args>` and answers as the FAKE_* env says.
+pub const FAKE_DOCKER: &str = r#"#!/bin/sh
+echo "${IMAGE:--} | $*" >> "$FAKE_LOG"
 # The nth answer from a space-separated list; the last one repeats.
 nth() {
   count_file="$FAKE_LOG.$1"
@@ -21,7 +22,10 @@ nth() {
 }
 case "$*" in
   *" pull "*)
-    if [ "${FAKE_PULL:-ok}" != ok ]; then echo "pull access denied" >&2; exit 1; fi ;;
+    if [ "${FAKE_PULL:-ok}" != ok ]; then echo "pull access denied" >&2; exit 1; fi
+    if [ -n "${FAKE_PULL_FAILS_AFTER:-}" ] && [ "$(nth pulls "1 2 3 4 5 6")" -gt "$FAKE_PULL_FAILS_AFTER" ]; then
+      echo "registry unreachable" >&2; exit 1
+    fi ;;
   *" ps -q "*)
     if [ -n "${FAKE_RUNNING:-}" ] || grep -q " up -d" "$FAKE_LOG"; then echo cid1; fi ;;
   "inspect --format {{.Config.Image}} "*)
@@ -32,29 +36,35 @@ esac
 exit 0
 "#;
 
-const FAKE_CURL: &str = r#"#!/bin/sh
+pub const FAKE_CURL: &str = r#"#!/bin/sh
 echo "curl | $*" >> "$FAKE_LOG"
 [ "$(cat "$FAKE_LOG.curl" 2>/dev/null || echo 0)" -ge "${FAKE_CURL_FAILS:-0}" ] && exit 0
 n=$(cat "$FAKE_LOG.curl" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_LOG.curl"
 exit 7
 "#;
 
+/// The release being deployed and the one running before it, by digest.
+const NEW: &str =
+    "ghcr.io/o/web@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const OLD: &str =
+    "ghcr.io/o/web@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
 const HEALTH_FORMAT: &str =
     "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
 
-fn deploy_sh() -> PathBuf {
+pub fn deploy_sh() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/vm/deploy.sh")
         .canonicalize()
         .unwrap()
 }
 
-struct Fake {
+pub struct Fake {
     dir: tempfile::TempDir,
 }
 
 impl Fake {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("bin")).unwrap();
         write_script(&dir.path().join("bin"), "docker", FAKE_DOCKER);
@@ -62,7 +72,7 @@ impl Fake {
         Self { dir }
     }
 
-    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut env = vec![
             (
                 "PATH".to_owned(),
@@ -82,7 +92,7 @@ impl Fake {
         env
     }
 
-    fn log_path(&self) -> PathBuf {
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("calls")
     }
 
@@ -114,23 +124,28 @@ fn compose(tag: &str, args: &str) -> String {
 
 fn health_check() -> [String; 2] {
     [
-        compose("abc1234", "ps -q web"),
+        compose(NEW, "ps -q web"),
         format!("- | inspect --format {HEALTH_FORMAT} cid1"),
+    ]
+}
+
+/// What every swap begins with: pull, find what runs, stop, start.
+fn swap_calls(new: &str) -> Vec<String> {
+    vec![
+        compose(new, "pull web"),
+        compose(new, "ps -q web"),
+        "- | inspect --format {{.Config.Image}} cid1".to_owned(),
+        compose(new, "stop web"),
+        compose(new, "up -d --no-deps web"),
     ]
 }
 
 #[test]
 fn pull_failure_exits_2_and_touches_nothing() {
     let fake = Fake::new();
-    let (code, calls, text) = fake.run(
-        "abc1234",
-        &[
-            ("FAKE_PULL", "fail"),
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
-        ],
-    );
+    let (code, calls, text) = fake.run(NEW, &[("FAKE_PULL", "fail"), ("FAKE_RUNNING", OLD)]);
     assert_eq!(code, 2, "{text}");
-    assert_eq!(calls, [compose("abc1234", "pull web")]);
+    assert_eq!(calls, [compose(NEW, "pull web")]);
     assert!(text.contains("nothing was changed"), "{text}");
 }
 
@@ -138,60 +153,100 @@ fn pull_failure_exits_2_and_touches_nothing() {
 fn healthy_swap_exits_0_and_cleans_up() {
     let fake = Fake::new();
     let (code, calls, text) = fake.run(
-        "abc1234",
+        NEW,
         &[
-            ("FAKE_RUNNING", "registry.local:5000/o/web:0ld0ld0"),
+            ("FAKE_RUNNING", OLD),
             ("FAKE_HEALTH", "starting starting healthy"),
         ],
     );
     assert_eq!(code, 0, "{text}");
-    let mut expected = vec![
-        compose("abc1234", "pull web"),
-        compose("abc1234", "ps -q web"),
-        "- | inspect --format {{.Config.Image}} cid1".to_owned(),
-        compose("abc1234", "stop web"),
-        compose("abc1234", "up -d --no-deps web"),
-    ];
+    let mut expected = swap_calls(NEW);
     for _ in 0..3 {
         expected.extend(health_check());
     }
     expected.push("- | image prune -f".to_owned());
     assert_eq!(calls, expected);
-    assert!(text.contains("previous tag: 0ld0ld0"), "{text}");
+    assert!(text.contains(&format!("previous image: {OLD}")), "{text}");
+    assert!(text.contains(&format!("web is healthy at {NEW}")), "{text}");
 }
 
 #[test]
-fn unhealthy_start_rolls_back_to_the_previous_tag_and_exits_3() {
+fn unhealthy_start_rolls_back_to_exactly_the_previous_reference_and_exits_3() {
+    for previous in [
+        OLD,
+        "registry.local:5000/o/web@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+        "registry.local:5000/o/web:0ld0ld0",
+    ] {
+        let fake = Fake::new();
+        let (code, calls, text) = fake.run(
+            NEW,
+            &[
+                ("FAKE_RUNNING", previous),
+                ("FAKE_HEALTH", "starting unhealthy"),
+            ],
+        );
+        assert_eq!(code, 3, "{text}");
+        let mut expected = swap_calls(NEW);
+        expected.extend(health_check());
+        expected.extend(health_check());
+        expected.push(compose(NEW, "stop web"));
+        expected.push(compose(previous, "pull web"));
+        expected.push(compose(previous, "up -d --no-deps web"));
+        assert_eq!(calls, expected, "{previous}");
+        assert!(
+            text.contains(&format!("rolling back web to {previous}")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_tag_is_deployed_and_rolled_back_as_given() {
     let fake = Fake::new();
+    let tag = "ghcr.io/o/web:1.4.2";
     let (code, calls, text) = fake.run(
-        "abc1234",
+        tag,
         &[
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
-            ("FAKE_HEALTH", "starting unhealthy"),
+            ("FAKE_RUNNING", "ghcr.io/o/web:1.4.1"),
+            ("FAKE_HEALTH", "unhealthy"),
         ],
     );
     assert_eq!(code, 3, "{text}");
-    let mut expected = vec![
-        compose("abc1234", "pull web"),
-        compose("abc1234", "ps -q web"),
-        "- | inspect --format {{.Config.Image}} cid1".to_owned(),
-        compose("abc1234", "stop web"),
-        compose("abc1234", "up -d --no-deps web"),
-    ];
-    expected.extend(health_check());
-    expected.extend(health_check());
-    expected.push(compose("abc1234", "stop web"));
-    expected.push(compose("0ld0ld0", "up -d --no-deps web"));
-    assert_eq!(calls, expected);
+    assert_eq!(calls[0], compose(tag, "pull web"));
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            compose("ghcr.io/o/web:1.4.1", "pull web"),
+            compose("ghcr.io/o/web:1.4.1", "up -d --no-deps web")
+        ]
+    );
+}
+
+#[test]
+fn a_rollback_whose_pull_fails_starts_the_local_copy() {
+    let fake = Fake::new();
+    // The fake's pulls all fail once FAKE_PULL says so; the first pull is
+    // the new image's, so this makes only the rollback's fail.
+    let (code, calls, text) = fake.run(
+        NEW,
+        &[
+            ("FAKE_RUNNING", OLD),
+            ("FAKE_HEALTH", "unhealthy"),
+            ("FAKE_PULL_FAILS_AFTER", "1"),
+        ],
+    );
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("starting the local copy"), "{text}");
+    assert_eq!(calls.last().unwrap(), &compose(OLD, "up -d --no-deps web"));
 }
 
 #[test]
 fn health_deadline_rolls_back() {
     let fake = Fake::new();
     let (code, calls, text) = fake.run(
-        "abc1234",
+        NEW,
         &[
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_RUNNING", OLD),
             ("FAKE_HEALTH", "starting"),
             ("DEPLOY_HEALTH_DEADLINE", "1"),
         ],
@@ -199,10 +254,11 @@ fn health_deadline_rolls_back() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("not healthy after 1s"), "{text}");
     assert_eq!(
-        calls[calls.len() - 2..],
+        calls[calls.len() - 3..],
         [
-            compose("abc1234", "stop web"),
-            compose("0ld0ld0", "up -d --no-deps web")
+            compose(NEW, "stop web"),
+            compose(OLD, "pull web"),
+            compose(OLD, "up -d --no-deps web")
         ]
     );
 }
@@ -210,21 +266,39 @@ fn health_deadline_rolls_back() {
 #[test]
 fn first_deploy_that_fails_leaves_the_service_stopped() {
     let fake = Fake::new();
-    let (code, calls, text) = fake.run("abc1234", &[("FAKE_HEALTH", "unhealthy")]);
+    let (code, calls, text) = fake.run(NEW, &[("FAKE_HEALTH", "unhealthy")]);
     assert_eq!(code, 3, "{text}");
     assert_eq!(
         calls,
         [
-            compose("abc1234", "pull web"),
-            compose("abc1234", "ps -q web"),
-            compose("abc1234", "stop web"),
-            compose("abc1234", "up -d --no-deps web"),
+            compose(NEW, "pull web"),
+            compose(NEW, "ps -q web"),
+            compose(NEW, "stop web"),
+            compose(NEW, "up -d --no-deps web"),
             health_check()[0].clone(),
             health_check()[1].clone(),
-            compose("abc1234", "stop web"),
+            compose(NEW, "stop web"),
         ]
     );
-    assert!(text.contains("no previous tag"), "{text}");
+    assert!(text.contains("no previous image"), "{text}");
+}
+
+#[test]
+fn a_container_started_from_no_reference_has_nothing_to_roll_back_to() {
+    let fake = Fake::new();
+    let (code, calls, text) = fake.run(
+        NEW,
+        &[
+            (
+                "FAKE_RUNNING",
+                "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            ("FAKE_HEALTH", "unhealthy"),
+        ],
+    );
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("was not started from a reference"), "{text}");
+    assert_eq!(calls.last().unwrap(), &compose(NEW, "stop web"));
 }
 
 #[test]
@@ -232,9 +306,9 @@ fn http_probe_instead_of_docker_health() {
     let fake = Fake::new();
     let url = "http://127.0.0.1:9/healthz";
     let (code, calls, text) = fake.run(
-        "abc1234",
+        NEW,
         &[
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_RUNNING", OLD),
             ("DEPLOY_HEALTH_URL", url),
             ("FAKE_CURL_FAILS", "2"),
         ],
@@ -250,13 +324,40 @@ fn http_probe_instead_of_docker_health() {
 }
 
 #[test]
-fn a_bad_tag_is_refused_before_any_call() {
+fn a_bad_reference_is_refused_before_any_call() {
     let fake = Fake::new();
-    for tag in ["$(id)", "abc;rm -rf /", "", "-rf"] {
-        let (code, calls, text) = fake.run(tag, &[]);
-        assert_eq!(code, 2, "{tag}: {text}");
-        assert!(calls.is_empty(), "{calls:?}");
+    let digest = "0123456789abcdef".repeat(4);
+    for image in [
+        "$(id)".to_owned(),
+        "abc;rm -rf /".to_owned(),
+        String::new(),
+        "-rf".to_owned(),
+        "-rf:latest".to_owned(),
+        "abc1234".to_owned(),
+        format!("sha256:{digest}"),
+        format!("ghcr.io/o/web@sha256:{}", &digest[..63]),
+        format!("ghcr.io/o/WEB@sha256:{digest}"),
+        format!("ghcr.io//web@sha256:{digest}"),
+        format!("ghcr.io/o/web@sha256:{digest} --help"),
+        "ghcr.io/o/web:".to_owned(),
+        "ghcr.io/o/web:-x".to_owned(),
+    ] {
+        let (code, calls, text) = fake.run(&image, &[]);
+        assert_eq!(code, 2, "{image}: {text}");
+        assert!(calls.is_empty(), "{image}: {calls:?}");
     }
+}
+
+#[test]
+fn an_image_of_another_repository_is_refused_before_any_call() {
+    let fake = Fake::new();
+    let api = NEW.replace("/web@", "/api@");
+    let (code, calls, text) = fake.run(&api, &[("DEPLOY_IMAGE_REPOSITORY", "ghcr.io/o/web")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(calls.is_empty(), "{calls:?}");
+    assert!(text.contains("not an image of ghcr.io/o/web"), "{text}");
+    let (code, _, text) = fake.run(NEW, &[("DEPLOY_IMAGE_REPOSITORY", "ghcr.io/o/web")]);
+    assert_eq!(code, 0, "{text}");
 }
 
 #[test]
@@ -281,24 +382,21 @@ fn shellcheck_is_clean() {
 async fn through_the_receiver_an_unhealthy_release_is_503() {
     let fake = Fake::new();
     let env: Vec<String> = fake
-        .env(&[
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
-            ("FAKE_HEALTH", "starting unhealthy"),
-        ])
+        .env(&[("FAKE_RUNNING", OLD), ("FAKE_HEALTH", "starting unhealthy")])
         .into_iter()
         .map(|(k, v)| format!("{k} = \"{v}\""))
         .collect();
     let config = format!(
-        "listen = \"127.0.0.1:0\"\nsecret_env = \"DEPLOY_SECRET\"\n\n[[hooks]]\npath = \"/deploy\"\ncommand = [\"{}\"]\nargs = [\"image_sha\"]\n[hooks.env]\n{}\n",
+        "listen = \"127.0.0.1:0\"\nsecret_env = \"DEPLOY_SECRET\"\n\n[[hooks]]\npath = \"/deploy\"\ncommand = [\"{}\"]\nargs = [\"image\"]\n[hooks.env]\n{}\n",
         deploy_sh().display(),
         env.join("\n")
     );
     let dir = tempfile::tempdir().unwrap();
     let r = start_with(dir, &config, SECRET).await;
     let client = reqwest::Client::new();
-    let body = br#"{"image_sha":"abc1234"}"#;
+    let body = serde_json::to_vec(&serde_json::json!({ "image": NEW })).unwrap();
     let (status, answer) = json(
-        signed(&client, &r.url("/deploy"), body, SECRET)
+        signed(&client, &r.url("/deploy"), &body, SECRET)
             .send()
             .await
             .unwrap(),
@@ -310,12 +408,12 @@ async fn through_the_receiver_an_unhealthy_release_is_503() {
         answer["output"]
             .as_str()
             .unwrap()
-            .contains("rolling back web to 0ld0ld0"),
+            .contains(&format!("rolling back web to {OLD}")),
         "{answer}"
     );
     let calls = std::fs::read_to_string(fake.log_path()).unwrap();
     assert!(
-        calls.ends_with(&format!("{}\n", compose("0ld0ld0", "up -d --no-deps web"))),
+        calls.ends_with(&format!("{}\n", compose(OLD, "up -d --no-deps web"))),
         "{calls}"
     );
     r.stop().await;
@@ -329,10 +427,10 @@ fn sigterm_during_the_health_wait_rolls_back() {
     let fake = Fake::new();
     let mut child = Command::new("bash")
         .arg(deploy_sh())
-        .arg("abc1234")
+        .arg(NEW)
         .env_clear()
         .envs(fake.env(&[
-            ("FAKE_RUNNING", "ghcr.io/o/web:0ld0ld0"),
+            ("FAKE_RUNNING", OLD),
             ("FAKE_HEALTH", "starting"),
             ("DEPLOY_HEALTH_DEADLINE", "60"),
             ("DEPLOY_HEALTH_INTERVAL", "0.2"),
@@ -359,10 +457,11 @@ fn sigterm_during_the_health_wait_rolls_back() {
     let calls = std::fs::read_to_string(fake.log_path()).unwrap();
     let calls: Vec<&str> = calls.lines().collect();
     assert_eq!(
-        calls[calls.len() - 2..],
+        calls[calls.len() - 3..],
         [
-            compose("abc1234", "stop web"),
-            compose("0ld0ld0", "up -d --no-deps web")
+            compose(NEW, "stop web"),
+            compose(OLD, "pull web"),
+            compose(OLD, "up -d --no-deps web")
         ]
     );
 }

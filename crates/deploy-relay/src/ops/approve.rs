@@ -1,10 +1,17 @@
 //! `deploy-relay approve`: lists the runs waiting for an environment's
-//! required reviewers and approves (or, with `--reject`, rejects) one
-//! through GitHub's pending-deployments API. With no `--run-id` it acts
-//! only when exactly one run waits; otherwise it lists them and asks.
+//! required reviewers — with the head repository, branch, event and actor
+//! of each, the facts that say whose code it would deploy — and approves
+//! (or, with `--reject`, rejects) one through GitHub's pending-deployments
+//! API. With no `--run-id` it acts only when exactly one run waits, and
+//! approves it only when it is the repository's own: its head repository
+//! is the repository itself and its event is one our workflows deploy
+//! from. Any other run is approved only when named with `--run-id` and
+//! confirmed — typed at a prompt in a terminal, or `--yes` elsewhere.
+
+use std::io::{BufRead, IsTerminal as _};
 
 use relay_github::{GitHub, PendingDeployment, Review, WorkflowRun};
-use relay_runtime::{ActionSpec, Context, InputSpec, Secret};
+use relay_runtime::{ActionSpec, Context, InputSpec, RepoName, Secret, vars};
 
 use super::table::Table;
 use super::{clean, guarded, print};
@@ -25,6 +32,11 @@ pub static SPEC: ActionSpec = ActionSpec {
             "The run to review (default: the only waiting run, if exactly one waits)",
         ),
         InputSpec::new("reject", "Reject instead of approve").default("false"),
+        InputSpec::new(
+            "yes",
+            "Approve a run that is not the repository's own (a fork's, or started by another event) without being asked; only with --run-id",
+        )
+        .default("false"),
         InputSpec::new("comment", "The comment GitHub keeps with the review"),
     ],
     outputs: &[],
@@ -37,6 +49,44 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         review,
     )
     .await
+}
+
+/// The events our workflows deploy from (a `workflow_run` relay, a
+/// dispatch, a push, a manual run): a waiting run started by any other —
+/// `pull_request`, `pull_request_target`, `issue_comment`… — is not one of
+/// our deploys, whatever it waits for.
+const DEPLOY_EVENTS: [&str; 4] = [
+    "repository_dispatch",
+    "workflow_dispatch",
+    "push",
+    "workflow_run",
+];
+
+/// Why `run` is not the repository's own deploy, if it is not: its head
+/// commit comes from a fork (or a deleted fork), or another event started
+/// it. See the workflow run object's `head_repository` and `event`:
+/// https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+fn distrust(run: &WorkflowRun, repo: &RepoName) -> Option<String> {
+    if let Some(why) = run.provenance(repo.as_str()).distrust() {
+        return Some(why);
+    }
+    match run.event.as_deref() {
+        Some(event) if DEPLOY_EVENTS.contains(&event) => None,
+        Some(event) => Some(format!(
+            "it was started by a `{}` event, not one the deploy workflows run on ({})",
+            clean(event),
+            DEPLOY_EVENTS.join(", ")
+        )),
+        None => Some("GitHub did not say which event started it".to_owned()),
+    }
+}
+
+/// Who started the run (this attempt's actor, when it was re-run).
+fn actor(run: &WorkflowRun) -> &str {
+    run.triggering_actor
+        .as_ref()
+        .or(run.actor.as_ref())
+        .map_or("", |a| a.login.as_str())
 }
 
 /// A waiting run and what it waits for (the environments asked for).
@@ -58,6 +108,7 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     } else {
         Review::Approved
     };
+    let yes = i.bool("yes")?;
     let comment = i.get("comment").unwrap_or_default();
     let mut waiting = Vec::new();
     for run in gh.waiting_runs(&repo).await? {
@@ -88,7 +139,7 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
         return Ok(());
     }
     let mut lines = vec![format!("Runs of {repo} waiting for review{which}:")];
-    lines.extend(listing(&waiting));
+    lines.extend(listing(&waiting, &repo));
     print(ctx, secret, &lines);
     let target = match run_id {
         Some(id) => waiting.iter().find(|w| w.run.id == id).ok_or_else(|| {
@@ -105,6 +156,19 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
             ids(&waiting)
         ),
     };
+    // Rejecting is always safe; approving lets the run deploy.
+    if verdict == Review::Approved
+        && let Some(why) = distrust(&target.run, &repo)
+    {
+        let id = target.run.id;
+        let url = clean(&target.run.html_url);
+        if run_id.is_none() {
+            anyhow::bail!(
+                "run {id} of `{repo}` waits for review, but {why}: approving it would deploy code that is not the repository's own\nhint: look at it first ({url}); to approve it anyway, name it: --run-id {id}"
+            );
+        }
+        confirm(ctx, yes, id, &repo, &why, &url)?;
+    }
     if let Some(p) = target.pending.iter().find(|p| !p.current_user_can_approve) {
         let reviewers: Vec<String> = p.reviewers.iter().map(|r| clean(r.name())).collect();
         anyhow::bail!(
@@ -141,6 +205,45 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     Ok(())
 }
 
+/// The operator's confirmation that run `id`, not the repository's own
+/// (`why`), is to be approved: `--yes`, or the run id typed at a prompt
+/// when stdin is a terminal. Anything else approves nothing.
+fn confirm(
+    ctx: &Context,
+    yes: bool,
+    id: u64,
+    repo: &RepoName,
+    why: &str,
+    url: &str,
+) -> anyhow::Result<()> {
+    if yes {
+        ctx.console.warning(&format!(
+            "approving run {id} of {repo} although {why} (--yes)"
+        ));
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if ctx.env.get(vars::GITHUB_ACTIONS).is_some() || !stdin.is_terminal() {
+        anyhow::bail!(
+            "run {id} of `{repo}` is not the repository's own: {why}; approving it needs a confirmation\nhint: look at it first ({url}); then run again in a terminal to be asked, or add --yes"
+        );
+    }
+    ctx.console.info(&format!(
+        "Run {id} of {repo} is not the repository's own: {why}. Approving it lets it deploy with the environment's secrets. Type the run id ({id}) to approve it:"
+    ));
+    if confirmed(&mut stdin.lock(), id) {
+        Ok(())
+    } else {
+        anyhow::bail!("run {id} was not approved: the confirmation did not match")
+    }
+}
+
+/// Whether the next line of `input` is exactly `id`.
+fn confirmed(input: &mut impl BufRead, id: u64) -> bool {
+    let mut line = String::new();
+    input.read_line(&mut line).is_ok() && line.trim() == id.to_string()
+}
+
 fn ids(waiting: &[Waiting]) -> String {
     waiting
         .iter()
@@ -149,16 +252,20 @@ fn ids(waiting: &[Waiting]) -> String {
         .join(", ")
 }
 
-fn listing(waiting: &[Waiting]) -> Vec<String> {
+fn listing(waiting: &[Waiting], repo: &RepoName) -> Vec<String> {
     let mut table = Table::new(&[
         "RUN",
         "WORKFLOW",
         "TITLE",
+        "EVENT",
+        "HEAD REPOSITORY",
         "BRANCH",
         "SHA",
+        "ACTOR",
         "ENVIRONMENT",
         "REVIEWERS",
         "SINCE",
+        "NOTE",
     ]);
     for w in waiting {
         let envs: Vec<String> = w
@@ -177,12 +284,24 @@ fn listing(waiting: &[Waiting]) -> Vec<String> {
         } else {
             " (not you)"
         };
+        let head = match &w.run.head_repository {
+            Some(head) => clean(&head.full_name),
+            None => "(deleted fork)".to_owned(),
+        };
+        let note = if distrust(&w.run, repo).is_some() {
+            "not the repository's own: --run-id and a confirmation"
+        } else {
+            ""
+        };
         table.row(vec![
             w.run.id.to_string(),
             clean(w.run.name.as_deref().unwrap_or("")),
             clean(w.run.display_title.as_deref().unwrap_or("")),
+            clean(w.run.event.as_deref().unwrap_or("")),
+            head,
             clean(w.run.head_branch.as_deref().unwrap_or("")),
             clean(w.run.head_sha.get(..7).unwrap_or(&w.run.head_sha)),
+            clean(actor(&w.run)),
             clean(&envs.join(", ")),
             format!("{}{mine}", clean(&reviewers.join(", "))),
             clean(
@@ -192,7 +311,70 @@ fn listing(waiting: &[Waiting]) -> Vec<String> {
                     .or(w.run.created_at.as_deref())
                     .unwrap_or(""),
             ),
+            note.to_owned(),
         ]);
     }
     table.lines()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_run_id_typed_confirms() {
+        for (typed, ok) in [
+            ("4242\n", true),
+            ("  4242  \n", true),
+            ("y\n", false),
+            ("yes\n", false),
+            ("42420\n", false),
+            ("", false),
+        ] {
+            assert_eq!(
+                confirmed(&mut std::io::Cursor::new(typed), 4242),
+                ok,
+                "{typed:?}"
+            );
+        }
+    }
+
+    fn run(json: serde_json::Value) -> WorkflowRun {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn only_the_repositorys_own_runs_of_deploy_events_are_trusted() {
+        let repo = RepoName::parse("octo/deploy").unwrap();
+        let own = serde_json::json!({"id": 1, "full_name": "octo/deploy", "name": "deploy", "owner": {"login": "octo"}});
+        let fork = serde_json::json!({"id": 2, "full_name": "mallory/deploy", "name": "deploy", "owner": {"login": "mallory"}});
+        for event in DEPLOY_EVENTS {
+            let r = run(
+                serde_json::json!({"id": 7, "head_sha": "a", "event": event, "repository": own, "head_repository": own}),
+            );
+            assert_eq!(distrust(&r, &repo), None, "{event}");
+        }
+        let cases = [
+            (
+                serde_json::json!({"id": 7, "head_sha": "a", "event": "push", "repository": own, "head_repository": fork}),
+                "mallory/deploy",
+            ),
+            (
+                serde_json::json!({"id": 7, "head_sha": "a", "event": "workflow_run", "repository": own, "head_repository": null}),
+                "deleted",
+            ),
+            (
+                serde_json::json!({"id": 7, "head_sha": "a", "event": "pull_request", "repository": own, "head_repository": own}),
+                "`pull_request`",
+            ),
+            (
+                serde_json::json!({"id": 7, "head_sha": "a", "repository": own, "head_repository": own}),
+                "which event",
+            ),
+        ];
+        for (json, needle) in cases {
+            let why = distrust(&run(json), &repo).unwrap();
+            assert!(why.contains(needle), "{why}");
+        }
+    }
 }

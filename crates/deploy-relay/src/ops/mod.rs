@@ -31,7 +31,7 @@ pub fn commands() -> Vec<Command> {
         Command {
             spec: &approve::SPEC,
             main: |args| {
-                let args = bare_flags(args, &["reject"]);
+                let args = bare_flags(args, &["reject", "yes"]);
                 relay_runtime::main_with_args(&approve::SPEC, args, approve::run)
             },
         },

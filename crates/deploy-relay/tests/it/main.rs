@@ -7,6 +7,7 @@
 
 mod aarch64;
 mod container;
+mod defaults;
 mod metadata;
 mod ops;
 mod release;

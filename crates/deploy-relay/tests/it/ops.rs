@@ -1,9 +1,11 @@
 //! `deploy-relay status` and `deploy-relay approve` as an operator runs
 //! them (outside a runner, token in `GH_TOKEN`), against the fake GitHub.
 
+use relay_fakes::Fault;
 use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub, RunScript};
 use relay_testkit::openapi::OpenApi;
 use relay_testkit::{ActionRun, Outcome};
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deploy-relay");
 const DEPLOY: &str = "octo/deploy";
@@ -41,6 +43,60 @@ fn run(a: ActionRun) -> Outcome {
         out.log()
     );
     out
+}
+
+/// A waiting run as GitHub lists it: whose code, started how, by whom.
+struct Listed<'a> {
+    id: u64,
+    title: &'a str,
+    event: &'a str,
+    /// `None`: the fork it came from was deleted.
+    head: Option<&'a str>,
+    actor: &'a str,
+    sha: &'a str,
+}
+
+fn repository(full_name: &str, id: u64) -> Value {
+    let (owner, name) = full_name.split_once('/').unwrap();
+    json!({"id": id, "full_name": full_name, "name": name, "owner": {"login": owner}})
+}
+
+/// Serves the next listing of waiting runs of DEPLOY as GitHub answers it,
+/// with the fields the fake's own list leaves out (`repository`,
+/// `head_repository`, `actor`, `triggering_actor`); the runs' pending
+/// deployments and reviews stay the fake's.
+fn serve_waiting(gh: &FakeGitHub, runs: &[Listed<'_>]) {
+    let list: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": "Deploy",
+                "display_title": r.title,
+                "event": r.event,
+                "status": "waiting",
+                "conclusion": null,
+                "head_branch": "main",
+                "head_sha": r.sha,
+                "html_url": format!("https://github.com/{DEPLOY}/actions/runs/{}", r.id),
+                "created_at": "2026-12-01T10:00:00Z",
+                "repository": repository(DEPLOY, 1),
+                "head_repository": r.head.map(|h| repository(h, if h == DEPLOY { 1 } else { 99 })),
+                "actor": {"login": r.actor},
+                "triggering_actor": {"login": r.actor},
+            })
+        })
+        .collect();
+    let body = json!({"total_count": list.len(), "workflow_runs": list}).to_string();
+    gh.fault(
+        "GET",
+        &format!("/repos/{DEPLOY}/actions/runs"),
+        [Fault::status(200).body(&body)],
+    );
+}
+
+fn posted(gh: &FakeGitHub) -> usize {
+    gh.requests().iter().filter(|r| r.method == "POST").count()
 }
 
 /// Records a deploy of `sha` to `env` with the record-deployment action
@@ -225,6 +281,17 @@ fn approve_acts_on_the_only_waiting_run() {
         RunScript::succeeds_after(1).head_sha(B),
     );
     gh.add_run(DEPLOY, "push", "CI", RunScript::succeeds_after(1));
+    serve_waiting(
+        &gh,
+        &[Listed {
+            id: run_id,
+            title: "Deploy production",
+            event: "workflow_dispatch",
+            head: Some(DEPLOY),
+            actor: "alice-dev",
+            sha: B,
+        }],
+    );
     let out = run(command(&gh, "approve")
         .arg("--environment")
         .arg("production")
@@ -236,13 +303,17 @@ fn approve_acts_on_the_only_waiting_run() {
         text.contains("Runs of octo/deploy waiting for review for `production`:"),
         "{text}"
     );
-    assert!(text.contains("  RUN   WORKFLOW  TITLE"), "{text}");
+    assert!(
+        text.contains("  RUN   WORKFLOW  TITLE              EVENT              HEAD REPOSITORY  BRANCH  SHA      ACTOR      ENVIRONMENT  REVIEWERS"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
-            "  {run_id}  Deploy    Deploy production  main    bbbbbbb  production   alice"
+            "  {run_id}  Deploy    Deploy production  workflow_dispatch  octo/deploy      main    bbbbbbb  alice-dev  production   alice"
         )),
         "{text}"
     );
+    assert!(!text.contains("not the repository's own"), "{text}");
     assert!(text.contains(&format!("Approved run {run_id} for production: https://github.com/octo/deploy/actions/runs/{run_id}")), "{text}");
     assert!(text.contains("GitHub goes on with deployment"), "{text}");
     let review = gh
@@ -329,7 +400,16 @@ fn approve_asks_which_when_several_wait() {
 #[test]
 fn approve_with_nothing_waiting_or_without_the_right_to_review() {
     let gh = fake();
-    gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+    let id = gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+    let own = Listed {
+        id,
+        title: "Deploy",
+        event: "push",
+        head: Some(DEPLOY),
+        actor: "octocat",
+        sha: A,
+    };
+    serve_waiting(&gh, std::slice::from_ref(&own));
     let other = run(command(&gh, "approve").arg("--environment").arg("staging"));
     other.assert_success();
     assert!(
@@ -340,6 +420,7 @@ fn approve_with_nothing_waiting_or_without_the_right_to_review() {
         other.stdout
     );
     gh.token("ghs_reader", Access::ReadOnly(vec![DEPLOY.into()]));
+    serve_waiting(&gh, &[own]);
     let out = run(command(&gh, "approve").env("GH_TOKEN", "ghs_reader"));
     out.assert_failure().assert_secret_hidden("ghs_reader");
     assert!(
@@ -388,6 +469,188 @@ fn the_repository_defaults_to_the_checkouts_origin() {
     out.assert_success();
     assert!(
         out.stdout.contains("octo/deploy · staging"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_run_that_is_not_the_repositorys_own_is_approved_only_named_and_confirmed() {
+    for (head, event, why) in [
+        (
+            Some("mallory/deploy"),
+            "push",
+            "comes from the fork `mallory/deploy`",
+        ),
+        (None, "workflow_run", "no head repository"),
+        (
+            Some(DEPLOY),
+            "pull_request_target",
+            "started by a `pull_request_target` event",
+        ),
+    ] {
+        let gh = fake();
+        let id = gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+        let listed = || Listed {
+            id,
+            title: "Deploy",
+            event,
+            head,
+            actor: "mallory",
+            sha: C,
+        };
+        // Listed with what it is; never approved without its id.
+        serve_waiting(&gh, &[listed()]);
+        let out = run(command(&gh, "approve"));
+        out.assert_failure();
+        let e = out.error();
+        assert!(
+            e.contains(why) && e.contains(&format!("--run-id {id}")),
+            "{e}"
+        );
+        assert!(
+            out.stdout.contains(head.unwrap_or("(deleted fork)"))
+                && out.stdout.contains(event)
+                && out.stdout.contains("mallory")
+                && out.stdout.contains("not the repository's own"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(posted(&gh), 0, "nothing approved");
+        // Named, but not confirmed: no terminal to ask in, no --yes.
+        serve_waiting(&gh, &[listed()]);
+        let out = run(command(&gh, "approve").arg("--run-id").arg(&id.to_string()));
+        out.assert_failure();
+        assert!(
+            out.error().contains("needs a confirmation") && out.error().contains("--yes"),
+            "{}",
+            out.error()
+        );
+        assert_eq!(posted(&gh), 0, "nothing approved");
+        // --yes without --run-id is still refused.
+        serve_waiting(&gh, &[listed()]);
+        run(command(&gh, "approve").arg("--yes")).assert_failure();
+        assert_eq!(posted(&gh), 0, "nothing approved");
+        // Named and confirmed.
+        serve_waiting(&gh, &[listed()]);
+        let out = run(command(&gh, "approve")
+            .arg("--run-id")
+            .arg(&id.to_string())
+            .arg("--yes"));
+        out.assert_success();
+        assert!(
+            out.stdout.contains(&format!("Approved run {id}")),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(out.commands("warning").len(), 1, "{}", out.stdout);
+        assert_eq!(posted(&gh), 1);
+    }
+}
+
+#[test]
+fn rejecting_a_forks_run_needs_no_confirmation() {
+    let gh = fake();
+    let id = gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+    serve_waiting(
+        &gh,
+        &[Listed {
+            id,
+            title: "Deploy",
+            event: "pull_request_target",
+            head: Some("mallory/deploy"),
+            actor: "mallory",
+            sha: C,
+        }],
+    );
+    let out = run(command(&gh, "approve").arg("--reject"));
+    out.assert_success();
+    assert!(
+        out.stdout.contains(&format!("Rejected run {id}")),
+        "{}",
+        out.stdout
+    );
+}
+
+/// In a terminal the operator is asked, and only the run id typed back
+/// approves (`script` gives the command a terminal, as a shell would).
+#[test]
+fn in_a_terminal_the_run_id_typed_back_approves() {
+    if !relay_testkit::peers::require_program("script", "apt-get install -y bsdutils") {
+        return;
+    }
+    for (typed, approved) in [("y", false), ("ID", true)] {
+        let gh = fake();
+        let id = gh.waiting_run(DEPLOY, "production", "Deploy", RunScript::succeeds_after(1));
+        serve_waiting(
+            &gh,
+            &[Listed {
+                id,
+                title: "Deploy",
+                event: "push",
+                head: Some("mallory/deploy"),
+                actor: "mallory",
+                sha: C,
+            }],
+        );
+        let typed = typed.replace("ID", &id.to_string());
+        let line = format!("{BIN} approve --repository {DEPLOY} --run-id {id}");
+        let mut child = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("GH_TOKEN", DEFAULT_TOKEN)
+            .env("GITHUB_API_URL", gh.url())
+            .env("TERM", "dumb")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().unwrap();
+            // After the prompt is up: the terminal would drop what came first.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            writeln!(stdin, "{typed}").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("Type the run id ({id}) to approve it")),
+            "{text}"
+        );
+        assert!(!text.contains(DEFAULT_TOKEN), "{text}");
+        assert_eq!(out.status.success(), approved, "{typed}: {text}");
+        assert_eq!(posted(&gh), usize::from(approved), "{typed}: {text}");
+        if !approved {
+            assert!(text.contains("the confirmation did not match"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn server_text_in_an_error_reaches_the_terminal_escaped() {
+    let gh = fake();
+    gh.fault(
+        "GET",
+        &format!("/repos/{DEPLOY}/actions/runs"),
+        [
+            Fault::status(404)
+                .body(r#"{"message":"Not Found \u001b]0;owned\u0007\u001b[2J gone"}"#),
+        ],
+    );
+    let out = run(command(&gh, "approve"));
+    out.assert_failure();
+    for c in ['\u{1b}', '\u{7}'] {
+        assert!(
+            !out.stdout.contains(c),
+            "{c:?} reached the terminal: {:?}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout.contains("\\u{1b}]0;owned\\u{7}"),
         "{}",
         out.stdout
     );

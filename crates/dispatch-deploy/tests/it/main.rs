@@ -2,6 +2,7 @@
 
 mod context;
 mod snapshots;
+mod tokens;
 mod wait;
 
 use std::time::Duration;

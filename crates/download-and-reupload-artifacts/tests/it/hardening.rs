@@ -245,3 +245,33 @@ fn the_zips_waiting_for_extraction_are_bounded_too() {
     assert!(w.reuploaded().is_empty());
     assert_eq!(tree(&out.workspace), ["artifacts"], "the spool is removed");
 }
+
+#[test]
+fn names_that_differ_only_in_case_are_extracted_with_a_warning_naming_both() {
+    let w = world();
+    w.artifact(
+        "web",
+        zip_of(&[
+            E::File("README.md", b"upper"),
+            E::File("readme.md", b"lower"),
+        ]),
+    );
+    let out = run(w.action());
+    out.assert_success();
+    let warnings = out.commands("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.contains("`README.md`") && m.contains("`readme.md`") && m.contains("case")),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        tree(&out.workspace),
+        [
+            "artifacts",
+            "artifacts/web",
+            "artifacts/web/README.md",
+            "artifacts/web/readme.md"
+        ]
+    );
+}

@@ -8,6 +8,7 @@ mod hardening;
 mod inputs;
 mod interop;
 mod select;
+mod tokens;
 
 use std::io::{Cursor, Write as _};
 use std::path::Path;

@@ -9,7 +9,7 @@ const QUOTE_CHARS: usize = 80;
 
 /// What a probe saw, for conditions to judge.
 #[derive(Debug, Default)]
-pub struct Observed<'a> {
+pub(crate) struct Observed<'a> {
     pub status: u16,
     pub response_time: Duration,
     pub body: &'a str,
@@ -23,7 +23,7 @@ pub struct Observed<'a> {
 impl Condition {
     /// Whether the probe meets it; the error says what was seen instead.
     /// The error quotes the answer, so it is untrusted text.
-    pub fn check(&self, seen: &Observed<'_>) -> Result<(), String> {
+    pub(crate) fn check(&self, seen: &Observed<'_>) -> Result<(), String> {
         let ok = match (&self.subject, &self.value) {
             (_, Value::Pattern(p)) => p.matches(&self.text_of(seen)?) == (self.op == Op::Eq),
             (_, Value::Any(options)) => {
@@ -122,6 +122,9 @@ fn quote(value: &str, secrets: &[String]) -> String {
     out
 }
 
+// `==` compares the number the endpoint sent with the one the user wrote,
+// exactly, as Gatus does.
+#[allow(clippy::float_cmp)]
 fn compare(a: f64, op: Op, b: f64) -> bool {
     match op {
         Op::Eq => a == b,

@@ -29,21 +29,21 @@
 //! the first probe, never turns into a comparison with the literal text.
 
 mod eval;
-pub mod pattern;
+pub(crate) mod pattern;
 
 use std::fmt;
 
-pub use eval::Observed;
+pub(crate) use eval::Observed;
 use pattern::Pattern;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     Key(String),
     Index(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     Status,
     ResponseTime,
     CertificateExpiration,
@@ -55,7 +55,7 @@ pub enum Subject {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Ne,
     Lt,
@@ -67,7 +67,7 @@ pub enum Op {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Number(f64),
     Range(u16, u16),
     Text(String),
@@ -78,7 +78,7 @@ pub enum Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
+pub(crate) struct Condition {
     pub text: String,
     pub subject: Subject,
     pub op: Op,
@@ -87,7 +87,7 @@ pub struct Condition {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("cannot parse condition `{text}`: {why}")]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub text: String,
     pub why: String,
 }
@@ -116,7 +116,7 @@ const GATUS_ONLY: [&str; 5] = [
 const FUNCTIONS: &str = "len(), has(), pat() and any()";
 
 impl Condition {
-    pub fn parse(text: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, ParseError> {
         let err = |why: &str| ParseError {
             text: text.to_owned(),
             why: why.to_owned(),
@@ -296,7 +296,7 @@ fn any_values(subject: &Subject, inner: &str) -> Result<Vec<String>, String> {
     }
     match subject {
         // Statuses and lengths are numbers: written canonically so `any(200)`
-        // meets the status 200 however the option was spelled.
+        // meets the HTTP status 200 however the option was spelled.
         Subject::Status => options
             .iter()
             .map(|o| parse_status(o).map(|s| s.to_string()))

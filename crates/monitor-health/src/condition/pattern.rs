@@ -21,12 +21,12 @@ enum Token {
 
 /// A compiled `pat(...)` pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     tokens: Vec<Token>,
 }
 
 impl Pattern {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| format!("pattern `{text}` {why}");
         let mut tokens = Vec::new();
         let mut chars = text.chars().peekable();
@@ -69,7 +69,7 @@ impl Pattern {
     }
 
     /// Whether the whole of `s` matches.
-    pub fn matches(&self, s: &str) -> bool {
+    pub(crate) fn matches(&self, s: &str) -> bool {
         let s: Vec<char> = s.chars().collect();
         let (mut p, mut i) = (0, 0);
         // Where to resume after the last `*`: its token index and the text

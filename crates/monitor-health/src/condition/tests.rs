@@ -70,9 +70,9 @@ fn certificate_expiration() {
             .check(&o)
             .is_err()
     );
-    o.certificate_left = Some(Duration::from_secs(72 * 3600));
+    o.certificate_left = Some(Duration::from_hours(72));
     assert!(holds("[CERTIFICATE_EXPIRATION] > 48h", &o));
-    o.certificate_left = Some(Duration::from_secs(24 * 3600));
+    o.certificate_left = Some(Duration::from_hours(24));
     assert!(!holds("[CERTIFICATE_EXPIRATION] > 48h", &o));
 }
 

@@ -6,6 +6,7 @@ mod alerts;
 mod hostile;
 mod probing;
 mod snapshots;
+mod tokens;
 
 use std::time::Duration;
 

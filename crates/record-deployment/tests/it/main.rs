@@ -1,6 +1,7 @@
 //! record-deployment run as the runner runs it, against the fake GitHub.
 
 mod inputs;
+mod tokens;
 
 use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub};
 use relay_testkit::openapi::OpenApi;

@@ -4,6 +4,8 @@
 //! the key limit before any download, forks and failed builds skipped.
 #![allow(clippy::unwrap_used)]
 
+mod tokens;
+
 use std::io::{Cursor, Write as _};
 
 use relay_fakes::FakeArtifacts;

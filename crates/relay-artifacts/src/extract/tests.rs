@@ -88,7 +88,8 @@ fn extracts_files_dirs_and_inner_symlinks() {
         report,
         ExtractReport {
             files: 3,
-            bytes: 12
+            bytes: 12,
+            case_twins: Vec::new(),
         }
     );
     assert_eq!(
@@ -173,15 +174,26 @@ fn refuses_a_link_that_climbs_out_through_an_earlier_link() {
 
 #[test]
 fn refuses_entries_written_through_an_earlier_symlink() {
+    // In one zip, the link and what would go through it name one path:
+    // refused before anything is written.
     let (tmp, root) = setup();
-    let (entry, reason) = refused_entry(extract(
+    let err = extract(
         &root,
         &[
             E::Dir("real/"),
             E::Link("link", "real"),
             E::File("link/payload", b"x", None),
         ],
-    ));
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExtractError::Duplicate { .. }), "{err}");
+    assert!(all_files(tmp.path()).is_empty());
+    // Across zips merged into one target, the link is on disk already.
+    let (tmp, root) = setup();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    ex.extract(zip_of(&[E::Dir("real/"), E::Link("link", "real")]))
+        .unwrap();
+    let (entry, reason) = refused_entry(ex.extract(zip_of(&[E::File("link/payload", b"x", None)])));
     assert_eq!(entry, "link/payload");
     assert!(reason.contains("symlink"));
     assert_eq!(all_files(tmp.path()), ["a/b/target/link"]);
@@ -190,15 +202,12 @@ fn refuses_entries_written_through_an_earlier_symlink() {
 #[test]
 fn a_file_never_replaces_an_earlier_symlink() {
     let (tmp, root) = setup();
-    let err = extract(
-        &root,
-        &[
-            E::File("f", b"a", None),
-            E::Link("l", "f"),
-            E::File("./l", b"b", None),
-        ],
-    )
-    .unwrap_err();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    ex.extract(zip_of(&[E::File("f", b"a", None), E::Link("l", "f")]))
+        .unwrap();
+    let err = ex
+        .extract(zip_of(&[E::File("./l", b"b", None)]))
+        .unwrap_err();
     assert!(
         matches!(err, ExtractError::Collision { ref entry, .. } if entry == "./l"),
         "{err}"
@@ -623,4 +632,142 @@ fn merged_artifacts_collide_with_a_linked_first_entry() {
     let err = ex.extract_spool("", index, &path).unwrap_err();
     assert!(matches!(err, ExtractError::Collision { .. }), "{err}");
     assert_eq!(fs::read(root.join("same.txt")).unwrap(), b"one");
+}
+
+/// A zip whose central directory (and local headers) name `name` twice:
+/// written with two names of the same length, then the second renamed.
+fn zip_naming_twice(name: &str, first: &[u8], second: &[u8]) -> Cursor<Vec<u8>> {
+    let other = format!("{}#", &name[..name.len() - 1]);
+    let mut c = zip_of(&[E::File(name, first, None), E::File(&other, second, None)]);
+    let bytes = c.get_mut();
+    let mut at = 0;
+    let mut renamed = 0;
+    while let Some(i) = bytes[at..]
+        .windows(other.len())
+        .position(|w| w == other.as_bytes())
+    {
+        bytes[at + i..at + i + other.len()].copy_from_slice(name.as_bytes());
+        at += i + other.len();
+        renamed += 1;
+    }
+    assert_eq!(renamed, 2, "the local header and the central directory");
+    c
+}
+
+#[test]
+fn a_name_listed_twice_is_refused_before_anything_is_written() {
+    let zip = zip_naming_twice(
+        "site/index.html",
+        b"the first",
+        b"the second, which zip keeps",
+    );
+    assert!(
+        zip::ZipArchive::new(zip.clone())
+            .unwrap()
+            .has_duplicate_names()
+    );
+    let (tmp, root) = setup();
+    let err = Extractor::new(&root, ExtractLimits::default())
+        .unwrap()
+        .extract(zip)
+        .unwrap_err();
+    assert!(
+        matches!(&err, ExtractError::Duplicate { first, second } if first == "site/index.html" && second == first),
+        "{err}"
+    );
+    assert!(err.to_string().contains("listed twice"), "{err}");
+    assert!(
+        all_files(tmp.path()).is_empty(),
+        "{:?}",
+        all_files(tmp.path())
+    );
+}
+
+#[test]
+fn two_spellings_of_one_path_are_refused_before_anything_is_written() {
+    for (a, b) in [
+        ("app/run.sh", "./app/run.sh"),
+        ("app/run.sh", "app//run.sh"),
+        ("app/run.sh", "app/./run.sh"),
+        ("config", "config/"),
+    ] {
+        let (tmp, root) = setup();
+        let second = if b.ends_with('/') {
+            E::Dir(b)
+        } else {
+            E::File(b, b"evil", None)
+        };
+        // A harmless entry first: it must not be written either.
+        let err = extract(
+            &root,
+            &[
+                E::File("aaa-first.txt", b"x", None),
+                E::File(a, b"good", None),
+                second,
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Duplicate { first, second } if first == a && second == b),
+            "{a} {b}: {err}"
+        );
+        assert!(
+            all_files(tmp.path()).is_empty(),
+            "{a} {b}: {:?}",
+            all_files(tmp.path())
+        );
+    }
+    // A file where another entry needs a directory.
+    let (tmp, root) = setup();
+    let err = extract(
+        &root,
+        &[
+            E::File("lib", b"file", None),
+            E::File("lib/x.so", b"x", None),
+        ],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExtractError::Duplicate { .. }), "{err}");
+    assert!(all_files(tmp.path()).is_empty());
+    // Two entries for one directory are fine.
+    let (_tmp, root) = setup();
+    extract(
+        &root,
+        &[E::Dir("d/"), E::Dir("./d/"), E::File("d/f", b"f", None)],
+    )
+    .unwrap();
+}
+
+#[test]
+fn names_that_differ_only_in_case_are_extracted_and_reported() {
+    let (tmp, root) = setup();
+    let mut ex = Extractor::new(&root, ExtractLimits::default()).unwrap();
+    let report = ex
+        .extract(zip_of(&[
+            E::File("README.md", b"upper", None),
+            E::File("readme.md", b"lower", None),
+            E::File("other.txt", b"o", None),
+        ]))
+        .unwrap();
+    assert_eq!(report.files, 3);
+    assert_eq!(
+        report.case_twins,
+        [("README.md".to_owned(), "readme.md".to_owned())]
+    );
+    assert_eq!(
+        all_files(tmp.path()),
+        [
+            "a/b/target/README.md",
+            "a/b/target/other.txt",
+            "a/b/target/readme.md"
+        ]
+    );
+    // Merged into the same target, a later zip's twin is reported too.
+    let report = ex
+        .extract(zip_of(&[E::File("OTHER.TXT", b"O", None)]))
+        .unwrap();
+    assert_eq!(
+        report.case_twins,
+        [("other.txt".to_owned(), "OTHER.TXT".to_owned())]
+    );
 }

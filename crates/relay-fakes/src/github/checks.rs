@@ -160,6 +160,82 @@ pub(super) fn routes() -> Router<Shared> {
             "/repos/{owner}/{repo}/commits/{sha}/status",
             get(combined_status),
         )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            get(list_jobs),
+        )
+}
+
+/// `GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs`: the run's jobs
+/// are the check runs of its head sha whose `details_url` is a job of this
+/// run ([`CheckScript::job_of`]), as on GitHub, where each Actions job is
+/// a check run. They progress with the looks at this list.
+async fn list_jobs(
+    AxState(state): AxState<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name, run_id)): Path<(String, String, u64)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let repo = format!("{owner}/{name}");
+    let mut s = lock(&state);
+    if !caller.sees(&s, &repo) {
+        return not_found();
+    }
+    let Some(run) = s
+        .runs
+        .list
+        .iter()
+        .find(|r| r.repo == repo && r.id == run_id)
+        .cloned()
+    else {
+        return not_found();
+    };
+    let q = query_map(uri.query());
+    match q.get("filter").map(String::as_str) {
+        None | Some("latest" | "all") => {}
+        Some(_) => return super::server::unprocessable("filter must be latest or all"),
+    }
+    let sha = run.script.head_sha.clone();
+    let page = q.get("page").cloned().unwrap_or_else(|| "1".into());
+    let poll = look(
+        &mut s.checks,
+        "jobs",
+        &repo,
+        &format!("{sha}/{run_id}"),
+        &page,
+    );
+    let marker = format!("/actions/runs/{run_id}/job/");
+    let base = s.base_url.clone();
+    let entries = s
+        .checks
+        .runs
+        .get(&(repo.clone(), sha.clone()))
+        .cloned()
+        .unwrap_or_default();
+    let items: Vec<Value> = entries
+        .iter()
+        .filter(|e| e.script.details_url.as_deref().is_some_and(|u| u.contains(&marker)))
+        .filter_map(|e| {
+            let (status, conclusion) = e.script.state_at(poll)?;
+            let html_url = e.script.details_url.clone().unwrap_or_default();
+            let job_id: u64 = html_url.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(e.id);
+            Some(json!({
+                "id": job_id, "node_id": format!("J_{job_id}"), "run_id": run_id,
+                "run_url": format!("{base}/repos/{repo}/actions/runs/{run_id}"),
+                "run_attempt": 1, "head_sha": sha, "workflow_name": run.name,
+                "head_branch": "main", "name": e.script.name,
+                "url": format!("{base}/repos/{repo}/actions/jobs/{job_id}"),
+                "html_url": html_url, "status": status, "conclusion": conclusion,
+                "started_at": "2026-01-01T00:00:00Z",
+                "completed_at": if status == "completed" { Value::from("2026-01-01T00:05:00Z") } else { Value::Null },
+                "created_at": "2026-01-01T00:00:00Z",
+                "check_run_url": format!("{base}/repos/{repo}/check-runs/{}", e.id),
+                "labels": ["ubuntu-latest"], "runner_id": null, "runner_name": null,
+                "runner_group_id": null, "runner_group_name": null, "steps": [],
+            }))
+        })
+        .collect();
+    paginate(&base, uri.path(), &q, items, Some("jobs"))
 }
 
 /// Counts a look when the first page is asked for, and returns the poll

@@ -1,10 +1,13 @@
 //! A fake GitHub REST API: in-process, stateful, strict.
 
+mod apps;
 mod artifacts;
 mod attestations;
 mod checks;
 mod deployments;
+mod grants;
 mod issues;
+mod jwt;
 mod reviews;
 mod runs;
 mod server;
@@ -16,8 +19,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use apps::{AppSeed, InstallationSeed, IssuedToken};
 pub use artifacts::ArtifactSeed;
 pub use checks::CheckScript;
+pub use grants::{Grant, TokenKind};
+pub use jwt::JwtRefusal;
 pub use runs::{Run, RunScript, WorkflowDispatchMode};
 
 /// The token every fake accepts unless a test registers others.
@@ -33,6 +39,9 @@ pub enum Access {
     ReadOnly(Vec<String>),
     /// Read and write only these repositories; others answer 404.
     Repos(Vec<String>),
+    /// A token of a kind GitHub knows with its grant: any call outside it
+    /// is refused as GitHub refuses it (see [`Grant`]).
+    Grant(Grant),
 }
 
 /// A canned answer served instead of the real one, once.
@@ -131,6 +140,7 @@ pub(crate) struct State {
     pub artifacts: artifacts::Artifacts,
     pub attestations: attestations::Attestations,
     pub deployments: deployments::Deployments,
+    pub apps: apps::Apps,
     /// Requests that would cost rate limit (everything but 304s).
     pub rate_limit_used: u64,
     pub next_id: u64,

@@ -38,7 +38,7 @@ async fn pending(
         return not_found();
     }
     let base = s.base_url.clone();
-    let can_approve = !matches!(caller.0, Access::ReadOnly(_));
+    let can_approve = !matches!(caller.access, Access::ReadOnly(_));
     // GitHub's timestamps have whole seconds.
     let started = s.runs.list.iter().find(|r| r.id == id).and_then(|r| {
         r.created_at

@@ -25,6 +25,7 @@ pub(crate) fn spawn(state: Shared) -> (String, Handle) {
 
 fn router(state: Shared) -> Router {
     super::runs::routes()
+        .merge(super::apps::routes())
         .merge(super::checks::routes())
         .merge(super::issues::routes())
         .merge(super::artifacts::routes())
@@ -65,14 +66,21 @@ pub(crate) fn unprocessable(message: &str) -> Response {
 
 /// The caller as the fake knows it, put in request extensions by [`gate`].
 #[derive(Clone)]
-pub(crate) struct Caller(pub Access);
+pub(crate) struct Caller {
+    pub access: Access,
+    /// The App a verified JWT speaks for.
+    pub app: Option<u64>,
+    /// The token as sent (for `DELETE /installation/token`).
+    pub token: Option<String>,
+}
 
 impl Caller {
     /// `None` when the repo is hidden from this token (answer 404).
     pub fn can_read(&self, repo: &str) -> bool {
-        match &self.0 {
+        match &self.access {
             Access::All => true,
             Access::ReadOnly(r) | Access::Repos(r) => r.iter().any(|x| x == repo),
+            Access::Grant(g) => g.covers_repo(repo),
         }
     }
     /// Whether `repo` exists and this token may read it (else answer 404).
@@ -84,7 +92,7 @@ impl Caller {
         if !self.can_read(repo) {
             return Some(not_found());
         }
-        matches!(self.0, Access::ReadOnly(_)).then(|| {
+        matches!(self.access, Access::ReadOnly(_)).then(|| {
             error(
                 StatusCode::FORBIDDEN,
                 "Resource not accessible by integration",
@@ -138,7 +146,7 @@ async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Resp
         .and_then(|q| q.pop_front());
     let response = match fault {
         Some(fault) => serve_fault(fault).await,
-        None => match check(&state, &parts.headers, &parts.method, &bytes) {
+        None => match check(&state, &parts.headers, &parts.method, &path, &bytes) {
             Err(refusal) => refusal,
             Ok(caller) => {
                 parts.extensions.insert(caller);
@@ -162,6 +170,7 @@ fn check(
     state: &Shared,
     headers: &HeaderMap,
     method: &Method,
+    path: &str,
     body: &Bytes,
 ) -> Result<Caller, Response> {
     if headers.get("user-agent").is_none() {
@@ -186,15 +195,40 @@ fn check(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("token "))
         });
-    let access = token.and_then(|t| lock(state).tokens.get(t).cloned());
-    let Some(access) = access else {
-        return Err(error(StatusCode::UNAUTHORIZED, "Bad credentials"));
+    let Some(token) = token else {
+        return Err(error(StatusCode::UNAUTHORIZED, "Requires authentication"));
     };
+    let mut app = None;
+    let access = {
+        let mut s = lock(state);
+        if super::jwt::looks_like_jwt(token) {
+            app = Some(s.apps.verify(token)?);
+            // An App's JWT reaches the App's own endpoints only.
+            Access::Repos(Vec::new())
+        } else if let Some(access) = s.tokens.get(token) {
+            access.clone()
+        } else {
+            match s.apps.grant(token) {
+                Ok(Some(grant)) => Access::Grant(grant),
+                _ => return Err(error(StatusCode::UNAUTHORIZED, "Bad credentials")),
+            }
+        }
+    };
+    if let Access::Grant(grant) = &access
+        && let Some(need) = super::grants::need(method.as_str(), path)
+        && let Some(refusal) = grant.refusal(&need)
+    {
+        return Err(refusal);
+    }
     if *method == Method::POST && !body.is_empty() && serde_json::from_slice::<Value>(body).is_err()
     {
         return Err(error(StatusCode::BAD_REQUEST, "Problems parsing JSON"));
     }
-    Ok(Caller(access))
+    Ok(Caller {
+        access,
+        app,
+        token: Some(token.to_owned()),
+    })
 }
 
 async fn serve_fault(fault: Fault) -> Response {

@@ -1,6 +1,7 @@
 //! The fakes held to GitHub: its OpenAPI description, its pagination, its
 //! refusals, and the state each endpoint keeps.
 
+mod apps;
 mod artifacts_rest;
 mod attestations;
 mod checks;

@@ -198,6 +198,9 @@ await add('wrong-digest', good, { expectDigest: OTHER_DIGEST });
 await add('wrong-workflow', await signed({ claims: { workflowRepo: 'evil/tools' } }));
 await add('wrong-ref', await signed({ claims: { ref: 'refs/heads/feature' } }));
 await add('wrong-commit', await signed({ claims: { sha: '0'.repeat(40) } }));
+// A ref that carries markup and a workflow command, for the escaping of
+// whatever a certificate says on its way to a log or a summary.
+await add('hostile-ref', await signed({ claims: { ref: 'refs/heads/main\n::error::pwned <img src=x onerror=alert(1)> | @admin' } }));
 const tampered = structuredClone(good);
 tampered.dsseEnvelope.payload = b64(JSON.stringify(statement(OTHER_DIGEST)));
 await add('tampered-envelope', tampered, { expectDigest: OTHER_DIGEST });

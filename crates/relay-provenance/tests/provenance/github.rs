@@ -18,7 +18,7 @@ fn listed(gh: &FakeGitHub, digest: &str) -> Result<Vec<Vec<u8>>, relay_github::E
     let env = Env::from_pairs([(vars::GITHUB_API_URL, gh.url())]);
     let client = GitHub::new(
         &env,
-        Console::capture(false).0,
+        Console::capture().0,
         Some(Token::new(Secret::new(DEFAULT_TOKEN))),
     )
     .unwrap();

@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod github;
+mod github_root;
 mod real;
 mod sigstore_js;

@@ -61,7 +61,7 @@ fn ours_expected(name: &str) -> fn(&Result<relay_provenance::Verified, Error>) -
         "good" | "good-log-and-timestamp" | "good-timestamp-only" => |r| r.is_ok(),
         "wrong-digest" => |r| matches!(r, Err(Error::Digest { .. })),
         "wrong-workflow" => |r| matches!(r, Err(Error::SignerWorkflow { .. })),
-        "wrong-ref" => |r| matches!(r, Err(Error::Ref { .. })),
+        "wrong-ref" | "hostile-ref" => |r| matches!(r, Err(Error::Ref { .. })),
         "wrong-commit" => |r| matches!(r, Err(Error::SourceCommit { .. })),
         "tampered-envelope" => |r| matches!(r, Err(Error::Signature { .. })),
         "expired-certificate" => |r| matches!(r, Err(Error::CertificateNotValidAtSigning { .. })),
@@ -79,7 +79,7 @@ fn our_verdicts_equal_sigstore_js_on_bundles_it_signs() {
     node(&dir, &[Path::new("sign.mjs"), out.path()]);
     let cases: Vec<Case> =
         serde_json::from_slice(&std::fs::read(out.path().join("cases.json")).unwrap()).unwrap();
-    assert_eq!(cases.len(), 12, "every case was written");
+    assert_eq!(cases.len(), 13, "every case was written");
     let roots = TrustedRoots::from_files(&[out.path().join("trusted_root.json")]).unwrap();
     let policy = Policy::new("octo/app", "main", &[]);
     let mut table = Vec::new();

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use relay_signature::{Secret, github};
+use relay_signature::{SigningKey, github};
 use relay_testkit::peers;
 
 const SECRET: &str = "peer-secret: spaces, \"quotes\" and ünïcode";
@@ -106,7 +106,7 @@ async fn adnanh_webhook_accepts_our_signature_and_refuses_a_wrong_one() {
             .send()
     };
 
-    let wrong = Secret::new("not the secret").unwrap();
+    let wrong = SigningKey::new("not the secret").unwrap();
     let refused = post(github::sign(&wrong, body)).await.unwrap();
     // webhook 2.8 answers a signature that does not match with 500 ("error
     // evaluating hook rules"), not with the rule-mismatch code; what matters
@@ -120,7 +120,7 @@ async fn adnanh_webhook_accepts_our_signature_and_refuses_a_wrong_one() {
         "the hook ran on a wrong signature"
     );
 
-    let right = Secret::new(SECRET).unwrap();
+    let right = SigningKey::new(SECRET).unwrap();
     let accepted = post(github::sign(&right, body)).await.unwrap();
     assert_eq!(accepted.status(), 200, "{:?}", accepted.text().await);
     let ran = std::fs::read_to_string(dir.path().join("ran")).unwrap();

@@ -319,3 +319,161 @@ fn the_response_is_masked_before_it_is_cut() {
         "the start of the secret survived the cut"
     );
 }
+
+/// What deploy-receiver answered before its answers were bounded: a deploy
+/// whose output was control characters, each escaped to six bytes, so the
+/// JSON outgrew what the action reads.
+fn long_rolled_back_body() -> String {
+    let body = format!(
+        r#"{{"status":"unhealthy, rolled back","exit_code":3,"duration_ms":4100,"output":"{}","output_truncated":false}}"#,
+        "\\u001b".repeat(16 * 1024)
+    );
+    assert!(body.len() > 64 * 1024 + 1024);
+    body
+}
+
+#[test]
+fn a_long_answer_keeps_its_verdict_through_the_header() {
+    // Sync: the 503 is "rolled back", not "busy": final, never retried.
+    let sink = Sink::start();
+    sink.script([Reply::status(503)
+        .header("deploy-exit-code", "3")
+        .body(&long_rolled_back_body())]);
+    let out = run(action(&deploy_url(&sink)).input("retries", "3"));
+    out.assert_failure();
+    assert_eq!(sink.received().len(), 1, "the deploy ran: no second try");
+    assert!(
+        out.error().contains("the deploy failed on") && out.error().contains("(503)"),
+        "{}",
+        out.error()
+    );
+    assert!(!out.error().contains("busy"), "{}", out.error());
+    assert!(
+        out.stdout.contains("(cut at 65536 bytes)"),
+        "the cut is shown\n{}",
+        out.stdout
+    );
+    // Async: the poll's long 503 ends the follow at once.
+    let sink = Sink::start();
+    sink.script([
+        accepted(),
+        Reply::status(503)
+            .header("deploy-exit-code", "3")
+            .body(&long_rolled_back_body()),
+    ]);
+    let out = run(action(&deploy_url(&sink)).input("timeout", "20s"));
+    out.assert_failure();
+    assert_eq!(sink.received().len(), 2, "polled once, not until timeout");
+    assert_eq!(out.output("status"), "503");
+    assert!(
+        out.error().contains("the deploy failed on"),
+        "{}",
+        out.error()
+    );
+}
+
+#[test]
+fn a_long_answer_without_the_header_is_shown_cut_and_never_read_as_busy() {
+    let sink = Sink::start();
+    sink.script([Reply::status(503).body(&long_rolled_back_body())]);
+    let out = run(action(&deploy_url(&sink)).input("retries", "3"));
+    out.assert_failure();
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "a 503 whose body was cut may have run: never retried"
+    );
+    let error = out.error();
+    assert!(
+        error.contains("is unknown") && error.contains("cut before its verdict could be read"),
+        "{error}"
+    );
+    assert!(!error.contains("was busy"), "{error}");
+    assert!(
+        out.stdout.contains("(cut at 65536 bytes)"),
+        "{}",
+        out.stdout
+    );
+    // Async: a cut poll answer ends the follow as unknown, at once.
+    let sink = Sink::start();
+    sink.script([
+        accepted(),
+        Reply::status(503).body(&long_rolled_back_body()),
+    ]);
+    let out = run(action(&deploy_url(&sink)).input("timeout", "20s"));
+    out.assert_failure();
+    assert_eq!(sink.received().len(), 2, "polled once, not until timeout");
+    assert!(
+        out.error().contains("is unknown") && out.error().contains("cut before its verdict"),
+        "{}",
+        out.error()
+    );
+}
+
+#[test]
+fn retry_after_zero_waits_a_second_between_polls() {
+    let sink = Sink::start();
+    let running_now = || running().header("retry-after", "0");
+    sink.script(
+        std::iter::once(accepted().header("retry-after", "0"))
+            .chain(std::iter::repeat_with(running_now).take(400)),
+    );
+    // Unscaled waits: the floor is what is being measured.
+    let out = run(action(&deploy_url(&sink))
+        .input("timeout", "3500ms")
+        .env("DEPLOY_RELAY_BACKOFF_SCALE", "1"));
+    out.assert_failure();
+    assert!(
+        out.error().contains("still running when `timeout`"),
+        "{}",
+        out.error()
+    );
+    let polls = sink.received().len() - 1;
+    assert!(
+        (2..=3).contains(&polls),
+        "{polls} polls in 3.5 s (Retry-After: 0 must wait 1 s)"
+    );
+    // A busy receiver's Retry-After: 0 waits a second before the retry too.
+    let sink = Sink::start();
+    sink.script([Reply::status(429).header("retry-after", "0")]);
+    let out = run(action(&deploy_url(&sink)).input("retries", "1"));
+    out.assert_success();
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got[1].at - got[0].at >= Duration::from_millis(950),
+        "{:?}",
+        got[1].at - got[0].at
+    );
+}
+
+#[test]
+fn a_secret_echoed_json_escaped_or_url_encoded_never_shows() {
+    let secret = r#"quote"and\backslash/slash é&more"#;
+    let json_form = serde_json::to_string(secret).unwrap();
+    let json_form = json_form.trim_matches('"');
+    assert_eq!(json_form, r#"quote\"and\\backslash/slash é&more"#);
+    let url_form = "quote%22and%5Cbackslash%2Fslash%20%C3%A9%26more";
+    let sink = Sink::start();
+    sink.script([Reply::status(500).body(&format!(
+        r#"{{"status":"failed","exit_code":1,"output":"echo {json_form} and {url_form}"}}"#
+    ))]);
+    let out = action(&deploy_url(&sink)).input("secret", secret).run();
+    out.assert_failure();
+    out.assert_secret_hidden(secret);
+    let logged: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    let response = out.output("response");
+    for text in [&logged.join("\n"), &out.stderr, &out.summary, response] {
+        for form in [json_form, url_form] {
+            assert!(!text.contains(form), "{form} in:\n{text}");
+        }
+    }
+    assert!(
+        response.contains(r#""output":"echo *** and ***""#),
+        "{response}"
+    );
+}

@@ -167,6 +167,41 @@ fn a_bad_image_or_a_dry_run_sends_nothing() {
 }
 
 #[test]
+fn the_image_input_is_the_computed_payloads_image() {
+    let sink = Sink::start();
+    let image = format!("ghcr.io/o/api@sha256:{}", "ab".repeat(32));
+    let out = run(action(&deploy_url(&sink))
+        .input("image", &image)
+        .input("sha", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"));
+    out.assert_success();
+    let body: Value = serde_json::from_slice(&sink.received()[0].body).unwrap();
+    assert_eq!(body["image"], image.as_str());
+    assert_eq!(body["sha"], "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b");
+    // Not a reference, or beside a payload sent as is: refused before any request.
+    let sink = Sink::start();
+    for (extra, needle) in [
+        (
+            vec![("image", "abc1234")],
+            "input `image` `abc1234` has neither a digest",
+        ),
+        (vec![("image", "ghcr.io/o/api:$(id)")], "input `image`"),
+        (
+            vec![("image", "ghcr.io/o/api:1"), ("payload", "{}")],
+            "input `image` is set with `payload`",
+        ),
+    ] {
+        let mut a = action(&deploy_url(&sink));
+        for (k, v) in extra {
+            a = a.input(k, v);
+        }
+        let out = run(a);
+        out.assert_failure();
+        assert!(out.error().contains(needle), "{}", out.error());
+    }
+    assert!(sink.received().is_empty());
+}
+
+#[test]
 fn standard_webhooks_scheme_verifies() {
     let sink = Sink::start();
     let key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -4,6 +4,7 @@
 mod cost;
 mod selfexclusion;
 mod snapshots;
+mod tokens;
 
 use std::time::Duration;
 

@@ -91,6 +91,14 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
                 needs.push(("actions", "read"));
             }
         }
+        // Lists the app repository's attestations (and reads its default
+        // branch, which `metadata: read` allows every token); nothing under `off`.
+        "verify-provenance"
+            if default_token("github-token")
+                && with.get("provenance").is_none_or(|v| v.trim() != "off") =>
+        {
+            needs.push(("attestations", "read"));
+        }
         "monitor-health" if flag("create-issue", false) && default_token("github-token") => {
             needs.push(("issues", "write"));
         }

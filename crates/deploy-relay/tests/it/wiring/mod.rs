@@ -228,6 +228,31 @@ fn each_rule_is_enforced() {
 }
 
 #[test]
+fn verify_provenance_needs_attestations_read_unless_off_or_another_token() {
+    let step = |granted: &str, with: &str| {
+        format!(
+            "on: push\npermissions: {{}}\njobs:\n  j:\n    runs-on: ubuntu-latest\n    {granted}\n    steps:\n      - uses: deploy-relay/deploy-relay/actions/verify-provenance@main\n        with:\n          images: x=y\n{with}"
+        )
+    };
+    let p = problems_of(&[(".github/workflows/w.yml", &step("permissions: {}", ""))]);
+    assert!(
+        p.iter().any(|l| l.contains("needs `attestations: read`")),
+        "{p:#?}"
+    );
+    for (granted, with) in [
+        ("permissions: { attestations: read }", ""),
+        ("permissions: {}", "          provenance: off\n"),
+        (
+            "permissions: {}",
+            "          github-token: ${{ secrets.APP }}\n",
+        ),
+    ] {
+        let p = problems_of(&[(".github/workflows/w.yml", &step(granted, with))]);
+        assert!(p.is_empty(), "{granted} {with}: {p:#?}");
+    }
+}
+
+#[test]
 fn calls_of_reusable_workflows_are_checked() {
     let callee = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n    secrets:\n      token: { required: true }\n    outputs:\n      state: { value: \"${{ jobs.nope.outputs.state }}\" }\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: { deployments: write }\n    steps:\n      - run: echo ${{ secrets.undeclared }}\n";
     let caller = "on: push\npermissions: {}\njobs:\n  c:\n    permissions: {}\n    uses: deploy-relay/deploy-relay/.github/workflows/callee.yml@main\n    with:\n      shaa: x\n  d:\n    needs: c\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - env:\n          X: ${{ needs.c.outputs.other }}\n        run: echo\n";
