@@ -44,6 +44,14 @@ impl ImageRef {
             None => (rest, None),
         };
         check_name(name)?;
+        // `sha256:<hex>` alone reads as name `sha256` with a tag: it is an
+        // image id (what `docker images` lists), not something to pull.
+        if name == "sha256" && digest.is_none() {
+            return Err(
+                "is an image id (`sha256:<hex>`), not a reference: name the image it belongs to"
+                    .into(),
+            );
+        }
         if tag.is_none() && digest.is_none() {
             return Err(format!(
                 "names no tag or digest (`{name}` alone pulls whatever `latest` is at the time)"
@@ -212,6 +220,8 @@ mod tests {
         assert!(ImageRef::parse("localhost/api:x").is_ok());
         assert!(ImageRef::parse("nginx:1.27").is_ok());
         assert!(ImageRef::parse("o/my__api-svc.v2:t").is_ok());
+        assert!(ImageRef::parse("registry.local:5000/o/web:0ld0ld0").is_ok());
+        assert!(ImageRef::parse(&format!("localhost/a__b@{D}")).is_ok());
     }
 
     #[test]
@@ -233,6 +243,11 @@ mod tests {
             ("-bad.io/o/api:1", "host"),
             ("ghcr.io//api:1", "path part"),
             ("ghcr.io/o/api:$(id)", "tag"),
+            ("$(id):1", "path part"),
+            ("abc1234", "no tag or digest"),
+            ("reg:port/o/api:1", "host"),
+            (&format!("-rf@{D}"), "path part"),
+            (D, "image id"),
         ] {
             let err = ImageRef::parse(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");

@@ -98,7 +98,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
                 InputError::new(
                     "signature-scheme",
                     &e.to_string(),
-                    "pick `github` or `standard-webhooks`",
+                    "pick `standard-webhooks` (the default) or `github`",
                 )
             })?;
     let secret_text = i.require("secret")?;
@@ -107,28 +107,14 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         Scheme::StandardWebhooks => Secret::from_whsec(secret_text),
     }
     .map_err(|e| {
-        InputError::new(
-            "secret",
-            &e.to_string(),
-            "pass the receiver's shared secret (a `whsec_` key for standard-webhooks)",
-        )
+        let hint = match scheme {
+            Scheme::StandardWebhooks => {
+                "pass the receiver's `whsec_` key (`whsec_` and 32 random bytes in base64), or set `signature-scheme: github` for a receiver that takes a plain shared secret"
+            }
+            Scheme::GitHub => "pass the receiver's shared secret",
+        };
+        InputError::new("secret", &e.to_string(), hint)
     })?;
-    if let Some(image) = i.get("image") {
-        if i.get("payload").is_some() || i.get("payload-file").is_some() {
-            return Err(InputError::new(
-                "image",
-                "is set with `payload` or `payload-file`, which are sent as they are",
-                "put the image in your payload, or drop `payload` to have it computed",
-            ));
-        }
-        image_reference(image).map_err(|why| {
-            InputError::new(
-                "image",
-                &format!("`{image}` {why}"),
-                "give the whole reference the build pushed, e.g. ghcr.io/o/api@sha256:<64 hex> or ghcr.io/o/api:1.4.2",
-            )
-        })?;
-    }
     let body = body(ctx)?;
     let method = match i.value("method").to_ascii_uppercase().as_str() {
         "POST" => Method::Post,
@@ -245,10 +231,10 @@ fn raw_input(ctx: &Context, name: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// `repository`, `ref`, `sha`, `run_id`, `run_url`, `image` and
-/// `environment` when given, and each image of `images` as a field of its
-/// own holding the reference as it is: what the VM pulls is what the build
-/// pushed.
+/// `repository`, `ref`, `sha`, `run_id`, `run_url`, `environment` when
+/// given, and each image of `images` as a top-level field of its own
+/// holding the reference as it is (`image=<ref>` is the field deploy-receiver
+/// passes on by default): what the VM pulls is what the build pushed.
 fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
     let mut source = Source::from_event(&ctx.env, &ctx.event);
     if let Some(sha) = ctx.inputs.get("sha") {
@@ -269,9 +255,6 @@ fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
         "run_url".into(),
         ctx.env.run_url().unwrap_or_default().into(),
     );
-    if let Some(image) = ctx.inputs.get("image") {
-        p.insert("image".into(), image.into());
-    }
     if let Some(env) = ctx.inputs.get("environment") {
         p.insert("environment".into(), env.into());
     }
@@ -310,86 +293,6 @@ fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
     Ok(serde_json::to_vec(&Value::Object(p)).unwrap_or_default())
 }
 
-/// Whether `text` is an image reference as docker reads it
-/// (https://docs.docker.com/reference/cli/docker/image/tag/): a name — an
-/// optional registry host with a port, then lower-case components joined
-/// by `.`, `_`, `__` or dashes — and `@sha256:<64 hex>` or `:<tag>`.
-fn image_reference(text: &str) -> Result<(), &'static str> {
-    let name = if let Some((name, digest)) = text.rsplit_once("@sha256:") {
-        if digest.len() != 64
-            || !digest
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err("has a digest that is not `sha256:` and 64 lower-case hex digits");
-        }
-        name
-    } else {
-        let after_slash = text.rfind('/').map_or(0, |i| i + 1);
-        let Some(colon) = text[after_slash..].rfind(':') else {
-            return Err("has neither a digest (`@sha256:<64 hex>`) nor a tag (`:<tag>`)");
-        };
-        let (name, tag) = (
-            &text[..after_slash + colon],
-            &text[after_slash + colon + 1..],
-        );
-        let tag_ok = (1..=128).contains(&tag.len())
-            && tag
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        if !tag_ok {
-            return Err(
-                "has a tag that is not 1-128 of `A-Z a-z 0-9 _ . -` (not starting with `.` or `-`)",
-            );
-        }
-        name
-    };
-    let mut parts: Vec<&str> = name.split('/').collect();
-    let first = parts[0];
-    let host = parts.len() > 1 && (first.contains(['.', ':']) || first == "localhost");
-    if host {
-        let (domain, port) = first.split_once(':').unwrap_or((first, ""));
-        let domain_ok = domain.split('.').all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-        let port_ok = !first.contains(':')
-            || (!port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
-        if !domain_ok || !port_ok {
-            return Err("has a registry host that is not `host[:port]`");
-        }
-        parts.remove(0);
-    }
-    let component_ok = |c: &str| {
-        let b = c.as_bytes();
-        !b.is_empty()
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
-            && b.iter().all(|x| {
-                x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'.' | b'_' | b'-')
-            })
-            && !c.contains("..")
-            && !c.contains("___")
-            && !c.contains("._")
-            && !c.contains("_.")
-    };
-    if name == "sha256" {
-        return Err("is an image id, not a reference: name the image it belongs to");
-    }
-    if !parts.iter().all(|c| component_ok(c)) || name.len() > 255 {
-        return Err(
-            "has a name that is not lower-case path components (`.`, `_`, `__`, `-` between letters and digits)",
-        );
-    }
-    Ok(())
-}
-
 fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
     let pem = if text.contains("-----BEGIN") {
         text.as_bytes().to_vec()
@@ -419,41 +322,4 @@ fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
         .build()
         .map_err(bad)?;
     Ok(cert)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::image_reference;
-
-    #[test]
-    fn image_references_as_docker_reads_them() {
-        let d = "0123456789abcdef".repeat(4);
-        for good in [
-            format!("ghcr.io/o/api@sha256:{d}"),
-            format!("registry.local:5000/team/my-app_x/api@sha256:{d}"),
-            format!("localhost/a__b@sha256:{d}"),
-            "ghcr.io/o/api:1.4.2".to_owned(),
-            "api:latest".to_owned(),
-            "registry.local:5000/o/web:0ld0ld0".to_owned(),
-        ] {
-            assert_eq!(image_reference(&good), Ok(()), "{good}");
-        }
-        for bad in [
-            "".to_owned(),
-            "api".to_owned(),
-            format!("sha256:{d}").replace("sha256:", "@sha256:"),
-            format!("ghcr.io/o/api@sha256:{}", &d[..63]),
-            format!("ghcr.io/o/API@sha256:{d}"),
-            format!("-rf@sha256:{d}"),
-            "ghcr.io/o/api:".to_owned(),
-            "ghcr.io/o/api:-x".to_owned(),
-            "ghcr.io//api:1".to_owned(),
-            "ghcr.io/o/api:1 --help".to_owned(),
-            "$(id):1".to_owned(),
-            "reg:port/o/api:1".to_owned(),
-            format!("sha256:{d}"),
-        ] {
-            assert!(image_reference(&bad).is_err(), "{bad}");
-        }
-    }
 }
