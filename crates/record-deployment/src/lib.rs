@@ -48,6 +48,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("app-repository", "The app repository deployed, `owner/repo` (default: the repository_dispatch payload's `repository`, the workflow_run's repository, else GITHUB_REPOSITORY). `previous` and `current` read only its records when given"),
         InputSpec::new("sha", "`start`: the full app commit deployed (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA). `previous`: the commit being replaced, full or at least 7 characters (default: the newest record's)"),
         InputSpec::new("images", "Lines of `key=image`, each image a reference the VM pulls (`ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed), recorded in the payload; placeholders {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment} take the app's values"),
+        InputSpec::new("provenance-report", "`start`: verify-provenance's `report` output (JSON: the mode, and per image the signer workflow, ref, digest and log index), kept in the record's payload as `provenance` and shown in the summary"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy (default: the repository_dispatch payload's `dispatch_id`)"),
         InputSpec::new("ref", "The deploy repository's commit or branch the deployment is recorded at").current_sha(),
         InputSpec::new("rollback", "`start`: this deploy puts back an earlier good sha; recorded as a deployment of its own with `rollback: true`").default("false"),

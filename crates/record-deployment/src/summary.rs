@@ -38,6 +38,44 @@ fn previous_cell(previous: Option<&Record>) -> String {
     }
 }
 
+/// A provenance report as one cell: the mode and verdict, then per image
+/// its key, verdict, digest, signer workflow, ref and log index (each as
+/// code: they came from a certificate and the inputs).
+fn provenance(report: &serde_json::Value) -> String {
+    let text = |v: &serde_json::Value, k: &str| match &v[k] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let verdict = if report["verified"].as_bool() == Some(true) {
+        "verified"
+    } else {
+        "not verified"
+    };
+    let mut cell = format!("{verdict} (`{}`)", text(report, "mode").replace('`', ""));
+    for image in report["images"].as_array().into_iter().flatten() {
+        let mut parts = vec![format!(
+            "{}: {}",
+            md_code(&text(image, "key")),
+            md_code(&text(image, "verdict"))
+        )];
+        for (label, key) in [
+            ("digest", "digest"),
+            ("signer", "signer_workflow"),
+            ("ref", "source_ref"),
+            ("log index", "log_index"),
+        ] {
+            let value = text(image, key);
+            if !value.is_empty() {
+                parts.push(format!("{label} {}", md_code(&value)));
+            }
+        }
+        cell.push_str("<br>");
+        cell.push_str(&parts.join(", "));
+    }
+    cell
+}
+
 /// `start` and `finish`.
 pub(crate) fn record(
     config: &Config,
@@ -77,6 +115,9 @@ pub(crate) fn record(
     ];
     if !record.payload.reason.is_empty() {
         rows.push(("Reason", md_code(&record.payload.reason)));
+    }
+    if !record.payload.provenance.is_null() {
+        rows.push(("Provenance", provenance(&record.payload.provenance)));
     }
     let table: String = rows.iter().fold(String::new(), |mut out, (k, v)| {
         let _ = writeln!(out, "| {k} | {v} |");

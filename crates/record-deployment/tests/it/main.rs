@@ -100,7 +100,7 @@ fn start_records_in_progress_from_the_dispatch() {
     );
     assert_eq!(
         d["payload"],
-        json!({"repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"}, "dispatch_id": "id-a", "rollback": false, "reason": ""})
+        json!({"repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"}, "dispatch_id": "id-a", "rollback": false, "reason": "", "provenance": null})
     );
     let status = gh
         .requests()
@@ -658,4 +658,68 @@ fn another_apps_deploy_is_never_the_rollback_target_and_current_is_the_newest_go
         "{}",
         none.error()
     );
+}
+
+#[test]
+fn the_provenance_report_is_kept_in_the_record_and_shown() {
+    let gh = fake();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let report = json!({
+        "mode": "require",
+        "verified": true,
+        "images": [{
+            "key": "image",
+            "ref": format!("ghcr.io/octo/app/api@{digest}"),
+            "digest": digest,
+            "verdict": "verified",
+            "signer_workflow": "https://github.com/octo/app/.github/workflows/main.yaml@refs/heads/main",
+            "source_repository": "https://github.com/octo/app",
+            "source_ref": "refs/heads/main",
+            "source_commit": A,
+            "log_index": 123_456,
+            "signed_at": "2026-01-01T00:00:00Z",
+            "timestamped": false,
+            "root": "embedded: sigstore public-good",
+            "reason": null,
+        }],
+    });
+    let out = run(action(&gh, "start")
+        .event("repository_dispatch", dispatched(A))
+        .input("environment", "staging")
+        .input("images", &format!("image=ghcr.io/octo/app/api@{digest}"))
+        .input("provenance-report", &report.to_string()));
+    out.assert_success();
+    assert_eq!(
+        gh.deployments(DEPLOY)[0]["payload"]["provenance"],
+        report,
+        "kept as it is"
+    );
+    for part in [
+        "| Provenance | verified (`require`)<br>`image`: `verified`",
+        &format!("digest `{digest}`"),
+        "signer `https://github.com/octo/app/.github/workflows/main.yaml@refs/heads/main`",
+        "ref `refs/heads/main`",
+        "log index `123456`",
+    ] {
+        assert!(out.summary.contains(part), "{part}\n{}", out.summary);
+    }
+    // Anything else is an input error, before any request.
+    for (bad, why) in [
+        ("not json", "is not JSON"),
+        (r#"{"mode": "require"}"#, "is not a provenance report"),
+        ("[]", "is not a provenance report"),
+    ] {
+        let gh = fake();
+        let out = run(action(&gh, "start")
+            .event("repository_dispatch", dispatched(A))
+            .input("environment", "staging")
+            .input("provenance-report", bad));
+        out.assert_failure();
+        assert!(
+            out.error().contains("input `provenance-report`") && out.error().contains(why),
+            "{bad}: {}",
+            out.error()
+        );
+        assert!(gh.deployments(DEPLOY).is_empty(), "nothing recorded");
+    }
 }

@@ -222,7 +222,7 @@ fn a_record_is_what_spec_says_and_every_request_is_documented() {
         d["payload"],
         serde_json::json!({
             "repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"},
-            "dispatch_id": "dispatch-a", "rollback": false, "reason": "",
+            "dispatch_id": "dispatch-a", "rollback": false, "reason": "", "provenance": null,
         })
     );
     let posts: Vec<_> = fake
