@@ -136,6 +136,10 @@ impl World {
             ("health-duration", "1s"),
             ("health-interval", "200ms"),
             ("consecutive-failures", "2"),
+            // The fake has no attestation for these digests: each deploy
+            // looks, warns and goes on. The default (`require` for
+            // production) is its own test below.
+            ("provenance", "warn"),
         ]);
         i.insert(
             "webhook-url".into(),
@@ -230,6 +234,44 @@ fn states(v: &[&str]) -> Vec<String> {
 
 fn call(sha: &str) -> (String, String) {
     (sha.to_owned(), image_of(APP, sha))
+}
+
+#[test]
+fn a_production_image_with_no_attestation_stops_before_anything_changes() {
+    let w = world();
+    let mut inputs = w.inputs(SHA_A, APP, Behavior::Up);
+    inputs.remove("provenance");
+    let rec = w.play(".github/workflows/deploy.yml", &inputs);
+    assert_eq!(rec.result, "failure", "{rec:#?}");
+    assert_eq!(outcome(&rec, "deploy.yml/verify", "provenance"), "failure");
+    let log = &rec.step("deploy.yml/verify", "provenance").unwrap().log;
+    assert!(
+        log.contains("provenance: require") && log.contains("attest-build-provenance"),
+        "the default for production is `require`, and the error says how to attest: {log}"
+    );
+    assert!(w.records().is_empty(), "nothing recorded: {:?}", w.records());
+    assert!(w.deploy_calls().is_empty(), "the VM was never called");
+}
+
+#[test]
+fn the_record_keeps_what_provenance_found() {
+    let w = world();
+    w.receiver.script([ran(200, 0)]);
+    let rec = w.deploy(SHA_A, APP, Behavior::Up);
+    assert_eq!(rec.result, "success", "{rec:#?}");
+    let log = &rec.step("deploy.yml/verify", "provenance").unwrap().log;
+    assert!(log.contains("::warning"), "`warn` goes on with a warning: {log}");
+    let record = w
+        .gh
+        .deployments(PLATFORM)
+        .into_iter()
+        .find(|d| d["task"] == "deploy-relay")
+        .unwrap();
+    let report = &record["payload"]["provenance"];
+    assert_eq!(report["mode"], "warn", "{record:#}");
+    assert_eq!(report["verified"], false, "{record:#}");
+    assert_eq!(report["images"][0]["key"], "api_image", "{record:#}");
+    assert_eq!(report["images"][0]["verdict"], "missing", "{record:#}");
 }
 
 #[test]
@@ -576,7 +618,7 @@ fn caller(w: &World, secrets: &str) -> PathBuf {
         })
         .collect();
     let text = format!(
-        "on: repository_dispatch\npermissions: {{}}\njobs:\n  deploy:\n    permissions: {{ actions: read, checks: read, deployments: write, issues: write, statuses: write }}\n    uses: deploy-relay/deploy-relay/.github/workflows/deploy.yml@main\n    with:\n{with}{secrets}"
+        "on: repository_dispatch\npermissions: {{}}\njobs:\n  deploy:\n    permissions: {{ actions: read, attestations: read, checks: read, deployments: write, issues: write, statuses: write }}\n    uses: deploy-relay/deploy-relay/.github/workflows/deploy.yml@main\n    with:\n{with}{secrets}"
     );
     let path = w.work.path().join(format!("caller-{}.yml", rand_id()));
     std::fs::write(&path, text).unwrap();
@@ -594,9 +636,13 @@ fn an_environment_secret_reaches_the_deploy_job_through_secrets_inherit() {
         .unwrap();
     assert_eq!(rec.result, "success", "{rec:#?}");
     assert_eq!(w.deploy_calls(), [call(SHA_A)]);
-    // Not passed at all, it is empty: a clear error, and nothing changes.
+    // Not passed at all (only the token is, by name), it is empty: a clear
+    // error, and nothing changes.
     let w = world();
-    let path = caller(&w, "");
+    let path = caller(
+        &w,
+        "    secrets:\n      DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}\n",
+    );
     let rec = w
         .runner()
         .run(&path, &Map::new(), &BTreeMap::new())
@@ -628,6 +674,7 @@ fn rollback_inputs(w: &World) -> Map<String, Value> {
         ("reason", "B misbehaves"),
         ("confirm", "ROLLBACK"),
         ("app-repository", APP),
+        ("provenance", "warn"),
     ]);
     i.insert(
         "webhook-url".into(),

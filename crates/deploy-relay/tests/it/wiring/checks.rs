@@ -56,14 +56,24 @@ fn job_token(value: &str) -> bool {
 /// GITHUB_TOKEN permissions a step of ours needs, given its `with:`.
 fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static str, &'static str)> {
     // The token the step uses is the job's when neither input is given, or
-    // when the one given is (or falls back to) the job's.
+    // when the one given is (or falls back to) the job's. With a GitHub App
+    // and no token input the step mints its own tokens: the job's is not
+    // used. (A reusable workflow that takes an App or a token names the
+    // job's token beside the App, so its job keeps the permissions.)
+    let app = with
+        .get("github-app-id")
+        .is_some_and(|v| !v.trim().is_empty());
     let default_token = |input: &str| {
         let given: Vec<&String> = [input, "token"]
             .iter()
             .filter_map(|i| with.get(*i))
             .filter(|v| !v.trim().is_empty())
             .collect();
-        given.is_empty() || given.iter().any(|v| job_token(v))
+        if given.is_empty() {
+            !app
+        } else {
+            given.iter().any(|v| job_token(v))
+        }
     };
     let flag = |name: &str, default: bool| {
         with.get(name)

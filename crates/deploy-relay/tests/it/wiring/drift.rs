@@ -16,16 +16,6 @@ use super::model::{self, Interface, Workflow};
 /// (workflow, or `*` for every one; action, or `call:<workflow>` for a
 /// called workflow; input) and why a consumer does not set it.
 const OMITTED: &[Omission] = &[
-    // TEMPORARY, for the merge of main only: the App secrets and the
-    // fine-grained fallback's switch are wired by the commits that follow it.
-    ("*", "*", "github-app-id", "wired after the merge"),
-    ("*", "*", "github-app-private-key", "wired after the merge"),
-    (
-        "*",
-        "verify-ci-status",
-        "require-check-runs",
-        "wired after the merge",
-    ),
     (
         "*",
         "*",
@@ -187,14 +177,20 @@ const OMITTED: &[Omission] = &[
     (
         "rollback.yml",
         "record-deployment",
-        "protected-environments",
-        "a rollback puts back what ran; the deploys before it were checked",
+        "require-protection",
+        "a rollback puts back what ran; the deploys before it were checked (an unprotected environment is still warned about)",
     ),
     (
-        "rollback.yml",
-        "record-deployment",
-        "require-protection",
-        "as `protected-environments`",
+        "*",
+        "verify-provenance",
+        "default-branch",
+        "looked up through the API; `allowed-refs` replaces the default it feeds",
+    ),
+    (
+        "*",
+        "verify-provenance",
+        "trusted-root",
+        "paths of files on the runner, which a called workflow (no checkout) cannot have; the embedded roots, or the action used directly",
     ),
 ];
 
