@@ -26,7 +26,7 @@ mod tests {
                     let url = &word[at..];
                     let host = url["https://".len()..].split('/').next().unwrap();
                     assert!(
-                        ["vm.example.com", "app.example.com"].contains(&host),
+                        ["vm.example.com:8443", "app.example.com"].contains(&host),
                         "{file} names `{url}`, whose host the demo does not serve"
                     );
                 }

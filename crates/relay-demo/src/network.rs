@@ -3,7 +3,7 @@
 //! The demo plays the examples as they are: their workflow files are read
 //! and run unchanged, hosts, durations and all. Two things a laptop does
 //! not have are supplied beneath them, the way `/etc/hosts` and a
-//! time-lapse camera would: the examples' hosts (`https://vm.example.com`,
+//! time-lapse camera would: the examples' hosts (`https://vm.example.com:8443`,
 //! `https://app.example.com`) are the demo's loopback services over plain
 //! http, and a health window runs faster by one factor for every duration
 //! (5 minutes at 30 s becomes 6 s at 600 ms: the same ten probes per URL;
@@ -96,17 +96,17 @@ mod tests {
         let env = Env::from_pairs([
             (
                 HOSTS_VAR,
-                "https://vm.example.com=http://127.0.0.1:7001\nhttps://app.example.com=http://127.0.0.1:7002",
+                "https://vm.example.com:8443=http://127.0.0.1:7001\nhttps://app.example.com=http://127.0.0.1:7002",
             ),
             (TIME_LAPSE_VAR, "50"),
-            ("INPUT_URL", "https://vm.example.com/deploy"),
+            ("INPUT_URL", "https://vm.example.com:8443/deploy/api"),
             ("INPUT_SIGNATURE-SCHEME", "standard-webhooks"),
         ]);
         assert_eq!(
             flags("sign-and-call-webhook", &env),
             [
                 "--url",
-                "http://127.0.0.1:7001/deploy",
+                "http://127.0.0.1:7001/deploy/api",
                 "--allow-http",
                 "true"
             ]

@@ -14,6 +14,8 @@ use crate::service::Release;
 use crate::supervisor::Supervisor;
 
 const DEPLOY_SH: &str = include_str!("../vm/deploy.sh");
+/// The api's hook, as examples/vm/receiver.toml names it (one hook per app).
+const HOOK: &str = "/deploy/api";
 /// The app's image, as the build pushes it (lower-cased repository).
 pub const IMAGE: &str = "ghcr.io/xtp-tour/xtp-tour/api";
 const RECEIVER_TOML: &str = include_str!("../vm/receiver.toml");
@@ -23,7 +25,7 @@ pub struct Vm {
     pub registry: PathBuf,
     pub config: PathBuf,
     pub supervisor: Supervisor,
-    /// The hook's URL, `http://127.0.0.1:<port>/deploy`.
+    /// The api hook's URL, `http://127.0.0.1:<port>/deploy/api`.
     pub webhook_url: String,
     /// The receiver's `whsec_` key.
     pub secret: String,
@@ -132,7 +134,7 @@ impl Vm {
             registry,
             config: config_path,
             supervisor,
-            webhook_url: format!("http://{addr}/deploy"),
+            webhook_url: format!("http://{addr}{HOOK}"),
             secret,
             stop_receiver: Some(stop_tx),
             receiver: Some(task),
@@ -173,8 +175,8 @@ impl Vm {
     /// VM's receiver, and the service the VM runs.
     pub fn network(&self) -> String {
         format!(
-            "https://vm.example.com={}\nhttps://app.example.com={}",
-            self.webhook_url.trim_end_matches("/deploy"),
+            "https://vm.example.com:8443={}\nhttps://app.example.com={}",
+            self.webhook_url.trim_end_matches(HOOK),
             self.supervisor.service_url()
         )
     }
