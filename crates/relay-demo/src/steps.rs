@@ -28,7 +28,12 @@ const fn k(job: &'static str, id: &'static str, label: &'static str, what: &'sta
 
 /// `.github/workflows/relay.yml`, the app repository's side.
 pub const RELAY: &[Known] = &[
-    k("relay", "__0", "token", "is the dispatch token there?"),
+    k(
+        "relay",
+        "__0",
+        "credentials",
+        "one way to the deploy repository: an App or a token",
+    ),
     k(
         "relay",
         "relay",
@@ -42,6 +47,12 @@ pub const DEPLOY: &[Known] = &[
     k(
         "check",
         "__0",
+        "credentials",
+        "one way to GitHub: an App or a token",
+    ),
+    k(
+        "check",
+        "__1",
         "gate",
         "is the app one this platform deploys?",
     ),
@@ -59,7 +70,7 @@ pub const DEPLOY: &[Known] = &[
     ),
     k(
         "check",
-        "__3",
+        "__4",
         "health-check",
         "the health inputs (monitor-health)",
     ),
@@ -68,6 +79,12 @@ pub const DEPLOY: &[Known] = &[
         "__0",
         "verify",
         "did the commit's CI pass? (verify-ci-status)",
+    ),
+    k(
+        "verify",
+        "provenance",
+        "provenance",
+        "was each image built by the app's CI from this commit? (verify-provenance)",
     ),
     k(
         "deploy",
@@ -105,6 +122,12 @@ pub const DEPLOY: &[Known] = &[
         "health",
         "health window (monitor-health)",
     ),
+    k(
+        "deploy",
+        "rollback-provenance",
+        "rollback-provenance",
+        "does the previous good deploy's provenance still verify?",
+    ),
     k("deploy", "finish", "finish", "record how the deploy ended"),
     k(
         "deploy",
@@ -126,7 +149,7 @@ pub const DEPLOY: &[Known] = &[
     ),
     k(
         "deploy",
-        "__10",
+        "__11",
         "summary",
         "the job's summary (fails unless the deploy succeeded)",
     ),
@@ -210,13 +233,14 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
     let f = "failure";
     let x = "skipped";
     match case {
-        // check: gate, current, check, health-check · verify ·
-        // deploy: secret, dry-run, before, record, webhook, health, finish,
-        // rb-record, rollback, rb-finish, summary
-        Healthy => vec![s, x, s, s, s, s, s, s, s, s, s, s, x, x, x, s],
-        RolledBack => vec![s, x, s, s, s, s, s, s, s, s, f, s, s, s, s, f],
-        WebhookRefused => vec![s, x, s, s, s, s, s, s, s, f, x, s, x, x, x, f],
-        CiFailed => vec![s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x],
+        // check: credentials, gate, current, check, health-check ·
+        // verify: ci, provenance ·
+        // deploy: secret, dry-run, before, record, webhook, health,
+        // rb-provenance, finish, rb-record, rollback, rb-finish, summary
+        Healthy => vec![s, s, x, s, s, s, s, s, s, s, s, s, s, x, s, x, x, x, s],
+        RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
+        WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],
+        CiFailed => vec![s, s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 
