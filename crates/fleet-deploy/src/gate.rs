@@ -52,6 +52,10 @@ pub(crate) async fn check(
     let once = depth == Depth::Once;
     let settings = relay_health::Config {
         urls,
+        // Each wave's gate judges every URL it probes: a target down
+        // before its deploy fails its wave (it is not excused as
+        // `monitor-health`'s `known-down` excuses one).
+        known_down: Vec::new(),
         duration: if once { g.timeout } else { g.duration },
         interval: if once { g.timeout } else { g.interval },
         timeout: g.timeout,

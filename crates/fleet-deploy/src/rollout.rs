@@ -258,6 +258,9 @@ impl<'a> Rollout<'a> {
                     dispatch_id: c.dispatch_id.clone(),
                     rollback: false,
                     reason: String::new(),
+                    // fleet-deploy verifies no provenance (verify-provenance
+                    // runs before it, on the images).
+                    provenance: serde_json::Value::Null,
                 },
                 &format!(
                     "{label}: deploying {} to {} target(s)",
@@ -527,6 +530,7 @@ impl<'a> Rollout<'a> {
                         dispatch_id: c.dispatch_id.clone(),
                         rollback: true,
                         reason: reason.chars().take(500).collect(),
+                        provenance: serde_json::Value::Null,
                     },
                     &label,
                 )

@@ -13,6 +13,9 @@ use crate::condition::Condition;
 pub struct Config {
     /// The endpoints, each probed on the same grid.
     pub urls: Vec<DisplaySafeUrl>,
+    /// Endpoints (as shown: redacted) found down before the deploy: probed
+    /// and reported, never the cause of a failed window.
+    pub known_down: Vec<String>,
     /// Probes are due at 0, `interval`, 2 × `interval`, … below `duration`.
     pub duration: Duration,
     /// Time between probes of one endpoint.

@@ -31,5 +31,5 @@ mod report;
 pub use condition::{Condition, ParseError, Subject};
 pub use config::Config;
 pub use monitor::{Endpoint, Record, Window, slots, watch};
-pub use probe::{Failure, Outcome, client, secrets};
+pub use probe::{Failure, Outcome, client, probe, secrets};
 pub use report::{Figures, Report, pct, percentile};

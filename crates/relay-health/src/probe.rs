@@ -104,7 +104,9 @@ fn from_inputs(
     out
 }
 
-pub(crate) async fn probe(
+/// One probe of `url`, judged by `expected` and `conditions`; what the
+/// endpoint sent is masked with `secrets` before it is kept.
+pub async fn probe(
     client: &reqwest::Client,
     url: &DisplaySafeUrl,
     timeout: Duration,

@@ -119,8 +119,21 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
         "monitor-health" if flag("create-issue", false) && default_token("github-token") => {
             needs.push(("issues", "write"));
         }
-        "record-deployment" if default_token("github-token") => {
-            needs.push(("deployments", "write"));
+        "record-deployment" => {
+            if default_token("github-token") {
+                match with.get("mode").map(|m| m.trim()) {
+                    Some("check") => needs.push(("actions", "read")),
+                    Some("previous" | "current") => needs.push(("deployments", "read")),
+                    _ => needs.push(("deployments", "write")),
+                }
+                if with.contains_key("issue") {
+                    needs.push(("issues", "write"));
+                }
+            }
+            // The app commit's status, when the app is this repository.
+            if with.get("app-token").is_some_and(|v| job_token(v)) {
+                needs.push(("statuses", "write"));
+            }
         }
         // The root action: lists the triggering run's artifacts with the
         // job's token; the dispatch goes out with `dispatch-token`.
@@ -135,7 +148,21 @@ fn third_party_needs(
     with: &BTreeMap<String, String>,
 ) -> Vec<(&'static str, &'static str)> {
     if uses.starts_with("actions/checkout@") {
-        vec![("contents", "read")]
+        // Another repository is read with the token given, not the job's.
+        if with.get("token").is_some_and(|t| !job_token(t)) {
+            Vec::new()
+        } else {
+            vec![("contents", "read")]
+        }
+    } else if uses.starts_with("docker/login-action@") {
+        // The job's token logs in to GHCR to push (docker/build-push-action).
+        if with.get("password").is_some_and(|p| job_token(p))
+            && with.get("registry").is_some_and(|r| r.trim() == "ghcr.io")
+        {
+            vec![("packages", "write")]
+        } else {
+            Vec::new()
+        }
     } else if uses.starts_with("actions/attest-build-provenance@") {
         // Sigstore's certificate from the job's OIDC token, the attestation
         // stored by the API; pushed beside an image, a registry write.
