@@ -364,6 +364,7 @@ const PLATFORM_SIDE: &[&str] = &[
     "examples/central-repo/.github/workflows/central-cicd.yml",
     "examples/multi-tenant-platform/.github/workflows/deploy-project.yml",
     "examples/on-prem-app/.github/workflows/deploy.yml",
+    "examples/fleet/.github/workflows/deploy.yml",
 ];
 /// The team's own build, shown for the handover, not counted.
 const BUILDS: &[&str] = &["examples/app-repo/.github/workflows/main.yaml"];
