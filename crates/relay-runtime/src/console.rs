@@ -8,7 +8,7 @@
 //! escaped ([`escape_controls`]), so text from a server cannot drive the
 //! terminal or the log viewer it lands in.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -148,6 +148,94 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Finds every mask in one pass over a text. The automaton holds only the
+/// first [`Matcher::PREFIX`] bytes of each mask (a fleet step has
+/// thousands of long keys: an automaton of whole masks costs megabytes);
+/// where a prefix is found, the masks that start with it are compared in
+/// full, the longest first — [`redact`]'s result, without its pass per mask.
+struct Matcher {
+    prefixes: AhoCorasick,
+    /// Per prefix (the automaton's pattern id), the masks that start with
+    /// it, longest first.
+    by_prefix: Vec<Vec<usize>>,
+    /// Every distinct prefix, to try the shorter ones at a place.
+    ids: std::collections::HashMap<Vec<u8>, usize>,
+    masks: Arc<Vec<String>>,
+}
+
+impl Matcher {
+    const PREFIX: usize = 8;
+
+    fn new(masks: Arc<Vec<String>>) -> Option<Self> {
+        let mut ids: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut by_prefix: Vec<Vec<usize>> = Vec::new();
+        // `masks` is longest first, so each list is too.
+        for (i, m) in masks.iter().enumerate().filter(|(_, m)| !m.is_empty()) {
+            let prefix = m.as_bytes()[..m.len().min(Self::PREFIX)].to_vec();
+            let next = ids.len();
+            let id = *ids.entry(prefix).or_insert(next);
+            if id == by_prefix.len() {
+                by_prefix.push(Vec::new());
+            }
+            by_prefix[id].push(i);
+        }
+        let mut patterns: Vec<&[u8]> = vec![&[]; ids.len()];
+        for (p, &id) in &ids {
+            patterns[id] = p;
+        }
+        let prefixes = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .ok()?;
+        Some(Self {
+            prefixes,
+            by_prefix,
+            ids,
+            masks,
+        })
+    }
+
+    /// The length of the longest mask that starts at `at`.
+    fn longest_at(&self, text: &[u8], at: usize) -> Option<usize> {
+        let rest = &text[at..];
+        (1..=Self::PREFIX.min(rest.len()))
+            .filter_map(|l| self.ids.get(&rest[..l]))
+            .flat_map(|&id| self.by_prefix[id].iter())
+            .map(|&i| self.masks[i].as_bytes())
+            .filter(|m| rest.starts_with(m))
+            .map(<[u8]>::len)
+            .max()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let (mut copied, mut from) = (0, 0);
+        while from < bytes.len() {
+            let Some(found) = self
+                .prefixes
+                .find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
+            else {
+                break;
+            };
+            let at = found.start();
+            match self.longest_at(bytes, at) {
+                Some(len) => {
+                    // A mask is whole characters, so `at` and `at + len`
+                    // are character boundaries.
+                    out.push_str(&text[copied..at]);
+                    out.push_str("***");
+                    copied = at + len;
+                    from = copied;
+                }
+                None => from = at + 1,
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+}
+
 type Sink = Box<dyn Write + Send>;
 
 /// Whether the step runs with debug logging (`RUNNER_DEBUG=1`): callers
@@ -183,7 +271,7 @@ struct Inner {
     masks: Mutex<Arc<Vec<String>>>,
     /// One pass over a line for every mask at once, built when first
     /// needed after the masks changed.
-    matcher: Mutex<Option<Arc<AhoCorasick>>>,
+    matcher: Mutex<Option<Arc<Matcher>>>,
     verbosity: Verbosity,
     /// The secrets announced with `::add-mask::`, as given.
     announced: Mutex<Vec<String>>,
@@ -309,31 +397,15 @@ impl Console {
                 if masks.is_empty() {
                     return text.to_owned();
                 }
-                // The contiguous NFA: a few bytes a state, for thousands
-                // of masks (a DFA would be many times larger).
-                match AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(masks.iter().filter(|m| !m.is_empty()))
-                {
-                    Ok(built) => *cached = Some(Arc::new(built)),
+                match Matcher::new(masks.clone()) {
+                    Some(built) => *cached = Some(Arc::new(built)),
                     // Too many to build one (never at our sizes): mask by mask.
-                    Err(_) => return redact(text, &masks),
+                    None => return redact(text, &masks),
                 }
             }
             cached.clone()
         };
-        match matcher {
-            Some(m) => {
-                let mut out = String::with_capacity(text.len());
-                m.replace_all_with(text, &mut out, |_, _, dst| {
-                    dst.push_str("***");
-                    true
-                });
-                out
-            }
-            None => text.to_owned(),
-        }
+        matcher.map_or_else(|| text.to_owned(), |m| m.redact(text))
     }
 
     fn raw(&self, line: &str) {
@@ -539,6 +611,39 @@ mod tests {
             .filter(|l| !l.starts_with("::add-mask::"))
             .collect();
         assert_eq!(log, ["a *** b *** c", "then ***"]);
+    }
+
+    #[test]
+    fn one_pass_masks_as_mask_by_mask_does() {
+        // Masks that share a prefix, contain each other, are shorter than
+        // the automaton's prefix, or hold multi-byte characters.
+        let (console, _) = Console::capture();
+        let masks = [
+            "abcdefghij-long",
+            "abcdefghij",
+            "abcdefgh",
+            "abc",
+            "xyz",
+            "ünïcødé-sécret",
+            "defghijk",
+        ];
+        for m in masks {
+            console.add_mask(m);
+        }
+        for text in [
+            "abcdefghij-long and abcdefghij and abcdefgh and abc and ab",
+            "aabcdefghijx ababc xyzxyz",
+            "the ünïcødé-sécret, and ünïcødé",
+            "abcdefghijk",
+            "",
+            "no secret here",
+        ] {
+            assert_eq!(
+                console.redact(text),
+                redact(text, &console.masks()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
