@@ -182,6 +182,32 @@ pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
     }
 }
 
+/// The queue scene: every run that met on `production` ran, in the order
+/// it arrived, and the receiver started their releases one at a time:
+/// release 4, release 1 (the rollback's previous good), release 5.
+pub fn queue(scene: &crate::queue::QueueScene, started: &[Start]) -> Vec<Check> {
+    let started: Vec<String> = started
+        .iter()
+        .map(|s| {
+            s.release
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
+        })
+        .collect();
+    vec![
+        Check::new(
+            "runs queued on production, in arrival order",
+            crate::queue::QueueScene::expected(),
+            scene.line(),
+        ),
+        Check::new(
+            "releases the supervisor started while they queued",
+            format!("{}, 1, {}", crate::queue::FIRST, crate::queue::SECOND),
+            started.join(", "),
+        ),
+    ]
+}
+
 fn release_line(n: u64, sha: &str) -> String {
     format!("release {n} ({})", github::short(sha))
 }

@@ -141,6 +141,15 @@ pub fn run(
     let starts = vm.supervisor.history();
     let mut checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
     checks.extend(check::credentials(&github, &phases));
+    if breaks.is_none() {
+        let scene = stage.play_queue()?;
+        let history = vm.supervisor.history();
+        checks.extend(check::queue(
+            &scene,
+            &history[starts.len().min(history.len())..],
+        ));
+    }
+    let starts = vm.supervisor.history();
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");

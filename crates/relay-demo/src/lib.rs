@@ -21,6 +21,7 @@ mod github;
 mod logs;
 mod markdown;
 mod network;
+mod queue;
 mod report;
 mod service;
 mod steps;

@@ -86,6 +86,63 @@ pub fn release(n: u64, broken: bool) -> Release {
 impl Stage<'_> {
     /// Plays release `r` from its build to the end of its deploy.
     pub fn play(&self, r: Release, breaks: Option<Break>) -> anyhow::Result<Phase> {
+        let (mut phase, event) = self.build_and_relay(r, breaks)?;
+        let Some(event) = event else {
+            return Ok(phase);
+        };
+        let t = self.timeline;
+        let work = self
+            .work
+            .join(format!("runner/release-{}", phase.release.number));
+        let secret = if breaks == Some(Break::WrongSecret) {
+            // A key of the right shape, just not the receiver's.
+            format!("whsec_{}", base64_of(&crate::vm::random_bytes(32)?))
+        } else {
+            self.vm.secret.clone()
+        };
+        self.masks.add(&secret);
+        let (mut runner, run_id) = self.github.platform_runner(
+            &work.join("platform"),
+            &event,
+            &secret,
+            &self.vm.network(),
+            t.observer(),
+        );
+        t.at(&format!(
+            "platform repo {}: {} (repository_dispatch deploy, run {run_id})",
+            github::PLATFORM,
+            example::PLATFORM_EXAMPLE,
+        ));
+        let platform = runner
+            .run(
+                Path::new(example::PLATFORM_EXAMPLE),
+                &Default::default(),
+                &Default::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::PLATFORM_EXAMPLE))?;
+        phase.stop = first_failure(&platform).map(|(job, s)| {
+            let job = job.rsplit('/').next().unwrap_or(job).to_owned();
+            self.stop_at("deploy.yml", &job, &s)
+        });
+        let case = match breaks {
+            Some(Break::WrongSecret | Break::UnpushedImage) => DeployCase::WebhookRefused,
+            Some(Break::RedCheck) => DeployCase::CiFailed,
+            _ if phase.release.degrades_after_checks.is_some() => DeployCase::RolledBack,
+            _ => DeployCase::Healthy,
+        };
+        phase.platform = Some(platform);
+        self.expect_deploy(&mut phase, case);
+        Ok(phase)
+    }
+
+    /// Release `r`'s build, and the app repository's example played for
+    /// it: the phase so far, and the `repository_dispatch` event the relay
+    /// sent, if it sent one.
+    pub fn build_and_relay(
+        &self,
+        r: Release,
+        breaks: Option<Break>,
+    ) -> anyhow::Result<(Phase, Option<serde_json::Value>)> {
         let t = self.timeline;
         t.say("");
         t.say(&format!(
@@ -184,7 +241,7 @@ impl Stage<'_> {
                 .as_ref()
                 .map(|s| self.stop_at("relay.yml", "relay", s));
             self.expect_relay(&mut phase, false);
-            return Ok(phase);
+            return Ok((phase, None));
         };
         self.expect_relay(&mut phase, true);
 
@@ -192,45 +249,7 @@ impl Stage<'_> {
             dispatch["event_type"].as_str().unwrap_or("deploy"),
             dispatch["client_payload"].clone(),
         );
-        let secret = if breaks == Some(Break::WrongSecret) {
-            // A key of the right shape, just not the receiver's.
-            format!("whsec_{}", base64_of(&crate::vm::random_bytes(32)?))
-        } else {
-            self.vm.secret.clone()
-        };
-        self.masks.add(&secret);
-        let (mut runner, run_id) = self.github.platform_runner(
-            &work.join("platform"),
-            &event,
-            &secret,
-            &self.vm.network(),
-            t.observer(),
-        );
-        t.at(&format!(
-            "platform repo {}: {} (repository_dispatch deploy, run {run_id})",
-            github::PLATFORM,
-            example::PLATFORM_EXAMPLE,
-        ));
-        let platform = runner
-            .run(
-                Path::new(example::PLATFORM_EXAMPLE),
-                &Default::default(),
-                &Default::default(),
-            )
-            .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::PLATFORM_EXAMPLE))?;
-        phase.stop = first_failure(&platform).map(|(job, s)| {
-            let job = job.rsplit('/').next().unwrap_or(job).to_owned();
-            self.stop_at("deploy.yml", &job, &s)
-        });
-        let case = match breaks {
-            Some(Break::WrongSecret | Break::UnpushedImage) => DeployCase::WebhookRefused,
-            Some(Break::RedCheck) => DeployCase::CiFailed,
-            _ if phase.release.degrades_after_checks.is_some() => DeployCase::RolledBack,
-            _ => DeployCase::Healthy,
-        };
-        phase.platform = Some(platform);
-        self.expect_deploy(&mut phase, case);
-        Ok(phase)
+        Ok((phase, Some(event)))
     }
 
     fn stop_at(&self, workflow: &str, job: &str, step: &StepRecord) -> Stop {

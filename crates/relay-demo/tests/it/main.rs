@@ -199,6 +199,16 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "{out}"
     );
     assert!(out.contains("The story went as expected."), "{out}");
+    // The queue scene: a deploy, a rollback by hand and another deploy met
+    // on production; none was dropped, each ran in the order it came.
+    assert!(
+        out.contains("✓ runs queued on production, in arrival order: release 4 success · rollback by hand success · release 5 success"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✓ releases the supervisor started while they queued: 4, 1, 5"),
+        "{out}"
+    );
     // deploy.yml's own sequence for the broken release, as played.
     in_order(
         release_2(out),
@@ -243,7 +253,7 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
     readme_sample_is_real(out);
 
     let pids = run.service_pids();
-    assert_eq!(pids.len(), 3, "{out}");
+    assert_eq!(pids.len(), 6, "releases 1, 2, 1, then 4, 1, 5: {out}");
     for pid in pids {
         assert!(
             !alive(pid),
