@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use deploy_receiver::{Auth, Config, Limits, check};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use relay_signature::{Secret, github, status};
+use relay_signature::{SigningKey, github, status};
 
 const CONFIG: &str = r#"
 listen = "127.0.0.1:0"
@@ -30,7 +30,7 @@ args = ["image_sha", "meta.env"]
 
 static FIXTURE: LazyLock<(Config, Auth)> = LazyLock::new(|| {
     let config = Config::parse(CONFIG).expect("the fuzz config is valid");
-    let auth = Auth::new(&config, vec![Secret::new(b"fuzz secret".to_vec()).expect("non-empty")]);
+    let auth = Auth::new(&config, vec![SigningKey::new(b"fuzz secret".to_vec()).expect("non-empty")]);
     (config, auth)
 });
 
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let signed = flags & 1 == 1;
     if signed {
-        let key = Secret::new(b"fuzz secret".to_vec()).expect("non-empty");
+        let key = SigningKey::new(b"fuzz secret".to_vec()).expect("non-empty");
         let value = HeaderValue::from_str(&github::sign(&key, body)).expect("hex is a valid header");
         headers.insert("x-hub-signature-256", value);
     }

@@ -188,14 +188,14 @@ fn field_value<'a>(payload: &'a serde_json::Value, field: &str) -> Option<&'a st
 mod tests {
     use super::*;
     use crate::config::Config;
-    use relay_signature::{Secret, github};
+    use relay_signature::{SigningKey, github};
 
     fn fixture() -> (Config, Auth) {
         let config = Config::parse(
             "listen = \"127.0.0.1:0\"\nsecret_env = \"S\"\n[[hooks]]\npath = \"/deploy\"\ncommand = [\"/bin/true\"]\nargs = [\"image_sha\", \"meta.env\"]\n[hooks.validate]\n\"meta.env\" = \"staging|production\"\n",
         )
         .unwrap();
-        let auth = Auth::new(&config, vec![Secret::new("s3cret").unwrap()]);
+        let auth = Auth::new(&config, vec![SigningKey::new("s3cret").unwrap()]);
         (config, auth)
     }
 
@@ -205,7 +205,7 @@ mod tests {
             "content-type",
             "application/json; charset=utf-8".parse().unwrap(),
         );
-        let sig = github::sign(&Secret::new("s3cret").unwrap(), body);
+        let sig = github::sign(&SigningKey::new("s3cret").unwrap(), body);
         h.insert("x-hub-signature-256", sig.parse().unwrap());
         h.insert("x-github-delivery", "d-1".parse().unwrap());
         h
@@ -266,7 +266,7 @@ mod tests {
         let mut h = signed(body);
         h.insert(
             "x-hub-signature-256",
-            github::sign(&Secret::new("nope").unwrap(), body)
+            github::sign(&SigningKey::new("nope").unwrap(), body)
                 .parse()
                 .unwrap(),
         );

@@ -95,7 +95,7 @@ pub fn warnings(config: &Config, secrets: &Secrets, persistent_ids: bool) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relay_signature::Secret;
+    use relay_signature::SigningKey;
 
     fn config(extra: &str) -> Config {
         Config::parse(&format!(
@@ -105,7 +105,7 @@ mod tests {
     }
 
     fn warned(config: &Config, key: &[u8], persistent: bool) -> String {
-        let secrets = Secrets::from_global(config, vec![Secret::new(key.to_vec()).unwrap()]);
+        let secrets = Secrets::from_global(config, vec![SigningKey::new(key.to_vec()).unwrap()]);
         warnings(config, &secrets, persistent).join("\n")
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use relay_signature::{Secret, standard};
+use relay_signature::{SigningKey, standard};
 
 use crate::harness::{
     SCRIPT, SECRET, body, config_text, json, process_gone, send_when_free, signed, start,
@@ -60,7 +60,7 @@ async fn bad_signatures_are_401_and_nothing_runs() {
         .await
         .unwrap();
     // Signed, then altered on the way: one byte of the sha changed.
-    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &good);
+    let signature = relay_signature::github::sign(&SigningKey::new(SECRET).unwrap(), &good);
     let altered = client
         .post(&url)
         .header("Content-Type", "application/json")
@@ -293,7 +293,7 @@ async fn wrong_method_type_and_path() {
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
     let b = body("0123abc");
-    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &b);
+    let signature = relay_signature::github::sign(&SigningKey::new(SECRET).unwrap(), &b);
     let typed = |content_type: &'static str| {
         client
             .post(r.url("/deploy"))
@@ -419,7 +419,7 @@ async fn healthz() {
 async fn standard_webhooks_fresh_accepted_stale_and_replayed_refused() {
     let dir = tempfile::tempdir().unwrap();
     let script = write_script(dir.path(), "deploy.sh", SCRIPT);
-    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let key = SigningKey::new(*b"0123456789abcdef0123456789abcdef").unwrap();
     let config = config_text(
         &script,
         "signature = \"standard-webhooks\"\ntimestamp_tolerance = \"5m\"",
@@ -752,7 +752,7 @@ async fn output_is_masked_before_it_is_cut_whatever_the_secret_holds() {
 #[tokio::test]
 async fn the_bare_key_of_a_whsec_secret_is_masked() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let key = SigningKey::new(*b"0123456789abcdef0123456789abcdef").unwrap();
     let whsec = key.to_whsec();
     let bare = whsec.trim_start_matches("whsec_").to_owned();
     let leaky = format!("#!/bin/sh\necho \"key {bare} and {whsec}\"\n");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use deploy_receiver::{Config, Receiver};
 use relay_runtime::Env;
-use relay_signature::{Secret, github, status};
+use relay_signature::{SigningKey, github, status};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -188,7 +188,7 @@ pub fn signed(
     body: &[u8],
     secret: &str,
 ) -> reqwest::RequestBuilder {
-    let signature = github::sign(&Secret::new(secret).unwrap(), body);
+    let signature = github::sign(&SigningKey::new(secret).unwrap(), body);
     client
         .post(url)
         .header("Content-Type", "application/json")
@@ -269,7 +269,7 @@ pub fn poll_as(
     secret: &str,
 ) -> reqwest::RequestBuilder {
     let body = status::body(body_id, ts);
-    let signature = github::sign(&Secret::new(secret).unwrap(), body.as_bytes());
+    let signature = github::sign(&SigningKey::new(secret).unwrap(), body.as_bytes());
     client
         .post(format!("{base}{}", status::path(hook, id)))
         .header("Content-Type", status::CONTENT_TYPE)
