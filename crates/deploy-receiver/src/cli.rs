@@ -11,13 +11,13 @@ use clap::{Arg, ArgAction, Command};
 use relay_runtime::{Env, vars};
 use tracing::{info, warn};
 
-use crate::{Config, LogFormat, Receiver, keys, supervisor};
+use crate::{Config, LogFormat, Receiver, config_keys, supervisor};
 
 fn command() -> Command {
     Command::new("deploy-receiver")
         .about("Verifies signed deploy webhooks and runs the deploy command, one at a time")
         .version(env!("CARGO_PKG_VERSION"))
-        .after_help(keys::help())
+        .after_help(config_keys::help())
         .arg(
             Arg::new("config")
                 .long("config")

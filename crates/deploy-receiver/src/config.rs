@@ -1,6 +1,6 @@
 //! `receiver.toml`: read, checked in full at start-up, so a bad pattern or a
 //! missing secret stops the service before it listens rather than at the
-//! first deploy. Every key, its default and meaning is in [`crate::keys`]
+//! first deploy. Every key, its default and meaning is in [`crate::config_keys`]
 //! (printed by `--help`).
 
 use std::collections::BTreeSet;

@@ -20,7 +20,7 @@ mod cli;
 mod config;
 mod deploy;
 mod hook;
-mod keys;
+mod config_keys;
 mod line;
 mod redact;
 mod replay;
