@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use deploy_receiver::{Auth, Config, Limits, check};
+use deploy_receiver::{Auth, Config, Limits, decide};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
 use relay_signature::{SigningKey, github, status};
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let hook = &config.hooks[0];
     let limits = Limits { auth, max_body: config.max_body, require_delivery_id: flags & 8 == 8 };
-    if let Ok(accepted) = check(hook, &limits, &method, &headers, body, 0) {
+    if let Ok(accepted) = decide(hook, &limits, &method, &headers, body, 0) {
         assert!(method == Method::POST);
         assert!(auth.verify(&headers, body, 0).is_ok(), "accepted without a valid signature");
         assert!(!body.starts_with(b"deploy-relay-status"), "a status poll taken for a deploy");

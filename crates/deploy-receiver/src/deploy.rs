@@ -15,8 +15,8 @@ use tracing::{Instrument, info};
 
 use crate::answer::{self, Finished};
 use crate::app::{App, Claim, HookState};
-use crate::check::Accepted;
 use crate::config::{Hook, Mode};
+use crate::decision::Accepted;
 use crate::line::Place;
 use crate::results::State;
 use crate::routes::answer;

@@ -15,12 +15,12 @@ mod answer;
 mod app;
 mod auth;
 mod body;
-mod check;
 mod cli;
 mod config;
+mod config_keys;
+mod decision;
 mod deploy;
 mod hook;
-mod config_keys;
 mod line;
 mod redact;
 mod replay;
@@ -36,11 +36,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use auth::{Auth, SecretLoadError, Secrets, load_secrets, parse_secrets};
-pub use check::{Accepted, DELIVERY_HEADERS, Limits, Rejection, check};
 pub use cli::main;
 pub use config::{
     Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, Mode, SecretSource, parse_size,
 };
+pub use decision::{Accepted, DELIVERY_HEADERS, Limits, Rejection, decide};
 pub use replay::StateError;
 /// The hidden first argument that runs a binary as a deploy's supervisor: a
 /// program embedding the receiver must hand it to [`main`] (see [`Receiver::bind`]).

@@ -15,8 +15,8 @@ use tracing::{Instrument, debug, info, warn};
 
 use crate::admission::Ticket;
 use crate::app::{App, HookState};
-use crate::check::{Limits, Rejection, check};
 use crate::config::Mode;
+use crate::decision::{Limits, Rejection, decide};
 use crate::results::State as DeliveryState;
 use crate::{body, deploy, line};
 
@@ -140,7 +140,7 @@ async fn handle(
         require_delivery_id: app.config.require_delivery_id,
     };
     let accepted =
-        check(&state.hook, &limits, method, headers, &raw, unix_now()).map_err(|r| refuse(&r))?;
+        decide(&state.hook, &limits, method, headers, &raw, unix_now()).map_err(|r| refuse(&r))?;
     // Authenticated: out of the budget, and never evicted from here on.
     ticket.trust();
     if let Some(id) = &accepted.delivery_id {
@@ -151,7 +151,7 @@ async fn handle(
             status: StatusCode::BAD_REQUEST,
             message: format!(
                 "this hook answers asynchronously: send a delivery id (`X-Deploy-Delivery` or `webhook-id`) of {}",
-                crate::check::DELIVERY_ID_RULE
+                crate::decision::DELIVERY_ID_RULE
             ),
             reason: "async hook without a delivery id".into(),
         }));

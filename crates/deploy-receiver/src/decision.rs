@@ -45,7 +45,7 @@ impl Rejection {
     }
 }
 
-/// Everything [`check`] reads besides the hook.
+/// Everything [`decide`] reads besides the hook.
 pub struct Limits<'a> {
     pub auth: &'a Auth,
     pub max_body: usize,
@@ -53,7 +53,7 @@ pub struct Limits<'a> {
 }
 
 /// Decides whether `body` sent with `headers` to `hook` may run its command.
-pub fn check(
+pub fn decide(
     hook: &Hook,
     limits: &Limits<'_>,
     method: &Method,
@@ -218,7 +218,7 @@ mod tests {
             max_body: 1024,
             require_delivery_id: false,
         };
-        check(&config.hooks[0], &limits, &method, headers, body, 0)
+        decide(&config.hooks[0], &limits, &method, headers, body, 0)
     }
 
     #[test]
