@@ -29,7 +29,7 @@ mod routes;
 mod runner;
 mod supervisor;
 mod tls;
-mod weak;
+mod weak_settings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -110,7 +110,7 @@ pub fn preflight(
     if let Some(path) = &state {
         replay::check_state(path, options.reset_replay_state)?;
     }
-    Ok(weak::warnings(config, &secrets, state.is_some()))
+    Ok(weak_settings::warnings(config, &secrets, state.is_some()))
 }
 
 /// A receiver bound to its address, ready to serve.
@@ -181,7 +181,7 @@ impl Receiver {
 
     /// Weak settings, one sentence each (see `--check`).
     pub fn warnings(&self) -> Vec<String> {
-        weak::warnings(&self.config, &self.secrets, self.persistent_ids)
+        weak_settings::warnings(&self.config, &self.secrets, self.persistent_ids)
     }
 
     /// Serves until `shutdown` resolves, then lets running deploys finish.
@@ -202,7 +202,7 @@ pub mod fuzzing {
     /// axum refuses) panics here.
     pub fn start_offline(config: Config) -> Vec<String> {
         let secrets = Secrets::from_global(&config, Vec::new());
-        let warnings = weak::warnings(&config, &secrets, false);
+        let warnings = weak_settings::warnings(&config, &secrets, false);
         let replay = replay::Replay::new(config.replay_window, config.replay_capacity);
         let app = app::App::new(config, &secrets, replay, PathBuf::from("/bin/false"));
         drop(app.router());
