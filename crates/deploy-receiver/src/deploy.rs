@@ -15,12 +15,12 @@ use tracing::{Instrument, info};
 
 use crate::answer::{self, Finished};
 use crate::app::{App, Claim, HookState};
+use crate::command::{self, Exit, Job};
 use crate::config::{Hook, Mode};
 use crate::decision::Accepted;
 use crate::line::Place;
 use crate::results::State;
 use crate::routes::answer;
-use crate::runner::{self, Exit, Job};
 
 fn busy(claim: Option<Claim>, place: Place) -> Response {
     // Dropping the claim forgets the id: this delivery did not run.
@@ -144,7 +144,7 @@ async fn run(
         );
     }
     info!("deploy started");
-    let outcome = runner::run(job(&app, &hook, accepted)).await;
+    let outcome = command::run(job(&app, &hook, accepted)).await;
     drop(turn);
     let (status, text, exit_code) = match &outcome.exit {
         Exit::Code(code) => {
