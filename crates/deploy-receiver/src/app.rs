@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::admission::{self, Admission};
 use crate::auth::{Auth, Secrets};
 use crate::config::{Config, Hook};
-use crate::line::Line;
+use crate::in_flight::InFlight;
 use crate::redact::Redactor;
 use crate::replay::Replay;
 use crate::results::Results;
@@ -41,8 +41,8 @@ pub(crate) struct HookState {
     pub hook: Hook,
     pub auth: Auth,
     pub lock: Arc<AsyncMutex<()>>,
-    /// The deploys queued or running (see [`crate::line`]).
-    pub line: Arc<Mutex<Line>>,
+    /// The deploys queued or running (see [`crate::in_flight`]).
+    pub in_flight: Arc<Mutex<InFlight>>,
 }
 
 impl App {
@@ -60,7 +60,7 @@ impl App {
                     hook: h.clone(),
                     auth: Auth::new(&config, secrets.for_hook(&config, h)),
                     lock: Arc::new(AsyncMutex::new(())),
-                    line: Arc::default(),
+                    in_flight: Arc::default(),
                 };
                 (h.path.clone(), state)
             })

@@ -18,7 +18,7 @@ use crate::app::{App, Claim, HookState};
 use crate::command::{self, Exit, Job};
 use crate::config::{Hook, Mode};
 use crate::decision::Accepted;
-use crate::line::Place;
+use crate::in_flight::Place;
 use crate::results::State;
 use crate::routes::answer;
 
@@ -118,7 +118,8 @@ pub(crate) async fn start(
 
 /// Runs the command holding the hook's `turn` (or first waiting for it on
 /// `lock`), records the answer for the status path, and returns it. The
-/// deploy's `place` in the hook's line is given back when it ends.
+/// deploy's `place` among the hook's deploys in flight is given back when
+/// it ends.
 async fn run(
     app: Arc<App>,
     hook: Hook,

@@ -22,7 +22,7 @@ mod config_keys;
 mod decision;
 mod deploy;
 mod hook;
-mod line;
+mod in_flight;
 mod redact;
 mod replay;
 mod results;

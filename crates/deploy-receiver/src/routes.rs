@@ -18,7 +18,7 @@ use crate::app::{App, HookState};
 use crate::config::Mode;
 use crate::decision::{Limits, Rejection, decide};
 use crate::results::State as DeliveryState;
-use crate::{body, deploy, line};
+use crate::{body, deploy, in_flight};
 
 /// The client's address, put on each request by the accept loop.
 #[derive(Clone, Copy, Debug)]
@@ -164,9 +164,9 @@ async fn handle(
         return Err(duplicate(&state.hook.path, id));
     }
     let limit = state.hook.queue.then_some(state.hook.queue_limit);
-    let place = line::join(&state.line, &raw, limit).map_err(turned_away)?;
+    let place = in_flight::join(&state.in_flight, &raw, limit).map_err(turned_away)?;
     drop(raw);
-    // Only now, with a place in the line, is the id written to the
+    // Only now, with a place among those in flight, is the id written to the
     // delivery-id memory (and its state file).
     let claim = match &accepted.delivery_id {
         Some(id) => Some(
@@ -178,11 +178,11 @@ async fn handle(
     Ok(deploy::start(app, state, accepted, claim, place).await)
 }
 
-/// A deploy the hook's line would not take: nothing ran, and the id was
+/// A deploy that could not join the hook's deploys in flight: nothing ran, and the id was
 /// not recorded.
-fn turned_away(refusal: line::Refusal) -> Response {
+fn turned_away(refusal: in_flight::Refusal) -> Response {
     match refusal {
-        line::Refusal::SameBody => {
+        in_flight::Refusal::SameBody => {
             warn!(
                 status = 409,
                 "refused: the same body is already queued or running"
@@ -192,7 +192,7 @@ fn turned_away(refusal: line::Refusal) -> Response {
                 json!({ "status": "a deploy with the same signed body is already queued or running for this hook; nothing was started" }),
             )
         }
-        line::Refusal::Full { limit } => {
+        in_flight::Refusal::Full { limit } => {
             warn!(status = 429, limit, "refused: the hook's queue is full");
             let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
