@@ -15,17 +15,17 @@ use tokio_util::task::TaskTracker;
 use crate::admission::{self, Admission};
 use crate::auth::{Auth, Secrets};
 use crate::config::{Config, Hook};
+use crate::deliveries::Deliveries;
 use crate::in_flight::InFlight;
 use crate::redact::Redactor;
 use crate::replay::Replay;
-use crate::results::Results;
 use crate::routes;
 
 pub struct App {
     pub(crate) config: Config,
     pub(crate) hooks: HashMap<String, HookState>,
     replay: Mutex<Replay>,
-    pub(crate) results: Results,
+    pub(crate) deliveries: Deliveries,
     pub(crate) admission: Arc<Admission>,
     pub(crate) redactor: Redactor,
     /// Env vars holding secrets, kept from the command's environment.
@@ -79,7 +79,7 @@ impl App {
             })
             .collect();
         Arc::new(Self {
-            results: Results::new(config.result_ttl),
+            deliveries: Deliveries::new(config.result_ttl),
             redactor: Redactor::new(secrets.all(), secrets.lines()),
             config,
             hooks,

@@ -18,8 +18,8 @@ use crate::app::{App, Claim, HookState};
 use crate::command::{self, Exit, Job};
 use crate::config::{Hook, Mode};
 use crate::decision::Accepted;
+use crate::deliveries::DeliveryState;
 use crate::in_flight::Place;
-use crate::results::State;
 use crate::routes::answer;
 
 fn busy(claim: Option<Claim>, place: Place) -> Response {
@@ -41,9 +41,9 @@ pub(crate) async fn start(
 ) -> Response {
     let hook = &state.hook;
     let id = accepted.delivery_id.clone();
-    let record = |s: State| {
+    let record = |s: DeliveryState| {
         if let Some(id) = &id {
-            app.results.set(&hook.path, id, s);
+            app.deliveries.set(&hook.path, id, s);
         }
     };
     match hook.mode {
@@ -62,7 +62,7 @@ pub(crate) async fn start(
             if let Some(c) = claim {
                 c.commit();
             }
-            record(State::Running {
+            record(DeliveryState::Running {
                 since: Instant::now(),
             });
             // The deploy runs in its own task: a client that hangs up must
@@ -99,9 +99,9 @@ pub(crate) async fn start(
             }
             let now = Instant::now();
             record(if turn.is_some() {
-                State::Running { since: now }
+                DeliveryState::Running { since: now }
             } else {
-                State::Queued { since: now }
+                DeliveryState::Queued { since: now }
             });
             let lock = state.lock.clone();
             app.deploys.spawn(
@@ -136,10 +136,10 @@ async fn run(
     place.started();
     let delivery_id = accepted.delivery_id.clone();
     if let Some(id) = &delivery_id {
-        app.results.set(
+        app.deliveries.set(
             &hook.path,
             id,
-            State::Running {
+            DeliveryState::Running {
                 since: Instant::now(),
             },
         );
@@ -182,10 +182,10 @@ async fn run(
     }
     .body();
     if let Some(id) = &delivery_id {
-        app.results.set(
+        app.deliveries.set(
             &hook.path,
             id,
-            State::Done {
+            DeliveryState::Done {
                 status,
                 body: body.clone(),
                 at: Instant::now(),

@@ -17,7 +17,7 @@ use crate::admission::Ticket;
 use crate::app::{App, HookState};
 use crate::config::Mode;
 use crate::decision::{Limits, Rejection, decide};
-use crate::results::State as DeliveryState;
+use crate::deliveries::DeliveryState;
 use crate::{body, deploy, in_flight};
 
 /// The client's address, put on each request by the accept loop.
@@ -270,7 +270,7 @@ pub(crate) async fn poll(
         Ok(status_answer(
             &state.hook.path,
             &id,
-            app.results.get(&hook, &id),
+            app.deliveries.get(&hook, &id),
         ))
     }
     .instrument(span)
