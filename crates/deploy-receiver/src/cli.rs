@@ -45,7 +45,7 @@ fn command() -> Command {
         .arg(
             Arg::new("log-format")
                 .long("log-format")
-                .value_parser(["text", "json"])
+                .value_parser(LogFormat::ALL.map(LogFormat::name))
                 .help("overrides `log_format` from the config"),
         )
 }
@@ -79,11 +79,10 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
         .get_one::<PathBuf>("config")
         .context("--config is required")?;
     let config = Config::load(path)?;
-    let format = match matches.get_one::<String>("log-format").map(String::as_str) {
-        Some("json") => LogFormat::Json,
-        Some(_) => LogFormat::Text,
-        None => config.log_format,
-    };
+    let format = matches
+        .get_one::<String>("log-format")
+        .and_then(|name| LogFormat::from_name(name))
+        .unwrap_or(config.log_format);
     init_logs(format, env);
     let options = crate::StartOptions {
         reset_replay_state: matches.get_flag("reset-replay-state"),

@@ -13,6 +13,19 @@ use serde::Deserialize;
 
 pub use crate::hook::{DEFAULT_IMAGE_SHA_PATTERN, Hook, Mode};
 
+// The defaults of the top-level keys, each written once: the parser uses
+// them and `--help` renders them (`crate::config_keys`).
+pub(crate) const DEFAULT_MAX_BODY: usize = 64 * 1024;
+pub(crate) const DEFAULT_BODY_BUDGET: usize = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_mins(5);
+pub(crate) const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_hours(24);
+pub(crate) const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
+pub(crate) const DEFAULT_REQUIRE_DELIVERY_ID: bool = false;
+pub(crate) const DEFAULT_RESULT_TTL: Duration = Duration::from_hours(1);
+pub(crate) const DEFAULT_OUTPUT_TAIL: usize = 16 * 1024;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 16;
+
 /// A configuration that cannot be used; each says which key and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -88,10 +101,29 @@ impl SecretSource {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    #[default]
     Text,
     Json,
+}
+
+impl LogFormat {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [LogFormat; 2] = [LogFormat::Text, LogFormat::Json];
+
+    /// The name `log_format` and `--log-format` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+
+    /// The format called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -168,7 +200,7 @@ impl Config {
             Some(s) => s
                 .parse()
                 .map_err(|e: relay_signature::UnknownScheme| invalid("signature", e.to_string()))?,
-            None => Scheme::GitHub,
+            None => Scheme::default(),
         };
         let signature_header = raw
             .signature_header
@@ -180,18 +212,21 @@ impl Config {
             ));
         }
         let log_format = match raw.log_format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(invalid(
+            None => LogFormat::default(),
+            Some(name) => LogFormat::from_name(name).ok_or_else(|| {
+                invalid(
                     "log_format",
-                    format!("`{other}` is neither `text` nor `json`"),
-                ));
-            }
+                    format!("`{name}` is neither `text` nor `json`"),
+                )
+            })?,
         };
         let hooks = hooks(raw.hooks, secret.is_some())?;
-        let max_body = size_key("max_body", raw.max_body.as_deref(), 64 * 1024)?;
-        let body_budget = size_key("body_budget", raw.body_budget.as_deref(), 8 << 20)?;
+        let max_body = size_key("max_body", raw.max_body.as_deref(), DEFAULT_MAX_BODY)?;
+        let body_budget = size_key(
+            "body_budget",
+            raw.body_budget.as_deref(),
+            DEFAULT_BODY_BUDGET,
+        )?;
         if max_body > body_budget {
             return Err(invalid(
                 "max_body",
@@ -211,20 +246,32 @@ impl Config {
             timestamp_tolerance: duration_key(
                 "timestamp_tolerance",
                 raw.timestamp_tolerance.as_deref(),
-                "5m",
+                DEFAULT_TIMESTAMP_TOLERANCE,
             )?,
-            replay_window: duration_key("replay_window", raw.replay_window.as_deref(), "24h")?,
-            replay_capacity: raw.replay_capacity.unwrap_or(10_000).max(1),
+            replay_window: duration_key(
+                "replay_window",
+                raw.replay_window.as_deref(),
+                DEFAULT_REPLAY_WINDOW,
+            )?,
+            replay_capacity: raw
+                .replay_capacity
+                .unwrap_or(DEFAULT_REPLAY_CAPACITY)
+                .max(1),
             replay_state: raw.replay_state,
-            require_delivery_id: raw.require_delivery_id.unwrap_or(false),
-            result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), "1h")?,
+            require_delivery_id: raw
+                .require_delivery_id
+                .unwrap_or(DEFAULT_REQUIRE_DELIVERY_ID),
+            result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), DEFAULT_RESULT_TTL)?,
             output_tail: output_tail(raw.output_tail.as_deref())?,
             log_format,
-            max_connections: raw.max_connections.unwrap_or(512).max(1),
+            max_connections: raw
+                .max_connections
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS)
+                .max(1),
             max_connections_per_peer: match raw.max_connections_per_peer {
                 Some(0) => None,
                 Some(n) => Some(n),
-                None => Some(16),
+                None => Some(DEFAULT_MAX_CONNECTIONS_PER_PEER),
             },
             hooks,
         })
@@ -293,7 +340,7 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
 
 /// `output_tail`, no more than fits the answer's size bound.
 fn output_tail(value: Option<&str>) -> Result<usize, ConfigError> {
-    let tail = size_key("output_tail", value, 16 * 1024)?;
+    let tail = size_key("output_tail", value, DEFAULT_OUTPUT_TAIL)?;
     if tail > crate::answer::MAX_OUTPUT_TAIL {
         return Err(invalid(
             "output_tail",
@@ -310,10 +357,14 @@ fn output_tail(value: Option<&str>) -> Result<usize, ConfigError> {
 pub(crate) fn duration_key(
     key: &str,
     value: Option<&str>,
-    default: &str,
+    default: Duration,
 ) -> Result<Duration, ConfigError> {
-    let text = value.unwrap_or(default);
-    relay_runtime::duration::parse(text).map_err(|e| invalid(key, format!("`{text}`: {e}")))
+    match value {
+        None => Ok(default),
+        Some(text) => {
+            relay_runtime::duration::parse(text).map_err(|e| invalid(key, format!("`{text}`: {e}")))
+        }
+    }
 }
 
 fn size_key(key: &str, value: Option<&str>, default: usize) -> Result<usize, ConfigError> {

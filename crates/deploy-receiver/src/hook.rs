@@ -35,6 +35,22 @@ pub const DEFAULT_QUEUE_LIMIT: usize = 2;
 /// backlog.
 pub const MAX_QUEUE_LIMIT: usize = 100;
 
+// The defaults of a hook's other keys, each written once: the parser uses
+// them and `--help` renders them (`crate::config_keys`).
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_mins(10);
+pub(crate) const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_QUEUE: bool = false;
+pub(crate) const DEFAULT_KEEP_CHILDREN: bool = false;
+/// Exit code → HTTP status, under a hook's `[hooks.exit_codes]`, with what
+/// the code tells (SPEC: the deploy command's contract).
+pub(crate) const DEFAULT_EXIT_CODES: [(i32, u16, &str); 3] = [
+    (0, 200, "deployed"),
+    (2, 422, "nothing changed"),
+    (3, 503, "rolled back"),
+];
+/// The HTTP status of an exit code no map names.
+pub(crate) const UNLISTED_EXIT_STATUS: u16 = 500;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHook {
@@ -47,11 +63,9 @@ pub(crate) struct RawHook {
     mode: Option<String>,
     timeout: Option<String>,
     kill_grace: Option<String>,
-    #[serde(default)]
-    queue: bool,
+    queue: Option<bool>,
     queue_limit: Option<usize>,
-    #[serde(default)]
-    keep_children: bool,
+    keep_children: Option<bool>,
     working_dir: Option<PathBuf>,
     #[serde(default)]
     validate: BTreeMap<String, String>,
@@ -62,9 +76,10 @@ pub(crate) struct RawHook {
 }
 
 /// How a deploy is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// The answer waits for the command.
+    #[default]
     Sync,
     /// `202` at once with a status path; the result is polled (proxies cut
     /// long requests).
@@ -95,10 +110,31 @@ pub struct Hook {
     pub env: Vec<(String, String)>,
 }
 
+impl Mode {
+    /// The name `mode` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sync => "sync",
+            Mode::Async => "async",
+        }
+    }
+
+    /// The mode called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Mode::Sync, Mode::Async]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
 impl Hook {
-    /// The HTTP status for an exit code: the configured map, else 500.
+    /// The HTTP status for an exit code: the configured map, else
+    /// [`UNLISTED_EXIT_STATUS`].
     pub fn status_for(&self, code: i32) -> u16 {
-        self.exit_codes.get(&code).copied().unwrap_or(500)
+        self.exit_codes
+            .get(&code)
+            .copied()
+            .unwrap_or(UNLISTED_EXIT_STATUS)
     }
 }
 
@@ -114,18 +150,18 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
     }
     let secret = SecretSource::from_keys(&key(""), raw.secret_file, raw.secret_env)?;
     let mode = match raw.mode.as_deref() {
-        None | Some("sync") => Mode::Sync,
-        Some("async") => Mode::Async,
-        Some(other) => {
-            return Err(invalid(
+        None => Mode::default(),
+        Some(name) => Mode::from_name(name).ok_or_else(|| {
+            invalid(
                 key("mode"),
-                format!("`{other}` is neither `sync` nor `async`"),
-            ));
-        }
+                format!("`{name}` is neither `sync` nor `async`"),
+            )
+        })?,
     };
+    let queue = raw.queue.unwrap_or(DEFAULT_QUEUE);
     let queue_limit = match raw.queue_limit {
         None => DEFAULT_QUEUE_LIMIT,
-        Some(_) if !raw.queue => {
+        Some(_) if !queue => {
             return Err(invalid(
                 key("queue_limit"),
                 "is set but `queue` is not `true`; a hook without a queue answers 409 while busy",
@@ -147,11 +183,15 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
         args,
         secret,
         mode,
-        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), "10m")?,
-        kill_grace: duration_key(&key("kill_grace"), raw.kill_grace.as_deref(), "10s")?,
-        queue: raw.queue,
+        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), DEFAULT_TIMEOUT)?,
+        kill_grace: duration_key(
+            &key("kill_grace"),
+            raw.kill_grace.as_deref(),
+            DEFAULT_KILL_GRACE,
+        )?,
+        queue,
         queue_limit,
-        keep_children: raw.keep_children,
+        keep_children: raw.keep_children.unwrap_or(DEFAULT_KEEP_CHILDREN),
         working_dir: raw.working_dir,
         exit_codes,
         env: raw.env.into_iter().collect(),
@@ -237,7 +277,10 @@ fn args(
 }
 
 fn exit_codes(key: &str, raw: BTreeMap<String, u16>) -> Result<BTreeMap<i32, u16>, ConfigError> {
-    let mut exit_codes: BTreeMap<i32, u16> = [(0, 200), (2, 422), (3, 503)].into();
+    let mut exit_codes: BTreeMap<i32, u16> = DEFAULT_EXIT_CODES
+        .iter()
+        .map(|&(code, status, _)| (code, status))
+        .collect();
     for (code, status) in raw {
         let parsed: i32 = code
             .parse()
