@@ -85,7 +85,11 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
         .unwrap_or(config.log_format);
     init_logs(format, env);
     let options = crate::StartOptions {
-        reset_replay_state: matches.get_flag("reset-replay-state"),
+        stored_ids: if matches.get_flag("reset-replay-state") {
+            crate::StoredIds::Forget
+        } else {
+            crate::StoredIds::Keep
+        },
     };
     if matches.get_flag("check") {
         let warnings = crate::preflight(&config, env, options)

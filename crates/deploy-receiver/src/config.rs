@@ -220,7 +220,7 @@ impl Config {
                 )
             })?,
         };
-        let hooks = hooks(raw.hooks, secret.is_some())?;
+        let hooks = hooks(raw.hooks, secret.as_ref())?;
         let max_body = size_key("max_body", raw.max_body.as_deref(), DEFAULT_MAX_BODY)?;
         let body_budget = size_key(
             "body_budget",
@@ -288,7 +288,10 @@ impl Config {
     }
 }
 
-fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook>, ConfigError> {
+fn hooks(
+    raw: Vec<crate::hook::RawHook>,
+    global_secret: Option<&SecretSource>,
+) -> Result<Vec<Hook>, ConfigError> {
     if raw.is_empty() {
         return Err(invalid("hooks", "add at least one [[hooks]] table"));
     }
@@ -296,7 +299,7 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
     for (i, raw) in raw.into_iter().enumerate() {
         let written = raw.path.clone();
         let hook = crate::hook::parse(i, raw)?;
-        if hook.secret.is_none() && !global_secret {
+        if hook.secret.is_none() && global_secret.is_none() {
             return Err(invalid(
                 "secret_file",
                 format!(

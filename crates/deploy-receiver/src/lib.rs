@@ -41,13 +41,14 @@ pub use config::{
     Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, Mode, SecretSource, parse_size,
 };
 pub use decision::{Accepted, DELIVERY_HEADERS, Limits, Rejection, decide};
-pub use replay::StateError;
+pub use replay::{StateError, StoredIds};
 /// The hidden first argument that runs a binary as a deploy's supervisor: a
 /// program embedding the receiver must hand it to [`main`] (see [`Receiver::bind`]).
 pub use supervisor::MODE as SUPERVISOR_MODE;
 pub use tls::{TlsError, tls_acceptor};
 
 use relay_runtime::Env;
+use replay::IdStore;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -88,9 +89,8 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// How to start, beyond the config.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StartOptions {
-    /// Start with no remembered delivery ids, whatever the state file
-    /// holds (`--reset-replay-state`: the way out of a corrupt one).
-    pub reset_replay_state: bool,
+    /// What to do with the delivery ids the state file holds.
+    pub stored_ids: StoredIds,
 }
 
 /// `--check`: everything a start reads — the secrets, the TLS material,
@@ -108,9 +108,13 @@ pub fn preflight(
     }
     let state = replay::state_path(config.replay_state.as_deref(), env);
     if let Some(path) = &state {
-        replay::check_state(path, options.reset_replay_state)?;
+        replay::check_state(path, options.stored_ids)?;
     }
-    Ok(weak_settings::warnings(config, &secrets, state.is_some()))
+    let ids = match state {
+        Some(_) => IdStore::StateFile,
+        None => IdStore::Memory,
+    };
+    Ok(weak_settings::warnings(config, &secrets, ids))
 }
 
 /// A receiver bound to its address, ready to serve.
@@ -119,7 +123,6 @@ pub struct Receiver {
     config: Config,
     secrets: Secrets,
     replay: replay::Replay,
-    persistent_ids: bool,
     tls: Option<TlsAcceptor>,
     supervisor: PathBuf,
 }
@@ -143,13 +146,9 @@ impl Receiver {
             None => None,
         };
         let (window, capacity) = (config.replay_window, config.replay_capacity);
-        let (replay, persistent_ids) = match replay::state_path(config.replay_state.as_deref(), env)
-        {
-            Some(path) => (
-                replay::Replay::with_state(window, capacity, path, options.reset_replay_state)?,
-                true,
-            ),
-            None => (replay::Replay::new(window, capacity), false),
+        let replay = match replay::state_path(config.replay_state.as_deref(), env) {
+            Some(path) => replay::Replay::with_state(window, capacity, path, options.stored_ids)?,
+            None => replay::Replay::new(window, capacity),
         };
         let addr = config.listen;
         let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
@@ -158,7 +157,6 @@ impl Receiver {
             config,
             secrets,
             replay,
-            persistent_ids,
             tls,
             // The running binary's own inode, even if a package upgrade has
             // replaced the file since: supervisor and receiver always match.
@@ -181,7 +179,7 @@ impl Receiver {
 
     /// Weak settings, one sentence each (see `--check`).
     pub fn warnings(&self) -> Vec<String> {
-        weak_settings::warnings(&self.config, &self.secrets, self.persistent_ids)
+        weak_settings::warnings(&self.config, &self.secrets, self.replay.store())
     }
 
     /// Serves until `shutdown` resolves, then lets running deploys finish.
@@ -202,7 +200,7 @@ pub mod fuzzing {
     /// axum refuses) panics here.
     pub fn start_offline(config: Config) -> Vec<String> {
         let secrets = Secrets::from_global(&config, Vec::new());
-        let warnings = weak_settings::warnings(&config, &secrets, false);
+        let warnings = weak_settings::warnings(&config, &secrets, IdStore::Memory);
         let replay = replay::Replay::new(config.replay_window, config.replay_capacity);
         let app = app::App::new(config, &secrets, replay, PathBuf::from("/bin/false"));
         drop(app.router());

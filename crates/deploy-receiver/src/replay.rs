@@ -139,12 +139,33 @@ fn read_state(path: &Path) -> Result<Option<Vec<(String, u64)>>, StateError> {
         })
 }
 
+/// What a start does with the delivery ids a state file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoredIds {
+    /// Remembers those still inside the window; a file that does not read
+    /// stops the start.
+    #[default]
+    Keep,
+    /// Starts with none, whatever the file holds (`--reset-replay-state`:
+    /// the way out of a corrupt one).
+    Forget,
+}
+
+/// Where delivery ids are remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdStore {
+    /// In memory only: a restart forgets them.
+    Memory,
+    /// In the state file too: they survive a restart.
+    StateFile,
+}
+
 /// `--check`: whether the state file at `path` could be used at start-up,
 /// without writing anything: its directory is the receiver's own and the
-/// file, if there is one, reads.
-pub fn check_state(path: &Path, reset: bool) -> Result<(), StateError> {
+/// file, if there is one and its ids are kept, reads.
+pub fn check_state(path: &Path, stored: StoredIds) -> Result<(), StateError> {
     check_dir(path)?;
-    if !reset {
+    if stored == StoredIds::Keep {
         read_state(path)?;
     }
     Ok(())
@@ -183,24 +204,23 @@ impl Replay {
         }
     }
 
-    /// Backed by `path`: the ids it holds that are still inside the window
-    /// are remembered; the file is written once now, so a path that cannot
-    /// be written fails at start-up rather than at the first deploy. A file
-    /// that does not read stops the start, unless `reset` (the operator's
-    /// `--reset-replay-state`) says to start with no ids.
+    /// Backed by `path`, whose ids are kept or forgotten as `stored` says;
+    /// the file is written once now, so a path that cannot be written fails
+    /// at start-up rather than at the first deploy.
     pub fn with_state(
         window: Duration,
         capacity: usize,
         path: PathBuf,
-        reset: bool,
+        stored: StoredIds,
     ) -> Result<Self, StateError> {
         check_dir(&path)?;
         let mut replay = Self::new(window, capacity);
-        let stored = if reset {
-            tracing::warn!(path = %path.display(), "--reset-replay-state: starting with no remembered delivery ids");
-            Vec::new()
-        } else {
-            read_state(&path)?.unwrap_or_default()
+        let stored = match stored {
+            StoredIds::Forget => {
+                tracing::warn!(path = %path.display(), "--reset-replay-state: starting with no remembered delivery ids");
+                Vec::new()
+            }
+            StoredIds::Keep => read_state(&path)?.unwrap_or_default(),
         };
         let (now, now_unix) = (Instant::now(), unix_now());
         for (id, at) in stored {
@@ -224,6 +244,14 @@ impl Replay {
         }
         self.seen.insert(id.clone(), at);
         self.order.push_back((at, unix, id));
+    }
+
+    /// Where the ids are remembered.
+    pub(crate) fn store(&self) -> IdStore {
+        match self.state {
+            Some(_) => IdStore::StateFile,
+            None => IdStore::Memory,
+        }
     }
 
     /// Whether `id` was seen within the window; nothing is recorded.
@@ -348,19 +376,19 @@ mod tests {
         let dir = private_dir();
         let path = dir.path().join("ids.json");
         let window = Duration::from_secs(3600);
-        let mut r = Replay::with_state(window, 10, path.clone(), false).unwrap();
+        let mut r = Replay::with_state(window, 10, path.clone(), StoredIds::Keep).unwrap();
         let now = Instant::now();
         assert!(r.first_time("kept", now));
         assert!(r.first_time("forgotten", now));
         r.forget("forgotten");
         drop(r);
-        let mut again = Replay::with_state(window, 10, path.clone(), false).unwrap();
+        let mut again = Replay::with_state(window, 10, path.clone(), StoredIds::Keep).unwrap();
         assert!(!again.first_time("kept", Instant::now()), "remembered");
         assert!(again.first_time("forgotten", Instant::now()));
         // Ids older than the window are dropped when read back.
         let old = unix_now() - 7200;
         std::fs::write(&path, format!(r#"{{"ids":[["old",{old}]]}}"#)).unwrap();
-        let mut later = Replay::with_state(window, 10, path, false).unwrap();
+        let mut later = Replay::with_state(window, 10, path, StoredIds::Keep).unwrap();
         assert!(later.first_time("old", Instant::now()));
     }
 
@@ -370,7 +398,7 @@ mod tests {
             Duration::from_secs(60),
             10,
             "/nonexistent/dir/ids.json".into(),
-            false,
+            StoredIds::Keep,
         )
         .err()
         .unwrap()
@@ -396,7 +424,8 @@ mod tests {
         for name in ["ids.json.tmp", "ids.json.json.tmp", ".ids.json.tmp"] {
             std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
         }
-        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false).unwrap();
+        let mut r =
+            Replay::with_state(Duration::from_secs(60), 10, path.clone(), StoredIds::Keep).unwrap();
         assert!(r.first_time("d-1", Instant::now()));
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
@@ -416,7 +445,7 @@ mod tests {
         std::fs::write(&victim, r#"{"ids":[]}"#).unwrap();
         let path = dir.path().join("ids.json");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        let err = Replay::with_state(Duration::from_secs(60), 10, path, false)
+        let err = Replay::with_state(Duration::from_secs(60), 10, path, StoredIds::Keep)
             .err()
             .unwrap()
             .to_string();
@@ -433,14 +462,15 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
             let path = dir.path().join("ids.json");
-            let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
-                .err()
-                .unwrap_or_else(|| panic!("mode {mode:o} accepted"))
-                .to_string();
+            let err =
+                Replay::with_state(Duration::from_secs(60), 10, path.clone(), StoredIds::Keep)
+                    .err()
+                    .unwrap_or_else(|| panic!("mode {mode:o} accepted"))
+                    .to_string();
             assert!(err.contains("is writable by others"), "{err}");
             assert!(err.contains("chmod 0700"), "{err}");
             assert!(!path.exists(), "nothing written");
-            assert!(check_state(&path, false).is_err());
+            assert!(check_state(&path, StoredIds::Keep).is_err());
         }
     }
 
@@ -449,7 +479,7 @@ mod tests {
         let dir = private_dir();
         let path = dir.path().join("ids.json");
         std::fs::write(&path, b"{\"ids\":[[\"d-1\",").unwrap();
-        let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
+        let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), StoredIds::Keep)
             .err()
             .unwrap()
             .to_string();
@@ -457,17 +487,20 @@ mod tests {
             err.contains("is corrupt") && err.contains("--reset-replay-state"),
             "{err}"
         );
-        assert!(check_state(&path, false).is_err());
-        assert!(check_state(&path, true).is_ok());
+        assert!(check_state(&path, StoredIds::Keep).is_err());
+        assert!(check_state(&path, StoredIds::Forget).is_ok());
         assert_eq!(
             std::fs::read(&path).unwrap(),
             b"{\"ids\":[[\"d-1\",",
             "left as found"
         );
-        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), true).unwrap();
+        let mut r =
+            Replay::with_state(Duration::from_secs(60), 10, path.clone(), StoredIds::Forget)
+                .unwrap();
         assert!(r.first_time("d-1", Instant::now()));
         drop(r);
-        let mut again = Replay::with_state(Duration::from_secs(60), 10, path, false).unwrap();
+        let mut again =
+            Replay::with_state(Duration::from_secs(60), 10, path, StoredIds::Keep).unwrap();
         assert!(
             !again.first_time("d-1", Instant::now()),
             "written whole again"
