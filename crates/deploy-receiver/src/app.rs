@@ -21,7 +21,7 @@ use crate::redact::Redactor;
 use crate::replay::Replay;
 use crate::routes;
 
-pub struct App {
+pub(crate) struct App {
     pub(crate) config: Config,
     pub(crate) hooks: HashMap<String, HookState>,
     replay: Mutex<Replay>,
@@ -46,7 +46,7 @@ pub(crate) struct HookState {
 }
 
 impl App {
-    pub fn new(
+    pub(crate) fn new(
         config: Config,
         secrets: &Secrets,
         replay: Replay,
@@ -91,7 +91,7 @@ impl App {
         })
     }
 
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         let mut router = Router::new().route("/healthz", get(routes::healthz));
         // Hook paths are normalised (no trailing `/`, see `hook::normalise_path`)
         // and distinct, so none of these routes can clash; a sender whose URL
@@ -139,7 +139,7 @@ pub(crate) struct Claim {
 
 impl Claim {
     /// The deploy starts: the id stays remembered.
-    pub fn commit(mut self) {
+    pub(crate) fn commit(mut self) {
         self.id = None;
     }
 }

@@ -19,6 +19,8 @@ use crate::config::{Config, Hook, SecretSource};
 
 /// Why the secret could not be loaded. Never carries the secret's text.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum SecretLoadError {
     #[error("couldn't read the secret file `{path}`: {source}")]
     File {
@@ -67,6 +69,8 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// A verifier of `config`'s scheme and signature header that accepts
+    /// a signature by any of `keys`.
     pub fn new(config: &Config, keys: Vec<SigningKey>) -> Self {
         Self {
             scheme: config.scheme,
@@ -77,6 +81,7 @@ impl Auth {
         }
     }
 
+    /// The signature scheme requests are verified under.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

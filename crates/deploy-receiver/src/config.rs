@@ -28,6 +28,8 @@ pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 16;
 
 /// A configuration that cannot be used; each says which key and why.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum ConfigError {
     #[error("couldn't read `{path}`: {source}")]
     Read {
@@ -77,7 +79,9 @@ struct RawConfig {
 /// [`crate::auth::load_secrets`], never kept in the config.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SecretSource {
+    /// `secret_file`: a file, one key per non-empty line.
     File(PathBuf),
+    /// `secret_env`: an environment variable, removed from every command's.
     Env(String),
 }
 
@@ -101,10 +105,13 @@ impl SecretSource {
     }
 }
 
+/// How the receiver writes its log (`log_format`, `--log-format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    /// A line of text per event.
     #[default]
     Text,
+    /// A JSON object per event, for a log collector.
     Json,
 }
 
@@ -126,40 +133,53 @@ impl LogFormat {
     }
 }
 
+/// A checked `receiver.toml`: every default filled in, every pattern
+/// compiled (see `--help` for each key's meaning).
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The address to listen on.
     pub listen: SocketAddr,
     /// The secret of every hook that names none of its own; `None` when
     /// each hook has its own.
     pub secret: Option<SecretSource>,
+    /// The PEM certificate chain and private key; `None`: plain HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The largest request body, in bytes.
     pub max_body: usize,
     /// Bytes of bodies not yet authenticated, all connections together.
     pub body_budget: usize,
+    /// The signature scheme.
     pub scheme: Scheme,
     /// The header carrying the GitHub-scheme signature.
     pub signature_header: String,
+    /// How far a signed timestamp may be from now, either way.
     pub timestamp_tolerance: Duration,
     /// How long a delivery id is remembered to refuse a replay.
     pub replay_window: Duration,
+    /// Delivery ids remembered at most.
     pub replay_capacity: usize,
     /// Where delivery ids are kept across restarts; `None`: the default
     /// (systemd's `$STATE_DIRECTORY`, else memory only), see
     /// `replay::state_path`.
     pub replay_state: Option<PathBuf>,
+    /// Whether a request without a delivery id is refused.
     pub require_delivery_id: bool,
     /// How long a finished deploy's answer stays available at its status path.
     pub result_ttl: Duration,
+    /// Bytes of command output in the answer.
     pub output_tail: usize,
+    /// How the receiver writes its log.
     pub log_format: LogFormat,
     /// Open connections at most.
     pub max_connections: usize,
     /// Open connections per client address (IPv6: per /64); `None`: no limit.
     pub max_connections_per_peer: Option<usize>,
+    /// The hooks, in the file's order.
     pub hooks: Vec<Hook>,
 }
 
 impl Config {
+    /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -174,6 +194,7 @@ impl Config {
         })
     }
 
+    /// Checks the text of a `receiver.toml`.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: PathBuf::from("<config>"),

@@ -312,7 +312,7 @@ fn table(out: &mut String, keys: &[Key]) {
 }
 
 /// The text `--help` prints after the flags.
-pub fn help() -> String {
+pub(crate) fn help() -> String {
     let mut out = String::from("CONFIGURATION (receiver.toml; unknown keys are errors)\n\n");
     table(&mut out, &top());
     out.push_str("\nEach [[hooks]] table:\n\n");

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 
 /// Finished deliveries kept at most; the oldest go first.
-pub const MAX_FINISHED: usize = 1000;
+pub(crate) const MAX_FINISHED: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryState {
+pub(crate) enum DeliveryState {
     Queued {
         since: Instant,
     },
@@ -27,26 +27,26 @@ pub enum DeliveryState {
     },
 }
 
-pub struct Deliveries {
+pub(crate) struct Deliveries {
     ttl: Duration,
     entries: Mutex<HashMap<(String, String), DeliveryState>>,
 }
 
 impl Deliveries {
-    pub fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::default(),
         }
     }
 
-    pub fn set(&self, hook: &str, id: &str, state: DeliveryState) {
+    pub(crate) fn set(&self, hook: &str, id: &str, state: DeliveryState) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.insert((hook.to_owned(), id.to_owned()), state);
         Self::expire(&mut entries, self.ttl, Instant::now());
     }
 
-    pub fn get(&self, hook: &str, id: &str) -> Option<DeliveryState> {
+    pub(crate) fn get(&self, hook: &str, id: &str) -> Option<DeliveryState> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         Self::expire(&mut entries, self.ttl, Instant::now());
         entries.get(&(hook.to_owned(), id.to_owned())).cloned()
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn finished_deliveries_are_capped_running_ones_never_dropped() {
-        let r = Deliveries::new(Duration::from_secs(3600));
+        let r = Deliveries::new(Duration::from_hours(1));
         let t0 = Instant::now();
         r.set("/a", "running", DeliveryState::Running { since: t0 });
         for i in 0..MAX_FINISHED + 5 {

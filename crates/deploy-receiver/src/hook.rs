@@ -16,13 +16,13 @@ pub const DEFAULT_IMAGE_SHA_PATTERN: &str = "^[0-9a-f]{7,64}$";
 /// The pattern `image` gets when the hook gives none: a digest reference,
 /// `name@sha256:<64 hex>` (an image exactly as it was built, never a tag
 /// that can move). The name follows the reference grammar docker documents
-/// (https://docs.docker.com/reference/cli/docker/image/tag/): an optional
+/// (<https://docs.docker.com/reference/cli/docker/image/tag/>): an optional
 /// registry host (with a port), then lower-case path components whose
 /// separators are `.`, `_`, `__` or dashes. It cannot start with `-`, so it
 /// is never read as an option.
 /// A hook that deploys by tag sets its own pattern, e.g.
 /// `image = "^ghcr\\.io/o/api:[0-9a-f]{7}$"`.
-pub const DEFAULT_IMAGE_PATTERN: &str = concat!(
+pub(crate) const DEFAULT_IMAGE_PATTERN: &str = concat!(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?",
     r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*",
     r"@sha256:[0-9a-f]{64}$"
@@ -30,10 +30,10 @@ pub const DEFAULT_IMAGE_PATTERN: &str = concat!(
 
 /// Deploys waiting behind a running one, per hook with `queue = true`,
 /// unless `queue_limit` says otherwise.
-pub const DEFAULT_QUEUE_LIMIT: usize = 2;
+pub(crate) const DEFAULT_QUEUE_LIMIT: usize = 2;
 /// The largest `queue_limit`: a queue is for a few deploys in a row, not a
 /// backlog.
-pub const MAX_QUEUE_LIMIT: usize = 100;
+pub(crate) const MAX_QUEUE_LIMIT: usize = 100;
 
 // The defaults of a hook's other keys, each written once: the parser uses
 // them and `--help` renders them (`crate::config_keys`).
@@ -86,25 +86,34 @@ pub enum Mode {
     Async,
 }
 
+/// One checked `[[hooks]]` table.
 #[derive(Debug, Clone)]
 pub struct Hook {
+    /// The path it answers, in its one normal form (no trailing `/`).
     pub path: String,
+    /// The program and its fixed arguments, run without a shell.
     pub command: Vec<String>,
     /// Payload fields passed as arguments, in order, each with the pattern
     /// it must match in full.
     pub args: Vec<(String, Regex)>,
     /// This hook's own secret; `None`: the global one.
     pub secret: Option<SecretSource>,
+    /// How a deploy is answered.
     pub mode: Mode,
+    /// How long the command may run before its process tree is stopped.
     pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
+    /// Whether a second deploy waits for the first instead of a 409.
     pub queue: bool,
     /// With `queue`: deploys that may wait behind the running one; more are
     /// answered 429.
     pub queue_limit: usize,
     /// After a normal exit, leave the processes the command started running.
     pub keep_children: bool,
+    /// The command's working directory; `None`: the receiver's.
     pub working_dir: Option<PathBuf>,
+    /// Exit code → HTTP status, the defaults merged under the table's.
     pub exit_codes: BTreeMap<i32, u16>,
     /// Extra env for the command (e.g. `DEPLOY_SERVICE` for deploy.sh).
     pub env: Vec<(String, String)>,
@@ -128,8 +137,7 @@ impl Mode {
 }
 
 impl Hook {
-    /// The HTTP status for an exit code: the configured map, else
-    /// [`UNLISTED_EXIT_STATUS`].
+    /// The HTTP status for an exit code: the configured map, else 500.
     pub fn status_for(&self, code: i32) -> u16 {
         self.exit_codes
             .get(&code)
@@ -142,7 +150,7 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
     let key = |k: &str| format!("hooks[{i}].{k}");
     let path = normalise_path(&raw.path)
         .map_err(|why| invalid(key("path"), format!("`{}` {why}", raw.path.escape_debug())))?;
-    if raw.command.first().is_none_or(|c| c.is_empty()) {
+    if raw.command.first().is_none_or(String::is_empty) {
         return Err(invalid(
             key("command"),
             "give the program to run, e.g. [\"/opt/deploy/deploy.sh\"]",

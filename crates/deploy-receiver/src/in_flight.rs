@@ -71,7 +71,7 @@ pub(crate) fn join(
 
 impl Place {
     /// The deploy has its turn: it no longer counts as waiting.
-    pub fn started(&mut self) {
+    pub(crate) fn started(&mut self) {
         if std::mem::take(&mut self.waiting) {
             lock(&self.in_flight).waiting -= 1;
         }

@@ -9,6 +9,20 @@
 //! connection slots and one body budget. Everything is configured in one
 //! TOML file ([`Config`]).
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod accept;
 mod admission;
 mod answer;
@@ -54,6 +68,8 @@ use tokio_rustls::TlsAcceptor;
 
 /// Why the receiver could not start.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum StartError {
     #[error(transparent)]
     Secret(#[from] SecretLoadError),
@@ -135,6 +151,9 @@ impl Receiver {
     }
 
     /// [`Receiver::bind`] with [`StartOptions`].
+    // Async though nothing in it awaits: the listener registers with the
+    // runtime's reactor, so it must be called inside a runtime.
+    #[allow(clippy::unused_async)]
     pub async fn bind_with(
         config: Config,
         env: &Env,
@@ -192,7 +211,7 @@ impl Receiver {
 /// What the fuzz targets reach that a user never calls.
 #[doc(hidden)]
 pub mod fuzzing {
-    use super::*;
+    use super::{Config, IdStore, PathBuf, Secrets, app, replay, weak_settings};
 
     /// Everything a start builds from `config` without touching the world
     /// outside: the app, its routes, the weak-settings report. A config

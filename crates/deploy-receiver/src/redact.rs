@@ -10,7 +10,7 @@ const MASK: &[u8] = b"***";
 const MIN_FORM: usize = 4;
 
 /// The text forms of every secret the receiver holds.
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// Longest first, so a form that contains another is masked whole.
     forms: Vec<Zeroizing<Vec<u8>>>,
 }
@@ -18,7 +18,10 @@ pub struct Redactor {
 impl Redactor {
     /// Every printed form of each key (see [`SigningKey::printed_forms`]),
     /// plus `lines`: the secrets exactly as written in their files.
-    pub fn new<'a>(keys: impl IntoIterator<Item = &'a SigningKey>, lines: &[Secret]) -> Self {
+    pub(crate) fn new<'a>(
+        keys: impl IntoIterator<Item = &'a SigningKey>,
+        lines: &[Secret],
+    ) -> Self {
         let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         for key in keys {
             for form in key.printed_forms() {
@@ -38,7 +41,7 @@ impl Redactor {
 
     /// The length of the longest form: a tail must keep this many bytes
     /// more than it shows, so a secret cut at its start is cut away whole.
-    pub fn longest(&self) -> usize {
+    pub(crate) fn longest(&self) -> usize {
         self.forms.first().map_or(0, |f| f.len())
     }
 
@@ -61,7 +64,7 @@ impl Redactor {
 
     /// `text` with every secret masked.
     #[cfg(test)]
-    pub fn redact(&self, text: &[u8]) -> Vec<u8> {
+    pub(crate) fn redact(&self, text: &[u8]) -> Vec<u8> {
         self.tail(text, usize::MAX).0
     }
 
@@ -70,7 +73,7 @@ impl Redactor {
     /// and one that began before `text` did (cut off by the tail buffer,
     /// which keeps [`Self::longest`] bytes more than `keep`) is dropped with
     /// the bytes before the cut. True when something was cut.
-    pub fn tail(&self, text: &[u8], keep: usize) -> (Vec<u8>, bool) {
+    pub(crate) fn tail(&self, text: &[u8], keep: usize) -> (Vec<u8>, bool) {
         let cut = text.len().saturating_sub(keep);
         let mut out = Vec::with_capacity(text.len() - cut);
         let mut at = cut;

@@ -23,7 +23,7 @@ fn shown(source: &SecretSource) -> String {
 }
 
 /// One sentence per weak setting, each saying what to do instead.
-pub fn warnings(config: &Config, secrets: &Secrets, ids: IdStore) -> Vec<String> {
+pub(crate) fn warnings(config: &Config, secrets: &Secrets, ids: IdStore) -> Vec<String> {
     let mut out = Vec::new();
     let minimum = match config.scheme {
         Scheme::GitHub => SHORT_SECRET,
@@ -57,7 +57,7 @@ pub fn warnings(config: &Config, secrets: &Secrets, ids: IdStore) -> Vec<String>
             }
         }
         Scheme::StandardWebhooks => {
-            if config.timestamp_tolerance > Duration::from_secs(3600) {
+            if config.timestamp_tolerance > Duration::from_hours(1) {
                 out.push(format!(
                     "`timestamp_tolerance` is {}: a captured request stays valid that long; the reference libraries use 5m",
                     relay_runtime::duration::format(config.timestamp_tolerance)
@@ -133,9 +133,9 @@ mod tests {
         let mut c = config("signature = \"standard-webhooks\"\nrequire_delivery_id = true");
         c.hooks.truncate(1);
         assert_eq!(warned(&c, &[7; 32], IdStore::StateFile), "");
-        c.timestamp_tolerance = Duration::from_secs(7200);
+        c.timestamp_tolerance = Duration::from_hours(2);
         assert!(warned(&c, &[7; 32], IdStore::StateFile).contains("`timestamp_tolerance` is 2h"));
-        c.replay_window = Duration::from_secs(60);
+        c.replay_window = Duration::from_mins(1);
         assert!(
             warned(&c, &[7; 32], IdStore::StateFile).contains("shorter than `timestamp_tolerance`")
         );
