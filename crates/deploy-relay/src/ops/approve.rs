@@ -108,7 +108,11 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     } else {
         Review::Approved
     };
-    let yes = i.bool("yes")?;
+    let confirmation = if i.bool("yes")? {
+        Confirmation::Given
+    } else {
+        Confirmation::Prompt
+    };
     let comment = i.get("comment").unwrap_or_default();
     let mut waiting = Vec::new();
     for run in gh.waiting_runs(&repo).await? {
@@ -167,7 +171,7 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
                 "run {id} of `{repo}` waits for review, but {why}: approving it would deploy code that is not the repository's own\nhint: look at it first ({url}); to approve it anyway, name it: --run-id {id}"
             );
         }
-        confirm(ctx, yes, id, &repo, &why, &url)?;
+        confirm(ctx, confirmation, id, &repo, &why, &url)?;
     }
     if let Some(p) = target.pending.iter().find(|p| !p.current_user_can_approve) {
         let reviewers: Vec<String> = p.reviewers.iter().map(|r| clean(r.name())).collect();
@@ -205,18 +209,28 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     Ok(())
 }
 
+/// How the approval of a run that is not the repository's own is
+/// confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Confirmation {
+    /// Given on the command line (`--yes`).
+    Given,
+    /// Asked for at a prompt, when stdin is a terminal.
+    Prompt,
+}
+
 /// The operator's confirmation that run `id`, not the repository's own
 /// (`why`), is to be approved: `--yes`, or the run id typed at a prompt
 /// when stdin is a terminal. Anything else approves nothing.
 fn confirm(
     ctx: &Context,
-    yes: bool,
+    confirmation: Confirmation,
     id: u64,
     repo: &RepoName,
     why: &str,
     url: &str,
 ) -> anyhow::Result<()> {
-    if yes {
+    if confirmation == Confirmation::Given {
         ctx.console.warning(&format!(
             "approving run {id} of {repo} although {why} (--yes)"
         ));
