@@ -16,7 +16,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, RepoName, Secret, vars};
 use super::table::Table;
 use super::{clean, guarded, print};
 
-pub static SPEC: ActionSpec = ActionSpec {
+pub(crate) static SPEC: ActionSpec = ActionSpec {
     name: "approve",
     description: "List the runs waiting for an environment's required reviewers, and approve or reject one",
     context: "GH_TOKEN or GITHUB_TOKEN (read first to last): the token of a required reviewer (`gh auth token`, or a PAT with `repo`); GITHUB_API_URL for GitHub Enterprise Server. --repository defaults to GITHUB_REPOSITORY, else the checkout's `origin`.",
@@ -42,7 +42,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[],
 };
 
-pub async fn run(ctx: Context) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: Context) -> anyhow::Result<()> {
     guarded(
         ctx,
         "a required reviewer's access (`gh auth token`)",
@@ -65,7 +65,7 @@ const DEPLOY_EVENTS: [&str; 4] = [
 /// Why `run` is not the repository's own deploy, if it is not: its head
 /// commit comes from a fork (or a deleted fork), or another event started
 /// it. See the workflow run object's `head_repository` and `event`:
-/// https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+/// <https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository>
 fn distrust(run: &WorkflowRun, repo: &RepoName) -> Option<String> {
     if let Some(why) = run.provenance(repo.as_str()).distrust() {
         return Some(why);

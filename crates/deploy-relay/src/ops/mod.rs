@@ -17,7 +17,9 @@ use relay_runtime::{ActionSpec, Console, Context, InputError, Secret, Verbosity,
 
 /// An operator's command: its flags and its entry point.
 pub struct Command {
+    /// Its flags, read like an action's inputs.
     pub spec: &'static ActionSpec,
+    /// Runs it with these arguments (`argv`, the command's name first).
     pub main: fn(Vec<String>) -> ExitCode,
 }
 
