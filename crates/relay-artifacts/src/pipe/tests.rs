@@ -59,6 +59,15 @@ async fn a_download_reset_mid_body_twice_still_relays_every_byte_once() {
     );
     assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
     assert_eq!(std::fs::read(spool.path()).unwrap(), data);
+    // Each resumption asks for exactly the bytes not yet received.
+    assert_eq!(
+        fake.blob_ranges(),
+        [
+            None,
+            Some("bytes=1500000-".to_owned()),
+            Some("bytes=3000000-".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]
