@@ -4,7 +4,16 @@
 use serde_json::Value;
 
 use crate::peers;
-use relay_fakes::Recorded;
+use relay_fakes::{FakeGitHub, Recorded};
+
+/// Checks every request `gh` has received against GitHub's description,
+/// when it is installed (see [`OpenApi::load`]); panics at the first
+/// request GitHub does not document.
+pub fn assert_requests_documented(gh: &FakeGitHub) {
+    if let Some(api) = OpenApi::load() {
+        api.assert_documented(&gh.requests());
+    }
+}
 
 pub struct OpenApi {
     doc: Value,
@@ -68,6 +77,14 @@ impl OpenApi {
             Ok(())
         } else {
             Err(format!("{} {template}: {}", req.method, errors.join("; ")))
+        }
+    }
+
+    /// [`OpenApi::validate`] for each of `requests`, panicking at the first
+    /// that fails.
+    pub fn assert_documented(&self, requests: &[Recorded]) {
+        for r in requests {
+            self.validate(r).unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
