@@ -15,6 +15,7 @@ pub fn assert_requests_documented(gh: &FakeGitHub) {
     }
 }
 
+/// GitHub's REST description, dereferenced.
 pub struct OpenApi {
     doc: Value,
 }
@@ -89,7 +90,7 @@ impl OpenApi {
     }
 
     /// Checks an answer of the fake against the documented response schema,
-    /// reading OpenAPI 3.0's `nullable: true` as JSON Schema's `null` type
+    /// reading `OpenAPI` 3.0's `nullable: true` as JSON Schema's `null` type
     /// (a validator alone would refuse every documented `null`).
     pub fn check_response(
         &self,
@@ -135,17 +136,14 @@ fn nullable_as_null(schema: &mut Value) {
                 nullable_as_null(v);
             }
             if map.remove("nullable") == Some(Value::Bool(true)) {
-                match map.get("type").cloned() {
-                    Some(Value::String(t)) => {
-                        map.insert("type".into(), serde_json::json!([t, "null"]));
-                        if let Some(Value::Array(e)) = map.get_mut("enum") {
-                            e.push(Value::Null);
-                        }
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), serde_json::json!([t, "null"]));
+                    if let Some(Value::Array(e)) = map.get_mut("enum") {
+                        e.push(Value::Null);
                     }
-                    _ => {
-                        let inner = Value::Object(std::mem::take(map));
-                        map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
-                    }
+                } else {
+                    let inner = Value::Object(std::mem::take(map));
+                    map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
                 }
             }
         }
