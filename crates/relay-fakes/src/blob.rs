@@ -33,6 +33,9 @@ pub enum BlobFault {
     /// Hold the next upload request for [`STALL`] without answering, then
     /// answer 503 without storing anything.
     StallUpload,
+    /// Answer the next download 200 with the whole blob, whatever its
+    /// `Range` asks for: a server may ignore the header (RFC 9110 §14.2).
+    IgnoreRange,
 }
 
 impl BlobFault {
@@ -40,7 +43,7 @@ impl BlobFault {
     fn is_for(&self, request: Request) -> bool {
         match self {
             Self::Status(_) | Self::Expired => true,
-            Self::ResetAfter(_) | Self::Corrupt | Self::StallAfter(_) => {
+            Self::ResetAfter(_) | Self::Corrupt | Self::StallAfter(_) | Self::IgnoreRange => {
                 request == Request::Download
             }
             Self::StallUpload => request == Request::Upload,
@@ -291,6 +294,7 @@ pub(crate) async fn get(
     };
     let start = headers
         .get("range")
+        .filter(|_| fault != Some(BlobFault::IgnoreRange))
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.strip_prefix("bytes="))
         .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())

@@ -1,6 +1,7 @@
 //! One artifact's pass against the strict fakes of `relay-fakes`: blocks in
-//! order, no token on blob storage, the spool, resumption after a reset or
-//! a stall, a shared block budget, and what an expired or corrupted blob does.
+//! order, no token on blob storage, the spool, resumption with `Range` after
+//! a reset or a stall (and from a server that ignores it), a shared block
+//! budget, and what an expired or corrupted blob does.
 
 #![allow(clippy::unwrap_used)]
 
@@ -164,6 +165,43 @@ async fn relays_through_a_stalled_body_and_a_stalled_block_upload() {
     relay_abandoning_stalls(&fake, &url(&src), &digest, 3).await;
     assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
     assert!(fake.artifacts("current-run")[0].finalized);
+    // The abandoned download resumes where its body stopped.
+    assert_eq!(
+        fake.blob_ranges(),
+        [None, Some(format!("bytes={}-", 3 << 19))]
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_download_the_server_answers_whole_skips_what_it_has() {
+    let fake = FakeArtifacts::start();
+    let data = pseudo_random(3 * (1 << 20) + 5);
+    let (_, src, _) = fake.seed("source-run", "web", data.clone());
+    fake.blob_fault(BlobFault::ResetAfter(1_000_000));
+    fake.blob_fault(BlobFault::IgnoreRange);
+    let current = results(&fake, "current-run", "job-1");
+    let dst = current.create_artifact("deploy-web", None).await.unwrap();
+    let spool = tempfile::NamedTempFile::new().unwrap();
+    let r = pipe_one(
+        &reqwest::Client::new(),
+        &url(&src),
+        &dst,
+        Some(spool.path()),
+        &opts(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fake.blob_ranges(),
+        [None, Some("bytes=1000000-".to_owned())],
+        "the resumption asked for the rest and got all of it"
+    );
+    assert_eq!(
+        (r.size, r.sha256.as_str()),
+        (data.len() as u64, sha256_hex(&data).as_str())
+    );
+    assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
+    assert_eq!(std::fs::read(spool.path()).unwrap(), data);
 }
 
 #[tokio::test]

@@ -84,3 +84,19 @@ async fn a_download_fault_waits_out_the_uploads_before_it() {
         .unwrap();
     assert_eq!(whole.len(), 1000, "the fault fired once");
 }
+
+#[tokio::test]
+async fn an_ignored_range_answers_the_whole_blob() {
+    let fake = FakeArtifacts::start();
+    let data: Vec<u8> = (0..=255).collect();
+    let (_, url, _) = fake.seed("run", "web", data.clone());
+    fake.blob_fault(BlobFault::IgnoreRange);
+    let http = reqwest::Client::new();
+    let get = || http.get(&url).header("range", "bytes=200-").send();
+    let whole = get().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.bytes().await.unwrap(), data);
+    let rest = get().await.unwrap();
+    assert_eq!(rest.status(), 206, "the fault fired once");
+    assert_eq!(rest.bytes().await.unwrap(), data[200..]);
+}
