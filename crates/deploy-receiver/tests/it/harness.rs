@@ -156,6 +156,25 @@ pub async fn start(extra_top: &str) -> Running {
     start_with(dir, &config_text(&script, extra_top), SECRET).await
 }
 
+/// A receiver on [`config_text`] whose secret is read from the file `secret`
+/// (written as given, line endings and all) instead of [`SECRET_ENV`]; its
+/// hooks run `script`, made from the secret file's path.
+pub async fn start_with_secret_file(
+    secret: &str,
+    script: impl FnOnce(&Path) -> String,
+    extra_top: &str,
+) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, secret).unwrap();
+    let script = write_script(dir.path(), "deploy.sh", &script(&secret_file));
+    let config = config_text(&script, extra_top).replace(
+        &format!("secret_env = \"{SECRET_ENV}\""),
+        &format!("secret_file = \"{}\"", secret_file.display()),
+    );
+    start_with(dir, &config, "unused").await
+}
+
 pub async fn start_with(dir: tempfile::TempDir, config: &str, secret: &str) -> Running {
     let config = Config::parse(config).unwrap();
     let env = Env::from_pairs([(SECRET_ENV, secret)]);
