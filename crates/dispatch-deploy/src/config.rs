@@ -16,8 +16,8 @@ pub(crate) struct Config {
     pub payload: Map<String, Value>,
     pub dispatch_id: String,
     pub require_success: bool,
-    /// Why the triggering `workflow_run` is not trusted (a fork's), unless
-    /// `allow-forks` says to dispatch it anyway.
+    /// Why the triggering `workflow_run` is not deployed: a fork's (unless
+    /// `allow-forks`), or one started by an event outside `trigger-events`.
     pub distrust: Option<String>,
     pub wait: bool,
     pub wait_timeout: Duration,
@@ -28,7 +28,7 @@ pub(crate) struct Config {
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
     let repository = i.current_repository(
-        "repository",
+        "deploy-repository",
         "name the repository that receives the deploy, e.g. `my-org/deploy`",
     )?;
     let kind = match i.get("workflow") {
@@ -51,6 +51,14 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     relay_dispatch::check_limits(&kind, &payload)?;
     let allow_forks = i.bool("allow-forks")?;
+    let trigger_events =
+        relay_runtime::trigger_events(&i.lines("trigger-events")).map_err(|why| {
+            InputError::new(
+                "trigger-events",
+                &why,
+                "list event names such as `push` and `workflow_dispatch`",
+            )
+        })?;
     let wait_interval = i.nonzero_duration("wait-interval", "10s")?;
     Ok(Config {
         auth: Auth::from_context(ctx, &[])?,
@@ -61,7 +69,16 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         payload,
         dispatch_id,
         require_success: i.bool("require-success")?,
-        distrust: ctx.event.distrust(&ctx.env).filter(|_| !allow_forks),
+        distrust: ctx
+            .event
+            .distrust(&ctx.env)
+            .filter(|_| !allow_forks)
+            .map(|why| format!("{why} (set `allow-forks: true` to dispatch forks' runs)"))
+            .or_else(|| {
+                ctx.event.refused_trigger(&trigger_events).map(|why| {
+                    format!("{why} (list its event in `trigger-events` to dispatch such runs)")
+                })
+            }),
         wait: i.bool("wait")?,
         wait_timeout: i.duration("wait-timeout")?,
         wait_interval,
@@ -76,7 +93,7 @@ fn source(ctx: &Context) -> Result<Source, InputError> {
     let i = &ctx.inputs;
     let mut source = Source::from_event(&ctx.env, &ctx.event);
     if let Some(repo) = i.repository(
-        "source-repository",
+        "app-repository",
         "name the repository that built what is deployed, e.g. `my-org/app`",
     )? {
         source.repository = repo.to_string();
@@ -91,15 +108,11 @@ fn source(ctx: &Context) -> Result<Source, InputError> {
         }
         sha.clone_into(&mut source.sha);
     }
-    if let Some(r) = i.get("source-ref") {
+    if let Some(r) = i.get("app-ref") {
         source.ref_name = short_ref(r);
     }
     for (value, input, what) in [
-        (
-            &source.repository,
-            "source-repository",
-            "the source repository",
-        ),
+        (&source.repository, "app-repository", "the app repository"),
         (&source.sha, "sha", "the commit to deploy"),
     ] {
         if value.is_empty() {

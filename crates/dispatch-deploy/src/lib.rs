@@ -29,13 +29,13 @@ use time::OffsetDateTime;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "dispatch-deploy",
     description: "Send repository_dispatch (or workflow_dispatch) to a deploy repository with a computed payload, and optionally wait for the run it starts",
-    context: "the event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH: under workflow_run the finished run's repository, head_sha, head_branch and id), else GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF_NAME, GITHUB_RUN_ID and GITHUB_RUN_NUMBER; GITHUB_API_URL. On the command line pass --source-repository, --sha and --source-ref to override them, and --repository for the target.",
+    context: "the event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH: under workflow_run the finished run's repository, head_sha, head_branch and id), else GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF_NAME, GITHUB_RUN_ID and GITHUB_RUN_NUMBER; GITHUB_API_URL. On the command line pass --app-repository, --sha and --app-ref to override them, and --deploy-repository for the target.",
     inputs: &[
-        InputSpec::github_token("Token that may dispatch to `repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
+        InputSpec::github_token("Token that may dispatch to `deploy-repository`: `contents: write` for repository_dispatch, `actions: write` for workflow_dispatch. Another repository needs a PAT or GitHub App token"),
         InputSpec::TOKEN_ALIAS,
         InputSpec::GITHUB_APP_ID,
         InputSpec::GITHUB_APP_PRIVATE_KEY,
-        InputSpec::new("repository", "The repository that receives the dispatch, `owner/repo`").current_repository(),
+        InputSpec::new("deploy-repository", "The repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
         InputSpec::new("workflow", "Send workflow_dispatch to this workflow file name or id instead of repository_dispatch"),
         InputSpec::new("ref", "Branch or tag the workflow_dispatch runs on (default: the target's default branch)"),
@@ -44,10 +44,11 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
             .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("sha", "Commit to deploy (default: the workflow_run's head_sha, else GITHUB_SHA; on the command line, the checkout's HEAD)"),
-        InputSpec::new("source-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
-        InputSpec::new("source-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
+        InputSpec::new("app-ref", "Branch of the commit (default: the workflow_run's head_branch, else GITHUB_REF_NAME; on the command line, the checkout's branch)"),
+        InputSpec::new("app-repository", "Repository that built the commit, the payload's `repository` (default: the workflow_run's repository, else GITHUB_REPOSITORY; on the command line, the checkout's `origin`)"),
         InputSpec::new("require-success", "Under workflow_run, skip (exit 0, dispatched=false) unless the run concluded success").default("true"),
         InputSpec::new("allow-forks", "Under workflow_run, dispatch a run whose head commit comes from a fork (a fork's pull request) too; by default it is skipped (exit 0, dispatched=false)").default("false"),
+        InputSpec::new("trigger-events", "Under workflow_run, the events the finished run may have been started by for its commit to deploy, one per line or comma-separated (default `push`, `workflow_dispatch`); a run of another event (a pull request's) is skipped (exit 0, dispatched=false)"),
         InputSpec::new("wait", "Wait for the started run to finish and fail unless it succeeds").default("false"),
         InputSpec::new("wait-timeout", "How long to wait for the started run to finish, from the dispatch; a timeout fails the step").default("30m"),
         InputSpec::new("wait-interval", "How often to poll the run while waiting").default("10s"),
@@ -81,7 +82,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ctx.console.notice(
             "Deploy skipped",
             &format!(
-                "the run {} that triggered this workflow is not trusted: {why}; nothing was dispatched (set `allow-forks: true` to dispatch forks' runs)",
+                "the run {} that triggered this workflow is not deployed: {why}; nothing was dispatched",
                 config.source.run_id
             ),
         );

@@ -37,7 +37,7 @@ pub(crate) fn render(config: &Config, outcome: Outcome<'_>, run: Option<&RunLink
     let headline = match outcome {
         Outcome::Skipped(c) => format!("⏭️ Deploy not dispatched: the source run concluded `{c}`"),
         Outcome::Untrusted(why) => format!(
-            "⏭️ Deploy not dispatched: the triggering run is not trusted ({})",
+            "⏭️ Deploy not dispatched: the triggering run is not deployed ({})",
             md_code(why)
         ),
         Outcome::DryRun => "🧪 Dry run: nothing was dispatched".to_owned(),

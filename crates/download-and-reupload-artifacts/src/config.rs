@@ -28,7 +28,8 @@ pub(crate) struct Config {
     pub if_none: IfNone,
     pub digest: DigestPolicy,
     /// Why the triggering `workflow_run` is not trusted, unless
-    /// `allow-forks` says to relay it anyway.
+    /// `allow-forks` says to relay it anyway; or one started by an event
+    /// outside `trigger-events`. Says why, and what to set.
     pub distrust: Option<String>,
     /// Warnings found while reading the inputs, printed once the run starts.
     pub notes: Vec<String>,
@@ -117,7 +118,24 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         (false, Some(_)) => Destination::Nothing,
     };
     let allow_forks = i.bool("allow-forks")?;
-    let distrust = ctx.event.distrust(env).filter(|_| !allow_forks);
+    let trigger_events =
+        relay_runtime::trigger_events(&i.lines("trigger-events")).map_err(|why| {
+            InputError::new(
+                "trigger-events",
+                &why,
+                "list event names such as `push` and `workflow_dispatch`",
+            )
+        })?;
+    let distrust = ctx
+        .event
+        .distrust(env)
+        .filter(|_| !allow_forks)
+        .map(|why| format!("it is not trusted: {why}; set `allow-forks: true` to relay it anyway"))
+        .or_else(|| {
+            ctx.event
+                .refused_trigger(&trigger_events)
+                .map(|why| format!("{why}; list its event in `trigger-events` to relay such runs"))
+        });
     Ok(Config {
         auth: Auth::from_context(ctx, &[])?,
         repository,

@@ -59,6 +59,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("extract-max-size", "Largest total size extraction may write (zip-bomb guard), e.g. `6GiB`; the zips waiting to be extracted get as much again").default("6GiB"),
         InputSpec::new("extract-max-files", "Most entries extraction may write (zip-bomb guard)").default("1000000"),
         InputSpec::new("allow-forks", "Relay the artifacts of a `workflow_run` whose head commit comes from a fork (or a deleted fork); false skips it with a notice").default("false"),
+        InputSpec::new("trigger-events", "Under workflow_run, the events the finished run may have been started by for its artifacts to be relayed, one per line or comma-separated (default `push`, `workflow_dispatch`); another event's run (a pull request's) is skipped with a notice"),
     ],
     outputs: &[
         OutputSpec { name: "found", description: "`true` when at least one artifact was relayed; `false` when none matched or the run was skipped as untrusted" },
@@ -76,9 +77,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     }
     if let Some(why) = &config.distrust {
         ctx.console.notice(
-            "Skipped: a fork's run",
+            "Skipped",
             &format!(
-                "run {} of `{}` is not trusted: {why}; nothing was downloaded or re-uploaded. Set `allow-forks: true` to relay it anyway",
+                "run {} of `{}` is not relayed: {why}. Nothing was downloaded or re-uploaded",
                 config.run_id, config.repository
             ),
         );

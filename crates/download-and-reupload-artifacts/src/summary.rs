@@ -17,10 +17,7 @@ pub(crate) fn render(
         md_code(config.repository.as_str())
     );
     if let Some(why) = skipped {
-        out.push_str(&format!(
-            "Skipped, nothing relayed: the run is not trusted ({}). `allow-forks: true` relays it anyway.\n",
-            md_code(why)
-        ));
+        out.push_str(&format!("Skipped, nothing relayed: {}.\n", md_code(why)));
     } else if moved.is_empty() {
         out.push_str("No artifacts matched.\n");
     } else {

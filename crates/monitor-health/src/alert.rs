@@ -109,6 +109,17 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
             md_cell(f.verdict.as_deref().unwrap_or_default())
         ));
     }
+    let before: Vec<_> = report.still_down().collect();
+    if !before.is_empty() {
+        body.push_str("- down before the deploy already (not counted):\n");
+        for f in before {
+            body.push_str(&format!(
+                "  - {}: {}\n",
+                md_code(&f.url),
+                md_cell(f.verdict.as_deref().unwrap_or_default())
+            ));
+        }
+    }
     body.push('\n');
     body.push_str(&report.markdown(config));
     body

@@ -8,9 +8,24 @@ use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source
 
 use crate::condition::Condition;
 
+/// What a step does with the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Check every input, probe nothing: the first step of a deploy.
+    Check,
+    /// Probe each URL once, before the deploy: what is already down.
+    Baseline,
+    /// The health window after the deploy.
+    Window,
+}
+
 #[derive(Clone)]
 pub(crate) struct Config {
+    pub mode: Mode,
     pub urls: Vec<DisplaySafeUrl>,
+    /// URLs (as shown: redacted) found down before the deploy: probed and
+    /// reported, never the cause of a failed window.
+    pub known_down: Vec<String>,
     pub duration: Duration,
     pub interval: Duration,
     pub timeout: Duration,
@@ -40,6 +55,11 @@ pub(crate) struct Config {
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
+    let mode = match i.choice("mode", &["window", "baseline", "check"])? {
+        "check" => Mode::Check,
+        "baseline" => Mode::Baseline,
+        _ => Mode::Window,
+    };
     let lines = i.lines("urls");
     if lines.is_empty() {
         return Err(InputError::new(
@@ -123,8 +143,25 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         "rollback-repository",
         "name the repository whose workflow rolls back, e.g. `my-org/deploy`",
     )?;
+    // Matched as the URLs are shown (user info and query values redacted),
+    // the form a `baseline` step outputs them in.
+    let shown: Vec<String> = urls.iter().map(ToString::to_string).collect();
+    let mut known_down = Vec::new();
+    for line in i.lines("known-down") {
+        let line = relay_http::redact_url(line);
+        if !shown.contains(&line) {
+            return Err(InputError::new(
+                "known-down",
+                &format!("names `{line}`, which is not one of `urls`"),
+                "pass the `down` output of the `mode: baseline` step, with the same `urls`",
+            ));
+        }
+        known_down.push(line);
+    }
     Ok(Config {
+        mode,
         urls,
+        known_down,
         duration,
         interval,
         timeout,

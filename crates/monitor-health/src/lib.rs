@@ -4,6 +4,13 @@
 //! `consecutive-failures` times in a row or ends below `success-threshold`.
 //! On failure it can open one issue per commit and environment and send a
 //! rollback `repository_dispatch`; the step fails either way.
+//!
+//! Two more modes serve a deploy's first steps: `check` checks every input
+//! and probes nothing (a typo fails before anything changes, not after the
+//! deploy, where it would roll a good release back); `baseline` probes each
+//! URL once before the deploy and outputs those already down, which the
+//! window then reports but never fails for (`known-down`): a release is not
+//! rolled back for an endpoint that was down before it.
 
 #![warn(unreachable_pub, missing_docs, clippy::pedantic)]
 // The allow-list of [workspace.lints] (reasons there), repeated because a
@@ -20,6 +27,7 @@
 )]
 
 mod alert;
+mod baseline;
 mod cert;
 mod condition;
 mod config;
@@ -37,6 +45,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     description: "Probe health endpoints for a window after a deploy; fail on consecutive failures or a low success rate, open an issue and send a rollback event",
     context: "GITHUB_REPOSITORY (where the issue is opened), the commit (the workflow_run's head_sha, else GITHUB_SHA), GITHUB_SERVER_URL and GITHUB_RUN_ID (the run link), GITHUB_API_URL. On the command line pass --sha and --environment; the issue needs GITHUB_REPOSITORY.",
     inputs: &[
+        InputSpec::new("mode", "`window`: the health window; `baseline`: probe each URL once (before a deploy) and output those already down, never failing for them; `check`: check every input, probe nothing").default("window"),
         InputSpec::new("urls", "Health endpoint URLs, one per line; each is probed on the same schedule. Logs, summary, issue, outputs and the rollback show them with user info and query values as `***`").required(),
         InputSpec::new("duration", "Length of the window from its start (after `initial-delay`): probes are due at 0, `interval`, 2 × `interval`, … while below `duration`; the last ones may answer up to `timeout` later").default("5m"),
         InputSpec::new("interval", "Time between probes of each URL; probes run on a fixed grid from the window's start").default("30s"),
@@ -49,6 +58,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("follow-redirects", "Follow redirects (up to 10); when false a 3xx answer is judged as it is").default("false"),
         InputSpec::new("consecutive-failures", "Fail when one URL fails this many probes in a row").default("3"),
         InputSpec::new("success-threshold", "Fail when a URL's share of passed probes ends below this percentage").default("95"),
+        InputSpec::new("known-down", "URLs found down before the deploy (the `down` output of a `mode: baseline` step), one per line: probed and reported, but never the cause of a failed window"),
         InputSpec::new("fail-fast", "Stop the window, failing, as soon as a URL reaches `consecutive-failures` or has failed so many probes that `success-threshold` can no longer be met").default("true"),
         InputSpec::new("environment", "Environment name for the issue and the rollback event"),
         InputSpec::new("sha", "Commit being checked (default: the event's commit, the workflow_run's head_sha under workflow_run)"),
@@ -73,12 +83,18 @@ pub static SPEC: ActionSpec = ActionSpec {
         OutputSpec { name: "p95-ms", description: "95th percentile response time of answered probes, all URLs, in ms" },
         OutputSpec { name: "report", description: "JSON array, one object per URL: url (redacted), healthy, checks, failures, success_rate, max_consecutive_failures, p50_ms, p95_ms, max_ms, reason, last_failure (the endpoint's text, as data)" },
         OutputSpec { name: "issue-url", description: "The failure issue opened (or found open) for this commit and environment" },
+        OutputSpec { name: "down", description: "`baseline`: the URLs (as shown, credentials redacted) that failed their probe, one per line; pass them to the window's `known-down`" },
     ],
 };
 
 /// Runs the action.
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let config = config::parse(&ctx)?;
+    match config.mode {
+        config::Mode::Check => return baseline::checked(&ctx, &config),
+        config::Mode::Baseline => return baseline::run(&ctx, &config).await,
+        config::Mode::Window => {}
+    }
     let client = probe::client(&config)?;
     ctx.console.info(&format!(
         "Probing {} URL(s) every {} for {}: fail on {} in a row or below {}%",
@@ -103,6 +119,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     ctx.outputs.set("p95-ms", &ms(report.p95_ms))?;
     ctx.outputs.set("report", &report.json().to_string())?;
     ctx.summary.append(&report.markdown(&config))?;
+    for f in report.still_down() {
+        ctx.console.warning(&format!(
+            "{} was down before the deploy and still is ({}); it is not counted against this release",
+            f.url,
+            f.verdict.as_deref().unwrap_or_default()
+        ));
+    }
     if report.healthy {
         ctx.console.info(&format!(
             "Healthy: {} probes in {:.1}s, {} failed",

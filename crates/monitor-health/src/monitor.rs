@@ -152,8 +152,11 @@ pub(crate) async fn watch(
                     console.debug(&format!("✓ {} at +{} in {} ms", endpoints[e].url, fmt_offset(due), outcome.latency.as_millis()));
                 }
                 let streak = endpoints[e].record(slot, Record { due, outcome });
-                let lost = streak as u64 >= config.consecutive_failures
-                    || endpoints[e].best_rate() < config.success_threshold;
+                // An endpoint down before the deploy never ends the window.
+                let excused = config.known_down.contains(&endpoints[e].url.to_string());
+                let lost = !excused
+                    && (streak as u64 >= config.consecutive_failures
+                        || endpoints[e].best_rate() < config.success_threshold);
                 if config.fail_fast && lost {
                     stopped = Some((e, start.elapsed()));
                     break;

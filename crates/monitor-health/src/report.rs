@@ -30,6 +30,9 @@ pub(crate) struct Figures {
     pub max_ms: Option<u128>,
     /// Why this endpoint failed the verdict, if it did.
     pub verdict: Option<String>,
+    /// It was down before the deploy (`known-down`): its verdict is
+    /// reported, never counted.
+    pub known_down: bool,
     pub last_failure: Option<String>,
     /// ✅ / ❌ / · (not probed) per slot.
     pub strip: String,
@@ -100,6 +103,7 @@ pub(crate) fn figures(config: &Config, e: &Endpoint) -> Figures {
         })
         .collect();
     Figures {
+        known_down: config.known_down.contains(&e.url.to_string()),
         url: e.url.to_string(),
         checks,
         failures,
@@ -143,7 +147,9 @@ impl Report {
         let endpoints: Vec<Figures> = w.endpoints.iter().map(|e| figures(config, e)).collect();
         let lat = latencies(w.endpoints.iter());
         Self {
-            healthy: endpoints.iter().all(|f| f.verdict.is_none()),
+            healthy: endpoints
+                .iter()
+                .all(|f| f.verdict.is_none() || f.known_down),
             checks: endpoints.iter().map(|f| f.checks).sum(),
             failures: endpoints.iter().map(|f| f.failures).sum(),
             success_rate: endpoints
@@ -159,8 +165,18 @@ impl Report {
         }
     }
 
+    /// The endpoints that failed the window (not those down before it).
     pub(crate) fn failed(&self) -> impl Iterator<Item = &Figures> {
-        self.endpoints.iter().filter(|f| f.verdict.is_some())
+        self.endpoints
+            .iter()
+            .filter(|f| f.verdict.is_some() && !f.known_down)
+    }
+
+    /// The endpoints that were down before the deploy and still failed.
+    pub(crate) fn still_down(&self) -> impl Iterator<Item = &Figures> {
+        self.endpoints
+            .iter()
+            .filter(|f| f.verdict.is_some() && f.known_down)
     }
 
     /// One line of plain text: which endpoints failed and why (redacted
@@ -180,6 +196,7 @@ impl Report {
                     json!({
                         "url": f.url,
                         "healthy": f.verdict.is_none(),
+                        "down_before_deploy": f.known_down,
                         "checks": f.checks,
                         "failures": f.failures,
                         "success_rate": (f.success_rate * 100.0).round() / 100.0,
@@ -232,9 +249,12 @@ impl Report {
             md.push_str(&format!(
                 "| {} | {} | {} | {} | {}% | {} | {} | {} | {} |\n",
                 md_code(&f.url),
-                f.verdict
-                    .as_deref()
-                    .map_or_else(|| "✅".into(), |v| format!("❌ {}", md_cell(v))),
+                match (f.verdict.as_deref(), f.known_down) {
+                    (Some(v), true) => format!("⚠️ down before the deploy, still: {}", md_cell(v)),
+                    (Some(v), false) => format!("❌ {}", md_cell(v)),
+                    (None, true) => "✅ (down before the deploy)".into(),
+                    (None, false) => "✅".into(),
+                },
                 f.checks,
                 f.failures,
                 pct(f.success_rate),

@@ -3,7 +3,7 @@
 use relay_deployments::Payload;
 use relay_github::{Auth, DeploymentState, MAX_STATUS_DESCRIPTION};
 use relay_runtime::{
-    Context, InputError, Placeholders, RepoName, Secret, Source, check_repository,
+    Context, ImageRef, InputError, Placeholders, RepoName, Secret, Source, check_repository,
 };
 
 pub(crate) struct Config {
@@ -22,14 +22,34 @@ pub(crate) enum Mode {
     Finish {
         id: u64,
         state: DeploymentState,
+        /// `state: cancelled`: recorded as `error`, said to be a cancel.
+        cancelled: bool,
         /// When given, the record must be of it.
         environment: Option<String>,
+        /// An issue of the deploy repository to comment the outcome on.
+        issue: Option<u64>,
     },
     Previous {
         environment: String,
+        /// Only records of this app (any, when `None`).
+        app: Option<String>,
         /// The commit being replaced; `None`: the newest record's.
         replaced: Option<String>,
     },
+    Current {
+        environment: String,
+        app: Option<String>,
+    },
+    Check(Box<Check>),
+}
+
+/// `mode: check`: the record a deploy would start, checked; and the
+/// environment's protection.
+pub(crate) struct Check {
+    pub start: Start,
+    /// Environments that must have protection rules.
+    pub protected: Vec<String>,
+    pub require_protection: bool,
 }
 
 pub(crate) struct Start {
@@ -42,26 +62,33 @@ pub(crate) struct Start {
 
 /// Which modes read an input that is not read by all.
 const ONLY: &[(&str, &[&str])] = &[
-    ("app-repository", &["start"]),
-    ("sha", &["start", "previous"]),
-    ("images", &["start"]),
-    ("dispatch-id", &["start"]),
-    ("rollback", &["start"]),
-    ("reason", &["start"]),
-    ("production-environment", &["start"]),
-    ("transient-environment", &["start"]),
+    ("app-repository", &["start", "check", "previous", "current"]),
+    ("sha", &["start", "check", "previous"]),
+    ("images", &["start", "check"]),
+    ("provenance-report", &["start", "check"]),
+    ("dispatch-id", &["start", "check"]),
+    ("rollback", &["start", "check"]),
+    ("reason", &["start", "check"]),
+    ("production-environment", &["start", "check"]),
+    ("transient-environment", &["start", "check"]),
     ("deployment-id", &["finish"]),
     ("state", &["finish"]),
-    ("environment-url", &["start", "finish"]),
-    ("description", &["start", "finish"]),
+    ("issue", &["finish"]),
+    ("environment-url", &["start", "finish", "check"]),
+    ("description", &["start", "finish", "check"]),
     ("app-token", &["start", "finish"]),
+    ("protected-environments", &["check"]),
+    ("require-protection", &["check"]),
 ];
+
+/// The modes, in the order `--help` names them.
+pub(crate) const MODES: &[&str] = &["check", "start", "finish", "previous", "current"];
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
-    let mode = i.choice("mode", &["start", "finish", "previous"])?;
+    let mode = i.choice("mode", MODES)?;
     let repository = i.current_repository(
-        "repository",
+        "deploy-repository",
         "name the deploy repository that holds the records, e.g. `my-org/deploy`",
     )?;
     let auth = Auth::from_context(ctx, &["app-token"])?;
@@ -98,26 +125,43 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     let mode = match mode {
         "start" => Mode::Start(Box::new(start(ctx)?)),
-        "finish" => Mode::Finish {
-            id: i
-                .int("deployment-id", 1..=u64::MAX)
-                .map_err(|e| InputError {
-                    hint: "pass the `deployment-id` output of the `mode: start` step".into(),
-                    ..e
-                })?,
-            state: match i.choice("state", &["success", "failure", "error"])? {
-                "success" => DeploymentState::Success,
-                "failure" => DeploymentState::Failure,
-                _ => DeploymentState::Error,
-            },
-            environment: i
-                .get("environment")
-                .is_some()
-                .then(|| environment(ctx))
-                .transpose()?,
+        "check" => Mode::Check(Box::new(Check {
+            start: start(ctx)?,
+            protected: names(&i.lines("protected-environments")),
+            require_protection: i.bool("require-protection")?,
+        })),
+        "finish" => {
+            let state = i.choice("state", &["success", "failure", "error", "cancelled"])?;
+            Mode::Finish {
+                id: i
+                    .int("deployment-id", 1..=u64::MAX)
+                    .map_err(|e| InputError {
+                        hint: "pass the `deployment-id` output of the `mode: start` step".into(),
+                        ..e
+                    })?,
+                state: match state {
+                    "success" => DeploymentState::Success,
+                    "failure" => DeploymentState::Failure,
+                    // GitHub has no cancelled state: `error` neither
+                    // qualifies nor disqualifies a record as previous good.
+                    _ => DeploymentState::Error,
+                },
+                cancelled: state == "cancelled",
+                environment: i
+                    .get("environment")
+                    .is_some()
+                    .then(|| environment(ctx))
+                    .transpose()?,
+                issue: i.get("issue").map(issue).transpose()?,
+            }
+        }
+        "current" => Mode::Current {
+            environment: environment(ctx)?,
+            app: app(ctx)?,
         },
         _ => Mode::Previous {
             environment: environment(ctx)?,
+            app: app(ctx)?,
             replaced: i.get("sha").map(|sha| commit("sha", sha, 7)).transpose()?,
         },
     };
@@ -195,13 +239,18 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     }
     let rollback = i.bool("rollback")?;
     let reason = i.get("reason").unwrap_or_default().to_owned();
-    if reason.chars().count() > 500 {
+    if reason.chars().count() > 500 || reason.chars().any(|c| c.is_control() && c != '\n') {
         return Err(InputError::new(
             "reason",
-            "is longer than 500 characters",
+            "must be at most 500 characters of text",
             "say why in a sentence; link the issue or run for the rest",
         ));
     }
+    let provenance = i
+        .get("provenance-report")
+        .map(provenance_report)
+        .transpose()?
+        .unwrap_or_default();
     let production_environment = i
         .get("production-environment")
         .map(|_| i.bool("production-environment"))
@@ -216,10 +265,92 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
             dispatch_id,
             rollback,
             reason,
+            provenance,
         },
         production_environment,
         transient_environment: i.bool("transient-environment")?,
     })
+}
+
+/// The most a provenance report may hold: one object per image, a few
+/// hundred bytes each, in a payload GitHub keeps with every deployment.
+const MAX_REPORT: usize = 16 * 1024;
+
+/// `provenance-report`: verify-provenance's `report` output, a JSON object
+/// with `mode`, `verified` and `images`, kept in the record as it is.
+fn provenance_report(text: &str) -> Result<serde_json::Value, InputError> {
+    let bad = |why: &str| {
+        InputError::new(
+            "provenance-report",
+            why,
+            "pass verify-provenance's `report` output as it is",
+        )
+    };
+    if text.len() > MAX_REPORT {
+        return Err(bad(&format!(
+            "is {} bytes long; a report is at most {MAX_REPORT}",
+            text.len()
+        )));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| bad(&format!("is not JSON: {e}")))?;
+    let shaped = value.get("mode").is_some_and(serde_json::Value::is_string)
+        && value
+            .get("verified")
+            .is_some_and(serde_json::Value::is_boolean)
+        && value.get("images").is_some_and(serde_json::Value::is_array);
+    if !shaped {
+        return Err(bad(
+            "is not a provenance report (a JSON object with `mode`, `verified` and `images`)",
+        ));
+    }
+    Ok(value)
+}
+
+/// `app-repository` for `previous` and `current`: only that app's records.
+fn app(ctx: &Context) -> Result<Option<String>, InputError> {
+    ctx.inputs
+        .get("app-repository")
+        .map(|a| {
+            check_repository(
+                "app-repository",
+                a,
+                "pass the app repository, e.g. `app-repository: my-org/app`",
+            )
+            .map(|r| r.to_string())
+        })
+        .transpose()
+}
+
+/// `protected-environments`: names, one per line or comma-separated.
+fn names(lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `issue`: a number, or the issue's URL (`monitor-health`'s `issue-url`).
+fn issue(text: &str) -> Result<u64, InputError> {
+    let number = text
+        .trim_end_matches('/')
+        .rsplit_once("/issues/")
+        .map_or(text, |(_, n)| n);
+    number
+        .trim_start_matches('#')
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            InputError::new(
+                "issue",
+                &format!("must be an issue number or URL, got `{text}`"),
+                "pass monitor-health's `issue-url` output, or the number",
+            )
+        })
 }
 
 fn environment(ctx: &Context) -> Result<String, InputError> {
@@ -273,9 +404,9 @@ fn url(value: Option<&str>, input: &str) -> Result<Option<String>, InputError> {
     }
 }
 
-/// `images`: `key=template` lines, or the JSON object another
-/// record-deployment step output as `previous-images` (a rollback records
-/// the images of the deploy it puts back).
+/// `images`: `key=template` lines (what another record-deployment step
+/// outputs as `previous-images`, so a rollback records the images of the
+/// deploy it puts back), or a JSON object of them.
 fn images(
     text: &str,
     placeholders: &Placeholders,
@@ -289,7 +420,7 @@ fn images(
                     "pass `key=template` lines, or a `previous-images` output as it is",
                 )
             })?;
-        return object
+        let images = object
             .into_iter()
             .map(|(k, v)| match v {
                 serde_json::Value::String(s) => Ok((k, s)),
@@ -299,14 +430,41 @@ fn images(
                     "every image is a string",
                 )),
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
+        return checked(images);
     }
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    Ok(relay_dispatch::render_images(&lines, placeholders)?
-        .into_iter()
-        .collect())
+    let rendered: std::collections::BTreeMap<String, String> =
+        relay_dispatch::render_images(&lines, placeholders)?
+            .into_iter()
+            .collect();
+    checked(rendered)
+}
+
+/// Every image a valid reference, every key a payload word: what the
+/// record keeps is what the VM is asked to pull, now and at a rollback.
+fn checked(
+    images: std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, String>, InputError> {
+    for (key, value) in &images {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(InputError::new(
+                "images",
+                &format!("has key `{key}`, which is not a word"),
+                "use letters, digits and `_`, e.g. `image` or `api_image`",
+            ));
+        }
+        ImageRef::parse(value).map_err(|why| {
+            InputError::new(
+                "images",
+                &format!("`{key}` {why}: `{value}`"),
+                "pass what the build pushed, e.g. `image=ghcr.io/my-org/api@sha256:<digest>` or a tag the build pushed",
+            )
+        })?;
+    }
+    Ok(images)
 }

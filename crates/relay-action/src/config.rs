@@ -45,6 +45,12 @@ pub(crate) struct Config {
     pub if_none: IfNone,
     pub require_success: bool,
     pub distrust: Option<String>,
+    /// The build run was started by an event we do not deploy from.
+    pub refused_trigger: Option<String>,
+    /// The build's artifact of image references.
+    pub images_artifact: String,
+    /// Whether `images` gave templates (the tag handover).
+    pub image_templates: bool,
     pub notes: Vec<String>,
 }
 
@@ -57,9 +63,13 @@ impl Config {
         }
     }
 
-    /// The payload with each flag set: `"true"` for the artifacts relayed.
-    pub(crate) fn payload_with_flags(&self, relayed: &[String]) -> Map<String, Value> {
-        let mut payload = self.payload.clone();
+    /// `payload` with each flag set: `"true"` for the artifacts relayed.
+    pub(crate) fn with_flags(
+        &self,
+        payload: &Map<String, Value>,
+        relayed: &[String],
+    ) -> Map<String, Value> {
+        let mut payload = payload.clone();
         let flags: Map<String, Value> = self
             .wanted
             .iter()
@@ -85,7 +95,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let env = &ctx.env;
     let mut notes = Vec::new();
     let repository = i.current_repository(
-        "repository",
+        "deploy-repository",
         "name the repository that deploys, e.g. `my-org/deploy`",
     )?;
     let kind = DispatchKind::repository(i.value("event-type"))?;
@@ -106,7 +116,7 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         }
     };
     let source_repository = check_repository(
-        "repository",
+        "run-id",
         &source.repository,
         "run this action under the build's `workflow_run` event",
     )?;
@@ -121,9 +131,30 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
     let dispatch_id = uuid::Uuid::new_v4().to_string();
     let mut payload = relay_dispatch::computed_payload(&source, &environment, &dispatch_id);
     payload.insert("artifacts_run_id".into(), this_run.into());
-    for (key, value) in relay_dispatch::render_images(&i.lines("images"), &placeholders)? {
+    let templates = relay_dispatch::render_images(&i.lines("images"), &placeholders)?;
+    let image_templates = !templates.is_empty();
+    for (key, value) in templates {
         payload.insert(key, value.into());
     }
+    let images_artifact = i.value("images-artifact").to_owned();
+    relay_artifacts::validate_artifact_name(&images_artifact).map_err(|e| {
+        InputError::new(
+            "images-artifact",
+            &format!(
+                "is no artifact name: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
+            "name the artifact the build uploads its image references in (default `deploy-relay-images`)",
+        )
+    })?;
+    let trigger_events =
+        relay_runtime::trigger_events(&i.lines("trigger-events")).map_err(|why| {
+            InputError::new(
+                "trigger-events",
+                &why,
+                "list event names such as `push` and `workflow_dispatch`",
+            )
+        })?;
     if let Some(text) = i.get("client-payload") {
         relay_dispatch::merge_client_payload(&mut payload, text)?;
     }
@@ -174,6 +205,9 @@ pub(crate) fn parse(ctx: &Context) -> anyhow::Result<Config> {
         if_none,
         require_success: i.bool("require-success")?,
         distrust: ctx.event.distrust(env).filter(|_| !allow_forks),
+        refused_trigger: ctx.event.refused_trigger(&trigger_events),
+        images_artifact,
+        image_templates,
         notes,
     })
 }

@@ -5,8 +5,11 @@
 //! deploy — the commit, its image tags, the environment for its branch, a
 //! dispatch id, `artifacts_run_id` (this run, where the re-uploaded
 //! artifacts now live) and a `"true"`/`"false"` availability flag per
-//! artifact. The payload's key count (GitHub's limit is 10) is checked
-//! before anything is downloaded.
+//! artifact. The image references the build pushed come from its
+//! `deploy-relay-images` artifact (`key=reference` lines, read before
+//! anything is relayed) and go into the payload as they are. The payload's
+//! key count (GitHub's limit is 10) is checked before anything is
+//! downloaded, and again once the build's image keys are known.
 
 #![warn(unreachable_pub, missing_docs, clippy::pedantic)]
 // The allow-list of [workspace.lints] (reasons there), repeated because a
@@ -23,6 +26,7 @@
 )]
 
 mod config;
+mod images;
 mod summary;
 
 use anyhow::Context as _;
@@ -43,18 +47,20 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::GITHUB_APP_ID,
         InputSpec::GITHUB_APP_PRIVATE_KEY,
         InputSpec::new("dispatch-token", "Token that may send `repository_dispatch` to `repository`: a PAT or GitHub App token with `contents: write` on it (default: `github-token`, which reaches only this repository)").secret(),
-        InputSpec::new("repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
+        InputSpec::new("deploy-repository", "The deploy repository that receives the dispatch, `owner/repo`").current_repository(),
         InputSpec::new("event-type", "repository_dispatch event type, 1 to 100 characters").default("deploy"),
         InputSpec::new("artifacts", "The build run's artifacts to relay, one per line: `name`, or `name=payload_key` to add a `\"true\"`/`\"false\"` availability flag under that key (default: every artifact, no flags)"),
         InputSpec::new("artifacts-object", "Put the availability flags in one object under this payload key instead of top-level keys (GitHub allows 10 top-level keys)"),
         InputSpec::new("reupload-name", "Name of each re-uploaded artifact: placeholders {name} {repository} {owner} {repo} {sha} {short_sha} {ref_name} {run_id} {run_number} {environment}").default("deploy-{name}-{short_sha}"),
-        InputSpec::new("images", "Lines of `key=template` added to the payload, e.g. `api_image=ghcr.io/{repository}/api:{short_sha}`"),
+        InputSpec::new("images-artifact", "The build's artifact of image references: lines of `key=reference` (e.g. `image=ghcr.io/o/api@sha256:<digest>`, from docker/build-push-action's `digest` output); each key becomes a payload field holding the reference as it is. Read, not relayed").default(images::DEFAULT_NAME),
+        InputSpec::new("images", "Lines of `key=template` added to the payload, for builds that push a tag instead of handing over digests: the template must name the tag the build pushed, e.g. `image=ghcr.io/{repository}/api:{sha}`"),
         InputSpec::new("environments", "Lines of `branch-glob=environment`, first match wins; an unmatched branch gives an empty environment")
             .default(DEFAULT_ENVIRONMENTS),
         InputSpec::new("client-payload", "JSON object merged over the computed payload; its keys win"),
         InputSpec::new("run-id", "The build run whose artifacts to relay (default: the workflow_run that triggered this workflow)"),
         InputSpec::new("require-success", "Skip (exit 0, nothing relayed, dispatched=false) unless the build run concluded success").default("true"),
         InputSpec::new("allow-forks", "Relay and dispatch a build run whose head commit comes from a fork (or a deleted fork) too; by default it is skipped with a notice").default("false"),
+        InputSpec::new("trigger-events", "The events a build run may have been started by for its commit to deploy, one per line or comma-separated (default `push`, `workflow_dispatch`); a run of another event (a pull request's, even of a branch of this repository) is skipped with a notice"),
         InputSpec::new("if-no-artifact-found", "`warn`, `error` or `ignore` when a listed artifact is not in the build run (its flag is then `\"false\"`)").default("warn"),
         InputSpec::new("verify-digest", "`error`, `warn` or `off` when an artifact's sha256 differs from the digest GitHub recorded").default("error"),
         InputSpec::new("retention-days", "Days the re-uploaded artifacts are kept, 1-90, capped by the repository's setting (default: the repository's setting)"),
@@ -90,6 +96,12 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     });
     let skip = skip.or_else(|| {
         config
+            .refused_trigger
+            .clone()
+            .map(|why| format!("{why} (list its event in `trigger-events` to deploy such runs)"))
+    });
+    let skip = skip.or_else(|| {
+        config
             .source
             .conclusion
             .as_ref()
@@ -117,13 +129,62 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             &Access::new(&config.source_repository, &[Permission::ACTIONS_READ]),
         )
         .await?;
-    let listing = relay_artifacts::list(
-        &gh,
-        &config.source_repository,
-        config.run_id,
-        &config.selection(),
-    )
-    .await?;
+    // The images artifact is read, not relayed, unless `artifacts` names it.
+    let images_name = config.images_artifact.as_str();
+    let relay_images = config.wanted.iter().any(|w| w.name == images_name);
+    let selection = match config.selection() {
+        relay_artifacts::Selection::Names(mut names) if !relay_images => {
+            names.push(images_name.to_owned());
+            relay_artifacts::Selection::Names(names)
+        }
+        other => other,
+    };
+    let mut listing =
+        relay_artifacts::list(&gh, &config.source_repository, config.run_id, &selection).await?;
+    let images_source = match listing.selected.iter().position(|a| a.name == images_name) {
+        Some(i) if relay_images => Some(listing.selected[i].clone()),
+        Some(i) => Some(listing.selected.remove(i)),
+        None => None,
+    };
+    if !relay_images {
+        listing.missing.retain(|n| n != images_name);
+        listing.expired.retain(|a| a.name != images_name);
+    }
+    let mut payload = config.payload.clone();
+    match &images_source {
+        Some(source) => {
+            let found = images::read(
+                &gh,
+                &config.source_repository,
+                source,
+                config.digest,
+                config.retry,
+                ctx.console.clone(),
+            )
+            .await?;
+            for (key, reference) in found {
+                if payload.contains_key(&key) {
+                    anyhow::bail!(
+                        "the build's artifact `{images_name}` names `{key}`, which the payload already has (from `images` or `client-payload`); nothing was relayed or dispatched\nhint: give each image one source: the artifact (digests) or `images` (tags)"
+                    );
+                }
+                ctx.console.info(&format!("Image from the build: {key}={reference}"));
+                payload.insert(key, reference.into());
+            }
+            let counted = config.with_flags(&payload, &[]);
+            relay_dispatch::check_limits(&config.kind, &counted).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}; nothing was relayed or dispatched\nhint: the build's artifact `{images_name}` added image keys; nest the flags with `artifacts-object`, or hand over fewer images",
+                    relay_runtime::error_text(&e.into())
+                )
+            })?;
+        }
+        None if !config.image_templates => ctx.console.warning(&format!(
+            "build run {} has no artifact `{images_name}` and `images` is empty, so the payload names no image to deploy; upload the references the build pushed as `{images_name}` (see README), or pass `images`",
+            config.run_id
+        )),
+        None => {}
+    }
     relay_artifacts::report_listing(
         &ctx.console,
         &listing,
@@ -169,7 +230,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         .set("found", if moved.is_empty() { "false" } else { "true" })?;
     ctx.outputs
         .set("artifacts", &serde_json::to_string(&list)?)?;
-    let payload = config.payload_with_flags(&relayed);
+    let payload = config.with_flags(&payload, &relayed);
     ctx.outputs
         .set("payload", &serde_json::to_string(&payload)?)?;
     {

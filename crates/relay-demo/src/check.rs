@@ -3,7 +3,7 @@
 //! supervisor started, and — with `--break` — where the flow stopped. The
 //! demo exits 0 only when every check holds.
 
-use crate::github::{self, GitHub, Record};
+use crate::github::{self, Credentials, GitHub, Record};
 use crate::service::Release;
 use crate::steps::Break;
 use crate::story::{self, Phase, Stop};
@@ -73,7 +73,7 @@ pub fn end_state(
             record(good, true, "success"),
         ],
         // The call was refused: the deploy is recorded as failed, nothing rolled back.
-        Some(Break::WrongSecret) => vec![
+        Some(Break::WrongSecret | Break::UnpushedImage) => vec![
             record(good, false, "success"),
             record(next, false, "failure"),
         ],
@@ -135,6 +135,51 @@ pub fn end_state(
         ));
     }
     checks
+}
+
+/// What the credentials Get started set up did: with the App, every step
+/// minted its own installation tokens and revoked each; with fine-grained
+/// PATs, CI was read without check runs, and the verify step said so.
+pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
+    match github.credentials {
+        Credentials::App => {
+            let issued = github.gh.issued_tokens();
+            let revoked = issued.iter().filter(|t| t.revoked).count();
+            vec![
+                Check::new(
+                    &format!(
+                        "App installation tokens minted by the steps ({})",
+                        issued.len()
+                    ),
+                    "some",
+                    if issued.is_empty() { "none" } else { "some" },
+                ),
+                Check::new(
+                    "App tokens revoked when their step ended",
+                    "all",
+                    if revoked == issued.len() {
+                        "all".to_owned()
+                    } else {
+                        format!("{revoked} of {}", issued.len())
+                    },
+                ),
+            ]
+        }
+        Credentials::FineGrainedPat => {
+            let warned = phases
+                .first()
+                .and_then(|p| p.platform.as_ref())
+                .and_then(|rec| rec.step("deploy.yml/verify", "__0"))
+                .is_some_and(|s| {
+                    s.log.contains("::warning") && s.log.contains("could not be seen")
+                });
+            vec![Check::new(
+                "verify-ci-status warned that check runs could not be seen",
+                "yes",
+                if warned { "yes" } else { "no" },
+            )]
+        }
+    }
 }
 
 fn release_line(n: u64, sha: &str) -> String {

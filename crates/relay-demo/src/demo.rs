@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::check::{self, Check};
-use crate::github::{self, GitHub};
+use crate::github::{self, Credentials, GitHub};
 use crate::logs::Masks;
 use crate::report::Report;
 use crate::steps::Break;
@@ -31,7 +31,11 @@ fn repository_root() -> anyhow::Result<PathBuf> {
 
 /// Plays the story (with one link broken on release 2, if asked); true
 /// when it went as expected.
-pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
+pub fn run(
+    breaks: Option<Break>,
+    credentials: Credentials,
+    no_color: bool,
+) -> anyhow::Result<bool> {
     let masks = Masks::default();
     for token in github::TOKENS {
         masks.add(token);
@@ -50,7 +54,13 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         .build()
         .context("couldn't start the async runtime")?;
 
-    let github = GitHub::start(&root, &program);
+    let github = GitHub::start(&root, &program, credentials)?;
+    if let Some(key) = github.app_private_key() {
+        masks.add(key);
+        for line in key.lines().filter(|l| !l.starts_with("-----")) {
+            masks.add(line);
+        }
+    }
     let mut vm = Vm::start(&runtime, &work.join("vm"), &program)?;
     masks.add(&vm.secret);
     masks.add(vm.supervisor.token());
@@ -73,7 +83,16 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         "  demo service      {}   under the demo's supervisor · nothing deployed yet",
         vm.supervisor.service_url()
     ));
+    t.say(&format!(
+        "  credentials       --credentials {}: {}",
+        credentials.name(),
+        credentials.what()
+    ));
     t.say(&format!("  work folder       {}", work.display()));
+    t.say(&format!(
+        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http) and clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms)",
+        story::TIME_LAPSE
+    ));
     if let Some(b) = breaks {
         t.say(&format!(
             "  --break {}: release 1 deploys normally, then {} for release 2",
@@ -83,7 +102,6 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     }
 
     let stage = Stage {
-        root: &root,
         work: &work,
         github: &github,
         vm: &vm,
@@ -100,7 +118,7 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         let rolled_back = phase
             .platform
             .as_ref()
-            .and_then(|p| p.outputs.get("rolled-back-to"))
+            .and_then(|p| story::deploy_yml(p).outputs.get("rolled-back-to"))
             .filter(|s| !s.is_empty());
         match (&phase.stop, rolled_back) {
             (Some(stop), Some(sha)) => t.at(&format!(
@@ -121,7 +139,8 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     }
 
     let starts = vm.supervisor.history();
-    let checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
+    let mut checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
+    checks.extend(check::credentials(&github, &phases));
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");

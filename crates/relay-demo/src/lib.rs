@@ -20,6 +20,7 @@ mod example;
 mod github;
 mod logs;
 mod markdown;
+mod network;
 mod report;
 mod service;
 mod steps;

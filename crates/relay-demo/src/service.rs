@@ -3,8 +3,9 @@
 //! `relay-demo service <release dir>` serves the release it was started
 //! with (the directory is resolved once, as a container keeps its image
 //! while the `current` link moves on): `/` the frontend from the build's
-//! artifact, `/api/health` and `/api/auth/status` its health, `/api/version`
-//! which release answers. The listening socket is its stdin, handed over by
+//! artifact, `/api/health` its health, `/api/auth/status` the same for an
+//! anonymous probe (401 while healthy: nobody is logged in), `/api/docs`,
+//! `/api/version` which release answers. The listening socket is its stdin, handed over by
 //! the demo's supervisor, so the port stays the same across restarts and a
 //! probe during a restart waits in the queue instead of being refused.
 //!
@@ -123,7 +124,8 @@ fn run(args: &[OsString]) -> anyhow::Result<()> {
     let router = Router::new()
         .route("/", get(index_page))
         .route("/api/health", get(health))
-        .route("/api/auth/status", get(health))
+        .route("/api/docs", get(docs))
+        .route("/api/auth/status", get(auth_status))
         .route("/api/version", get(version))
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -154,6 +156,31 @@ async fn health(State(app): State<Arc<App>>) -> Response {
         )
             .into_response(),
         _ => axum::Json(json!({"status": "UP", "release": r.number, "sha": r.sha})).into_response(),
+    }
+}
+
+/// The API's documentation: there while the release runs.
+async fn docs() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!doctype html><title>API</title><h1>xtp-tour API</h1>",
+    )
+        .into_response()
+}
+
+/// Who is logged in: an anonymous probe gets 401 from a healthy release
+/// (seed 004's `/api/auth/status`, which the example accepts with
+/// `expected-status: 200,401`), and 503 from a degraded one.
+async fn auth_status(State(app): State<Arc<App>>) -> Response {
+    let answer = health(State(app)).await;
+    if answer.status() == StatusCode::OK {
+        (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"status": "UP", "authenticated": false})),
+        )
+            .into_response()
+    } else {
+        answer
     }
 }
 

@@ -27,26 +27,82 @@ const fn k(job: &'static str, id: &'static str, label: &'static str, what: &'sta
 }
 
 /// `.github/workflows/relay.yml`, the app repository's side.
-pub const RELAY: &[Known] = &[k(
-    "relay",
-    "relay",
-    "relay",
-    "relay the build's artifacts, dispatch the deploy",
-)];
+pub const RELAY: &[Known] = &[
+    k(
+        "relay",
+        "__0",
+        "credentials",
+        "one way to the deploy repository: an App or a token",
+    ),
+    k(
+        "relay",
+        "relay",
+        "relay",
+        "the build's images, its artifacts relayed, the deploy dispatched",
+    ),
+];
 
 /// `.github/workflows/deploy.yml`, the platform repository's side.
 pub const DEPLOY: &[Known] = &[
     k(
-        "gate",
+        "check",
         "__0",
+        "credentials",
+        "one way to GitHub: an App or a token",
+    ),
+    k(
+        "check",
+        "__1",
         "gate",
-        "is the repository one this platform deploys?",
+        "is the app one this platform deploys?",
+    ),
+    k(
+        "check",
+        "current",
+        "current",
+        "what runs now (a redeploy only)",
+    ),
+    k(
+        "check",
+        "record",
+        "check",
+        "every input, the environment's protection (record-deployment)",
+    ),
+    k(
+        "check",
+        "__4",
+        "health-check",
+        "the health inputs (monitor-health)",
     ),
     k(
         "verify",
         "__0",
         "verify",
         "did the commit's CI pass? (verify-ci-status)",
+    ),
+    k(
+        "verify",
+        "provenance",
+        "provenance",
+        "was each image built by the app's CI from this commit? (verify-provenance)",
+    ),
+    k(
+        "deploy",
+        "__0",
+        "secret",
+        "is the environment's webhook secret here?",
+    ),
+    k(
+        "deploy",
+        "__1",
+        "dry-run",
+        "the call checked and signed, nothing sent",
+    ),
+    k(
+        "deploy",
+        "before",
+        "before",
+        "health before the deploy, one probe each",
     ),
     k(
         "deploy",
@@ -66,28 +122,34 @@ pub const DEPLOY: &[Known] = &[
         "health",
         "health window (monitor-health)",
     ),
+    k(
+        "deploy",
+        "rollback-provenance",
+        "rollback-provenance",
+        "does the previous good deploy's provenance still verify?",
+    ),
     k("deploy", "finish", "finish", "record how the deploy ended"),
     k(
         "deploy",
         "rollback-record",
         "rollback-record",
-        "record a rollback to the previous good sha",
+        "record a rollback to the previous good deploy",
     ),
     k(
         "deploy",
         "rollback",
         "rollback",
-        "signed call with the previous good sha",
+        "signed call with the previous good images",
     ),
     k(
         "deploy",
         "rollback-finish",
         "rollback-finish",
-        "record how the rollback ended",
+        "record how the rollback ended, tell the issue",
     ),
     k(
         "deploy",
-        "__7",
+        "__11",
         "summary",
         "the job's summary (fails unless the deploy succeeded)",
     ),
@@ -114,14 +176,17 @@ pub enum Break {
     DigestMismatch,
     /// The build ran for a fork's pull request.
     Fork,
+    /// The build hands over an image digest it never pushed.
+    UnpushedImage,
 }
 
 impl Break {
-    pub const ALL: [Break; 4] = [
+    pub const ALL: [Break; 5] = [
         Break::WrongSecret,
         Break::RedCheck,
         Break::DigestMismatch,
         Break::Fork,
+        Break::UnpushedImage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -130,6 +195,7 @@ impl Break {
             Break::RedCheck => "red-check",
             Break::DigestMismatch => "digest-mismatch",
             Break::Fork => "fork",
+            Break::UnpushedImage => "unpushed-image",
         }
     }
 
@@ -140,19 +206,20 @@ impl Break {
     /// What the flag does, for `--help` and the timeline.
     pub fn what(self) -> &'static str {
         match self {
-            Break::WrongSecret => "the platform repository's WEBHOOK_SECRET is not the receiver's",
+            Break::WrongSecret => "production's DEPLOY_WEBHOOK_SECRET is not the receiver's key",
             Break::RedCheck => "the commit's `test` check failed",
             Break::DigestMismatch => {
                 "the build's artifact is not the one GitHub recorded (digest mismatch)"
             }
             Break::Fork => "the build ran for a fork's pull request",
+            Break::UnpushedImage => "the build hands over an image digest it never pushed",
         }
     }
 
     /// Where the flow must stop: workflow file, job, step id.
     pub fn stops_at(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Break::WrongSecret => ("deploy.yml", "deploy", "webhook"),
+            Break::WrongSecret | Break::UnpushedImage => ("deploy.yml", "deploy", "webhook"),
             Break::RedCheck => ("deploy.yml", "verify", "__0"),
             Break::DigestMismatch | Break::Fork => ("relay.yml", "relay", "relay"),
         }
@@ -166,11 +233,14 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
     let f = "failure";
     let x = "skipped";
     match case {
-        // gate, verify, record, webhook, health, finish, rb-record, rollback, rb-finish, summary
-        Healthy => vec![s, s, s, s, s, s, x, x, x, s],
-        RolledBack => vec![s, s, s, s, f, s, s, s, s, f],
-        WebhookRefused => vec![s, s, s, f, x, s, x, x, x, f],
-        CiFailed => vec![s, f, x, x, x, x, x, x, x, x],
+        // check: credentials, gate, current, check, health-check ·
+        // verify: ci, provenance ·
+        // deploy: secret, dry-run, before, record, webhook, health,
+        // rb-provenance, finish, rb-record, rollback, rb-finish, summary
+        Healthy => vec![s, s, x, s, s, s, s, s, s, s, s, s, s, x, s, x, x, x, s],
+        RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
+        WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],
+        CiFailed => vec![s, s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 

@@ -240,6 +240,32 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
                 })
                 .collect();
             lines.push(format!("CI {} · {}", out("state"), checks.join(" ")));
+            // The fallback's warning, as the job's annotations show it.
+            if let Some(warning) = step
+                .log
+                .lines()
+                .find_map(|l| l.strip_prefix("::warning"))
+                .and_then(|l| l.split_once("::"))
+                .map(|(_, text)| text)
+            {
+                lines.push(format!(
+                    "⚠ {}",
+                    crate::logs::one_line(&masks.redact(warning))
+                ));
+            }
+        }
+        "record-deployment" if out("deployment-id").is_empty() && !out("protected").is_empty() => {
+            lines.push(format!(
+                "{} · {} {} · {}",
+                out("environment"),
+                crate::github::short(out("sha")),
+                out("images").lines().next().unwrap_or("no image"),
+                if out("protected") == "true" {
+                    "protected"
+                } else {
+                    "no protection rule: warned"
+                }
+            ));
         }
         "record-deployment" => {
             let mut l = format!("deployment {} {}", out("deployment-id"), out("state"));
@@ -266,6 +292,18 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
             for l in said.lines().filter(|l| !l.trim().is_empty()) {
                 lines.push(format!("│ {l}"));
             }
+        }
+        "monitor-health" if out("checks").is_empty() => {}
+        "monitor-health" if !out("down").is_empty() || step.name.contains("before") => {
+            let down = out("down").lines().count();
+            lines.push(if down == 0 {
+                format!("{} endpoint(s) up before the deploy", out("checks"))
+            } else {
+                format!(
+                    "{down} of {} endpoint(s) already down: watched, never the cause of a rollback",
+                    out("checks")
+                )
+            });
         }
         "monitor-health" => {
             lines.push(format!(

@@ -14,6 +14,10 @@ use crate::service::Release;
 use crate::supervisor::Supervisor;
 
 const DEPLOY_SH: &str = include_str!("../vm/deploy.sh");
+/// The api's hook, as examples/vm/receiver.toml names it (one hook per app).
+const HOOK: &str = "/deploy/api";
+/// The app's image, as the build pushes it (lower-cased repository).
+pub const IMAGE: &str = "ghcr.io/xtp-tour/xtp-tour/api";
 const RECEIVER_TOML: &str = include_str!("../vm/receiver.toml");
 
 /// A running VM.
@@ -21,7 +25,7 @@ pub struct Vm {
     pub registry: PathBuf,
     pub config: PathBuf,
     pub supervisor: Supervisor,
-    /// The hook's URL, `http://127.0.0.1:<port>/deploy`.
+    /// The api hook's URL, `http://127.0.0.1:<port>/deploy/api`.
     pub webhook_url: String,
     /// The receiver's `whsec_` key.
     pub secret: String,
@@ -130,23 +134,51 @@ impl Vm {
             registry,
             config: config_path,
             supervisor,
-            webhook_url: format!("http://{addr}/deploy"),
+            webhook_url: format!("http://{addr}{HOOK}"),
             secret,
             stop_receiver: Some(stop_tx),
             receiver: Some(task),
         })
     }
 
-    /// "Pushes the image" of a release: its directory in the registry.
-    pub fn push(&self, release: &Release, index_html: &str) -> anyhow::Result<()> {
-        let dir = self.registry.join(&release.sha);
+    /// "Pushes the images" of a release, as the build would: the API image
+    /// (the release's directory in the registry, under its digest) and its
+    /// test image. Returns what was pushed, as the build hands it over:
+    /// `key=reference` lines by digest.
+    pub fn push(
+        &self,
+        release: &Release,
+        index_html: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let json = serde_json::to_string_pretty(&release.json())?;
+        let digest = hex(&crate::github::sha256(
+            format!("{json}\n{index_html}").as_bytes(),
+        ));
+        let dir = self.registry.join(&digest);
         std::fs::create_dir_all(dir.join("frontend"))?;
-        std::fs::write(
-            dir.join("release.json"),
-            serde_json::to_string_pretty(&release.json())?,
-        )?;
+        std::fs::write(dir.join("release.json"), &json)?;
         std::fs::write(dir.join("frontend/index.html"), index_html)?;
-        Ok(())
+        let test = hex(&crate::github::sha256(
+            format!("test image of {}", release.sha).as_bytes(),
+        ));
+        std::fs::create_dir_all(self.registry.join(&test))?;
+        Ok(vec![
+            ("api_image".into(), format!("{IMAGE}@sha256:{digest}")),
+            (
+                "api_test_image".into(),
+                format!("{IMAGE}-test@sha256:{test}"),
+            ),
+        ])
+    }
+
+    /// The demo's network beneath the examples' hosts (`network`): the
+    /// VM's receiver, and the service the VM runs.
+    pub fn network(&self) -> String {
+        format!(
+            "https://vm.example.com:8443={}\nhttps://app.example.com={}",
+            self.webhook_url.trim_end_matches(HOOK),
+            self.supervisor.service_url()
+        )
     }
 
     /// Stops the receiver (a running deploy finishes) and the service.
@@ -235,13 +267,23 @@ mod tests {
         let (mut a, mut b) = Default::default();
         keys("", &example, &mut a);
         keys("", &demo, &mut b);
+        // The payload field a hook validates is named after what it passes
+        // (the demo's image reference field).
         let only_example: Vec<_> = a
             .difference(&b)
-            .filter(|k| !k.starts_with("tls_") && !k.starts_with("hooks.env."))
+            .filter(|k| {
+                !k.starts_with("tls_")
+                    && !k.starts_with("hooks.env.")
+                    && !k.starts_with("hooks.validate.")
+            })
             .collect();
         let only_demo: Vec<_> = b
             .difference(&a)
-            .filter(|k| !k.starts_with("hooks.env.") && *k != "replay_state")
+            .filter(|k| {
+                !k.starts_with("hooks.env.")
+                    && !k.starts_with("hooks.validate.")
+                    && *k != "replay_state"
+            })
             .collect();
         assert!(
             only_example.is_empty(),

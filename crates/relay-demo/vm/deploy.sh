@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# deploy.sh <image_sha> — the demo VM's deploy script: switch the demo
-# service to another release.
+# deploy.sh <image reference> — the demo VM's deploy script: switch the
+# demo service to the release an image reference names.
 #
 # examples/vm/deploy.sh with docker swapped for what the demo has: a
-# "registry" directory holds one directory per pushed release, the running
+# "registry" directory holds one directory per pushed image, by its
+# digest (`ghcr.io/…/api@sha256:<hex>` is `registry/<hex>`), the running
 # release is the `current` symlink, and the demo's supervisor (which owns
 # the service, as docker owns a container) restarts it on request. Same
 # steps, same exit codes (deploy-receiver maps them to HTTP):
 #   0  deployed and healthy                                → 200
-#   2  not in the registry (the "pull" failed); nothing
-#      was stopped or changed                              → 422
+#   2  nobody pushed that reference (the "pull" failed);
+#      nothing was stopped or changed                      → 422
 #   3  the new release was not healthy in time; the
 #      previous one was started again                      → 503
 #   1  anything else (e.g. the rollback itself failed)     → 500
 #
 # Configuration (env, from the hook's [hooks.env]):
-#   DEMO_REGISTRY            directory of pushed releases, one per sha
+#   DEMO_REGISTRY            directory of pushed images, one per digest
 #   DEMO_RELEASES            where pulled releases are kept
 #   DEMO_CURRENT             the symlink the service is started from
 #   DEMO_SUPERVISOR_URL      the supervisor's control endpoint
@@ -24,7 +25,7 @@
 #   DEMO_HEALTH_DEADLINE     seconds to wait for health               (30)
 set -euo pipefail
 
-readonly sha="${1:-}"
+readonly image="${1:-}"
 readonly registry="${DEMO_REGISTRY:?}"
 readonly releases="${DEMO_RELEASES:?}"
 readonly current="${DEMO_CURRENT:?}"
@@ -35,17 +36,19 @@ readonly deadline="${DEMO_HEALTH_DEADLINE:-30}"
 
 log() { printf 'deploy.sh: %s\n' "$*"; }
 
-# The receiver validates the sha already; a script can be run by hand too.
-if [[ ! "$sha" =~ ^[0-9a-f]{7,64}$ ]]; then
-  log "usage: deploy.sh <sha>; got '${sha}'"
+# The receiver validates the reference already; a script can be run by
+# hand too. Only a digest: what the build pushed, and nothing else.
+if [[ ! "$image" =~ ^[a-z0-9][a-z0-9./_-]*@sha256:([0-9a-f]{64})$ ]]; then
+  log "usage: deploy.sh <name@sha256:digest>; got '${image}'"
   exit 2
 fi
-short="${sha:0:7}"
+readonly sha="${BASH_REMATCH[1]}"
+short="${sha:0:12}"
 
-# 1. "Pull": copy the release out of the registry. A failure leaves the
-#    running service untouched.
+# 1. "Pull": copy the image out of the registry. A reference nobody pushed
+#    fails here and leaves the running service untouched.
 if [[ ! -d "$registry/$sha" ]]; then
-  log "release ${short} is not in the registry; nothing was changed"
+  log "nobody pushed ${image}; the pull failed and nothing was changed"
   exit 2
 fi
 if [[ ! -d "$releases/$sha" ]]; then
@@ -60,7 +63,7 @@ previous=""
 if [[ -L "$current" ]]; then
   previous="$(basename "$(readlink "$current")")"
 fi
-previous_short="${previous:0:7}"
+previous_short="${previous:0:12}"
 log "previous release: ${previous_short:-none}"
 
 # Points `current` at release $1 in one rename, so the service never

@@ -30,11 +30,11 @@ mod write;
 
 pub use error::Error;
 pub use payload::{Payload, is_commit, same_commit};
-pub use read::{find_previous_good, newest, records};
+pub use read::{current_good, find_previous_good, newest, records};
 pub use record::{Record, choose_previous_good, is_candidate};
 pub use write::{
-    Finish, Finished, NewRecord, Started, commit_context, commit_state, describe, finish,
-    set_commit_status, start,
+    Finish, Finished, NewRecord, Started, commit_context, commit_state, describe,
+    describe_cancelled, finish, set_commit_status, start,
 };
 
 /// The `task` of every deploy-relay deployment; GitHub's own deployments

@@ -28,6 +28,11 @@ pub struct Payload {
     /// Why, for a rollback.
     #[serde(default)]
     pub reason: String,
+    /// What verify-provenance found for the images, its `report` as it is
+    /// (`mode`, `verified`, and per image the signer workflow, ref, digest
+    /// and log index); `null` when provenance was not verified.
+    #[serde(default)]
+    pub provenance: Value,
 }
 
 impl Payload {
@@ -44,6 +49,12 @@ impl Payload {
         };
         let payload: Self = serde_json::from_value(value).ok()?;
         is_commit(&payload.sha).then_some(payload)
+    }
+
+    /// Whether this is a record of app repository `app` (any, when `None`);
+    /// repository names compare as GitHub compares them, ignoring case.
+    pub fn is_of(&self, app: Option<&str>) -> bool {
+        app.is_none_or(|a| a.eq_ignore_ascii_case(&self.repository))
     }
 
     /// The first seven characters of the sha.
@@ -100,6 +111,7 @@ mod tests {
             dispatch_id: "id-1".into(),
             rollback: true,
             reason: "health".into(),
+            provenance: json!({"mode": "require", "verified": true, "images": []}),
         };
         assert_eq!(Payload::of(&deployment(&p.to_value())), Some(p.clone()));
         let as_string = Value::String(p.to_value().to_string());
@@ -120,6 +132,10 @@ mod tests {
         let minimal =
             Payload::of(&deployment(&json!({"repository": "o/a", "sha": "abc1234"}))).unwrap();
         assert!(!minimal.rollback && minimal.images.is_empty());
+        assert!(
+            minimal.provenance.is_null(),
+            "a record from before provenance"
+        );
     }
 
     #[test]

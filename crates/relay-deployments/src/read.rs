@@ -53,18 +53,21 @@ async fn newest_first(
 }
 
 /// The previous good record of `environment` for a deploy replacing
-/// `replaced`, read from GitHub: the history is walked newest first and
-/// deployment statuses are read only for records of another sha, until one
-/// qualifies (the rule: [`crate::choose_previous_good`]).
+/// `replaced` (of app repository `app`, when given: several apps can share
+/// an environment, and one's rollback must never deploy another's commit),
+/// read from GitHub: the history is walked newest first and deployment
+/// statuses are read only for records of another sha, until one qualifies
+/// (the rule: [`crate::choose_previous_good`]).
 pub async fn find_previous_good(
     gh: &GitHub,
     repo: &RepoName,
     environment: &str,
+    app: Option<&str>,
     replaced: &str,
 ) -> Result<Option<Record>, Error> {
     for d in newest_first(gh, repo, Some(environment)).await? {
         // The filter is GitHub's; the rule does not rely on it.
-        if d.environment != environment || !is_candidate(&d, replaced) {
+        if d.environment != environment || !is_candidate(&d, app, replaced) {
             continue;
         }
         let statuses = gh.deployment_statuses(repo, d.id).await?;
@@ -75,15 +78,41 @@ pub async fn find_previous_good(
     Ok(None)
 }
 
-/// The newest record of `environment` (what is deployed there now, or
-/// being deployed), with its deployment statuses.
+/// The newest record of `environment` (of app repository `app`, when
+/// given): what is deployed there now, or being deployed, with its
+/// deployment statuses.
 pub async fn newest(
     gh: &GitHub,
     repo: &RepoName,
     environment: &str,
+    app: Option<&str>,
 ) -> Result<Option<Record>, Error> {
-    Ok(records(gh, repo, Some(environment), 1)
+    let limit = if app.is_some() { usize::MAX } else { 1 };
+    Ok(records(gh, repo, Some(environment), limit)
         .await?
         .into_iter()
-        .find(|r| r.deployment.environment == environment))
+        .find(|r| r.deployment.environment == environment && r.payload.is_of(app)))
+}
+
+/// The newest good record of `environment` (of app repository `app`, when
+/// given): what runs there now, as the last deploy that went well left it
+/// — a redeploy (the platform's configuration changed) deploys its sha and
+/// images again.
+pub async fn current_good(
+    gh: &GitHub,
+    repo: &RepoName,
+    environment: &str,
+    app: Option<&str>,
+) -> Result<Option<Record>, Error> {
+    for d in newest_first(gh, repo, Some(environment)).await? {
+        let ours = Payload::of(&d).is_some_and(|p| p.is_of(app));
+        if d.task != TASK || d.environment != environment || !ours {
+            continue;
+        }
+        let statuses = gh.deployment_statuses(repo, d.id).await?;
+        if let Some(record) = Record::of(d, statuses).filter(Record::is_good) {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
 }

@@ -76,19 +76,29 @@ impl Record {
 }
 
 /// Whether `d` could be the previous good one before its deployment
-/// statuses are read: a record of another sha than `replaced`. Lets a walk through the
-/// history skip the deployment status reads of what cannot qualify.
-pub fn is_candidate(d: &Deployment, replaced: &str) -> bool {
-    d.task == TASK && Payload::of(d).is_some_and(|p| !same_commit(&p.sha, replaced))
+/// statuses are read: a record of app `app` (any, when `None`) of another
+/// sha than `replaced`. Lets a walk through the history skip the
+/// deployment status reads of what cannot qualify.
+pub fn is_candidate(d: &Deployment, app: Option<&str>, replaced: &str) -> bool {
+    d.task == TASK && Payload::of(d).is_some_and(|p| p.is_of(app) && !same_commit(&p.sha, replaced))
 }
 
 /// The previous good record among `records` (any order, already read) for
-/// a deploy that replaces `replaced`. [`crate::find_previous_good`] reads
-/// the records from GitHub.
-pub fn choose_previous_good<'a>(records: &'a [Record], replaced: &str) -> Option<&'a Record> {
+/// a deploy of app `app` (any, when `None`) that replaces `replaced`.
+/// [`crate::find_previous_good`] reads the records from GitHub.
+pub fn choose_previous_good<'a>(
+    records: &'a [Record],
+    app: Option<&str>,
+    replaced: &str,
+) -> Option<&'a Record> {
     records
         .iter()
-        .filter(|r| r.deployment.task == TASK && !same_commit(r.sha(), replaced) && r.is_good())
+        .filter(|r| {
+            r.deployment.task == TASK
+                && r.payload.is_of(app)
+                && !same_commit(r.sha(), replaced)
+                && r.is_good()
+        })
         .max_by_key(|r| r.deployment.id)
 }
 
@@ -130,7 +140,7 @@ mod tests {
     }
 
     fn pick(records: &[Record], replaced: &str) -> Option<u64> {
-        choose_previous_good(records, replaced).map(|r| r.deployment.id)
+        choose_previous_good(records, None, replaced).map(|r| r.deployment.id)
     }
 
     #[test]
@@ -171,9 +181,26 @@ mod tests {
     #[test]
     fn other_tasks_are_never_records() {
         assert!(Record::of(deployment(9, "deploy", A), Vec::new()).is_none());
-        assert!(!is_candidate(&deployment(9, "deploy", A), C));
-        assert!(is_candidate(&deployment(9, TASK, A), C));
-        assert!(!is_candidate(&deployment(9, TASK, C), C));
+        assert!(!is_candidate(&deployment(9, "deploy", A), None, C));
+        assert!(is_candidate(&deployment(9, TASK, A), None, C));
+        assert!(!is_candidate(&deployment(9, TASK, C), None, C));
+        assert!(is_candidate(&deployment(9, TASK, A), Some("O/App"), C));
+        assert!(!is_candidate(&deployment(9, TASK, A), Some("o/other"), C));
+    }
+
+    #[test]
+    fn another_apps_record_is_never_this_apps_previous_good() {
+        let mut other = record(4, B, &["in_progress", "success"]);
+        other.payload.repository = "o/other".into();
+        let records = [
+            record(1, A, &["success"]),
+            other,
+            record(5, C, &["in_progress"]),
+        ];
+        let pick_of = |app| choose_previous_good(&records, app, C).map(|r| r.deployment.id);
+        assert_eq!(pick_of(Some("o/app")), Some(1));
+        assert_eq!(pick_of(Some("o/other")), Some(4));
+        assert_eq!(pick_of(None), Some(4));
     }
 
     #[test]

@@ -50,8 +50,14 @@ pub struct Started {
 /// GitHub's commit-status check (`required_contexts: []`: deploy-relay
 /// verifies CI itself, with `verify-ci-status`) and set `in_progress`.
 pub async fn start(gh: &GitHub, new: &NewRecord<'_>) -> Result<Started, Error> {
-    let previous =
-        read::find_previous_good(gh, new.repo, new.environment, &new.payload.sha).await?;
+    let previous = read::find_previous_good(
+        gh,
+        new.repo,
+        new.environment,
+        Some(&new.payload.repository),
+        &new.payload.sha,
+    )
+    .await?;
     let said = describe(new.payload, &DeploymentState::InProgress);
     let description = new.description.unwrap_or(&said);
     let deployment = gh
@@ -168,8 +174,14 @@ pub async fn finish(gh: &GitHub, finish: &Finish<'_>) -> Result<Finished, Error>
     if !statuses.iter().any(|s| s.id == status.id) {
         statuses.insert(0, status);
     }
-    let previous =
-        read::find_previous_good(gh, finish.repo, &deployment.environment, &payload.sha).await?;
+    let previous = read::find_previous_good(
+        gh,
+        finish.repo,
+        &deployment.environment,
+        Some(&payload.repository),
+        &payload.sha,
+    )
+    .await?;
     Ok(Finished {
         record: Record {
             deployment,
@@ -193,6 +205,17 @@ pub fn describe(payload: &Payload, state: &DeploymentState) -> String {
         (DeploymentState::Error, _) => format!("Deploy of {sha} of {repo} could not run"),
         (state, _) => format!("{sha} of {repo}: {state}"),
     }
+}
+
+/// The deployment status description of a deploy that was cancelled:
+/// recorded as `error` (GitHub has no cancelled state), said to be a
+/// cancel, so nobody reads it as a failed release.
+pub fn describe_cancelled(payload: &Payload) -> String {
+    format!(
+        "Deploy of {} of {} was cancelled",
+        payload.short_sha(),
+        payload.repository
+    )
 }
 
 /// The commit status context of a deploy to `environment`, so the app
@@ -219,6 +242,7 @@ pub async fn set_commit_status(
     payload: &Payload,
     environment: &str,
     state: &DeploymentState,
+    cancelled: bool,
     target_url: Option<&str>,
 ) -> Result<String, Error> {
     let repo = RepoName::parse(&payload.repository).map_err(|_| Error::BadRepository {
@@ -226,6 +250,7 @@ pub async fn set_commit_status(
     })?;
     let context = commit_context(environment);
     let description = match state {
+        DeploymentState::Error if cancelled => format!("Deploy to {environment} was cancelled"),
         DeploymentState::Success => format!("Deployed to {environment}"),
         DeploymentState::Failure => format!("Deploy to {environment} failed"),
         DeploymentState::Error => format!("Deploy to {environment} could not run"),

@@ -19,8 +19,8 @@ mod serve;
 
 pub use blob::{BlobFault, STALL};
 pub use github::{
-    Access, AppSeed, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault, Grant,
-    InstallationSeed, IssuedToken, JwtRefusal, Recorded, Run, RunScript, TokenKind,
-    WorkflowDispatchMode,
+    Access, AppKeyPair, AppSeed, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault,
+    Grant, InstallationSeed, IssuedToken, JwtRefusal, Recorded, Run, RunScript, TokenKind,
+    WorkflowDispatchMode, verifier_in_use,
 };
 pub use results::{FakeArtifacts, StoredArtifact, TwirpFault};

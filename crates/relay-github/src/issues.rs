@@ -70,4 +70,26 @@ impl GitHub {
             .await?
             .json(&call)
     }
+
+    /// Comments on issue `number`.
+    pub async fn comment_issue(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<(), Error> {
+        let call = Call::new(
+            format!("comment on issue #{number} of `{repo}`"),
+            repo.as_str(),
+            Permission::ISSUES_WRITE,
+        );
+        self.request(
+            Method::POST,
+            format!("/repos/{repo}/issues/{number}/comments"),
+        )
+        .json(json!({"body": body}))
+        .send(&call)
+        .await?;
+        Ok(())
+    }
 }

@@ -41,6 +41,7 @@ mod attestations;
 mod checks;
 mod client;
 mod deployments;
+mod environments;
 mod error;
 mod issues;
 mod mint;
@@ -59,6 +60,7 @@ pub use deployments::{
     MAX_STATUS_DESCRIPTION, NewDeployment, NewDeploymentStatus, PendingDeployment, Review,
     Reviewer, ReviewerName,
 };
+pub use environments::{Environment, ProtectionRule};
 pub use error::{Call, Error, Permission};
 pub use issues::Issue;
 pub use mint::{Access, Auth};

@@ -325,6 +325,11 @@ impl Console {
         self.command("warning", &[], text);
     }
 
+    /// A warning annotation with a title, for what must not be missed.
+    pub fn warning_titled(&self, title: &str, text: &str) {
+        self.command("warning", &[("title", title)], text);
+    }
+
     /// An `::error::` annotation.
     pub fn error(&self, text: &str) {
         self.command("error", &[], text);

@@ -8,6 +8,35 @@ use serde_json::Value;
 use crate::env::{Env, vars};
 use crate::states::{Conclusion, RunStatus};
 
+/// The events of a build run whose commit deploys by default: a push and a
+/// manual run. A pull request's build (even of a branch of the repository
+/// itself) is never deployed unless the consumer names its event.
+pub const DEFAULT_TRIGGER_EVENTS: &[&str] = &["push", "workflow_dispatch"];
+
+/// `trigger-events`: event names, one per line or comma-separated; empty
+/// gives [`DEFAULT_TRIGGER_EVENTS`].
+pub fn trigger_events(lines: &[&str]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in lines.iter().flat_map(|l| l.split(',')).map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(format!("has `{name}`, which is no event name"));
+        }
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_owned());
+        }
+    }
+    if out.is_empty() {
+        out = DEFAULT_TRIGGER_EVENTS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+    }
+    Ok(out)
+}
+
 /// Why the event payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -309,6 +338,31 @@ impl Event {
         })
     }
 
+    /// Why the `workflow_run` that started this workflow must not be
+    /// deployed because of the event that started *it*: a build run
+    /// started by an event outside `allowed` (a same-repository pull
+    /// request, by default). `None` for any other event, or a run whose
+    /// event is allowed. A run that names no event is refused too.
+    pub fn refused_trigger(&self, allowed: &[String]) -> Option<String> {
+        let run = self.workflow_run()?.workflow_run;
+        let event = run.event.unwrap_or_default();
+        if allowed.iter().any(|a| a == &event) {
+            return None;
+        }
+        Some(if event.is_empty() {
+            "the event that started it is not known".to_owned()
+        } else {
+            format!(
+                "it was started by a `{event}` event, not by {}",
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        })
+    }
+
     /// The `workflow_run` payload, under that event.
     pub fn workflow_run(&self) -> Option<WorkflowRunEvent> {
         (self.name == "workflow_run")
@@ -405,6 +459,45 @@ mod tests {
                 .contains("deleted")
         );
         assert_eq!(Provenance::Own.distrust(), None);
+    }
+
+    #[test]
+    fn only_runs_of_the_allowed_events_deploy() {
+        let run = |ev: Value| {
+            event(
+                "workflow_run",
+                json!({"action": "completed", "workflow_run": {"id": 1, "head_sha": "abc", "event": ev}}),
+            )
+        };
+        let default = trigger_events(&[]).unwrap();
+        assert_eq!(default, ["push", "workflow_dispatch"]);
+        assert_eq!(run(json!("push")).refused_trigger(&default), None);
+        assert_eq!(
+            run(json!("workflow_dispatch")).refused_trigger(&default),
+            None
+        );
+        let why = run(json!("pull_request"))
+            .refused_trigger(&default)
+            .unwrap();
+        assert!(why.contains("`pull_request`"), "{why}");
+        assert!(
+            run(json!("pull_request_target"))
+                .refused_trigger(&default)
+                .is_some()
+        );
+        assert!(
+            run(Value::Null).refused_trigger(&default).is_some(),
+            "no event named"
+        );
+        let with_prs = trigger_events(&["push, pull_request", "merge_group"]).unwrap();
+        assert_eq!(run(json!("pull_request")).refused_trigger(&with_prs), None);
+        assert!(trigger_events(&["push; rm"]).is_err());
+        assert_eq!(
+            event("push", json!({"ref": "refs/heads/main", "after": "a"}))
+                .refused_trigger(&default),
+            None,
+            "only a workflow_run is judged"
+        );
     }
 
     #[test]

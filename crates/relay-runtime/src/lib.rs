@@ -28,6 +28,7 @@ mod environments;
 mod error;
 mod event;
 mod http_status;
+mod image;
 mod inputs;
 mod local;
 mod markdown;
@@ -52,10 +53,11 @@ pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};
 pub use error::{InputError, error_text, root_cause};
 pub use event::{
-    Event, EventError, Owner, Provenance, PullRequestEvent, PushEvent, Repository,
-    RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent,
+    DEFAULT_TRIGGER_EVENTS, Event, EventError, Owner, Provenance, PullRequestEvent, PushEvent,
+    Repository, RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent, trigger_events,
 };
 pub use http_status::HttpStatusSet;
+pub use image::ImageRef;
 pub use inputs::{ActionSpec, InputDefault, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use local::{Checkout, repository_of_remote};
 pub use markdown::{md_block, md_cell, md_code, md_link};

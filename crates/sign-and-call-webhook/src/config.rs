@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use relay_runtime::{Context, InputError, Source, StatusSet};
+use relay_runtime::{Context, ImageRef, InputError, Source, StatusSet};
 use relay_signature::{Scheme, Secret};
 use reqwest::Url;
 use serde_json::{Map, Value};
@@ -42,6 +42,8 @@ pub struct Config {
     pub delivery_id: String,
     /// Scales the back-off between tries (tests run it fast).
     pub backoff_scale: f64,
+    /// Check, build and sign, send nothing.
+    pub dry_run: bool,
 }
 
 impl Config {
@@ -96,7 +98,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
                 InputError::new(
                     "signature-scheme",
                     &e.to_string(),
-                    "pick `github` or `standard-webhooks`",
+                    "pick `standard-webhooks` (the default) or `github`",
                 )
             })?;
     let secret_text = i.require("secret")?;
@@ -105,28 +107,14 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         Scheme::StandardWebhooks => Secret::from_whsec(secret_text),
     }
     .map_err(|e| {
-        InputError::new(
-            "secret",
-            &e.to_string(),
-            "pass the receiver's shared secret (a `whsec_` key for standard-webhooks)",
-        )
+        let hint = match scheme {
+            Scheme::StandardWebhooks => {
+                "pass the receiver's `whsec_` key (`whsec_` and 32 random bytes in base64), or set `signature-scheme: github` for a receiver that takes a plain shared secret"
+            }
+            Scheme::GitHub => "pass the receiver's shared secret",
+        };
+        InputError::new("secret", &e.to_string(), hint)
     })?;
-    if let Some(image) = i.get("image") {
-        if i.get("payload").is_some() || i.get("payload-file").is_some() {
-            return Err(InputError::new(
-                "image",
-                "is set with `payload` or `payload-file`, which are sent as they are",
-                "put the image in your payload, or drop `payload` to have it computed",
-            ));
-        }
-        image_reference(image).map_err(|why| {
-            InputError::new(
-                "image",
-                &format!("`{image}` {why}"),
-                "give the whole reference the build pushed, e.g. ghcr.io/o/api@sha256:<64 hex> or ghcr.io/o/api:1.4.2",
-            )
-        })?;
-    }
     let body = body(ctx)?;
     let method = match i.value("method").to_ascii_uppercase().as_str() {
         "POST" => Method::Post,
@@ -168,6 +156,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         ca_cert,
         delivery_id: uuid::Uuid::new_v4().to_string(),
         backoff_scale: ctx.env.backoff_scale(),
+        dry_run: i.bool("dry-run")?,
     })
 }
 
@@ -185,6 +174,14 @@ fn header_name(input: &str, name: &str) -> Result<reqwest::header::HeaderName, I
 /// the computed payload.
 fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
     let i = &ctx.inputs;
+    if i.get("images").is_some() && (i.get("payload").is_some() || i.get("payload-file").is_some())
+    {
+        return Err(InputError::new(
+            "images",
+            "adds fields to the computed payload, but `payload` or `payload-file` replaces it",
+            "put the image references in your own payload, or drop `payload`",
+        ));
+    }
     let (input, bytes) = match (i.get("payload"), i.get("payload-file")) {
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -210,7 +207,7 @@ fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
             })?;
             ("payload-file", bytes)
         }
-        (None, None) => return Ok(computed(ctx)),
+        (None, None) => return computed(ctx),
     };
     serde_json::from_slice::<Value>(&bytes).map_err(|e| {
         InputError::new(
@@ -234,9 +231,11 @@ fn raw_input(ctx: &Context, name: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// `repository`, `ref`, `sha`, `image_sha`, `run_id`, `run_url`, and
-/// `image` and `environment` when given.
-fn computed(ctx: &Context) -> Vec<u8> {
+/// `repository`, `ref`, `sha`, `run_id`, `run_url`, `environment` when
+/// given, and each image of `images` as a top-level field of its own
+/// holding the reference as it is (`image=<ref>` is the field deploy-receiver
+/// passes on by default): what the VM pulls is what the build pushed.
+fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
     let mut source = Source::from_event(&ctx.env, &ctx.event);
     if let Some(sha) = ctx.inputs.get("sha") {
         sha.clone_into(&mut source.sha);
@@ -245,7 +244,6 @@ fn computed(ctx: &Context) -> Vec<u8> {
     p.insert("repository".into(), source.repository.clone().into());
     p.insert("ref".into(), source.ref_name.clone().into());
     p.insert("sha".into(), source.sha.clone().into());
-    p.insert("image_sha".into(), source.sha.into());
     p.insert(
         "run_id".into(),
         ctx.env
@@ -257,93 +255,42 @@ fn computed(ctx: &Context) -> Vec<u8> {
         "run_url".into(),
         ctx.env.run_url().unwrap_or_default().into(),
     );
-    if let Some(image) = ctx.inputs.get("image") {
-        p.insert("image".into(), image.into());
-    }
     if let Some(env) = ctx.inputs.get("environment") {
         p.insert("environment".into(), env.into());
     }
-    serde_json::to_vec(&Value::Object(p)).unwrap_or_default()
-}
-
-/// Whether `text` is an image reference as docker reads it
-/// (https://docs.docker.com/reference/cli/docker/image/tag/): a name — an
-/// optional registry host with a port, then lower-case components joined
-/// by `.`, `_`, `__` or dashes — and `@sha256:<64 hex>` or `:<tag>`.
-fn image_reference(text: &str) -> Result<(), &'static str> {
-    let name = if let Some((name, digest)) = text.rsplit_once("@sha256:") {
-        if digest.len() != 64
-            || !digest
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err("has a digest that is not `sha256:` and 64 lower-case hex digits");
+    for line in ctx.inputs.lines("images") {
+        let (key, reference) = line.split_once('=').ok_or_else(|| {
+            InputError::new(
+                "images",
+                &format!("line `{line}` is not `key=reference`"),
+                "write one `key=reference` per line, e.g. `image=ghcr.io/my-org/api@sha256:<digest>`",
+            )
+        })?;
+        let (key, reference) = (key.trim(), reference.trim());
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(InputError::new(
+                "images",
+                &format!("has key `{key}`, which is not a word"),
+                "use letters, digits and `_`, e.g. `image` (the payload field the receiver passes on)",
+            ));
         }
-        name
-    } else {
-        let after_slash = text.rfind('/').map_or(0, |i| i + 1);
-        let Some(colon) = text[after_slash..].rfind(':') else {
-            return Err("has neither a digest (`@sha256:<64 hex>`) nor a tag (`:<tag>`)");
-        };
-        let (name, tag) = (
-            &text[..after_slash + colon],
-            &text[after_slash + colon + 1..],
-        );
-        let tag_ok = (1..=128).contains(&tag.len())
-            && tag
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        if !tag_ok {
-            return Err(
-                "has a tag that is not 1-128 of `A-Z a-z 0-9 _ . -` (not starting with `.` or `-`)",
-            );
+        if p.contains_key(key) {
+            return Err(InputError::new(
+                "images",
+                &format!("has key `{key}`, which the payload already has"),
+                "name the image field something else, e.g. `image`",
+            ));
         }
-        name
-    };
-    let mut parts: Vec<&str> = name.split('/').collect();
-    let first = parts[0];
-    let host = parts.len() > 1 && (first.contains(['.', ':']) || first == "localhost");
-    if host {
-        let (domain, port) = first.split_once(':').unwrap_or((first, ""));
-        let domain_ok = domain.split('.').all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-        let port_ok = !first.contains(':')
-            || (!port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
-        if !domain_ok || !port_ok {
-            return Err("has a registry host that is not `host[:port]`");
-        }
-        parts.remove(0);
+        ImageRef::parse(reference).map_err(|why| {
+            InputError::new(
+                "images",
+                &format!("`{key}` {why}: `{reference}`"),
+                "pass what the build pushed: `name@sha256:<digest>`, or a tag it pushed",
+            )
+        })?;
+        p.insert(key.into(), reference.into());
     }
-    let component_ok = |c: &str| {
-        let b = c.as_bytes();
-        !b.is_empty()
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
-            && b.iter().all(|x| {
-                x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'.' | b'_' | b'-')
-            })
-            && !c.contains("..")
-            && !c.contains("___")
-            && !c.contains("._")
-            && !c.contains("_.")
-    };
-    if name == "sha256" {
-        return Err("is an image id, not a reference: name the image it belongs to");
-    }
-    if !parts.iter().all(|c| component_ok(c)) || name.len() > 255 {
-        return Err(
-            "has a name that is not lower-case path components (`.`, `_`, `__`, `-` between letters and digits)",
-        );
-    }
-    Ok(())
+    Ok(serde_json::to_vec(&Value::Object(p)).unwrap_or_default())
 }
 
 fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
@@ -375,41 +322,4 @@ fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
         .build()
         .map_err(bad)?;
     Ok(cert)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::image_reference;
-
-    #[test]
-    fn image_references_as_docker_reads_them() {
-        let d = "0123456789abcdef".repeat(4);
-        for good in [
-            format!("ghcr.io/o/api@sha256:{d}"),
-            format!("registry.local:5000/team/my-app_x/api@sha256:{d}"),
-            format!("localhost/a__b@sha256:{d}"),
-            "ghcr.io/o/api:1.4.2".to_owned(),
-            "api:latest".to_owned(),
-            "registry.local:5000/o/web:0ld0ld0".to_owned(),
-        ] {
-            assert_eq!(image_reference(&good), Ok(()), "{good}");
-        }
-        for bad in [
-            "".to_owned(),
-            "api".to_owned(),
-            format!("sha256:{d}").replace("sha256:", "@sha256:"),
-            format!("ghcr.io/o/api@sha256:{}", &d[..63]),
-            format!("ghcr.io/o/API@sha256:{d}"),
-            format!("-rf@sha256:{d}"),
-            "ghcr.io/o/api:".to_owned(),
-            "ghcr.io/o/api:-x".to_owned(),
-            "ghcr.io//api:1".to_owned(),
-            "ghcr.io/o/api:1 --help".to_owned(),
-            "$(id):1".to_owned(),
-            "reg:port/o/api:1".to_owned(),
-            format!("sha256:{d}"),
-        ] {
-            assert!(image_reference(&bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -23,17 +23,17 @@ pub static SPEC: ActionSpec = ActionSpec {
     description: "POST a JSON body signed with HMAC-SHA256 to a deployment endpoint and fail on an unexpected answer",
     context: "the commit and repository for the computed payload (the workflow_run's head_sha, else GITHUB_SHA; GITHUB_REPOSITORY, GITHUB_REF_NAME), GITHUB_RUN_ID and GITHUB_SERVER_URL (run_url), GITHUB_WORKSPACE for payload-file. On the command line pass --sha, or a whole --payload.",
     inputs: &[
-        InputSpec::new("url", "The endpoint, e.g. https://vm.example.com/deploy (https unless allow-http)").required(),
+        InputSpec::new("url", "The endpoint, e.g. https://vm.example.com:8443/deploy/api (https unless allow-http)").required(),
         InputSpec::new("secret", "The shared secret (a `whsec_` key for standard-webhooks)").required().secret(),
-        InputSpec::new("payload", "JSON body, sent byte for byte as signed (default: computed repository, ref, sha, image_sha, image, run_id, run_url, environment)"),
+        InputSpec::new("payload", "JSON body, sent byte for byte as signed (default: computed repository, ref, sha, run_id, run_url, environment, and one field per image)"),
         InputSpec::new("payload-file", "File with the JSON body, relative to the workspace; sent byte for byte"),
         InputSpec::new("environment", "Added to the computed payload"),
-        InputSpec::new("sha", "The commit being deployed, `sha` and `image_sha` of the computed payload (default: from the event)"),
-        InputSpec::new("image", "The image to deploy, `image` of the computed payload: a whole reference, by digest (`ghcr.io/o/api@sha256:<64 hex>`, what the build pushed) or by tag (`ghcr.io/o/api:1.4.2`); deploy-receiver's hook passes it to deploy.sh, which pulls exactly it"),
+        InputSpec::new("sha", "The commit being deployed, `sha` of the computed payload (default: from the event)"),
+        InputSpec::new("images", "Lines of `key=reference`, each added to the computed payload as a top-level field holding the whole reference the VM pulls: by digest (`image=ghcr.io/o/api@sha256:<64 hex>`, what the build pushed) or by a tag the build pushed. One image is `image=<ref>`, the field deploy-receiver's hook passes to deploy.sh"),
         InputSpec::new("method", "POST, PUT or PATCH").default("POST"),
         InputSpec::new("headers", "Extra headers, one `Name: value` per line"),
         InputSpec::new("signature-header", "Header carrying the github-scheme signature").default("X-Hub-Signature-256"),
-        InputSpec::new("signature-scheme", "`github` (sha256=<hex> over the body) or `standard-webhooks` (webhook-id/-timestamp/-signature)").default("github"),
+        InputSpec::new("signature-scheme", "`standard-webhooks` (webhook-id/-timestamp/-signature, a `whsec_` secret; the timestamp gives the receiver a replay window) or `github` (sha256=<hex> over the body, for receivers such as adnanh/webhook)").default("standard-webhooks"),
         InputSpec::new("timeout", "Time for one try, answer included — for an async deploy (202), following it to its end. Longer than deploy-receiver's default hook timeout (10m), so its own answer is heard").default("15m"),
         InputSpec::new("connect-timeout", "Time to establish the connection").default("10s"),
         InputSpec::new("retries", "Extra tries, with the same delivery id (0-10), only where nothing ran: a connection error before the request was sent, or a 429/503 without `exit_code`. An answer with `exit_code` is final; a proxy's 502/504 is an unknown outcome, never retried").default("0"),
@@ -41,6 +41,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("allow-http", "Allow a plain http:// URL").default("false"),
         InputSpec::new("insecure", "Skip TLS certificate verification (tests only)").default("false"),
         InputSpec::new("ca-cert", "PEM of the CA that signed the receiver's certificate, or a path to it"),
+        InputSpec::new("dry-run", "Check every input, build and sign the body, print it; send nothing").default("false"),
     ],
     outputs: &[
         OutputSpec { name: "status", description: "HTTP status of the answer" },
@@ -85,6 +86,21 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config.scheme,
         config.delivery_id
     ));
+    if config.dry_run {
+        {
+            let _group = ctx.console.group("Body (dry run: not sent)");
+            ctx.console
+                .untrusted(&String::from_utf8_lossy(&config.body));
+        }
+        ctx.summary.append(&format!(
+            "### 🔎 Webhook checked, nothing sent\n\n{} {} with a {} signature, {} bytes.\n",
+            config.method.as_reqwest(),
+            relay_runtime::md_code(&url),
+            config.scheme,
+            config.body.len()
+        ))?;
+        return Ok(());
+    }
     let delivery = match deliver::deliver(&config, &ctx.console).await {
         Ok(delivery) => delivery,
         Err(e) => {

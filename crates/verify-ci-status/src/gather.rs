@@ -201,7 +201,9 @@ async fn statuses(client: &GitHub, config: &Config) -> Result<Vec<Check>, relay_
     let mut out: Vec<Check> = all
         .into_iter()
         // Our own `deploy/<environment>` statuses say what was deployed,
-        // not whether CI passed: they never count (SPEC).
+        // not whether CI passed: they never count (SPEC). A failed deploy
+        // leaves one `failure` on the commit, and the next deploy of the
+        // same commit must not be refused for it.
         .filter(|s| !s.context.starts_with(OWN_STATUS_PREFIX))
         .filter(|s| seen.insert(s.context.clone()))
         .map(|s| {

@@ -60,7 +60,14 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
     }
     for (env, list) in by_env {
         let newest = list[0];
-        let previous = relay_deployments::find_previous_good(gh, &repo, env, newest.sha()).await?;
+        let previous = relay_deployments::find_previous_good(
+            gh,
+            &repo,
+            env,
+            Some(&newest.payload.repository),
+            newest.sha(),
+        )
+        .await?;
         let mut lines = vec![format!("{repo} · {}", clean(env))];
         lines.push(format!(
             "  now: {} ({}) · previous good: {}",

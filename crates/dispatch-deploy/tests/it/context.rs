@@ -15,7 +15,7 @@ fn github_token_is_the_input_and_token_an_alias_that_wins() {
     let out = run(ActionRun::new(BIN)
         .api(gh.url())
         .input("github-token", DEFAULT_TOKEN)
-        .input("repository", TARGET));
+        .input("deploy-repository", TARGET));
     out.assert_success();
     assert_eq!(gh.dispatches(TARGET).len(), 1);
 
@@ -24,7 +24,7 @@ fn github_token_is_the_input_and_token_an_alias_that_wins() {
         .api(gh.url())
         .input("github-token", "ghs_wrong")
         .input("token", DEFAULT_TOKEN)
-        .input("repository", TARGET));
+        .input("deploy-repository", TARGET));
     out.assert_success();
     assert_eq!(gh.dispatches(TARGET).len(), 1, "the alias won");
 }
@@ -52,17 +52,43 @@ fn a_forks_workflow_run_is_not_dispatched_unless_allowed() {
         assert_eq!(out.output("dispatched"), "false");
         let notices = out.commands("notice");
         assert_eq!(notices.len(), 1, "{}", out.log());
-        assert!(notices[0].contains("not trusted"), "{}", notices[0]);
+        assert!(notices[0].contains("not deployed"), "{}", notices[0]);
         assert!(notices[0].contains("allow-forks"), "{}", notices[0]);
         assert!(gh.requests().is_empty(), "nothing may be sent for a fork");
 
+        // A fork's pull request is a `pull_request` run too: both gates.
         let gh = fake();
         let out = run(action(&gh)
             .event("workflow_run", event)
-            .input("allow-forks", "true"));
+            .input("allow-forks", "true")
+            .input("trigger-events", "push\npull_request"));
         out.assert_success();
         assert_eq!(gh.dispatches(TARGET).len(), 1);
     }
+}
+
+#[test]
+fn a_same_repository_pull_requests_run_is_not_dispatched_unless_listed() {
+    let mut event = events::workflow_run("xtp-tour/xtp-tour", SHA, "feature/x", 99, "success");
+    event["workflow_run"]["event"] = serde_json::json!("pull_request");
+    let gh = fake();
+    let out = run(action(&gh).event("workflow_run", event.clone()));
+    out.assert_success();
+    assert_eq!(out.output("dispatched"), "false");
+    let notices = out.commands("notice");
+    assert!(
+        notices[0].contains("started by a `pull_request` event")
+            && notices[0].contains("trigger-events"),
+        "{}",
+        out.log()
+    );
+    assert!(gh.requests().is_empty());
+    let gh = fake();
+    let out = run(action(&gh)
+        .event("workflow_run", event)
+        .input("trigger-events", "pull_request"));
+    out.assert_success();
+    assert_eq!(gh.dispatches(TARGET).len(), 1);
 }
 
 #[test]
@@ -83,7 +109,7 @@ fn by_hand(gh: &FakeGitHub) -> ActionRun {
         .without_env("GITHUB_REF")
         .without_env("GITHUB_REF_NAME")
         .env("GITHUB_TOKEN", DEFAULT_TOKEN)
-        .arg("--repository")
+        .arg("--deploy-repository")
         .arg(TARGET)
         .arg("--images")
         .arg("api=ghcr.io/{repository}/api:{short_sha}")
@@ -153,9 +179,9 @@ fn outside_a_runner_without_a_checkout_the_missing_value_names_its_flag() {
     assert_eq!(out.code, 1, "{}", out.log());
     let errors = out.commands("error");
     assert_eq!(errors.len(), 1, "{}", out.log());
-    assert!(errors[0].contains("--source-repository"), "{}", errors[0]);
+    assert!(errors[0].contains("--app-repository"), "{}", errors[0]);
 
-    let out = run(by_hand(&gh).arg("--source-repository").arg("o/app"));
+    let out = run(by_hand(&gh).arg("--app-repository").arg("o/app"));
     let errors = out.commands("error");
     assert!(
         errors[0].contains("`sha`") && errors[0].contains("--sha"),
@@ -164,7 +190,7 @@ fn outside_a_runner_without_a_checkout_the_missing_value_names_its_flag() {
     );
 
     let out = run(by_hand(&gh)
-        .arg("--source-repository")
+        .arg("--app-repository")
         .arg("o/app")
         .arg("--sha")
         .arg("0123456789abcdef0123456789abcdef01234567"));

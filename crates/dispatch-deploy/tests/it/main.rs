@@ -29,7 +29,7 @@ pub fn action(gh: &FakeGitHub) -> ActionRun {
     ActionRun::new(BIN)
         .api(gh.url())
         .input("token", DEFAULT_TOKEN)
-        .input("repository", TARGET)
+        .input("deploy-repository", TARGET)
         .env("RUNNER_DEBUG", "1")
 }
 
@@ -209,11 +209,11 @@ fn event_type_of_101_characters_fails() {
 #[test]
 fn repository_nope_fails() {
     let gh = fake();
-    let out = run(action(&gh).input("repository", "nope"));
+    let out = run(action(&gh).input("deploy-repository", "nope"));
     assert_refused_before_sending(
         &gh,
         &out,
-        "input `repository` must be `owner/repo`, got `nope`",
+        "input `deploy-repository` must be `owner/repo`, got `nope`",
     );
 }
 
@@ -381,7 +381,7 @@ fn flags_work_on_the_command_line() {
     let out = run(ActionRun::new(BIN)
         .api(gh.url())
         .env("GITHUB_TOKEN", DEFAULT_TOKEN)
-        .arg("--repository")
+        .arg("--deploy-repository")
         .arg(TARGET)
         .arg("--event-type")
         .arg("cli"));

@@ -16,7 +16,7 @@ use super::{BIN, SHA, TARGET, fake};
 fn bare(gh: &FakeGitHub) -> ActionRun {
     ActionRun::new(BIN)
         .api(gh.url())
-        .input("repository", TARGET)
+        .input("deploy-repository", TARGET)
         .input("sha", SHA)
         .input("github-token", "ghs_TheJobsOwnTokenWhichAppsOverride00")
         .env("RUNNER_DEBUG", "1")
@@ -332,7 +332,7 @@ fn a_cancelled_step_still_revokes_what_it_minted() {
             ("GITHUB_REF_NAME", "main"),
             ("GITHUB_RUN_ID", "4242"),
             ("GITHUB_EVENT_NAME", "push"),
-            ("INPUT_REPOSITORY", TARGET),
+            ("INPUT_DEPLOY-REPOSITORY", TARGET),
             ("INPUT_WAIT", "true"),
             ("INPUT_WAIT-INTERVAL", "100ms"),
             ("INPUT_WAIT-TIMEOUT", "60s"),

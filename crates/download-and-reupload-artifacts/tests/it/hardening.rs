@@ -113,14 +113,44 @@ fn a_fork_s_run_is_skipped_with_a_notice_and_nothing_moves() {
         assert!(!out.workspace.join("artifacts").exists());
         assert!(out.summary.contains("not trusted"), "{}", out.summary);
 
+        // A fork's pull request is a `pull_request` run too: both gates.
+        let out = run(w
+            .action()
+            .event("workflow_run", event.clone())
+            .input("allow-forks", "true"));
+        assert_eq!(out.output("found"), "false", "{}", out.log());
         let out = run(w
             .action()
             .event("workflow_run", event)
-            .input("allow-forks", "true"));
+            .input("allow-forks", "true")
+            .input("trigger-events", "pull_request"));
         out.assert_success();
         assert_eq!(out.output("found"), "true");
         assert_eq!(w.reuploaded(), ["deploy-web-9f86d08"]);
     }
+}
+
+#[test]
+fn a_pull_requests_run_of_the_repository_itself_is_skipped_unless_listed() {
+    let mut event = events::workflow_run(SOURCE, SHA, "feature/x", RUN, "success");
+    event["workflow_run"]["event"] = serde_json::json!("pull_request");
+    let w = world();
+    w.artifact("web", zip_of(&[E::File("f", b"x")]));
+    let out = run(w.action().event("workflow_run", event.clone()));
+    out.assert_success();
+    assert_eq!(out.output("found"), "false");
+    assert!(
+        out.commands("notice")[0].contains("started by a `pull_request` event"),
+        "{}",
+        out.log()
+    );
+    assert!(w.gh.requests().is_empty());
+    let out = run(w
+        .action()
+        .event("workflow_run", event)
+        .input("trigger-events", "push,pull_request"));
+    out.assert_success();
+    assert_eq!(out.output("found"), "true");
 }
 
 #[test]

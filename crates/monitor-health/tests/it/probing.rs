@@ -382,3 +382,118 @@ fn header_values_are_sent_and_never_printed() {
     assert!(!out.log().contains("hunter2"), "{}", out.log());
     assert!(!out.summary.contains("hunter2"));
 }
+
+#[test]
+fn check_mode_probes_nothing_and_refuses_a_typo_by_name() {
+    let s = service(&[("/up", Behavior::Up)]);
+    let out = run(action(&[s.url("/up")]).input("mode", "check"));
+    out.assert_success();
+    assert!(s.hits("/up").is_empty(), "nothing was probed");
+    assert!(
+        out.summary.contains("Health inputs checked"),
+        "{}",
+        out.summary
+    );
+    for (input, value) in [
+        ("urls", "htp://typo.example/health"),
+        ("conditions", "[STATUS] === 200"),
+        ("expected-status", "2xx,abc"),
+        ("duration", "5 minutes"),
+        ("mode", "probe"),
+    ] {
+        let out = run(action(&[s.url("/up")])
+            .input("mode", "check")
+            .input(input, value));
+        out.assert_failure();
+        assert!(
+            out.error().contains(&format!("input `{input}`")),
+            "{input}: {}",
+            out.error()
+        );
+    }
+    assert!(s.hits("/up").is_empty());
+}
+
+#[test]
+fn baseline_reports_what_is_down_already_and_never_fails_for_it() {
+    let s = service(&[
+        ("/up", Behavior::Up),
+        (
+            "/auth",
+            Behavior::Json(401, serde_json::json!({"error": "login"})),
+        ),
+    ]);
+    let urls = [s.url("/up"), s.url("/auth")];
+    let out = run(action(&urls).input("mode", "baseline"));
+    out.assert_success();
+    assert_eq!(out.output("down"), s.url("/auth"));
+    assert_eq!(out.output("healthy"), "false");
+    assert_eq!(
+        (s.hits("/up").len(), s.hits("/auth").len()),
+        (1, 1),
+        "one probe each"
+    );
+    let warnings = out.commands("warning");
+    assert_eq!(warnings.len(), 1, "{}", out.log());
+    assert!(
+        warnings[0].contains("already down before the deploy"),
+        "{warnings:?}"
+    );
+    // Seed 004's anonymous probe of /api/auth/status: 401 is its healthy answer.
+    let out = run(action(&urls)
+        .input("mode", "baseline")
+        .input("expected-status", "200,401"));
+    assert_eq!(out.output("down"), "");
+    assert_eq!(out.output("healthy"), "true");
+}
+
+#[test]
+fn an_endpoint_down_before_the_deploy_never_fails_the_window() {
+    let s = service(&[
+        ("/up", Behavior::Up),
+        (
+            "/broken",
+            Behavior::Json(503, serde_json::json!({"status": "DOWN"})),
+        ),
+    ]);
+    let urls = [s.url("/up"), s.url("/broken")];
+    let out = run(action(&urls).input("known-down", &s.url("/broken")));
+    out.assert_success();
+    assert_eq!(out.output("healthy"), "true");
+    assert!(
+        out.commands("warning")
+            .iter()
+            .any(|w| w.contains("was down before the deploy and still is")),
+        "{}",
+        out.log()
+    );
+    let r = report(&out);
+    assert_eq!(r[1]["down_before_deploy"], true);
+    assert_eq!(r[1]["healthy"], false, "reported as it is");
+    assert!(
+        out.summary.contains("down before the deploy, still"),
+        "{}",
+        out.summary
+    );
+    // The other endpoint still decides: a release that breaks it fails.
+    let s2 = service(&[
+        ("/dies", Behavior::DiesAfter(1)),
+        (
+            "/broken",
+            Behavior::Json(503, serde_json::json!({"status": "DOWN"})),
+        ),
+    ]);
+    let out =
+        run(action(&[s2.url("/dies"), s2.url("/broken")]).input("known-down", &s2.url("/broken")));
+    out.assert_failure();
+    assert!(out.error().contains("/dies"), "{}", out.error());
+    assert!(!out.error().contains("/broken"), "{}", out.error());
+    // A URL that is not one of `urls` is a typo.
+    let out = run(action(&urls).input("known-down", "https://elsewhere.example/x"));
+    out.assert_failure();
+    assert!(
+        out.error().contains("input `known-down`"),
+        "{}",
+        out.error()
+    );
+}

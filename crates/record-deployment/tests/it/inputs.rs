@@ -41,12 +41,12 @@ fn start() -> ActionRun {
 }
 
 #[test]
-fn mode_is_required_and_one_of_three() {
+fn mode_is_required_and_one_of_five() {
     refused(base(""), "mode", "is required");
     refused(
         base("deploy"),
         "mode",
-        "must be one of start, finish, previous, got `deploy`",
+        "must be one of check, start, finish, previous, current, got `deploy`",
     );
 }
 
@@ -74,8 +74,8 @@ fn start_needs_an_environment_a_full_sha_and_a_repository() {
         "must be `owner/repo`, got `app`",
     );
     refused(
-        start().input("repository", "o/r/x"),
-        "repository",
+        start().input("deploy-repository", "o/r/x"),
+        "deploy-repository",
         "must be `owner/repo`",
     );
     // Outside a dispatch no sha is known from the event: GITHUB_SHA is the deploy repo's.
@@ -133,8 +133,28 @@ fn urls_descriptions_images_and_booleans_are_checked() {
     refused(
         start().input("reason", &"r".repeat(501)),
         "reason",
-        "longer than 500",
+        "at most 500 characters",
     );
+    for (images, needle) in [
+        ("api=ghcr.io/octo/app/api", "names no tag or digest"),
+        ("api=ghcr.io/octo/app/api@sha256:abc", "64 hex digits"),
+        ("api=ghcr.io/octo/app/api:x;rm", "has tag"),
+        ("api-image=ghcr.io/octo/app/api:1", "is not a word"),
+        ("{\"api\": \"nginx\"}", "names no tag or digest"),
+    ] {
+        refused(start().input("images", images), "images", needle);
+    }
+    for mode in ["start", "check"] {
+        refused(
+            base(mode)
+                .input("environment", "production")
+                .input("app-repository", APP)
+                .input("sha", A)
+                .input("images", "image=ghcr.io/octo/app/api"),
+            "images",
+            "names no tag or digest",
+        );
+    }
     refused(
         start()
             .input("github-token", "")
@@ -168,7 +188,15 @@ fn finish_needs_a_deployment_id_and_a_state() {
             .input("deployment-id", "7")
             .input("state", "in_progress"),
         "state",
-        "must be one of success, failure, error",
+        "must be one of success, failure, error, cancelled",
+    );
+    refused(
+        base("finish")
+            .input("deployment-id", "7")
+            .input("state", "failure")
+            .input("issue", "https://github.com/octo/deploy/pull/x"),
+        "issue",
+        "must be an issue number or URL",
     );
 }
 

@@ -83,7 +83,11 @@ fn start_records_in_progress_from_the_dispatch() {
         "",
         "the first deploy has nothing before it"
     );
-    assert_eq!(out.output("previous-images"), "{}");
+    assert_eq!(out.output("previous-images"), "");
+    assert_eq!(
+        out.output("images"),
+        "api_image=ghcr.io/octo/app/api:aaaaaaa"
+    );
     assert_eq!(gh.deployment_states(id), ["in_progress"]);
     let d = &gh.deployments(DEPLOY)[0];
     assert_eq!(
@@ -96,7 +100,7 @@ fn start_records_in_progress_from_the_dispatch() {
     );
     assert_eq!(
         d["payload"],
-        json!({"repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"}, "dispatch_id": "id-a", "rollback": false, "reason": ""})
+        json!({"repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"}, "dispatch_id": "id-a", "rollback": false, "reason": "", "provenance": null})
     );
     let status = gh
         .requests()
@@ -141,7 +145,8 @@ fn finish_sets_the_outcome_and_a_failure_names_the_earlier_good_sha() {
     assert_eq!(b.output("previous-deployment-id"), a_id);
     assert_eq!(
         b.output("previous-images"),
-        r#"{"api_image":"ghcr.io/octo/app/api:aaaaaaa"}"#
+        "api_image=ghcr.io/octo/app/api:aaaaaaa",
+        "lines, as every `images` input takes them: what a rollback deploys"
     );
     let b_id = b.output("deployment-id").to_owned();
     finish(&gh, &b_id, "success");
@@ -336,26 +341,32 @@ fn what_records_hold_is_shown_as_code_and_output_as_data() {
     let gh = fake();
     let a = start(&gh, A);
     finish(&gh, a.output("deployment-id"), "success");
-    // Anyone with `deployments: write` can write a record-shaped payload.
-    let hostile = run(action(&gh, "start")
+    // Anyone with `deployments: write` can write a record-shaped payload;
+    // the action itself refuses to record an image that is no reference.
+    let refused = run(action(&gh, "start")
         .input("environment", "staging")
         .input("app-repository", APP)
         .input("sha", B)
-        .input(
-            "images",
-            "api=<img src=x onerror=alert(1)> @admin | `x`\nweb=::error::forged",
-        ));
-    hostile.assert_success();
-    finish(&gh, hostile.output("deployment-id"), "success");
+        .input("images", "web=::error::forged"));
+    refused.assert_failure();
+    gh.seed_record(
+        DEPLOY,
+        "staging",
+        json!({"repository": APP, "sha": B, "images": {
+            "api": "<img src=x onerror=alert(1)> @admin | `x`", "web": "::error::forged"}}),
+        &["in_progress", "success"],
+    );
     let out = run(action(&gh, "previous")
         .input("environment", "staging")
         .input("sha", D));
     out.assert_success();
     assert_eq!(out.output("previous-sha"), B);
-    assert_eq!(
-        serde_json::from_str::<Value>(out.output("previous-images")).unwrap()["web"],
-        "::error::forged",
-        "outputs carry it as data"
+    assert!(
+        out.output("previous-images")
+            .lines()
+            .any(|l| l == "web=::error::forged"),
+        "outputs carry it as data: {}",
+        out.output("previous-images")
     );
     assert!(out.errors().is_empty(), "{}", out.log());
     let cell = "`` api=<img src=x onerror=alert(1)> @admin \\| `x` ``<br>`web=::error::forged`";
@@ -396,7 +407,7 @@ fn on_the_command_line_flags_work_and_outputs_are_printed() {
         .without_output_file()
         .arg("--mode")
         .arg("previous")
-        .arg("--repository")
+        .arg("--deploy-repository")
         .arg(DEPLOY)
         .arg("--environment")
         .arg("staging")
@@ -433,4 +444,282 @@ fn finishing_another_environments_record_is_refused() {
         ["in_progress"],
         "left alone"
     );
+}
+
+fn check(gh: &FakeGitHub, environment: &str) -> ActionRun {
+    action(gh, "check")
+        .input("environment", environment)
+        .input("app-repository", APP)
+        .input("sha", A)
+        .input("images", "image=ghcr.io/octo/app/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+}
+
+#[test]
+fn check_changes_nothing_and_warns_loudly_about_an_unprotected_production() {
+    let gh = fake();
+    // Production does not exist yet: GitHub would create it unprotected.
+    let out = run(check(&gh, "production"));
+    out.assert_success();
+    assert_eq!(out.output("protected"), "false");
+    assert_eq!(out.output("sha"), A);
+    assert!(
+        out.output("images")
+            .starts_with("image=ghcr.io/octo/app/api@sha256:")
+    );
+    let warnings = out.commands("warning");
+    assert_eq!(warnings.len(), 1, "{}", out.log());
+    assert!(
+        warnings[0].contains("does not exist in `octo/deploy` yet"),
+        "{warnings:?}"
+    );
+    assert!(
+        out.log()
+            .contains("::warning title=Unprotected environment::"),
+        "an annotation with a title: {}",
+        out.log()
+    );
+    assert!(out.summary.contains("[!WARNING]"), "{}", out.summary);
+    // Nothing was written: only the environment was read.
+    assert!(
+        gh.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        gh.requests()
+    );
+    assert!(gh.deployments(DEPLOY).is_empty() && gh.environments(DEPLOY).is_empty());
+    // Created but unprotected: still a warning; refused when required.
+    gh.environment(DEPLOY, "production", &[]);
+    let out = run(check(&gh, "production"));
+    out.assert_success();
+    assert!(out.commands("warning")[0].contains("has no protection rule"));
+    let refused = run(check(&gh, "production").input("require-protection", "true"));
+    refused.assert_failure();
+    assert!(
+        refused
+            .error()
+            .contains("`require-protection` is true, so nothing was deployed")
+            && refused.error().contains("hint:"),
+        "{}",
+        refused.error()
+    );
+    // Protected: no warning.
+    gh.environment(DEPLOY, "production", &["octocat"]);
+    let out = run(check(&gh, "production").input("require-protection", "true"));
+    out.assert_success();
+    assert_eq!(out.output("protected"), "true");
+    assert!(out.commands("warning").is_empty(), "{}", out.log());
+    assert!(
+        out.summary.contains("`required_reviewers`"),
+        "{}",
+        out.summary
+    );
+    // Staging is not in `protected-environments` by default: no warning.
+    let out = run(check(&gh, "staging"));
+    out.assert_success();
+    assert!(out.commands("warning").is_empty(), "{}", out.log());
+    let out = run(check(&gh, "staging").input("protected-environments", "staging, production"));
+    assert_eq!(out.commands("warning").len(), 1, "{}", out.log());
+    if let Some(api) = OpenApi::load() {
+        for r in gh.requests() {
+            api.validate(&r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_deploy_is_an_error_that_neither_qualifies_nor_fails_a_sha() {
+    let gh = fake();
+    let a = start(&gh, A);
+    finish(&gh, a.output("deployment-id"), "success");
+    let b = start(&gh, B);
+    let b_id = b.output("deployment-id").to_owned();
+    let out = run(action(&gh, "finish")
+        .input("deployment-id", &b_id)
+        .input("state", "cancelled")
+        .input("app-token", APP_TOKEN));
+    out.assert_success();
+    assert_eq!(out.output("state"), "error");
+    assert!(out.summary.contains("cancelled"), "{}", out.summary);
+    assert_eq!(
+        gh.deployment_states(b_id.parse().unwrap()),
+        ["in_progress", "error"]
+    );
+    let status = gh
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with(&format!("/deployments/{b_id}/statuses")) && r.method == "POST")
+        .and_then(|r| r.body)
+        .unwrap();
+    assert_eq!(
+        status["description"],
+        "Deploy of bbbbbbb of octo/app was cancelled"
+    );
+    let commit = gh.created_statuses(APP, B).pop().unwrap();
+    assert_eq!(
+        (commit["state"].as_str(), commit["description"].as_str()),
+        (Some("error"), Some("Deploy to staging was cancelled"))
+    );
+    // A stays the previous good of B, and B is no rollback target.
+    let prev = run(action(&gh, "previous")
+        .input("environment", "staging")
+        .input("sha", D));
+    assert_eq!(prev.output("previous-sha"), A);
+}
+
+#[test]
+fn the_issue_a_rollback_answers_is_told_how_it_ended() {
+    let gh = fake();
+    let number = gh.issue(
+        DEPLOY,
+        "Health check failed: staging at bbbbbbb",
+        "window failed",
+        &["deploy-health"],
+    );
+    let a = start(&gh, A);
+    finish(&gh, a.output("deployment-id"), "success");
+    let rollback = run(action(&gh, "start")
+        .input("environment", "staging")
+        .input("app-repository", APP)
+        .input("sha", A)
+        .input("images", "api_image=ghcr.io/octo/app/api:aaaaaaa")
+        .input("rollback", "true")
+        .input("reason", "the health window of bbbbbbb failed"));
+    let id = rollback.output("deployment-id").to_owned();
+    let out = run(action(&gh, "finish")
+        .input("deployment-id", &id)
+        .input("state", "success")
+        .input(
+            "issue",
+            &format!("https://github.com/{DEPLOY}/issues/{number}"),
+        ));
+    out.assert_success();
+    let comments = gh.issue_comments(DEPLOY, number);
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].starts_with("Rolled back: `staging` runs `aaaaaaa` again"),
+        "{comments:?}"
+    );
+    // A failed rollback says so; a missing issue is a warning, never a failure.
+    let out = run(action(&gh, "finish")
+        .input("deployment-id", &id)
+        .input("state", "failure")
+        .input("issue", &number.to_string()));
+    out.assert_success();
+    assert!(gh.issue_comments(DEPLOY, number)[1].contains("ended `failure`"));
+    let out = run(action(&gh, "finish")
+        .input("deployment-id", &id)
+        .input("state", "failure")
+        .input("issue", "99"));
+    out.assert_success();
+    assert!(
+        out.commands("warning")[0].contains("issue #99 was not told"),
+        "{}",
+        out.log()
+    );
+}
+
+#[test]
+fn another_apps_deploy_is_never_the_rollback_target_and_current_is_the_newest_good() {
+    let gh = fake();
+    let a = start(&gh, A);
+    finish(&gh, a.output("deployment-id"), "success");
+    // Another app deploys to the same environment since.
+    let other = run(action(&gh, "start")
+        .input("environment", "staging")
+        .input("app-repository", "octo/other")
+        .input("sha", D)
+        .input("images", "image=ghcr.io/octo/other:ddddddd"));
+    finish(&gh, other.output("deployment-id"), "success");
+    let b = start(&gh, B);
+    assert_eq!(b.output("previous-sha"), A, "not octo/other's {D}");
+    let failed = finish(&gh, b.output("deployment-id"), "failure");
+    assert_eq!(failed.output("previous-sha"), A);
+    let prev = run(action(&gh, "previous")
+        .input("environment", "staging")
+        .input("app-repository", APP));
+    assert_eq!((prev.output("sha"), prev.output("previous-sha")), (B, A));
+    // `current`: what each app runs now, its images included.
+    let current = run(action(&gh, "current")
+        .input("environment", "staging")
+        .input("app-repository", APP));
+    current.assert_success();
+    assert_eq!(current.output("sha"), A, "B failed; A is the newest good");
+    assert_eq!(
+        current.output("images"),
+        "api_image=ghcr.io/octo/app/api:aaaaaaa"
+    );
+    let current = run(action(&gh, "current")
+        .input("environment", "staging")
+        .input("app-repository", "octo/other"));
+    assert_eq!(current.output("sha"), D);
+    let none = run(action(&gh, "current").input("environment", "production"));
+    none.assert_failure();
+    assert!(
+        none.error().contains("nothing to redeploy"),
+        "{}",
+        none.error()
+    );
+}
+
+#[test]
+fn the_provenance_report_is_kept_in_the_record_and_shown() {
+    let gh = fake();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let report = json!({
+        "mode": "require",
+        "verified": true,
+        "images": [{
+            "key": "image",
+            "ref": format!("ghcr.io/octo/app/api@{digest}"),
+            "digest": digest,
+            "verdict": "verified",
+            "signer_workflow": "https://github.com/octo/app/.github/workflows/main.yaml@refs/heads/main",
+            "source_repository": "https://github.com/octo/app",
+            "source_ref": "refs/heads/main",
+            "source_commit": A,
+            "log_index": 123_456,
+            "signed_at": "2026-01-01T00:00:00Z",
+            "timestamped": false,
+            "root": "embedded: sigstore public-good",
+            "reason": null,
+        }],
+    });
+    let out = run(action(&gh, "start")
+        .event("repository_dispatch", dispatched(A))
+        .input("environment", "staging")
+        .input("images", &format!("image=ghcr.io/octo/app/api@{digest}"))
+        .input("provenance-report", &report.to_string()));
+    out.assert_success();
+    assert_eq!(
+        gh.deployments(DEPLOY)[0]["payload"]["provenance"],
+        report,
+        "kept as it is"
+    );
+    for part in [
+        "| Provenance | verified (`require`)<br>`image`: `verified`",
+        &format!("digest `{digest}`"),
+        "signer `https://github.com/octo/app/.github/workflows/main.yaml@refs/heads/main`",
+        "ref `refs/heads/main`",
+        "log index `123456`",
+    ] {
+        assert!(out.summary.contains(part), "{part}\n{}", out.summary);
+    }
+    // Anything else is an input error, before any request.
+    for (bad, why) in [
+        ("not json", "is not JSON"),
+        (r#"{"mode": "require"}"#, "is not a provenance report"),
+        ("[]", "is not a provenance report"),
+    ] {
+        let gh = fake();
+        let out = run(action(&gh, "start")
+            .event("repository_dispatch", dispatched(A))
+            .input("environment", "staging")
+            .input("provenance-report", bad));
+        out.assert_failure();
+        assert!(
+            out.error().contains("input `provenance-report`") && out.error().contains(why),
+            "{bad}: {}",
+            out.error()
+        );
+        assert!(gh.deployments(DEPLOY).is_empty(), "nothing recorded");
+    }
 }

@@ -55,7 +55,11 @@ fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
 
 impl World {
     fn artifact(&self, name: &str) -> u64 {
-        let zip = zip_of(&[("index.html", b"<h1>release</h1>")]);
+        self.artifact_of(name, &[("index.html", b"<h1>release</h1>")])
+    }
+
+    fn artifact_of(&self, name: &str, files: &[(&str, &[u8])]) -> u64 {
+        let zip = zip_of(files);
         let size = zip.len() as u64;
         let (_, url, digest) = self.art.seed(SRC_RUN, name, zip);
         self.gh.add_artifact(
@@ -72,7 +76,7 @@ impl World {
             .env("GITHUB_RUN_ID", "5550001")
             .input("github-token", DEFAULT_TOKEN)
             .input("dispatch-token", DISPATCH_TOKEN)
-            .input("repository", DEPLOY)
+            .input("deploy-repository", DEPLOY)
             .input("images", IMAGES)
             .input("artifacts", "frontend-build=frontend_artifacts_available")
             .env("ACTIONS_RESULTS_URL", self.art.url())
@@ -251,9 +255,18 @@ fn a_forks_run_relays_and_dispatches_nothing_unless_allowed() {
         );
         assert!(w.gh.dispatches(DEPLOY).is_empty());
 
+        // A fork's pull request is also a `pull_request` event: both gates.
         let w = world();
         w.artifact("frontend-build");
-        let out = run(w.action(event).input("allow-forks", "true"));
+        let out = run(w.action(event.clone()).input("allow-forks", "true"));
+        out.assert_success();
+        assert!(w.gh.dispatches(DEPLOY).is_empty(), "{}", out.log());
+        let w = world();
+        w.artifact("frontend-build");
+        let out = run(w
+            .action(event)
+            .input("allow-forks", "true")
+            .input("trigger-events", "pull_request"));
         out.assert_success();
         assert_eq!(w.reuploaded().len(), 1);
         assert_eq!(w.gh.dispatches(DEPLOY).len(), 1);
@@ -306,7 +319,13 @@ fn bad_inputs_fail_before_any_request() {
         ("reupload-name", "deploy-{nope}", "input `reupload-name`"),
         ("images", "no-equals", "input `images`"),
         ("client-payload", "[1]", "input `client-payload`"),
-        ("repository", "not a repo", "input `repository`"),
+        (
+            "deploy-repository",
+            "not a repo",
+            "input `deploy-repository`",
+        ),
+        ("images-artifact", "a/b", "input `images-artifact`"),
+        ("trigger-events", "push; rm", "input `trigger-events`"),
         ("event-type", &"x".repeat(101), "input `event-type`"),
         ("verify-digest", "sometimes", "input `verify-digest`"),
         ("retention-days", "91", "input `retention-days`"),
@@ -328,4 +347,141 @@ fn outside_workflow_run_a_run_id_is_needed() {
         .event("push", json!({"ref": "refs/heads/main", "after": SHA})));
     out.assert_failure();
     assert!(out.error().contains("input `run-id`"), "{}", out.error());
+}
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// The build's handover: what docker/build-push-action pushed, by digest.
+fn images_file() -> String {
+    format!(
+        "api_image=ghcr.io/xtp-tour/xtp-tour/api@{DIGEST}\napi_test_image=ghcr.io/xtp-tour/xtp-tour/api-test@{DIGEST}\n"
+    )
+}
+
+#[test]
+fn the_builds_digests_become_payload_fields_and_are_not_relayed() {
+    let w = world();
+    w.artifact("frontend-build");
+    let text = images_file();
+    w.artifact_of("deploy-relay-images", &[("images.txt", text.as_bytes())]);
+    let out = run(w.action(build_run("success")).input("images", ""));
+    out.assert_success();
+    assert_eq!(
+        w.reuploaded(),
+        ["deploy-frontend-build-9f86d08"],
+        "the images artifact is read, not relayed"
+    );
+    let p = &w.gh.dispatches(DEPLOY)[0]["client_payload"];
+    assert_eq!(
+        p["api_image"],
+        format!("ghcr.io/xtp-tour/xtp-tour/api@{DIGEST}")
+    );
+    assert_eq!(
+        p["api_test_image"],
+        format!("ghcr.io/xtp-tour/xtp-tour/api-test@{DIGEST}")
+    );
+    assert_eq!(
+        p.as_object().unwrap().len(),
+        10,
+        "seed 000's payload, by digest"
+    );
+    assert!(out.commands("warning").is_empty(), "{}", out.log());
+    // Also when `artifacts` lists only what to relay.
+    let w = world();
+    w.artifact("frontend-build");
+    w.artifact_of("deploy-relay-images", &[("images.txt", text.as_bytes())]);
+    let out = run(w
+        .action(build_run("success"))
+        .input("images", "")
+        .input("artifacts", "frontend-build"));
+    out.assert_success();
+    assert_eq!(w.reuploaded(), ["deploy-frontend-build-9f86d08"]);
+    assert_eq!(
+        w.gh.dispatches(DEPLOY)[0]["client_payload"]["api_image"],
+        format!("ghcr.io/xtp-tour/xtp-tour/api@{DIGEST}")
+    );
+    assert!(out.commands("warning").is_empty(), "{}", out.log());
+}
+
+#[test]
+fn a_bad_images_artifact_relays_and_dispatches_nothing() {
+    for (text, needle) in [
+        (
+            "api_image=ghcr.io/xtp-tour/xtp-tour/api".to_owned(),
+            "names no tag or digest",
+        ),
+        ("api_image=ghcr.io/x/api@sha256:abc".to_owned(), "64 hex"),
+        ("sha=ghcr.io/x/api:1".to_owned(), "the relay sets itself"),
+        (
+            format!("{}a=b/c:1\nb=c/d:1\nc=d/e:1", images_file()),
+            "top-level keys",
+        ),
+    ] {
+        let w = world();
+        w.artifact("frontend-build");
+        w.artifact_of("deploy-relay-images", &[("images.txt", text.as_bytes())]);
+        let out = run(w.action(build_run("success")).input("images", ""));
+        out.assert_failure();
+        assert!(out.error().contains(needle), "{text}: {}", out.error());
+        assert!(out.error().contains("hint:"), "{}", out.error());
+        assert!(w.reuploaded().is_empty(), "{text}: nothing relayed");
+        assert!(
+            w.gh.dispatches(DEPLOY).is_empty(),
+            "{text}: nothing dispatched"
+        );
+    }
+    // A key given both ways is ambiguous.
+    let w = world();
+    w.artifact_of(
+        "deploy-relay-images",
+        &[("images.txt", images_file().as_bytes())],
+    );
+    let out = run(w.action(build_run("success")));
+    out.assert_failure();
+    assert!(
+        out.error()
+            .contains("names `api_image`, which the payload already has"),
+        "{}",
+        out.error()
+    );
+    assert!(w.gh.dispatches(DEPLOY).is_empty());
+}
+
+#[test]
+fn no_image_at_all_is_warned_about() {
+    let w = world();
+    w.artifact("frontend-build");
+    let out = run(w.action(build_run("success")).input("images", ""));
+    out.assert_success();
+    assert!(
+        out.commands("warning")
+            .iter()
+            .any(|w| w.contains("no artifact `deploy-relay-images` and `images` is empty")),
+        "{}",
+        out.log()
+    );
+}
+
+#[test]
+fn a_pull_requests_build_is_not_relayed_unless_its_event_is_listed() {
+    let mut event = build_run("success");
+    event["workflow_run"]["event"] = json!("pull_request");
+    let w = world();
+    w.artifact("frontend-build");
+    let out = run(w.action(event.clone()));
+    out.assert_success();
+    assert_eq!(out.output("dispatched"), "false");
+    assert!(
+        out.commands("notice")[0].contains("started by a `pull_request` event"),
+        "{}",
+        out.log()
+    );
+    assert!(w.gh.requests().is_empty(), "not even listed");
+    let w = world();
+    w.artifact("frontend-build");
+    let out = run(w
+        .action(event)
+        .input("trigger-events", "push, workflow_dispatch, pull_request"));
+    out.assert_success();
+    assert_eq!(w.gh.dispatches(DEPLOY).len(), 1);
 }

@@ -10,13 +10,13 @@ fn deploy_sh() -> &'static Path {
 
 /// Runs the script against an empty VM folder; the supervisor URL leads
 /// nowhere, so any attempt to restart would fail loudly.
-fn run(sha: &str) -> (i32, String, std::path::PathBuf) {
+fn run(image: &str) -> (i32, String, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     for d in ["registry", "releases"] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
     let out = Command::new(deploy_sh())
-        .arg(sha)
+        .arg(image)
         .env("DEMO_REGISTRY", dir.join("registry"))
         .env("DEMO_RELEASES", dir.join("releases"))
         .env("DEMO_CURRENT", dir.join("current"))
@@ -34,11 +34,14 @@ fn run(sha: &str) -> (i32, String, std::path::PathBuf) {
 }
 
 #[test]
-fn a_release_missing_from_the_registry_changes_nothing() {
-    let (code, text, dir) = run("0547977aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+fn an_image_nobody_pushed_changes_nothing() {
+    let (code, text, dir) = run(&format!(
+        "ghcr.io/xtp-tour/xtp-tour/api@sha256:{}",
+        "0".repeat(64)
+    ));
     assert_eq!(code, 2, "{text}");
     assert!(
-        text.contains("not in the registry; nothing was changed"),
+        text.contains("the pull failed and nothing was changed"),
         "{text}"
     );
     assert!(!dir.join("current").exists(), "no release was switched to");
@@ -46,10 +49,18 @@ fn a_release_missing_from_the_registry_changes_nothing() {
 }
 
 #[test]
-fn a_malformed_sha_changes_nothing() {
-    for sha in ["", "$(id)", "../../etc", "ABCDEF0", "-rf"] {
-        let (code, text, dir) = run(sha);
-        assert_eq!(code, 2, "{sha}: {text}");
+fn a_reference_that_is_no_digest_changes_nothing() {
+    for image in [
+        "",
+        "$(id)",
+        "../../etc",
+        "0547977aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "ghcr.io/xtp-tour/xtp-tour/api:latest",
+        "ghcr.io/x/api@sha256:../../etc",
+        "-rf",
+    ] {
+        let (code, text, dir) = run(image);
+        assert_eq!(code, 2, "{image}: {text}");
         assert!(!dir.join("current").exists());
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -204,12 +204,15 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         release_2(out),
         &[
             "✓ relay/relay",
-            "✓ gate/gate",
+            "✓ check/gate",
+            "✓ check/check",
             "✓ verify/verify",
+            "✓ deploy/dry-run",
+            "✓ deploy/before",
             "✓ deploy/record",
             "✓ deploy/webhook",
             "! deploy/health",
-            "3 consecutive failures",
+            "probes failed",
             "✓ deploy/finish",
             "✓ deploy/rollback-record",
             "✓ deploy/rollback",
@@ -331,6 +334,11 @@ fn broken(link: &str, place: &str) {
 #[test]
 fn a_wrong_secret_stops_at_the_signed_call() {
     broken("wrong-secret", "deploy.yml deploy/webhook");
+}
+
+#[test]
+fn an_image_nobody_pushed_is_refused_by_the_vm_and_changes_nothing() {
+    broken("unpushed-image", "deploy.yml deploy/webhook");
 }
 
 #[test]

@@ -107,6 +107,7 @@ fn previous(gh: &GitHub, env: &str, replaced: &str) -> Option<Record> {
         gh,
         &repo(),
         env,
+        Some(APP),
         replaced,
     ))
     .unwrap()
@@ -194,7 +195,7 @@ fn previous_good_is_the_same_in_staging_and_production() {
         );
         assert_eq!(sha_of(previous(&gh, env, B)).as_deref(), Some(A), "{env}");
         let newest = rt()
-            .block_on(relay_deployments::newest(&gh, &repo(), env))
+            .block_on(relay_deployments::newest(&gh, &repo(), env, None))
             .unwrap()
             .unwrap();
         assert_eq!(newest.deployment.id, id);
@@ -221,7 +222,7 @@ fn a_record_is_what_spec_says_and_every_request_is_documented() {
         d["payload"],
         serde_json::json!({
             "repository": APP, "sha": A, "images": {"api_image": "ghcr.io/octo/app/api:aaaaaaa"},
-            "dispatch_id": "dispatch-a", "rollback": false, "reason": "",
+            "dispatch_id": "dispatch-a", "rollback": false, "reason": "", "provenance": null,
         })
     );
     let posts: Vec<_> = fake
@@ -322,10 +323,31 @@ fn the_walk_reads_statuses_only_of_candidates() {
 fn the_app_commit_shows_the_deploy() {
     let fake = fake();
     let gh = client(&fake);
-    for (state, want) in [
-        (DeploymentState::InProgress, "pending"),
-        (DeploymentState::Success, "success"),
-        (DeploymentState::Failure, "failure"),
+    for (state, cancelled, want, said) in [
+        (
+            DeploymentState::InProgress,
+            false,
+            "pending",
+            "Deploying to staging",
+        ),
+        (
+            DeploymentState::Success,
+            false,
+            "success",
+            "Deployed to staging",
+        ),
+        (
+            DeploymentState::Failure,
+            false,
+            "failure",
+            "Deploy to staging failed",
+        ),
+        (
+            DeploymentState::Error,
+            true,
+            "error",
+            "Deploy to staging was cancelled",
+        ),
     ] {
         let context = rt()
             .block_on(relay_deployments::set_commit_status(
@@ -333,6 +355,7 @@ fn the_app_commit_shows_the_deploy() {
                 &payload(A),
                 "staging",
                 &state,
+                cancelled,
                 Some("https://github.com/octo/deploy/actions/runs/1"),
             ))
             .unwrap();
@@ -342,6 +365,7 @@ fn the_app_commit_shows_the_deploy() {
             (last["context"].as_str(), last["state"].as_str()),
             (Some("deploy/staging"), Some(want))
         );
+        assert_eq!(last["description"], said);
     }
     let bad = Payload {
         repository: "../../x".into(),
@@ -353,6 +377,7 @@ fn the_app_commit_shows_the_deploy() {
             &bad,
             "staging",
             &DeploymentState::Success,
+            false,
             None,
         ))
         .unwrap_err();

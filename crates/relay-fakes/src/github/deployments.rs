@@ -300,6 +300,30 @@ impl FakeGitHub {
             .unwrap_or_default()
     }
 
+    /// A deployment of task `deploy-relay` with `payload` as anyone with
+    /// `deployments: write` could write it, and statuses of `states`
+    /// (oldest first). Returns its id.
+    pub fn seed_record(
+        &self,
+        repo: &str,
+        environment: &str,
+        payload: Value,
+        states: &[&str],
+    ) -> u64 {
+        let mut s = self.state();
+        let mut d = actions_deployment(repo, environment, &"0".repeat(40));
+        d.task = "deploy-relay".into();
+        d.payload = payload;
+        d.creator = TOKEN_USER.into();
+        let id = insert(&mut s, d);
+        for st in states {
+            let mut status = actions_status(st);
+            status.creator = TOKEN_USER.into();
+            add_status(&mut s, id, status, true);
+        }
+        id
+    }
+
     /// GitHub's own deployment for a job with `environment:` (task
     /// `deploy`, created by `github-actions[bot]`), ending in `state`
     /// (`success` applies `auto_inactive` like any other). Returns its id.

@@ -19,13 +19,20 @@ use super::server::{Caller, Shared, error, lock, not_found, paginate, query_map,
 pub(crate) struct Issues {
     /// repo → issues in the order they were opened.
     by_repo: BTreeMap<String, Vec<Value>>,
+    /// (repo, issue number) → comments in the order made.
+    comments: BTreeMap<(String, u64), Vec<Value>>,
 }
 
 pub(super) fn routes() -> Router<Shared> {
-    Router::new().route(
-        "/repos/{owner}/{repo}/issues",
-        get(list_issues).post(create_issue),
-    )
+    Router::new()
+        .route(
+            "/repos/{owner}/{repo}/issues",
+            get(list_issues).post(create_issue),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            axum::routing::post(create_comment),
+        )
 }
 
 pub(super) fn decode(v: &str) -> String {
@@ -193,7 +200,78 @@ async fn create_issue(
     (StatusCode::CREATED, axum::Json(issue)).into_response()
 }
 
+/// `POST /repos/{owner}/{repo}/issues/{number}/comments`: `body` only,
+/// required; 404 for an issue that does not exist.
+async fn create_comment(
+    AxState(state): AxState<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let full = format!("{owner}/{name}");
+    let mut s = lock(&state);
+    if !caller.sees(&s, &full) {
+        return not_found();
+    }
+    if let Some(refusal) = caller.write_refusal(&full) {
+        return refusal;
+    }
+    let exists = s
+        .issues
+        .by_repo
+        .get(&full)
+        .is_some_and(|l| l.iter().any(|i| i["number"] == number));
+    if !exists {
+        return not_found();
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
+    };
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "body") {
+        return unprocessable(&format!("\"{k}\" is not a permitted key."));
+    }
+    let text = match obj.get("body") {
+        Some(Value::String(b)) if !b.is_empty() && b.chars().count() <= 65_536 => b.clone(),
+        _ => return unprocessable("body wasn't supplied or is too long."),
+    };
+    let id = s.next_id();
+    let now = super::deployments::now();
+    let issue_url = format!("{}/repos/{full}/issues/{number}", s.base_url);
+    let comment = json!({
+        "id": id,
+        "node_id": format!("IC_{id}"),
+        "url": format!("{}/repos/{full}/issues/comments/{id}", s.base_url),
+        "html_url": format!("https://github.com/{full}/issues/{number}#issuecomment-{id}"),
+        "body": text,
+        "user": super::deployments::user(super::deployments::TOKEN_USER),
+        "created_at": now,
+        "updated_at": now,
+        "issue_url": issue_url,
+        "author_association": "NONE",
+    });
+    s.issues
+        .comments
+        .entry((full, number))
+        .or_default()
+        .push(comment.clone());
+    (StatusCode::CREATED, axum::Json(comment)).into_response()
+}
+
 impl FakeGitHub {
+    /// The comment bodies of issue `number` of `repo`, in the order made.
+    pub fn issue_comments(&self, repo: &str, number: u64) -> Vec<String> {
+        self.state()
+            .issues
+            .comments
+            .get(&(repo.to_owned(), number))
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c["body"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Every issue of `repo`, in the order opened.
     pub fn issues(&self, repo: &str) -> Vec<Value> {
         self.state()

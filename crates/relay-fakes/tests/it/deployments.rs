@@ -136,6 +136,23 @@ fn a_deployment_is_created_in_githubs_shape_with_its_environment() {
         200,
         &envs,
     );
+    // One environment: unprotected as first use made it, then with reviewers.
+    let one = format!("/repos/{REPO}/environments/production");
+    let (code, env) = call(&gh, "GET", &one, None);
+    assert_eq!((code, env["name"].as_str()), (200, Some("production")));
+    assert_eq!(env["protection_rules"], json!([]));
+    documented(api.as_ref(), "GET", &one, 200, &env);
+    gh.environment(REPO, "production", &["octocat"]);
+    let (_, env) = call(&gh, "GET", &one, None);
+    assert_eq!(env["protection_rules"][0]["type"], "required_reviewers");
+    documented(api.as_ref(), "GET", &one, 200, &env);
+    let (code, _) = call(
+        &gh,
+        "GET",
+        &format!("/repos/{REPO}/environments/nope"),
+        None,
+    );
+    assert_eq!(code, 404, "an environment nothing created yet");
     // A branch resolves to a commit; an unknown ref does not.
     let (code, by_branch) = create(
         &gh,
@@ -560,4 +577,36 @@ fn created_commit_statuses_are_checked_and_show_in_the_combined_status() {
     assert_eq!(combined["statuses"][0]["context"], "deploy/staging");
     assert_eq!(combined["state"], "success", "the newest per context");
     assert_eq!(gh.created_statuses(REPO, SHA).len(), 2);
+}
+
+#[test]
+fn an_issue_comment_is_made_strictly_and_in_githubs_shape() {
+    let api = OpenApi::load();
+    let gh = fake();
+    let number = gh.issue(REPO, "Health check failed", "body", &["deploy-health"]);
+    let path = format!("/repos/{REPO}/issues/{number}/comments");
+    let (code, c) = call(&gh, "POST", &path, Some(json!({"body": "Rolled back"})));
+    assert_eq!(code, 201, "{c}");
+    documented(api.as_ref(), "POST", &path, 201, &c);
+    assert_eq!(gh.issue_comments(REPO, number), ["Rolled back"]);
+    let (code, _) = call(&gh, "POST", &path, Some(json!({"body": "x", "title": "y"})));
+    assert_eq!(code, 422, "unknown keys are refused");
+    let (code, _) = call(&gh, "POST", &path, Some(json!({})));
+    assert_eq!(code, 422, "a body is required");
+    let missing = format!("/repos/{REPO}/issues/99/comments");
+    let (code, _) = call(&gh, "POST", &missing, Some(json!({"body": "x"})));
+    assert_eq!(code, 404);
+    let (code, _) = call_as(&gh, READER, "POST", &path, Some(json!({"body": "x"})));
+    assert_eq!(code, 403, "a read-only token cannot comment");
+    assert_eq!(gh.issue_comments(REPO, number).len(), 1);
+    if let Some(api) = &api {
+        for r in gh
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/comments"))
+            .take(1)
+        {
+            api.validate(r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }

@@ -294,6 +294,34 @@ fn the_token_is_never_logged_even_in_debug() {
 }
 
 #[test]
+fn an_environment_is_read_with_its_rules_and_a_missing_one_is_none() {
+    let gh = FakeGitHub::start();
+    gh.repo("octo/deploy", "main");
+    let (client, _) = client(&gh, DEFAULT_TOKEN);
+    let rt = rt();
+    assert!(
+        rt.block_on(client.environment(&deploy(), "production"))
+            .unwrap()
+            .is_none(),
+        "no job or deployment created it yet"
+    );
+    gh.environment("octo/deploy", "staging", &[]);
+    let staging = rt
+        .block_on(client.environment(&deploy(), "staging"))
+        .unwrap()
+        .unwrap();
+    assert!(!staging.is_protected());
+    gh.environment("octo/deploy", "prod/eu", &["octocat"]);
+    let prod = rt
+        .block_on(client.environment(&deploy(), "prod/eu"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(prod.name, "prod/eu", "a slash in the name is encoded");
+    assert!(prod.is_protected());
+    assert_eq!(prod.protection_rules[0].kind, "required_reviewers");
+}
+
+#[test]
 fn attestations_are_listed_over_cursor_pages_as_github_documents_them() {
     let gh = FakeGitHub::start();
     gh.repo("octo/app", "main");

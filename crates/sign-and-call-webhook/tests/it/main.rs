@@ -16,10 +16,14 @@ use serde_json::{Value, json};
 pub const BIN: &str = env!("CARGO_BIN_EXE_sign-and-call-webhook");
 pub const SECRET: &str = "It's a Secret to Everybody";
 
+/// The action with GitHub's scheme and a plain shared secret: the scheme
+/// GitHub's documented test vector and adnanh/webhook check. The default
+/// scheme, `standard-webhooks`, has tests of its own.
 pub fn action(url: &str) -> ActionRun {
     ActionRun::new(BIN)
         .input("url", url)
         .input("secret", SECRET)
+        .input("signature-scheme", "github")
         .input("allow-http", "true")
         .env("RUNNER_DEBUG", "1")
 }
@@ -95,11 +99,16 @@ fn payload_file_is_sent_byte_for_byte() {
 }
 
 #[test]
-fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
+fn computed_payload_carries_the_dispatched_sha_and_each_image() {
     let sink = Sink::start();
     let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
+    let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let out = run(action(&deploy_url(&sink))
         .input("environment", "staging")
+        .input(
+            "images",
+            &format!("api_image=ghcr.io/o/app/api@{digest}\napi_test_image=ghcr.io/o/app/api:t"),
+        )
         .event(
             "repository_dispatch",
             relay_testkit::events::repository_dispatch(
@@ -109,7 +118,13 @@ fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
         ));
     out.assert_success();
     let body: Value = serde_json::from_slice(&sink.received()[0].body).unwrap();
-    assert_eq!(body["image_sha"], sha);
+    assert_eq!(
+        body.get("image_sha"),
+        None,
+        "what the VM pulls is an image reference"
+    );
+    assert_eq!(body["api_image"], format!("ghcr.io/o/app/api@{digest}"));
+    assert_eq!(body["api_test_image"], "ghcr.io/o/app/api:t");
     assert_eq!(body["sha"], sha);
     assert_eq!(body["repository"], "o/app");
     assert_eq!(body["ref"], "develop");
@@ -121,38 +136,119 @@ fn computed_payload_carries_the_dispatched_sha_as_image_sha() {
 }
 
 #[test]
-fn the_image_input_is_the_computed_payloads_image() {
+fn a_bad_image_or_a_dry_run_sends_nothing() {
+    let sink = Sink::start();
+    for (images, needle) in [
+        ("image=ghcr.io/o/app/api", "names no tag or digest"),
+        ("image=ghcr.io/o/app/api@sha256:12", "64 hex"),
+        ("sha=ghcr.io/o/app/api:1", "which the payload already has"),
+        ("not a line", "is not `key=reference`"),
+    ] {
+        let out = run(action(&deploy_url(&sink)).input("images", images));
+        out.assert_failure();
+        assert!(
+            out.error().contains("input `images`") && out.error().contains(needle),
+            "{}",
+            out.error()
+        );
+    }
+    let out = run(action(&deploy_url(&sink))
+        .input("images", "image=ghcr.io/o/app/api:1")
+        .input("payload", "{}"));
+    out.assert_failure();
+    assert!(out.error().contains("replaces it"), "{}", out.error());
+    let out = run(action(&deploy_url(&sink))
+        .input("images", "image=ghcr.io/o/app/api:1")
+        .input("dry-run", "true"));
+    out.assert_success();
+    assert!(
+        out.log().contains("ghcr.io/o/app/api:1"),
+        "the body is shown: {}",
+        out.log()
+    );
+    assert!(out.summary.contains("nothing sent"), "{}", out.summary);
+    assert!(sink.received().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn one_image_is_the_image_field_and_a_reference_is_checked_before_anything_is_sent() {
     let sink = Sink::start();
     let image = format!("ghcr.io/o/api@sha256:{}", "ab".repeat(32));
     let out = run(action(&deploy_url(&sink))
-        .input("image", &image)
+        .input("images", &format!("image={image}"))
         .input("sha", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"));
     out.assert_success();
     let body: Value = serde_json::from_slice(&sink.received()[0].body).unwrap();
-    assert_eq!(body["image"], image.as_str());
+    assert_eq!(
+        body["image"],
+        image.as_str(),
+        "the field deploy-receiver passes on"
+    );
     assert_eq!(body["sha"], "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b");
-    // Not a reference, or beside a payload sent as is: refused before any request.
     let sink = Sink::start();
-    for (extra, needle) in [
+    for (reference, needle) in [
+        ("abc1234", "names no tag or digest"),
+        ("ghcr.io/o/api:$(id)", "has tag"),
+        ("ghcr.io/o/API:1", "has path part"),
         (
-            vec![("image", "abc1234")],
-            "input `image` `abc1234` has neither a digest",
-        ),
-        (vec![("image", "ghcr.io/o/api:$(id)")], "input `image`"),
-        (
-            vec![("image", "ghcr.io/o/api:1"), ("payload", "{}")],
-            "input `image` is set with `payload`",
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "is an image id",
         ),
     ] {
-        let mut a = action(&deploy_url(&sink));
-        for (k, v) in extra {
-            a = a.input(k, v);
-        }
-        let out = run(a);
+        let out = run(action(&deploy_url(&sink)).input("images", &format!("image={reference}")));
         out.assert_failure();
-        assert!(out.error().contains(needle), "{}", out.error());
+        assert!(
+            out.error().contains("input `images`") && out.error().contains(needle),
+            "{reference}: {}",
+            out.error()
+        );
     }
     assert!(sink.received().is_empty());
+}
+
+#[test]
+fn the_default_scheme_is_standard_webhooks() {
+    let sink = Sink::start();
+    let key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let bare = || {
+        ActionRun::new(BIN)
+            .input("url", &deploy_url(&sink))
+            .input("allow-http", "true")
+            .env("RUNNER_DEBUG", "1")
+    };
+    let out = bare().input("secret", key).run();
+    out.assert_secret_hidden(key).assert_success();
+    let got = &sink.received()[0];
+    assert!(
+        !got.headers.contains_key("x-hub-signature-256"),
+        "no GitHub-scheme signature by default"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    standard::verify(
+        &[Secret::from_whsec(key).unwrap()],
+        standard::Headers {
+            id: Some(&got.headers["webhook-id"]),
+            timestamp: Some(&got.headers["webhook-timestamp"]),
+            signature: Some(&got.headers["webhook-signature"]),
+        },
+        &got.body,
+        now,
+        standard::DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    // A plain shared secret under the default says what to do, before any request.
+    let out = bare().input("secret", SECRET).run();
+    out.assert_secret_hidden(SECRET).assert_failure();
+    assert!(
+        out.error().contains("input `secret`")
+            && out.error().contains("`signature-scheme: github`"),
+        "{}",
+        out.error()
+    );
+    assert_eq!(sink.received().len(), 1, "nothing more was sent");
 }
 
 #[test]

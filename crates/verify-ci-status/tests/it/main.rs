@@ -281,6 +281,40 @@ fn statuses_only_in_a_repo_without_actions() {
 }
 
 #[test]
+fn our_own_deploy_status_never_counts() {
+    // A failed deploy of this commit left `deploy/production` failed on it;
+    // deploying it again is not refused for that.
+    let gh = fake();
+    gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));
+    gh.commit_status(
+        SOURCE,
+        SHA,
+        CheckScript::done("deploy/production", "failure"),
+    );
+    gh.commit_status(SOURCE, SHA, CheckScript::done("deploy/staging", "pending"));
+    let out = run(action(&gh));
+    out.assert_success();
+    let checks = checks_output(&out);
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    assert_eq!(checks[0]["name"], "build");
+    // Not even when named: it is a deploy's outcome, not CI.
+    let out = run(action(&gh)
+        .input("checks", "build\ndeploy/*")
+        .input("discovery-timeout", "200ms"));
+    out.assert_failure();
+    assert!(out.error().contains("deploy/*"), "{}", out.error());
+    // Someone else's context that merely starts alike still counts.
+    let gh = fake();
+    gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));
+    gh.commit_status(
+        SOURCE,
+        SHA,
+        CheckScript::done("deployment-check", "failure"),
+    );
+    run(action(&gh)).assert_failure();
+}
+
+#[test]
 fn include_statuses_false_reads_no_statuses() {
     let gh = fake();
     gh.check_run(SOURCE, SHA, CheckScript::done("build", "success"));

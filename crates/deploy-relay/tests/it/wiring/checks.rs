@@ -47,16 +47,33 @@ fn target(uses: &str) -> Target {
     Target::ThirdParty
 }
 
+/// Whether `value` is, or may fall back to, the job's token.
+fn job_token(value: &str) -> bool {
+    let v = value.replace(' ', "");
+    v.contains("github.token") || v.contains("secrets.GITHUB_TOKEN")
+}
+
 /// GITHUB_TOKEN permissions a step of ours needs, given its `with:`.
 fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static str, &'static str)> {
+    // The token the step uses is the job's when neither input is given, or
+    // when the one given is (or falls back to) the job's. With a GitHub App
+    // and no token input the step mints its own tokens: the job's is not
+    // used. (A reusable workflow that takes an App or a token names the
+    // job's token beside the App, so its job keeps the permissions.)
+    let app = with
+        .get("github-app-id")
+        .is_some_and(|v| !v.trim().is_empty());
     let default_token = |input: &str| {
-        [input, "token"].iter().all(|i| match with.get(*i) {
-            None => true,
-            Some(v) => {
-                let v = v.replace(' ', "");
-                v.is_empty() || v == "${{github.token}}" || v == "${{secrets.GITHUB_TOKEN}}"
-            }
-        })
+        let given: Vec<&String> = [input, "token"]
+            .iter()
+            .filter_map(|i| with.get(*i))
+            .filter(|v| !v.trim().is_empty())
+            .collect();
+        if given.is_empty() {
+            !app
+        } else {
+            given.iter().any(|v| job_token(v))
+        }
     };
     let flag = |name: &str, default: bool| {
         with.get(name)
@@ -95,8 +112,21 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
         "monitor-health" if flag("create-issue", false) && default_token("github-token") => {
             needs.push(("issues", "write"));
         }
-        "record-deployment" if default_token("github-token") => {
-            needs.push(("deployments", "write"));
+        "record-deployment" => {
+            if default_token("github-token") {
+                match with.get("mode").map(|m| m.trim()) {
+                    Some("check") => needs.push(("actions", "read")),
+                    Some("previous" | "current") => needs.push(("deployments", "read")),
+                    _ => needs.push(("deployments", "write")),
+                }
+                if with.contains_key("issue") {
+                    needs.push(("issues", "write"));
+                }
+            }
+            // The app commit's status, when the app is this repository.
+            if with.get("app-token").is_some_and(|v| job_token(v)) {
+                needs.push(("statuses", "write"));
+            }
         }
         // The root action: lists the triggering run's artifacts with the
         // job's token; the dispatch goes out with `dispatch-token`.
@@ -111,7 +141,21 @@ fn third_party_needs(
     with: &BTreeMap<String, String>,
 ) -> Vec<(&'static str, &'static str)> {
     if uses.starts_with("actions/checkout@") {
-        vec![("contents", "read")]
+        // Another repository is read with the token given, not the job's.
+        if with.get("token").is_some_and(|t| !job_token(t)) {
+            Vec::new()
+        } else {
+            vec![("contents", "read")]
+        }
+    } else if uses.starts_with("docker/login-action@") {
+        // The job's token logs in to GHCR to push (docker/build-push-action).
+        if with.get("password").is_some_and(|p| job_token(p))
+            && with.get("registry").is_some_and(|r| r.trim() == "ghcr.io")
+        {
+            vec![("packages", "write")]
+        } else {
+            Vec::new()
+        }
     } else if uses.starts_with("actions/attest-build-provenance@") {
         // Sigstore's certificate from the job's OIDC token, the attestation
         // stored by the API; pushed beside an image, a registry write.

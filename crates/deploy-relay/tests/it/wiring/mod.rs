@@ -4,6 +4,7 @@
 //! break each rule, and on copies of the real workflows with a misspelled input.
 
 mod checks;
+mod drift;
 mod model;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,56 @@ fn root() -> &'static Path {
 fn every_workflow_and_example_is_wired() {
     let problems = checks::check(root());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_knob_of_what_a_reusable_workflow_wraps_is_reachable() {
+    let problems = drift::problems(root());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn an_input_left_behind_or_a_stale_omission_is_caught() {
+    let callee = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n      color: { type: string, default: red }\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - run: echo\n";
+    let caller = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n      checks: { type: string, default: '' }\npermissions: {}\njobs:\n  v:\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - uses: deploy-relay/deploy-relay/actions/verify-ci-status@main\n        with:\n          sha: ${{ inputs.sha }}\n          checks: ${{ inputs.checks }}\n          wait: false\n  c:\n    uses: deploy-relay/deploy-relay/.github/workflows/callee.yml@main\n    permissions: {}\n    with:\n      sha: ${{ inputs.sha }}\n";
+    let dir = fixture(&[
+        (".github/workflows/callee.yml", callee),
+        (".github/workflows/wrapper.yml", caller),
+    ]);
+    let p = drift::problems_with(dir.path(), &[("*", "*", "token", "alias")]);
+    for want in [
+        "wrapper.yml: input `wait` of verify-ci-status cannot be set",
+        "wrapper.yml: input `timeout` of verify-ci-status cannot be set",
+        "wrapper.yml: input `color` of call:callee.yml cannot be set",
+    ] {
+        assert!(
+            p.iter().any(|l| l.contains(want)),
+            "want `{want}` in {p:#?}"
+        );
+    }
+    assert!(
+        !p.iter().any(|l| l.contains("`checks` of verify-ci-status")),
+        "forwarded: {p:#?}"
+    );
+    let p = drift::problems_with(
+        dir.path(),
+        &[
+            ("*", "*", "token", "alias"),
+            ("wrapper.yml", "verify-ci-status", "checks", "stale"),
+            ("nope.yml", "verify-ci-status", "wait", "unused"),
+        ],
+    );
+    assert!(
+        p.iter().any(|l| l.contains(
+            "`checks` of verify-ci-status is listed as omitted, but the workflow passes it"
+        )),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.contains("OMITTED lists `wait` of `verify-ci-status` in `nope.yml`")),
+        "{p:#?}"
+    );
 }
 
 /// A repository with our real action metadata and the given workflow files.
@@ -270,34 +321,61 @@ fn yaml_lines(path: &Path) -> usize {
         .count()
 }
 
+/// The app side of each seed's example: at most 20 lines.
+const APP_SIDE: &[&str] = &[
+    "examples/app-repo/.github/workflows/deploy-dispatch.yaml",
+    "examples/app-repo-notify/.github/workflows/trigger-central-cicd.yml",
+];
+/// The platform side (and a repository that builds and deploys itself): at
+/// most 40 lines.
+const PLATFORM_SIDE: &[&str] = &[
+    "examples/platform-repo/.github/workflows/deploy.yml",
+    "examples/platform-repo/.github/workflows/rollback.yml",
+    "examples/central-repo/.github/workflows/central-cicd.yml",
+    "examples/multi-tenant-platform/.github/workflows/deploy-project.yml",
+    "examples/on-prem-app/.github/workflows/deploy.yml",
+];
+/// The team's own build, shown for the handover, not counted.
+const BUILDS: &[&str] = &["examples/app-repo/.github/workflows/main.yaml"];
+
 #[test]
-fn the_get_started_examples_are_as_short_as_the_readme_says() {
-    // README "Get started": the app repository (seed 000) in at most 20
-    // lines, the platform repository's deploy with verify, webhook, health
-    // window, rollback and issue (seed 004) in at most 40.
-    let app = root().join("examples/app-repo/.github/workflows/deploy-dispatch.yaml");
-    let platform = root().join("examples/platform-repo/.github/workflows/deploy.yml");
-    assert!(
-        yaml_lines(&app) <= 20,
-        "{} has {} lines",
-        app.display(),
-        yaml_lines(&app)
-    );
-    assert!(
-        yaml_lines(&platform) <= 40,
-        "{} has {} lines",
-        platform.display(),
-        yaml_lines(&platform)
-    );
+fn every_example_is_as_short_as_the_readme_says() {
+    // README "Get started": app side within 20 lines, platform side within
+    // 40; README names each example with its count, and shows the Get
+    // started pair as they are.
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for (file, n) in [(&app, yaml_lines(&app)), (&platform, yaml_lines(&platform))] {
-        let name = file.strip_prefix(root()).unwrap().display().to_string();
+    let mut classified: Vec<&str> = Vec::new();
+    for (files, limit) in [(APP_SIDE, 20), (PLATFORM_SIDE, 40)] {
+        for name in files {
+            let file = root().join(name);
+            let n = yaml_lines(&file);
+            assert!(n <= limit, "{name} has {n} lines, over {limit}");
+            assert!(
+                readme.contains(&format!("]({name}) ({n} lines")),
+                "README should link `{name}` with its count ({n} lines)"
+            );
+            classified.push(name);
+        }
+    }
+    classified.extend(BUILDS);
+    for f in model::workflow_files(root()) {
+        let rel = f.strip_prefix(root()).unwrap().display().to_string();
+        if rel.starts_with("examples/") {
+            assert!(
+                classified.contains(&rel.as_str()),
+                "{rel} is an example of no side: list it in APP_SIDE, PLATFORM_SIDE or BUILDS"
+            );
+        }
+    }
+    for name in [APP_SIDE[0], PLATFORM_SIDE[0]] {
+        let file = root().join(name);
+        let n = yaml_lines(&file);
         assert!(
             readme.contains(&format!("`{name}` ({n} lines)")),
             "README's Get started should name `{name}` ({n} lines)"
         );
         assert!(
-            readme.contains(&std::fs::read_to_string(file).unwrap()),
+            readme.contains(&std::fs::read_to_string(&file).unwrap()),
             "README's Get started shows `{name}` as it is in examples/"
         );
     }

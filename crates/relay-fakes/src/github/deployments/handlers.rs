@@ -32,6 +32,10 @@ pub(crate) fn routes() -> Router<Shared> {
             get(list_statuses).post(create_status),
         )
         .route("/repos/{owner}/{repo}/environments", get(list_environments))
+        .route(
+            "/repos/{owner}/{repo}/environments/{name}",
+            get(get_environment),
+        )
 }
 
 fn writable(state: &State, caller: &Caller, repo: &str) -> Result<(), Response> {
@@ -443,4 +447,27 @@ async fn list_environments(
         items,
         Some("environments"),
     )
+}
+
+/// One environment, 404 until something created it (a deployment, a job
+/// naming it, or its settings).
+async fn get_environment(
+    AxState(state): AxState<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path((owner, name, environment)): Path<(String, String, String)>,
+) -> Response {
+    let repo = format!("{owner}/{name}");
+    let s = lock(&state);
+    if !caller.sees(&s, &repo) {
+        return not_found();
+    }
+    s.deployments
+        .environments
+        .get(&repo)
+        .into_iter()
+        .flatten()
+        .find(|e| e.name == environment)
+        .map_or_else(not_found, |e| {
+            axum::Json(e.json(&s.base_url, &repo)).into_response()
+        })
 }

@@ -1,0 +1,141 @@
+//! The demo's network and clock, as the actions see them.
+//!
+//! The demo plays the examples as they are: their workflow files are read
+//! and run unchanged, hosts, durations and all. Two things a laptop does
+//! not have are supplied beneath them, the way `/etc/hosts` and a
+//! time-lapse camera would: the examples' hosts (`https://vm.example.com:8443`,
+//! `https://app.example.com`) are the demo's loopback services over plain
+//! http, and a health window runs faster by one factor for every duration
+//! (5 minutes at 30 s becomes 6 s at 600 ms: the same ten probes per URL;
+//! a probe's timeout no shorter than a second, for a loaded machine).
+//! Each action started in the demo's action mode gets its inputs with
+//! exactly these two changes, as command-line flags (flags win over the
+//! `INPUT_*` env the runner set); the timeline says so at the start.
+
+use relay_runtime::{Env, env_name};
+
+/// `origin=origin` lines: the example's origin, the demo's.
+pub const HOSTS_VAR: &str = "RELAY_DEMO_HOSTS";
+/// How many times faster a health window runs.
+pub const TIME_LAPSE_VAR: &str = "RELAY_DEMO_TIME_LAPSE";
+
+/// The health window's durations, the ones the time-lapse shortens.
+const TIMED: &[(&str, &str)] = &[
+    ("monitor-health", "duration"),
+    ("monitor-health", "interval"),
+    ("monitor-health", "initial-delay"),
+    ("monitor-health", "timeout"),
+];
+
+/// The shortest probe timeout the time-lapse gives.
+const MIN_TIMEOUT_MS: u64 = 1000;
+
+/// The flags that give `action` its inputs as the demo's network and clock
+/// see them; none when nothing needs to change.
+pub fn flags(action: &str, env: &Env) -> Vec<String> {
+    let hosts: Vec<(String, String)> = env
+        .get(HOSTS_VAR)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+        .collect();
+    let lapse: f64 = env
+        .get(TIME_LAPSE_VAR)
+        .and_then(|v| v.parse().ok())
+        .filter(|f: &f64| *f >= 1.0)
+        .unwrap_or(1.0);
+    let Some(spec) = deploy_relay::actions()
+        .into_iter()
+        .find(|a| a.spec.name == action)
+        .map(|a| a.spec)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut to_http = false;
+    for input in spec.inputs {
+        let Some(value) = env.get(&env_name(input.name)) else {
+            continue;
+        };
+        let mut changed = value.to_owned();
+        for (from, to) in &hosts {
+            if changed.contains(from.as_str()) {
+                changed = changed.replace(from.as_str(), to);
+                to_http |= to.starts_with("http://") && input.name == "url";
+            }
+        }
+        if lapse > 1.0
+            && TIMED.contains(&(action, input.name))
+            && let Ok(d) = relay_runtime::duration::parse(&changed)
+        {
+            let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
+            if input.name == "timeout" {
+                ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
+            }
+            changed = format!("{ms}ms");
+        }
+        if changed != value {
+            out.push(format!("--{}", input.name));
+            out.push(changed);
+        }
+    }
+    if to_http {
+        out.push("--allow-http".into());
+        out.push("true".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_move_to_loopback_and_the_window_speeds_up() {
+        let env = Env::from_pairs([
+            (
+                HOSTS_VAR,
+                "https://vm.example.com:8443=http://127.0.0.1:7001\nhttps://app.example.com=http://127.0.0.1:7002",
+            ),
+            (TIME_LAPSE_VAR, "50"),
+            ("INPUT_URL", "https://vm.example.com:8443/deploy/api"),
+            ("INPUT_SIGNATURE-SCHEME", "standard-webhooks"),
+        ]);
+        assert_eq!(
+            flags("sign-and-call-webhook", &env),
+            [
+                "--url",
+                "http://127.0.0.1:7001/deploy/api",
+                "--allow-http",
+                "true"
+            ]
+        );
+        let env = Env::from_pairs([
+            (HOSTS_VAR, "https://app.example.com=http://127.0.0.1:7002"),
+            (TIME_LAPSE_VAR, "50"),
+            (
+                "INPUT_URLS",
+                "https://app.example.com/api/health\nhttps://app.example.com/api/docs",
+            ),
+            ("INPUT_DURATION", "5m"),
+            ("INPUT_INTERVAL", "30s"),
+            ("INPUT_TIMEOUT", "10s"),
+        ]);
+        assert_eq!(
+            flags("monitor-health", &env),
+            [
+                "--urls",
+                "http://127.0.0.1:7002/api/health\nhttp://127.0.0.1:7002/api/docs",
+                "--duration",
+                "6000ms",
+                "--interval",
+                "600ms",
+                "--timeout",
+                "1000ms",
+            ],
+            "a probe's timeout no shorter than a second"
+        );
+        assert!(flags("verify-ci-status", &Env::from_pairs([("INPUT_SHA", "abc")])).is_empty());
+    }
+}
