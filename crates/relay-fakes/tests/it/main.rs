@@ -7,3 +7,4 @@ mod attestations;
 mod checks;
 mod deployments;
 mod fake;
+mod sigstore;
