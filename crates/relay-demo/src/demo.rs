@@ -1,5 +1,6 @@
-//! One run of the demo: start everything on loopback, play release 1 and
-//! release 2, check the end state, write the report, stop everything.
+//! One run of the demo: start everything on loopback, play release 1,
+//! release 2 and (unless a link is broken) release 3, built outside CI,
+//! check the end state, write the report, stop everything.
 
 use std::path::{Path, PathBuf};
 
@@ -50,7 +51,7 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         .build()
         .context("couldn't start the async runtime")?;
 
-    let github = GitHub::start(&root, &program);
+    let github = GitHub::start(&root, &program, &work)?;
     let mut vm = Vm::start(&runtime, &work.join("vm"), &program)?;
     masks.add(&vm.secret);
     masks.add(vm.supervisor.token());
@@ -75,7 +76,11 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     ));
     t.say(&format!("  work folder       {}", work.display()));
     t.say(&format!(
-        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http) and clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms)",
+        "  demo Sigstore     {}   the CA and log that attest the app's builds",
+        github.trusted_root.display()
+    ));
+    t.say(&format!(
+        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http), clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms) and trust root (verify-provenance checks attestations against the demo Sigstore's trusted_root.json, not Sigstore's or GitHub's)",
         story::TIME_LAPSE
     ));
     if let Some(b) = breaks {
@@ -94,7 +99,11 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         timeline: &timeline,
     };
     let mut phases = Vec::new();
-    for (n, broken, brk) in [(1, false, None), (2, breaks.is_none(), breaks)] {
+    let mut releases = vec![(1, false, None), (2, breaks.is_none(), breaks)];
+    if breaks.is_none() {
+        releases.push((story::OUTSIDE_CI, false, None));
+    }
+    for (n, broken, brk) in releases {
         let phase = stage.play(story::release(n, broken), brk)?;
         let served = vm.supervisor.served().map_or_else(
             || "nothing answers".to_owned(),
@@ -119,12 +128,22 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
             )),
             (None, _) => {}
         }
+        if n == story::OUTSIDE_CI && phase.stop.is_some() {
+            t.at(&format!(
+                "✋ release {n}'s image was not built by the app's CI: stopped before the webhook · receiver never called · nothing recorded · image {}",
+                if vm.pulled(&phase.image) {
+                    "pulled (it should not have been)"
+                } else {
+                    "never pulled"
+                }
+            ));
+        }
         t.at(&format!("→ the service answers: {served}"));
         phases.push(phase);
     }
 
     let starts = vm.supervisor.history();
-    let checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
+    let checks = check::end_state(&github, &vm, &starts, &phases, breaks);
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");

@@ -42,6 +42,12 @@ pub const DEPLOY: &[Known] = &[
     k(
         "check",
         "__0",
+        "credentials",
+        "one way to GitHub: an App or a token",
+    ),
+    k(
+        "check",
+        "__1",
         "gate",
         "is the app one this platform deploys?",
     ),
@@ -59,7 +65,7 @@ pub const DEPLOY: &[Known] = &[
     ),
     k(
         "check",
-        "__3",
+        "__4",
         "health-check",
         "the health inputs (monitor-health)",
     ),
@@ -68,6 +74,12 @@ pub const DEPLOY: &[Known] = &[
         "__0",
         "verify",
         "did the commit's CI pass? (verify-ci-status)",
+    ),
+    k(
+        "verify",
+        "provenance",
+        "provenance",
+        "was each image built by the app's CI at this commit? (verify-provenance)",
     ),
     k(
         "deploy",
@@ -105,6 +117,12 @@ pub const DEPLOY: &[Known] = &[
         "health",
         "health window (monitor-health)",
     ),
+    k(
+        "deploy",
+        "rollback-provenance",
+        "rollback-provenance",
+        "was the previous good deploy's image built by CI? (verify-provenance)",
+    ),
     k("deploy", "finish", "finish", "record how the deploy ended"),
     k(
         "deploy",
@@ -126,7 +144,7 @@ pub const DEPLOY: &[Known] = &[
     ),
     k(
         "deploy",
-        "__10",
+        "__11",
         "summary",
         "the job's summary (fails unless the deploy succeeded)",
     ),
@@ -210,13 +228,15 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
     let f = "failure";
     let x = "skipped";
     match case {
-        // check: gate, current, check, health-check · verify ·
-        // deploy: secret, dry-run, before, record, webhook, health, finish,
-        // rb-record, rollback, rb-finish, summary
-        Healthy => vec![s, x, s, s, s, s, s, s, s, s, s, s, x, x, x, s],
-        RolledBack => vec![s, x, s, s, s, s, s, s, s, s, f, s, s, s, s, f],
-        WebhookRefused => vec![s, x, s, s, s, s, s, s, s, f, x, s, x, x, x, f],
-        CiFailed => vec![s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x],
+        // check: credentials, gate, current, check, health-check · verify:
+        // verify, provenance · deploy: secret, dry-run, before, record,
+        // webhook, health, rb-provenance, finish, rb-record, rollback,
+        // rb-finish, summary
+        Healthy => vec![s, s, x, s, s, s, s, s, s, s, s, s, s, x, s, x, x, x, s],
+        RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
+        WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],
+        CiFailed => vec![s, s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x, x],
+        ProvenanceRefused => vec![s, s, x, s, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 
@@ -231,6 +251,9 @@ pub enum DeployCase {
     WebhookRefused,
     /// CI did not pass: the deploy job never ran.
     CiFailed,
+    /// An image's build provenance did not verify: the deploy job never
+    /// ran, the receiver was never called.
+    ProvenanceRefused,
 }
 
 #[cfg(test)]
@@ -284,6 +307,7 @@ mod tests {
             DeployCase::RolledBack,
             DeployCase::WebhookRefused,
             DeployCase::CiFailed,
+            DeployCase::ProvenanceRefused,
         ] {
             assert_eq!(deploy_outcomes(case).len(), DEPLOY.len(), "{case:?}");
         }
