@@ -8,7 +8,7 @@
 use relay_runner::WorkflowRecord;
 use serde_json::Value;
 
-use crate::github::{self, GitHub, Record};
+use crate::github::{self, Credentials, GitHub, Record};
 use crate::service::Release;
 use crate::steps::Break;
 use crate::story::{self, Phase, Stop};
@@ -250,6 +250,51 @@ fn webhook_outcome(rec: &WorkflowRecord) -> &str {
     rec.job("deploy")
         .and_then(|j| j.steps.iter().find(|s| s.id == "webhook"))
         .map_or("skipped", |s| s.outcome.as_str())
+}
+
+/// What the credentials Get started set up did: with the App, every step
+/// minted its own installation tokens and revoked each; with fine-grained
+/// PATs, CI was read without check runs, and the verify step said so.
+pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
+    match github.credentials {
+        Credentials::App => {
+            let issued = github.gh.issued_tokens();
+            let revoked = issued.iter().filter(|t| t.revoked).count();
+            vec![
+                Check::new(
+                    &format!(
+                        "App installation tokens minted by the steps ({})",
+                        issued.len()
+                    ),
+                    "some",
+                    if issued.is_empty() { "none" } else { "some" },
+                ),
+                Check::new(
+                    "App tokens revoked when their step ended",
+                    "all",
+                    if revoked == issued.len() {
+                        "all".to_owned()
+                    } else {
+                        format!("{revoked} of {}", issued.len())
+                    },
+                ),
+            ]
+        }
+        Credentials::FineGrainedPat => {
+            let warned = phases
+                .first()
+                .and_then(|p| p.platform.as_ref())
+                .and_then(|rec| rec.step("deploy.yml/verify", "__0"))
+                .is_some_and(|s| {
+                    s.log.contains("::warning") && s.log.contains("could not be seen")
+                });
+            vec![Check::new(
+                "verify-ci-status warned that check runs could not be seen",
+                "yes",
+                if warned { "yes" } else { "no" },
+            )]
+        }
+    }
 }
 
 fn release_line(n: u64, sha: &str) -> String {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Arg, ArgAction, Command};
 
+use crate::github::Credentials;
 use crate::service;
 use crate::steps::Break;
 
@@ -34,6 +35,18 @@ fn command() -> Command {
                 .value_name("LINK")
                 .value_parser(PossibleValuesParser::new(breaks))
                 .help("break one link for release 2 and show where the flow stops"),
+        )
+        .arg(
+            Arg::new("credentials")
+                .long("credentials")
+                .value_name("KIND")
+                .value_parser(PossibleValuesParser::new(
+                    Credentials::ALL
+                        .iter()
+                        .map(|c| PossibleValue::new(c.name()).help(c.what())),
+                ))
+                .default_value(Credentials::App.name())
+                .help("how both repositories reach GitHub, as README's Get started sets it up"),
         )
         .arg(
             Arg::new("no-color")
@@ -75,7 +88,11 @@ pub fn main() -> ExitCode {
         || relay_runtime::Env::from_process()
             .get("NO_COLOR")
             .is_some_and(|v| !v.is_empty());
-    match crate::demo::run(breaks, no_color) {
+    let credentials = matches
+        .get_one::<String>("credentials")
+        .and_then(|c| Credentials::parse(c))
+        .unwrap_or(Credentials::App);
+    match crate::demo::run(breaks, credentials, no_color) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

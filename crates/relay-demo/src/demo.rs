@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::check::{self, Check};
-use crate::github::{self, GitHub};
+use crate::github::{self, Credentials, GitHub};
 use crate::logs::Masks;
 use crate::report::Report;
 use crate::steps::Break;
@@ -32,7 +32,11 @@ fn repository_root() -> anyhow::Result<PathBuf> {
 
 /// Plays the story (with one link broken on release 2, if asked); true
 /// when it went as expected.
-pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
+pub fn run(
+    breaks: Option<Break>,
+    credentials: Credentials,
+    no_color: bool,
+) -> anyhow::Result<bool> {
     let masks = Masks::default();
     for token in github::TOKENS {
         masks.add(token);
@@ -51,7 +55,13 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
         .build()
         .context("couldn't start the async runtime")?;
 
-    let github = GitHub::start(&root, &program, &work)?;
+    let github = GitHub::start(&root, &program, credentials, &work)?;
+    if let Some(key) = github.app_private_key() {
+        masks.add(key);
+        for line in key.lines().filter(|l| !l.starts_with("-----")) {
+            masks.add(line);
+        }
+    }
     let mut vm = Vm::start(&runtime, &work.join("vm"), &program)?;
     masks.add(&vm.secret);
     masks.add(vm.supervisor.token());
@@ -73,6 +83,11 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     t.say(&format!(
         "  demo service      {}   under the demo's supervisor · nothing deployed yet",
         vm.supervisor.service_url()
+    ));
+    t.say(&format!(
+        "  credentials       --credentials {}: {}",
+        credentials.name(),
+        credentials.what()
     ));
     t.say(&format!("  work folder       {}", work.display()));
     t.say(&format!(
@@ -143,7 +158,8 @@ pub fn run(breaks: Option<Break>, no_color: bool) -> anyhow::Result<bool> {
     }
 
     let starts = vm.supervisor.history();
-    let checks = check::end_state(&github, &vm, &starts, &phases, breaks);
+    let mut checks = check::end_state(&github, &vm, &starts, &phases, breaks);
+    checks.extend(check::credentials(&github, &phases));
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");

@@ -13,7 +13,9 @@ use anyhow::Context as _;
 use relay_fakes::FakeArtifacts;
 use relay_fakes::FakeGitHub;
 use relay_fakes::sigstore::{BuildIdentity, FakeSigstore};
-use relay_fakes::{Access, ArtifactSeed, CheckScript, RunScript};
+use relay_fakes::{
+    Access, AppKeyPair, AppSeed, ArtifactSeed, CheckScript, Grant, InstallationSeed, RunScript,
+};
 use relay_runner::events;
 use relay_runner::{Event, Runner, Secrets};
 use relay_runtime::vars;
@@ -32,11 +34,14 @@ pub const BUILD_WORKFLOW: &str = ".github/workflows/main.yaml";
 
 /// The app job's `GITHUB_TOKEN`: reads the app repository.
 pub const APP_JOB_TOKEN: &str = "ghs_DemoAppJobToken00000000000000000001";
-/// `DEPLOY_TOKEN` in the app repository: writes the platform repository.
+/// `DEPLOY_TOKEN` in the app repository (`--credentials fine-grained-pat`):
+/// a fine-grained PAT that writes the platform repository.
 pub const DISPATCH_TOKEN: &str = "github_pat_DemoDispatchToken000000000002";
 /// The platform job's `GITHUB_TOKEN`: deployments and issues of the platform repository.
 pub const PLATFORM_JOB_TOKEN: &str = "ghs_DemoPlatformJobToken000000000000003";
-/// `DEPLOY_TOKEN` in the platform repository: the app's checks and statuses.
+/// `DEPLOY_TOKEN` in the platform repository (`--credentials
+/// fine-grained-pat`): a fine-grained PAT on the app repository, which
+/// cannot read check runs (no such permission exists for it).
 pub const APP_CI_TOKEN: &str = "github_pat_DemoAppCiToken00000000000004";
 
 /// Every token the demo hands out, for masking and for tests.
@@ -45,6 +50,60 @@ pub const TOKENS: [&str; 4] = [
     DISPATCH_TOKEN,
     PLATFORM_JOB_TOKEN,
     APP_CI_TOKEN,
+];
+
+/// How the demo's repositories reach GitHub, as Get started offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// A GitHub App installed on both repositories; no personal token
+    /// anywhere (the default, and what README recommends).
+    App,
+    /// A fine-grained PAT in each repository as `DEPLOY_TOKEN`.
+    FineGrainedPat,
+}
+
+impl Credentials {
+    pub const ALL: [Self; 2] = [Self::App, Self::FineGrainedPat];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::FineGrainedPat => "fine-grained-pat",
+        }
+    }
+
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::App => {
+                "a GitHub App on both repositories: each step mints a token for what it touches, and revokes it"
+            }
+            Self::FineGrainedPat => {
+                "a fine-grained PAT as DEPLOY_TOKEN in each repository: CI is read without check runs, with a warning"
+            }
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// The demo's GitHub App: its ids, as the App's settings page shows them.
+pub const APP_ID: u64 = 1_048_576;
+/// The App's client id, what `DEPLOY_RELAY_APP_ID` holds.
+pub const APP_CLIENT_ID: &str = "Iv23liDemoDeployRelay";
+
+/// What the demo's App is granted on both repositories: the union of the
+/// rows of README's permission table for the workflows the demo plays.
+const APP_PERMISSIONS: &[(&str, &str)] = &[
+    ("actions", "read"),
+    ("attestations", "read"),
+    ("checks", "read"),
+    ("contents", "write"),
+    ("deployments", "write"),
+    ("issues", "write"),
+    ("metadata", "read"),
+    ("statuses", "write"),
 ];
 
 /// The platform repository's own commit (`ref` of its deployment records).
@@ -58,6 +117,9 @@ pub struct GitHub {
     pub sigstore: FakeSigstore,
     /// The demo Sigstore's `trusted_root.json`, in the work folder.
     pub trusted_root: PathBuf,
+    pub credentials: Credentials,
+    /// The App's key (`Credentials::App`), made for this run.
+    app_key: Option<AppKeyPair>,
     root: PathBuf,
     program: PathBuf,
 }
@@ -81,16 +143,59 @@ pub struct Build {
 }
 
 impl GitHub {
-    /// Starts the fakes, seeds the repositories and tokens, and writes the
-    /// demo Sigstore's trusted root into `work`.
-    pub fn start(root: &Path, program: &Path, work: &Path) -> anyhow::Result<Self> {
+    /// Starts the fakes and seeds the repositories, the job tokens and
+    /// the `credentials` Get started sets up (the App registered and
+    /// installed, or the two fine-grained PATs), and writes the demo
+    /// Sigstore's trusted root into `work`.
+    pub fn start(
+        root: &Path,
+        program: &Path,
+        credentials: Credentials,
+        work: &Path,
+    ) -> anyhow::Result<Self> {
         let gh = FakeGitHub::start();
         gh.repo(APP, "main");
         gh.repo(PLATFORM, "main");
         gh.token(APP_JOB_TOKEN, Access::ReadOnly(vec![APP.into()]));
-        gh.token(DISPATCH_TOKEN, Access::Repos(vec![PLATFORM.into()]));
         gh.token(PLATFORM_JOB_TOKEN, Access::Repos(vec![PLATFORM.into()]));
-        gh.token(APP_CI_TOKEN, Access::Repos(vec![APP.into()]));
+        let app_key = match credentials {
+            Credentials::App => {
+                let key = AppKeyPair::generate().map_err(anyhow::Error::msg)?;
+                gh.app(AppSeed {
+                    id: APP_ID,
+                    client_id: APP_CLIENT_ID.into(),
+                    slug: "deploy-relay-demo".into(),
+                    public_key: key.public_pem.clone(),
+                });
+                gh.install(
+                    APP_ID,
+                    InstallationSeed::new("xtp-tour", &[APP, PLATFORM], APP_PERMISSIONS),
+                );
+                Some(key)
+            }
+            Credentials::FineGrainedPat => {
+                gh.token(
+                    DISPATCH_TOKEN,
+                    Access::Grant(Grant::fine_grained(
+                        &[PLATFORM],
+                        &[("contents", "write"), ("metadata", "read")],
+                    )),
+                );
+                gh.token(
+                    APP_CI_TOKEN,
+                    Access::Grant(Grant::fine_grained(
+                        &[APP],
+                        &[
+                            ("actions", "read"),
+                            ("attestations", "read"),
+                            ("metadata", "read"),
+                            ("statuses", "write"),
+                        ],
+                    )),
+                );
+                None
+            }
+        };
         // The dispatch starts the platform's Deploy workflow, as on GitHub.
         gh.on_dispatch(
             PLATFORM,
@@ -111,6 +216,8 @@ impl GitHub {
             art: FakeArtifacts::start(),
             sigstore,
             trusted_root,
+            credentials,
+            app_key,
             root: root.to_owned(),
             program: program.to_owned(),
         })
@@ -137,6 +244,23 @@ impl GitHub {
             signer: who.job_workflow_ref(),
             log_index,
         })
+    }
+
+    /// The App's private key, for masking (`Credentials::App`).
+    pub fn app_private_key(&self) -> Option<&str> {
+        self.app_key.as_ref().map(|k| k.private_pem.as_str())
+    }
+
+    /// The GitHub credentials as a repository's secrets: the App's, or
+    /// `token` as `DEPLOY_TOKEN`.
+    fn credential_secrets(&self, token: &str) -> Vec<(&'static str, String)> {
+        match &self.app_key {
+            Some(key) => vec![
+                ("DEPLOY_RELAY_APP_ID", APP_CLIENT_ID.to_owned()),
+                ("DEPLOY_RELAY_APP_PRIVATE_KEY", key.private_pem.clone()),
+            ],
+            None => vec![("DEPLOY_TOKEN", token.to_owned())],
+        }
     }
 
     /// The app's `Main` workflow finished for `sha`: a run with the
@@ -194,9 +318,21 @@ impl GitHub {
             run_id,
             ArtifactSeed::new("frontend-build", &url, size).digest(&listed),
         );
-        for (name, conclusion) in checks {
-            self.gh
-                .check_run(APP, sha, CheckScript::done(name, conclusion));
+        // The checks are the jobs of the build's Actions run (`Main` for
+        // the sha), as on GitHub: a token that cannot read check runs (a
+        // fine-grained PAT) still sees them as the run's jobs.
+        let main_run = self.gh.add_run(
+            APP,
+            "push",
+            "Main",
+            RunScript::succeeds_after(0).head_sha(sha),
+        );
+        for (job, (name, conclusion)) in (1..).zip(checks) {
+            self.gh.check_run(
+                APP,
+                sha,
+                CheckScript::done(name, conclusion).job_of(APP, main_run, job),
+            );
         }
         let event = if fork {
             events::workflow_run_from_fork(APP, FORK, sha, "main", run_id)
@@ -272,14 +408,17 @@ impl GitHub {
     }
 
     /// The app repository's secrets.
-    pub fn app_secrets() -> BTreeMap<String, String> {
-        [("DEPLOY_TOKEN".to_owned(), DISPATCH_TOKEN.to_owned())].into()
+    pub fn app_secrets(&self) -> BTreeMap<String, String> {
+        self.credential_secrets(DISPATCH_TOKEN)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
     }
 
     /// The platform repository's runner for the run the dispatch started,
     /// with the dispatch as its `repository_dispatch` event, its secrets as
-    /// the examples expect them (`DEPLOY_TOKEN` of the repository,
-    /// `DEPLOY_WEBHOOK_SECRET` of the `production` environment), and the
+    /// the examples expect them (the App's or `DEPLOY_TOKEN`, repository
+    /// secrets; `DEPLOY_WEBHOOK_SECRET` of the `production` environment), and the
     /// demo's network, clock and trust root beneath the examples' hosts,
     /// durations and Sigstore roots.
     pub fn platform_runner(
@@ -311,8 +450,9 @@ impl GitHub {
                 &self.trusted_root.to_string_lossy(),
             )
             .secrets(
-                Secrets::new()
-                    .repository("DEPLOY_TOKEN", APP_CI_TOKEN)
+                self.credential_secrets(APP_CI_TOKEN)
+                    .into_iter()
+                    .fold(Secrets::new(), |s, (k, v)| s.repository(k, &v))
                     .environment("production", "DEPLOY_WEBHOOK_SECRET", webhook_secret),
             )
             .event("repository_dispatch", event.clone());

@@ -28,7 +28,12 @@ const fn k(job: &'static str, id: &'static str, label: &'static str, what: &'sta
 
 /// `.github/workflows/relay.yml`, the app repository's side.
 pub const RELAY: &[Known] = &[
-    k("relay", "__0", "token", "is the dispatch token there?"),
+    k(
+        "relay",
+        "__0",
+        "credentials",
+        "one way to the deploy repository: an App or a token",
+    ),
     k(
         "relay",
         "relay",
@@ -79,7 +84,7 @@ pub const DEPLOY: &[Known] = &[
         "verify",
         "provenance",
         "provenance",
-        "was each image built by the app's CI at this commit? (verify-provenance)",
+        "was each image built by the app's CI from this commit? (verify-provenance)",
     ),
     k(
         "deploy",
@@ -121,7 +126,7 @@ pub const DEPLOY: &[Known] = &[
         "deploy",
         "rollback-provenance",
         "rollback-provenance",
-        "was the previous good deploy's image built by CI? (verify-provenance)",
+        "does the previous good deploy's provenance still verify?",
     ),
     k("deploy", "finish", "finish", "record how the deploy ended"),
     k(
@@ -228,10 +233,10 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
     let f = "failure";
     let x = "skipped";
     match case {
-        // check: credentials, gate, current, check, health-check · verify:
-        // verify, provenance · deploy: secret, dry-run, before, record,
-        // webhook, health, rb-provenance, finish, rb-record, rollback,
-        // rb-finish, summary
+        // check: credentials, gate, current, check, health-check ·
+        // verify: ci, provenance ·
+        // deploy: secret, dry-run, before, record, webhook, health,
+        // rb-provenance, finish, rb-record, rollback, rb-finish, summary
         Healthy => vec![s, s, x, s, s, s, s, s, s, s, s, s, s, x, s, x, x, x, s],
         RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
         WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],

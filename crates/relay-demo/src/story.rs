@@ -207,7 +207,7 @@ impl Stage<'_> {
             .run(
                 Path::new(example::APP_EXAMPLE),
                 &Default::default(),
-                &GitHub::app_secrets(),
+                &self.github.app_secrets(),
             )
             .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::APP_EXAMPLE))?;
         let dispatched = self.github.dispatches().get(sent_before).cloned();

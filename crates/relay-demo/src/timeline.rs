@@ -240,6 +240,19 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
                 })
                 .collect();
             lines.push(format!("CI {} · {}", out("state"), checks.join(" ")));
+            // The fallback's warning, as the job's annotations show it.
+            if let Some(warning) = step
+                .log
+                .lines()
+                .find_map(|l| l.strip_prefix("::warning"))
+                .and_then(|l| l.split_once("::"))
+                .map(|(_, text)| text)
+            {
+                lines.push(format!(
+                    "⚠ {}",
+                    crate::logs::one_line(&masks.redact(warning))
+                ));
+            }
         }
         "verify-provenance" => {
             let report = serde_json::from_str::<Value>(out("report")).unwrap_or_default();

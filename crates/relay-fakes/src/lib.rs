@@ -22,9 +22,9 @@ pub mod sigstore;
 
 pub use blob::{BlobFault, STALL};
 pub use github::{
-    Access, AppSeed, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault, Grant,
-    InstallationSeed, IssuedToken, JwtRefusal, Recorded, Run, RunScript, TokenKind,
-    WorkflowDispatchMode,
+    Access, AppKeyPair, AppSeed, ArtifactSeed, CheckScript, DEFAULT_TOKEN, FakeGitHub, Fault,
+    Grant, InstallationSeed, IssuedToken, JwtRefusal, Recorded, Run, RunScript, TokenKind,
+    WorkflowDispatchMode, verifier_in_use,
 };
 pub use results::{FakeArtifacts, StoredArtifact, TwirpFault};
 pub use sigstore::{BuildIdentity, FakeSigstore};

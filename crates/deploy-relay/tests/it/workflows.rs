@@ -249,7 +249,11 @@ fn a_production_image_with_no_attestation_stops_before_anything_changes() {
         log.contains("provenance: require") && log.contains("attest-build-provenance"),
         "the default for production is `require`, and the error says how to attest: {log}"
     );
-    assert!(w.records().is_empty(), "nothing recorded: {:?}", w.records());
+    assert!(
+        w.records().is_empty(),
+        "nothing recorded: {:?}",
+        w.records()
+    );
     assert!(w.deploy_calls().is_empty(), "the VM was never called");
 }
 
@@ -260,13 +264,15 @@ fn the_record_keeps_what_provenance_found() {
     let rec = w.deploy(SHA_A, APP, Behavior::Up);
     assert_eq!(rec.result, "success", "{rec:#?}");
     let log = &rec.step("deploy.yml/verify", "provenance").unwrap().log;
-    assert!(log.contains("::warning"), "`warn` goes on with a warning: {log}");
-    let record = w
-        .gh
-        .deployments(PLATFORM)
-        .into_iter()
-        .find(|d| d["task"] == "deploy-relay")
-        .unwrap();
+    assert!(
+        log.contains("::warning"),
+        "`warn` goes on with a warning: {log}"
+    );
+    let record =
+        w.gh.deployments(PLATFORM)
+            .into_iter()
+            .find(|d| d["task"] == "deploy-relay")
+            .unwrap();
     let report = &record["payload"]["provenance"];
     assert_eq!(report["mode"], "warn", "{record:#}");
     assert_eq!(report["verified"], false, "{record:#}");

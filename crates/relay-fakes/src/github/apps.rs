@@ -34,6 +34,44 @@ pub struct AppSeed {
     pub public_key: String,
 }
 
+/// A new App key pair, as GitHub generates one for an App: the PKCS#1 PEM
+/// private key its owner downloads, and the public half GitHub keeps. Made
+/// at run time (2048-bit RSA, RustCrypto's `rsa`), so no key is committed.
+pub struct AppKeyPair {
+    /// `-----BEGIN RSA PRIVATE KEY-----`: what goes in the App's secret.
+    pub private_pem: String,
+    /// `-----BEGIN PUBLIC KEY-----`: what [`AppSeed::public_key`] takes.
+    pub public_pem: String,
+}
+
+impl AppKeyPair {
+    /// A fresh key pair; fails only if the system has no randomness.
+    pub fn generate() -> Result<Self, String> {
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+            .map_err(|e| format!("couldn't make an RSA key: {e}"))?;
+        let private_pem = key
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|e| format!("couldn't encode the RSA key: {e}"))?
+            .to_string();
+        let public_pem = key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| format!("couldn't encode the public key: {e}"))?;
+        Ok(Self {
+            private_pem,
+            public_pem,
+        })
+    }
+}
+
+impl std::fmt::Debug for AppKeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppKeyPair").finish_non_exhaustive()
+    }
+}
+
 /// An installation of an App on an account.
 #[derive(Debug, Clone)]
 pub struct InstallationSeed {

@@ -19,11 +19,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use apps::{AppSeed, InstallationSeed, IssuedToken};
+pub use apps::{AppKeyPair, AppSeed, InstallationSeed, IssuedToken};
 pub use artifacts::ArtifactSeed;
 pub use checks::CheckScript;
 pub use grants::{Grant, TokenKind};
-pub use jwt::JwtRefusal;
+pub use jwt::{JwtRefusal, verifier_in_use};
 pub use runs::{Run, RunScript, WorkflowDispatchMode};
 
 /// The token every fake accepts unless a test registers others.
