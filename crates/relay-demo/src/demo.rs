@@ -144,8 +144,18 @@ pub fn run(
             (None, _) => {}
         }
         if n == story::OUTSIDE_CI && phase.stop.is_some() {
+            let why = phase
+                .platform
+                .as_ref()
+                .map(story::deploy_yml)
+                .and_then(|r| r.job("verify"))
+                .and_then(|j| j.steps.iter().find(|s| s.id == "provenance"))
+                .and_then(|s| s.outputs.get("report"))
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                .and_then(|r| r["images"][0]["reason"].as_str().map(crate::logs::one_line))
+                .unwrap_or_default();
             t.at(&format!(
-                "✋ release {n}'s image was not built by the app's CI: stopped before the webhook · receiver never called · nothing recorded · image {}",
+                "✋ release {n}'s image was not built by the app's CI ({why}): stopped before the webhook · receiver never called · nothing recorded · image {}",
                 if vm.pulled(&phase.image) {
                     "pulled (it should not have been)"
                 } else {
