@@ -322,6 +322,7 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
         RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
         WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],
         CiFailed => vec![s, s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x, x],
+        ProvenanceRefused => vec![s, s, x, s, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 
@@ -336,6 +337,9 @@ pub enum DeployCase {
     WebhookRefused,
     /// CI did not pass: the deploy job never ran.
     CiFailed,
+    /// An image's build provenance did not verify: the deploy job never
+    /// ran, the receiver was never called.
+    ProvenanceRefused,
 }
 
 #[cfg(test)]
@@ -389,6 +393,7 @@ mod tests {
             DeployCase::RolledBack,
             DeployCase::WebhookRefused,
             DeployCase::CiFailed,
+            DeployCase::ProvenanceRefused,
         ] {
             assert_eq!(deploy_outcomes(case).len(), DEPLOY.len(), "{case:?}");
         }

@@ -8,3 +8,4 @@ mod checks;
 mod deployments;
 mod fake;
 mod results;
+mod sigstore;
