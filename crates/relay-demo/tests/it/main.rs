@@ -183,7 +183,11 @@ fn release_2(stdout: &str) -> &str {
 /// The lines of the timeline's release 3 (built outside CI).
 fn release_3(stdout: &str) -> &str {
     let from = stdout.find("━━ Release 3").expect("release 3 played");
-    let to = stdout.find("━━ End state").expect("an end state");
+    // Up to the queue scene's releases, or the end state.
+    let to = stdout
+        .find("━━ Release 4")
+        .or_else(|| stdout.find("━━ End state"))
+        .expect("an end state");
     &stdout[from..to]
 }
 
