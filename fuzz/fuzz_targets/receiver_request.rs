@@ -10,10 +10,10 @@
 
 use std::sync::LazyLock;
 
-use deploy_receiver::{Auth, Config, Limits, check};
+use deploy_receiver::{Auth, Config, Limits, decide};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use relay_signature::{Secret, github, status};
+use relay_signature::{SigningKey, github, status};
 
 const CONFIG: &str = r#"
 listen = "127.0.0.1:0"
@@ -30,7 +30,7 @@ args = ["image_sha", "meta.env"]
 
 static FIXTURE: LazyLock<(Config, Auth)> = LazyLock::new(|| {
     let config = Config::parse(CONFIG).expect("the fuzz config is valid");
-    let auth = Auth::new(&config, vec![Secret::new(b"fuzz secret".to_vec()).expect("non-empty")]);
+    let auth = Auth::new(&config, vec![SigningKey::new(b"fuzz secret".to_vec()).expect("non-empty")]);
     (config, auth)
 });
 
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let signed = flags & 1 == 1;
     if signed {
-        let key = Secret::new(b"fuzz secret".to_vec()).expect("non-empty");
+        let key = SigningKey::new(b"fuzz secret".to_vec()).expect("non-empty");
         let value = HeaderValue::from_str(&github::sign(&key, body)).expect("hex is a valid header");
         headers.insert("x-hub-signature-256", value);
     }
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let hook = &config.hooks[0];
     let limits = Limits { auth, max_body: config.max_body, require_delivery_id: flags & 8 == 8 };
-    if let Ok(accepted) = check(hook, &limits, &method, &headers, body, 0) {
+    if let Ok(accepted) = decide(hook, &limits, &method, &headers, body, 0) {
         assert!(method == Method::POST);
         assert!(auth.verify(&headers, body, 0).is_ok(), "accepted without a valid signature");
         assert!(!body.starts_with(b"deploy-relay-status"), "a status poll taken for a deploy");

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use relay_signature::{Secret, github};
+use relay_signature::{SigningKey, github};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -181,7 +181,7 @@ async fn main() {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let secret = Secret::new(a.secret.clone()).unwrap();
+    let secret = SigningKey::new(a.secret.clone()).unwrap();
     let body = br#"{"image_sha":"0123abcd","ref":"refs/heads/main","repository":"acme/app"}"#;
     let mut latencies = Vec::new();
     let (mut sent, mut ok, mut other) = (0u32, 0u32, Vec::new());

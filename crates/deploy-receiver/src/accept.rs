@@ -40,7 +40,7 @@ const REFUSERS: usize = 64;
 const REFUSER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Arc<App>,
     tls: Option<TlsAcceptor>,

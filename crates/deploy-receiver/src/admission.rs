@@ -52,7 +52,7 @@ pub(crate) enum PeerKey {
 }
 
 impl PeerKey {
-    pub fn of(ip: IpAddr) -> Self {
+    pub(crate) fn of(ip: IpAddr) -> Self {
         match ip.to_canonical() {
             IpAddr::V4(a) => PeerKey::V4(u32::from(a)),
             IpAddr::V6(a) => PeerKey::V6((u128::from(a) >> 64) as u64),
@@ -136,7 +136,7 @@ pub(crate) struct Admission {
 
 /// Counters for logs and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pressure {
+pub(crate) struct Pressure {
     pub connections: usize,
     pub held: usize,
     pub evictions: u64,
@@ -144,7 +144,7 @@ pub struct Pressure {
 }
 
 impl Admission {
-    pub fn new(limits: Limits) -> Arc<Self> {
+    pub(crate) fn new(limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             limits,
             state: Mutex::default(),
@@ -156,7 +156,7 @@ impl Admission {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn pressure(&self) -> Pressure {
+    pub(crate) fn pressure(&self) -> Pressure {
         let s = self.lock();
         Pressure {
             connections: s.live,
@@ -168,7 +168,7 @@ impl Admission {
 
     /// A slot for a new connection from `ip`, evicting the stalest
     /// unauthenticated connection when every slot is taken.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, Refusal> {
+    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, Refusal> {
         let peer = PeerKey::of(ip);
         let mut s = self.lock();
         if let Some(limit) = self.limits.per_peer
@@ -210,7 +210,7 @@ impl Admission {
 
     /// Evicts every connection that holds no authenticated request: at
     /// shutdown, stalled clients must not hold it up.
-    pub fn evict_unauthenticated(&self) {
+    pub(crate) fn evict_unauthenticated(&self) {
         let mut s = self.lock();
         let ids: Vec<u64> = s
             .conns
@@ -243,11 +243,11 @@ pub(crate) struct Ticket {
 
 impl Ticket {
     /// Resolves when this connection is evicted.
-    pub fn evicted(&self) -> WaitForCancellationFuture<'_> {
+    pub(crate) fn evicted(&self) -> WaitForCancellationFuture<'_> {
         self.cancel.cancelled()
     }
 
-    pub fn is_evicted(&self) -> bool {
+    pub(crate) fn is_evicted(&self) -> bool {
         self.cancel.is_cancelled()
     }
 
@@ -258,7 +258,7 @@ impl Ticket {
     }
 
     /// A request's head arrived.
-    pub fn begin_request(&self) {
+    pub(crate) fn begin_request(&self) {
         self.update(|e| {
             e.busy = true;
             e.last_activity = Instant::now();
@@ -266,7 +266,7 @@ impl Ticket {
     }
 
     /// Its answer is out; the connection is idle (and evictable) again.
-    pub fn end_request(&self) {
+    pub(crate) fn end_request(&self) {
         self.release_all();
         self.update(|e| {
             e.busy = false;
@@ -275,26 +275,26 @@ impl Ticket {
         });
     }
 
-    pub fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         let s = self.admission.lock();
         s.conns.get(&self.id).is_some_and(|e| e.busy)
     }
 
     /// The request is authenticated: its bytes leave the budget and the
     /// connection cannot be evicted until the answer is out.
-    pub fn trust(&self) {
+    pub(crate) fn trust(&self) {
         self.release_all();
         self.update(|e| e.trusted = true);
     }
 
     /// Gives back every byte this connection holds.
-    pub fn release_all(&self) {
+    pub(crate) fn release_all(&self) {
         self.admission.release_all(self.id);
     }
 
     /// Takes `n` more bytes of the shared budget, evicting the stalest
     /// other body readers when it is spent.
-    pub async fn charge(&self, n: usize) -> Result<(), NoBudget> {
+    pub(crate) async fn charge(&self, n: usize) -> Result<(), NoBudget> {
         let admission = &self.admission;
         let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
         loop {

@@ -11,17 +11,17 @@ use http::{HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 /// The largest answer, as JSON on the wire.
-pub const MAX_ANSWER: usize = 32 * 1024;
+pub(crate) const MAX_ANSWER: usize = 32 * 1024;
 /// The largest `output_tail`: room for the output and every other field
 /// within [`MAX_ANSWER`] when the output is plain text. Output that
 /// escapes to more is cut further, from its start.
-pub const MAX_OUTPUT_TAIL: usize = 24 * 1024;
+pub(crate) const MAX_OUTPUT_TAIL: usize = 24 * 1024;
 /// Longer status texts (an unstartable program's error names its path)
 /// are cut to this many characters.
 const MAX_STATUS_TEXT: usize = 1024;
 
 /// What a finished deploy says.
-pub struct Finished<'a> {
+pub(crate) struct Finished<'a> {
     pub text: String,
     /// `None`: it ran but has no exit code (timed out, killed, not started).
     pub exit_code: Option<i32>,
@@ -37,7 +37,7 @@ pub struct Finished<'a> {
 impl Finished<'_> {
     /// The JSON body, at most [`MAX_ANSWER`] bytes encoded; the output is
     /// cut from its start until it fits, and `output_truncated` says so.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let text: String = self.text.chars().take(MAX_STATUS_TEXT).collect();
         let mut body = json!({
             "status": text,
@@ -63,7 +63,7 @@ fn encoded_len(value: &Value) -> usize {
     serde_json::to_vec(value).map_or(usize::MAX, |v| v.len())
 }
 
-/// The bytes `c` takes inside a JSON string as serde_json writes it: `"`,
+/// The bytes `c` takes inside a JSON string as `serde_json` writes it: `"`,
 /// `\` and the short escapes two, other control characters six
 /// (`\u001b`), everything else its UTF-8 length.
 fn json_len(c: char) -> usize {
@@ -91,7 +91,7 @@ fn fitting_tail(text: &str, room: usize) -> (&str, bool) {
 
 /// `status` with `body`, and the body's `exit_code` (a number, or `null`
 /// when the deploy ran without one) in the `Deploy-Exit-Code` header too.
-pub fn response(status: StatusCode, body: Value) -> Response {
+pub(crate) fn response(status: StatusCode, body: Value) -> Response {
     let header = match body.get("exit_code") {
         Some(Value::Number(n)) => HeaderValue::from_str(&n.to_string()).ok(),
         Some(Value::Null) => Some(HeaderValue::from_static("null")),

@@ -15,17 +15,17 @@ use tokio_util::task::TaskTracker;
 use crate::admission::{self, Admission};
 use crate::auth::{Auth, Secrets};
 use crate::config::{Config, Hook};
-use crate::line::Line;
+use crate::deliveries::Deliveries;
+use crate::in_flight::InFlight;
 use crate::redact::Redactor;
 use crate::replay::Replay;
-use crate::results::Results;
 use crate::routes;
 
-pub struct App {
+pub(crate) struct App {
     pub(crate) config: Config,
     pub(crate) hooks: HashMap<String, HookState>,
     replay: Mutex<Replay>,
-    pub(crate) results: Results,
+    pub(crate) deliveries: Deliveries,
     pub(crate) admission: Arc<Admission>,
     pub(crate) redactor: Redactor,
     /// Env vars holding secrets, kept from the command's environment.
@@ -41,12 +41,12 @@ pub(crate) struct HookState {
     pub hook: Hook,
     pub auth: Auth,
     pub lock: Arc<AsyncMutex<()>>,
-    /// The deploys queued or running (see [`crate::line`]).
-    pub line: Arc<Mutex<Line>>,
+    /// The deploys queued or running (see [`crate::in_flight`]).
+    pub in_flight: Arc<Mutex<InFlight>>,
 }
 
 impl App {
-    pub fn new(
+    pub(crate) fn new(
         config: Config,
         secrets: &Secrets,
         replay: Replay,
@@ -60,7 +60,7 @@ impl App {
                     hook: h.clone(),
                     auth: Auth::new(&config, secrets.for_hook(&config, h)),
                     lock: Arc::new(AsyncMutex::new(())),
-                    line: Arc::default(),
+                    in_flight: Arc::default(),
                 };
                 (h.path.clone(), state)
             })
@@ -79,7 +79,7 @@ impl App {
             })
             .collect();
         Arc::new(Self {
-            results: Results::new(config.result_ttl),
+            deliveries: Deliveries::new(config.result_ttl),
             redactor: Redactor::new(secrets.all(), secrets.lines()),
             config,
             hooks,
@@ -91,7 +91,7 @@ impl App {
         })
     }
 
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         let mut router = Router::new().route("/healthz", get(routes::healthz));
         // Hook paths are normalised (no trailing `/`, see `hook::normalise_path`)
         // and distinct, so none of these routes can clash; a sender whose URL
@@ -139,7 +139,7 @@ pub(crate) struct Claim {
 
 impl Claim {
     /// The deploy starts: the id stays remembered.
-    pub fn commit(mut self) {
+    pub(crate) fn commit(mut self) {
         self.id = None;
     }
 }

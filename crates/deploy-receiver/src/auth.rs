@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use relay_runtime::Env;
+use relay_runtime::Secret;
 use relay_signature::standard::{self, Headers};
-use relay_signature::{Scheme, Secret, VerifyError, github};
+use relay_signature::{Scheme, SigningKey, VerifyError, github};
 
 use zeroize::Zeroizing;
 
@@ -18,6 +19,8 @@ use crate::config::{Config, Hook, SecretSource};
 
 /// Why the secret could not be loaded. Never carries the secret's text.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum SecretLoadError {
     #[error("couldn't read the secret file `{path}`: {source}")]
     File {
@@ -60,22 +63,25 @@ impl SecretLoadError {
 /// Verifies requests under the configured scheme.
 pub struct Auth {
     scheme: Scheme,
-    secrets: Vec<Secret>,
+    keys: Vec<SigningKey>,
     header: http::HeaderName,
     tolerance: Duration,
 }
 
 impl Auth {
-    pub fn new(config: &Config, secrets: Vec<Secret>) -> Self {
+    /// A verifier of `config`'s scheme and signature header that accepts
+    /// a signature by any of `keys`.
+    pub fn new(config: &Config, keys: Vec<SigningKey>) -> Self {
         Self {
             scheme: config.scheme,
-            secrets,
+            keys,
             header: http::HeaderName::try_from(config.signature_header.as_str())
                 .unwrap_or_else(|_| http::HeaderName::from_static("x-hub-signature-256")),
             tolerance: config.timestamp_tolerance,
         }
     }
 
+    /// The signature scheme requests are verified under.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
@@ -89,9 +95,9 @@ impl Auth {
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), VerifyError> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         match self.scheme {
-            Scheme::GitHub => github::verify(&self.secrets, text(self.header.as_str()), body),
+            Scheme::GitHub => github::verify(&self.keys, text(self.header.as_str()), body),
             Scheme::StandardWebhooks => standard::verify(
-                &self.secrets,
+                &self.keys,
                 Headers {
                     id: text(standard::ID_HEADER),
                     timestamp: text(standard::TIMESTAMP_HEADER),
@@ -107,14 +113,14 @@ impl Auth {
 
 /// Every secret the config names, read once at start-up.
 pub struct Secrets {
-    by_source: BTreeMap<SecretSource, Vec<Secret>>,
+    by_source: BTreeMap<SecretSource, Vec<SigningKey>>,
     /// Each secret line exactly as written, for masking it in output.
     lines: Vec<Secret>,
 }
 
 impl Secrets {
     /// The keys `hook` accepts: its own, else the global ones.
-    pub fn for_hook(&self, config: &Config, hook: &Hook) -> Vec<Secret> {
+    pub fn for_hook(&self, config: &Config, hook: &Hook) -> Vec<SigningKey> {
         hook.secret
             .as_ref()
             .or(config.secret.as_ref())
@@ -124,7 +130,7 @@ impl Secrets {
     }
 
     /// Every key, of every source.
-    pub fn all(&self) -> impl Iterator<Item = &Secret> {
+    pub fn all(&self) -> impl Iterator<Item = &SigningKey> {
         self.by_source.values().flatten()
     }
 
@@ -134,15 +140,15 @@ impl Secrets {
     }
 
     /// Each source with its keys, for `--check`.
-    pub fn sources(&self) -> impl Iterator<Item = (&SecretSource, &[Secret])> {
+    pub fn sources(&self) -> impl Iterator<Item = (&SecretSource, &[SigningKey])> {
         self.by_source.iter().map(|(s, k)| (s, k.as_slice()))
     }
 
     /// For tests and the fuzzer: one set of keys as the global secret.
-    pub fn from_global(config: &Config, secrets: Vec<Secret>) -> Self {
+    pub fn from_global(config: &Config, keys: Vec<SigningKey>) -> Self {
         let mut by_source = BTreeMap::new();
         if let Some(source) = &config.secret {
-            by_source.insert(source.clone(), secrets);
+            by_source.insert(source.clone(), keys);
         }
         Self {
             by_source,
@@ -173,7 +179,8 @@ pub fn load_secrets(config: &Config, env: &Env) -> Result<Secrets, SecretLoadErr
         lines.extend(
             text.lines()
                 .map(|l| l.trim_end_matches('\r'))
-                .filter_map(|l| Secret::new(l).ok()),
+                .filter(|l| !l.is_empty())
+                .map(Secret::new),
         );
         by_source.insert(source.clone(), keys);
     }
@@ -191,30 +198,29 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
     }
 }
 
-/// One secret per non-empty line; only the line ending is stripped, so a
-/// GitHub secret may hold inner spaces exactly as GitHub stores it.
-pub fn parse_secrets(text: &str, scheme: Scheme) -> Result<Vec<Secret>, SecretLoadError> {
-    let mut secrets = Vec::new();
+/// One secret per non-empty line, its key made for `scheme`; only the line
+/// ending is stripped, so a GitHub secret may hold inner spaces exactly as
+/// GitHub stores it.
+pub fn parse_secrets(text: &str, scheme: Scheme) -> Result<Vec<SigningKey>, SecretLoadError> {
+    let mut keys = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let secret = match scheme {
-            Scheme::GitHub => Secret::new(line),
-            Scheme::StandardWebhooks => Secret::from_whsec(line),
-        }
-        .map_err(|source| SecretLoadError::NotWhsec {
-            line: i + 1,
-            at: String::new(),
-            source,
+        let key = SigningKey::from_secret(&Secret::new(line), scheme).map_err(|source| {
+            SecretLoadError::NotWhsec {
+                line: i + 1,
+                at: String::new(),
+                source,
+            }
         })?;
-        secrets.push(secret);
+        keys.push(key);
     }
-    if secrets.is_empty() {
+    if keys.is_empty() {
         return Err(SecretLoadError::Empty { at: String::new() });
     }
-    Ok(secrets)
+    Ok(keys)
 }
 
 #[cfg(test)]

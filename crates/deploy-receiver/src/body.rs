@@ -21,7 +21,7 @@ pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A refusal that also closes the connection: the rest of the body is not
 /// read, so the connection cannot carry another request.
-fn closing(status: StatusCode, text: String) -> Response {
+fn closing(status: StatusCode, text: &str) -> Response {
     let mut response = answer(status, json!({ "status": text }));
     response
         .headers_mut()
@@ -31,7 +31,7 @@ fn closing(status: StatusCode, text: String) -> Response {
 
 /// The busy answer: no `exit_code`, so a sender may retry it.
 pub(crate) fn busy(text: &str) -> Response {
-    let mut response = closing(StatusCode::SERVICE_UNAVAILABLE, text.to_owned());
+    let mut response = closing(StatusCode::SERVICE_UNAVAILABLE, text);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -54,7 +54,7 @@ pub(crate) fn refuse_declared(headers: &HeaderMap, max_body: usize) -> Option<Re
     );
     Some(closing(
         StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the body is larger than {max_body} bytes"),
+        &format!("the body is larger than {max_body} bytes"),
     ))
 }
 
@@ -81,7 +81,7 @@ pub(crate) async fn read(
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
                 info!(status = 400, error = %e, "refused: the body could not be read");
-                closing(StatusCode::BAD_REQUEST, "the body could not be read".into())
+                closing(StatusCode::BAD_REQUEST, "the body could not be read")
             })?;
             let Ok(chunk) = frame.into_data() else {
                 continue;
@@ -91,7 +91,7 @@ pub(crate) async fn read(
                 info!(status = 413, "refused: body over the limit");
                 return Err(closing(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the body is larger than {max_body} bytes"),
+                    &format!("the body is larger than {max_body} bytes"),
                 ));
             }
             if needed > charged {
@@ -123,15 +123,12 @@ pub(crate) async fn read(
             debug!(status = 503, "refused: evicted for a newer request while the body was incomplete");
             Err(busy("the receiver is busy reading other requests; try again"))
         }
-        read = tokio::time::timeout(BODY_TIMEOUT, read) => match read {
-            Ok(result) => result,
-            Err(_) => {
+        read = tokio::time::timeout(BODY_TIMEOUT, read) => {
+            let Ok(result) = read else {
                 info!(status = 408, "refused: the body was too slow to arrive");
-                Err(closing(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "the body was too slow to arrive".into(),
-                ))
-            }
-        },
+                return Err(closing(StatusCode::REQUEST_TIMEOUT, "the body was too slow to arrive"));
+            };
+            result
+        }
     }
 }

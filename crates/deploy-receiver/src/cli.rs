@@ -11,13 +11,13 @@ use clap::{Arg, ArgAction, Command};
 use relay_runtime::{Env, vars};
 use tracing::{info, warn};
 
-use crate::{Config, LogFormat, Receiver, keys, supervisor};
+use crate::{Config, LogFormat, Receiver, config_keys, supervisor};
 
 fn command() -> Command {
     Command::new("deploy-receiver")
         .about("Verifies signed deploy webhooks and runs the deploy command, one at a time")
         .version(env!("CARGO_PKG_VERSION"))
-        .after_help(keys::help())
+        .after_help(config_keys::help())
         .arg(
             Arg::new("config")
                 .long("config")
@@ -45,7 +45,7 @@ fn command() -> Command {
         .arg(
             Arg::new("log-format")
                 .long("log-format")
-                .value_parser(["text", "json"])
+                .value_parser(LogFormat::ALL.map(LogFormat::name))
                 .help("overrides `log_format` from the config"),
         )
 }
@@ -79,14 +79,17 @@ fn run(matches: &clap::ArgMatches, env: &Env) -> anyhow::Result<()> {
         .get_one::<PathBuf>("config")
         .context("--config is required")?;
     let config = Config::load(path)?;
-    let format = match matches.get_one::<String>("log-format").map(String::as_str) {
-        Some("json") => LogFormat::Json,
-        Some(_) => LogFormat::Text,
-        None => config.log_format,
-    };
+    let format = matches
+        .get_one::<String>("log-format")
+        .and_then(|name| LogFormat::from_name(name))
+        .unwrap_or(config.log_format);
     init_logs(format, env);
     let options = crate::StartOptions {
-        reset_replay_state: matches.get_flag("reset-replay-state"),
+        stored_ids: if matches.get_flag("reset-replay-state") {
+            crate::StoredIds::Forget
+        } else {
+            crate::StoredIds::Keep
+        },
     };
     if matches.get_flag("check") {
         let warnings = crate::preflight(&config, env, options)
@@ -136,9 +139,8 @@ fn init_logs(format: LogFormat, env: &Env) {
 
 async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
     };
     tokio::select! {
         _ = term.recv() => info!("SIGTERM received"),

@@ -1,6 +1,6 @@
 //! `receiver.toml`: read, checked in full at start-up, so a bad pattern or a
 //! missing secret stops the service before it listens rather than at the
-//! first deploy. Every key, its default and meaning is in [`crate::keys`]
+//! first deploy. Every key, its default and meaning is in [`crate::config_keys`]
 //! (printed by `--help`).
 
 use std::collections::BTreeSet;
@@ -13,8 +13,23 @@ use serde::Deserialize;
 
 pub use crate::hook::{DEFAULT_IMAGE_SHA_PATTERN, Hook, Mode};
 
+// The defaults of the top-level keys, each written once: the parser uses
+// them and `--help` renders them (`crate::config_keys`).
+pub(crate) const DEFAULT_MAX_BODY: usize = 64 * 1024;
+pub(crate) const DEFAULT_BODY_BUDGET: usize = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_mins(5);
+pub(crate) const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_hours(24);
+pub(crate) const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
+pub(crate) const DEFAULT_REQUIRE_DELIVERY_ID: bool = false;
+pub(crate) const DEFAULT_RESULT_TTL: Duration = Duration::from_hours(1);
+pub(crate) const DEFAULT_OUTPUT_TAIL: usize = 16 * 1024;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 16;
+
 /// A configuration that cannot be used; each says which key and why.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum ConfigError {
     #[error("couldn't read `{path}`: {source}")]
     Read {
@@ -64,7 +79,9 @@ struct RawConfig {
 /// [`crate::auth::load_secrets`], never kept in the config.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SecretSource {
+    /// `secret_file`: a file, one key per non-empty line.
     File(PathBuf),
+    /// `secret_env`: an environment variable, removed from every command's.
     Env(String),
 }
 
@@ -88,46 +105,81 @@ impl SecretSource {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the receiver writes its log (`log_format`, `--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
+    /// A line of text per event.
+    #[default]
     Text,
+    /// A JSON object per event, for a log collector.
     Json,
 }
 
+impl LogFormat {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [LogFormat; 2] = [LogFormat::Text, LogFormat::Json];
+
+    /// The name `log_format` and `--log-format` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+
+    /// The format called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// A checked `receiver.toml`: every default filled in, every pattern
+/// compiled (see `--help` for each key's meaning).
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The address to listen on.
     pub listen: SocketAddr,
     /// The secret of every hook that names none of its own; `None` when
     /// each hook has its own.
     pub secret: Option<SecretSource>,
+    /// The PEM certificate chain and private key; `None`: plain HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The largest request body, in bytes.
     pub max_body: usize,
     /// Bytes of bodies not yet authenticated, all connections together.
     pub body_budget: usize,
+    /// The signature scheme.
     pub scheme: Scheme,
     /// The header carrying the GitHub-scheme signature.
     pub signature_header: String,
+    /// How far a signed timestamp may be from now, either way.
     pub timestamp_tolerance: Duration,
     /// How long a delivery id is remembered to refuse a replay.
     pub replay_window: Duration,
+    /// Delivery ids remembered at most.
     pub replay_capacity: usize,
     /// Where delivery ids are kept across restarts; `None`: the default
     /// (systemd's `$STATE_DIRECTORY`, else memory only), see
     /// `replay::state_path`.
     pub replay_state: Option<PathBuf>,
+    /// Whether a request without a delivery id is refused.
     pub require_delivery_id: bool,
     /// How long a finished deploy's answer stays available at its status path.
     pub result_ttl: Duration,
+    /// Bytes of command output in the answer.
     pub output_tail: usize,
+    /// How the receiver writes its log.
     pub log_format: LogFormat,
     /// Open connections at most.
     pub max_connections: usize,
     /// Open connections per client address (IPv6: per /64); `None`: no limit.
     pub max_connections_per_peer: Option<usize>,
+    /// The hooks, in the file's order.
     pub hooks: Vec<Hook>,
 }
 
 impl Config {
+    /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -142,6 +194,7 @@ impl Config {
         })
     }
 
+    /// Checks the text of a `receiver.toml`.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: PathBuf::from("<config>"),
@@ -168,7 +221,7 @@ impl Config {
             Some(s) => s
                 .parse()
                 .map_err(|e: relay_signature::UnknownScheme| invalid("signature", e.to_string()))?,
-            None => Scheme::GitHub,
+            None => Scheme::default(),
         };
         let signature_header = raw
             .signature_header
@@ -180,18 +233,21 @@ impl Config {
             ));
         }
         let log_format = match raw.log_format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(invalid(
+            None => LogFormat::default(),
+            Some(name) => LogFormat::from_name(name).ok_or_else(|| {
+                invalid(
                     "log_format",
-                    format!("`{other}` is neither `text` nor `json`"),
-                ));
-            }
+                    format!("`{name}` is neither `text` nor `json`"),
+                )
+            })?,
         };
-        let hooks = hooks(raw.hooks, secret.is_some())?;
-        let max_body = size_key("max_body", raw.max_body.as_deref(), 64 * 1024)?;
-        let body_budget = size_key("body_budget", raw.body_budget.as_deref(), 8 << 20)?;
+        let hooks = hooks(raw.hooks, secret.as_ref())?;
+        let max_body = size_key("max_body", raw.max_body.as_deref(), DEFAULT_MAX_BODY)?;
+        let body_budget = size_key(
+            "body_budget",
+            raw.body_budget.as_deref(),
+            DEFAULT_BODY_BUDGET,
+        )?;
         if max_body > body_budget {
             return Err(invalid(
                 "max_body",
@@ -211,20 +267,32 @@ impl Config {
             timestamp_tolerance: duration_key(
                 "timestamp_tolerance",
                 raw.timestamp_tolerance.as_deref(),
-                "5m",
+                DEFAULT_TIMESTAMP_TOLERANCE,
             )?,
-            replay_window: duration_key("replay_window", raw.replay_window.as_deref(), "24h")?,
-            replay_capacity: raw.replay_capacity.unwrap_or(10_000).max(1),
+            replay_window: duration_key(
+                "replay_window",
+                raw.replay_window.as_deref(),
+                DEFAULT_REPLAY_WINDOW,
+            )?,
+            replay_capacity: raw
+                .replay_capacity
+                .unwrap_or(DEFAULT_REPLAY_CAPACITY)
+                .max(1),
             replay_state: raw.replay_state,
-            require_delivery_id: raw.require_delivery_id.unwrap_or(false),
-            result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), "1h")?,
+            require_delivery_id: raw
+                .require_delivery_id
+                .unwrap_or(DEFAULT_REQUIRE_DELIVERY_ID),
+            result_ttl: duration_key("result_ttl", raw.result_ttl.as_deref(), DEFAULT_RESULT_TTL)?,
             output_tail: output_tail(raw.output_tail.as_deref())?,
             log_format,
-            max_connections: raw.max_connections.unwrap_or(512).max(1),
+            max_connections: raw
+                .max_connections
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS)
+                .max(1),
             max_connections_per_peer: match raw.max_connections_per_peer {
                 Some(0) => None,
                 Some(n) => Some(n),
-                None => Some(16),
+                None => Some(DEFAULT_MAX_CONNECTIONS_PER_PEER),
             },
             hooks,
         })
@@ -241,7 +309,10 @@ impl Config {
     }
 }
 
-fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook>, ConfigError> {
+fn hooks(
+    raw: Vec<crate::hook::RawHook>,
+    global_secret: Option<&SecretSource>,
+) -> Result<Vec<Hook>, ConfigError> {
     if raw.is_empty() {
         return Err(invalid("hooks", "add at least one [[hooks]] table"));
     }
@@ -249,7 +320,7 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
     for (i, raw) in raw.into_iter().enumerate() {
         let written = raw.path.clone();
         let hook = crate::hook::parse(i, raw)?;
-        if hook.secret.is_none() && !global_secret {
+        if hook.secret.is_none() && global_secret.is_none() {
             return Err(invalid(
                 "secret_file",
                 format!(
@@ -293,7 +364,7 @@ fn hooks(raw: Vec<crate::hook::RawHook>, global_secret: bool) -> Result<Vec<Hook
 
 /// `output_tail`, no more than fits the answer's size bound.
 fn output_tail(value: Option<&str>) -> Result<usize, ConfigError> {
-    let tail = size_key("output_tail", value, 16 * 1024)?;
+    let tail = size_key("output_tail", value, DEFAULT_OUTPUT_TAIL)?;
     if tail > crate::answer::MAX_OUTPUT_TAIL {
         return Err(invalid(
             "output_tail",
@@ -310,10 +381,14 @@ fn output_tail(value: Option<&str>) -> Result<usize, ConfigError> {
 pub(crate) fn duration_key(
     key: &str,
     value: Option<&str>,
-    default: &str,
+    default: Duration,
 ) -> Result<Duration, ConfigError> {
-    let text = value.unwrap_or(default);
-    relay_runtime::duration::parse(text).map_err(|e| invalid(key, format!("`{text}`: {e}")))
+    match value {
+        None => Ok(default),
+        Some(text) => {
+            relay_runtime::duration::parse(text).map_err(|e| invalid(key, format!("`{text}`: {e}")))
+        }
+    }
 }
 
 fn size_key(key: &str, value: Option<&str>, default: usize) -> Result<usize, ConfigError> {

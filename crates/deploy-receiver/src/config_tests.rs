@@ -32,7 +32,7 @@ fn spec_example_reads() {
         Some(SecretSource::File("/etc/deploy-receiver/secret".into()))
     );
     let hook = &c.hooks[0];
-    assert_eq!(hook.timeout, Duration::from_secs(600));
+    assert_eq!(hook.timeout, Duration::from_mins(10));
     assert_eq!(hook.mode, Mode::Sync);
     assert!(!hook.keep_children && hook.secret.is_none());
     assert_eq!(
@@ -127,7 +127,7 @@ fn defaults_of_the_new_keys() {
     let text = SPEC_EXAMPLE.replace("max_body = \"1MiB\"\n", "");
     let c = Config::parse(&text).unwrap();
     assert_eq!(c.max_body, 64 * 1024, "SPEC: 64 KiB");
-    assert_eq!(c.result_ttl, Duration::from_secs(3600));
+    assert_eq!(c.result_ttl, Duration::from_hours(1));
     assert_eq!(c.replay_state, None);
     let off = Config::parse(&format!("max_connections_per_peer = 0\n{text}")).unwrap();
     assert_eq!(off.max_connections_per_peer, None);

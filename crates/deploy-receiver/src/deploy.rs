@@ -15,12 +15,12 @@ use tracing::{Instrument, info};
 
 use crate::answer::{self, Finished};
 use crate::app::{App, Claim, HookState};
-use crate::check::Accepted;
+use crate::command::{self, Exit, Job};
 use crate::config::{Hook, Mode};
-use crate::line::Place;
-use crate::results::State;
+use crate::decision::Accepted;
+use crate::deliveries::DeliveryState;
+use crate::in_flight::Place;
 use crate::routes::answer;
-use crate::runner::{self, Exit, Job};
 
 fn busy(claim: Option<Claim>, place: Place) -> Response {
     // Dropping the claim forgets the id: this delivery did not run.
@@ -41,9 +41,9 @@ pub(crate) async fn start(
 ) -> Response {
     let hook = &state.hook;
     let id = accepted.delivery_id.clone();
-    let record = |s: State| {
+    let record = |s: DeliveryState| {
         if let Some(id) = &id {
-            app.results.set(&hook.path, id, s);
+            app.deliveries.set(&hook.path, id, s);
         }
     };
     match hook.mode {
@@ -62,7 +62,7 @@ pub(crate) async fn start(
             if let Some(c) = claim {
                 c.commit();
             }
-            record(State::Running {
+            record(DeliveryState::Running {
                 since: Instant::now(),
             });
             // The deploy runs in its own task: a client that hangs up must
@@ -99,9 +99,9 @@ pub(crate) async fn start(
             }
             let now = Instant::now();
             record(if turn.is_some() {
-                State::Running { since: now }
+                DeliveryState::Running { since: now }
             } else {
-                State::Queued { since: now }
+                DeliveryState::Queued { since: now }
             });
             let lock = state.lock.clone();
             app.deploys.spawn(
@@ -118,7 +118,8 @@ pub(crate) async fn start(
 
 /// Runs the command holding the hook's `turn` (or first waiting for it on
 /// `lock`), records the answer for the status path, and returns it. The
-/// deploy's `place` in the hook's line is given back when it ends.
+/// deploy's `place` among the hook's deploys in flight is given back when
+/// it ends.
 async fn run(
     app: Arc<App>,
     hook: Hook,
@@ -135,16 +136,16 @@ async fn run(
     place.started();
     let delivery_id = accepted.delivery_id.clone();
     if let Some(id) = &delivery_id {
-        app.results.set(
+        app.deliveries.set(
             &hook.path,
             id,
-            State::Running {
+            DeliveryState::Running {
                 since: Instant::now(),
             },
         );
     }
     info!("deploy started");
-    let outcome = runner::run(job(&app, &hook, accepted)).await;
+    let outcome = command::run(job(&app, &hook, accepted)).await;
     drop(turn);
     let (status, text, exit_code) = match &outcome.exit {
         Exit::Code(code) => {
@@ -181,10 +182,10 @@ async fn run(
     }
     .body();
     if let Some(id) = &delivery_id {
-        app.results.set(
+        app.deliveries.set(
             &hook.path,
             id,
-            State::Done {
+            DeliveryState::Done {
                 status,
                 body: body.clone(),
                 at: Instant::now(),

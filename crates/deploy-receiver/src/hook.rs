@@ -16,13 +16,13 @@ pub const DEFAULT_IMAGE_SHA_PATTERN: &str = "^[0-9a-f]{7,64}$";
 /// The pattern `image` gets when the hook gives none: a digest reference,
 /// `name@sha256:<64 hex>` (an image exactly as it was built, never a tag
 /// that can move). The name follows the reference grammar docker documents
-/// (https://docs.docker.com/reference/cli/docker/image/tag/): an optional
+/// (<https://docs.docker.com/reference/cli/docker/image/tag/>): an optional
 /// registry host (with a port), then lower-case path components whose
 /// separators are `.`, `_`, `__` or dashes. It cannot start with `-`, so it
 /// is never read as an option.
 /// A hook that deploys by tag sets its own pattern, e.g.
 /// `image = "^ghcr\\.io/o/api:[0-9a-f]{7}$"`.
-pub const DEFAULT_IMAGE_PATTERN: &str = concat!(
+pub(crate) const DEFAULT_IMAGE_PATTERN: &str = concat!(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?",
     r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*",
     r"@sha256:[0-9a-f]{64}$"
@@ -30,10 +30,26 @@ pub const DEFAULT_IMAGE_PATTERN: &str = concat!(
 
 /// Deploys waiting behind a running one, per hook with `queue = true`,
 /// unless `queue_limit` says otherwise.
-pub const DEFAULT_QUEUE_LIMIT: usize = 2;
+pub(crate) const DEFAULT_QUEUE_LIMIT: usize = 2;
 /// The largest `queue_limit`: a queue is for a few deploys in a row, not a
 /// backlog.
-pub const MAX_QUEUE_LIMIT: usize = 100;
+pub(crate) const MAX_QUEUE_LIMIT: usize = 100;
+
+// The defaults of a hook's other keys, each written once: the parser uses
+// them and `--help` renders them (`crate::config_keys`).
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_mins(10);
+pub(crate) const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_QUEUE: bool = false;
+pub(crate) const DEFAULT_KEEP_CHILDREN: bool = false;
+/// Exit code → HTTP status, under a hook's `[hooks.exit_codes]`, with what
+/// the code tells (SPEC: the deploy command's contract).
+pub(crate) const DEFAULT_EXIT_CODES: [(i32, u16, &str); 3] = [
+    (0, 200, "deployed"),
+    (2, 422, "nothing changed"),
+    (3, 503, "rolled back"),
+];
+/// The HTTP status of an exit code no map names.
+pub(crate) const UNLISTED_EXIT_STATUS: u16 = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,11 +63,9 @@ pub(crate) struct RawHook {
     mode: Option<String>,
     timeout: Option<String>,
     kill_grace: Option<String>,
-    #[serde(default)]
-    queue: bool,
+    queue: Option<bool>,
     queue_limit: Option<usize>,
-    #[serde(default)]
-    keep_children: bool,
+    keep_children: Option<bool>,
     working_dir: Option<PathBuf>,
     #[serde(default)]
     validate: BTreeMap<String, String>,
@@ -62,43 +76,73 @@ pub(crate) struct RawHook {
 }
 
 /// How a deploy is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// The answer waits for the command.
+    #[default]
     Sync,
     /// `202` at once with a status path; the result is polled (proxies cut
     /// long requests).
     Async,
 }
 
+/// One checked `[[hooks]]` table.
 #[derive(Debug, Clone)]
 pub struct Hook {
+    /// The path it answers, in its one normal form (no trailing `/`).
     pub path: String,
+    /// The program and its fixed arguments, run without a shell.
     pub command: Vec<String>,
     /// Payload fields passed as arguments, in order, each with the pattern
     /// it must match in full.
     pub args: Vec<(String, Regex)>,
     /// This hook's own secret; `None`: the global one.
     pub secret: Option<SecretSource>,
+    /// How a deploy is answered.
     pub mode: Mode,
+    /// How long the command may run before its process tree is stopped.
     pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
+    /// Whether a second deploy waits for the first instead of a 409.
     pub queue: bool,
     /// With `queue`: deploys that may wait behind the running one; more are
     /// answered 429.
     pub queue_limit: usize,
     /// After a normal exit, leave the processes the command started running.
     pub keep_children: bool,
+    /// The command's working directory; `None`: the receiver's.
     pub working_dir: Option<PathBuf>,
+    /// Exit code → HTTP status, the defaults merged under the table's.
     pub exit_codes: BTreeMap<i32, u16>,
     /// Extra env for the command (e.g. `DEPLOY_SERVICE` for deploy.sh).
     pub env: Vec<(String, String)>,
 }
 
+impl Mode {
+    /// The name `mode` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sync => "sync",
+            Mode::Async => "async",
+        }
+    }
+
+    /// The mode called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Mode::Sync, Mode::Async]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
 impl Hook {
     /// The HTTP status for an exit code: the configured map, else 500.
     pub fn status_for(&self, code: i32) -> u16 {
-        self.exit_codes.get(&code).copied().unwrap_or(500)
+        self.exit_codes
+            .get(&code)
+            .copied()
+            .unwrap_or(UNLISTED_EXIT_STATUS)
     }
 }
 
@@ -106,7 +150,7 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
     let key = |k: &str| format!("hooks[{i}].{k}");
     let path = normalise_path(&raw.path)
         .map_err(|why| invalid(key("path"), format!("`{}` {why}", raw.path.escape_debug())))?;
-    if raw.command.first().is_none_or(|c| c.is_empty()) {
+    if raw.command.first().is_none_or(String::is_empty) {
         return Err(invalid(
             key("command"),
             "give the program to run, e.g. [\"/opt/deploy/deploy.sh\"]",
@@ -114,18 +158,18 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
     }
     let secret = SecretSource::from_keys(&key(""), raw.secret_file, raw.secret_env)?;
     let mode = match raw.mode.as_deref() {
-        None | Some("sync") => Mode::Sync,
-        Some("async") => Mode::Async,
-        Some(other) => {
-            return Err(invalid(
+        None => Mode::default(),
+        Some(name) => Mode::from_name(name).ok_or_else(|| {
+            invalid(
                 key("mode"),
-                format!("`{other}` is neither `sync` nor `async`"),
-            ));
-        }
+                format!("`{name}` is neither `sync` nor `async`"),
+            )
+        })?,
     };
+    let queue = raw.queue.unwrap_or(DEFAULT_QUEUE);
     let queue_limit = match raw.queue_limit {
         None => DEFAULT_QUEUE_LIMIT,
-        Some(_) if !raw.queue => {
+        Some(_) if !queue => {
             return Err(invalid(
                 key("queue_limit"),
                 "is set but `queue` is not `true`; a hook without a queue answers 409 while busy",
@@ -147,11 +191,15 @@ pub(crate) fn parse(i: usize, raw: RawHook) -> Result<Hook, ConfigError> {
         args,
         secret,
         mode,
-        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), "10m")?,
-        kill_grace: duration_key(&key("kill_grace"), raw.kill_grace.as_deref(), "10s")?,
-        queue: raw.queue,
+        timeout: duration_key(&key("timeout"), raw.timeout.as_deref(), DEFAULT_TIMEOUT)?,
+        kill_grace: duration_key(
+            &key("kill_grace"),
+            raw.kill_grace.as_deref(),
+            DEFAULT_KILL_GRACE,
+        )?,
+        queue,
         queue_limit,
-        keep_children: raw.keep_children,
+        keep_children: raw.keep_children.unwrap_or(DEFAULT_KEEP_CHILDREN),
         working_dir: raw.working_dir,
         exit_codes,
         env: raw.env.into_iter().collect(),
@@ -237,7 +285,10 @@ fn args(
 }
 
 fn exit_codes(key: &str, raw: BTreeMap<String, u16>) -> Result<BTreeMap<i32, u16>, ConfigError> {
-    let mut exit_codes: BTreeMap<i32, u16> = [(0, 200), (2, 422), (3, 503)].into();
+    let mut exit_codes: BTreeMap<i32, u16> = DEFAULT_EXIT_CODES
+        .iter()
+        .map(|&(code, status, _)| (code, status))
+        .collect();
     for (code, status) in raw {
         let parsed: i32 = code
             .parse()

@@ -9,50 +9,67 @@
 //! connection slots and one body budget. Everything is configured in one
 //! TOML file ([`Config`]).
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod accept;
 mod admission;
 mod answer;
 mod app;
 mod auth;
 mod body;
-mod check;
 mod cli;
+mod command;
 mod config;
+mod config_keys;
+mod decision;
+mod deliveries;
 mod deploy;
 mod hook;
-mod keys;
-mod line;
+mod in_flight;
 mod redact;
 mod replay;
-mod results;
 mod routes;
-mod runner;
 mod supervisor;
 mod tls;
-mod weak;
+mod weak_settings;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use auth::{Auth, SecretLoadError, Secrets, load_secrets, parse_secrets};
-pub use check::{Accepted, DELIVERY_HEADERS, Limits, Rejection, check};
 pub use cli::main;
 pub use config::{
     Config, ConfigError, DEFAULT_IMAGE_SHA_PATTERN, Hook, LogFormat, Mode, SecretSource, parse_size,
 };
-pub use replay::StateError;
+pub use decision::{Accepted, DELIVERY_HEADERS, Limits, Rejection, decide};
+pub use replay::{StateError, StoredIds};
 /// The hidden first argument that runs a binary as a deploy's supervisor: a
 /// program embedding the receiver must hand it to [`main`] (see [`Receiver::bind`]).
 pub use supervisor::MODE as SUPERVISOR_MODE;
 pub use tls::{TlsError, tls_acceptor};
 
 use relay_runtime::Env;
+use replay::IdStore;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 /// Why the receiver could not start.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum StartError {
     #[error(transparent)]
     Secret(#[from] SecretLoadError),
@@ -88,9 +105,8 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// How to start, beyond the config.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StartOptions {
-    /// Start with no remembered delivery ids, whatever the state file
-    /// holds (`--reset-replay-state`: the way out of a corrupt one).
-    pub reset_replay_state: bool,
+    /// What to do with the delivery ids the state file holds.
+    pub stored_ids: StoredIds,
 }
 
 /// `--check`: everything a start reads — the secrets, the TLS material,
@@ -108,9 +124,13 @@ pub fn preflight(
     }
     let state = replay::state_path(config.replay_state.as_deref(), env);
     if let Some(path) = &state {
-        replay::check_state(path, options.reset_replay_state)?;
+        replay::check_state(path, options.stored_ids)?;
     }
-    Ok(weak::warnings(config, &secrets, state.is_some()))
+    let ids = match state {
+        Some(_) => IdStore::StateFile,
+        None => IdStore::Memory,
+    };
+    Ok(weak_settings::warnings(config, &secrets, ids))
 }
 
 /// A receiver bound to its address, ready to serve.
@@ -119,7 +139,6 @@ pub struct Receiver {
     config: Config,
     secrets: Secrets,
     replay: replay::Replay,
-    persistent_ids: bool,
     tls: Option<TlsAcceptor>,
     supervisor: PathBuf,
 }
@@ -132,6 +151,9 @@ impl Receiver {
     }
 
     /// [`Receiver::bind`] with [`StartOptions`].
+    // Async though nothing in it awaits: the listener registers with the
+    // runtime's reactor, so it must be called inside a runtime.
+    #[allow(clippy::unused_async)]
     pub async fn bind_with(
         config: Config,
         env: &Env,
@@ -143,13 +165,9 @@ impl Receiver {
             None => None,
         };
         let (window, capacity) = (config.replay_window, config.replay_capacity);
-        let (replay, persistent_ids) = match replay::state_path(config.replay_state.as_deref(), env)
-        {
-            Some(path) => (
-                replay::Replay::with_state(window, capacity, path, options.reset_replay_state)?,
-                true,
-            ),
-            None => (replay::Replay::new(window, capacity), false),
+        let replay = match replay::state_path(config.replay_state.as_deref(), env) {
+            Some(path) => replay::Replay::with_state(window, capacity, path, options.stored_ids)?,
+            None => replay::Replay::new(window, capacity),
         };
         let addr = config.listen;
         let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
@@ -158,7 +176,6 @@ impl Receiver {
             config,
             secrets,
             replay,
-            persistent_ids,
             tls,
             // The running binary's own inode, even if a package upgrade has
             // replaced the file since: supervisor and receiver always match.
@@ -181,7 +198,7 @@ impl Receiver {
 
     /// Weak settings, one sentence each (see `--check`).
     pub fn warnings(&self) -> Vec<String> {
-        weak::warnings(&self.config, &self.secrets, self.persistent_ids)
+        weak_settings::warnings(&self.config, &self.secrets, self.replay.store())
     }
 
     /// Serves until `shutdown` resolves, then lets running deploys finish.
@@ -194,7 +211,7 @@ impl Receiver {
 /// What the fuzz targets reach that a user never calls.
 #[doc(hidden)]
 pub mod fuzzing {
-    use super::*;
+    use super::{Config, IdStore, PathBuf, Secrets, app, replay, weak_settings};
 
     /// Everything a start builds from `config` without touching the world
     /// outside: the app, its routes, the weak-settings report. A config
@@ -202,7 +219,7 @@ pub mod fuzzing {
     /// axum refuses) panics here.
     pub fn start_offline(config: Config) -> Vec<String> {
         let secrets = Secrets::from_global(&config, Vec::new());
-        let warnings = weak::warnings(&config, &secrets, false);
+        let warnings = weak_settings::warnings(&config, &secrets, IdStore::Memory);
         let replay = replay::Replay::new(config.replay_window, config.replay_capacity);
         let app = app::App::new(config, &secrets, replay, PathBuf::from("/bin/false"));
         drop(app.router());

@@ -1,7 +1,8 @@
 //! Masking secrets in a command's output before it is cut to the answer's
 //! tail, so the end of a secret cannot survive at the cut.
 
-use relay_signature::Secret;
+use relay_runtime::Secret;
+use relay_signature::SigningKey;
 use zeroize::Zeroizing;
 
 const MASK: &[u8] = b"***";
@@ -9,22 +10,29 @@ const MASK: &[u8] = b"***";
 const MIN_FORM: usize = 4;
 
 /// The text forms of every secret the receiver holds.
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// Longest first, so a form that contains another is masked whole.
     forms: Vec<Zeroizing<Vec<u8>>>,
 }
 
 impl Redactor {
-    /// Every printed form of each secret (see [`Secret::printed_forms`]),
+    /// Every printed form of each key (see [`SigningKey::printed_forms`]),
     /// plus `lines`: the secrets exactly as written in their files.
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>, lines: &[Secret]) -> Self {
+    pub(crate) fn new<'a>(
+        keys: impl IntoIterator<Item = &'a SigningKey>,
+        lines: &[Secret],
+    ) -> Self {
         let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-        for secret in secrets {
-            for form in secret.printed_forms() {
+        for key in keys {
+            for form in key.printed_forms() {
                 forms.push(Zeroizing::new(form.as_bytes().to_vec()));
             }
         }
-        forms.extend(lines.iter().map(|l| Zeroizing::new(l.expose().to_vec())));
+        forms.extend(
+            lines
+                .iter()
+                .map(|l| Zeroizing::new(l.expose().as_bytes().to_vec())),
+        );
         forms.retain(|f| f.len() >= MIN_FORM);
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
         forms.dedup_by(|a, b| a.as_slice() == b.as_slice());
@@ -33,7 +41,7 @@ impl Redactor {
 
     /// The length of the longest form: a tail must keep this many bytes
     /// more than it shows, so a secret cut at its start is cut away whole.
-    pub fn longest(&self) -> usize {
+    pub(crate) fn longest(&self) -> usize {
         self.forms.first().map_or(0, |f| f.len())
     }
 
@@ -56,7 +64,7 @@ impl Redactor {
 
     /// `text` with every secret masked.
     #[cfg(test)]
-    pub fn redact(&self, text: &[u8]) -> Vec<u8> {
+    pub(crate) fn redact(&self, text: &[u8]) -> Vec<u8> {
         self.tail(text, usize::MAX).0
     }
 
@@ -65,7 +73,7 @@ impl Redactor {
     /// and one that began before `text` did (cut off by the tail buffer,
     /// which keeps [`Self::longest`] bytes more than `keep`) is dropped with
     /// the bytes before the cut. True when something was cut.
-    pub fn tail(&self, text: &[u8], keep: usize) -> (Vec<u8>, bool) {
+    pub(crate) fn tail(&self, text: &[u8], keep: usize) -> (Vec<u8>, bool) {
         let cut = text.len().saturating_sub(keep);
         let mut out = Vec::with_capacity(text.len() - cut);
         let mut at = cut;
@@ -94,14 +102,17 @@ mod tests {
     use super::*;
 
     fn redactor(secrets: &[&str]) -> Redactor {
-        let secrets: Vec<Secret> = secrets.iter().map(|s| Secret::new(*s).unwrap()).collect();
-        Redactor::new(&secrets, &[])
+        let keys: Vec<SigningKey> = secrets
+            .iter()
+            .map(|s| SigningKey::new(*s).unwrap())
+            .collect();
+        Redactor::new(&keys, &[])
     }
 
     #[test]
     fn every_form_is_masked_whatever_it_contains() {
-        let whsec = Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
-        let odd = Secret::new("pa%ss:w,rd").unwrap();
+        let whsec = SigningKey::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let odd = SigningKey::new("pa%ss:w,rd").unwrap();
         let r = Redactor::new([&whsec, &odd], &[]);
         let text = b"a whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw b MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw c pa%ss:w,rd d";
         assert_eq!(r.redact(text), b"a *** b *** c *** d");

@@ -16,12 +16,12 @@ use relay_runtime::Env;
 use serde::{Deserialize, Serialize};
 
 /// The file name under systemd's `$STATE_DIRECTORY` when `replay_state` is unset.
-pub const DEFAULT_STATE_FILE: &str = "delivery-ids.json";
+pub(crate) const DEFAULT_STATE_FILE: &str = "delivery-ids.json";
 
 /// Where delivery ids are kept: `replay_state`, else
 /// `$STATE_DIRECTORY/delivery-ids.json` when systemd gives the service a
 /// state directory (`StateDirectory=`), else nowhere (memory only).
-pub fn state_path(configured: Option<&Path>, env: &Env) -> Option<PathBuf> {
+pub(crate) fn state_path(configured: Option<&Path>, env: &Env) -> Option<PathBuf> {
     if let Some(path) = configured {
         return Some(path.to_owned());
     }
@@ -35,6 +35,8 @@ pub fn state_path(configured: Option<&Path>, env: &Env) -> Option<PathBuf> {
 
 /// The state file could not be used.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum StateError {
     #[error(
         "couldn't read the delivery-id state file `{path}`: {source}\nhint: check `replay_state`, or give the service a state directory (systemd `StateDirectory=deploy-receiver`)"
@@ -139,12 +141,33 @@ fn read_state(path: &Path) -> Result<Option<Vec<(String, u64)>>, StateError> {
         })
 }
 
+/// What a start does with the delivery ids a state file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoredIds {
+    /// Remembers those still inside the window; a file that does not read
+    /// stops the start.
+    #[default]
+    Keep,
+    /// Starts with none, whatever the file holds (`--reset-replay-state`:
+    /// the way out of a corrupt one).
+    Forget,
+}
+
+/// Where delivery ids are remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdStore {
+    /// In memory only: a restart forgets them.
+    Memory,
+    /// In the state file too: they survive a restart.
+    StateFile,
+}
+
 /// `--check`: whether the state file at `path` could be used at start-up,
 /// without writing anything: its directory is the receiver's own and the
-/// file, if there is one, reads.
-pub fn check_state(path: &Path, reset: bool) -> Result<(), StateError> {
+/// file, if there is one and its ids are kept, reads.
+pub(crate) fn check_state(path: &Path, stored: StoredIds) -> Result<(), StateError> {
     check_dir(path)?;
-    if !reset {
+    if stored == StoredIds::Keep {
         read_state(path)?;
     }
     Ok(())
@@ -162,7 +185,7 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-pub struct Replay {
+pub(crate) struct Replay {
     window: Duration,
     capacity: usize,
     seen: HashMap<String, Instant>,
@@ -173,7 +196,7 @@ pub struct Replay {
 
 impl Replay {
     /// In memory only.
-    pub fn new(window: Duration, capacity: usize) -> Self {
+    pub(crate) fn new(window: Duration, capacity: usize) -> Self {
         Self {
             window,
             capacity: capacity.max(1),
@@ -183,24 +206,23 @@ impl Replay {
         }
     }
 
-    /// Backed by `path`: the ids it holds that are still inside the window
-    /// are remembered; the file is written once now, so a path that cannot
-    /// be written fails at start-up rather than at the first deploy. A file
-    /// that does not read stops the start, unless `reset` (the operator's
-    /// `--reset-replay-state`) says to start with no ids.
-    pub fn with_state(
+    /// Backed by `path`, whose ids are kept or forgotten as `stored` says;
+    /// the file is written once now, so a path that cannot be written fails
+    /// at start-up rather than at the first deploy.
+    pub(crate) fn with_state(
         window: Duration,
         capacity: usize,
         path: PathBuf,
-        reset: bool,
+        stored: StoredIds,
     ) -> Result<Self, StateError> {
         check_dir(&path)?;
         let mut replay = Self::new(window, capacity);
-        let stored = if reset {
-            tracing::warn!(path = %path.display(), "--reset-replay-state: starting with no remembered delivery ids");
-            Vec::new()
-        } else {
-            read_state(&path)?.unwrap_or_default()
+        let stored = match stored {
+            StoredIds::Forget => {
+                tracing::warn!(path = %path.display(), "--reset-replay-state: starting with no remembered delivery ids");
+                Vec::new()
+            }
+            StoredIds::Keep => read_state(&path)?.unwrap_or_default(),
         };
         let (now, now_unix) = (Instant::now(), unix_now());
         for (id, at) in stored {
@@ -226,15 +248,23 @@ impl Replay {
         self.order.push_back((at, unix, id));
     }
 
+    /// Where the ids are remembered.
+    pub(crate) fn store(&self) -> IdStore {
+        match self.state {
+            Some(_) => IdStore::StateFile,
+            None => IdStore::Memory,
+        }
+    }
+
     /// Whether `id` was seen within the window; nothing is recorded.
-    pub fn seen(&self, id: &str, now: Instant) -> bool {
+    pub(crate) fn seen(&self, id: &str, now: Instant) -> bool {
         self.seen
             .get(id)
             .is_some_and(|at| now.duration_since(*at) < self.window)
     }
 
     /// Records `id`; false when it was already seen within the window.
-    pub fn first_time(&mut self, id: &str, now: Instant) -> bool {
+    pub(crate) fn first_time(&mut self, id: &str, now: Instant) -> bool {
         self.expire(now);
         if self.seen.contains_key(id) {
             return false;
@@ -247,7 +277,7 @@ impl Replay {
     /// Forgets `id`, for a delivery that was turned away before it ran
     /// (busy, or its client hung up while queued), so the sender may try it
     /// again.
-    pub fn forget(&mut self, id: &str) {
+    pub(crate) fn forget(&mut self, id: &str) {
         if self.seen.remove(id).is_some() {
             self.order.retain(|(_, _, seen)| seen != id);
             self.save_or_warn();
@@ -328,7 +358,7 @@ mod tests {
     #[test]
     fn window_capacity_and_forget() {
         let t0 = Instant::now();
-        let mut r = Replay::new(Duration::from_secs(60), 2);
+        let mut r = Replay::new(Duration::from_mins(1), 2);
         assert!(r.first_time("a", t0));
         assert!(!r.first_time("a", t0 + Duration::from_secs(59)));
         assert!(
@@ -347,30 +377,30 @@ mod tests {
     fn ids_survive_a_restart_through_the_state_file() {
         let dir = private_dir();
         let path = dir.path().join("ids.json");
-        let window = Duration::from_secs(3600);
-        let mut r = Replay::with_state(window, 10, path.clone(), false).unwrap();
+        let window = Duration::from_hours(1);
+        let mut r = Replay::with_state(window, 10, path.clone(), StoredIds::Keep).unwrap();
         let now = Instant::now();
         assert!(r.first_time("kept", now));
         assert!(r.first_time("forgotten", now));
         r.forget("forgotten");
         drop(r);
-        let mut again = Replay::with_state(window, 10, path.clone(), false).unwrap();
+        let mut again = Replay::with_state(window, 10, path.clone(), StoredIds::Keep).unwrap();
         assert!(!again.first_time("kept", Instant::now()), "remembered");
         assert!(again.first_time("forgotten", Instant::now()));
         // Ids older than the window are dropped when read back.
         let old = unix_now() - 7200;
         std::fs::write(&path, format!(r#"{{"ids":[["old",{old}]]}}"#)).unwrap();
-        let mut later = Replay::with_state(window, 10, path, false).unwrap();
+        let mut later = Replay::with_state(window, 10, path, StoredIds::Keep).unwrap();
         assert!(later.first_time("old", Instant::now()));
     }
 
     #[test]
     fn an_unwritable_state_file_fails_at_start() {
         let err = Replay::with_state(
-            Duration::from_secs(60),
+            Duration::from_mins(1),
             10,
             "/nonexistent/dir/ids.json".into(),
-            false,
+            StoredIds::Keep,
         )
         .err()
         .unwrap()
@@ -396,7 +426,8 @@ mod tests {
         for name in ["ids.json.tmp", "ids.json.json.tmp", ".ids.json.tmp"] {
             std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
         }
-        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false).unwrap();
+        let mut r =
+            Replay::with_state(Duration::from_mins(1), 10, path.clone(), StoredIds::Keep).unwrap();
         assert!(r.first_time("d-1", Instant::now()));
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
@@ -404,7 +435,11 @@ mod tests {
         let left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".tmp") && !n.starts_with("ids.json") && n != ".ids.json.tmp")
+            .filter(|n| {
+                Path::new(n).extension().is_some_and(|e| e == "tmp")
+                    && !n.starts_with("ids.json")
+                    && n != ".ids.json.tmp"
+            })
             .collect();
         assert!(left.is_empty(), "temporary files left: {left:?}");
     }
@@ -416,7 +451,7 @@ mod tests {
         std::fs::write(&victim, r#"{"ids":[]}"#).unwrap();
         let path = dir.path().join("ids.json");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        let err = Replay::with_state(Duration::from_secs(60), 10, path, false)
+        let err = Replay::with_state(Duration::from_mins(1), 10, path, StoredIds::Keep)
             .err()
             .unwrap()
             .to_string();
@@ -433,14 +468,14 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
             let path = dir.path().join("ids.json");
-            let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
+            let err = Replay::with_state(Duration::from_mins(1), 10, path.clone(), StoredIds::Keep)
                 .err()
                 .unwrap_or_else(|| panic!("mode {mode:o} accepted"))
                 .to_string();
             assert!(err.contains("is writable by others"), "{err}");
             assert!(err.contains("chmod 0700"), "{err}");
             assert!(!path.exists(), "nothing written");
-            assert!(check_state(&path, false).is_err());
+            assert!(check_state(&path, StoredIds::Keep).is_err());
         }
     }
 
@@ -449,7 +484,7 @@ mod tests {
         let dir = private_dir();
         let path = dir.path().join("ids.json");
         std::fs::write(&path, b"{\"ids\":[[\"d-1\",").unwrap();
-        let err = Replay::with_state(Duration::from_secs(60), 10, path.clone(), false)
+        let err = Replay::with_state(Duration::from_mins(1), 10, path.clone(), StoredIds::Keep)
             .err()
             .unwrap()
             .to_string();
@@ -457,17 +492,19 @@ mod tests {
             err.contains("is corrupt") && err.contains("--reset-replay-state"),
             "{err}"
         );
-        assert!(check_state(&path, false).is_err());
-        assert!(check_state(&path, true).is_ok());
+        assert!(check_state(&path, StoredIds::Keep).is_err());
+        assert!(check_state(&path, StoredIds::Forget).is_ok());
         assert_eq!(
             std::fs::read(&path).unwrap(),
             b"{\"ids\":[[\"d-1\",",
             "left as found"
         );
-        let mut r = Replay::with_state(Duration::from_secs(60), 10, path.clone(), true).unwrap();
+        let mut r = Replay::with_state(Duration::from_mins(1), 10, path.clone(), StoredIds::Forget)
+            .unwrap();
         assert!(r.first_time("d-1", Instant::now()));
         drop(r);
-        let mut again = Replay::with_state(Duration::from_secs(60), 10, path, false).unwrap();
+        let mut again =
+            Replay::with_state(Duration::from_mins(1), 10, path, StoredIds::Keep).unwrap();
         assert!(
             !again.first_time("d-1", Instant::now()),
             "written whole again"

@@ -15,14 +15,14 @@ use tracing::{Instrument, debug, info, warn};
 
 use crate::admission::Ticket;
 use crate::app::{App, HookState};
-use crate::check::{Limits, Rejection, check};
 use crate::config::Mode;
-use crate::results::State as DeliveryState;
-use crate::{body, deploy, line};
+use crate::decision::{Limits, Rejection, decide};
+use crate::deliveries::DeliveryState;
+use crate::{body, deploy, in_flight};
 
 /// The client's address, put on each request by the accept loop.
 #[derive(Clone, Copy, Debug)]
-pub struct Peer(pub std::net::SocketAddr);
+pub(crate) struct Peer(pub std::net::SocketAddr);
 
 pub(crate) async fn healthz() -> Response {
     Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})).into_response()
@@ -64,8 +64,7 @@ fn not_post(method: &Method) -> Option<Response> {
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Gives the connection's budget back however the handler returns.
@@ -140,7 +139,7 @@ async fn handle(
         require_delivery_id: app.config.require_delivery_id,
     };
     let accepted =
-        check(&state.hook, &limits, method, headers, &raw, unix_now()).map_err(|r| refuse(&r))?;
+        decide(&state.hook, &limits, method, headers, &raw, unix_now()).map_err(|r| refuse(&r))?;
     // Authenticated: out of the budget, and never evicted from here on.
     ticket.trust();
     if let Some(id) = &accepted.delivery_id {
@@ -151,7 +150,7 @@ async fn handle(
             status: StatusCode::BAD_REQUEST,
             message: format!(
                 "this hook answers asynchronously: send a delivery id (`X-Deploy-Delivery` or `webhook-id`) of {}",
-                crate::check::DELIVERY_ID_RULE
+                crate::decision::DELIVERY_ID_RULE
             ),
             reason: "async hook without a delivery id".into(),
         }));
@@ -164,9 +163,9 @@ async fn handle(
         return Err(duplicate(&state.hook.path, id));
     }
     let limit = state.hook.queue.then_some(state.hook.queue_limit);
-    let place = line::join(&state.line, &raw, limit).map_err(turned_away)?;
+    let place = in_flight::join(&state.in_flight, &raw, limit).map_err(turned_away)?;
     drop(raw);
-    // Only now, with a place in the line, is the id written to the
+    // Only now, with a place among those in flight, is the id written to the
     // delivery-id memory (and its state file).
     let claim = match &accepted.delivery_id {
         Some(id) => Some(
@@ -178,11 +177,11 @@ async fn handle(
     Ok(deploy::start(app, state, accepted, claim, place).await)
 }
 
-/// A deploy the hook's line would not take: nothing ran, and the id was
+/// A deploy that could not join the hook's deploys in flight: nothing ran, and the id was
 /// not recorded.
-fn turned_away(refusal: line::Refusal) -> Response {
+fn turned_away(refusal: in_flight::Refusal) -> Response {
     match refusal {
-        line::Refusal::SameBody => {
+        in_flight::Refusal::SameBody => {
             warn!(
                 status = 409,
                 "refused: the same body is already queued or running"
@@ -192,7 +191,7 @@ fn turned_away(refusal: line::Refusal) -> Response {
                 json!({ "status": "a deploy with the same signed body is already queued or running for this hook; nothing was started" }),
             )
         }
-        line::Refusal::Full { limit } => {
+        in_flight::Refusal::Full { limit } => {
             warn!(status = 429, limit, "refused: the hook's queue is full");
             let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -270,7 +269,7 @@ pub(crate) async fn poll(
         Ok(status_answer(
             &state.hook.path,
             &id,
-            app.results.get(&hook, &id),
+            app.deliveries.get(&hook, &id),
         ))
     }
     .instrument(span)

@@ -36,7 +36,7 @@ pub const MODE: &str = "__supervise";
 
 /// What the supervisor tells the receiver when the deploy is over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub exit: ReportExit,
     /// Processes still running after the command ended that were killed.
     pub leftovers_killed: usize,
@@ -44,7 +44,7 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ReportExit {
+pub(crate) enum ReportExit {
     Code { code: i32 },
     Signal { signal: i32 },
     TimedOut,
@@ -53,7 +53,7 @@ pub enum ReportExit {
 
 /// The supervisor's arguments (after [`MODE`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub timeout: Duration,
     pub grace: Duration,
     pub keep_children: bool,
@@ -64,7 +64,7 @@ pub struct Plan {
 
 impl Plan {
     /// The arguments that [`Plan::parse`] reads back.
-    pub fn to_args(&self) -> Vec<OsString> {
+    pub(crate) fn to_args(&self) -> Vec<OsString> {
         let mut out: Vec<OsString> = vec![
             MODE.into(),
             "--timeout-ms".into(),
@@ -85,7 +85,7 @@ impl Plan {
         out
     }
 
-    pub fn parse(args: &[OsString]) -> Option<Self> {
+    pub(crate) fn parse(args: &[OsString]) -> Option<Self> {
         let mut it = args.iter();
         let mut plan = Plan {
             timeout: Duration::ZERO,
@@ -110,14 +110,14 @@ impl Plan {
                 _ => return None,
             }
         }
-        plan.program = it.next()?.clone();
+        plan.program.clone_from(it.next()?);
         plan.args = it.cloned().collect();
         Some(plan)
     }
 }
 
 /// Supervisor mode's `main`: `args` are those after [`MODE`].
-pub fn main(args: &[OsString]) -> ExitCode {
+pub(crate) fn main(args: &[OsString]) -> ExitCode {
     let Some(plan) = Plan::parse(args) else {
         eprintln!("deploy-receiver: `{MODE}` is for the receiver's own use");
         return ExitCode::from(2);
@@ -170,15 +170,12 @@ fn supervise(plan: &Plan) -> Report {
     // Reaped below with waitpid; std's handle is never waited on.
     drop(child);
     let me = Pid::this();
-    let exit = match wait_for(pid, Instant::now() + plan.timeout) {
-        Some(exit) => exit,
-        None => {
-            let killed = stop_tree(me, plan.grace);
-            return Report {
-                exit: ReportExit::TimedOut,
-                leftovers_killed: killed.saturating_sub(1),
-            };
-        }
+    let Some(exit) = wait_for(pid, Instant::now() + plan.timeout) else {
+        let killed = stop_tree(me, plan.grace);
+        return Report {
+            exit: ReportExit::TimedOut,
+            leftovers_killed: killed.saturating_sub(1),
+        };
     };
     reap_all();
     let leftovers_killed = if plan.keep_children || descendants(me).is_empty() {
@@ -270,7 +267,7 @@ fn stop_tree(me: Pid, grace: Duration) -> usize {
 }
 
 /// Every process below `root`, from `/proc/*/stat`.
-pub fn descendants(root: Pid) -> Vec<Pid> {
+pub(crate) fn descendants(root: Pid) -> Vec<Pid> {
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
@@ -314,8 +311,8 @@ mod tests {
     #[test]
     fn plan_round_trips() {
         let plan = Plan {
-            timeout: Duration::from_millis(600_000),
-            grace: Duration::from_millis(10_000),
+            timeout: Duration::from_mins(10),
+            grace: Duration::from_secs(10),
             keep_children: true,
             dir: Some("/opt/deploy".into()),
             program: "/opt/deploy/deploy.sh".into(),

@@ -8,7 +8,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
+/// Why the TLS material could not be used.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum TlsError {
     #[error("couldn't read the certificate chain `{path}`: {message}")]
     Cert { path: String, message: String },
@@ -21,7 +24,7 @@ pub enum TlsError {
 /// A rustls acceptor for a PEM chain and key.
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|it| it.collect::<Result<_, _>>())
+        .and_then(std::iter::Iterator::collect::<Result<_, _>>)
         .map_err(|e| TlsError::Cert {
             path: cert.display().to_string(),
             message: e.to_string(),

@@ -6,6 +6,20 @@
 //! the actions it carries the operators' commands, `deploy-relay status`
 //! and `deploy-relay approve`.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod metadata;
 mod ops;
 
@@ -18,7 +32,9 @@ pub use ops::{Command, commands};
 
 /// Every action: its spec and its entry point.
 pub struct Action {
+    /// Its inputs and outputs, from which its `action.yml` is rendered.
     pub spec: &'static ActionSpec,
+    /// Runs it with these arguments (`argv`, the action's name first).
     pub main: fn(Vec<String>) -> ExitCode,
 }
 
@@ -90,30 +106,26 @@ pub fn dispatch(mut args: Vec<String>) -> ExitCode {
         .find(|a| a.spec.name == name)
         .map(|a| a.main)
         .or_else(|| ops.iter().find(|c| c.spec.name == name).map(|c| c.main));
-    match main {
-        Some(main) => {
-            if let Some(first) = args.first_mut() {
-                name.clone_into(first);
-            }
-            main(args)
-        }
-        None => {
-            let names: Vec<&str> = all
-                .iter()
-                .map(|a| a.spec.name)
-                .chain(ops.iter().map(|c| c.spec.name))
-                .collect();
-            say(&relay_runtime::command(
-                "error",
-                &[],
-                &format!(
-                    "deploy-relay has no action `{name}`\nhint: call it as one of: {}",
-                    names.join(", ")
-                ),
-            ));
-            ExitCode::FAILURE
-        }
+    let Some(main) = main else {
+        let names: Vec<&str> = all
+            .iter()
+            .map(|a| a.spec.name)
+            .chain(ops.iter().map(|c| c.spec.name))
+            .collect();
+        say(&relay_runtime::command(
+            "error",
+            &[],
+            &format!(
+                "deploy-relay has no action `{name}`\nhint: call it as one of: {}",
+                names.join(", ")
+            ),
+        ));
+        return ExitCode::FAILURE;
+    };
+    if let Some(first) = args.first_mut() {
+        name.clone_into(first);
     }
+    main(args)
 }
 
 /// One line on stdout; a closed stdout (`| head`) is not worth a panic.

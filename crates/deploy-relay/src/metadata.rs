@@ -28,7 +28,7 @@ impl Release {
 }
 
 /// A YAML double-quoted scalar: YAML's double-quoted style is a superset
-/// of JSON strings, so serde_json's escaping is exactly right.
+/// of JSON strings, so `serde_json`'s escaping is exactly right.
 fn q(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }

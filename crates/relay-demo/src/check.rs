@@ -1,13 +1,19 @@
 //! The end state, checked: which release the service serves, what the
 //! deployment records say, how many issues are open, which releases the
-//! supervisor started, and — with `--break` — where the flow stopped. The
-//! demo exits 0 only when every check holds.
+//! supervisor started, that release 1's provenance verified, that release
+//! 3 (built outside CI) was stopped before the webhook, and — with
+//! `--break` — where the flow stopped. The demo exits 0 only when every
+//! check holds.
+
+use relay_runner::WorkflowRecord;
+use serde_json::Value;
 
 use crate::github::{self, Credentials, GitHub, Record};
 use crate::service::Release;
 use crate::steps::Break;
 use crate::story::{self, Phase, Stop};
-use crate::supervisor::{Start, Supervisor};
+use crate::supervisor::Start;
+use crate::vm::Vm;
 
 /// One check of the end state.
 #[derive(Debug, Clone)]
@@ -31,14 +37,16 @@ impl Check {
     }
 }
 
-/// Everything the story promises, for `good` (release 1) and `next` (release 2).
+/// Everything the story promises, for `good` (release 1), `next`
+/// (release 2) and, in the whole story, release 3 built outside CI.
 pub fn end_state(
     github: &GitHub,
-    supervisor: &Supervisor,
+    vm: &Vm,
     starts: &[Start],
     phases: &[Phase],
     breaks: Option<Break>,
 ) -> Vec<Check> {
+    let supervisor = &vm.supervisor;
     let (Some(good), Some(next)) = (phases.first(), phases.get(1)) else {
         return vec![Check::new(
             "both releases played",
@@ -46,8 +54,13 @@ pub fn end_state(
             phases.len().to_string(),
         )];
     };
-    let (good, next) = (&good.release, &next.release);
     let mut checks = Vec::new();
+    checks.push(Check::new(
+        "release 1 deployed with",
+        "provenance verified",
+        provenance_of(good),
+    ));
+    let (good, next) = (&good.release, &next.release);
 
     let served = supervisor.served().map_or_else(
         || "nothing answers".to_owned(),
@@ -123,6 +136,9 @@ pub fn end_state(
             stop,
         ));
     }
+    if breaks.is_none() {
+        checks.extend(outside_ci(vm, phases));
+    }
     for (n, phase) in phases.iter().enumerate() {
         checks.push(Check::new(
             &format!("release {}'s steps went as expected", n + 1),
@@ -135,6 +151,105 @@ pub fn end_state(
         ));
     }
     checks
+}
+
+/// What release `phase`'s deploy said of its provenance: `provenance
+/// verified` when verify-provenance verified every image, its summary says
+/// so, and so does the deploy job's summary.
+fn provenance_of(phase: &Phase) -> String {
+    let Some(rec) = phase.platform.as_ref().map(story::deploy_yml) else {
+        return "no deploy played".into();
+    };
+    let step = |job: &str, id: &str| {
+        rec.job(job)
+            .and_then(|j| j.steps.iter().find(|s| s.id == id))
+    };
+    let Some(verify) = step("verify", "provenance") else {
+        return "no verify-provenance step".into();
+    };
+    let verified = verify.outputs.get("verified").map(String::as_str) == Some("true");
+    let said = verify
+        .summary
+        .contains("### Provenance verified: 1 of 1 image(s)");
+    let deploy_said =
+        step("deploy", "__11").is_some_and(|s| s.summary.contains("| provenance | verified |"));
+    if verified && said && deploy_said {
+        return "provenance verified".into();
+    }
+    format!(
+        "verify-provenance {} (verified={}), its summary {}, the deploy summary {}",
+        verify.outcome,
+        verify.outputs.get("verified").map_or("", String::as_str),
+        if said {
+            "says verified"
+        } else {
+            "does not say verified"
+        },
+        if deploy_said {
+            "says verified"
+        } else {
+            "does not say verified"
+        },
+    )
+}
+
+/// Release 3, built outside CI: stopped by verify-provenance, before the
+/// webhook; its image never reached the VM.
+fn outside_ci(vm: &Vm, phases: &[Phase]) -> Vec<Check> {
+    let Some(phase) = phases
+        .iter()
+        .find(|p| p.release.number == story::OUTSIDE_CI)
+    else {
+        return vec![Check::new(
+            "release 3 (built outside CI) played",
+            "yes",
+            "no",
+        )];
+    };
+    let stop = phase
+        .stop
+        .as_ref()
+        .map_or_else(|| "nowhere".to_owned(), Stop::place);
+    let rec = phase.platform.as_ref().map(story::deploy_yml);
+    let verdict = rec
+        .and_then(|r| r.job("verify"))
+        .and_then(|j| j.steps.iter().find(|s| s.id == "provenance"))
+        .and_then(|s| s.outputs.get("report"))
+        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+        .and_then(|r| r["images"][0]["verdict"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "none".into());
+    let webhook = rec.map_or("not played", |r| webhook_outcome(r));
+    vec![
+        Check::new(
+            "release 3 (built outside CI) stopped at",
+            story::place("deploy.yml", "verify", "provenance"),
+            stop,
+        ),
+        Check::new("release 3's provenance", "missing", verdict),
+        Check::new(
+            "release 3's deploy call",
+            "never made (webhook skipped), image never pulled",
+            format!(
+                "{}, image {}",
+                if webhook == "skipped" {
+                    "never made (webhook skipped)".to_owned()
+                } else {
+                    format!("webhook {webhook}")
+                },
+                if vm.pulled(&phase.image) {
+                    "pulled"
+                } else {
+                    "never pulled"
+                }
+            ),
+        ),
+    ]
+}
+
+fn webhook_outcome(rec: &WorkflowRecord) -> &str {
+    rec.job("deploy")
+        .and_then(|j| j.steps.iter().find(|s| s.id == "webhook"))
+        .map_or("skipped", |s| s.outcome.as_str())
 }
 
 /// What the credentials Get started set up did: with the App, every step
@@ -180,6 +295,32 @@ pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
             )]
         }
     }
+}
+
+/// The queue scene: every run that met on `production` ran, in the order
+/// it arrived, and the receiver started their releases one at a time:
+/// release 4, release 1 (the rollback's previous good), release 5.
+pub fn queue(scene: &crate::queue::QueueScene, started: &[Start]) -> Vec<Check> {
+    let started: Vec<String> = started
+        .iter()
+        .map(|s| {
+            s.release
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
+        })
+        .collect();
+    vec![
+        Check::new(
+            "runs queued on production, in arrival order",
+            crate::queue::QueueScene::expected(),
+            scene.line(),
+        ),
+        Check::new(
+            "releases the supervisor started while they queued",
+            format!("{}, 1, {}", crate::queue::FIRST, crate::queue::SECOND),
+            started.join(", "),
+        ),
+    ]
 }
 
 fn release_line(n: u64, sha: &str) -> String {

@@ -26,7 +26,8 @@ fn command() -> Command {
             "The whole deployment on this machine: a fake GitHub, deploy-receiver and a demo \
              service on 127.0.0.1, and deploy-relay's real actions played through the reusable \
              workflows. Release 1 deploys and passes its health window; release 2 fails its \
-             window and is rolled back.",
+             window and is rolled back; release 3, its image built outside CI, is stopped by \
+             verify-provenance before the webhook.",
         )
         .version(env!("CARGO_PKG_VERSION"))
         .arg(

@@ -1,5 +1,6 @@
-//! One run of the demo: start everything on loopback, play release 1 and
-//! release 2, check the end state, write the report, stop everything.
+//! One run of the demo: start everything on loopback, play release 1,
+//! release 2 and (unless a link is broken) release 3, built outside CI,
+//! check the end state, write the report, stop everything.
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,7 @@ pub fn run(
         .build()
         .context("couldn't start the async runtime")?;
 
-    let github = GitHub::start(&root, &program, credentials)?;
+    let github = GitHub::start(&root, &program, credentials, &work)?;
     if let Some(key) = github.app_private_key() {
         masks.add(key);
         for line in key.lines().filter(|l| !l.starts_with("-----")) {
@@ -90,7 +91,11 @@ pub fn run(
     ));
     t.say(&format!("  work folder       {}", work.display()));
     t.say(&format!(
-        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http) and clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms)",
+        "  demo Sigstore     {}   the CA and log that attest the app's builds",
+        github.trusted_root.display()
+    ));
+    t.say(&format!(
+        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http), clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms) and trust root (verify-provenance checks attestations against the demo Sigstore's trusted_root.json, not Sigstore's or GitHub's)",
         story::TIME_LAPSE
     ));
     if let Some(b) = breaks {
@@ -109,7 +114,11 @@ pub fn run(
         timeline: &timeline,
     };
     let mut phases = Vec::new();
-    for (n, broken, brk) in [(1, false, None), (2, breaks.is_none(), breaks)] {
+    let mut releases = vec![(1, false, None), (2, breaks.is_none(), breaks)];
+    if breaks.is_none() {
+        releases.push((story::OUTSIDE_CI, false, None));
+    }
+    for (n, broken, brk) in releases {
         let phase = stage.play(story::release(n, broken), brk)?;
         let served = vm.supervisor.served().map_or_else(
             || "nothing answers".to_owned(),
@@ -134,13 +143,42 @@ pub fn run(
             )),
             (None, _) => {}
         }
+        if n == story::OUTSIDE_CI && phase.stop.is_some() {
+            let why = phase
+                .platform
+                .as_ref()
+                .map(story::deploy_yml)
+                .and_then(|r| r.job("verify"))
+                .and_then(|j| j.steps.iter().find(|s| s.id == "provenance"))
+                .and_then(|s| s.outputs.get("report"))
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                .and_then(|r| r["images"][0]["reason"].as_str().map(crate::logs::one_line))
+                .unwrap_or_default();
+            t.at(&format!(
+                "✋ release {n}'s image was not built by the app's CI ({why}): stopped before the webhook · receiver never called · nothing recorded · image {}",
+                if vm.pulled(&phase.image) {
+                    "pulled (it should not have been)"
+                } else {
+                    "never pulled"
+                }
+            ));
+        }
         t.at(&format!("→ the service answers: {served}"));
         phases.push(phase);
     }
 
     let starts = vm.supervisor.history();
-    let mut checks = check::end_state(&github, &vm.supervisor, &starts, &phases, breaks);
+    let mut checks = check::end_state(&github, &vm, &starts, &phases, breaks);
     checks.extend(check::credentials(&github, &phases));
+    if breaks.is_none() {
+        let scene = stage.play_queue()?;
+        let history = vm.supervisor.history();
+        checks.extend(check::queue(
+            &scene,
+            &history[starts.len().min(history.len())..],
+        ));
+    }
+    let starts = vm.supervisor.history();
     let passed = checks.iter().all(Check::ok);
     t.say("");
     t.say("━━ End state");

@@ -9,8 +9,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use anyhow::Context as _;
 use relay_fakes::FakeArtifacts;
 use relay_fakes::FakeGitHub;
+use relay_fakes::sigstore::{BuildIdentity, FakeSigstore};
 use relay_fakes::{
     Access, AppKeyPair, AppSeed, ArtifactSeed, CheckScript, Grant, InstallationSeed, RunScript,
 };
@@ -26,6 +28,9 @@ pub const APP: &str = "xtp-tour/xtp-tour";
 pub const PLATFORM: &str = "xtp-tour/xtp-tour-deploy";
 /// A fork whose pull request runs the build (`--break fork`).
 pub const FORK: &str = "stranger/xtp-tour";
+/// The app's build workflow, the one that attests its image
+/// (examples/app-repo/.github/workflows/main.yaml).
+pub const BUILD_WORKFLOW: &str = ".github/workflows/main.yaml";
 
 /// The app job's `GITHUB_TOKEN`: reads the app repository.
 pub const APP_JOB_TOKEN: &str = "ghs_DemoAppJobToken00000000000000000001";
@@ -104,15 +109,27 @@ const APP_PERMISSIONS: &[(&str, &str)] = &[
 /// The platform repository's own commit (`ref` of its deployment records).
 const PLATFORM_SHA: &str = "c0ffee0000000000000000000000000000000001";
 
-/// The fake GitHub, the artifacts service, and how to start an action.
+/// The fake GitHub, the artifacts service, the Sigstore that attests the
+/// builds, and how to start an action.
 pub struct GitHub {
     pub gh: FakeGitHub,
     pub art: FakeArtifacts,
+    pub sigstore: FakeSigstore,
+    /// The demo Sigstore's `trusted_root.json`, in the work folder.
+    pub trusted_root: PathBuf,
     pub credentials: Credentials,
     /// The App's key (`Credentials::App`), made for this run.
     app_key: Option<AppKeyPair>,
     root: PathBuf,
     program: PathBuf,
+}
+
+/// What the build's attest step did for one image.
+#[derive(Debug, Clone)]
+pub struct Attested {
+    pub digest: String,
+    pub signer: String,
+    pub log_index: u64,
 }
 
 /// One finished build of the app repository.
@@ -126,10 +143,16 @@ pub struct Build {
 }
 
 impl GitHub {
-    /// Starts both fakes and seeds the repositories, the job tokens and
-    /// the `credentials` Get started sets up: the App registered and
-    /// installed, or the two fine-grained PATs.
-    pub fn start(root: &Path, program: &Path, credentials: Credentials) -> anyhow::Result<Self> {
+    /// Starts the fakes and seeds the repositories, the job tokens and
+    /// the `credentials` Get started sets up (the App registered and
+    /// installed, or the two fine-grained PATs), and writes the demo
+    /// Sigstore's trusted root into `work`.
+    pub fn start(
+        root: &Path,
+        program: &Path,
+        credentials: Credentials,
+        work: &Path,
+    ) -> anyhow::Result<Self> {
         let gh = FakeGitHub::start();
         gh.repo(APP, "main");
         gh.repo(PLATFORM, "main");
@@ -178,13 +201,48 @@ impl GitHub {
             PLATFORM,
             RunScript::succeeds_after(0).title("Deploy {dispatch_id}"),
         );
+        let sigstore = FakeSigstore::new().context("couldn't start the demo's Sigstore")?;
+        let dir = work.join("sigstore");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("couldn't create `{}`", dir.display()))?;
+        let trusted_root = dir.join("trusted_root.json");
+        std::fs::write(
+            &trusted_root,
+            serde_json::to_vec_pretty(&sigstore.trusted_root())?,
+        )
+        .with_context(|| format!("couldn't write `{}`", trusted_root.display()))?;
         Ok(Self {
             gh,
             art: FakeArtifacts::start(),
+            sigstore,
+            trusted_root,
             credentials,
             app_key,
             root: root.to_owned(),
             program: program.to_owned(),
+        })
+    }
+
+    /// The build's attest step (`actions/attest-build-provenance` in
+    /// examples/app-repo's main.yaml): run `run_id` of the app's build
+    /// workflow on main signs the SLSA provenance of `reference`'s digest at
+    /// `sha` with the demo Sigstore, and the attestation is stored where
+    /// GitHub's attestations API lists it for the app repository.
+    pub fn attest(&self, run_id: u64, sha: &str, reference: &str) -> anyhow::Result<Attested> {
+        let (name, digest) = reference
+            .split_once('@')
+            .with_context(|| format!("`{reference}` is not a digest reference"))?;
+        let who = BuildIdentity::new(APP, BUILD_WORKFLOW, "refs/heads/main", sha).run(run_id);
+        let bundle = self.sigstore.attest(&who, name, digest)?;
+        let log_index = bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+            .as_str()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_default();
+        self.gh.add_attestation(APP, digest, bundle);
+        Ok(Attested {
+            digest: digest.to_owned(),
+            signer: who.job_workflow_ref(),
+            log_index,
         })
     }
 
@@ -361,7 +419,8 @@ impl GitHub {
     /// with the dispatch as its `repository_dispatch` event, its secrets as
     /// the examples expect them (the App's or `DEPLOY_TOKEN`, repository
     /// secrets; `DEPLOY_WEBHOOK_SECRET` of the `production` environment), and the
-    /// demo's network and clock beneath the examples' hosts and durations.
+    /// demo's network, clock and trust root beneath the examples' hosts,
+    /// durations and Sigstore roots.
     pub fn platform_runner(
         &self,
         work: &Path,
@@ -385,6 +444,10 @@ impl GitHub {
             .env(
                 crate::network::TIME_LAPSE_VAR,
                 &crate::story::TIME_LAPSE.to_string(),
+            )
+            .env(
+                crate::network::TRUSTED_ROOT_VAR,
+                &self.trusted_root.to_string_lossy(),
             )
             .secrets(
                 self.credential_secrets(APP_CI_TOKEN)

@@ -6,9 +6,13 @@
 //! real actions, each its own process started as the runner starts a
 //! container action, are played through the examples and the reusable
 //! workflows (`relay.yml`, then `deploy.yml`) by the test kit's local
-//! runner. Release 1 deploys and passes its health window; release 2 fails
-//! its window and `deploy.yml` rolls it back. `--break` breaks one link
-//! instead and shows where the flow stops. A live timeline, an HTML report,
+//! runner. The build attests its image with the demo's own Sigstore
+//! (relay-fakes), whose trusted root verify-provenance is given. Release 1
+//! deploys with its provenance verified and passes its health window;
+//! release 2 fails its window and `deploy.yml` rolls it back; release 3,
+//! an image built outside CI, is stopped by verify-provenance before the
+//! webhook. `--break` breaks one link of release 2 instead and shows where
+//! the flow stops. A live timeline, an HTML report,
 //! and an exit code that says whether the story went as told.
 //!
 //! Not part of the shipped image: it carries the fake GitHub.
@@ -21,6 +25,7 @@ mod github;
 mod logs;
 mod markdown;
 mod network;
+mod queue;
 mod report;
 mod service;
 mod steps;

@@ -1,16 +1,20 @@
-//! The demo's network and clock, as the actions see them.
+//! The demo's network, clock and trust root, as the actions see them.
 //!
 //! The demo plays the examples as they are: their workflow files are read
-//! and run unchanged, hosts, durations and all. Two things a laptop does
-//! not have are supplied beneath them, the way `/etc/hosts` and a
-//! time-lapse camera would: the examples' hosts (`https://vm.example.com:8443`,
-//! `https://app.example.com`) are the demo's loopback services over plain
-//! http, and a health window runs faster by one factor for every duration
-//! (5 minutes at 30 s becomes 6 s at 600 ms: the same ten probes per URL;
-//! a probe's timeout no shorter than a second, for a loaded machine).
-//! Each action started in the demo's action mode gets its inputs with
-//! exactly these two changes, as command-line flags (flags win over the
-//! `INPUT_*` env the runner set); the timeline says so at the start.
+//! and run unchanged, hosts, durations and all. Three things a laptop does
+//! not have are supplied beneath them, the way `/etc/hosts`, a time-lapse
+//! camera and a private CA would: the examples' hosts
+//! (`https://vm.example.com:8443`, `https://app.example.com`) are the
+//! demo's loopback services over plain http; a health window runs faster by
+//! one factor for every duration (5 minutes at 30 s becomes 6 s at 600 ms:
+//! the same ten probes per URL; a probe's timeout no shorter than a second,
+//! for a loaded machine); and verify-provenance trusts the demo's own
+//! Sigstore (relay-fakes' fake CA and log, which attested the builds) as
+//! its `trusted-root`, in place of the public-good and GitHub roots no
+//! offline build can be signed under. Each action started in the demo's
+//! action mode gets its inputs with exactly these changes, as command-line
+//! flags (flags win over the `INPUT_*` env the runner set); the timeline
+//! says so at the start.
 
 use relay_runtime::{Env, env_name};
 
@@ -18,6 +22,8 @@ use relay_runtime::{Env, env_name};
 pub const HOSTS_VAR: &str = "RELAY_DEMO_HOSTS";
 /// How many times faster a health window runs.
 pub const TIME_LAPSE_VAR: &str = "RELAY_DEMO_TIME_LAPSE";
+/// The demo Sigstore's `trusted_root.json`, verify-provenance's trust root.
+pub const TRUSTED_ROOT_VAR: &str = "RELAY_DEMO_TRUSTED_ROOT";
 
 /// The health window's durations, the ones the time-lapse shortens.
 const TIMED: &[(&str, &str)] = &[
@@ -84,6 +90,13 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
         out.push("--allow-http".into());
         out.push("true".into());
     }
+    if action == "verify-provenance"
+        && let Some(root) = env.get(TRUSTED_ROOT_VAR).filter(|r| !r.is_empty())
+        && env.get(&env_name("trusted-root")).is_none_or(str::is_empty)
+    {
+        out.push("--trusted-root".into());
+        out.push(root.to_owned());
+    }
     out
 }
 
@@ -137,5 +150,31 @@ mod tests {
             "a probe's timeout no shorter than a second"
         );
         assert!(flags("verify-ci-status", &Env::from_pairs([("INPUT_SHA", "abc")])).is_empty());
+    }
+
+    #[test]
+    fn verify_provenance_trusts_the_demos_sigstore() {
+        let env = Env::from_pairs([
+            (TRUSTED_ROOT_VAR, "/work/sigstore/trusted_root.json"),
+            ("INPUT_IMAGES", "image=ghcr.io/a/b@sha256:00"),
+        ]);
+        assert_eq!(
+            flags("verify-provenance", &env),
+            ["--trusted-root", "/work/sigstore/trusted_root.json"]
+        );
+        // Only verify-provenance, and never over a root the workflow gave.
+        assert!(flags("verify-ci-status", &env).is_empty());
+        let given = Env::from_pairs([
+            (TRUSTED_ROOT_VAR, "/work/sigstore/trusted_root.json"),
+            ("INPUT_TRUSTED-ROOT", "/etc/root.json"),
+        ]);
+        assert!(flags("verify-provenance", &given).is_empty());
+        assert!(
+            flags(
+                "verify-provenance",
+                &Env::from_pairs([("INPUT_SHA", "abc")])
+            )
+            .is_empty()
+        );
     }
 }

@@ -363,6 +363,7 @@ mod tests {
                 checks: Vec::new(),
                 event: serde_json::json!({}),
             },
+            image: format!("ghcr.io/x/y@sha256:{}", "0".repeat(64)),
             breaks: None,
             app: None,
             platform: Some(rec),

@@ -155,11 +155,92 @@ pub const DEPLOY: &[Known] = &[
     ),
 ];
 
+/// `.github/workflows/rollback.yml`, a rollback asked for by hand (the
+/// queue scene).
+pub const ROLLBACK: &[Known] = &[
+    k(
+        "check",
+        "__0",
+        "credentials",
+        "one way to GitHub: an App or a token",
+    ),
+    k("check", "__1", "confirm", "is `confirm` ROLLBACK?"),
+    k(
+        "check",
+        "previous",
+        "previous",
+        "the previous good deploy of the app (record-deployment)",
+    ),
+    k(
+        "check",
+        "record",
+        "check",
+        "every input, the environment's protection (record-deployment)",
+    ),
+    k("check", "__4", "images", "a sha target names its images"),
+    k(
+        "check",
+        "provenance",
+        "provenance",
+        "does the target's provenance still verify? (verify-provenance)",
+    ),
+    k(
+        "check",
+        "__6",
+        "health-check",
+        "the health inputs (monitor-health)",
+    ),
+    k(
+        "rollback",
+        "__0",
+        "secret",
+        "is the environment's webhook secret here?",
+    ),
+    k(
+        "rollback",
+        "__1",
+        "dry-run",
+        "the call checked and signed, nothing sent",
+    ),
+    k(
+        "rollback",
+        "before",
+        "before",
+        "health before the rollback, one probe each",
+    ),
+    k(
+        "rollback",
+        "record",
+        "record",
+        "record the rollback, in_progress (record-deployment)",
+    ),
+    k(
+        "rollback",
+        "webhook",
+        "webhook",
+        "signed call with the target's images (sign-and-call-webhook)",
+    ),
+    k(
+        "rollback",
+        "health",
+        "health",
+        "health window (monitor-health)",
+    ),
+    k(
+        "rollback",
+        "finish",
+        "finish",
+        "record how the rollback ended",
+    ),
+    k("rollback", "__7", "summary", "the job's summary"),
+];
+
 /// The known step of `workflow`'s `job` with `id`.
 pub fn find(workflow: &str, job: &str, id: &str) -> Option<&'static Known> {
     let table = match workflow {
         "relay.yml" => RELAY,
         "deploy.yml" => DEPLOY,
+        "rollback.yml" => ROLLBACK,
         _ => return None,
     };
     table.iter().find(|s| s.job == job && s.id == id)
@@ -241,6 +322,7 @@ pub fn deploy_outcomes(case: DeployCase) -> Vec<&'static str> {
         RolledBack => vec![s, s, x, s, s, s, s, s, s, s, s, s, f, s, s, s, s, s, f],
         WebhookRefused => vec![s, s, x, s, s, s, s, s, s, s, s, f, x, x, s, x, x, x, f],
         CiFailed => vec![s, s, x, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x, x],
+        ProvenanceRefused => vec![s, s, x, s, s, s, f, x, x, x, x, x, x, x, x, x, x, x, x],
     }
 }
 
@@ -255,6 +337,9 @@ pub enum DeployCase {
     WebhookRefused,
     /// CI did not pass: the deploy job never ran.
     CiFailed,
+    /// An image's build provenance did not verify: the deploy job never
+    /// ran, the receiver was never called.
+    ProvenanceRefused,
 }
 
 #[cfg(test)]
@@ -308,9 +393,19 @@ mod tests {
             DeployCase::RolledBack,
             DeployCase::WebhookRefused,
             DeployCase::CiFailed,
+            DeployCase::ProvenanceRefused,
         ] {
             assert_eq!(deploy_outcomes(case).len(), DEPLOY.len(), "{case:?}");
         }
+    }
+
+    #[test]
+    fn the_demo_knows_every_step_of_rollback_yml_in_order() {
+        assert_eq!(
+            table(ROLLBACK),
+            steps_of(".github/workflows/rollback.yml"),
+            "rollback.yml and the demo's ROLLBACK table drifted apart"
+        );
     }
 
     #[test]

@@ -16,6 +16,11 @@ use crate::steps::{self, Break, DeployCase};
 use crate::timeline::Timeline;
 use crate::vm::Vm;
 
+/// The release whose image was built outside CI (on a laptop, pushed to
+/// the registry by hand): nothing attested it, and verify-provenance stops
+/// its deploy before the webhook.
+pub const OUTSIDE_CI: u64 = 3;
+
 /// How many times faster the demo's clock runs a health window: the
 /// example's 5 minutes at 30 s take 6 s at 600 ms, the same ten probes per
 /// URL (see `network`).
@@ -25,6 +30,8 @@ pub const TIME_LAPSE: u32 = 50;
 pub struct Phase {
     pub release: Release,
     pub build: Build,
+    /// The api image the build handed over (`name@sha256:…`).
+    pub image: String,
     pub breaks: Option<Break>,
     pub app: Option<WorkflowRecord>,
     pub platform: Option<WorkflowRecord>,
@@ -76,6 +83,7 @@ pub fn release(n: u64, broken: bool) -> Release {
         sha: sha_of(n),
         title: match n {
             1 => "tour list".into(),
+            OUTSIDE_CI => "hotfix built on a laptop".into(),
             _ => "new booking flow".into(),
         },
         degrades_after_checks: broken.then_some(1),
@@ -86,6 +94,64 @@ pub fn release(n: u64, broken: bool) -> Release {
 impl Stage<'_> {
     /// Plays release `r` from its build to the end of its deploy.
     pub fn play(&self, r: Release, breaks: Option<Break>) -> anyhow::Result<Phase> {
+        let (mut phase, event) = self.build_and_relay(r, breaks)?;
+        let Some(event) = event else {
+            return Ok(phase);
+        };
+        let t = self.timeline;
+        let work = self
+            .work
+            .join(format!("runner/release-{}", phase.release.number));
+        let secret = if breaks == Some(Break::WrongSecret) {
+            // A key of the right shape, just not the receiver's.
+            format!("whsec_{}", base64_of(&crate::vm::random_bytes(32)?))
+        } else {
+            self.vm.secret.clone()
+        };
+        self.masks.add(&secret);
+        let (mut runner, run_id) = self.github.platform_runner(
+            &work.join("platform"),
+            &event,
+            &secret,
+            &self.vm.network(),
+            t.observer(),
+        );
+        t.at(&format!(
+            "platform repo {}: {} (repository_dispatch deploy, run {run_id})",
+            github::PLATFORM,
+            example::PLATFORM_EXAMPLE,
+        ));
+        let platform = runner
+            .run(
+                Path::new(example::PLATFORM_EXAMPLE),
+                &Default::default(),
+                &Default::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::PLATFORM_EXAMPLE))?;
+        phase.stop = first_failure(&platform).map(|(job, s)| {
+            let job = job.rsplit('/').next().unwrap_or(job).to_owned();
+            self.stop_at("deploy.yml", &job, &s)
+        });
+        let case = match breaks {
+            Some(Break::WrongSecret | Break::UnpushedImage) => DeployCase::WebhookRefused,
+            Some(Break::RedCheck) => DeployCase::CiFailed,
+            _ if phase.release.number == OUTSIDE_CI => DeployCase::ProvenanceRefused,
+            _ if phase.release.degrades_after_checks.is_some() => DeployCase::RolledBack,
+            _ => DeployCase::Healthy,
+        };
+        phase.platform = Some(platform);
+        self.expect_deploy(&mut phase, case);
+        Ok(phase)
+    }
+
+    /// Release `r`'s build, and the app repository's example played for
+    /// it: the phase so far, and the `repository_dispatch` event the relay
+    /// sent, if it sent one.
+    pub fn build_and_relay(
+        &self,
+        r: Release,
+        breaks: Option<Break>,
+    ) -> anyhow::Result<(Phase, Option<serde_json::Value>)> {
         let t = self.timeline;
         t.say("");
         t.say(&format!(
@@ -97,6 +163,10 @@ impl Stage<'_> {
                 (Some(b), _) => format!(" · --break {}: {}", b.name(), b.what()),
                 (None, Some(_)) => {
                     " · broken: passes its first health check, then reports DOWN".into()
+                }
+                (None, None) if r.number == OUTSIDE_CI => {
+                    " · its api image built outside CI and pushed by hand: nothing attested it"
+                        .into()
                 }
                 (None, None) => String::new(),
             }
@@ -119,8 +189,17 @@ impl Stage<'_> {
             ("build", "success"),
             ("test", if red { "failure" } else { "success" }),
         ];
+        let run_id = 7000 + r.number;
+        // The build's attest step signs what it hands over (the api image,
+        // as examples/app-repo's main.yaml attests it); an image built
+        // outside CI has no such step behind it.
+        let attested = if r.number == OUTSIDE_CI {
+            None
+        } else {
+            Some(self.github.attest(run_id, &r.sha, &images[0].1)?)
+        };
         let build = self.github.build(
-            7000 + r.number,
+            run_id,
             &r.sha,
             &html,
             &images,
@@ -129,9 +208,21 @@ impl Stage<'_> {
             breaks == Some(Break::Fork),
         )?;
         t.at(&format!(
-            "build: Main run {} on main finished, success · artifact frontend-build ({} B) · checks {}{}",
+            "build: Main run {} on main finished, success · artifact frontend-build ({} B) · {} · checks {}{}",
             build.run_id,
             build.artifact_size,
+            match &attested {
+                Some(a) => format!(
+                    "api image {}… attested by {} (log index {})",
+                    a.digest.get(..19).unwrap_or(&a.digest),
+                    a.signer,
+                    a.log_index
+                ),
+                None => format!(
+                    "api image {}… pushed from a laptop, not attested",
+                    images[0].1.split_once('@').map_or("", |(_, d)| d).get(..19).unwrap_or_default()
+                ),
+            },
             build
                 .checks
                 .iter()
@@ -148,6 +239,7 @@ impl Stage<'_> {
         let mut phase = Phase {
             release: r,
             build,
+            image: images[0].1.clone(),
             breaks,
             app: None,
             platform: None,
@@ -184,7 +276,7 @@ impl Stage<'_> {
                 .as_ref()
                 .map(|s| self.stop_at("relay.yml", "relay", s));
             self.expect_relay(&mut phase, false);
-            return Ok(phase);
+            return Ok((phase, None));
         };
         self.expect_relay(&mut phase, true);
 
@@ -192,45 +284,7 @@ impl Stage<'_> {
             dispatch["event_type"].as_str().unwrap_or("deploy"),
             dispatch["client_payload"].clone(),
         );
-        let secret = if breaks == Some(Break::WrongSecret) {
-            // A key of the right shape, just not the receiver's.
-            format!("whsec_{}", base64_of(&crate::vm::random_bytes(32)?))
-        } else {
-            self.vm.secret.clone()
-        };
-        self.masks.add(&secret);
-        let (mut runner, run_id) = self.github.platform_runner(
-            &work.join("platform"),
-            &event,
-            &secret,
-            &self.vm.network(),
-            t.observer(),
-        );
-        t.at(&format!(
-            "platform repo {}: {} (repository_dispatch deploy, run {run_id})",
-            github::PLATFORM,
-            example::PLATFORM_EXAMPLE,
-        ));
-        let platform = runner
-            .run(
-                Path::new(example::PLATFORM_EXAMPLE),
-                &Default::default(),
-                &Default::default(),
-            )
-            .map_err(|e| anyhow::anyhow!("couldn't play `{}`: {e}", example::PLATFORM_EXAMPLE))?;
-        phase.stop = first_failure(&platform).map(|(job, s)| {
-            let job = job.rsplit('/').next().unwrap_or(job).to_owned();
-            self.stop_at("deploy.yml", &job, &s)
-        });
-        let case = match breaks {
-            Some(Break::WrongSecret | Break::UnpushedImage) => DeployCase::WebhookRefused,
-            Some(Break::RedCheck) => DeployCase::CiFailed,
-            _ if phase.release.degrades_after_checks.is_some() => DeployCase::RolledBack,
-            _ => DeployCase::Healthy,
-        };
-        phase.platform = Some(platform);
-        self.expect_deploy(&mut phase, case);
-        Ok(phase)
+        Ok((phase, Some(event)))
     }
 
     fn stop_at(&self, workflow: &str, job: &str, step: &StepRecord) -> Stop {

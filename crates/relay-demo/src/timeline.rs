@@ -27,7 +27,7 @@ struct Inner {
     out: Mutex<()>,
 }
 
-const WIDTH: usize = 24;
+const WIDTH: usize = 26;
 
 impl Timeline {
     pub fn new(masks: Masks, no_color: bool) -> Self {
@@ -252,6 +252,29 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
                     "⚠ {}",
                     crate::logs::one_line(&masks.redact(warning))
                 ));
+            }
+        }
+        "verify-provenance" => {
+            let report = serde_json::from_str::<Value>(out("report")).unwrap_or_default();
+            for image in report["images"].as_array().into_iter().flatten() {
+                let s = |k: &str| image[k].as_str().unwrap_or_default().to_owned();
+                let digest = s("digest");
+                let short = digest.get(..19).unwrap_or(&digest);
+                lines.push(if s("verdict") == "verified" {
+                    format!(
+                        "provenance verified · {} {short}… · signed by {} · commit {} · log index {}",
+                        s("key"),
+                        s("signer_workflow").trim_start_matches("https://github.com/"),
+                        crate::github::short(&s("source_commit")),
+                        image["log_index"]
+                    )
+                } else {
+                    format!(
+                        "provenance {} · {} {short}…",
+                        s("verdict"),
+                        s("key"),
+                    )
+                });
             }
         }
         "record-deployment" if out("deployment-id").is_empty() && !out("protected").is_empty() => {

@@ -171,6 +171,17 @@ impl Vm {
         ])
     }
 
+    /// Whether the VM ever pulled `reference` (`name@sha256:<hex>`): the
+    /// deploy script keeps each pulled image under `releases/<hex>`.
+    pub fn pulled(&self, reference: &str) -> bool {
+        let Some((_, digest)) = reference.split_once("@sha256:") else {
+            return false;
+        };
+        self.registry
+            .parent()
+            .is_some_and(|vm| vm.join("releases").join(digest).exists())
+    }
+
     /// The demo's network beneath the examples' hosts (`network`): the
     /// VM's receiver, and the service the VM runs.
     pub fn network(&self) -> String {

@@ -14,7 +14,9 @@ use futures::StreamExt as _;
 
 use crate::results::{Shared, lock};
 
-/// One queued misbehaviour of the blob store; each fires once.
+/// One queued misbehaviour of the blob store; each fires once, on the
+/// next request it is for (a download's fault waits out the uploads before
+/// it, an upload's the downloads), in the order queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobFault {
     /// Answer the next blob request with this status.
@@ -31,6 +33,31 @@ pub enum BlobFault {
     /// Hold the next upload request for [`STALL`] without answering, then
     /// answer 503 without storing anything.
     StallUpload,
+    /// Answer the next download 200 with the whole blob, whatever its
+    /// `Range` asks for: a server may ignore the header (RFC 9110 §14.2).
+    IgnoreRange,
+}
+
+impl BlobFault {
+    /// Whether the fault is for a request of this kind.
+    fn is_for(&self, request: Request) -> bool {
+        match self {
+            Self::Status(_) | Self::Expired => true,
+            Self::ResetAfter(_) | Self::Corrupt | Self::StallAfter(_) | Self::IgnoreRange => {
+                request == Request::Download
+            }
+            Self::StallUpload => request == Request::Upload,
+        }
+    }
+}
+
+/// What a blob request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// Get Blob.
+    Download,
+    /// Put Block, Put Block List or Put Blob.
+    Upload,
 }
 
 /// How long a stalled request or body hangs; far longer than any client's
@@ -119,6 +146,8 @@ pub(crate) struct BlobStore {
     pub(crate) faults: VecDeque<BlobFault>,
     pub(crate) saw_authorization: bool,
     pub(crate) requests: usize,
+    /// The `Range` header of each Get Blob request, in order.
+    pub(crate) ranges: Vec<Option<String>>,
     /// Uploads are counted, not kept (see `FakeArtifacts::discard_uploads`).
     pub(crate) discard: bool,
 }
@@ -145,12 +174,13 @@ fn azure_error(status: StatusCode, code: &str) -> Response {
 }
 
 /// Checks signature and expiry, records tokens leaking to blob storage and
-/// pops a queued fault.
+/// takes the first queued fault that is for this `request`.
 fn admit(
     state: &Shared,
     key: &str,
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
+    request: Request,
 ) -> Result<Option<BlobFault>, Response> {
     let mut s = lock(state);
     let store = &mut s.blob;
@@ -160,7 +190,11 @@ fn admit(
         return Err(azure_error(StatusCode::FORBIDDEN, "AuthenticationFailed"));
     }
     let expires: i64 = q.get("se").and_then(|e| e.parse().ok()).unwrap_or(0);
-    let fault = store.faults.pop_front();
+    let fault = store
+        .faults
+        .iter()
+        .position(|f| f.is_for(request))
+        .and_then(|i| store.faults.remove(i));
     if fault == Some(BlobFault::Expired)
         || expires < time::OffsetDateTime::now_utc().unix_timestamp()
     {
@@ -180,7 +214,7 @@ pub(crate) async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match admit(&state, &key, &q, &headers) {
+    match admit(&state, &key, &q, &headers, Request::Upload) {
         Err(r) => return r,
         Ok(Some(BlobFault::StallUpload)) => {
             tokio::time::sleep(STALL).await;
@@ -243,7 +277,11 @@ pub(crate) async fn get(
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let fault = match admit(&state, &key, &q, &headers) {
+    let range = headers
+        .get(axum::http::header::RANGE)
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
+    lock(&state).blob.ranges.push(range);
+    let fault = match admit(&state, &key, &q, &headers, Request::Download) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -256,6 +294,7 @@ pub(crate) async fn get(
     };
     let start = headers
         .get("range")
+        .filter(|_| fault != Some(BlobFault::IgnoreRange))
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.strip_prefix("bytes="))
         .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok())

@@ -3,8 +3,10 @@
 //! child process: [`FakeGitHub`], the parts of GitHub's REST API the actions
 //! use — strict like GitHub (requests GitHub would refuse are refused),
 //! stateful (runs progress as they are polled, dispatches and deployments are
-//! recorded) and with faults on demand — and [`FakeArtifacts`], the artifacts
-//! v4 results service with its block-blob store.
+//! recorded) and with faults on demand — [`FakeArtifacts`], the artifacts
+//! v4 results service with its block-blob store, and [`FakeSigstore`], the
+//! certificate authority and transparency log that attest a build as
+//! GitHub Actions would, offline.
 //!
 //! The tests use them, and so does the demo, which ships them: this is a
 //! product crate, not a test helper.
@@ -16,6 +18,7 @@ mod blob;
 mod github;
 mod results;
 mod serve;
+pub mod sigstore;
 
 pub use blob::{BlobFault, STALL};
 pub use github::{
@@ -24,3 +27,4 @@ pub use github::{
     WorkflowDispatchMode, verifier_in_use,
 };
 pub use results::{FakeArtifacts, StoredArtifact, TwirpFault};
+pub use sigstore::{BuildIdentity, FakeSigstore};

@@ -178,6 +178,12 @@ impl FakeArtifacts {
         lock(&self.state).conflict_next = true;
     }
 
+    /// The `Range` header of every Get Blob request so far, in order
+    /// (`None`: the whole blob was asked for).
+    pub fn blob_ranges(&self) -> Vec<Option<String>> {
+        lock(&self.state).blob.ranges.clone()
+    }
+
     /// Whether any blob request carried an `Authorization` header.
     pub fn blob_saw_authorization(&self) -> bool {
         lock(&self.state).blob.saw_authorization

@@ -250,14 +250,6 @@ pub enum Verbosity {
     Debug,
 }
 
-/// `true` is [`Verbosity::Debug`]. Kept while `deploy-relay`'s operator
-/// commands still pass a bool to [`Console::new`]; new code names the variant.
-impl From<bool> for Verbosity {
-    fn from(debug: bool) -> Self {
-        if debug { Self::Debug } else { Self::Normal }
-    }
-}
-
 /// Where an action's log goes. Cheap to clone; clones share the masks.
 #[derive(Clone)]
 pub struct Console {
@@ -279,18 +271,18 @@ struct Inner {
 
 impl Console {
     /// The process's stdout, where the runner reads workflow commands.
-    pub fn stdout(verbosity: impl Into<Verbosity>) -> Self {
+    pub fn stdout(verbosity: Verbosity) -> Self {
         Self::new(Box::new(std::io::stdout()), verbosity)
     }
 
     /// A console writing to `out`.
-    pub fn new(out: Sink, verbosity: impl Into<Verbosity>) -> Self {
+    pub fn new(out: Sink, verbosity: Verbosity) -> Self {
         Self {
             inner: Arc::new(Inner {
                 out: Mutex::new(out),
                 masks: Mutex::default(),
                 matcher: Mutex::default(),
-                verbosity: verbosity.into(),
+                verbosity,
                 announced: Mutex::default(),
             }),
         }

@@ -34,8 +34,8 @@ use std::str::FromStr;
 
 pub use error::{SecretError, SignError, VerifyError};
 pub use key::SigningKey;
-/// The name `deploy-receiver` and `sign-and-call-webhook` still use; to be
-/// removed once they switch to [`SigningKey`].
+/// The name `sign-and-call-webhook` still uses; to be removed once it
+/// switches to [`SigningKey`].
 #[doc(hidden)]
 pub use key::SigningKey as Secret;
 

@@ -13,6 +13,7 @@ use crate::peers;
 /// A running `webhook`; killed when dropped.
 pub struct Webhook {
     child: Child,
+    /// The port it listens on, on 127.0.0.1.
     pub port: u16,
     ran: PathBuf,
     _dir: tempfile::TempDir,
@@ -81,6 +82,7 @@ impl Webhook {
         Some(peer)
     }
 
+    /// The URL of its deploy hook.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hooks/deploy", self.port)
     }

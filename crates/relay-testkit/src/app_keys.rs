@@ -10,8 +10,11 @@ use crate::peers;
 /// the same key as PKCS#8, and its public half (what GitHub keeps).
 #[derive(Debug, Clone)]
 pub struct AppKeys {
+    /// The private key as GitHub hands it out (`BEGIN RSA PRIVATE KEY`).
     pub pkcs1: String,
+    /// The same private key as PKCS#8 (`BEGIN PRIVATE KEY`).
     pub pkcs8: String,
+    /// The public key, PEM.
     pub public: String,
 }
 
@@ -75,11 +78,14 @@ impl AppKeys {
 
 /// A GitHub App registered with a fake GitHub: its ids and keys. Made by
 /// [`TestApp::register`], which needs openssl (the key) and python3 with
-/// PyJWT (the fake's verifier); without them it skips (or fails under CI).
+/// `PyJWT` (the fake's verifier); without them it skips (or fails under CI).
 #[derive(Debug, Clone)]
 pub struct TestApp {
+    /// The App's id.
     pub id: u64,
+    /// The App's client id (an `Iv23…` string).
     pub client_id: String,
+    /// Its keys, shared by every test App of the process.
     pub keys: &'static AppKeys,
 }
 
@@ -91,7 +97,7 @@ impl TestApp {
         }
         let keys = AppKeys::shared()?;
         let app = Self {
-            id: 424242,
+            id: 424_242,
             client_id: "Iv23liDeployRelayTest".into(),
             keys,
         };

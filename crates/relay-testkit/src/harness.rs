@@ -26,11 +26,17 @@ pub struct ActionRun {
 /// What a run did.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The exit code (-1 when a signal ended it).
     pub code: i32,
+    /// Everything it printed to stdout: the log, workflow commands included.
     pub stdout: String,
+    /// Everything it printed to stderr.
     pub stderr: String,
+    /// The outputs it wrote to `GITHUB_OUTPUT`.
     pub outputs: BTreeMap<String, String>,
+    /// What it wrote to `GITHUB_STEP_SUMMARY`.
     pub summary: String,
+    /// How long it ran.
     pub elapsed: Duration,
     /// The workspace the action ran in (kept until the outcome is dropped).
     pub workspace: PathBuf,
@@ -38,6 +44,8 @@ pub struct Outcome {
 }
 
 impl ActionRun {
+    /// A run of `bin` with the environment a runner gives a push build of
+    /// `octo/app` (and GitHub's API nowhere, until [`ActionRun::api`]).
     pub fn new(bin: impl AsRef<Path>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut env = BTreeMap::new();
@@ -69,7 +77,7 @@ impl ActionRun {
             args: Vec::new(),
             event: None,
             output_file: true,
-            timeout: Duration::from_secs(120),
+            timeout: Duration::from_mins(2),
             dir,
             cancel_when: None,
         }
@@ -81,11 +89,13 @@ impl ActionRun {
         self
     }
 
+    /// Sets environment variable `name`.
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_owned(), value.to_owned());
         self
     }
 
+    /// Leaves environment variable `name` unset.
     pub fn without_env(mut self, name: &str) -> Self {
         self.env.remove(name);
         self
@@ -96,11 +106,14 @@ impl ActionRun {
         self.env("GITHUB_API_URL", url)
     }
 
+    /// The event that started the run: `GITHUB_EVENT_NAME` and the payload
+    /// at `GITHUB_EVENT_PATH`.
     pub fn event(mut self, name: &str, payload: Value) -> Self {
         self.event = Some((name.to_owned(), payload));
         self
     }
 
+    /// Adds a command-line argument.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
         self
@@ -112,6 +125,7 @@ impl ActionRun {
         self
     }
 
+    /// How long the run may take before it is killed and the test fails.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -129,6 +143,7 @@ impl ActionRun {
         self.dir.path().join("workspace")
     }
 
+    /// Runs the action to its end.
     pub fn run(self) -> Outcome {
         let root = self.dir.path();
         let workspace = root.join("workspace");
@@ -244,6 +259,7 @@ impl Outcome {
             .collect()
     }
 
+    /// The messages of its `::error::` lines.
     pub fn errors(&self) -> Vec<String> {
         self.commands("error")
     }
@@ -260,6 +276,7 @@ impl Outcome {
         errors[0].clone()
     }
 
+    /// Exit code, stdout and stderr, for a failed assertion's message.
     pub fn log(&self) -> String {
         format!(
             "exit {}\n--- stdout\n{}--- stderr\n{}",
@@ -267,6 +284,7 @@ impl Outcome {
         )
     }
 
+    /// Exit code 0 and no `::error::` line.
     pub fn assert_success(&self) -> &Self {
         assert_eq!(self.code, 0, "expected success\n{}", self.log());
         assert!(
@@ -277,6 +295,7 @@ impl Outcome {
         self
     }
 
+    /// Exit code 1 and exactly one `::error::` line.
     pub fn assert_failure(&self) -> &Self {
         assert_eq!(self.code, 1, "expected failure (exit 1)\n{}", self.log());
         self.error();

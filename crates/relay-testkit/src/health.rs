@@ -47,6 +47,7 @@ pub struct HealthService {
 }
 
 impl HealthService {
+    /// Starts it over plain HTTP.
     pub fn start() -> Self {
         Self::spawn(None)
     }
@@ -124,7 +125,9 @@ impl HealthService {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Scripts `path`; unscripted paths answer 404.
@@ -177,7 +180,9 @@ async fn handle(
     let at = Instant::now();
     let path = req.uri().path().to_owned();
     let (behavior, n) = {
-        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let hits = s.hits.entry(path.clone()).or_default();
         hits.push(at);
         let n = hits.len();
@@ -186,13 +191,12 @@ async fn handle(
     let up = json!({"status": "UP"});
     Ok(match behavior {
         None => answer(404, &json!({"message": "Not Found"})),
-        Some(Behavior::Up) => answer(200, &up),
         Some(Behavior::DiesAfter(alive)) if n <= alive => answer(200, &up),
         Some(Behavior::DiesAfter(_)) => answer(503, &json!({"status": "DOWN"})),
         Some(Behavior::FlakyEvery(k)) if k > 0 && n % k == 0 => {
             answer(500, &json!({"status": "DOWN"}))
         }
-        Some(Behavior::FlakyEvery(_)) => answer(200, &up),
+        Some(Behavior::Up | Behavior::FlakyEvery(_)) => answer(200, &up),
         Some(Behavior::Slow(delay)) => {
             tokio::time::sleep(delay).await;
             answer(200, &up)

@@ -10,6 +10,22 @@
 //! The fakes the actions talk to are `relay-fakes`, and the workflow runner
 //! is `relay-runner`: the demo ships both, so neither lives here.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+// A test helper fails the test by panicking, as an assertion does.
+#![allow(clippy::missing_panics_doc)]
+
 pub mod adnanh;
 pub mod app_keys;
 pub mod events;

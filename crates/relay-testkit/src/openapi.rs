@@ -4,8 +4,18 @@
 use serde_json::Value;
 
 use crate::peers;
-use relay_fakes::Recorded;
+use relay_fakes::{FakeGitHub, Recorded};
 
+/// Checks every request `gh` has received against GitHub's description,
+/// when it is installed (see [`OpenApi::load`]); panics at the first
+/// request GitHub does not document.
+pub fn assert_requests_documented(gh: &FakeGitHub) {
+    if let Some(api) = OpenApi::load() {
+        api.assert_documented(&gh.requests());
+    }
+}
+
+/// GitHub's REST description, dereferenced.
 pub struct OpenApi {
     doc: Value,
 }
@@ -71,8 +81,16 @@ impl OpenApi {
         }
     }
 
+    /// [`OpenApi::validate`] for each of `requests`, panicking at the first
+    /// that fails.
+    pub fn assert_documented(&self, requests: &[Recorded]) {
+        for r in requests {
+            self.validate(r).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
     /// Checks an answer of the fake against the documented response schema,
-    /// reading OpenAPI 3.0's `nullable: true` as JSON Schema's `null` type
+    /// reading `OpenAPI` 3.0's `nullable: true` as JSON Schema's `null` type
     /// (a validator alone would refuse every documented `null`).
     pub fn check_response(
         &self,
@@ -118,17 +136,14 @@ fn nullable_as_null(schema: &mut Value) {
                 nullable_as_null(v);
             }
             if map.remove("nullable") == Some(Value::Bool(true)) {
-                match map.get("type").cloned() {
-                    Some(Value::String(t)) => {
-                        map.insert("type".into(), serde_json::json!([t, "null"]));
-                        if let Some(Value::Array(e)) = map.get_mut("enum") {
-                            e.push(Value::Null);
-                        }
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), serde_json::json!([t, "null"]));
+                    if let Some(Value::Array(e)) = map.get_mut("enum") {
+                        e.push(Value::Null);
                     }
-                    _ => {
-                        let inner = Value::Object(std::mem::take(map));
-                        map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
-                    }
+                } else {
+                    let inner = Value::Object(std::mem::take(map));
+                    map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
                 }
             }
         }

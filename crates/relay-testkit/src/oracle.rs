@@ -2,7 +2,7 @@
 //! code spans. (What the runner would act on in a log is
 //! [`relay_runner::runner_commands`].)
 
-/// Markdown with its code spans taken out, by CommonMark's rule (a run of n
+/// Markdown with its code spans taken out, by `CommonMark`'s rule (a run of n
 /// backticks opens a span the next run of exactly n closes; a run never
 /// closed is literal text), line by line as table cells are, and with link
 /// destinations (`](...)`, which `md_link` encodes) left out.
@@ -34,12 +34,11 @@ pub fn outside_code(md: &str) -> String {
                     j += 1;
                 }
             }
-            match close {
-                Some(end) => i = end,
-                None => {
-                    text.extend(&chars[i..i + n]);
-                    i += n;
-                }
+            if let Some(end) = close {
+                i = end;
+            } else {
+                text.extend(&chars[i..i + n]);
+                i += n;
             }
         }
         while let Some(at) = text.find("](") {

@@ -7,14 +7,19 @@ use std::process::Command;
 
 use crate::peers;
 
+/// The CA and the server certificate, as PEM text and as files.
 pub struct TestCa {
     /// The CA certificate, what a client is told to trust.
     pub ca_pem: String,
+    /// [`TestCa::ca_pem`] as a file.
     pub ca_path: PathBuf,
-    /// The server's certificate and key.
+    /// The server's certificate.
     pub cert_pem: String,
+    /// The server's private key.
     pub key_pem: String,
+    /// [`TestCa::cert_pem`] as a file.
     pub cert_path: PathBuf,
+    /// [`TestCa::key_pem`] as a file.
     pub key_path: PathBuf,
     _dir: tempfile::TempDir,
 }

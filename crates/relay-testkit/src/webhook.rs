@@ -22,25 +22,36 @@ pub const DELIVERY_ID: &str = "{delivery_id}";
 /// One request as received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The HTTP method.
     pub method: String,
+    /// The path, without the query.
     pub path: String,
+    /// The headers, names lower-case (the last of a repeated one).
     pub headers: BTreeMap<String, String>,
+    /// The body, byte for byte.
     pub body: Vec<u8>,
+    /// When it arrived.
     pub at: Instant,
 }
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: u16,
+    /// The body.
     pub body: String,
+    /// Headers after `content-type: application/json`; [`DELIVERY_ID`] in a
+    /// value is replaced.
     pub headers: Vec<(String, String)>,
+    /// How long to wait before answering.
     pub delay: Duration,
     /// Close the connection without answering.
     pub drop: bool,
 }
 
 impl Reply {
+    /// An answer with `status` and an empty body.
     pub fn status(status: u16) -> Self {
         Self {
             status,
@@ -50,18 +61,22 @@ impl Reply {
             drop: false,
         }
     }
+    /// With this body.
     pub fn body(mut self, body: &str) -> Self {
         self.body = body.into();
         self
     }
+    /// With this header too.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
+    /// Sent after `delay`.
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
     }
+    /// No answer: the connection is closed.
     pub fn dropped() -> Self {
         Self {
             drop: true,
@@ -85,10 +100,12 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// Starts it over plain HTTP.
     pub fn start() -> Self {
         Self::spawn(None)
     }
 
+    /// Starts it over HTTPS with `config` (e.g. [`crate::tls::TestCa`]'s).
     pub fn start_tls(config: Arc<rustls::ServerConfig>) -> Self {
         Self::spawn(Some(tokio_rustls::TlsAcceptor::from(config)))
     }
@@ -150,16 +167,17 @@ impl Sink {
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) -> &Self {
         self.state
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .script
             .extend(replies);
         self
     }
 
+    /// Every request so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.state
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .received
             .clone()
     }
@@ -184,7 +202,7 @@ async fn handle(
     let body = body
         .collect()
         .await
-        .map(|b| b.to_bytes())
+        .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
     let delivery = parts
         .headers
@@ -193,7 +211,9 @@ async fn handle(
         .unwrap_or_default()
         .to_owned();
     let reply = {
-        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         s.received.push(Received {
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),

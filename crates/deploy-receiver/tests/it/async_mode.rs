@@ -167,7 +167,7 @@ async fn status_polls_must_be_signed_for_that_hook_delivery_and_moment() {
     // A signed poll is not a deploy: sent to the deploy path it runs nothing.
     let body = relay_signature::status::body("async-9", now);
     let signature = relay_signature::github::sign(
-        &relay_signature::Secret::new(SECRET).unwrap(),
+        &relay_signature::SigningKey::new(SECRET).unwrap(),
         body.as_bytes(),
     );
     let as_deploy = client

@@ -1,12 +1,13 @@
 //! Every acceptance case of issue 5 against an in-process receiver.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use relay_signature::{Secret, standard};
+use relay_signature::{SigningKey, standard};
 
 use crate::harness::{
     SCRIPT, SECRET, body, config_text, json, process_gone, send_when_free, signed, start,
-    start_with, unix_now, write_script,
+    start_with, start_with_secret_file, unix_now, write_script,
 };
 
 #[tokio::test]
@@ -60,7 +61,7 @@ async fn bad_signatures_are_401_and_nothing_runs() {
         .await
         .unwrap();
     // Signed, then altered on the way: one byte of the sha changed.
-    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &good);
+    let signature = relay_signature::github::sign(&SigningKey::new(SECRET).unwrap(), &good);
     let altered = client
         .post(&url)
         .header("Content-Type", "application/json")
@@ -293,7 +294,7 @@ async fn wrong_method_type_and_path() {
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
     let b = body("0123abc");
-    let signature = relay_signature::github::sign(&Secret::new(SECRET).unwrap(), &b);
+    let signature = relay_signature::github::sign(&SigningKey::new(SECRET).unwrap(), &b);
     let typed = |content_type: &'static str| {
         client
             .post(r.url("/deploy"))
@@ -419,7 +420,7 @@ async fn healthz() {
 async fn standard_webhooks_fresh_accepted_stale_and_replayed_refused() {
     let dir = tempfile::tempdir().unwrap();
     let script = write_script(dir.path(), "deploy.sh", SCRIPT);
-    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let key = SigningKey::new(*b"0123456789abcdef0123456789abcdef").unwrap();
     let config = config_text(
         &script,
         "signature = \"standard-webhooks\"\ntimestamp_tolerance = \"5m\"",
@@ -461,15 +462,7 @@ async fn standard_webhooks_fresh_accepted_stale_and_replayed_refused() {
 
 #[tokio::test]
 async fn a_rotated_secret_file_accepts_both_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = write_script(dir.path(), "deploy.sh", SCRIPT);
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, "new-secret\nold-secret\n").unwrap();
-    let config = config_text(&script, "").replace(
-        "secret_env = \"DEPLOY_SECRET\"",
-        &format!("secret_file = \"{}\"", secret_file.display()),
-    );
-    let r = start_with(dir, &config, "unused").await;
+    let r = start_with_secret_file("new-secret\nold-secret\n", |_| SCRIPT.to_owned(), "").await;
     let client = reqwest::Client::new();
     for (secret, expect) in [("new-secret", 200), ("old-secret", 200), ("unused", 401)] {
         let response = signed(&client, &r.url("/deploy"), &body("0123abc"), secret)
@@ -538,19 +531,8 @@ async fn at_the_cap_an_idle_connection_gives_way_and_a_running_deploy_does_not()
 
 #[tokio::test]
 async fn a_script_that_prints_the_secret_has_it_masked() {
-    let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    let leaky = format!(
-        "#!/bin/sh\necho \"oops: $(cat {})\"\n",
-        secret_file.display()
-    );
-    let script = write_script(dir.path(), "deploy.sh", &leaky);
-    let config = config_text(&script, "").replace(
-        "secret_env = \"DEPLOY_SECRET\"",
-        &format!("secret_file = \"{}\"", secret_file.display()),
-    );
-    let r = start_with(dir, &config, "unused").await;
+    let leaky = |secret: &Path| format!("#!/bin/sh\necho \"oops: $(cat {})\"\n", secret.display());
+    let r = start_with_secret_file(&format!("{SECRET}\n"), leaky, "").await;
     let client = reqwest::Client::new();
     let response = signed(&client, &r.url("/deploy"), &body("0123abc"), SECRET)
         .send()
@@ -713,20 +695,15 @@ const ODD_SECRET: &str = "pa%ss:w,rd-with 100% of the odd characters";
 
 #[tokio::test]
 async fn output_is_masked_before_it_is_cut_whatever_the_secret_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, format!("{ODD_SECRET}\r\n")).unwrap();
     // The secret, then 40 bytes: the 64-byte tail cuts through the secret.
-    let leaky = format!(
-        "#!/bin/sh\ncat {}\nprintf 'y%.0s' $(seq 1 40)\n",
-        secret_file.display()
-    );
-    let script = write_script(dir.path(), "deploy.sh", &leaky);
-    let config = config_text(&script, "output_tail = \"64\"").replace(
-        "secret_env = \"DEPLOY_SECRET\"",
-        &format!("secret_file = \"{}\"", secret_file.display()),
-    );
-    let r = start_with(dir, &config, "unused").await;
+    let leaky = |secret: &Path| {
+        format!(
+            "#!/bin/sh\ncat {}\nprintf 'y%.0s' $(seq 1 40)\n",
+            secret.display()
+        )
+    };
+    let r =
+        start_with_secret_file(&format!("{ODD_SECRET}\r\n"), leaky, "output_tail = \"64\"").await;
     let client = reqwest::Client::new();
     let (status, answer) = json(
         signed(&client, &r.url("/deploy"), &body("0123abc"), ODD_SECRET)
@@ -752,7 +729,7 @@ async fn output_is_masked_before_it_is_cut_whatever_the_secret_holds() {
 #[tokio::test]
 async fn the_bare_key_of_a_whsec_secret_is_masked() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Secret::new(*b"0123456789abcdef0123456789abcdef").unwrap();
+    let key = SigningKey::new(*b"0123456789abcdef0123456789abcdef").unwrap();
     let whsec = key.to_whsec();
     let bare = whsec.trim_start_matches("whsec_").to_owned();
     let leaky = format!("#!/bin/sh\necho \"key {bare} and {whsec}\"\n");

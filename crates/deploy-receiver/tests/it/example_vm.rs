@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use relay_signature::{Secret, standard};
+use relay_signature::{SigningKey, standard};
 
 use crate::binary::Binary;
 use crate::deploy_sh::{FAKE_CURL, FAKE_DOCKER, deploy_sh};
@@ -153,7 +153,8 @@ async fn deploy(
 ) -> (u16, serde_json::Value) {
     let body = serde_json::to_vec(&serde_json::json!({ "image": image })).unwrap();
     let now = crate::harness::unix_now();
-    let signature = standard::sign(&[Secret::from_whsec(KEY).unwrap()], id, now, &body).unwrap();
+    let signature =
+        standard::sign(&[SigningKey::from_whsec(KEY).unwrap()], id, now, &body).unwrap();
     let response = client
         .post(format!("{base}{path}"))
         .header("Content-Type", "application/json")

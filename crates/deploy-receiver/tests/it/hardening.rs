@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use relay_signature::{Secret, standard};
+use relay_signature::{SigningKey, standard};
 
 use crate::binary::Binary;
 use crate::harness::{
@@ -292,7 +292,8 @@ async fn under_standard_webhooks_the_signed_id_follows_the_same_rule() {
     let b = body("0123abc");
     let send = |id: &str| {
         let now = unix_now();
-        let signature = standard::sign(&[Secret::from_whsec(key).unwrap()], id, now, &b).unwrap();
+        let signature =
+            standard::sign(&[SigningKey::from_whsec(key).unwrap()], id, now, &b).unwrap();
         client
             .post(r.url("/deploy"))
             .header("Content-Type", "application/json")

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use deploy_receiver::{Config, Receiver};
 use relay_runtime::Env;
-use relay_signature::{Secret, github, status};
+use relay_signature::{SigningKey, github, status};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -156,6 +156,25 @@ pub async fn start(extra_top: &str) -> Running {
     start_with(dir, &config_text(&script, extra_top), SECRET).await
 }
 
+/// A receiver on [`config_text`] whose secret is read from the file `secret`
+/// (written as given, line endings and all) instead of [`SECRET_ENV`]; its
+/// hooks run `script`, made from the secret file's path.
+pub async fn start_with_secret_file(
+    secret: &str,
+    script: impl FnOnce(&Path) -> String,
+    extra_top: &str,
+) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, secret).unwrap();
+    let script = write_script(dir.path(), "deploy.sh", &script(&secret_file));
+    let config = config_text(&script, extra_top).replace(
+        &format!("secret_env = \"{SECRET_ENV}\""),
+        &format!("secret_file = \"{}\"", secret_file.display()),
+    );
+    start_with(dir, &config, "unused").await
+}
+
 pub async fn start_with(dir: tempfile::TempDir, config: &str, secret: &str) -> Running {
     let config = Config::parse(config).unwrap();
     let env = Env::from_pairs([(SECRET_ENV, secret)]);
@@ -188,7 +207,7 @@ pub fn signed(
     body: &[u8],
     secret: &str,
 ) -> reqwest::RequestBuilder {
-    let signature = github::sign(&Secret::new(secret).unwrap(), body);
+    let signature = github::sign(&SigningKey::new(secret).unwrap(), body);
     client
         .post(url)
         .header("Content-Type", "application/json")
@@ -269,7 +288,7 @@ pub fn poll_as(
     secret: &str,
 ) -> reqwest::RequestBuilder {
     let body = status::body(body_id, ts);
-    let signature = github::sign(&Secret::new(secret).unwrap(), body.as_bytes());
+    let signature = github::sign(&SigningKey::new(secret).unwrap(), body.as_bytes());
     client
         .post(format!("{base}{}", status::path(hook, id)))
         .header("Content-Type", status::CONTENT_TYPE)

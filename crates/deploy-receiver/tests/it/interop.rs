@@ -206,7 +206,7 @@ async fn openssl_signed_standard_webhooks() {
     }
     let dir = tempfile::tempdir().unwrap();
     let script = write_script(dir.path(), "deploy.sh", SCRIPT);
-    let key = relay_signature::Secret::new(*b"an independent 32-byte test key!").unwrap();
+    let key = relay_signature::SigningKey::new(*b"an independent 32-byte test key!").unwrap();
     let key_hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
     let config = config_text(&script, "signature = \"standard-webhooks\"");
     let r = start_with(dir, &config, &key.to_whsec()).await;

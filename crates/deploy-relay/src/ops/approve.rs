@@ -16,7 +16,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, RepoName, Secret, vars};
 use super::table::Table;
 use super::{clean, guarded, print};
 
-pub static SPEC: ActionSpec = ActionSpec {
+pub(crate) static SPEC: ActionSpec = ActionSpec {
     name: "approve",
     description: "List the runs waiting for an environment's required reviewers, and approve or reject one",
     context: "GH_TOKEN or GITHUB_TOKEN (read first to last): the token of a required reviewer (`gh auth token`, or a PAT with `repo`); GITHUB_API_URL for GitHub Enterprise Server. --repository defaults to GITHUB_REPOSITORY, else the checkout's `origin`.",
@@ -42,7 +42,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[],
 };
 
-pub async fn run(ctx: Context) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: Context) -> anyhow::Result<()> {
     guarded(
         ctx,
         "a required reviewer's access (`gh auth token`)",
@@ -65,7 +65,7 @@ const DEPLOY_EVENTS: [&str; 4] = [
 /// Why `run` is not the repository's own deploy, if it is not: its head
 /// commit comes from a fork (or a deleted fork), or another event started
 /// it. See the workflow run object's `head_repository` and `event`:
-/// https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+/// <https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository>
 fn distrust(run: &WorkflowRun, repo: &RepoName) -> Option<String> {
     if let Some(why) = run.provenance(repo.as_str()).distrust() {
         return Some(why);
@@ -108,7 +108,11 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     } else {
         Review::Approved
     };
-    let yes = i.bool("yes")?;
+    let confirmation = if i.bool("yes")? {
+        Confirmation::Given
+    } else {
+        Confirmation::Prompt
+    };
     let comment = i.get("comment").unwrap_or_default();
     let mut waiting = Vec::new();
     for run in gh.waiting_runs(&repo).await? {
@@ -167,7 +171,7 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
                 "run {id} of `{repo}` waits for review, but {why}: approving it would deploy code that is not the repository's own\nhint: look at it first ({url}); to approve it anyway, name it: --run-id {id}"
             );
         }
-        confirm(ctx, yes, id, &repo, &why, &url)?;
+        confirm(ctx, confirmation, id, &repo, &why, &url)?;
     }
     if let Some(p) = target.pending.iter().find(|p| !p.current_user_can_approve) {
         let reviewers: Vec<String> = p.reviewers.iter().map(|r| clean(r.name())).collect();
@@ -205,18 +209,28 @@ async fn review(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<(
     Ok(())
 }
 
+/// How the approval of a run that is not the repository's own is
+/// confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Confirmation {
+    /// Given on the command line (`--yes`).
+    Given,
+    /// Asked for at a prompt, when stdin is a terminal.
+    Prompt,
+}
+
 /// The operator's confirmation that run `id`, not the repository's own
 /// (`why`), is to be approved: `--yes`, or the run id typed at a prompt
 /// when stdin is a terminal. Anything else approves nothing.
 fn confirm(
     ctx: &Context,
-    yes: bool,
+    confirmation: Confirmation,
     id: u64,
     repo: &RepoName,
     why: &str,
     url: &str,
 ) -> anyhow::Result<()> {
-    if yes {
+    if confirmation == Confirmation::Given {
         ctx.console.warning(&format!(
             "approving run {id} of {repo} although {why} (--yes)"
         ));

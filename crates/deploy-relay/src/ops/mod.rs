@@ -12,12 +12,14 @@ mod table;
 use std::io::Write;
 use std::process::ExitCode;
 
-use relay_github::{GitHub, Token};
-use relay_runtime::{ActionSpec, Console, Context, InputError, Secret, vars};
+use relay_github::GitHub;
+use relay_runtime::{ActionSpec, Console, Context, InputError, Secret, Verbosity, vars};
 
 /// An operator's command: its flags and its entry point.
 pub struct Command {
+    /// Its flags, read like an action's inputs.
     pub spec: &'static ActionSpec,
+    /// Runs it with these arguments (`argv`, the command's name first).
     pub main: fn(Vec<String>) -> ExitCode,
 }
 
@@ -63,7 +65,10 @@ fn client_console(ctx: &Context) -> Console {
     if ctx.env.get(vars::GITHUB_ACTIONS).is_some() || ctx.env.debug() {
         return ctx.console.clone();
     }
-    Console::new(Box::new(NoDebug(std::io::stdout(), Vec::new())), false)
+    Console::new(
+        Box::new(NoDebug(std::io::stdout(), Vec::new())),
+        Verbosity::Normal,
+    )
 }
 
 /// Drops the `::debug::` lines written through it.
@@ -87,10 +92,10 @@ impl<W: Write> Write for NoDebug<W> {
 
 /// A client with the operator's token: `GH_TOKEN`, then `GITHUB_TOKEN`.
 fn client(ctx: &Context, needs: &str) -> Result<(GitHub, Secret), anyhow::Error> {
-    let secret = [vars::GH_TOKEN, vars::GITHUB_TOKEN]
+    let token = [vars::GH_TOKEN, vars::GITHUB_TOKEN]
         .into_iter()
         .find_map(|name| ctx.env.get(name))
-        .map(|t| Secret::new(t.trim()))
+        .map(str::trim)
         .ok_or_else(|| {
             InputError::new(
                 "GH_TOKEN",
@@ -98,16 +103,15 @@ fn client(ctx: &Context, needs: &str) -> Result<(GitHub, Secret), anyhow::Error>
                 &format!("export GH_TOKEN=$(gh auth token), or a token with {needs}"),
             )
         })?;
-    // On a runner the log is public: tell it to mask the token. In a
-    // terminal `::add-mask::` would print it, so it is only redacted here.
-    if ctx.env.get(vars::GITHUB_ACTIONS).is_some() {
-        ctx.console.add_mask(secret.expose());
-    }
-    let gh = GitHub::new(
-        &ctx.env,
-        client_console(ctx),
-        Some(Token::new(secret.clone())),
-    )?;
+    // On a runner the log is public: the token is masked as it becomes a
+    // secret. In a terminal `::add-mask::` would print it, so there it is
+    // only redacted from what these commands print.
+    let secret = if ctx.env.get(vars::GITHUB_ACTIONS).is_some() {
+        ctx.console.secret(token)
+    } else {
+        Secret::new(token)
+    };
+    let gh = GitHub::new(&ctx.env, client_console(ctx), Some(secret.clone()))?;
     Ok((gh, secret))
 }
 

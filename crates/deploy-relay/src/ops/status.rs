@@ -11,7 +11,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, Secret};
 use super::table::Table;
 use super::{clean, guarded, print};
 
-pub static SPEC: ActionSpec = ActionSpec {
+pub(crate) static SPEC: ActionSpec = ActionSpec {
     name: "status",
     description: "Show the deploys recorded by record-deployment in a repository, per environment, with each environment's previous good sha",
     context: "GH_TOKEN or GITHUB_TOKEN (read first to last): a token with `deployments: read` on the repository; GITHUB_API_URL for GitHub Enterprise Server. --repository defaults to GITHUB_REPOSITORY, else the checkout's `origin`.",
@@ -26,7 +26,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[],
 };
 
-pub async fn run(ctx: Context) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: Context) -> anyhow::Result<()> {
     guarded(ctx, "`deployments: read`", show).await
 }
 
@@ -37,7 +37,8 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
         "name the deploy repository, e.g. `--repository my-org/deploy`",
     )?;
     let environment = i.get("environment");
-    let limit = i.int("limit", 1..=100)? as usize;
+    // At most 100: it fits any usize.
+    let limit = usize::try_from(i.int("limit", 1..=100)?).unwrap_or(100);
     let records = relay_deployments::records(gh, &repo, environment, limit).await?;
     let mut by_env: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for r in &records {

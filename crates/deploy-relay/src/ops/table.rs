@@ -6,7 +6,7 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub fn new(headers: &[&'static str]) -> Self {
+    pub(crate) fn new(headers: &[&'static str]) -> Self {
         Self {
             headers: headers.to_vec(),
             rows: Vec::new(),
@@ -14,12 +14,12 @@ impl Table {
     }
 
     /// Adds a row; cells are expected clean (see `super::clean`).
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
     /// The lines, header first, each indented by two spaces.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let width = |i: usize| {
             self.rows
                 .iter()
@@ -56,7 +56,7 @@ mod tests {
     fn columns_line_up() {
         let mut t = Table::new(&["ID", "STATE"]);
         t.row(vec!["1005".into(), "success".into()]);
-        t.row(vec!["7".into(), "".into()]);
+        t.row(vec!["7".into(), String::new()]);
         assert_eq!(t.lines(), ["  ID    STATE", "  1005  success", "  7"]);
     }
 }

@@ -3,7 +3,7 @@
 
 use relay_fakes::Fault;
 use relay_fakes::{Access, DEFAULT_TOKEN, FakeGitHub, RunScript};
-use relay_testkit::openapi::OpenApi;
+use relay_testkit::openapi::assert_requests_documented;
 use relay_testkit::{ActionRun, Outcome};
 use serde_json::{Value, json};
 
@@ -196,11 +196,7 @@ fn status_shows_each_environment_with_its_previous_good_sha() {
         "a terminal gets no debug lines\n{}",
         one.stdout
     );
-    if let Some(api) = OpenApi::load() {
-        for r in gh.requests() {
-            api.validate(&r).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
+    assert_requests_documented(&gh);
 }
 
 #[test]
@@ -327,11 +323,7 @@ fn approve_acts_on_the_only_waiting_run() {
         (Some("approved"), Some("staging looks good"))
     );
     assert_eq!(gh.runs(DEPLOY)[0].status(), "queued", "no longer waiting");
-    if let Some(api) = OpenApi::load() {
-        for r in gh.requests() {
-            api.validate(&r).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
+    assert_requests_documented(&gh);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One artifact's pass against the strict fakes of `relay-fakes`: blocks in
-//! order, no token on blob storage, the spool, resumption after a reset or
-//! a stall, a shared block budget, and what an expired or corrupted blob does.
+//! order, no token on blob storage, the spool, resumption with `Range` after
+//! a reset or a stall (and from a server that ignores it), a shared block
+//! budget, and what an expired or corrupted blob does.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,19 +20,9 @@ async fn relays_blocks_in_order_without_tokens_and_spools() {
     let fake = FakeArtifacts::start();
     let data = pseudo_random(5 * (1 << 20) + 12345);
     let (_, src, _) = fake.seed("source-run", "web", data.clone());
-    let current = results(&fake, "current-run", "job-1");
-    let dst = current.create_artifact("deploy-web", None).await.unwrap();
-    let spool = tempfile::NamedTempFile::new().unwrap();
-    let http = reqwest::Client::new();
-    let r = pipe_one(&http, &url(&src), &dst, Some(spool.path()), &opts())
-        .await
-        .unwrap();
-    assert_eq!(r.size, data.len() as u64);
+    let r = relay_spooled_every_byte_once(&fake, &src, &data).await;
     assert_eq!(r.blocks, 6);
-    assert_eq!(r.sha256, sha256_hex(&data));
-    assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
     assert!(!fake.blob_saw_authorization());
-    assert_eq!(std::fs::read(spool.path()).unwrap(), data);
 }
 
 #[tokio::test]
@@ -41,24 +32,16 @@ async fn a_download_reset_mid_body_twice_still_relays_every_byte_once() {
     let (_, src, _) = fake.seed("source-run", "web", data.clone());
     fake.blob_fault(BlobFault::ResetAfter(1_500_000));
     fake.blob_fault(BlobFault::ResetAfter(1_500_000));
-    let current = results(&fake, "current-run", "job-1");
-    let dst = current.create_artifact("deploy-web", None).await.unwrap();
-    let spool = tempfile::NamedTempFile::new().unwrap();
-    let r = pipe_one(
-        &reqwest::Client::new(),
-        &url(&src),
-        &dst,
-        Some(spool.path()),
-        &opts(),
-    )
-    .await
-    .unwrap();
+    relay_spooled_every_byte_once(&fake, &src, &data).await;
+    // Each resumption asks for exactly the bytes not yet received.
     assert_eq!(
-        (r.size, r.sha256.as_str()),
-        (data.len() as u64, sha256_hex(&data).as_str())
+        fake.blob_ranges(),
+        [
+            None,
+            Some("bytes=1500000-".to_owned()),
+            Some("bytes=3000000-".to_owned())
+        ]
     );
-    assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
-    assert_eq!(std::fs::read(spool.path()).unwrap(), data);
 }
 
 #[tokio::test]
@@ -155,6 +138,51 @@ async fn relays_through_a_stalled_body_and_a_stalled_block_upload() {
     relay_abandoning_stalls(&fake, &url(&src), &digest, 3).await;
     assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
     assert!(fake.artifacts("current-run")[0].finalized);
+    // The abandoned download resumes where its body stopped.
+    assert_eq!(
+        fake.blob_ranges(),
+        [None, Some(format!("bytes={}-", 3 << 19))]
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_download_the_server_answers_whole_skips_what_it_has() {
+    let fake = FakeArtifacts::start();
+    let data = pseudo_random(3 * (1 << 20) + 5);
+    let (_, src, _) = fake.seed("source-run", "web", data.clone());
+    fake.blob_fault(BlobFault::ResetAfter(1_000_000));
+    fake.blob_fault(BlobFault::IgnoreRange);
+    relay_spooled_every_byte_once(&fake, &src, &data).await;
+    assert_eq!(
+        fake.blob_ranges(),
+        [None, Some("bytes=1000000-".to_owned())],
+        "the resumption asked for the rest and got all of it"
+    );
+}
+
+/// Relays `src` into the current run's `deploy-web` through a spool and
+/// checks that the artifact, the spool and the reported size and digest
+/// are `data`, each byte once.
+async fn relay_spooled_every_byte_once(fake: &FakeArtifacts, src: &str, data: &[u8]) -> Passed {
+    let current = results(fake, "current-run", "job-1");
+    let dst = current.create_artifact("deploy-web", None).await.unwrap();
+    let spool = tempfile::NamedTempFile::new().unwrap();
+    let r = pipe_one(
+        &reqwest::Client::new(),
+        &url(src),
+        &dst,
+        Some(spool.path()),
+        &opts(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.size, r.sha256.as_str()),
+        (data.len() as u64, sha256_hex(data).as_str())
+    );
+    assert_eq!(fake.content("current-run", "deploy-web").unwrap(), data);
+    assert_eq!(std::fs::read(spool.path()).unwrap(), data);
+    r
 }
 
 #[tokio::test]

@@ -169,10 +169,25 @@ fn alive(pid: i32) -> bool {
             .contains(") Z ")
 }
 
-/// The lines of the timeline's release 2, from its header to the end state.
+/// The lines of the timeline's release 2, from its header to the next
+/// release's or the end state.
 fn release_2(stdout: &str) -> &str {
     let from = stdout.find("━━ Release 2").expect("release 2 played");
-    let to = stdout.find("━━ End state").expect("an end state");
+    let to = stdout
+        .find("━━ Release 3")
+        .or_else(|| stdout.find("━━ End state"))
+        .expect("an end state");
+    &stdout[from..to]
+}
+
+/// The lines of the timeline's release 3 (built outside CI).
+fn release_3(stdout: &str) -> &str {
+    let from = stdout.find("━━ Release 3").expect("release 3 played");
+    // Up to the queue scene's releases, or the end state.
+    let to = stdout
+        .find("━━ Release 4")
+        .or_else(|| stdout.find("━━ End state"))
+        .expect("an end state");
     &stdout[from..to]
 }
 
@@ -199,6 +214,16 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "{out}"
     );
     assert!(out.contains("The story went as expected."), "{out}");
+    // The queue scene: a deploy, a rollback by hand and another deploy met
+    // on production; none was dropped, each ran in the order it came.
+    assert!(
+        out.contains("✓ runs queued on production, in arrival order: release 4 success · rollback by hand success · release 5 success"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✓ releases the supervisor started while they queued: 4, 1, 5"),
+        "{out}"
+    );
     // deploy.yml's own sequence for the broken release, as played.
     in_order(
         release_2(out),
@@ -207,12 +232,15 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
             "✓ check/gate",
             "✓ check/check",
             "✓ verify/verify",
+            "✓ verify/provenance",
+            "provenance verified · image sha256:",
             "✓ deploy/dry-run",
             "✓ deploy/before",
             "✓ deploy/record",
             "✓ deploy/webhook",
             "! deploy/health",
             "probes failed",
+            "✓ deploy/rollback-provenance",
             "✓ deploy/finish",
             "✓ deploy/rollback-record",
             "✓ deploy/rollback",
@@ -222,6 +250,42 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
             "→ the service answers: release 1",
         ],
     );
+    // The build attested its image; the good release deployed with its
+    // provenance verified against the demo's trust root.
+    assert!(
+        out.contains("attested by xtp-tour/xtp-tour/.github/workflows/main.yaml@refs/heads/main"),
+        "{out}"
+    );
+    assert!(out.contains("and trust root (verify-provenance"), "{out}");
+    assert!(
+        out.contains("✓ release 1 deployed with: provenance verified"),
+        "{out}"
+    );
+    // Release 3, built outside CI, is stopped before the webhook.
+    in_order(
+        release_3(out),
+        &[
+            "pushed from a laptop, not attested",
+            "✓ relay/relay",
+            "✓ verify/verify",
+            "✗ verify/provenance",
+            "provenance missing",
+            "· deploy.yml › deploy: skipped",
+            "■ the flow stopped at deploy.yml verify/provenance: ",
+            "✋ release 3's image was not built by the app's CI (no attestation found",
+            "image never pulled",
+            "→ the service answers: release 1",
+        ],
+    );
+    assert!(!release_3(out).contains("deploy/webhook"), "{out}");
+    for check in [
+        "✓ release 3 (built outside CI) stopped at: deploy.yml verify/provenance",
+        "✓ release 3's provenance: missing",
+        "✓ release 3's deploy call: never made (webhook skipped), image never pulled",
+        "✓ release 3's steps went as expected: yes",
+    ] {
+        assert!(out.contains(check), "`{check}` not in:\n{out}");
+    }
     // The deploy script spoke through the receiver's answer.
     assert!(out.contains("│ deploy.sh: pulled"), "{out}");
     assert!(out.contains("is healthy"), "{out}");
@@ -234,6 +298,8 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "<table>",
         "in_progress → failure",
         "Open issues (1)",
+        "Release 3: the flow stopped at <code>deploy.yml verify/provenance</code>",
+        "Provenance verified: 1 of 1 image(s)",
     ] {
         assert!(report.contains(needle), "`{needle}` not in the report");
     }
@@ -243,7 +309,7 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
     readme_sample_is_real(out);
 
     let pids = run.service_pids();
-    assert_eq!(pids.len(), 3, "{out}");
+    assert_eq!(pids.len(), 6, "releases 1, 2, 1, then 4, 1, 5: {out}");
     for pid in pids {
         assert!(
             !alive(pid),
@@ -319,6 +385,10 @@ fn broken(link: &str, place: &str) {
         "{out}"
     );
     assert!(out.contains("✓ open issues: 0"), "{out}");
+    assert!(
+        !out.contains("━━ Release 3"),
+        "a broken link is shown on release 2 alone:\n{out}"
+    );
     assert!(
         release_2(out).contains("→ the service answers: release 1"),
         "{out}"

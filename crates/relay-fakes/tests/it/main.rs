@@ -7,3 +7,5 @@ mod attestations;
 mod checks;
 mod deployments;
 mod fake;
+mod results;
+mod sigstore;

@@ -8,6 +8,7 @@ use relay_signature::Scheme;
 
 use crate::auth::Secrets;
 use crate::config::{Config, SecretSource};
+use crate::replay::IdStore;
 
 /// Keys shorter than this many bytes are worth a warning (GitHub suggests
 /// a random string with high entropy; Standard Webhooks keys are 24-64 bytes).
@@ -22,7 +23,7 @@ fn shown(source: &SecretSource) -> String {
 }
 
 /// One sentence per weak setting, each saying what to do instead.
-pub fn warnings(config: &Config, secrets: &Secrets, persistent_ids: bool) -> Vec<String> {
+pub(crate) fn warnings(config: &Config, secrets: &Secrets, ids: IdStore) -> Vec<String> {
     let mut out = Vec::new();
     let minimum = match config.scheme {
         Scheme::GitHub => SHORT_SECRET,
@@ -56,7 +57,7 @@ pub fn warnings(config: &Config, secrets: &Secrets, persistent_ids: bool) -> Vec
             }
         }
         Scheme::StandardWebhooks => {
-            if config.timestamp_tolerance > Duration::from_secs(3600) {
+            if config.timestamp_tolerance > Duration::from_hours(1) {
                 out.push(format!(
                     "`timestamp_tolerance` is {}: a captured request stays valid that long; the reference libraries use 5m",
                     relay_runtime::duration::format(config.timestamp_tolerance)
@@ -77,7 +78,7 @@ pub fn warnings(config: &Config, secrets: &Secrets, persistent_ids: bool) -> Vec
             shown(source)
         ));
     }
-    if !persistent_ids {
+    if ids == IdStore::Memory {
         out.push("delivery ids are kept in memory only: a restart forgets them, so a request captured before it can be replayed after it (under `standard-webhooks` only within `timestamp_tolerance`); set `replay_state`, or give the service `StateDirectory=deploy-receiver`".into());
     }
     if config.max_connections_per_peer.is_none() {
@@ -95,7 +96,7 @@ pub fn warnings(config: &Config, secrets: &Secrets, persistent_ids: bool) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relay_signature::Secret;
+    use relay_signature::SigningKey;
 
     fn config(extra: &str) -> Config {
         Config::parse(&format!(
@@ -104,15 +105,15 @@ mod tests {
         .unwrap()
     }
 
-    fn warned(config: &Config, key: &[u8], persistent: bool) -> String {
-        let secrets = Secrets::from_global(config, vec![Secret::new(key.to_vec()).unwrap()]);
-        warnings(config, &secrets, persistent).join("\n")
+    fn warned(config: &Config, key: &[u8], ids: IdStore) -> String {
+        let secrets = Secrets::from_global(config, vec![SigningKey::new(key.to_vec()).unwrap()]);
+        warnings(config, &secrets, ids).join("\n")
     }
 
     #[test]
     fn weak_settings_are_named() {
         let c = config("replay_window = \"0s\"\nmax_connections_per_peer = 0");
-        let text = warned(&c, b"short", false);
+        let text = warned(&c, b"short", IdStore::Memory);
         for needle in [
             "key of 5 bytes",
             "`replay_window = \"0s\"`",
@@ -131,10 +132,12 @@ mod tests {
     fn a_strong_setup_only_hears_about_what_remains() {
         let mut c = config("signature = \"standard-webhooks\"\nrequire_delivery_id = true");
         c.hooks.truncate(1);
-        assert_eq!(warned(&c, &[7; 32], true), "");
-        c.timestamp_tolerance = Duration::from_secs(7200);
-        assert!(warned(&c, &[7; 32], true).contains("`timestamp_tolerance` is 2h"));
-        c.replay_window = Duration::from_secs(60);
-        assert!(warned(&c, &[7; 32], true).contains("shorter than `timestamp_tolerance`"));
+        assert_eq!(warned(&c, &[7; 32], IdStore::StateFile), "");
+        c.timestamp_tolerance = Duration::from_hours(2);
+        assert!(warned(&c, &[7; 32], IdStore::StateFile).contains("`timestamp_tolerance` is 2h"));
+        c.replay_window = Duration::from_mins(1);
+        assert!(
+            warned(&c, &[7; 32], IdStore::StateFile).contains("shorter than `timestamp_tolerance`")
+        );
     }
 }

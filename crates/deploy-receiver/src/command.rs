@@ -15,7 +15,7 @@ use tokio::process::Command;
 use crate::supervisor::{Plan, Report, ReportExit};
 
 /// What to run and how long it may take.
-pub struct Job {
+pub(crate) struct Job {
     /// The program that runs [`crate::supervisor`] (this binary).
     pub supervisor: PathBuf,
     pub program: String,
@@ -34,7 +34,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Code(i32),
     /// Ended by a signal it did not get from us.
     Signal(i32),
@@ -44,7 +44,7 @@ pub enum Exit {
 }
 
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub exit: Exit,
     pub duration: Duration,
     /// The last `keep_output` bytes of stdout and stderr, in the order written.
@@ -85,7 +85,7 @@ async fn pump(mut from: impl AsyncRead + Unpin, cap: usize, tail: SharedTail) {
     }
 }
 
-pub async fn run(job: Job) -> Outcome {
+pub(crate) async fn run(job: Job) -> Outcome {
     let started = Instant::now();
     let plan = Plan {
         timeout: job.timeout,

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
-/// Finished results kept at most; the oldest go first.
-pub const MAX_FINISHED: usize = 1000;
+/// Finished deliveries kept at most; the oldest go first.
+pub(crate) const MAX_FINISHED: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum State {
+pub(crate) enum DeliveryState {
     Queued {
         since: Instant,
     },
@@ -27,38 +27,39 @@ pub enum State {
     },
 }
 
-pub struct Results {
+pub(crate) struct Deliveries {
     ttl: Duration,
-    entries: Mutex<HashMap<(String, String), State>>,
+    entries: Mutex<HashMap<(String, String), DeliveryState>>,
 }
 
-impl Results {
-    pub fn new(ttl: Duration) -> Self {
+impl Deliveries {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::default(),
         }
     }
 
-    pub fn set(&self, hook: &str, id: &str, state: State) {
+    pub(crate) fn set(&self, hook: &str, id: &str, state: DeliveryState) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.insert((hook.to_owned(), id.to_owned()), state);
         Self::expire(&mut entries, self.ttl, Instant::now());
     }
 
-    pub fn get(&self, hook: &str, id: &str) -> Option<State> {
+    pub(crate) fn get(&self, hook: &str, id: &str) -> Option<DeliveryState> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         Self::expire(&mut entries, self.ttl, Instant::now());
         entries.get(&(hook.to_owned(), id.to_owned())).cloned()
     }
 
-    fn expire(entries: &mut HashMap<(String, String), State>, ttl: Duration, now: Instant) {
-        entries
-            .retain(|_, s| !matches!(s, State::Done { at, .. } if now.duration_since(*at) >= ttl));
+    fn expire(entries: &mut HashMap<(String, String), DeliveryState>, ttl: Duration, now: Instant) {
+        entries.retain(
+            |_, s| !matches!(s, DeliveryState::Done { at, .. } if now.duration_since(*at) >= ttl),
+        );
         let mut finished: Vec<(Instant, (String, String))> = entries
             .iter()
             .filter_map(|(k, s)| match s {
-                State::Done { at, .. } => Some((*at, k.clone())),
+                DeliveryState::Done { at, .. } => Some((*at, k.clone())),
                 _ => None,
             })
             .collect();
@@ -76,8 +77,8 @@ impl Results {
 mod tests {
     use super::*;
 
-    fn done(at: Instant) -> State {
-        State::Done {
+    fn done(at: Instant) -> DeliveryState {
+        DeliveryState::Done {
             status: StatusCode::OK,
             body: serde_json::json!({"exit_code": 0}),
             at,
@@ -85,27 +86,33 @@ mod tests {
     }
 
     #[test]
-    fn results_are_per_hook_and_expire() {
-        let r = Results::new(Duration::from_millis(50));
+    fn deliveries_are_per_hook_and_expire() {
+        let r = Deliveries::new(Duration::from_millis(50));
         let now = Instant::now();
-        r.set("/a", "d1", State::Running { since: now });
-        assert!(matches!(r.get("/a", "d1"), Some(State::Running { .. })));
+        r.set("/a", "d1", DeliveryState::Running { since: now });
+        assert!(matches!(
+            r.get("/a", "d1"),
+            Some(DeliveryState::Running { .. })
+        ));
         assert_eq!(
             r.get("/b", "d1"),
             None,
             "another hook's delivery is unknown"
         );
         r.set("/a", "d1", done(Instant::now()));
-        assert!(matches!(r.get("/a", "d1"), Some(State::Done { .. })));
+        assert!(matches!(
+            r.get("/a", "d1"),
+            Some(DeliveryState::Done { .. })
+        ));
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(r.get("/a", "d1"), None);
     }
 
     #[test]
-    fn finished_results_are_capped_running_ones_never_dropped() {
-        let r = Results::new(Duration::from_secs(3600));
+    fn finished_deliveries_are_capped_running_ones_never_dropped() {
+        let r = Deliveries::new(Duration::from_hours(1));
         let t0 = Instant::now();
-        r.set("/a", "running", State::Running { since: t0 });
+        r.set("/a", "running", DeliveryState::Running { since: t0 });
         for i in 0..MAX_FINISHED + 5 {
             r.set(
                 "/a",

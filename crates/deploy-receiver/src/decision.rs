@@ -14,13 +14,14 @@ use crate::config::Hook;
 /// Headers a delivery id is read from, most specific first.
 pub const DELIVERY_HEADERS: [&str; 3] = ["x-deploy-delivery", "x-github-delivery", "webhook-id"];
 /// The longest delivery id (SPEC).
-pub const MAX_DELIVERY_ID: usize = 128;
+pub(crate) const MAX_DELIVERY_ID: usize = 128;
 /// What a delivery id may be, as refusals say it.
-pub const DELIVERY_ID_RULE: &str = "1-128 of `A-Z a-z 0-9 - . _ ~`";
+pub(crate) const DELIVERY_ID_RULE: &str = "1-128 of `A-Z a-z 0-9 - . _ ~`";
 
 /// A request that passed every check: what to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
+    /// The delivery id the sender gave, checked against the id rule.
     pub delivery_id: Option<String>,
     /// The validated payload fields, in the hook's `args` order.
     pub args: Vec<String>,
@@ -29,8 +30,11 @@ pub struct Accepted {
 /// A refusal: the status, the message the client sees, and the reason for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// The HTTP status of the answer.
     pub status: StatusCode,
+    /// What the client is told.
     pub message: String,
+    /// What the log says: for a signature, more than the client is told.
     pub reason: String,
 }
 
@@ -45,15 +49,18 @@ impl Rejection {
     }
 }
 
-/// Everything [`check`] reads besides the hook.
+/// Everything [`decide`] reads besides the hook.
 pub struct Limits<'a> {
+    /// The hook's verifier.
     pub auth: &'a Auth,
+    /// The largest body, in bytes (`max_body`).
     pub max_body: usize,
+    /// Whether a request without a delivery id is refused.
     pub require_delivery_id: bool,
 }
 
 /// Decides whether `body` sent with `headers` to `hook` may run its command.
-pub fn check(
+pub fn decide(
     hook: &Hook,
     limits: &Limits<'_>,
     method: &Method,
@@ -188,14 +195,14 @@ fn field_value<'a>(payload: &'a serde_json::Value, field: &str) -> Option<&'a st
 mod tests {
     use super::*;
     use crate::config::Config;
-    use relay_signature::{Secret, github};
+    use relay_signature::{SigningKey, github};
 
     fn fixture() -> (Config, Auth) {
         let config = Config::parse(
             "listen = \"127.0.0.1:0\"\nsecret_env = \"S\"\n[[hooks]]\npath = \"/deploy\"\ncommand = [\"/bin/true\"]\nargs = [\"image_sha\", \"meta.env\"]\n[hooks.validate]\n\"meta.env\" = \"staging|production\"\n",
         )
         .unwrap();
-        let auth = Auth::new(&config, vec![Secret::new("s3cret").unwrap()]);
+        let auth = Auth::new(&config, vec![SigningKey::new("s3cret").unwrap()]);
         (config, auth)
     }
 
@@ -205,26 +212,26 @@ mod tests {
             "content-type",
             "application/json; charset=utf-8".parse().unwrap(),
         );
-        let sig = github::sign(&Secret::new("s3cret").unwrap(), body);
+        let sig = github::sign(&SigningKey::new("s3cret").unwrap(), body);
         h.insert("x-hub-signature-256", sig.parse().unwrap());
         h.insert("x-github-delivery", "d-1".parse().unwrap());
         h
     }
 
-    fn run(headers: &HeaderMap, body: &[u8], method: Method) -> Result<Accepted, Rejection> {
+    fn run(headers: &HeaderMap, body: &[u8], method: &Method) -> Result<Accepted, Rejection> {
         let (config, auth) = fixture();
         let limits = Limits {
             auth: &auth,
             max_body: 1024,
             require_delivery_id: false,
         };
-        check(&config.hooks[0], &limits, &method, headers, body, 0)
+        decide(&config.hooks[0], &limits, method, headers, body, 0)
     }
 
     #[test]
     fn accepted_fields_in_order() {
         let body = br#"{"image_sha":"0123abc","meta":{"env":"staging"}}"#;
-        let ok = run(&signed(body), body, Method::POST).unwrap();
+        let ok = run(&signed(body), body, &Method::POST).unwrap();
         assert_eq!(ok.args, ["0123abc", "staging"]);
         assert_eq!(ok.delivery_id.as_deref(), Some("d-1"));
     }
@@ -232,7 +239,8 @@ mod tests {
     #[test]
     fn each_refusal_has_its_status() {
         let body = br#"{"image_sha":"0123abc","meta":{"env":"staging"}}"#;
-        let status = |h: &HeaderMap, b: &[u8], m: Method| run(h, b, m).unwrap_err().status.as_u16();
+        let status =
+            |h: &HeaderMap, b: &[u8], m: Method| run(h, b, &m).unwrap_err().status.as_u16();
         assert_eq!(status(&signed(body), body, Method::GET), 405);
         assert_eq!(
             status(&signed(&[b' '; 2000]), &[b' '; 2000], Method::POST),
@@ -266,11 +274,11 @@ mod tests {
         let mut h = signed(body);
         h.insert(
             "x-hub-signature-256",
-            github::sign(&Secret::new("nope").unwrap(), body)
+            github::sign(&SigningKey::new("nope").unwrap(), body)
                 .parse()
                 .unwrap(),
         );
-        let r = run(&h, body, Method::POST).unwrap_err();
+        let r = run(&h, body, &Method::POST).unwrap_err();
         assert_eq!(r.message, "unauthorized");
         assert_eq!(r.reason, "no signature matches");
     }
@@ -280,7 +288,7 @@ mod tests {
         fn a_field_is_passed_exactly_when_its_pattern_matches(sha in "[ -~]{0,70}|[0-9a-f]{5,66}") {
             let payload = serde_json::json!({"image_sha": sha, "meta": {"env": "production"}});
             let body = serde_json::to_vec(&payload).unwrap();
-            let result = run(&signed(&body), &body, Method::POST);
+            let result = run(&signed(&body), &body, &Method::POST);
             let valid = (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             match result {
                 Ok(accepted) => {
