@@ -74,6 +74,7 @@ pub fn actions() -> Vec<Action> {
         action!(monitor_health),
         action!(record_deployment),
         action!(relay_action),
+        action!(fleet_deploy),
     ]
 }
 

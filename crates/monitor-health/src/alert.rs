@@ -6,7 +6,7 @@ use relay_runtime::{Context, InputError, Placeholders, RepoName, md_cell, md_cod
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::report::Report;
+use relay_health::Report;
 
 /// The hidden line that ties an issue to a commit and environment, so a
 /// re-run (or a second failing job) finds it instead of opening another.
@@ -121,7 +121,7 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
         }
     }
     body.push('\n');
-    body.push_str(&report.markdown(config));
+    body.push_str(&report.markdown(&config.window()));
     body
 }
 

@@ -39,8 +39,9 @@ pub(crate) fn checked(ctx: &Context, config: &Config) -> anyhow::Result<()> {
 /// `mode: baseline`: every URL probed once, side by side. A URL already
 /// down is a warning, never a failure: the deploy may be what fixes it.
 pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
-    let client = probe::client(config)?;
-    let secrets = std::sync::Arc::new(probe::secrets(config, ctx.console.masks()));
+    let window = config.window();
+    let client = probe::client(&window)?;
+    let secrets = std::sync::Arc::new(probe::secrets(&window, ctx.console.masks().to_vec()));
     let mut probes = JoinSet::new();
     for (n, url) in config.urls.iter().enumerate() {
         let (client, url, secrets) = (client.clone(), url.clone(), secrets.clone());

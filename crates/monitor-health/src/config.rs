@@ -6,7 +6,7 @@ use relay_github::Auth;
 use relay_http::DisplaySafeUrl;
 use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source};
 
-use crate::condition::Condition;
+use relay_health::Condition;
 
 /// What a step does with the inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,30 @@ pub(crate) struct Config {
     pub rollback_repository: Option<RepoName>,
     pub rollback_event_type: String,
     pub rollback_token: Option<Secret>,
+}
+
+impl Config {
+    /// The window's settings, as `relay-health` runs it.
+    pub(crate) fn window(&self) -> relay_health::Config {
+        relay_health::Config {
+            urls: self.urls.clone(),
+            known_down: self.known_down.clone(),
+            duration: self.duration,
+            interval: self.interval,
+            timeout: self.timeout,
+            initial_delay: self.initial_delay,
+            consecutive_failures: self.consecutive_failures,
+            success_threshold: self.success_threshold,
+            fail_fast: self.fail_fast,
+            conditions: self.conditions.clone(),
+            expected_status: self.expected_status.clone(),
+            headers: self.headers.clone(),
+            insecure: self.insecure,
+            follow_redirects: self.follow_redirects,
+            environment: self.environment.clone(),
+            source: self.source.clone(),
+        }
+    }
 }
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -128,7 +152,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     };
     let has_status_condition = conditions
         .iter()
-        .any(|c| c.subject == crate::condition::Subject::Status);
+        .any(|c| c.subject == relay_health::Subject::Status);
     let expected_status = if has_status_condition {
         None
     } else {

@@ -23,12 +23,17 @@
 )]
 
 mod error;
+mod fleet;
 mod payload;
 mod read;
 mod record;
 mod write;
 
 pub use error::Error;
+pub use fleet::{
+    Fleet, FleetKind, FleetRecord, History, NewFleetRecord, Release, Standing, fleet_payload,
+    set_state, standing, start_fleet_record,
+};
 pub use payload::{Payload, is_commit, same_commit};
 pub use read::{current_good, find_previous_good, newest, records};
 pub use record::{Record, choose_previous_good, is_candidate};

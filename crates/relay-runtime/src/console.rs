@@ -8,6 +8,7 @@
 //! escaped ([`escape_controls`]), so text from a server cannot drive the
 //! terminal or the log viewer it lands in.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -147,6 +148,94 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Finds every mask in one pass over a text. The automaton holds only the
+/// first [`Matcher::PREFIX`] bytes of each mask (a fleet step has
+/// thousands of long keys: an automaton of whole masks costs megabytes);
+/// where a prefix is found, the masks that start with it are compared in
+/// full, the longest first — [`redact`]'s result, without its pass per mask.
+struct Matcher {
+    prefixes: AhoCorasick,
+    /// Per prefix (the automaton's pattern id), the masks that start with
+    /// it, longest first.
+    by_prefix: Vec<Vec<usize>>,
+    /// Every distinct prefix, to try the shorter ones at a place.
+    ids: std::collections::HashMap<Vec<u8>, usize>,
+    masks: Arc<Vec<String>>,
+}
+
+impl Matcher {
+    const PREFIX: usize = 8;
+
+    fn new(masks: Arc<Vec<String>>) -> Option<Self> {
+        let mut ids: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut by_prefix: Vec<Vec<usize>> = Vec::new();
+        // `masks` is longest first, so each list is too.
+        for (i, m) in masks.iter().enumerate().filter(|(_, m)| !m.is_empty()) {
+            let prefix = m.as_bytes()[..m.len().min(Self::PREFIX)].to_vec();
+            let next = ids.len();
+            let id = *ids.entry(prefix).or_insert(next);
+            if id == by_prefix.len() {
+                by_prefix.push(Vec::new());
+            }
+            by_prefix[id].push(i);
+        }
+        let mut patterns: Vec<&[u8]> = vec![&[]; ids.len()];
+        for (p, &id) in &ids {
+            patterns[id] = p;
+        }
+        let prefixes = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .ok()?;
+        Some(Self {
+            prefixes,
+            by_prefix,
+            ids,
+            masks,
+        })
+    }
+
+    /// The length of the longest mask that starts at `at`.
+    fn longest_at(&self, text: &[u8], at: usize) -> Option<usize> {
+        let rest = &text[at..];
+        (1..=Self::PREFIX.min(rest.len()))
+            .filter_map(|l| self.ids.get(&rest[..l]))
+            .flat_map(|&id| self.by_prefix[id].iter())
+            .map(|&i| self.masks[i].as_bytes())
+            .filter(|m| rest.starts_with(m))
+            .map(<[u8]>::len)
+            .max()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let (mut copied, mut from) = (0, 0);
+        while from < bytes.len() {
+            let Some(found) = self
+                .prefixes
+                .find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
+            else {
+                break;
+            };
+            let at = found.start();
+            match self.longest_at(bytes, at) {
+                Some(len) => {
+                    // A mask is whole characters, so `at` and `at + len`
+                    // are character boundaries.
+                    out.push_str(&text[copied..at]);
+                    out.push_str("***");
+                    copied = at + len;
+                    from = copied;
+                }
+                None => from = at + 1,
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+}
+
 type Sink = Box<dyn Write + Send>;
 
 /// Whether the step runs with debug logging (`RUNNER_DEBUG=1`): callers
@@ -169,8 +258,12 @@ pub struct Console {
 
 struct Inner {
     out: Mutex<Sink>,
-    /// Every printed form of every secret, longest first.
-    masks: Mutex<Vec<String>>,
+    /// Every printed form of every secret, longest first; shared, so a
+    /// reader holds no copy of its own (a fleet has a key per target).
+    masks: Mutex<Arc<Vec<String>>>,
+    /// One pass over a line for every mask at once, built when first
+    /// needed after the masks changed.
+    matcher: Mutex<Option<Arc<Matcher>>>,
     verbosity: Verbosity,
     /// The secrets announced with `::add-mask::`, as given.
     announced: Mutex<Vec<String>>,
@@ -188,6 +281,7 @@ impl Console {
             inner: Arc::new(Inner {
                 out: Mutex::new(out),
                 masks: Mutex::default(),
+                matcher: Mutex::default(),
                 verbosity,
                 announced: Mutex::default(),
             }),
@@ -254,19 +348,25 @@ impl Console {
                 .masks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            let list = Arc::make_mut(&mut masks);
             for form in printed_forms(&part) {
-                if !masks.contains(&form) {
-                    masks.push(form);
+                if !list.contains(&form) {
+                    list.push(form);
                 }
             }
             // Longest first, so a secret that contains another is masked whole.
-            masks.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            list.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            *self
+                .inner
+                .matcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
         }
     }
 
     /// The registered secrets in every printed form ([`printed_forms`]),
-    /// longest first.
-    pub fn masks(&self) -> Vec<String> {
+    /// longest first. Shared, not copied.
+    pub fn masks(&self) -> Arc<Vec<String>> {
         self.inner
             .masks
             .lock()
@@ -274,9 +374,30 @@ impl Console {
             .clone()
     }
 
-    /// `text` with every registered secret replaced by `***`.
+    /// `text` with every registered secret replaced by `***`: one pass over
+    /// the text, whatever the number of secrets, the longest match at each
+    /// place (what [`redact`] does mask by mask, longest first).
     pub fn redact(&self, text: &str) -> String {
-        redact(text, &self.masks())
+        let matcher = {
+            let mut cached = self
+                .inner
+                .matcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if cached.is_none() {
+                let masks = self.masks();
+                if masks.is_empty() {
+                    return text.to_owned();
+                }
+                match Matcher::new(masks.clone()) {
+                    Some(built) => *cached = Some(Arc::new(built)),
+                    // Too many to build one (never at our sizes): mask by mask.
+                    None => return redact(text, &masks),
+                }
+            }
+            cached.clone()
+        };
+        matcher.map_or_else(|| text.to_owned(), |m| m.redact(text))
     }
 
     fn raw(&self, line: &str) {
@@ -463,6 +584,58 @@ mod tests {
         assert!(text.starts_with("::add-mask::s3cr3t-token\n"));
         assert!(text.contains("using *** now"));
         assert!(text.contains("::error::failed with ***"));
+    }
+
+    #[test]
+    fn every_one_of_many_secrets_is_masked_in_one_line() {
+        // A fleet's step holds a key per target.
+        let (console, out) = Console::capture();
+        let keys: Vec<String> = (0..2000).map(|i| format!("whsec_key{i:05}XYZ")).collect();
+        for k in &keys {
+            console.add_mask(k);
+        }
+        console.info(&format!("a {} b {} c", keys[7], keys[1999]));
+        console.add_mask("late-secret-value");
+        console.info("then late-secret-value");
+        let text = out.text();
+        let log: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        assert_eq!(log, ["a *** b *** c", "then ***"]);
+    }
+
+    #[test]
+    fn one_pass_masks_as_mask_by_mask_does() {
+        // Masks that share a prefix, contain each other, are shorter than
+        // the automaton's prefix, or hold multi-byte characters.
+        let (console, _) = Console::capture();
+        let masks = [
+            "abcdefghij-long",
+            "abcdefghij",
+            "abcdefgh",
+            "abc",
+            "xyz",
+            "ünïcødé-sécret",
+            "defghijk",
+        ];
+        for m in masks {
+            console.add_mask(m);
+        }
+        for text in [
+            "abcdefghij-long and abcdefghij and abcdefgh and abc and ab",
+            "aabcdefghijx ababc xyzxyz",
+            "the ünïcødé-sécret, and ünïcødé",
+            "abcdefghijk",
+            "",
+            "no secret here",
+        ] {
+            assert_eq!(
+                console.redact(text),
+                redact(text, &console.masks()),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ impl Summary {
         // Renderers escape text for markdown before it reaches here, so a
         // secret is also looked for in the forms the escaping gives it.
         let masks = self.console.masks();
-        let mut forms = masks.clone();
+        let mut forms = masks.to_vec();
         forms.extend(masks.iter().map(|m| crate::md_cell(m)));
         forms.sort_by_key(|m| std::cmp::Reverse(m.len()));
         forms.dedup();

@@ -20,6 +20,7 @@ pub struct ActionRun {
     output_file: bool,
     timeout: Duration,
     dir: tempfile::TempDir,
+    cancel_when: Option<Box<dyn Fn() -> bool>>,
 }
 
 /// What a run did.
@@ -78,6 +79,7 @@ impl ActionRun {
             output_file: true,
             timeout: Duration::from_mins(2),
             dir,
+            cancel_when: None,
         }
     }
 
@@ -126,6 +128,13 @@ impl ActionRun {
     /// How long the run may take before it is killed and the test fails.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Cancels the run as the runner cancels a step (SIGTERM) the first
+    /// time `when` says so; it is asked every few milliseconds.
+    pub fn cancel_when(mut self, when: impl Fn() -> bool + 'static) -> Self {
+        self.cancel_when = Some(Box::new(when));
         self
     }
 
@@ -186,9 +195,16 @@ impl ActionRun {
         };
         let out_thread = read(Box::new(out_pipe));
         let err_thread = read(Box::new(err_pipe));
+        let mut cancelled = false;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait") {
                 break status;
+            }
+            if !cancelled && self.cancel_when.as_ref().is_some_and(|when| when()) {
+                cancelled = true;
+                let _ = Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status();
             }
             if start.elapsed() > self.timeout {
                 let _ = child.kill();

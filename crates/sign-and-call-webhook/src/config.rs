@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use relay_runtime::{Context, ImageRef, InputError, Source, StatusSet};
-use relay_signature::{Scheme, Secret};
+use relay_signature::{Scheme, SigningKey};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
@@ -26,7 +26,7 @@ impl Method {
 
 pub struct Config {
     pub url: Url,
-    pub secret: Secret,
+    pub secret: SigningKey,
     /// The exact bytes sent and signed.
     pub body: Vec<u8>,
     pub method: Method,
@@ -60,6 +60,28 @@ impl Config {
 
     pub fn expects(&self, status: u16) -> bool {
         self.expected.contains(status)
+    }
+
+    /// The call as `relay-webhook` makes it.
+    pub fn call(&self) -> relay_webhook::Call {
+        relay_webhook::Call {
+            url: self.url.clone(),
+            key: self.secret.clone(),
+            body: self.body.clone(),
+            method: self.method.as_reqwest(),
+            headers: self.headers.clone(),
+            signature_header: self.signature_header.clone(),
+            scheme: self.scheme,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            retries: self.retries,
+            insecure: self.insecure,
+            ca_cert: self.ca_cert.clone(),
+            delivery_id: self.delivery_id.clone(),
+            backoff_scale: self.backoff_scale,
+            // A 409 is final here: the step fails and says so.
+            retry_busy: false,
+        }
     }
 }
 
@@ -101,12 +123,11 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
                     "pick `standard-webhooks` (the default) or `github`",
                 )
             })?;
-    let secret_text = i.require("secret")?;
-    let secret = match scheme {
-        Scheme::GitHub => Secret::new(secret_text.as_bytes().to_vec()),
-        Scheme::StandardWebhooks => Secret::from_whsec(secret_text),
-    }
-    .map_err(|e| {
+    i.require("secret")?;
+    let secret = i
+        .secret("secret")
+        .unwrap_or_else(|| relay_runtime::Secret::new(""));
+    let secret = SigningKey::from_secret(&secret, scheme).map_err(|e| {
         let hint = match scheme {
             Scheme::StandardWebhooks => {
                 "pass the receiver's `whsec_` key (`whsec_` and 32 random bytes in base64), or set `signature-scheme: github` for a receiver that takes a plain shared secret"

@@ -9,14 +9,10 @@
 //! workflow commands.
 
 mod config;
-mod deliver;
-mod follow;
-mod retry;
-mod send;
 
 use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
-use deliver::{Delivery, Ending};
+use relay_webhook::{Delivery, Ending};
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign-and-call-webhook",
@@ -60,7 +56,10 @@ fn mask_secret_forms(ctx: &Context) {
     if !text.trim().starts_with("whsec_") {
         return;
     }
-    if let Ok(secret) = relay_signature::Secret::from_whsec(text) {
+    let secret = relay_runtime::Secret::new(text);
+    if let Ok(secret) =
+        relay_signature::SigningKey::from_secret(&secret, relay_signature::Scheme::StandardWebhooks)
+    {
         for form in secret.printed_forms() {
             // Short forms would mask ordinary words.
             if form.len() >= 8 {
@@ -101,7 +100,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         ))?;
         return Ok(());
     }
-    let delivery = match deliver::deliver(&config, &ctx.console).await {
+    let delivery = match relay_webhook::deliver(&config.call(), &ctx.console).await {
         Ok(delivery) => delivery,
         Err(e) => {
             ctx.summary
@@ -133,15 +132,15 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
 }
 
 /// The answer in a log group, fenced (it is the server's text).
-fn show(console: &Console, url: &str, reply: &send::Reply) {
+fn show(console: &Console, url: &str, reply: &relay_webhook::Reply) {
     let _group = console.group(&format!("Response {} from {url}", reply.status));
     console.untrusted(&reply.body);
     if reply.truncated {
-        console.info(&format!("(cut at {} bytes)", send::MAX_RESPONSE));
+        console.info(&format!("(cut at {} bytes)", relay_webhook::MAX_RESPONSE));
     }
 }
 
-fn failure(reply: &send::Reply, url: &str) -> String {
+fn failure(reply: &relay_webhook::Reply, url: &str) -> String {
     let status = reply.status;
     let excerpt: String = reply
         .body
@@ -215,6 +214,5 @@ fn summary(url: &str, delivery: &str, done: Option<&Delivery>) -> String {
 /// read, and what the step does next because of it.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::retry::{Next, Tried, next};
-    pub use crate::send::{MAX_RESPONSE, Reply, interpret};
+    pub use relay_webhook::{MAX_RESPONSE, Next, Reply, Tried, interpret, next};
 }

@@ -8,6 +8,7 @@
 mod aarch64;
 mod container;
 mod defaults;
+mod fleet;
 mod metadata;
 mod ops;
 mod release;

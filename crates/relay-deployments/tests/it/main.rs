@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod fleet;
+
 use relay_deployments::{Finish, NewRecord, Payload, Record, TASK};
 use relay_fakes::{DEFAULT_TOKEN, FakeGitHub};
 use relay_github::{DeploymentState, GitHub};

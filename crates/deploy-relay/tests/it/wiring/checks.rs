@@ -82,6 +82,13 @@ fn step_needs(action: &str, with: &BTreeMap<String, String>) -> Vec<(&'static st
     };
     let mut needs = Vec::new();
     match action {
+        // The wave and rollback records; the issue of a failed rollout.
+        "fleet-deploy" if default_token("github-token") => {
+            needs.push(("deployments", "write"));
+            if flag("create-issue", true) {
+                needs.push(("issues", "write"));
+            }
+        }
         "dispatch-deploy" if default_token("github-token") => {
             needs.push(if with.contains_key("workflow") {
                 ("actions", "write")

@@ -17,6 +17,30 @@ use super::model::{self, Interface, Workflow};
 /// called workflow; input) and why a consumer does not set it.
 const OMITTED: &[Omission] = &[
     (
+        "fleet.yml",
+        "fleet-deploy",
+        "secrets",
+        "`toJSON(secrets)`: the receivers' keys come with `secrets: inherit`, each named by its target in the fleet file",
+    ),
+    (
+        "fleet.yml",
+        "fleet-deploy",
+        "github-token",
+        "the records and the issue live in the repository running the workflow: the job's token, or the App",
+    ),
+    (
+        "fleet.yml",
+        "fleet-deploy",
+        "repository",
+        "the records live in the repository running the workflow",
+    ),
+    (
+        "fleet.yml",
+        "fleet-deploy",
+        "ref",
+        "the deploy repository's own commit, `github.sha`",
+    ),
+    (
         "*",
         "*",
         "token",

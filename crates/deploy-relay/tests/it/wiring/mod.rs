@@ -253,6 +253,36 @@ fn verify_provenance_needs_attestations_read_unless_off_or_another_token() {
 }
 
 #[test]
+fn fleet_deploy_needs_deployments_and_issues_write_unless_an_app() {
+    let step = |granted: &str, with: &str| {
+        format!(
+            "on: push\npermissions: {{}}\njobs:\n  j:\n    runs-on: ubuntu-latest\n    {granted}\n    steps:\n      - uses: deploy-relay/deploy-relay/actions/fleet-deploy@main\n        with:\n          environment: production\n          secrets: ${{{{ toJSON(secrets) }}}}\n{with}"
+        )
+    };
+    let p = problems_of(&[(".github/workflows/w.yml", &step("permissions: {}", ""))]);
+    for want in ["needs `deployments: write`", "needs `issues: write`"] {
+        assert!(
+            p.iter().any(|l| l.contains(want)),
+            "want `{want}` in {p:#?}"
+        );
+    }
+    for (granted, with) in [
+        ("permissions: { deployments: write, issues: write }", ""),
+        (
+            "permissions: { deployments: write }",
+            "          create-issue: false\n",
+        ),
+        (
+            "permissions: {}",
+            "          github-app-id: ${{ secrets.APP_ID }}\n          github-app-private-key: ${{ secrets.APP_KEY }}\n",
+        ),
+    ] {
+        let p = problems_of(&[(".github/workflows/w.yml", &step(granted, with))]);
+        assert!(p.is_empty(), "{granted} {with}: {p:#?}");
+    }
+}
+
+#[test]
 fn calls_of_reusable_workflows_are_checked() {
     let callee = "on:\n  workflow_call:\n    inputs:\n      sha: { type: string, required: true }\n    secrets:\n      token: { required: true }\n    outputs:\n      state: { value: \"${{ jobs.nope.outputs.state }}\" }\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions: { deployments: write }\n    steps:\n      - run: echo ${{ secrets.undeclared }}\n";
     let caller = "on: push\npermissions: {}\njobs:\n  c:\n    permissions: {}\n    uses: deploy-relay/deploy-relay/.github/workflows/callee.yml@main\n    with:\n      shaa: x\n  d:\n    needs: c\n    runs-on: ubuntu-latest\n    permissions: {}\n    steps:\n      - env:\n          X: ${{ needs.c.outputs.other }}\n        run: echo\n";
@@ -334,6 +364,7 @@ const PLATFORM_SIDE: &[&str] = &[
     "examples/central-repo/.github/workflows/central-cicd.yml",
     "examples/multi-tenant-platform/.github/workflows/deploy-project.yml",
     "examples/on-prem-app/.github/workflows/deploy.yml",
+    "examples/fleet/.github/workflows/deploy.yml",
 ];
 /// The team's own build, shown for the handover, not counted.
 const BUILDS: &[&str] = &["examples/app-repo/.github/workflows/main.yaml"];

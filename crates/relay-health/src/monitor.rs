@@ -14,7 +14,7 @@ use crate::probe::{self, Outcome};
 
 /// One probe's place on the grid and what it found.
 #[derive(Debug, Clone)]
-pub(crate) struct Record {
+pub struct Record {
     /// When it was due, from the window's start.
     pub due: Duration,
     pub outcome: Outcome,
@@ -22,7 +22,7 @@ pub(crate) struct Record {
 
 /// One URL's probes, by slot on the grid; `None` for a slot not (yet) probed.
 #[derive(Debug, Clone)]
-pub(crate) struct Endpoint {
+pub struct Endpoint {
     /// The URL; it prints with user info and query values redacted.
     pub url: DisplaySafeUrl,
     pub slots: Vec<Option<Record>>,
@@ -32,7 +32,7 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn new(url: &DisplaySafeUrl, planned: usize) -> Self {
+    pub fn new(url: &DisplaySafeUrl, planned: usize) -> Self {
         Self {
             url: url.clone(),
             slots: vec![None; planned],
@@ -41,14 +41,14 @@ impl Endpoint {
         }
     }
 
-    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
         self.slots.iter().flatten()
     }
 
     /// The success rate the window ends with if every slot not failed so
     /// far passes: once it is below the threshold, no later probe can save
     /// the verdict. After a full window it is the success rate itself.
-    pub(crate) fn best_rate(&self) -> f64 {
+    pub fn best_rate(&self) -> f64 {
         let planned = self.slots.len().max(1);
         (planned - self.failures.min(planned)) as f64 * 100.0 / planned as f64
     }
@@ -80,7 +80,7 @@ impl Endpoint {
 
 /// What the window saw.
 #[derive(Debug, Clone)]
-pub(crate) struct Window {
+pub struct Window {
     pub endpoints: Vec<Endpoint>,
     /// Set when `fail-fast` ended the window early: the endpoint and when.
     pub stopped: Option<(usize, Duration)>,
@@ -88,12 +88,12 @@ pub(crate) struct Window {
 }
 
 /// How many grid points fall inside the window: 0, i, 2i, … < duration.
-pub(crate) fn slots(duration: Duration, interval: Duration) -> usize {
+pub fn slots(duration: Duration, interval: Duration) -> usize {
     let n = duration.as_nanos().saturating_sub(1) / interval.as_nanos() + 1;
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-pub(crate) async fn watch(
+pub async fn watch(
     config: &Config,
     client: reqwest::Client,
     console: &Console,

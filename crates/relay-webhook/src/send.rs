@@ -8,7 +8,7 @@ use futures::StreamExt;
 use relay_signature::{Scheme, github, standard};
 use reqwest::Url;
 
-use crate::config::Config;
+use crate::call::Call;
 
 /// The largest response body kept (and put in the `response` output).
 pub const MAX_RESPONSE: usize = 64 * 1024;
@@ -54,13 +54,13 @@ pub enum SendError {
     Client(String),
 }
 
-pub fn client(config: &Config) -> Result<reqwest::Client, SendError> {
+pub fn client(call: &Call) -> Result<reqwest::Client, SendError> {
     let mut builder = relay_http::client_builder()
-        .connect_timeout(config.connect_timeout)
+        .connect_timeout(call.connect_timeout)
         // A signed deploy call is never replayed to another address.
         .redirect(reqwest::redirect::Policy::none())
-        .danger_accept_invalid_certs(config.insecure);
-    if let Some(cert) = &config.ca_cert {
+        .danger_accept_invalid_certs(call.insecure);
+    if let Some(cert) = &call.ca_cert {
         builder = builder.add_root_certificate(cert.clone());
     }
     builder
@@ -90,31 +90,31 @@ pub(crate) fn unix_now() -> i64 {
 /// Sends `request` signed under the configured scheme and reads the answer,
 /// masking `masks` (longest first) before the body is cut.
 pub async fn send(
-    config: &Config,
+    call: &Call,
     http: &reqwest::Client,
     masks: &[String],
     request: Request<'_>,
 ) -> Result<Reply, SendError> {
-    let shown = config.shown(request.url);
+    let shown = call.shown(request.url);
     let mut req = http
         .request(request.method, request.url.clone())
         .timeout(request.timeout)
         .header("content-type", request.content_type)
-        .header("x-deploy-delivery", &config.delivery_id);
-    for (name, value) in &config.headers {
+        .header("x-deploy-delivery", &call.delivery_id);
+    for (name, value) in &call.headers {
         req = req.header(name, value);
     }
-    req = match config.scheme {
+    req = match call.scheme {
         Scheme::GitHub => req.header(
-            &config.signature_header,
-            github::sign(&config.secret, request.body),
+            &call.signature_header,
+            github::sign(&call.key, request.body),
         ),
         Scheme::StandardWebhooks => {
             // Signed per request: the timestamp must be fresh for the
             // receiver's tolerance.
             let now = unix_now();
             let signature = standard::sign(
-                std::slice::from_ref(&config.secret),
+                std::slice::from_ref(&call.key),
                 request.webhook_id,
                 now,
                 request.body,
@@ -126,7 +126,7 @@ pub async fn send(
         }
     };
     let timeout = request.timeout;
-    let fail = |e: &reqwest::Error| classify(e, &shown, config, timeout);
+    let fail = |e: &reqwest::Error| classify(e, &shown, call, timeout);
     let resp = req
         .body(request.body.to_vec())
         .send()
@@ -185,7 +185,7 @@ pub fn interpret(
             .map(str::to_owned),
         body,
         truncated,
-        retry_after: retry_after(headers),
+        retry_after: relay_http::retry_after(headers),
     }
 }
 
@@ -239,15 +239,7 @@ pub fn mask_then_cut(text: &str, masks: &[String], keep: usize) -> (String, bool
     (out, cut < text.len())
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -> SendError {
+fn classify(e: &reqwest::Error, url: &str, call: &Call, timeout: Duration) -> SendError {
     let detail = relay_runtime::root_cause(e);
     let lower = detail.to_lowercase();
     if e.is_timeout() {
@@ -265,7 +257,7 @@ fn classify(e: &reqwest::Error, url: &str, config: &Config, timeout: Duration) -
     ]
     .iter()
     .any(|w| lower.contains(w));
-    if tls && config.url.scheme() == "https" {
+    if tls && call.url.scheme() == "https" {
         return SendError::Tls {
             url: url.to_owned(),
             detail,

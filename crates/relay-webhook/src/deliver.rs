@@ -9,7 +9,7 @@ use relay_http::{Attempt, Backoff, RetryError, Retrying};
 use relay_runtime::Console;
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::call::Call;
 use crate::follow;
 use crate::retry::{self, Next, Tried};
 use crate::send::{self, Reply, Request, SendError};
@@ -30,17 +30,18 @@ pub struct Delivery {
     pub elapsed: Duration,
 }
 
-/// The shortest wait a server's `Retry-After` buys (SPEC: a 1 s floor).
-pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The shortest wait a server's `Retry-After` buys (SPEC: a 1 s floor,
+/// the one `relay_http::Poll` keeps too).
+pub const MIN_RETRY_AFTER: Duration = relay_http::MIN_SERVER_WAIT;
 
 /// The webhook's back-off: 1 s, 2 s, 4 s … up to 32 s, jittered; a
 /// receiver's `retry-after` is honoured up to a minute.
-fn backoff(config: &Config) -> Backoff {
+fn backoff(call: &Call) -> Backoff {
     Backoff {
-        max_retries: config.retries,
+        max_retries: call.retries,
         ..backoff_policy()
     }
-    .scaled(config.backoff_scale)
+    .scaled(call.backoff_scale)
 }
 
 fn backoff_policy() -> Backoff {
@@ -77,9 +78,19 @@ fn tried(result: &Result<Reply, SendError>) -> Option<Tried> {
 
 /// Sends the deploy. `Err` only when no answer ever came and none could
 /// have been lost: nothing reached the receiver.
-pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, SendError> {
-    let http = send::client(config)?;
-    let url = config.shown(&config.url);
+pub async fn deliver(call: &Call, console: &Console) -> Result<Delivery, SendError> {
+    let http = send::client(call)?;
+    deliver_with(call, &http, console).await
+}
+
+/// [`deliver`] with a client of the caller's ([`crate::client`]), so many
+/// calls share its connections and TLS settings.
+pub async fn deliver_with(
+    call: &Call,
+    http: &reqwest::Client,
+    console: &Console,
+) -> Result<Delivery, SendError> {
+    let url = call.shown(&call.url);
     let start = Instant::now();
     // The first answer that was retried, for a later "duplicate delivery".
     let earliest: RefCell<Option<Reply>> = RefCell::new(None);
@@ -90,7 +101,7 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
         elapsed: start.elapsed(),
     };
     let outcome = relay_http::retry(
-        &backoff(config),
+        &backoff(call),
         |r: Retrying<'_, Again>| {
             console.warning(&format!(
                 "{}; nothing ran, retrying in {} (try {} of {}, delivery {})",
@@ -98,23 +109,23 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                 relay_runtime::duration::format(r.wait),
                 r.retry + 1,
                 r.max_retries + 1,
-                config.delivery_id
+                call.delivery_id
             ));
         },
         |n| {
-            let (earliest, url, http, done) = (&earliest, &url, &http, &done);
+            let (earliest, url, done) = (&earliest, &url, &done);
             async move {
                 let attempt = n + 1;
-                let deadline = Instant::now() + config.timeout;
+                let deadline = Instant::now() + call.timeout;
                 let request = Request {
-                    method: config.method.as_reqwest(),
-                    url: &config.url,
-                    body: &config.body,
+                    method: call.method.clone(),
+                    url: &call.url,
+                    body: &call.body,
                     content_type: "application/json",
-                    webhook_id: &config.delivery_id,
-                    timeout: config.timeout,
+                    webhook_id: &call.delivery_id,
+                    timeout: call.timeout,
                 };
-                let result = send::send(config, http, &console.masks(), request).await;
+                let result = send::send(call, http, &console.masks(), request).await;
                 if let Ok(reply) = &result
                     && reply.duplicate
                     && attempt > 1
@@ -122,7 +133,7 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                     // The delivery reached the receiver on an earlier try after all.
                     console.warning(&format!(
                         "{url} answered the retry with \"duplicate delivery\": an earlier try of delivery {} reached it; reporting what that try got",
-                        config.delivery_id
+                        call.delivery_id
                     ));
                     let ending = duplicate(earliest.borrow_mut().take(), result);
                     return Attempt::Done(Ok(done(ending, attempt, 0)));
@@ -132,7 +143,11 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                         .err()
                         .unwrap_or(SendError::Client("no answer".into()))));
                 };
-                match retry::next(tried) {
+                let decision = match retry::next(tried) {
+                    Next::Final if call.retry_busy && busy(&result) => Next::Retry { after: None },
+                    decision => decision,
+                };
+                match decision {
                     Next::Retry { after } => {
                         let why = match &result {
                             Ok(reply) => {
@@ -160,12 +175,12 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                             Ok(accepted) => accepted,
                             Err(e) => return Attempt::Done(Err(e)),
                         };
-                        if accepted.delivery_id.as_deref() != Some(config.delivery_id.as_str()) {
+                        if accepted.delivery_id.as_deref() != Some(call.delivery_id.as_str()) {
                             // Not deploy-receiver's async answer for this delivery.
                             return Attempt::Done(Ok(done(Ending::Final(accepted), attempt, 0)));
                         }
                         let ending =
-                            match follow::follow(config, http, console, &accepted, deadline).await {
+                            match follow::follow(call, http, console, &accepted, deadline).await {
                                 Ok((reply, polls)) => {
                                     return Attempt::Done(Ok(done(
                                         Ending::Final(reply),
@@ -180,7 +195,7 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
                             };
                         Attempt::Done(Ok(done(ending, attempt, 0)))
                     }
-                    Next::Unknown => Attempt::Done(Ok(done(unknown(config, url, result), attempt, 0))),
+                    Next::Unknown => Attempt::Done(Ok(done(unknown(call, url, result), attempt, 0))),
                 }
             }
         },
@@ -194,6 +209,15 @@ pub async fn deliver(config: &Config, console: &Console) -> Result<Delivery, Sen
             .result
             .map(|reply| done(Ending::Final(reply), attempts, 0)),
     }
+}
+
+/// deploy-receiver's `409` for a hook that runs another deploy (or the
+/// same body) right now: nothing ran for this delivery, and its id was
+/// not kept. Not a duplicate, no verdict, a body read whole.
+fn busy(result: &Result<Reply, SendError>) -> bool {
+    result.as_ref().is_ok_and(|r| {
+        r.status == 409 && !r.exit_code && !r.duplicate && !r.verdict_unread && !r.truncated
+    })
 }
 
 /// What a retry that met "duplicate delivery" means: the earlier try
@@ -216,28 +240,28 @@ fn duplicate(earliest: Option<Reply>, now: Result<Reply, SendError>) -> Ending {
 }
 
 /// An answer (or a broken request) that leaves the outcome open.
-fn unknown(config: &Config, url: &str, result: Result<Reply, SendError>) -> Ending {
+fn unknown(call: &Call, url: &str, result: Result<Reply, SendError>) -> Ending {
     match result {
         Ok(reply) if reply.verdict_unread => Ending::Unknown {
             why: format!(
                 "{url} answered {} with a body longer than {} bytes, cut before its verdict could be read and without a `Deploy-Exit-Code` header, so whether the deploy ran is unknown; it was not retried, which could deploy twice\nhint: check the receiver's log for delivery {}; deploy-receiver keeps its answers within 32 KiB and sends the header",
                 reply.status,
                 send::MAX_RESPONSE,
-                config.delivery_id
+                call.delivery_id
             ),
             reply: Some(reply),
         },
         Ok(reply) => Ending::Unknown {
             why: format!(
                 "{url} answered {} without a deploy result — a proxy that gave up waiting or lost its backend — so the deploy may have run, or still be running; it was not retried, which could deploy twice\nhint: check the receiver's log for delivery {}; for deploys longer than the proxy waits, set the hook's `mode = \"async\"`",
-                reply.status, config.delivery_id
+                reply.status, call.delivery_id
             ),
             reply: Some(reply),
         },
         Err(e) => Ending::Unknown {
             why: format!(
                 "{e}; the request was sent, so the deploy may have run or still be running; it was not retried, which could deploy twice\nhint: check the receiver's log for delivery {}; raise `timeout` above the hook's timeout, or use the hook's `mode = \"async\"`",
-                config.delivery_id
+                call.delivery_id
             ),
             reply: None,
         },
@@ -246,6 +270,41 @@ fn unknown(config: &Config, url: &str, result: Result<Reply, SendError>) -> Endi
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        send::interpret(
+            status,
+            &reqwest::header::HeaderMap::new(),
+            body.as_bytes(),
+            &[],
+        )
+    }
+
+    #[test]
+    fn busy_is_deploy_receivers_409_where_nothing_ran() {
+        let busy_now = reply(
+            409,
+            r#"{"status":"a deploy is already running for this hook; try again later"}"#,
+        );
+        let same_body = reply(
+            409,
+            r#"{"status":"a deploy with the same signed body is already queued or running for this hook; nothing was started"}"#,
+        );
+        assert!(busy(&Ok(busy_now)) && busy(&Ok(same_body)));
+        let duplicate = reply(
+            409,
+            r#"{"status":"duplicate delivery","delivery_id":"d-1","duplicate":true,"status_path":"/deploy/deliveries/d-1"}"#,
+        );
+        let ran = reply(
+            409,
+            r#"{"status":"deploy failed with exit code 9","exit_code":9}"#,
+        );
+        for not_busy in [duplicate, ran, reply(503, r#"{"status":"busy"}"#)] {
+            assert!(!busy(&Ok(not_busy.clone())), "{}", not_busy.body);
+        }
+    }
+
     #[test]
     fn backoff_doubles_from_a_second_up_to_32_seconds() {
         let b = super::backoff_policy();

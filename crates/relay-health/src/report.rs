@@ -17,7 +17,7 @@ use crate::monitor::{Endpoint, Window};
 
 /// One endpoint's figures.
 #[derive(Debug, Clone)]
-pub(crate) struct Figures {
+pub struct Figures {
     /// The redacted URL.
     pub url: String,
     pub checks: usize,
@@ -39,7 +39,7 @@ pub(crate) struct Figures {
 }
 
 /// Nearest-rank percentile of sorted values.
-pub(crate) fn percentile(sorted: &[u128], p: f64) -> Option<u128> {
+pub fn percentile(sorted: &[u128], p: f64) -> Option<u128> {
     if sorted.is_empty() {
         return None;
     }
@@ -122,13 +122,13 @@ pub(crate) fn figures(config: &Config, e: &Endpoint) -> Figures {
     }
 }
 
-pub(crate) fn pct(v: f64) -> String {
+pub fn pct(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Everything the outputs and the summary need.
-pub(crate) struct Report {
+pub struct Report {
     pub endpoints: Vec<Figures>,
     pub healthy: bool,
     pub checks: usize,
@@ -143,7 +143,7 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    pub(crate) fn new(config: &Config, w: &Window) -> Self {
+    pub fn new(config: &Config, w: &Window) -> Self {
         let endpoints: Vec<Figures> = w.endpoints.iter().map(|e| figures(config, e)).collect();
         let lat = latencies(w.endpoints.iter());
         Self {
@@ -166,14 +166,14 @@ impl Report {
     }
 
     /// The endpoints that failed the window (not those down before it).
-    pub(crate) fn failed(&self) -> impl Iterator<Item = &Figures> {
+    pub fn failed(&self) -> impl Iterator<Item = &Figures> {
         self.endpoints
             .iter()
             .filter(|f| f.verdict.is_some() && !f.known_down)
     }
 
     /// The endpoints that were down before the deploy and still failed.
-    pub(crate) fn still_down(&self) -> impl Iterator<Item = &Figures> {
+    pub fn still_down(&self) -> impl Iterator<Item = &Figures> {
         self.endpoints
             .iter()
             .filter(|f| f.verdict.is_some() && f.known_down)
@@ -181,14 +181,14 @@ impl Report {
 
     /// One line of plain text: which endpoints failed and why (redacted
     /// URLs and our own words only, nothing an endpoint sent).
-    pub(crate) fn reason(&self) -> String {
+    pub fn reason(&self) -> String {
         self.failed()
             .map(|f| format!("{}: {}", f.url, f.verdict.as_deref().unwrap_or_default()))
             .collect::<Vec<_>>()
             .join("; ")
     }
 
-    pub(crate) fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         Value::Array(
             self.endpoints
                 .iter()
@@ -213,7 +213,7 @@ impl Report {
     }
 
     /// The summary's table and timeline.
-    pub(crate) fn markdown(&self, config: &Config) -> String {
+    pub fn markdown(&self, config: &Config) -> String {
         let ms = |v: Option<u128>| v.map_or_else(|| "–".into(), |v| v.to_string());
         let mut md = String::new();
         md.push_str(if self.healthy {

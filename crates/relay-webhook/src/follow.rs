@@ -5,21 +5,24 @@
 //! [`relay_signature::status`]) until an answer with `exit_code` comes, or
 //! the try's `timeout` runs out. Polls are read-only, so a poll that fails
 //! in passing (a dropped connection, a proxy's 502) is simply made again.
+//! The pace is `relay_http::Poll`'s: the receiver's `Retry-After` (at
+//! least a second), else [`DEFAULT_INTERVAL`], never past the deadline.
 
 use std::time::Duration;
 
+use relay_http::Poll;
 use relay_runtime::Console;
 use relay_signature::status;
 use reqwest::Url;
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::call::Call;
 use crate::send::{self, Reply, Request, SendError};
 
-/// Between polls when the receiver names no interval, at least (whatever
-/// its `Retry-After` says, `0` included), and at most.
+/// Between polls when the receiver names no interval, and at most
+/// (whatever its `Retry-After` says); at least is `Poll`'s floor for a
+/// server's word, a second.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
-const MIN_INTERVAL: Duration = crate::deliver::MIN_RETRY_AFTER;
 const MAX_INTERVAL: Duration = Duration::from_secs(30);
 /// One poll's answer may take this long.
 const POLL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -74,36 +77,33 @@ pub fn status_url(url: &Url, id: &str) -> Result<Url, FollowError> {
 /// Polls until the final answer; `deadline` ends the try. Returns the
 /// answer and how many polls it took.
 pub async fn follow(
-    config: &Config,
+    call: &Call,
     http: &reqwest::Client,
     console: &Console,
     first: &Reply,
     deadline: Instant,
 ) -> Result<(Reply, u32), FollowError> {
-    let url = status_url(&config.url, &config.delivery_id)?;
-    let shown = config.shown(&url);
+    let url = status_url(&call.url, &call.delivery_id)?;
+    let shown = call.shown(&url);
     console.info(&format!(
-        "accepted ({}): following {shown} until the deploy ends",
+        "answered {}: following {shown} until the deploy ends",
         first.status
     ));
+    let mut poll = Poll::new(DEFAULT_INTERVAL, deadline).scaled(call.backoff_scale);
+    // The receiver's word holds until it says otherwise.
     let mut interval = first.retry_after;
     let mut polls = 0;
     let mut warned = false;
     loop {
-        let wait = interval
-            .unwrap_or(DEFAULT_INTERVAL)
-            .clamp(MIN_INTERVAL, MAX_INTERVAL)
-            .mul_f64(config.backoff_scale);
-        let now = Instant::now();
-        if now + wait >= deadline {
+        poll.server_asked(interval.map(|i| i.min(MAX_INTERVAL)));
+        if poll.sleep().await.is_err() {
             return Err(FollowError::StillRunning {
-                id: config.delivery_id.clone(),
-                timeout: relay_runtime::duration::format(config.timeout),
+                id: call.delivery_id.clone(),
+                timeout: relay_runtime::duration::format(call.timeout),
             });
         }
-        tokio::time::sleep(wait).await;
         polls += 1;
-        let body = status::body(&config.delivery_id, send::unix_now());
+        let body = status::body(&call.delivery_id, send::unix_now());
         let poll_id = format!("poll_{}", uuid::Uuid::new_v4().simple());
         let request = Request {
             method: reqwest::Method::POST,
@@ -113,7 +113,7 @@ pub async fn follow(
             webhook_id: &poll_id,
             timeout: POLL_TIMEOUT.min(deadline.saturating_duration_since(Instant::now())),
         };
-        let reply = match send::send(config, http, &console.masks(), request).await {
+        let reply = match send::send(call, http, &console.masks(), request).await {
             Ok(reply) => reply,
             Err(e @ (SendError::Client(_) | SendError::Tls { .. })) => {
                 return Err(FollowError::Unexpected {
@@ -138,7 +138,7 @@ pub async fn follow(
                     url: shown,
                     status: reply.status,
                     max: send::MAX_RESPONSE,
-                    id: config.delivery_id.clone(),
+                    id: call.delivery_id.clone(),
                 });
             }
             202 => {}
@@ -151,7 +151,7 @@ pub async fn follow(
             404 => {
                 return Err(FollowError::Unknown {
                     url: shown,
-                    id: config.delivery_id.clone(),
+                    id: call.delivery_id.clone(),
                 });
             }
             // A proxy or a busy receiver between polls: ask again.

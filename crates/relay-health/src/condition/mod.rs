@@ -37,13 +37,13 @@ pub(crate) use eval::Observed;
 use pattern::Pattern;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Segment {
+pub enum Segment {
     Key(String),
     Index(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Subject {
+pub enum Subject {
     Status,
     ResponseTime,
     CertificateExpiration,
@@ -78,16 +78,16 @@ pub(crate) enum Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Condition {
+pub struct Condition {
     pub text: String,
     pub subject: Subject,
-    pub op: Op,
-    pub value: Value,
+    pub(crate) op: Op,
+    pub(crate) value: Value,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("cannot parse condition `{text}`: {why}")]
-pub(crate) struct ParseError {
+pub struct ParseError {
     pub text: String,
     pub why: String,
 }
@@ -116,7 +116,7 @@ const GATUS_ONLY: [&str; 5] = [
 const FUNCTIONS: &str = "len(), has(), pat() and any()";
 
 impl Condition {
-    pub(crate) fn parse(text: &str) -> Result<Self, ParseError> {
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
         let err = |why: &str| ParseError {
             text: text.to_owned(),
             why: why.to_owned(),

@@ -20,7 +20,7 @@ const MAX_BODY: usize = 1024 * 1024;
 /// `Console::info` (one line, command-like lines fenced), markdown as
 /// `md_code`, outputs as they are. Secrets are already redacted from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// No complete answer within `timeout`.
     Timeout,
     /// Refused, reset, DNS or TLS trouble: no HTTP answer at all.
@@ -31,7 +31,7 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// The failure as one piece of untrusted text.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Self::Timeout => "timed out".into(),
             Self::Connection(e) => format!("connection failed: {e}"),
@@ -42,13 +42,13 @@ impl Failure {
 
 /// What one probe found.
 #[derive(Debug, Clone)]
-pub(crate) struct Outcome {
+pub struct Outcome {
     pub status: Option<u16>,
     pub latency: Duration,
     pub failure: Option<Failure>,
 }
 
-pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
     // Header values are often credentials: the input reader marked them
     // sensitive, which keeps them out of any debug output.
     let headers: HeaderMap = config.headers.iter().cloned().collect();
@@ -75,7 +75,7 @@ pub(crate) fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
 /// them (the runner is not asked to mask an `Accept` value everywhere);
 /// values under 4 characters are left, they would blank out the text.
 /// Longest first, so a secret that contains another is replaced whole.
-pub(crate) fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
+pub fn secrets(config: &Config, masks: Vec<String>) -> Vec<String> {
     from_inputs(&config.headers, &config.urls, masks)
 }
 
@@ -104,7 +104,9 @@ fn from_inputs(
     out
 }
 
-pub(crate) async fn probe(
+/// One probe of `url`, judged by `expected` and `conditions`; what the
+/// endpoint sent is masked with `secrets` before it is kept.
+pub async fn probe(
     client: &reqwest::Client,
     url: &DisplaySafeUrl,
     timeout: Duration,
