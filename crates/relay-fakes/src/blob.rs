@@ -156,7 +156,7 @@ pub(crate) struct BlobStore {
 pub(crate) fn signature(key: &str) -> String {
     use sha2::Digest as _;
     let d = sha2::Sha256::digest(format!("fake-blob-secret:{key}").as_bytes());
-    d.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    crate::hex(&d[..12])
 }
 
 pub(crate) fn signed_url(base: &str, key: &str, expires_unix: i64) -> String {

@@ -11,6 +11,19 @@
 //! The tests use them, and so does the demo, which ships them: this is a
 //! product crate, not a test helper.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 // Handlers return `Result<_, Response>`: the refusal is the answer itself.
 #![allow(clippy::result_large_err)]
 
@@ -28,3 +41,14 @@ pub use github::{
 };
 pub use results::{FakeArtifacts, StoredArtifact, TwirpFault};
 pub use sigstore::{BuildIdentity, FakeSigstore};
+
+/// `bytes` as lower-case hex, two digits a byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

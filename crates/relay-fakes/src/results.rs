@@ -23,12 +23,20 @@ const PREFIX: &str = "/twirp/github.actions.results.api.v1.ArtifactService/";
 /// An artifact the fake holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredArtifact {
+    /// The id `FinalizeArtifact` answers with.
     pub id: i64,
+    /// The artifact's name, unique within its run.
     pub name: String,
+    /// The size `FinalizeArtifact` declared (it must match the blob).
     pub size: u64,
+    /// The `hash` `FinalizeArtifact` declared, `sha256:<hex>`.
     pub hash: Option<String>,
+    /// Whether `FinalizeArtifact` was called; until then a new
+    /// `CreateArtifact` of the name does not conflict.
     pub finalized: bool,
+    /// The artifact protocol version `CreateArtifact` sent.
     pub version: i64,
+    /// `CreateArtifact`'s `expires_at`, as sent.
     pub expires_at: Option<String>,
 }
 
@@ -59,7 +67,7 @@ pub enum TwirpFault {
 pub(crate) type Shared = Arc<Mutex<FakeState>>;
 
 pub(crate) fn lock(s: &Shared) -> std::sync::MutexGuard<'_, FakeState> {
-    s.lock().unwrap_or_else(|e| e.into_inner())
+    s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The running fake; stops when dropped.
@@ -70,6 +78,7 @@ pub struct FakeArtifacts {
 }
 
 impl FakeArtifacts {
+    /// Starts the service and its blob store on a free port of 127.0.0.1.
     pub fn start() -> Self {
         let state: Shared = Arc::new(Mutex::new(FakeState {
             next_id: 1000,
@@ -83,7 +92,7 @@ impl FakeArtifacts {
             .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(state.clone());
         let (url, server) = crate::serve::spawn(app, "fake artifacts service");
-        lock(&state).base = url.clone();
+        lock(&state).base.clone_from(&url);
         Self {
             url,
             state,
@@ -107,22 +116,19 @@ impl FakeArtifacts {
     /// its id, a signed download URL and its `sha256:` digest.
     pub fn seed(&self, run: &str, name: &str, zip: Vec<u8>) -> (i64, String, String) {
         use sha2::Digest as _;
-        let digest: String = sha2::Sha256::digest(&zip)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = crate::hex(&sha2::Sha256::digest(&zip));
+        let size = zip.len() as u64;
         let mut s = lock(&self.state);
         s.next_id += 1;
         let id = s.next_id;
         let key = blob_key(run, name);
-        s.blob.blobs.entry(key.clone()).or_default().committed =
-            Some(Bytes::from(zip.clone()).into());
+        s.blob.blobs.entry(key.clone()).or_default().committed = Some(Bytes::from(zip).into());
         s.runs.entry(run.to_owned()).or_default().insert(
             name.to_owned(),
             StoredArtifact {
                 id,
                 name: name.to_owned(),
-                size: zip.len() as u64,
+                size,
                 hash: Some(format!("sha256:{digest}")),
                 finalized: true,
                 version: 7,
@@ -149,7 +155,7 @@ impl FakeArtifacts {
             .blobs
             .get(&blob_key(run, name))
             .and_then(|b| b.committed.as_ref())
-            .map(|b| b.to_vec())
+            .map(super::blob::Chunks::to_vec)
     }
 
     /// A signed URL for blob `name` of `run`, to PUT a whole blob to (or

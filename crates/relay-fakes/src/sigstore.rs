@@ -10,7 +10,7 @@
 //!   URI SAN, code signing, and the OIDC claims as Fulcio's extensions under
 //!   1.3.6.1.4.1.57264.1 (issuer, build signer, source repository, ref,
 //!   commit, trigger, run …), the legacy ones (.1–.6, raw bytes) and the
-//!   current ones (.8 on, DER UTF8String).
+//!   current ones (.8 on, DER `UTF8String`).
 //!   <https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md>
 //! - **DSSE.** The in-toto statement (SLSA provenance v1 of the subject's
 //!   sha256) signed over the DSSE pre-authentication encoding.
@@ -31,6 +31,7 @@
 //! DER), sha2 hashes. No CT log: the leaf carries no SCT, as
 //! `@sigstore/mock`'s do not either.
 
+use crate::hex;
 use std::sync::Mutex;
 
 use base64::Engine as _;
@@ -70,6 +71,8 @@ const TREE_ID: u64 = 1_193_050_959_916_656_506;
 
 /// Why the fake could not sign (a certificate or key the crates refused).
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens.
+#[allow(missing_docs)]
 pub enum SigstoreError {
     #[error("the fake Sigstore could not make a certificate: {0}")]
     Certificate(#[from] rcgen::Error),
@@ -97,12 +100,16 @@ pub struct BuildIdentity {
     pub sha: String,
     /// The event that started the run (`push`).
     pub event: String,
+    /// The run that signed; with the attempt, the run invocation URI.
     pub run_id: u64,
+    /// The attempt of that run.
     pub run_attempt: u32,
     /// `github-hosted` or `self-hosted`.
     pub runner_environment: String,
     /// `public`, `private` or `internal`.
     pub visibility: String,
+    /// The GitHub server (`https://github.com`) the URIs in the
+    /// certificate start with.
     pub server_url: String,
 }
 
@@ -134,8 +141,8 @@ impl BuildIdentity {
     /// The signing workflow is `repository`'s (a reusable workflow, or
     /// another repository's build altogether).
     pub fn signed_by(mut self, repository: &str, workflow_path: &str) -> Self {
-        self.workflow_repository = repository.to_owned();
-        self.workflow_path = workflow_path.to_owned();
+        repository.clone_into(&mut self.workflow_repository);
+        workflow_path.clone_into(&mut self.workflow_path);
         self
     }
 
@@ -529,10 +536,6 @@ fn now() -> OffsetDateTime {
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The DSSE pre-authentication encoding.

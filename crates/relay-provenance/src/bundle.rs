@@ -221,7 +221,7 @@ pub(crate) fn b64(what: &str, s: &str) -> Result<Vec<u8>, Error> {
 
 impl Bundle {
     /// Reads a bundle from its JSON.
-    pub fn parse(json: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn parse(json: &[u8]) -> Result<Self, Error> {
         let raw: Raw = serde_json::from_slice(json)
             .map_err(|e| Error::malformed_by("not a Sigstore bundle", e))?;
         let version = match raw.media_type.as_str() {
@@ -345,7 +345,7 @@ mod tests {
         let json = br#"{"mediaType":"application/x-other","verificationMaterial":{}}"#;
         match Bundle::parse(json) {
             Err(Error::UnsupportedBundle { media_type }) => {
-                assert_eq!(media_type, "application/x-other")
+                assert_eq!(media_type, "application/x-other");
             }
             other => panic!("{other:?}"),
         }

@@ -9,6 +9,9 @@ pub const HOW_TO_ATTEST: &str = "attest the image in the workflow that builds it
 /// Why a bundle or its policy check failed. Callers match variants; the
 /// message is for people.
 #[derive(Debug, thiserror::Error)]
+// Each variant's `#[error]` text says when it happens and what its
+// fields hold.
+#[allow(missing_docs)]
 pub enum Error {
     #[error(
         "the attestation bundle is malformed: {what}\nhint: the bundle must be a Sigstore bundle as GitHub's attestations API returns it"

@@ -13,12 +13,26 @@
 //! signed; every RFC 3161 timestamp is over the signature and signed by a
 //! timestamp authority of the root; and the certificate was valid at each
 //! signing time so proven (at least one is required). The crypto is the
-//! RustCrypto crates' (p256, p384, x509-cert, cms, x509-tsp, sha2).
+//! `RustCrypto` crates' (p256, p384, x509-cert, cms, x509-tsp, sha2).
 //!
 //! The `sigstore` crate was evaluated first: it needs exactly one
 //! transparency-log entry per bundle (so it cannot verify GitHub's
 //! private-repository attestations, which carry a timestamp instead) and
 //! brings about 350 crates, a second reqwest and a TUF client.
+
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
 
 mod bundle;
 mod error;

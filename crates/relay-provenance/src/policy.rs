@@ -21,8 +21,11 @@ pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 /// What a failed verification does: stop the deploy, warn, or skip the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// An image not verified stops the deploy.
     Require,
+    /// An image not verified is a warning; the deploy goes ahead.
     Warn,
+    /// Nothing is read or verified.
     Off,
 }
 
@@ -44,6 +47,7 @@ impl FromStr for Mode {
 /// The policy's inputs.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// What a refusal does; the checks are the same in every mode.
     pub mode: Mode,
     /// The application's repository, `owner/repo`: the attestation must
     /// have been built from it.
@@ -76,17 +80,26 @@ pub struct Expected<'a> {
 /// What a passing attestation showed, for the summary and the deployment record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The image digest attested, `sha256:<hex>` in lower case.
     pub digest: String,
     /// The signer workflow (certificate SAN).
     pub signer_workflow: String,
+    /// The repository built, as the certificate names it
+    /// (`https://github.com/owner/repo`).
     pub source_repository: String,
+    /// The ref built (`refs/heads/main`, `refs/tags/v1`).
     pub source_ref: String,
+    /// The commit built, as the certificate names it.
     pub source_commit: String,
+    /// The OIDC issuer of the token the certificate was issued for.
     pub issuer: String,
-    /// RFC 3339.
+    /// The earliest signing time proven, RFC 3339.
     pub signed_at: String,
+    /// The index of the first transparency-log entry, if any.
     pub log_index: Option<u64>,
+    /// Whether an RFC 3161 timestamp was among the proofs.
     pub timestamped: bool,
+    /// The name of the trusted root the certificate chained to.
     pub root: String,
 }
 
@@ -158,7 +171,7 @@ impl Policy {
             });
         }
         let id = &bundle.identity;
-        let issuer = required(&id.issuer, "OIDC issuer", "1.3.6.1.4.1.57264.1.8")?;
+        let issuer = required(id.issuer.as_deref(), "OIDC issuer", "1.3.6.1.4.1.57264.1.8")?;
         if issuer != self.issuer {
             return Err(Error::Issuer {
                 expected: self.issuer.clone(),
@@ -166,7 +179,7 @@ impl Policy {
             });
         }
         let source = required(
-            &id.source_repository,
+            id.source_repository.as_deref(),
             "source repository",
             "1.3.6.1.4.1.57264.1.12",
         )?;
@@ -181,7 +194,11 @@ impl Policy {
                 found: source.to_owned(),
             });
         }
-        let san = required(&id.san, "signer workflow", "subject alternative name")?;
+        let san = required(
+            id.san.as_deref(),
+            "signer workflow",
+            "subject alternative name",
+        )?;
         let server = format!("{}/", self.server_url.trim_end_matches('/'));
         let workflow = san.strip_prefix(&server).unwrap_or(san);
         if !self.workflow_allowed(workflow)? {
@@ -190,7 +207,11 @@ impl Policy {
                 allowed: self.signer_workflows.clone(),
             });
         }
-        let git_ref = required(&id.source_ref, "source ref", "1.3.6.1.4.1.57264.1.14")?;
+        let git_ref = required(
+            id.source_ref.as_deref(),
+            "source ref",
+            "1.3.6.1.4.1.57264.1.14",
+        )?;
         let patterns = self.ref_patterns();
         if !globs(&patterns, false)?.is_match(git_ref) {
             return Err(Error::Ref {
@@ -198,7 +219,11 @@ impl Policy {
                 allowed: patterns,
             });
         }
-        let commit = required(&id.source_commit, "source commit", "1.3.6.1.4.1.57264.1.13")?;
+        let commit = required(
+            id.source_commit.as_deref(),
+            "source commit",
+            "1.3.6.1.4.1.57264.1.13",
+        )?;
         if !commit.eq_ignore_ascii_case(expected.commit) {
             return Err(Error::SourceCommit {
                 expected: expected.commit.to_owned(),
@@ -232,11 +257,11 @@ impl Policy {
 }
 
 fn required<'a>(
-    v: &'a Option<String>,
+    v: Option<&'a str>,
     what: &'static str,
     oid: &'static str,
 ) -> Result<&'a str, Error> {
-    v.as_deref().ok_or(Error::MissingIdentity { what, oid })
+    v.ok_or(Error::MissingIdentity { what, oid })
 }
 
 fn globs(patterns: &[String], case_insensitive: bool) -> Result<GlobSet, Error> {

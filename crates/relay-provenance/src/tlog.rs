@@ -244,7 +244,7 @@ fn verify_checkpoint(
             "its checkpoint names another tree than its inclusion proof",
         ));
     }
-    let hint = log.log_id.get(..4).unwrap_or_default();
+    let hint = log.id.get(..4).unwrap_or_default();
     let signed = signatures.lines().any(|line| {
         let Some(rest) = line.strip_prefix("\u{2014} ") else {
             return false;
@@ -278,7 +278,13 @@ fn pem_der(b64_pem: &str) -> Option<Vec<u8>> {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[cfg(test)]

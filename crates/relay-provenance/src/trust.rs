@@ -14,7 +14,7 @@ use crate::x509::{Cert, PublicKey, parse_chain};
 
 /// Sigstore's public-good root (`tuf-repo-cdn.sigstore.dev`), as pinned
 /// by npm `@sigstore/tuf` 4.0.2 (`seeds.json`, target `trusted_root.json`,
-/// base64-decoded) — byte for byte the file PyPI `sigstore` 4.5.1 ships as
+/// base64-decoded) — byte for byte the Python package `sigstore` 4.5.1 ships as
 /// `sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json`.
 pub const PUBLIC_GOOD: &[u8] = include_bytes!("../roots/sigstore-public-good.trusted_root.json");
 
@@ -45,11 +45,11 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    pub fn contains(&self, t: i64) -> bool {
+    pub(crate) fn contains(&self, t: i64) -> bool {
         self.start <= t && self.end.is_none_or(|e| t <= e)
     }
 
-    pub fn contains_all(&self, times: &[i64]) -> bool {
+    pub(crate) fn contains_all(&self, times: &[i64]) -> bool {
         times.iter().all(|t| self.contains(*t))
     }
 }
@@ -67,7 +67,7 @@ pub(crate) struct Authority {
 #[derive(Debug, Clone)]
 pub(crate) struct Log {
     pub base_url: String,
-    pub log_id: Vec<u8>,
+    pub id: Vec<u8>,
     /// `None`: a key type deploy-relay does not verify (Ed25519, Rekor v2).
     pub key: Option<PublicKey>,
     pub valid: Window,
@@ -201,7 +201,7 @@ impl TrustedRoot {
                     };
                     Ok(Log {
                         base_url: l.base_url.clone(),
-                        log_id: b64("a log id", &l.log_id.key_id)?,
+                        id: b64("a log id", &l.log_id.key_id)?,
                         key,
                         valid: l.public_key.valid_for.window()?,
                     })
@@ -226,6 +226,11 @@ impl TrustedRoot {
     }
 
     /// Sigstore's public-good root as embedded at build time.
+    ///
+    /// # Panics
+    ///
+    /// Only if the build embedded a file that does not parse, which the
+    /// tests rule out.
     pub fn public_good() -> Self {
         // The embedded file is checked by the tests; it cannot fail here
         // unless the build embedded another file.
@@ -234,13 +239,18 @@ impl TrustedRoot {
     }
 
     /// GitHub's own root as embedded at build time.
+    ///
+    /// # Panics
+    ///
+    /// Only if the build embedded a file that does not parse, which the
+    /// tests rule out.
     pub fn github() -> Self {
         Self::from_json("embedded: github", GITHUB)
             .unwrap_or_else(|e| panic!("the embedded GitHub trusted root does not parse: {e}"))
     }
 
     pub(crate) fn log(&self, log_id: &[u8]) -> Option<&Log> {
-        self.logs.iter().find(|l| l.log_id == log_id)
+        self.logs.iter().find(|l| l.id == log_id)
     }
 }
 
@@ -294,20 +304,15 @@ mod tests {
 
     #[test]
     fn the_embedded_root_is_the_pinned_file() {
-        let hex: String = Sha256::digest(PUBLIC_GOOD)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(hex, PUBLIC_GOOD_SHA256);
+        assert_eq!(
+            crate::tlog::hex(&Sha256::digest(PUBLIC_GOOD)),
+            PUBLIC_GOOD_SHA256
+        );
     }
 
     #[test]
     fn the_embedded_github_root_is_the_pinned_file() {
-        let hex: String = Sha256::digest(GITHUB)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(hex, GITHUB_SHA256);
+        assert_eq!(crate::tlog::hex(&Sha256::digest(GITHUB)), GITHUB_SHA256);
     }
 
     #[test]

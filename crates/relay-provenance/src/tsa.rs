@@ -1,10 +1,10 @@
 //! An RFC 3161 signed timestamp over the envelope's signature: a CMS
-//! SignedData (cms) whose content is a TSTInfo, signed by a timestamp
+//! `SignedData` (cms) whose content is a `TSTInfo`, signed by a timestamp
 //! authority of the trusted root. Its `genTime` is a signing time the
 //! certificate must have been valid at.
 //! RFC 3161 §2.4.2, RFC 5652 §5.4 (the signed attributes are what is signed).
 //!
-//! The TSTInfo and the response are read field by field: RFC 3161 allows
+//! The `TSTInfo` and the response are read field by field: RFC 3161 allows
 //! fractional seconds in `genTime` (sigstore's TSAs write them), which
 //! der's `GeneralizedTime` (and so x509-tsp's `TstInfo`) refuses.
 
@@ -23,7 +23,7 @@ const TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.
 const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 
-/// Verifies `der` (a TimeStampToken, or a TimeStampResp carrying one) as a
+/// Verifies `der` (a `TimeStampToken`, or a `TimeStampResp` carrying one) as a
 /// timestamp over `signature` by a timestamp authority of `root`, and
 /// returns its time.
 pub(crate) fn verify(der: &[u8], signature: &[u8], root: &TrustedRoot) -> Result<i64, Error> {
@@ -111,7 +111,7 @@ fn chain_holds(leaf: &Cert, issuers: &[Cert], t: i64) -> bool {
     leaf.valid_at(t) && chains(leaf, issuers, &[t])
 }
 
-/// The fields of a TSTInfo that are checked.
+/// The fields of a `TSTInfo` that are checked.
 struct Tst {
     imprint_alg: ObjectIdentifier,
     imprint: Vec<u8>,

@@ -20,11 +20,16 @@ const IN_TOTO: &str = "application/vnd.in-toto+json";
 /// The in-toto statement an envelope carries.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Statement {
+    /// `_type`, the in-toto statement version (`https://in-toto.io/Statement/v1`).
     #[serde(rename = "_type")]
     pub statement_type: String,
+    /// The artifacts attested; the policy looks for the deployed digest here.
     pub subject: Vec<Subject>,
+    /// What the predicate is; the policy requires [`SLSA_PROVENANCE_V1`](crate::SLSA_PROVENANCE_V1).
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
+    /// The provenance itself, unchecked: the policy relies on the
+    /// certificate's identity, which the signature binds, not on this.
     #[serde(default)]
     pub predicate: Value,
 }
@@ -32,8 +37,10 @@ pub struct Statement {
 /// One subject of a statement: a name and its digests by algorithm.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Subject {
+    /// The artifact's name (an image name for a container); may be empty.
     #[serde(default)]
     pub name: String,
+    /// Hex digests keyed by algorithm (`sha256`).
     pub digest: BTreeMap<String, String>,
 }
 
@@ -82,7 +89,9 @@ impl Identity {
 /// A bundle whose signatures, log entries and timestamps all verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedBundle {
+    /// The statement the verified envelope carries.
     pub statement: Statement,
+    /// Who signed, from the verified certificate.
     pub identity: Identity,
     /// The earliest signing time proven (Unix seconds).
     pub signed_at: i64,

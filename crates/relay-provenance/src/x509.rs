@@ -29,7 +29,7 @@ pub(crate) enum Hash {
 }
 
 impl Hash {
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn digest(self, data: &[u8]) -> Vec<u8> {
         match self {
             Hash::Sha256 => Sha256::digest(data).to_vec(),
             Hash::Sha384 => Sha384::digest(data).to_vec(),
@@ -38,7 +38,7 @@ impl Hash {
     }
 
     /// The hash an `ecdsa-with-SHA*` signature algorithm names.
-    pub fn of_signature(alg: &ObjectIdentifier) -> Option<Self> {
+    pub(crate) fn of_signature(alg: &ObjectIdentifier) -> Option<Self> {
         match *alg {
             ECDSA_SHA256 => Some(Hash::Sha256),
             ECDSA_SHA384 => Some(Hash::Sha384),
@@ -48,7 +48,7 @@ impl Hash {
     }
 
     /// The hash a digest algorithm identifier (CMS, RFC 3161) names.
-    pub fn of_digest(alg: &ObjectIdentifier) -> Option<Self> {
+    pub(crate) fn of_digest(alg: &ObjectIdentifier) -> Option<Self> {
         match alg.to_string().as_str() {
             "2.16.840.1.101.3.4.2.1" => Some(Hash::Sha256),
             "2.16.840.1.101.3.4.2.2" => Some(Hash::Sha384),
@@ -67,7 +67,7 @@ pub(crate) enum PublicKey {
 
 impl PublicKey {
     /// A key from its DER `SubjectPublicKeyInfo`.
-    pub fn from_spki(der: &[u8]) -> Option<Self> {
+    pub(crate) fn from_spki(der: &[u8]) -> Option<Self> {
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Some(Self::P256(k));
         }
@@ -78,7 +78,7 @@ impl PublicKey {
 
     /// The hash Sigstore pairs with this key for signatures it makes
     /// itself (DSSE, SET, checkpoints): SHA-256 for P-256, SHA-384 for P-384.
-    pub fn default_hash(&self) -> Hash {
+    pub(crate) fn default_hash(&self) -> Hash {
         match self {
             PublicKey::P256(_) => Hash::Sha256,
             PublicKey::P384(_) => Hash::Sha384,
@@ -87,7 +87,7 @@ impl PublicKey {
 
     /// Whether `sig` (DER, as Sigstore writes every signature) is this
     /// key's signature over `msg` hashed with `hash`.
-    pub fn verifies(&self, hash: Hash, msg: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verifies(&self, hash: Hash, msg: &[u8], sig: &[u8]) -> bool {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
         let prehash = hash.digest(msg);
         match self {
@@ -107,14 +107,14 @@ pub(crate) struct Cert {
 }
 
 impl Cert {
-    pub fn parse(der: &[u8]) -> Result<Self, der::Error> {
+    pub(crate) fn parse(der: &[u8]) -> Result<Self, der::Error> {
         Ok(Self {
             der: der.to_vec(),
             cert: Certificate::from_der(der)?,
         })
     }
 
-    pub fn not_before(&self) -> i64 {
+    pub(crate) fn not_before(&self) -> i64 {
         unix(
             self.cert
                 .tbs_certificate
@@ -124,7 +124,7 @@ impl Cert {
         )
     }
 
-    pub fn not_after(&self) -> i64 {
+    pub(crate) fn not_after(&self) -> i64 {
         unix(
             self.cert
                 .tbs_certificate
@@ -134,15 +134,15 @@ impl Cert {
         )
     }
 
-    pub fn valid_at(&self, t: i64) -> bool {
+    pub(crate) fn valid_at(&self, t: i64) -> bool {
         self.not_before() <= t && t <= self.not_after()
     }
 
-    pub fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.cert.tbs_certificate.issuer.to_string()
     }
 
-    pub fn public_key(&self) -> Option<PublicKey> {
+    pub(crate) fn public_key(&self) -> Option<PublicKey> {
         let spki = self
             .cert
             .tbs_certificate
@@ -154,7 +154,7 @@ impl Cert {
 
     /// Whether `issuer` issued this certificate: names chain and
     /// `issuer`'s key verifies this certificate's signature.
-    pub fn issued_by(&self, issuer: &Cert) -> bool {
+    pub(crate) fn issued_by(&self, issuer: &Cert) -> bool {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
             return false;
         }
@@ -172,7 +172,7 @@ impl Cert {
     }
 
     /// The raw value of extension `oid`.
-    pub fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
+    pub(crate) fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
         self.cert
             .tbs_certificate
             .extensions
@@ -183,21 +183,21 @@ impl Cert {
     }
 
     /// Whether this certificate may issue others (`basicConstraints` `cA`).
-    pub fn is_ca(&self) -> bool {
+    pub(crate) fn is_ca(&self) -> bool {
         self.extension(&BASIC_CONSTRAINTS)
             .and_then(|v| BasicConstraints::from_der(v).ok())
             .is_some_and(|bc| bc.ca)
     }
 
     /// Whether the extended key usage allows code signing.
-    pub fn code_signing(&self) -> bool {
+    pub(crate) fn code_signing(&self) -> bool {
         self.extension(&EXT_KEY_USAGE)
             .and_then(|v| ExtendedKeyUsage::from_der(v).ok())
             .is_some_and(|eku| eku.0.contains(&CODE_SIGNING))
     }
 
     /// The first URI of the subject alternative name.
-    pub fn san_uri(&self) -> Option<String> {
+    pub(crate) fn san_uri(&self) -> Option<String> {
         let san = SubjectAltName::from_der(self.extension(&SAN)?).ok()?;
         san.0.iter().find_map(|n| match n {
             GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
@@ -206,9 +206,9 @@ impl Cert {
     }
 
     /// Fulcio's extension `arc` under 1.3.6.1.4.1.57264.1: from .8 on a DER
-    /// UTF8String, before that (`legacy`) the raw bytes.
+    /// `UTF8String`, before that (`legacy`) the raw bytes.
     /// <https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md>
-    pub fn fulcio(&self, arc: u32) -> Option<String> {
+    pub(crate) fn fulcio(&self, arc: u32) -> Option<String> {
         let oid = ObjectIdentifier::new(&format!("1.3.6.1.4.1.57264.1.{arc}")).ok()?;
         let value = self.extension(&oid)?;
         if arc < 8 {

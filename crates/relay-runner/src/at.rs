@@ -13,12 +13,20 @@ pub enum At {
     /// arrives while the step's process runs, and takes its turn before
     /// the step is waited for.
     StepRunning {
+        /// The job's id, or `file/job`.
         job: String,
+        /// The step's `id:`.
         step: String,
+        /// How long after the step's start.
         after: Duration,
     },
     /// Once the step has finished.
-    StepFinished { job: String, step: String },
+    StepFinished {
+        /// The job's id, or `file/job`.
+        job: String,
+        /// The step's `id:`.
+        step: String,
+    },
 }
 
 impl At {

@@ -28,15 +28,20 @@ pub const MAX_PENDING: usize = 100;
 /// A group's `queue:` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
+    /// `single` (the default): one pending run; a newer one replaces it.
     Single,
+    /// `max`: up to [`MAX_PENDING`] pending, first in, first out.
     Max,
 }
 
 /// A `concurrency:` block, evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Concurrency {
+    /// The group's name, expressions evaluated; compared without case.
     pub group: String,
+    /// Whether arriving cancels the run holding the group.
     pub cancel_in_progress: bool,
+    /// How many may wait, and which one gives way.
     pub queue: Queue,
 }
 

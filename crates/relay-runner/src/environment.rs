@@ -31,13 +31,16 @@ pub enum Protection {
 pub struct ReviewRequest {
     /// The job, `file/job`.
     pub job: String,
+    /// The environment the job deploys to, as the job names it.
     pub environment: String,
 }
 
 /// A reviewer's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Review {
+    /// The job goes on.
     Approve,
+    /// The job fails, saying a reviewer rejected it.
     Reject,
     /// Not yet: the job keeps waiting (holding any concurrency group it
     /// took) while other runs take their turns, and is asked again.
@@ -78,12 +81,11 @@ impl Environments {
     /// The protection of `name`, creating it unprotected on first use;
     /// `true` when this use created it.
     pub(crate) fn use_environment(&mut self, name: &str) -> (Protection, bool) {
-        match self.key(name) {
-            Some(k) => (self.known[&k], false),
-            None => {
-                self.known.insert(name.to_owned(), Protection::None);
-                (Protection::None, true)
-            }
+        if let Some(k) = self.key(name) {
+            (self.known[&k], false)
+        } else {
+            self.known.insert(name.to_owned(), Protection::None);
+            (Protection::None, true)
         }
     }
 }

@@ -21,7 +21,9 @@ use serde_json::{Map, Value};
 /// `always()` — true even when cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Nothing failed so far: `success()` holds.
     Success,
+    /// Something failed: `failure()` holds.
     Failure,
     /// The run was cancelled: only `always()` and `cancelled()` hold.
     Cancelled,
@@ -33,7 +35,9 @@ pub enum Status {
 /// The contexts an expression may read (`github`, `inputs`, `steps`, …)
 /// and the status so far.
 pub struct Scope<'a> {
+    /// Context name (`github`, `steps`, …) → its value.
     pub contexts: &'a Map<String, Value>,
+    /// What the status check functions answer.
     pub status: Status,
 }
 
@@ -177,9 +181,7 @@ fn property<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 fn lookup_root(name: &str, scope: &Scope<'_>) -> Evaluation {
-    property(&Value::Object(scope.contexts.clone()), name)
-        .map(to_eval)
-        .unwrap_or(Evaluation::Null)
+    property(&Value::Object(scope.contexts.clone()), name).map_or(Evaluation::Null, to_eval)
 }
 
 fn context(c: &Context<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
@@ -243,6 +245,9 @@ fn member(v: &Value, part: &Expr<'_>, scope: &Scope<'_>) -> Result<Option<Value>
     Ok(match part {
         Expr::Identifier(i) => property(v, i.as_str()).cloned(),
         Expr::Index(idx) => match value(idx, scope)? {
+            // `as` saturates: a negative or NaN index reads element 0, a
+            // fraction its whole part.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Evaluation::Number(n) => v.as_array().and_then(|a| a.get(n as usize)).cloned(),
             other => property(v, &other.sema().to_string()).cloned(),
         },

@@ -107,7 +107,7 @@ impl Runner {
             record.note = Some(format!(
                 "`runs-on` chose `{os}`: this runner is Linux, and container actions run only on Linux runners"
             ));
-            self.tell(Event::JobFinished {
+            self.tell(&Event::JobFinished {
                 id,
                 result: "failure",
             });
@@ -119,7 +119,7 @@ impl Runner {
             match self.acquire(id, c) {
                 Acquired::Granted => {}
                 Acquired::Cancelled(why) => {
-                    self.tell(Event::JobFinished {
+                    self.tell(&Event::JobFinished {
                         id,
                         result: "cancelled",
                     });
@@ -158,7 +158,7 @@ impl Runner {
                 }
                 .into();
                 record.note = Some(why);
-                self.tell(Event::JobFinished {
+                self.tell(&Event::JobFinished {
                     id,
                     result: &record.result,
                 });
@@ -173,7 +173,7 @@ impl Runner {
         std::fs::create_dir_all(&workspace).map_err(|e| e.to_string())?;
         let event_path = dir.join("event.json");
         std::fs::write(&event_path, self.event.to_string()).map_err(|e| e.to_string())?;
-        self.tell(Event::Job {
+        self.tell(&Event::Job {
             id,
             environment: environment.as_deref(),
         });
@@ -243,9 +243,9 @@ impl Runner {
                 .or_else(|| uses.clone())
                 .unwrap_or_else(|| format!("run {}", n + 1));
             let condition = scalar(&step["if"]).unwrap_or_else(|| "success()".into());
-            let rec = if !expr::condition(&condition, &scope)
-                .map_err(|e| format!("job `{id}`: step `{step_id}`: `if`: {e}"))?
-            {
+            let skipped = !expr::condition(&condition, &scope)
+                .map_err(|e| format!("job `{id}`: step `{step_id}`: `if`: {e}"))?;
+            let rec = if skipped {
                 let rec = StepRecord {
                     id: step_id.clone(),
                     name,
@@ -255,13 +255,13 @@ impl Runner {
                     ..StepRecord::default()
                 };
                 // Told too, so a timeline shows what did not run.
-                self.tell(Event::StepFinished {
+                self.tell(&Event::StepFinished {
                     job: id,
                     step: &rec,
                 });
                 rec
             } else {
-                self.tell(Event::StepStarted {
+                self.tell(&Event::StepStarted {
                     job: id,
                     id: &step_id,
                     name: &name,
@@ -325,7 +325,7 @@ impl Runner {
                     self.cancel(&format!("cancelled by the test {h}"));
                 }
                 let scope = Scope { contexts, status };
-                rec.id = step_id.clone();
+                rec.id.clone_from(&step_id);
                 rec.name = name;
                 if rec.outcome == "failure" && step_true(&step["continue-on-error"], &scope)? {
                     rec.conclusion = "success".into();
@@ -338,7 +338,7 @@ impl Runner {
                         }
                     }
                 }
-                self.tell(Event::StepFinished {
+                self.tell(&Event::StepFinished {
                     job: id,
                     step: &rec,
                 });
@@ -405,7 +405,7 @@ impl Runner {
         if job_cancelled {
             record.note = self.cancelled();
         }
-        self.tell(Event::JobFinished {
+        self.tell(&Event::JobFinished {
             id,
             result: &record.result,
         });

@@ -64,9 +64,10 @@ impl Running {
             None => child
                 .wait()
                 .map_err(|e| format!("couldn't wait for a step: {e}"))?,
-            Some(after) => match wait_for(child, after)? {
-                Some(status) => status,
-                None => {
+            Some(after) => {
+                if let Some(status) = wait_for(child, after)? {
+                    status
+                } else {
                     interrupted = true;
                     let status = stop(child)?;
                     // What the step left behind in its group goes too, as
@@ -76,7 +77,7 @@ impl Running {
                     }
                     status
                 }
-            },
+            }
         };
         Ok(Finished {
             status,

@@ -7,7 +7,9 @@ use std::time::Duration;
 /// What a step did.
 #[derive(Debug, Clone, Default)]
 pub struct StepRecord {
+    /// The step's `id:`, or `__<index>` for a step without one.
     pub id: String,
+    /// The step's `name:` evaluated, else its `uses:`, else `run <n>`.
     pub name: String,
     /// `uses:` of the step, or `run` for a script.
     pub uses: String,
@@ -16,9 +18,13 @@ pub struct StepRecord {
     pub outcome: String,
     /// The outcome after `continue-on-error`.
     pub conclusion: String,
+    /// What the step wrote to `GITHUB_OUTPUT`.
     pub outputs: BTreeMap<String, String>,
+    /// What the step wrote to `GITHUB_STEP_SUMMARY`.
     pub summary: String,
+    /// The step's stdout, then its stderr.
     pub log: String,
+    /// How long the step's process ran.
     pub elapsed: Duration,
     /// Why a step did not run as on GitHub (a third-party action).
     pub note: Option<String>,
@@ -31,6 +37,7 @@ pub struct JobRecord {
     pub id: String,
     /// `success`, `failure`, `cancelled` or `skipped`.
     pub result: String,
+    /// The job's `environment:` (or `environment.name`), evaluated.
     pub environment: Option<String>,
     /// `environment.url`, evaluated when the job ended.
     pub environment_url: Option<String>,
@@ -50,6 +57,7 @@ pub struct JobRecord {
     /// Why the job ended as it did when no step says it: refused, waiting
     /// for a group that never freed, rejected, cancelled.
     pub note: Option<String>,
+    /// The job's steps in order, skipped ones included.
     pub steps: Vec<StepRecord>,
     /// The jobs of a reusable workflow this job called.
     pub called: Option<Box<WorkflowRecord>>,
@@ -58,10 +66,13 @@ pub struct JobRecord {
 /// What a workflow did.
 #[derive(Debug, Clone, Default)]
 pub struct WorkflowRecord {
+    /// The workflow's file name (`deploy.yml`).
     pub file: String,
     /// `success`, `failure` or `cancelled`.
     pub result: String,
+    /// The jobs in `needs` order.
     pub jobs: Vec<JobRecord>,
+    /// The `on.workflow_call.outputs`, evaluated, for a called workflow's caller.
     pub outputs: BTreeMap<String, String>,
     /// The workflow-level concurrency group.
     pub concurrency: Option<String>,
@@ -109,11 +120,16 @@ impl WorkflowRecord {
 /// What the runner reports as it goes, for a live timeline.
 #[derive(Debug)]
 #[non_exhaustive]
+// Each variant's doc says when it is told; its fields are the record's
+// fields of the same name.
+#[allow(missing_docs)]
 pub enum Event<'a> {
+    /// A job starts (its concurrency group, if any, granted).
     Job {
         id: &'a str,
         environment: Option<&'a str>,
     },
+    /// A step's process is about to start.
     StepStarted {
         job: &'a str,
         /// The step's `id:`, or `__<index>` for a step without one.

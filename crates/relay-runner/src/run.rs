@@ -89,7 +89,7 @@ impl Runner {
 
     /// The event that started the run.
     pub fn event(mut self, name: &str, payload: Value) -> Self {
-        self.event_name = name.to_owned();
+        name.clone_into(&mut self.event_name);
         self.event = payload;
         self
     }
@@ -139,9 +139,9 @@ impl Runner {
         self
     }
 
-    pub(crate) fn tell(&mut self, e: Event<'_>) {
+    pub(crate) fn tell(&mut self, e: &Event<'_>) {
         if let Some(o) = self.observer.as_mut() {
-            o(&e);
+            o(e);
         }
     }
 
@@ -177,7 +177,7 @@ impl Runner {
             && !self.cancel_told
         {
             self.cancel_told = true;
-            self.tell(Event::RunCancelled { reason: &reason });
+            self.tell(&Event::RunCancelled { reason: &reason });
         }
         self.cancelled.clone()
     }
@@ -204,7 +204,7 @@ impl Runner {
     /// file), waiting while another run holds it.
     pub(crate) fn acquire(&mut self, what: &str, c: &Concurrency) -> Acquired {
         if self.link.as_ref().is_some_and(|l| l.ctl.busy(&c.group)) {
-            self.tell(Event::Pending {
+            self.tell(&Event::Pending {
                 id: what,
                 group: &c.group,
             });
@@ -267,7 +267,7 @@ impl Runner {
         if protection == Protection::None {
             return Ok(Ok(()));
         }
-        self.tell(Event::Review { job, environment });
+        self.tell(&Event::Review { job, environment });
         let request = ReviewRequest {
             job: job.to_owned(),
             environment: environment.to_owned(),
@@ -479,7 +479,7 @@ impl Runner {
                 .map_err(|e| format!("{name}: job `{id}`: `if`: {e}"))?;
             let record_id = format!("{name}/{id}");
             let record = if !run {
-                self.tell(Event::JobFinished {
+                self.tell(&Event::JobFinished {
                     id: &record_id,
                     result: "skipped",
                 });
@@ -592,7 +592,7 @@ impl Runner {
             match self.acquire(id, c) {
                 Acquired::Granted => {}
                 Acquired::Cancelled(why) => {
-                    self.tell(Event::JobFinished {
+                    self.tell(&Event::JobFinished {
                         id,
                         result: "cancelled",
                     });
@@ -601,7 +601,7 @@ impl Runner {
                 Acquired::Deadlock(why) => return Err(format!("job `{id}`: {why}")),
             }
         }
-        self.tell(Event::Job {
+        self.tell(&Event::Job {
             id,
             environment: None,
         });
@@ -611,7 +611,7 @@ impl Runner {
         }
         let called = called?;
         let result = called.result.clone();
-        self.tell(Event::JobFinished {
+        self.tell(&Event::JobFinished {
             id,
             result: &result,
         });

@@ -44,11 +44,13 @@ impl Run {
         }
     }
 
+    /// The inputs the run starts with, as `workflow_dispatch` gives them.
     pub fn inputs(mut self, inputs: Map<String, Value>) -> Self {
         self.inputs = inputs;
         self
     }
 
+    /// Secrets laid over the repository's for this run.
     pub fn secrets(mut self, secrets: BTreeMap<String, String>) -> Self {
         self.secrets = secrets;
         self
@@ -62,7 +64,9 @@ pub struct RunId(usize);
 /// How a run ended.
 #[derive(Debug)]
 pub struct RunOutcome {
+    /// What [`Scheduler::queue`] returned for the run.
     pub id: RunId,
+    /// The run's label, as given to [`Run::new`].
     pub label: String,
     /// The run as played (`result` is `success`, `failure` or `cancelled`),
     /// or why it could not be played (a workflow error, a deadlock, an
@@ -89,6 +93,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
+    /// No runs queued yet.
     pub fn new() -> Self {
         Self::default()
     }

@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 /// environment.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
+    /// Organisation secrets, name → value; a repository or environment
+    /// secret of the same name wins.
     pub organization: BTreeMap<String, String>,
+    /// Repository secrets, name → value; an environment secret of the
+    /// same name wins.
     pub repository: BTreeMap<String, String>,
     /// Environment name → its secrets.
     pub environments: BTreeMap<String, BTreeMap<String, String>>,

@@ -29,7 +29,7 @@ pub(crate) enum Verdict {
 
 impl Verdict {
     /// As the report and the summary write it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Verified => "verified",
             Self::Refused => "refused",
@@ -52,7 +52,7 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    pub fn new(image: &Image, verdict: Verdict, reason: Option<String>) -> Self {
+    pub(crate) fn new(image: &Image, verdict: Verdict, reason: Option<String>) -> Self {
         Self {
             image: image.clone(),
             verdict,

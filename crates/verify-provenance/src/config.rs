@@ -59,7 +59,7 @@ pub(crate) enum ModeSource {
 impl Config {
     /// Why this mode applies; `quote` renders the environment's name for
     /// the channel (log or markdown).
-    pub fn mode_why(&self, quote: impl Fn(&str) -> String) -> String {
+    pub(crate) fn mode_why(&self, quote: impl Fn(&str) -> String) -> String {
         let env = quote(&self.environment);
         match self.mode_source {
             ModeSource::Input => "set by the `provenance` input".to_owned(),

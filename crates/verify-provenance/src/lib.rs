@@ -9,6 +9,20 @@
 //! references are accepted; under `warn` it is a warning; `off` checks
 //! nothing and says so.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod check;
 mod config;
 mod images;
@@ -20,6 +34,7 @@ use relay_runtime::{ActionSpec, Context, InputSpec, OutputSpec};
 use check::{Row, Verdict};
 use config::mode_name;
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "verify-provenance",
     description: "Verify each image digest's build provenance (GitHub artifact attestations, offline against embedded trusted roots) before the deploy",

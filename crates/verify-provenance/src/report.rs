@@ -44,7 +44,7 @@ pub(crate) struct ImageReport<'a> {
     pub reason: Option<&'a str>,
 }
 
-pub(crate) fn report<'a>(mode: Mode, rows: &'a [Row]) -> Report<'a> {
+pub(crate) fn report(mode: Mode, rows: &[Row]) -> Report<'_> {
     Report {
         mode: mode_name(mode),
         verified: all_verified(rows),

@@ -2,7 +2,7 @@
 //! revoke, as GitHub's REST description defines the three endpoints
 //! (`apps/get-repo-installation`, `apps/create-installation-access-token`,
 //! `apps/revoke-installation-access-token`). The App's JWT is checked by
-//! [`super::jwt`] (PyJWT); every token issued is recorded with its scope,
+//! [`super::jwt`] (`PyJWT`); every token issued is recorded with its scope,
 //! expiry and whether it was revoked, so tests can assert least privilege.
 
 use std::collections::BTreeMap;
@@ -27,8 +27,11 @@ use super::server::{Caller, Shared, error, lock, not_found, unprocessable};
 /// keeps of the key pair).
 #[derive(Debug, Clone)]
 pub struct AppSeed {
+    /// The App's numeric id; a JWT's `iss` may name it.
     pub id: u64,
+    /// The App's client id; a JWT's `iss` may name it instead.
     pub client_id: String,
+    /// The App's URL name, answered as the installation's `app_slug`.
     pub slug: String,
     /// PEM `PUBLIC KEY`.
     pub public_key: String,
@@ -36,7 +39,7 @@ pub struct AppSeed {
 
 /// A new App key pair, as GitHub generates one for an App: the PKCS#1 PEM
 /// private key its owner downloads, and the public half GitHub keeps. Made
-/// at run time (2048-bit RSA, RustCrypto's `rsa`), so no key is committed.
+/// at run time (2048-bit RSA, `RustCrypto`'s `rsa`), so no key is committed.
 pub struct AppKeyPair {
     /// `-----BEGIN RSA PRIVATE KEY-----`: what goes in the App's secret.
     pub private_pem: String,
@@ -75,6 +78,7 @@ impl std::fmt::Debug for AppKeyPair {
 /// An installation of an App on an account.
 #[derive(Debug, Clone)]
 pub struct InstallationSeed {
+    /// The user or organisation it is installed on.
     pub account: String,
     /// `None`: all of the account's repositories; else these `owner/repo`s.
     pub repos: Option<Vec<String>>,
@@ -99,12 +103,19 @@ impl InstallationSeed {
 /// One installation token the fake issued.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
+    /// The token itself (`ghs_…`); the fake accepts it until it expires
+    /// or is revoked.
     pub token: String,
+    /// The installation it was minted for.
     pub installation: u64,
     /// The repositories it reaches, `owner/repo`.
     pub repos: Vec<String>,
+    /// permission → `read` | `write`: what the request asked for, else
+    /// all the installation was granted.
     pub permissions: BTreeMap<String, String>,
+    /// When it stops working.
     pub expires_at: SystemTime,
+    /// Whether `DELETE /installation/token` revoked it.
     pub revoked: bool,
 }
 
@@ -116,7 +127,8 @@ struct Installation {
 }
 
 pub(crate) struct Apps {
-    apps: Vec<AppSeed>,
+    /// The Apps registered, with the public keys their JWTs verify against.
+    seeds: Vec<AppSeed>,
     installations: Vec<Installation>,
     pub(crate) issued: Vec<IssuedToken>,
     /// How long an issued token lasts (GitHub: an hour).
@@ -129,10 +141,10 @@ pub(crate) struct Apps {
 impl Default for Apps {
     fn default() -> Self {
         Self {
-            apps: Vec::new(),
+            seeds: Vec::new(),
             installations: Vec::new(),
             issued: Vec::new(),
-            lifetime: Duration::from_secs(3600),
+            lifetime: Duration::from_hours(1),
             verifier: None,
             refused: Vec::new(),
         }
@@ -143,13 +155,13 @@ impl Apps {
     /// The App a JWT speaks for, or GitHub's refusal.
     pub(crate) fn verify(&mut self, jwt: &str) -> Result<u64, Response> {
         let mut keys = BTreeMap::new();
-        for app in &self.apps {
+        for app in &self.seeds {
             keys.insert(app.id.to_string(), app.public_key.clone());
             keys.insert(app.client_id.clone(), app.public_key.clone());
         }
         match super::jwt::verify(&mut self.verifier, jwt, &keys) {
             Ok(iss) => self
-                .apps
+                .seeds
                 .iter()
                 .find(|a| a.id.to_string() == iss || a.client_id == iss)
                 .map(|a| a.id)
@@ -259,7 +271,7 @@ async fn repo_installation(
     else {
         return not_found();
     };
-    let Some(app) = s.apps.apps.iter().find(|a| a.id == app_id) else {
+    let Some(app) = s.apps.seeds.iter().find(|a| a.id == app_id) else {
         return not_found();
     };
     axum::Json(view(&s.base_url, i, app)).into_response()
@@ -480,7 +492,7 @@ async fn revoke(AxState(state): AxState<Shared>, Extension(caller): Extension<Ca
 impl FakeGitHub {
     /// Registers a GitHub App; its JWTs are checked against `public_key`.
     pub fn app(&self, app: AppSeed) -> &Self {
-        self.state().apps.apps.push(app);
+        self.state().apps.seeds.push(app);
         self
     }
 

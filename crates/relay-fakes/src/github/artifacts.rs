@@ -16,17 +16,22 @@ use super::server::{Caller, Shared, error, lock, not_found, paginate, query_map}
 /// An artifact as a test puts it into a run.
 #[derive(Debug, Clone)]
 pub struct ArtifactSeed {
+    /// The artifact's name, unique within its run.
     pub name: String,
     /// Where `/zip` redirects.
     pub download_url: String,
+    /// `size_in_bytes`, as listed.
     pub size: u64,
     /// `sha256:<hex>`; `None` for artifacts from before digests were recorded.
     pub digest: Option<String>,
+    /// Listed as expired: past its retention, no longer downloadable.
     pub expired: bool,
+    /// RFC 3339, as listed.
     pub created_at: String,
 }
 
 impl ArtifactSeed {
+    /// A current artifact without a digest, created 2026-11-22.
     pub fn new(name: &str, download_url: &str, size: u64) -> Self {
         Self {
             name: name.into(),
@@ -37,14 +42,17 @@ impl ArtifactSeed {
             created_at: "2026-11-22T10:00:00Z".into(),
         }
     }
+    /// With `digest`, `sha256:<hex>`.
     pub fn digest(mut self, digest: &str) -> Self {
         self.digest = Some(digest.into());
         self
     }
+    /// Past its retention.
     pub fn expired(mut self) -> Self {
         self.expired = true;
         self
     }
+    /// Created at `at`, RFC 3339.
     pub fn created_at(mut self, at: &str) -> Self {
         self.created_at = at.into();
         self

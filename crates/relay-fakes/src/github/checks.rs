@@ -16,6 +16,7 @@ use super::server::{Caller, Shared, lock, not_found, paginate, query_map};
 /// How one check run (or commit status) behaves across polls.
 #[derive(Debug, Clone)]
 pub struct CheckScript {
+    /// The check run's name (a status's context).
     pub name: String,
     /// The poll (0-based) at which it first shows, queued.
     pub appears_at: u32,
@@ -57,6 +58,7 @@ impl CheckScript {
             ..Self::done(name, "")
         }
     }
+    /// First shows at poll `poll` (completing no earlier).
     pub fn appears_at(mut self, poll: u32) -> Self {
         self.appears_at = poll;
         self.completes_at = self.completes_at.map(|c| c.max(poll));
@@ -70,6 +72,7 @@ impl CheckScript {
         ));
         self
     }
+    /// In check suite `suite`.
     pub fn suite(mut self, suite: u64) -> Self {
         self.suite = suite;
         self

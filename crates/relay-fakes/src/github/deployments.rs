@@ -112,7 +112,7 @@ pub(crate) fn user(login: &str) -> Value {
 }
 
 impl FakeDeployment {
-    pub fn json(&self, base: &str) -> Value {
+    pub(crate) fn json(&self, base: &str) -> Value {
         let url = format!("{base}/repos/{}/deployments/{}", self.repo, self.id);
         let updated = self
             .statuses
@@ -131,7 +131,7 @@ impl FakeDeployment {
         })
     }
 
-    pub fn state(&self) -> Option<&str> {
+    pub(crate) fn state(&self) -> Option<&str> {
         self.statuses.last().map(|s| s.state.as_str())
     }
 }
@@ -153,7 +153,7 @@ impl FakeStatus {
 }
 
 impl Environment {
-    pub fn json(&self, base: &str, repo: &str) -> Value {
+    pub(crate) fn json(&self, base: &str, repo: &str) -> Value {
         let mut rules = Vec::new();
         if !self.reviewers.is_empty() {
             rules.push(json!({
@@ -222,7 +222,9 @@ pub(crate) fn add_status(state: &mut State, id: u64, mut status: FakeStatus, aut
         return;
     };
     if status.environment.is_empty() {
-        status.environment = state.deployments.list[index].environment.clone();
+        status
+            .environment
+            .clone_from(&state.deployments.list[index].environment);
     } else if status.environment != state.deployments.list[index].environment {
         let (repo, env) = (
             state.deployments.list[index].repo.clone(),

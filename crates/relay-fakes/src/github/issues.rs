@@ -86,7 +86,7 @@ async fn list_issues(
         return not_found();
     }
     let query = query_map(uri.query());
-    let wanted_state = query.get("state").map(String::as_str).unwrap_or("open");
+    let wanted_state = query.get("state").map_or("open", String::as_str);
     if !matches!(wanted_state, "open" | "closed" | "all") {
         return unprocessable(&format!(
             "state `{wanted_state}` is not one of open, closed, all"
@@ -144,7 +144,7 @@ async fn create_issue(
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
     };
-    const KEYS: [&str; 7] = [
+    let keys: [&str; 7] = [
         "title",
         "body",
         "labels",
@@ -153,7 +153,7 @@ async fn create_issue(
         "milestone",
         "type",
     ];
-    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+    if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
         return unprocessable(&format!("\"{k}\" is not a permitted key."));
     }
     let Some(Value::String(title)) = obj.get("title") else {

@@ -1,15 +1,15 @@
 //! The fake's JWT check, by an implementation deploy-relay did not write:
-//! PyJWT (with `cryptography` for RS256) in a small Python process the fake
+//! `PyJWT` (with `cryptography` for RS256) in a small Python process the fake
 //! starts on its first JWT and keeps, one JSON line per check. Our signer
 //! (`jsonwebtoken` on `ring`) and this verifier share nothing but RFC 7519.
 //!
-//! On top of PyJWT's own checks (signature, `exp` not past, `iat` not in
+//! On top of `PyJWT`'s own checks (signature, `exp` not past, `iat` not in
 //! the future) it applies GitHub's: `iss` must name a known App, `exp` at
 //! most 10 minutes ahead. Refusals answer with GitHub's messages.
 //!
-//! Where python3 with PyJWT is not installed (the demo on a bare machine),
-//! the same checks run on RustCrypto's `rsa` ([`check_locally`]), still not
-//! the product's signer (`ring`); the tests insist on PyJWT
+//! Where python3 with `PyJWT` is not installed (the demo on a bare machine),
+//! the same checks run on `RustCrypto`'s `rsa` ([`check_locally`]), still not
+//! the product's signer (`ring`); the tests insist on `PyJWT`
 //! ([`verifier_in_use`] says which one answered).
 //! <https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app>
 
@@ -55,14 +55,18 @@ for line in sys.stdin:
 pub enum JwtRefusal {
     /// Bad signature, unknown `iss`, not a JWT.
     Undecodable,
+    /// `exp` is past.
     Expired,
+    /// `exp` is more than 10 minutes ahead.
     ExpiresTooLate,
+    /// `iat` is in the future.
     IssuedInTheFuture,
-    /// The verifier could not run (python3 or PyJWT missing).
+    /// The verifier could not run (python3 or `PyJWT` missing).
     NoVerifier,
 }
 
 impl JwtRefusal {
+    /// GitHub's `message` for this refusal, word for word.
     pub fn message(self) -> &'static str {
         match self {
             Self::Undecodable => "A JSON web token could not be decoded",
@@ -120,7 +124,7 @@ impl Drop for Verifier {
 
 /// Verifies `jwt` against the Apps' public keys (`iss` → PEM); the
 /// verifier process is started on first use and restarted if it died.
-/// Without python3 and PyJWT, [`check_locally`] answers.
+/// Without python3 and `PyJWT`, [`check_locally`] answers.
 pub(crate) fn verify(
     verifier: &mut Option<Verifier>,
     jwt: &str,
@@ -156,7 +160,7 @@ pub(crate) fn verify(
 static LOCAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Which implementation checked the fake's JWTs so far: `PyJWT`, or
-/// `rsa (RustCrypto)` once python3 with PyJWT was not there.
+/// `rsa (RustCrypto)` once python3 with `PyJWT` was not there.
 pub fn verifier_in_use() -> &'static str {
     if LOCAL.load(std::sync::atomic::Ordering::Relaxed) {
         "rsa (RustCrypto)"
@@ -165,7 +169,7 @@ pub fn verifier_in_use() -> &'static str {
     }
 }
 
-/// The verifier's checks on RustCrypto's `rsa`: an RS256 signature by the
+/// The verifier's checks on `RustCrypto`'s `rsa`: an RS256 signature by the
 /// key of the App `iss` names, `exp` and `iat` present, `exp` not past and
 /// at most 10 minutes ahead, `iat` not in the future.
 pub(crate) fn check_locally(
@@ -259,7 +263,8 @@ mod tests {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
-            .as_secs() as i64;
+            .as_secs()
+            .cast_signed();
         let head = b64.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
         let body = b64.encode(
             json!({"iss": iss, "iat": now + iat, "exp": now + exp})
@@ -324,7 +329,7 @@ mod tests {
                 "{name}"
             );
         }
-        let later = SystemTime::now() + Duration::from_secs(600);
+        let later = SystemTime::now() + Duration::from_mins(10);
         let (name, token, _) = &cases()[0];
         assert_eq!(
             check_locally(token, &known(), later),
@@ -333,7 +338,7 @@ mod tests {
         );
     }
 
-    /// PyJWT, where installed, answers every case as the local check does.
+    /// `PyJWT`, where installed, answers every case as the local check does.
     #[test]
     fn the_local_check_agrees_with_pyjwt() {
         let mut verifier = Verifier::start();

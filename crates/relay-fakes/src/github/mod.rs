@@ -34,7 +34,7 @@ pub const DEFAULT_TOKEN: &str = "ghs_TestkitDefaultToken0123456789abcdef";
 pub enum Access {
     /// Read and write every repository.
     All,
-    /// Read only these repositories; writes answer 403 like GITHUB_TOKEN
+    /// Read only these repositories; writes answer 403 like `GITHUB_TOKEN`
     /// without the permission ("Resource not accessible by integration").
     ReadOnly(Vec<String>),
     /// Read and write only these repositories; others answer 404.
@@ -47,15 +47,20 @@ pub enum Access {
 /// A canned answer served instead of the real one, once.
 #[derive(Debug, Clone)]
 pub struct Fault {
+    /// The HTTP status answered.
     pub status: u16,
+    /// Headers added to the answer, name and value.
     pub headers: Vec<(String, String)>,
+    /// The answer's body.
     pub body: String,
+    /// How long to wait before answering.
     pub delay: Duration,
     /// Close the connection after sending this many body bytes.
     pub reset_after: Option<usize>,
 }
 
 impl Fault {
+    /// `status` at once, with a GitHub-shaped `message` body.
     pub fn status(status: u16) -> Self {
         Self {
             status,
@@ -65,14 +70,17 @@ impl Fault {
             reset_after: None,
         }
     }
+    /// With header `name: value` too.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
+    /// With `body` instead.
     pub fn body(mut self, body: &str) -> Self {
         self.body = body.into();
         self
     }
+    /// Answered `delay` late.
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
@@ -98,10 +106,15 @@ impl Fault {
 /// One request as the fake received it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The HTTP method (`GET`, `POST`, …).
     pub method: String,
+    /// The path, without the query.
     pub path: String,
+    /// The query string, without `?` (empty when none).
     pub query: String,
+    /// Lower-case name → value; `authorization` reads `<redacted>`.
     pub headers: BTreeMap<String, String>,
+    /// The body, when it was JSON.
     pub body: Option<Value>,
     /// The answer's status.
     pub status: u16,
@@ -147,7 +160,7 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub fn next_id(&mut self) -> u64 {
+    pub(crate) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -169,11 +182,15 @@ impl FakeGitHub {
         }));
         state
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .tokens
             .insert(DEFAULT_TOKEN.into(), Access::All);
         let (url, handle) = server::spawn(state.clone());
-        state.lock().unwrap_or_else(|e| e.into_inner()).base_url = url.clone();
+        state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .base_url
+            .clone_from(&url);
         Self {
             url,
             state,
@@ -182,7 +199,9 @@ impl FakeGitHub {
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The API base URL, for `GITHUB_API_URL`.
@@ -204,6 +223,10 @@ impl FakeGitHub {
     }
 
     /// Adds a branch that `workflow_dispatch` may target.
+    ///
+    /// # Panics
+    ///
+    /// When `repo` was not added with [`FakeGitHub::repo`] first.
     pub fn branch(&self, repo: &str, branch: &str) -> &Self {
         self.state()
             .repos
@@ -215,7 +238,12 @@ impl FakeGitHub {
     }
 
     /// Adds a workflow file to a repository; `inputs` are the names its
-    /// `workflow_dispatch` trigger declares (`None`: accept any).
+    /// `workflow_dispatch` trigger declares (`None`: accept any). Returns
+    /// the workflow's id.
+    ///
+    /// # Panics
+    ///
+    /// When `repo` was not added with [`FakeGitHub::repo`] first.
     pub fn workflow(&self, repo: &str, file: &str, name: &str, inputs: Option<&[&str]>) -> u64 {
         let mut state = self.state();
         let id = state.next_id();
@@ -233,6 +261,7 @@ impl FakeGitHub {
         id
     }
 
+    /// Accepts `token` too, with `access`.
     pub fn token(&self, token: &str, access: Access) -> &Self {
         self.state().tokens.insert(token.into(), access);
         self
@@ -259,6 +288,7 @@ impl FakeGitHub {
         self
     }
 
+    /// How `workflow_dispatch` to `repo` answers.
     pub fn workflow_dispatch_mode(&self, repo: &str, mode: WorkflowDispatchMode) -> &Self {
         self.state().runs.modes.insert(repo.to_owned(), mode);
         self
@@ -299,6 +329,9 @@ impl FakeGitHub {
     }
 
     /// Adds a run directly (as if some other trigger had started it).
+    // By value like `on_dispatch`, which keeps its script; callers build it
+    // inline.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn add_run(&self, repo: &str, event: &str, title: &str, script: RunScript) -> u64 {
         let mut state = self.state();
         runs::create_run(&mut state, repo, event, title, None, &script)

@@ -22,6 +22,7 @@ pub struct RunScript {
     pub title: String,
     /// GETs of the run before it completes (`None`: never completes).
     pub polls_to_complete: Option<u32>,
+    /// The conclusion once completed (`success`, `failure`, …).
     pub conclusion: String,
     /// Create the run only after this many list requests (GitHub takes a
     /// moment to create the run after a dispatch).
@@ -31,9 +32,11 @@ pub struct RunScript {
 }
 
 impl RunScript {
+    /// Completes with `success` on GET number `polls`.
     pub fn succeeds_after(polls: u32) -> Self {
         Self::ends(polls, "success")
     }
+    /// Completes with `conclusion` on GET number `polls`.
     pub fn ends(polls: u32, conclusion: &str) -> Self {
         Self {
             title: "Deploy {dispatch_id}".into(),
@@ -43,20 +46,24 @@ impl RunScript {
             head_sha: "0000000000000000000000000000000000000000".into(),
         }
     }
+    /// Stays in progress however often it is polled.
     pub fn never_ends() -> Self {
         Self {
             polls_to_complete: None,
             ..Self::ends(0, "")
         }
     }
+    /// With display title `title` (`{dispatch_id}` replaced).
     pub fn title(mut self, title: &str) -> Self {
         self.title = title.into();
         self
     }
+    /// For commit `sha`.
     pub fn head_sha(mut self, sha: &str) -> Self {
         self.head_sha = sha.into();
         self
     }
+    /// Created only after `lists` list requests.
     pub fn appears_after(mut self, lists: u32) -> Self {
         self.appears_after_lists = lists;
         self
@@ -76,17 +83,26 @@ pub enum WorkflowDispatchMode {
     OldServer,
 }
 
+/// A workflow run the fake holds, as a test reads it back.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The run's id.
     pub id: u64,
+    /// Its repository, `owner/repo`.
     pub repo: String,
+    /// The workflow it runs; `None` unless `workflow_dispatch` started it.
     pub workflow_id: Option<u64>,
     /// The workflow's name (`name:` in its file).
     pub name: String,
+    /// The event that started it (`repository_dispatch`, `workflow_dispatch`).
     pub event: String,
+    /// Its display title, `{dispatch_id}` replaced.
     pub title: String,
+    /// When it was created.
     pub created_at: OffsetDateTime,
+    /// How many times it was fetched by id so far.
     pub polls: u32,
+    /// How it progresses.
     pub script: RunScript,
     /// Environments whose required reviewers have not answered yet: the
     /// run is `waiting` (and does not progress) until none is left.
@@ -94,6 +110,7 @@ pub struct Run {
 }
 
 impl Run {
+    /// Its `status` now: `waiting`, `queued`, `in_progress` or `completed`.
     pub fn status(&self) -> &'static str {
         if !self.waiting_on.is_empty() {
             return "waiting";
@@ -362,7 +379,9 @@ async fn workflow_dispatch(
     let mut script = s.runs.scripts.get(&full).cloned();
     if mode == WorkflowDispatchMode::Details && details {
         // A run GitHub names in its answer exists already.
-        script.iter_mut().for_each(|s| s.appears_after_lists = 0);
+        if let Some(s) = script.as_mut() {
+            s.appears_after_lists = 0;
+        }
     }
     let run_id = script.map(|script| {
         let title = script.title.replace("{dispatch_id}", dispatch_id(&inputs));
@@ -392,7 +411,7 @@ async fn list_runs(
     Path((owner, name)): Path<(String, String)>,
     uri: axum::http::Uri,
 ) -> Response {
-    runs_page(&state, &caller, &format!("{owner}/{name}"), None, uri)
+    runs_page(&state, &caller, &format!("{owner}/{name}"), None, &uri)
 }
 
 async fn list_workflow_runs(
@@ -414,7 +433,7 @@ async fn list_workflow_runs(
             .map(|w| w.id)
     };
     match id {
-        Some(id) => runs_page(&state, &caller, &full, Some(id), uri),
+        Some(id) => runs_page(&state, &caller, &full, Some(id), &uri),
         None => not_found(),
     }
 }
@@ -424,7 +443,7 @@ fn runs_page(
     caller: &Caller,
     repo: &str,
     workflow: Option<u64>,
-    uri: axum::http::Uri,
+    uri: &axum::http::Uri,
 ) -> Response {
     let mut s = lock(state);
     if let Err(r) = readable(&s, caller, repo) {

@@ -1,5 +1,5 @@
 //! The HTTP side of the fake: its own thread and runtime, auth, faults,
-//! recording, ETags and pagination.
+//! recording, `ETag`s and pagination.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -39,7 +39,9 @@ fn router(state: Shared) -> Router {
 }
 
 pub(crate) fn lock(state: &Shared) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response {
@@ -75,8 +77,8 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// `None` when the repo is hidden from this token (answer 404).
-    pub fn can_read(&self, repo: &str) -> bool {
+    /// Whether this token reaches `repo` at all (else answer 404).
+    pub(crate) fn can_read(&self, repo: &str) -> bool {
         match &self.access {
             Access::All => true,
             Access::ReadOnly(r) | Access::Repos(r) => r.iter().any(|x| x == repo),
@@ -84,11 +86,11 @@ impl Caller {
         }
     }
     /// Whether `repo` exists and this token may read it (else answer 404).
-    pub fn sees(&self, state: &State, repo: &str) -> bool {
+    pub(crate) fn sees(&self, state: &State, repo: &str) -> bool {
         state.repos.contains_key(repo) && self.can_read(repo)
     }
     /// The refusal for a write, if any.
-    pub fn write_refusal(&self, repo: &str) -> Option<Response> {
+    pub(crate) fn write_refusal(&self, repo: &str) -> Option<Response> {
         if !self.can_read(repo) {
             return Some(not_found());
         }
@@ -102,7 +104,7 @@ impl Caller {
 }
 
 /// Everything every request goes through: recording, faults, the checks
-/// GitHub makes of every request, and ETags on the way out.
+/// GitHub makes of every request, and `ETag`s on the way out.
 async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20)
@@ -143,7 +145,7 @@ async fn gate(AxState(state): AxState<Shared>, req: Request, next: Next) -> Resp
     let fault = lock(&state)
         .faults
         .get_mut(&(method.clone(), path.clone()))
-        .and_then(|q| q.pop_front());
+        .and_then(std::collections::VecDeque::pop_front);
     let response = match fault {
         Some(fault) => serve_fault(fault).await,
         None => match check(&state, &parts.headers, &parts.method, &path, &bytes) {
@@ -257,7 +259,7 @@ async fn serve_fault(fault: Fault) -> Response {
     resp.body(body).unwrap_or_else(|_| not_found())
 }
 
-/// Adds a strong ETag to successful GETs and answers 304 when it matches.
+/// Adds a strong `ETag` to successful GETs and answers 304 when it matches.
 async fn with_etag(resp: Response, if_none_match: Option<HeaderValue>) -> Response {
     if resp.status() != StatusCode::OK || resp.headers().contains_key("etag") {
         return resp;

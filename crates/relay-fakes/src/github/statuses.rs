@@ -65,7 +65,7 @@ async fn create_status(
     } else {
         CheckScript::done(&context, &state_name)
     };
-    script.details_url = target_url.clone();
+    script.details_url.clone_from(&target_url);
     s.checks.add_created_status(&repo, &sha, id, script);
     let created = now();
     let creator = user(TOKEN_USER);

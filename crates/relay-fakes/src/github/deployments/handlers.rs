@@ -48,7 +48,7 @@ fn writable(state: &State, caller: &Caller, repo: &str) -> Result<(), Response> 
 /// A stand-in commit for a branch, stable per repository and branch.
 fn branch_sha(repo: &str, branch: &str) -> String {
     let digest = Sha256::digest(format!("{repo}@{branch}").as_bytes());
-    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+    crate::hex(&digest[..20])
 }
 
 /// What `ref` names: a full sha, or a branch of the repository.
@@ -90,7 +90,7 @@ async fn create_deployment(
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
     };
-    const KEYS: [&str; 9] = [
+    let keys: [&str; 9] = [
         "ref",
         "task",
         "auto_merge",
@@ -101,7 +101,7 @@ async fn create_deployment(
         "transient_environment",
         "production_environment",
     ];
-    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+    if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
         return unprocessable(&format!("\"{k}\" is not a permitted key."));
     }
     let checks: [(&str, &str, JsonKind); 8] = [
@@ -332,7 +332,7 @@ async fn create_status(
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
     };
-    const KEYS: [&str; 7] = [
+    let keys: [&str; 7] = [
         "state",
         "target_url",
         "log_url",
@@ -341,10 +341,10 @@ async fn create_status(
         "environment_url",
         "auto_inactive",
     ];
-    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+    if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
         return unprocessable(&format!("\"{k}\" is not a permitted key."));
     }
-    const STATES: [&str; 7] = [
+    let states: [&str; 7] = [
         "error",
         "failure",
         "inactive",
@@ -356,7 +356,7 @@ async fn create_status(
     let Some(state_name) = obj.get("state").and_then(Value::as_str) else {
         return unprocessable("state wasn't supplied.");
     };
-    if !STATES.contains(&state_name) {
+    if !states.contains(&state_name) {
         return unprocessable(&format!("state `{state_name}` is not included in the list"));
     }
     let mut text = BTreeMap::new();
