@@ -9,20 +9,38 @@ use reqwest::Url;
 /// One deploy call, checked: the sender's inputs (or a fleet target)
 /// already turned into what goes on the wire.
 pub struct Call {
+    /// The endpoint, as given: it may carry user info or a query with a
+    /// token, so logs show it only through [`Call::shown`].
     pub url: Url,
     /// The HMAC key, made from the secret for `scheme`.
     pub key: SigningKey,
     /// The exact bytes sent and signed.
     pub body: Vec<u8>,
+    /// The deploy request's method (POST, PUT or PATCH); status polls
+    /// are always POST.
     pub method: reqwest::Method,
+    /// Extra headers sent on the deploy and on every status poll.
     pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    /// Where the `github` scheme puts its `sha256=<hex>`; unused under
+    /// Standard Webhooks, whose header names are fixed.
     pub signature_header: reqwest::header::HeaderName,
+    /// How each request is signed.
     pub scheme: Scheme,
+    /// One try's budget, its answer included and, for an async deploy,
+    /// the following of its status to the end.
     pub timeout: Duration,
+    /// How long establishing a connection may take.
     pub connect_timeout: Duration,
+    /// Extra tries after the first, made only where nothing can have run.
     pub retries: u32,
+    /// Skip TLS certificate verification (tests only).
     pub insecure: bool,
+    /// A private CA trusted for the receiver's certificate, besides the
+    /// usual roots.
     pub ca_cert: Option<reqwest::Certificate>,
+    /// Sent as `X-Deploy-Delivery` (and Standard Webhooks' `webhook-id`)
+    /// on every try, so the receiver can tell a retry from a new deploy;
+    /// async status is polled under it.
     pub delivery_id: String,
     /// Scales the back-off between tries (tests run it fast).
     pub backoff_scale: f64,

@@ -20,13 +20,24 @@ pub enum Ending {
     Final(Reply),
     /// The deploy may or may not have run; `reply` is the answer that says
     /// so, if there was one.
-    Unknown { reply: Option<Reply>, why: String },
+    Unknown {
+        /// The answer that left the outcome open, if one came.
+        reply: Option<Reply>,
+        /// Why the outcome is open, as one sentence for the log.
+        why: String,
+    },
 }
 
+/// What [`deliver`] came to, with what it took to get there.
 pub struct Delivery {
+    /// The outcome.
     pub ending: Ending,
+    /// Tries sent, the first included.
     pub attempts: u32,
+    /// Status polls of an async deploy made before its final answer; 0
+    /// when there was nothing to follow, or following did not end.
     pub polls: u32,
+    /// From the first try to the end.
     pub elapsed: Duration,
 }
 
@@ -164,7 +175,7 @@ pub async fn deliver_with(
                             why: Again { why, result },
                             // `Retry-After: 0` is no reason to hammer the
                             // receiver: a second at least, a minute at most.
-                            wait: after.map(|a| a.clamp(MIN_RETRY_AFTER, Duration::from_secs(60))),
+                            wait: after.map(|a| a.clamp(MIN_RETRY_AFTER, Duration::from_mins(1))),
                         }
                     }
                     Next::Final => {

@@ -33,32 +33,67 @@ pub enum FollowError {
     #[error(
         "the deploy of delivery `{id}` was still running when `timeout` ({timeout}) ran out; its outcome is unknown\nhint: it may still finish on the receiver; raise `timeout` above the hook's timeout, or check the receiver's log for the delivery"
     )]
-    StillRunning { id: String, timeout: String },
+    /// The try's `timeout` ran out before the deploy's verdict came.
+    StillRunning {
+        /// The delivery id.
+        id: String,
+        /// The `timeout` as the log shows it (`15m`).
+        timeout: String,
+    },
     #[error(
         "{url} refused the status poll ({status}); the deploy was accepted but its outcome is unknown\nhint: check that `secret` and `signature-scheme` match the hook's own secret"
     )]
-    Refused { url: String, status: u16 },
+    /// The receiver refused the signed poll (401 or 403): most likely the
+    /// secret or scheme does not match the hook's.
+    Refused {
+        /// The status URL, redacted for the log.
+        url: String,
+        /// The refusal's status.
+        status: u16,
+    },
     #[error(
         "{url} does not know delivery `{id}` (404) although it accepted it; its outcome is unknown\nhint: the receiver may have restarted (results are kept in memory) — check its log for the delivery"
     )]
-    Unknown { url: String, id: String },
+    /// The receiver answered 404 for a delivery it had accepted, e.g.
+    /// after a restart lost the results it keeps in memory.
+    Unknown {
+        /// The status URL, redacted for the log.
+        url: String,
+        /// The delivery id.
+        id: String,
+    },
     #[error(
         "{url} answered the status poll with {status}, which is not a deploy result: {excerpt}"
     )]
+    /// A poll answer that is neither a verdict, "still running", nor one
+    /// worth asking again, or a poll the client could not make at all.
     Unexpected {
+        /// The status URL, redacted for the log.
         url: String,
+        /// The answer's status; 0 when no request could be made (client
+        /// or TLS failure).
         status: u16,
+        /// The first 200 characters of the masked body, or the client's
+        /// error.
         excerpt: String,
     },
     #[error("the status path `{0}` cannot be made from `url`")]
+    /// The delivery id cannot be one path segment (empty, too long, or a
+    /// character besides letters, digits and `-_.~`); holds the path it
+    /// would have made.
     Path(String),
     #[error(
         "{url} answered the status poll with {status} and a body longer than {max} bytes, cut before its verdict could be read and without a `Deploy-Exit-Code` header; the outcome of delivery `{id}` is unknown\nhint: check the receiver's log for the delivery"
     )]
+    /// A poll answer too long to read whole, with no verdict header.
     Cut {
+        /// The status URL, redacted for the log.
         url: String,
+        /// The answer's status.
         status: u16,
+        /// The most of a body read ([`crate::MAX_RESPONSE`]).
         max: usize,
+        /// The delivery id.
         id: String,
     },
 }
@@ -76,7 +111,7 @@ pub fn status_url(url: &Url, id: &str) -> Result<Url, FollowError> {
 
 /// Polls until the final answer; `deadline` ends the try. Returns the
 /// answer and how many polls it took.
-pub async fn follow(
+pub(crate) async fn follow(
     call: &Call,
     http: &reqwest::Client,
     console: &Console,

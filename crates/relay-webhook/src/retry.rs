@@ -17,7 +17,9 @@ pub enum Tried {
     /// The request went out and no answer came (broken connection, timeout):
     /// the deploy may be running.
     NoAnswer,
+    /// An answer came (perhaps one cut short).
     Answered {
+        /// Its HTTP status.
         status: u16,
         /// The answer carries a verdict (`Deploy-Exit-Code`, or `exit_code`
         /// in the JSON body): the deploy ran.
@@ -27,6 +29,8 @@ pub enum Tried {
         verdict_unread: bool,
         /// A `202` naming a status path: an async deploy was accepted.
         status_path: bool,
+        /// The server's `Retry-After`, if it sent one: how long to wait
+        /// before a retry.
         retry_after: Option<Duration>,
     },
 }
@@ -36,7 +40,10 @@ pub enum Tried {
 pub enum Next {
     /// Nothing ran: the same delivery may be sent again (after the server's
     /// `retry-after`, when it gave one).
-    Retry { after: Option<Duration> },
+    Retry {
+        /// The server's asked-for wait; `None` means the usual back-off.
+        after: Option<Duration>,
+    },
     /// Accepted asynchronously: follow its status path.
     Follow,
     /// A final answer: report it as it is.
@@ -45,6 +52,9 @@ pub enum Next {
     Unknown,
 }
 
+/// The rule itself: what to do after a try that came to `tried`. Both ends
+/// rely on it — deploy-receiver answers so that this reading is right.
+#[allow(clippy::match_same_arms)] // one arm per case of the rule, each with its why
 pub fn next(tried: Tried) -> Next {
     match tried {
         Tried::NotSent => Next::Retry { after: None },

@@ -16,7 +16,10 @@ pub const MAX_RESPONSE: usize = 64 * 1024;
 /// An answer, its body already masked.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: u16,
+    /// The body as text (invalid UTF-8 replaced), masked, and cut to
+    /// [`MAX_RESPONSE`] bytes.
     pub body: String,
     /// The body was longer than [`MAX_RESPONSE`] and is cut there.
     pub truncated: bool,
@@ -32,28 +35,66 @@ pub struct Reply {
     pub status_path: Option<String>,
     /// deploy-receiver's `409` for a delivery id it already received.
     pub duplicate: bool,
+    /// The body's `delivery_id`: the id deploy-receiver filed the request
+    /// under. An async `202` is followed only when it is ours.
     pub delivery_id: Option<String>,
+    /// The server's `Retry-After`: how long it asks us to wait before the
+    /// next try or poll.
     pub retry_after: Option<Duration>,
 }
 
+/// Why a request got no answer, by kind: whether a retry is safe depends
+/// on it (see [`crate::deliver`]).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error(
         "couldn't connect to {url}: {detail}\nhint: check the host and port, and that the receiver is running and reachable from the runner"
     )]
-    Connect { url: String, detail: String },
+    /// No connection was made: the request never left the runner.
+    Connect {
+        /// The URL, redacted for the log.
+        url: String,
+        /// The innermost cause, e.g. `connection refused`.
+        detail: String,
+    },
     #[error(
         "the TLS handshake with {url} failed: {detail}\nhint: for a private CA pass its certificate as `ca-cert`; `insecure: true` skips verification and is for tests only"
     )]
-    Tls { url: String, detail: String },
+    /// The receiver's certificate was not accepted (or the handshake
+    /// failed otherwise); never retried, as a retry would fail the same.
+    Tls {
+        /// The URL, redacted for the log.
+        url: String,
+        /// The innermost cause, e.g. `connection refused`.
+        detail: String,
+    },
     #[error("{url} did not answer within `timeout` ({timeout})")]
-    Timeout { url: String, timeout: String },
+    /// The request was sent and no answer came in time: the deploy may
+    /// be running.
+    Timeout {
+        /// The URL, redacted for the log.
+        url: String,
+        /// The time allowed, as the log shows it (`15m`).
+        timeout: String,
+    },
     #[error("the connection to {url} broke: {detail}")]
-    Broken { url: String, detail: String },
+    /// The connection broke after the request went out, or while the
+    /// answer was read: the deploy may be running.
+    Broken {
+        /// The URL, redacted for the log.
+        url: String,
+        /// The innermost cause, e.g. `connection refused`.
+        detail: String,
+    },
     #[error("couldn't start the HTTP client: {0}")]
+    /// The HTTP client could not be built (e.g. from an unusable
+    /// `ca-cert`) or the request not signed; nothing was sent.
     Client(String),
 }
 
+/// The HTTP client for `call`'s settings: connect timeout, TLS trust,
+/// and no redirects (a signed deploy is never replayed elsewhere). Build
+/// it once to share among many calls ([`crate::deliver_with`]).
 pub fn client(call: &Call) -> Result<reqwest::Client, SendError> {
     let mut builder = relay_http::client_builder()
         .connect_timeout(call.connect_timeout)
@@ -69,16 +110,20 @@ pub fn client(call: &Call) -> Result<reqwest::Client, SendError> {
 }
 
 /// What one request is.
-pub struct Request<'a> {
-    pub method: reqwest::Method,
-    pub url: &'a Url,
-    pub body: &'a [u8],
-    pub content_type: &'static str,
+pub(crate) struct Request<'a> {
+    /// The deploy's method; always POST for a poll.
+    pub(crate) method: reqwest::Method,
+    /// The deploy URL, or the status URL derived from it.
+    pub(crate) url: &'a Url,
+    /// The exact bytes sent and signed.
+    pub(crate) body: &'a [u8],
+    /// JSON for the deploy; the status body's own type for a poll.
+    pub(crate) content_type: &'static str,
     /// `webhook-id` under Standard Webhooks: the delivery id for the
     /// deploy (the same on every try), a fresh one for each poll.
-    pub webhook_id: &'a str,
+    pub(crate) webhook_id: &'a str,
     /// How long the answer may take.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -89,7 +134,7 @@ pub(crate) fn unix_now() -> i64 {
 
 /// Sends `request` signed under the configured scheme and reads the answer,
 /// masking `masks` (longest first) before the body is cut.
-pub async fn send(
+pub(crate) async fn send(
     call: &Call,
     http: &reqwest::Client,
     masks: &[String],
@@ -191,6 +236,7 @@ pub fn interpret(
 
 /// deploy-receiver's `Deploy-Exit-Code`: one value, a number or `null`
 /// (the deploy ran without an exit code). `Some(None)` for `null`.
+#[allow(clippy::option_option)] // `Some(None)`: the header said `null`, still a verdict
 fn exit_code_header(headers: &reqwest::header::HeaderMap) -> Option<Option<i32>> {
     let mut values = headers
         .get_all(relay_signature::status::EXIT_CODE_HEADER)

@@ -8,14 +8,14 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Post,
     Put,
     Patch,
 }
 
 impl Method {
-    pub fn as_reqwest(self) -> reqwest::Method {
+    pub(crate) fn as_reqwest(self) -> reqwest::Method {
         match self {
             Method::Post => reqwest::Method::POST,
             Method::Put => reqwest::Method::PUT,
@@ -24,7 +24,7 @@ impl Method {
     }
 }
 
-pub struct Config {
+pub(crate) struct Config {
     pub url: Url,
     pub secret: SigningKey,
     /// The exact bytes sent and signed.
@@ -49,21 +49,16 @@ pub struct Config {
 impl Config {
     /// The URL as logs show it: user info and query values redacted
     /// (either may hold a token).
-    pub fn shown_url(&self) -> String {
-        self.shown(&self.url)
+    pub(crate) fn shown_url(&self) -> String {
+        relay_http::redact_url(self.url.as_str())
     }
 
-    /// `url` as logs show it (see [`Config::shown_url`]).
-    pub fn shown(&self, url: &Url) -> String {
-        relay_http::redact_url(url.as_str())
-    }
-
-    pub fn expects(&self, status: u16) -> bool {
+    pub(crate) fn expects(&self, status: u16) -> bool {
         self.expected.contains(status)
     }
 
     /// The call as `relay-webhook` makes it.
-    pub fn call(&self) -> relay_webhook::Call {
+    pub(crate) fn call(&self) -> relay_webhook::Call {
         relay_webhook::Call {
             url: self.url.clone(),
             key: self.secret.clone(),
@@ -85,7 +80,7 @@ impl Config {
     }
 }
 
-pub fn parse(ctx: &Context) -> Result<Config, InputError> {
+pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     let i = &ctx.inputs;
     let url_text = i.require("url")?;
     let url = Url::parse(url_text).map_err(|e| {
@@ -171,7 +166,7 @@ pub fn parse(ctx: &Context) -> Result<Config, InputError> {
         scheme,
         timeout,
         connect_timeout,
-        retries: i.int("retries", 0..=10)? as u32,
+        retries: u32::try_from(i.int("retries", 0..=10)?).unwrap_or(10),
         expected: i.statuses("expected-status")?,
         insecure: i.bool("insecure")?,
         ca_cert,
@@ -217,8 +212,7 @@ fn body(ctx: &Context) -> Result<Vec<u8>, InputError> {
             let path = ctx
                 .env
                 .path(relay_runtime::vars::GITHUB_WORKSPACE)
-                .map(|w| w.join(path))
-                .unwrap_or_else(|| path.into());
+                .map_or_else(|| path.into(), |w| w.join(path));
             let bytes = std::fs::read(&path).map_err(|e| {
                 InputError::new(
                     "payload-file",

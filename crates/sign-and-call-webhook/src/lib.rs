@@ -8,12 +8,27 @@
 //! masked, then shown fenced, so it can neither leak the secret nor issue
 //! workflow commands.
 
+#![warn(unreachable_pub, missing_docs, clippy::pedantic)]
+// The allow-list of [workspace.lints] (reasons there), repeated because a
+// crate-level `warn` of the group overrides the workspace's `allow`s.
+#![allow(
+    clippy::must_use_candidate,
+    clippy::missing_errors_doc,
+    clippy::return_self_not_must_use,
+    clippy::format_push_string,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::struct_excessive_bools,
+    clippy::cast_precision_loss
+)]
+
 mod config;
 
 use relay_runtime::{ActionSpec, Console, Context, InputSpec, OutputSpec, md_cell};
 
 use relay_webhook::{Delivery, Ending};
 
+/// The action: its inputs and outputs, `--help` and `action.yml`.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign-and-call-webhook",
     description: "POST a JSON body signed with HMAC-SHA256 to a deployment endpoint and fail on an unexpected answer",
@@ -69,6 +84,7 @@ fn mask_secret_forms(ctx: &Context) {
     }
 }
 
+/// Runs the action.
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     mask_secret_forms(&ctx);
     let config = config::parse(&ctx)?;
