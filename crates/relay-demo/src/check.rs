@@ -337,15 +337,8 @@ fn release_line(n: u64, sha: &str) -> String {
 pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
     use crate::fleet::{BROKEN, GOOD};
     let (good, broken) = (story::sha_of(GOOD), story::sha_of(BROKEN));
-    let names: Vec<&str> = scene
-        .vms
-        .iter()
-        .map(|f| f.target.name.as_str())
-        .collect();
-    let canary = scene
-        .vms
-        .first()
-        .map_or("", |f| f.target.wave.as_str());
+    let names: Vec<&str> = scene.vms.iter().map(|f| f.target.name.as_str()).collect();
+    let canary = scene.vms.first().map_or("", |f| f.target.wave.as_str());
     let first = names.first().copied().unwrap_or_default();
     let per_vm = |f: &dyn Fn(&crate::fleet::FleetVm) -> String| {
         scene
@@ -453,7 +446,10 @@ pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
     ];
     // The one issue of release 2's rollout: what failed, what went back
     // to what, and the wave never called.
-    let title = format!("Fleet deploy failed: production at {}", github::short(&broken));
+    let title = format!(
+        "Fleet deploy failed: production at {}",
+        github::short(&broken)
+    );
     let issues: Vec<(u64, String, String)> = github
         .open_issues()
         .into_iter()
@@ -462,7 +458,10 @@ pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
     let said = |body: &str| {
         let mut parts = Vec::new();
         for (label, needle) in [
-            (format!("{first} failed"), format!("**Failed**\n\n- `{first}`: ")),
+            (
+                format!("{first} failed"),
+                format!("**Failed**\n\n- `{first}`: "),
+            ),
             (
                 format!("{first} rolled back to {}", github::short(&good)),
                 format!("**Rolled back**\n\n- `{first}` to `{good}`"),

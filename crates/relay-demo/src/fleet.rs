@@ -531,10 +531,7 @@ mod tests {
         assert_eq!(t[0].health, ["http://127.0.0.1:7002/api/health"]);
         assert_eq!(t[2].url, "http://127.0.0.1:7005/deploy/api");
         assert_eq!(t[2].health, ["http://127.0.0.1:7006/api/health"]);
-        assert_eq!(
-            lapsed,
-            ["10m → 12s", "2m → 2.4s", "30s → 600ms", "5m → 6s"]
-        );
+        assert_eq!(lapsed, ["10m → 12s", "2m → 2.4s", "30s → 600ms", "5m → 6s"]);
         let doc: toml::Table = toml::from_str(&text).unwrap();
         let env = &doc["environments"]["production"];
         assert_eq!(env["allow-http"].as_bool(), Some(true));

@@ -186,7 +186,10 @@ mod tests {
 
     #[test]
     fn fleet_deploy_reads_the_demos_copy_of_the_checkouts_fleet_file() {
-        let var = (FLEET_FILE_VAR, "deploy-relay.fleet.toml=/work/fleet/mapped.toml");
+        let var = (
+            FLEET_FILE_VAR,
+            "deploy-relay.fleet.toml=/work/fleet/mapped.toml",
+        );
         let want = ["--fleet-file", "/work/fleet/mapped.toml"];
         let given = Env::from_pairs([var, ("INPUT_FLEET-FILE", "deploy-relay.fleet.toml")]);
         assert_eq!(flags("fleet-deploy", &given), want);
