@@ -366,7 +366,9 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "Timeline",
         "<table>",
         "in_progress → failure",
-        "Open issues (1)",
+        // The story's issue, and the fleet scene's.
+        "Open issues (2)",
+        "Fleet deploy failed: production at ",
         "Release 3: the flow stopped at <code>deploy.yml verify/provenance</code>",
         "Provenance verified: 1 of 1 image(s)",
     ] {
