@@ -6,6 +6,8 @@
 //! check holds.
 
 use relay_runner::WorkflowRecord;
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use crate::github::{self, Credentials, GitHub, Record};
@@ -325,4 +327,182 @@ pub fn queue(scene: &crate::queue::QueueScene, started: &[Start]) -> Vec<Check> 
 
 fn release_line(n: u64, sha: &str) -> String {
     format!("release {n} ({})", github::short(sha))
+}
+
+/// The fleet scene: release 1 reached every VM, wave by wave; release 2
+/// stopped at the canary, which went back to release 1 while the second
+/// wave was never called; one issue says so. Each VM's receiver took the
+/// calls that story makes (the canary three: release 1, release 2, the
+/// rollback), and each VM serves release 1.
+pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
+    use crate::fleet::{BROKEN, GOOD};
+    let (good, broken) = (story::sha_of(GOOD), story::sha_of(BROKEN));
+    let names: Vec<&str> = scene.vms.iter().map(|f| f.target.name.as_str()).collect();
+    let canary = scene.vms.first().map_or("", |f| f.target.wave.as_str());
+    let first = names.first().copied().unwrap_or_default();
+    let per_vm = |f: &dyn Fn(&crate::fleet::FleetVm) -> String| {
+        scene
+            .vms
+            .iter()
+            .map(|v| format!("{} {}", v.target.name, f(v)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let outcome = |n: u64| {
+        let Some(rec) = scene.fleet_yml(n) else {
+            return "not played".to_owned();
+        };
+        let out = |k: &str| rec.outputs.get(k).map(String::as_str).unwrap_or_default();
+        let report: Vec<Value> = rec
+            .job("waves")
+            .and_then(|j| j.steps.iter().find(|s| s.id == "fleet"))
+            .and_then(|s| s.outputs.get("report"))
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        let calls: Vec<String> = report
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["name"].as_str().unwrap_or_default(),
+                    r["call"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        format!(
+            "{} · failed [{}] · rolled back [{}] · {}",
+            out("state"),
+            out("failed"),
+            out("rolled-back"),
+            calls.join(", ")
+        )
+    };
+    let mut checks = vec![
+        Check::new(
+            "fleet: release 1's rollout",
+            format!(
+                "success · failed [] · rolled back [] · {}",
+                names
+                    .iter()
+                    .map(|n| format!("{n} deployed"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            outcome(GOOD),
+        ),
+        Check::new(
+            "fleet: release 2's rollout",
+            format!(
+                "failure · failed [{first}] · rolled back [{first}] · {}",
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("{n} {}", if i == 0 { "deployed" } else { "not-called" }))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            outcome(BROKEN),
+        ),
+        Check::new(
+            "fleet: the release each VM serves",
+            names
+                .iter()
+                .map(|n| format!("{n} {}", release_line(GOOD, &good)))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            per_vm(&|v| v.served()),
+        ),
+        Check::new(
+            "fleet: deploy calls each VM's receiver took",
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("{n} {}", if i == 0 { 3 } else { 1 }))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            per_vm(&|v| v.deliveries().len().to_string()),
+        ),
+        Check::new(
+            "fleet: releases each VM's supervisor started",
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("{n} {}", if i == 0 { "1, 2, 1" } else { "1" }))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            per_vm(&|v| {
+                v.vm.supervisor
+                    .history()
+                    .iter()
+                    .map(|s| {
+                        s.release
+                            .as_ref()
+                            .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+    ];
+    // The one issue of release 2's rollout: what failed, what went back
+    // to what, and the wave never called.
+    let title = format!(
+        "Fleet deploy failed: production at {}",
+        github::short(&broken)
+    );
+    let issues: Vec<(u64, String, String)> = github
+        .open_issues()
+        .into_iter()
+        .filter(|(_, t, _)| *t == title)
+        .collect();
+    let said = |body: &str| {
+        let mut parts = Vec::new();
+        for (label, needle) in [
+            (
+                format!("{first} failed"),
+                format!("**Failed**\n\n- `{first}`: "),
+            ),
+            (
+                format!("{first} rolled back to {}", github::short(&good)),
+                format!("**Rolled back**\n\n- `{first}` to `{good}`"),
+            ),
+        ] {
+            if body.contains(&needle) {
+                parts.push(label);
+            }
+        }
+        let untouched: Vec<&str> = scene
+            .vms
+            .iter()
+            .map(|f| f.target.wave.as_str())
+            .filter(|w| *w != canary)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|w| body.contains(&format!("- wave `{w}`: never called")))
+            .collect();
+        if !untouched.is_empty() {
+            parts.push(format!("wave {} never called", untouched.join(", ")));
+        }
+        parts.join(", ")
+    };
+    let rest: BTreeSet<&str> = scene
+        .vms
+        .iter()
+        .map(|f| f.target.wave.as_str())
+        .filter(|w| *w != canary)
+        .collect();
+    checks.push(Check::new(
+        "fleet: the issue of release 2's rollout",
+        format!(
+            "1 open: {first} failed, {first} rolled back to {}, wave {} never called",
+            github::short(&good),
+            rest.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        format!(
+            "{} open: {}",
+            issues.len(),
+            issues.first().map_or_else(String::new, |(_, _, b)| said(b))
+        ),
+    ));
+    checks
 }

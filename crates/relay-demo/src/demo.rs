@@ -168,6 +168,7 @@ pub fn run(
     }
 
     let starts = vm.supervisor.history();
+    let mut fleet = None;
     let mut checks = check::end_state(&github, &vm, &starts, &phases, breaks);
     checks.extend(check::credentials(&github, &phases));
     if breaks.is_none() {
@@ -177,6 +178,9 @@ pub fn run(
             &scene,
             &history[starts.len().min(history.len())..],
         ));
+        let scene = stage.play_fleet(&runtime, &root, &program)?;
+        checks.extend(check::fleet(&github, &scene));
+        fleet = Some(scene);
     }
     let starts = vm.supervisor.history();
     let passed = checks.iter().all(Check::ok);
@@ -231,6 +235,9 @@ pub fn run(
     std::fs::write(&path, report.html())
         .with_context(|| format!("couldn't write `{}`", path.display()))?;
     vm.stop(&runtime);
+    if let Some(mut scene) = fleet {
+        scene.stop(&runtime);
+    }
     t.say("");
     t.say(&format!("Report: {}", path.display()));
     t.say(&format!("Took {}.", crate::timeline::secs(t.elapsed())));

@@ -449,14 +449,18 @@ impl GitHub {
                 crate::network::TRUSTED_ROOT_VAR,
                 &self.trusted_root.to_string_lossy(),
             )
-            .secrets(
-                self.credential_secrets(APP_CI_TOKEN)
-                    .into_iter()
-                    .fold(Secrets::new(), |s, (k, v)| s.repository(k, &v))
-                    .environment("production", "DEPLOY_WEBHOOK_SECRET", webhook_secret),
-            )
+            .secrets(self.platform_secrets(webhook_secret))
             .event("repository_dispatch", event.clone());
         (runner, run_id)
+    }
+
+    /// The platform repository's secrets: the App's or `DEPLOY_TOKEN`
+    /// (repository secrets) and `DEPLOY_WEBHOOK_SECRET` of `production`.
+    pub fn platform_secrets(&self, webhook_secret: &str) -> Secrets {
+        self.credential_secrets(APP_CI_TOKEN)
+            .into_iter()
+            .fold(Secrets::new(), |s, (k, v)| s.repository(k, &v))
+            .environment("production", "DEPLOY_WEBHOOK_SECRET", webhook_secret)
     }
 
     /// The dispatches the platform repository received, oldest first.

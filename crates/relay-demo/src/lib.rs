@@ -21,6 +21,7 @@ mod check;
 mod cli;
 mod demo;
 mod example;
+mod fleet;
 mod github;
 mod logs;
 mod markdown;

@@ -14,7 +14,9 @@
 //! offline build can be signed under. Each action started in the demo's
 //! action mode gets its inputs with exactly these changes, as command-line
 //! flags (flags win over the `INPUT_*` env the runner set); the timeline
-//! says so at the start.
+//! says so at the start. The fleet scene's file, which the deploy
+//! repository's checkout would hold, gets the same hosts and clock
+//! (`fleet`): fleet-deploy is pointed at the demo's copy of it.
 
 use relay_runtime::{Env, env_name};
 
@@ -24,6 +26,14 @@ pub const HOSTS_VAR: &str = "RELAY_DEMO_HOSTS";
 pub const TIME_LAPSE_VAR: &str = "RELAY_DEMO_TIME_LAPSE";
 /// The demo Sigstore's `trusted_root.json`, verify-provenance's trust root.
 pub const TRUSTED_ROOT_VAR: &str = "RELAY_DEMO_TRUSTED_ROOT";
+
+/// `checkout path=demo path`: the fleet file the deploy repository's
+/// checkout (which the runner skips) would hold, and the demo's copy of it
+/// with its hosts and health windows mapped (`fleet`), which fleet-deploy
+/// reads instead.
+pub const FLEET_FILE_VAR: &str = "RELAY_DEMO_FLEET_FILE";
+/// fleet-deploy's `fleet-file` when a workflow gives none.
+const FLEET_FILE_DEFAULT: &str = "deploy-relay.fleet.toml";
 
 /// The health window's durations, the ones the time-lapse shortens.
 const TIMED: &[(&str, &str)] = &[
@@ -71,15 +81,10 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
                 to_http |= to.starts_with("http://") && input.name == "url";
             }
         }
-        if lapse > 1.0
-            && TIMED.contains(&(action, input.name))
-            && let Ok(d) = relay_runtime::duration::parse(&changed)
+        if TIMED.contains(&(action, input.name))
+            && let Some(lapsed) = lapsed(input.name, &changed, lapse)
         {
-            let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
-            if input.name == "timeout" {
-                ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
-            }
-            changed = format!("{ms}ms");
+            changed = lapsed;
         }
         if changed != value {
             out.push(format!("--{}", input.name));
@@ -90,6 +95,17 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
         out.push("--allow-http".into());
         out.push("true".into());
     }
+    if action == "fleet-deploy"
+        && let Some((from, to)) = env.get(FLEET_FILE_VAR).and_then(|v| v.split_once('='))
+        && env
+            .get(&env_name("fleet-file"))
+            .filter(|f| !f.is_empty())
+            .unwrap_or(FLEET_FILE_DEFAULT)
+            == from
+    {
+        out.push("--fleet-file".into());
+        out.push(to.to_owned());
+    }
     if action == "verify-provenance"
         && let Some(root) = env.get(TRUSTED_ROOT_VAR).filter(|r| !r.is_empty())
         && env.get(&env_name("trusted-root")).is_none_or(str::is_empty)
@@ -98,6 +114,22 @@ pub fn flags(action: &str, env: &Env) -> Vec<String> {
         out.push(root.to_owned());
     }
     out
+}
+
+/// `value`, a duration named `name` (`timeout` for a probe's), as the
+/// demo's clock runs it `lapse` times faster: in milliseconds, a probe's
+/// timeout no shorter than a second. None when it is not a duration or the
+/// clock runs at its pace.
+pub fn lapsed(name: &str, value: &str, lapse: f64) -> Option<String> {
+    if lapse <= 1.0 {
+        return None;
+    }
+    let d = relay_runtime::duration::parse(value).ok()?;
+    let mut ms = (d.as_secs_f64() * 1000.0 / lapse).round() as u64;
+    if name == "timeout" {
+        ms = ms.max(MIN_TIMEOUT_MS.min(d.as_millis() as u64));
+    }
+    Some(format!("{ms}ms"))
 }
 
 #[cfg(test)]
@@ -150,6 +182,25 @@ mod tests {
             "a probe's timeout no shorter than a second"
         );
         assert!(flags("verify-ci-status", &Env::from_pairs([("INPUT_SHA", "abc")])).is_empty());
+    }
+
+    #[test]
+    fn fleet_deploy_reads_the_demos_copy_of_the_checkouts_fleet_file() {
+        let var = (
+            FLEET_FILE_VAR,
+            "deploy-relay.fleet.toml=/work/fleet/mapped.toml",
+        );
+        let want = ["--fleet-file", "/work/fleet/mapped.toml"];
+        let given = Env::from_pairs([var, ("INPUT_FLEET-FILE", "deploy-relay.fleet.toml")]);
+        assert_eq!(flags("fleet-deploy", &given), want);
+        // Unset or empty: the action's default, the same file.
+        assert_eq!(flags("fleet-deploy", &Env::from_pairs([var])), want);
+        // Another file, another action, or no copy: left as it is.
+        let other = Env::from_pairs([var, ("INPUT_FLEET-FILE", "ops/fleet.toml")]);
+        assert!(flags("fleet-deploy", &other).is_empty());
+        assert!(flags("monitor-health", &given).is_empty());
+        let none = Env::from_pairs([("INPUT_FLEET-FILE", "deploy-relay.fleet.toml")]);
+        assert!(flags("fleet-deploy", &none).is_empty());
     }
 
     #[test]

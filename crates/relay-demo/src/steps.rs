@@ -155,6 +155,57 @@ pub const DEPLOY: &[Known] = &[
     ),
 ];
 
+/// `.github/workflows/fleet.yml`, a deploy to a fleet in waves (the fleet
+/// scene).
+pub const FLEET: &[Known] = &[
+    k(
+        "check",
+        "__0",
+        "gate",
+        "is the app one this platform deploys?",
+    ),
+    k(
+        "verify",
+        "__0",
+        "verify",
+        "did the commit's CI pass? (verify-ci-status)",
+    ),
+    k(
+        "waves",
+        "__0",
+        "checkout",
+        "the fleet file (actions/checkout: the demo's copy, see above)",
+    ),
+    k(
+        "waves",
+        "fleet",
+        "fleet",
+        "every wave in order, a health gate between (fleet-deploy)",
+    ),
+    k("approved-1", "__0", "checkout", "the fleet file"),
+    k(
+        "approved-1",
+        "fleet",
+        "fleet",
+        "the waves after an approval",
+    ),
+    k("approved-2", "__0", "checkout", "the fleet file"),
+    k(
+        "approved-2",
+        "fleet",
+        "fleet",
+        "the waves after an approval",
+    ),
+    k("approved-3", "__0", "checkout", "the fleet file"),
+    k(
+        "approved-3",
+        "fleet",
+        "fleet",
+        "the waves after an approval",
+    ),
+    k("approved-3", "__2", "paused", "no wave is left waiting"),
+];
+
 /// `.github/workflows/rollback.yml`, a rollback asked for by hand (the
 /// queue scene).
 pub const ROLLBACK: &[Known] = &[
@@ -241,6 +292,7 @@ pub fn find(workflow: &str, job: &str, id: &str) -> Option<&'static Known> {
         "relay.yml" => RELAY,
         "deploy.yml" => DEPLOY,
         "rollback.yml" => ROLLBACK,
+        "fleet.yml" => FLEET,
         _ => return None,
     };
     table.iter().find(|s| s.job == job && s.id == id)
@@ -397,6 +449,15 @@ mod tests {
         ] {
             assert_eq!(deploy_outcomes(case).len(), DEPLOY.len(), "{case:?}");
         }
+    }
+
+    #[test]
+    fn the_demo_knows_every_step_of_fleet_yml_in_order() {
+        assert_eq!(
+            table(FLEET),
+            steps_of(".github/workflows/fleet.yml"),
+            "fleet.yml and the demo's FLEET table drifted apart"
+        );
     }
 
     #[test]

@@ -31,19 +31,25 @@ impl Run {
         })
     }
 
-    /// Every secret of the run: the receiver's key, the supervisor's
-    /// token, and the demo's GitHub tokens.
+    /// Every secret of the run: each VM's receiver key and supervisor
+    /// token (the story's VM, and the fleet scene's when it played), and
+    /// the demo's GitHub tokens.
     fn secrets(&self) -> Vec<String> {
         let mut out: Vec<String> = relay_demo::TOKENS.iter().map(|t| (*t).to_owned()).collect();
-        let vm = self.work.join("vm");
-        out.push(
-            std::fs::read_to_string(vm.join("secret"))
-                .unwrap()
-                .trim()
-                .to_owned(),
-        );
-        let header = std::fs::read_to_string(vm.join("supervisor-auth")).unwrap();
-        out.push(header.trim().rsplit(' ').next().unwrap().to_owned());
+        let mut vms = vec![self.work.join("vm")];
+        if let Ok(fleet) = std::fs::read_dir(self.work.join("fleet")) {
+            vms.extend(fleet.map(|e| e.unwrap().path()).filter(|p| p.is_dir()));
+        }
+        for vm in vms {
+            out.push(
+                std::fs::read_to_string(vm.join("secret"))
+                    .unwrap()
+                    .trim()
+                    .to_owned(),
+            );
+            let header = std::fs::read_to_string(vm.join("supervisor-auth")).unwrap();
+            out.push(header.trim().rsplit(' ').next().unwrap().to_owned());
+        }
         out
     }
 
@@ -191,6 +197,15 @@ fn release_3(stdout: &str) -> &str {
     &stdout[from..to]
 }
 
+/// The lines of the fleet scene, from its header to the end state.
+fn fleet(stdout: &str) -> &str {
+    let from = stdout
+        .find("━━ Fleet · examples/fleet")
+        .expect("the fleet scene played");
+    let to = stdout.find("━━ End state").expect("an end state");
+    &stdout[from..to]
+}
+
 /// `labels` appear in `text` in this order, each as a step line.
 fn in_order(text: &str, labels: &[&str]) {
     let mut at = 0;
@@ -286,6 +301,60 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
     ] {
         assert!(out.contains(check), "`{check}` not in:\n{out}");
     }
+    // The fleet scene: examples/fleet's three VMs, the canary first;
+    // release 1 reaches all three, release 2 fails the canary's gate, the
+    // canary goes back to release 1 and the second wave is never called.
+    let scene = fleet(out);
+    assert_eq!(run.secrets().len(), relay_demo::TOKENS.len() + 2 * 4);
+    in_order(
+        scene,
+        &[
+            "vm-1   wave canary  deploy-receiver http://127.0.0.1:",
+            "key DEPLOY_VM_1 (production)",
+            "vm-2   wave rest    deploy-receiver http://127.0.0.1:",
+            "vm-3   wave rest    deploy-receiver http://127.0.0.1:",
+            "beneath the example: the runner skips actions/checkout, so fleet-deploy reads examples/fleet/deploy-relay.fleet.toml as the demo maps it",
+            "(10m → 12s, 2m → 2.4s, 30s → 600ms, 5m → 6s)",
+            "━━ Fleet · release 1 ·",
+            "examples/fleet/.github/workflows/deploy.yml (the dispatch of release 1 again",
+            "✓ check/gate",
+            "✓ verify/verify",
+            "✓ waves/fleet",
+            "vm-1   canary  deployed · health gate passed",
+            "vm-2   rest    deployed · health gate passed",
+            "vm-3   rest    deployed · health gate passed",
+            "→ fleet.yml: every wave passed",
+            "→ the VMs answer: vm-1 release 1 (",
+            "━━ Fleet · release 2 ·",
+            "✗ waves/fleet",
+            "The fleet deploy stopped: wave 1/2 `canary`: health gate failed",
+            "vm-1   canary  deployed · health gate failed: ",
+            " · rolled back to release 1 (",
+            "vm-2   rest    not-called",
+            "vm-3   rest    not-called",
+            "↺ fleet.yml failure: failed vm-1 · rolled back vm-1 · never called: wave rest · issue https://github.com/xtp-tour/xtp-tour-deploy/issues/",
+            "→ the VMs answer: vm-1 release 1 (",
+        ],
+    );
+    let release_2_on_fleet = &scene[scene.find("━━ Fleet · release 2").unwrap()..];
+    for never in [
+        "vm-2   rest    deployed",
+        "vm-3   rest    deployed",
+        "approved-1/",
+    ] {
+        assert!(!release_2_on_fleet.contains(never), "{out}");
+    }
+    for check in [
+        "✓ fleet: release 1's rollout: success · failed [] · rolled back [] · vm-1 deployed, vm-2 deployed, vm-3 deployed",
+        "✓ fleet: release 2's rollout: failure · failed [vm-1] · rolled back [vm-1] · vm-1 deployed, vm-2 not-called, vm-3 not-called",
+        "✓ fleet: the release each VM serves: vm-1 release 1 (",
+        "✓ fleet: deploy calls each VM's receiver took: vm-1 3 · vm-2 1 · vm-3 1",
+        "✓ fleet: releases each VM's supervisor started: vm-1 1, 2, 1 · vm-2 1 · vm-3 1",
+        "✓ fleet: the issue of release 2's rollout: 1 open: vm-1 failed, vm-1 rolled back to ",
+    ] {
+        assert!(out.contains(check), "`{check}` not in:\n{out}");
+    }
+
     // The deploy script spoke through the receiver's answer.
     assert!(out.contains("│ deploy.sh: pulled"), "{out}");
     assert!(out.contains("is healthy"), "{out}");
@@ -297,7 +366,9 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "Timeline",
         "<table>",
         "in_progress → failure",
-        "Open issues (1)",
+        // The story's issue, and the fleet scene's.
+        "Open issues (2)",
+        "Fleet deploy failed: production at ",
         "Release 3: the flow stopped at <code>deploy.yml verify/provenance</code>",
         "Provenance verified: 1 of 1 image(s)",
     ] {
