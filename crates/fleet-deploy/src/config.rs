@@ -162,7 +162,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         dispatch_id,
         from_wave,
         keys,
-        ca_cert: i.get("ca-cert").map(ca_cert).transpose()?,
+        ca_cert: i.get("ca-cert").map(relay_webhook::ca_cert).transpose()?,
         create_issue: i.bool("create-issue")?,
         issue_labels,
         run_id,
@@ -315,34 +315,3 @@ pub(crate) const RESERVED: &[&str] = &[
     "run_url",
     "dispatch_id",
 ];
-
-fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
-    let pem = if text.contains("-----BEGIN") {
-        text.as_bytes().to_vec()
-    } else {
-        std::fs::read(text).map_err(|e| {
-            InputError::new(
-                "ca-cert",
-                &format!("is neither PEM text nor a readable file (`{text}`: {e})"),
-                "pass the CA certificate's PEM, or a path to it",
-            )
-        })?
-    };
-    let bad = |e: reqwest::Error| {
-        InputError::new(
-            "ca-cert",
-            &format!(
-                "is not a PEM certificate ({})",
-                relay_runtime::root_cause(&e)
-            ),
-            "pass the CA certificate's PEM (-----BEGIN CERTIFICATE-----)",
-        )
-    };
-    let cert = reqwest::Certificate::from_pem(&pem).map_err(bad)?;
-    // reqwest parses the PEM only when a client is built; find out now.
-    reqwest::Client::builder()
-        .add_root_certificate(cert.clone())
-        .build()
-        .map_err(bad)?;
-    Ok(cert)
-}

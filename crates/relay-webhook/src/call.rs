@@ -58,3 +58,37 @@ impl Call {
         relay_http::redact_url(url.as_str())
     }
 }
+
+/// The `ca-cert` input, as both senders take it: PEM text, or a path to a
+/// PEM file, of a CA the receiver's certificate chains to. Checked now, so a
+/// bad certificate is an input error before any request.
+pub fn ca_cert(text: &str) -> Result<reqwest::Certificate, relay_runtime::InputError> {
+    let pem = if text.contains("-----BEGIN") {
+        text.as_bytes().to_vec()
+    } else {
+        std::fs::read(text).map_err(|e| {
+            relay_runtime::InputError::new(
+                "ca-cert",
+                &format!("is neither PEM text nor a readable file (`{text}`: {e})"),
+                "pass the CA certificate's PEM, or a path to it",
+            )
+        })?
+    };
+    let bad = |e: reqwest::Error| {
+        relay_runtime::InputError::new(
+            "ca-cert",
+            &format!(
+                "is not a PEM certificate ({})",
+                relay_runtime::root_cause(&e)
+            ),
+            "pass the CA certificate's PEM (-----BEGIN CERTIFICATE-----)",
+        )
+    };
+    let cert = reqwest::Certificate::from_pem(&pem).map_err(bad)?;
+    // reqwest parses the PEM only when a client is built; find out now, before any request.
+    reqwest::Client::builder()
+        .add_root_certificate(cert.clone())
+        .build()
+        .map_err(bad)?;
+    Ok(cert)
+}

@@ -27,7 +27,7 @@ mod follow;
 mod retry;
 mod send;
 
-pub use call::Call;
+pub use call::{Call, ca_cert};
 pub use deliver::{Delivery, Ending, MIN_RETRY_AFTER, deliver, deliver_with};
 pub use follow::{FollowError, status_url};
 pub use retry::{Next, Tried, next};

@@ -155,7 +155,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             return Err(InputError::new(name, "must be more than 0", "use e.g. 30s"));
         }
     }
-    let ca_cert = i.get("ca-cert").map(ca_cert).transpose()?;
+    let ca_cert = i.get("ca-cert").map(relay_webhook::ca_cert).transpose()?;
     Ok(Config {
         url,
         secret,
@@ -306,35 +306,4 @@ fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
         p.insert(key.into(), reference.into());
     }
     Ok(serde_json::to_vec(&Value::Object(p)).unwrap_or_default())
-}
-
-fn ca_cert(text: &str) -> Result<reqwest::Certificate, InputError> {
-    let pem = if text.contains("-----BEGIN") {
-        text.as_bytes().to_vec()
-    } else {
-        std::fs::read(text).map_err(|e| {
-            InputError::new(
-                "ca-cert",
-                &format!("is neither PEM text nor a readable file (`{text}`: {e})"),
-                "pass the CA certificate's PEM, or a path to it",
-            )
-        })?
-    };
-    let bad = |e: reqwest::Error| {
-        InputError::new(
-            "ca-cert",
-            &format!(
-                "is not a PEM certificate ({})",
-                relay_runtime::root_cause(&e)
-            ),
-            "pass the CA certificate's PEM (-----BEGIN CERTIFICATE-----)",
-        )
-    };
-    let cert = reqwest::Certificate::from_pem(&pem).map_err(bad)?;
-    // reqwest parses the PEM only when a client is built; find out now, before any request.
-    reqwest::Client::builder()
-        .add_root_certificate(cert.clone())
-        .build()
-        .map_err(bad)?;
-    Ok(cert)
 }
