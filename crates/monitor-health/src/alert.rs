@@ -16,8 +16,8 @@ use relay_health::Report;
 pub(crate) fn marker(config: &Config) -> String {
     format!(
         "<!-- monitor-health: sha={} environment={} -->",
-        comment_safe(&config.source.sha),
-        comment_safe(&config.environment)
+        comment_safe(&config.window.source.sha),
+        comment_safe(&config.window.environment)
     )
 }
 
@@ -72,7 +72,7 @@ pub(crate) async fn issue(
         ));
         return Ok(found.html_url.clone());
     }
-    let title = Placeholders::from_source(&config.source, &config.environment)
+    let title = Placeholders::from_source(&config.window.source, &config.window.environment)
         .render(&config.issue_title)
         .map_err(|why| {
             InputError::new("issue-title", &why, "use the placeholders the README lists")
@@ -92,15 +92,15 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
         .env
         .run_url()
         .map_or_else(|| "this run".into(), |u| md_link("this run", &u));
-    let env = if config.environment.is_empty() {
+    let env = if config.window.environment.is_empty() {
         "(none)".to_owned()
     } else {
-        md_code(&config.environment)
+        md_code(&config.window.environment)
     };
     let mut body = format!(
         "{}\nThe post-deploy health window failed in {run}.\n\n- commit: {}\n- environment: {env}\n- failed:\n",
         marker(config),
-        md_code(&config.source.sha),
+        md_code(&config.window.source.sha),
     );
     for f in report.failed() {
         body.push_str(&format!(
@@ -121,7 +121,7 @@ pub(crate) fn issue_body(ctx: &Context, config: &Config, report: &Report) -> Str
         }
     }
     body.push('\n');
-    body.push_str(&report.markdown(&config.window()));
+    body.push_str(&report.markdown(&config.window));
     body
 }
 
@@ -150,8 +150,11 @@ pub(crate) async fn rollback(
         .await?;
     let mut payload = Map::new();
     payload.insert("reason".into(), report.reason().into());
-    payload.insert("environment".into(), config.environment.clone().into());
-    payload.insert("sha".into(), config.source.sha.clone().into());
+    payload.insert(
+        "environment".into(),
+        config.window.environment.clone().into(),
+    );
+    payload.insert("sha".into(), config.window.source.sha.clone().into());
     payload.insert(
         "failed_endpoints".into(),
         report
@@ -159,7 +162,10 @@ pub(crate) async fn rollback(
             .map(|f| Value::from(f.url.clone()))
             .collect(),
     );
-    payload.insert("repository".into(), config.source.repository.clone().into());
+    payload.insert(
+        "repository".into(),
+        config.window.source.repository.clone().into(),
+    );
     if let Some(url) = ctx.env.run_url() {
         payload.insert("run_url".into(), url.into());
     }

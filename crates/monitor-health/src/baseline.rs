@@ -15,22 +15,22 @@ use crate::probe;
 pub(crate) fn checked(ctx: &Context, config: &Config) -> anyhow::Result<()> {
     ctx.console.info(&format!(
         "Health inputs checked: {} URL(s), every {} for {}; nothing was probed",
-        config.urls.len(),
-        relay_runtime::duration::format(config.interval),
-        relay_runtime::duration::format(config.duration),
+        config.window.urls.len(),
+        relay_runtime::duration::format(config.window.interval),
+        relay_runtime::duration::format(config.window.duration),
     ));
-    let urls = config.urls.iter().fold(String::new(), |mut out, u| {
+    let urls = config.window.urls.iter().fold(String::new(), |mut out, u| {
         let _ = writeln!(out, "- {}", md_code(&u.to_string()));
         out
     });
     ctx.summary.append(&format!(
         "### 🔎 Health inputs checked\n\n{urls}\nEvery {} for {}, judged by {}; nothing was probed.\n",
-        relay_runtime::duration::format(config.interval),
-        relay_runtime::duration::format(config.duration),
-        if config.conditions.is_empty() {
+        relay_runtime::duration::format(config.window.interval),
+        relay_runtime::duration::format(config.window.duration),
+        if config.window.conditions.is_empty() {
             "the status".to_owned()
         } else {
-            format!("{} condition(s)", config.conditions.len())
+            format!("{} condition(s)", config.window.conditions.len())
         },
     ))?;
     Ok(())
@@ -39,16 +39,16 @@ pub(crate) fn checked(ctx: &Context, config: &Config) -> anyhow::Result<()> {
 /// `mode: baseline`: every URL probed once, side by side. A URL already
 /// down is a warning, never a failure: the deploy may be what fixes it.
 pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
-    let window = config.window();
-    let client = probe::client(&window)?;
-    let secrets = std::sync::Arc::new(probe::secrets(&window, ctx.console.masks().to_vec()));
+    let window = &config.window;
+    let client = probe::client(window)?;
+    let secrets = std::sync::Arc::new(probe::secrets(window, ctx.console.masks().to_vec()));
     let mut probes = JoinSet::new();
-    for (n, url) in config.urls.iter().enumerate() {
+    for (n, url) in config.window.urls.iter().enumerate() {
         let (client, url, secrets) = (client.clone(), url.clone(), secrets.clone());
         let (timeout, expected, conditions) = (
-            config.timeout,
-            config.expected_status.clone(),
-            config.conditions.clone(),
+            config.window.timeout,
+            config.window.expected_status.clone(),
+            config.window.conditions.clone(),
         );
         probes.spawn(async move {
             let outcome = probe::probe(
@@ -63,7 +63,7 @@ pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
             (n, outcome)
         });
     }
-    let mut outcomes = vec![None; config.urls.len()];
+    let mut outcomes = vec![None; config.window.urls.len()];
     while let Some(done) = probes.join_next().await {
         if let Ok((n, outcome)) = done {
             outcomes[n] = Some(outcome);
@@ -72,7 +72,7 @@ pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
     let mut down = Vec::new();
     let mut rows = Vec::new();
     let mut report = Vec::new();
-    for (url, outcome) in config.urls.iter().zip(outcomes) {
+    for (url, outcome) in config.window.urls.iter().zip(outcomes) {
         let shown = url.to_string();
         let failure = outcome.as_ref().map_or(Some("not probed".to_owned()), |o| {
             o.failure.as_ref().map(probe::Failure::describe)
@@ -102,7 +102,8 @@ pub(crate) async fn run(ctx: &Context, config: &Config) -> anyhow::Result<()> {
     }
     ctx.outputs.set("down", &down.join("\n"))?;
     ctx.outputs.set("healthy", &down.is_empty().to_string())?;
-    ctx.outputs.set("checks", &config.urls.len().to_string())?;
+    ctx.outputs
+        .set("checks", &config.window.urls.len().to_string())?;
     ctx.outputs.set("failures", &down.len().to_string())?;
     ctx.outputs
         .set("report", &serde_json::Value::Array(report).to_string())?;

@@ -1,10 +1,8 @@
 //! The action's inputs, all checked before the first probe.
 
-use std::time::Duration;
-
 use relay_github::Auth;
 use relay_http::DisplaySafeUrl;
-use relay_runtime::{Context, HttpStatusSet, InputError, RepoName, Secret, Source};
+use relay_runtime::{Context, InputError, RepoName, Secret, Source};
 
 use relay_health::Condition;
 
@@ -22,27 +20,9 @@ pub(crate) enum Mode {
 #[derive(Clone)]
 pub(crate) struct Config {
     pub mode: Mode,
-    pub urls: Vec<DisplaySafeUrl>,
-    /// URLs (as shown: redacted) found down before the deploy: probed and
-    /// reported, never the cause of a failed window.
-    pub known_down: Vec<String>,
-    pub duration: Duration,
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub initial_delay: Duration,
-    pub consecutive_failures: u64,
-    pub success_threshold: f64,
-    pub fail_fast: bool,
-    pub conditions: Vec<Condition>,
-    /// Statuses a probe must answer with; `None` when a `[STATUS]`
-    /// condition takes over.
-    pub expected_status: Option<HttpStatusSet>,
-    /// Request headers; values are marked sensitive.
-    pub headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
-    pub insecure: bool,
-    pub follow_redirects: bool,
-    pub environment: String,
-    pub source: Source,
+    /// The health window's settings, as `relay-health` runs it (the
+    /// commit and environment are the report's header).
+    pub window: relay_health::Config,
     pub create_issue: bool,
     pub issue_title: String,
     pub issue_labels: Vec<String>,
@@ -51,30 +31,6 @@ pub(crate) struct Config {
     pub rollback_repository: Option<RepoName>,
     pub rollback_event_type: String,
     pub rollback_token: Option<Secret>,
-}
-
-impl Config {
-    /// The window's settings, as `relay-health` runs it.
-    pub(crate) fn window(&self) -> relay_health::Config {
-        relay_health::Config {
-            urls: self.urls.clone(),
-            known_down: self.known_down.clone(),
-            duration: self.duration,
-            interval: self.interval,
-            timeout: self.timeout,
-            initial_delay: self.initial_delay,
-            consecutive_failures: self.consecutive_failures,
-            success_threshold: self.success_threshold,
-            fail_fast: self.fail_fast,
-            conditions: self.conditions.clone(),
-            expected_status: self.expected_status.clone(),
-            headers: self.headers.clone(),
-            insecure: self.insecure,
-            follow_redirects: self.follow_redirects,
-            environment: self.environment.clone(),
-            source: self.source.clone(),
-        }
-    }
 }
 
 pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
@@ -184,22 +140,24 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
     }
     Ok(Config {
         mode,
-        urls,
-        known_down,
-        duration,
-        interval,
-        timeout,
-        initial_delay: i.duration("initial-delay")?,
-        consecutive_failures: i.int("consecutive-failures", 1..=10_000)?,
-        success_threshold,
-        fail_fast: i.bool("fail-fast")?,
-        conditions,
-        expected_status,
-        headers,
-        insecure: i.bool("insecure")?,
-        follow_redirects: i.bool("follow-redirects")?,
-        environment: i.get("environment").unwrap_or_default().to_owned(),
-        source,
+        window: relay_health::Config {
+            urls,
+            known_down,
+            duration,
+            interval,
+            timeout,
+            initial_delay: i.duration("initial-delay")?,
+            consecutive_failures: i.int("consecutive-failures", 1..=10_000)?,
+            success_threshold,
+            fail_fast: i.bool("fail-fast")?,
+            conditions,
+            expected_status,
+            headers,
+            insecure: i.bool("insecure")?,
+            follow_redirects: i.bool("follow-redirects")?,
+            environment: i.get("environment").unwrap_or_default().to_owned(),
+            source,
+        },
         create_issue: i.bool("create-issue")?,
         issue_title: i.value("issue-title").to_owned(),
         issue_labels: i

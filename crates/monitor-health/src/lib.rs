@@ -92,19 +92,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         config::Mode::Baseline => return baseline::run(&ctx, &config).await,
         config::Mode::Window => {}
     }
-    let window_config = config.window();
-    let client = probe::client(&window_config)?;
+    let window_config = &config.window;
+    let client = probe::client(window_config)?;
     ctx.console.info(&format!(
         "Probing {} URL(s) every {} for {}: fail on {} in a row or below {}%",
-        config.urls.len(),
-        relay_runtime::duration::format(config.interval),
-        relay_runtime::duration::format(config.duration),
-        config.consecutive_failures,
-        pct(config.success_threshold),
+        config.window.urls.len(),
+        relay_runtime::duration::format(config.window.interval),
+        relay_runtime::duration::format(config.window.duration),
+        config.window.consecutive_failures,
+        pct(config.window.success_threshold),
     ));
-    let secrets = probe::secrets(&window_config, ctx.console.masks().to_vec());
-    let window = probe::watch(&window_config, client, &ctx.console, secrets).await;
-    let report = Report::new(&window_config, &window);
+    let secrets = probe::secrets(window_config, ctx.console.masks().to_vec());
+    let window = probe::watch(window_config, client, &ctx.console, secrets).await;
+    let report = Report::new(window_config, &window);
     let ms = |v: Option<u128>| v.map(|v| v.to_string()).unwrap_or_default();
     ctx.outputs.set("healthy", &report.healthy.to_string())?;
     ctx.outputs.set("success-rate", &pct(report.success_rate))?;
@@ -115,7 +115,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     ctx.outputs.set("p50-ms", &ms(report.p50_ms))?;
     ctx.outputs.set("p95-ms", &ms(report.p95_ms))?;
     ctx.outputs.set("report", &report.json().to_string())?;
-    ctx.summary.append(&report.markdown(&window_config))?;
+    ctx.summary.append(&report.markdown(window_config))?;
     for f in report.still_down() {
         ctx.console.warning(&format!(
             "{} was down before the deploy and still is ({}); it is not counted against this release",
