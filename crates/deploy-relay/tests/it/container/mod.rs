@@ -102,7 +102,7 @@ fn dispatch_then_verify_then_record_against_the_fake() {
         .env("GITHUB_API_URL", gh.url())
         .env("GITHUB_SHA", SHA)
         .input("token", DEFAULT_TOKEN)
-        .input("repository", "octo/app-deploy")
+        .input("deploy-repository", "octo/app-deploy")
         // Multi-line, as a workflow's `|` block passes it.
         .input("images", "api_image=ghcr.io/{repository}/api:{short_sha}\nweb_image=ghcr.io/{repository}/web:{short_sha}")
         .run();
