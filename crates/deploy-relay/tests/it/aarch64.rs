@@ -111,7 +111,7 @@ fn dispatch_deploy_sends_a_repository_dispatch_the_fake_records() {
         .api(gh.url())
         .env("GITHUB_SHA", SHA)
         .input("token", DEFAULT_TOKEN)
-        .input("repository", TARGET)
+        .input("deploy-repository", TARGET)
         .env("RUNNER_DEBUG", "1")
         .run();
     out.assert_success().assert_secret_hidden(DEFAULT_TOKEN);
