@@ -334,11 +334,9 @@ fn the_push_refuses_a_bundle_this_run_did_not_build() {
     );
 }
 
-#[test]
-fn the_major_tag_moves_only_from_where_the_preflight_saw_it() {
-    let run = prepare(&image(), TAG, |_| {});
+/// An annotated `v9` at commit A, pushed to the origin; its object id there.
+fn existing_v9(run: &Run) -> String {
     let bare = bare_of(&run.origin);
-    // v9 exists already, at A.
     run_git(
         run.repo.path(),
         &[
@@ -358,7 +356,14 @@ fn the_major_tag_moves_only_from_where_the_preflight_saw_it() {
         run.repo.path(),
         &["push", "-q", &bare.display().to_string(), "refs/tags/v9"],
     );
-    let v9 = run.remote("v9").unwrap();
+    run.remote("v9").unwrap()
+}
+
+#[test]
+fn the_major_tag_moves_only_from_where_the_preflight_saw_it() {
+    let run = prepare(&image(), TAG, |_| {});
+    // v9 exists already, at A.
+    let v9 = existing_v9(&run);
 
     // Moved by someone since the preflight looked: nothing is pushed at all.
     let stale = run.push(true, &run.a, Path::new("/dev/null"));
@@ -378,27 +383,7 @@ fn the_major_tag_moves_only_from_where_the_preflight_saw_it() {
 
     // Where the preflight saw it: moved to the release commit.
     let run = prepare(&image(), TAG, |_| {});
-    let bare = bare_of(&run.origin);
-    run_git(
-        run.repo.path(),
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t.invalid",
-            "tag",
-            "-a",
-            "v9",
-            "-m",
-            "v9",
-            &run.a,
-        ],
-    );
-    run_git(
-        run.repo.path(),
-        &["push", "-q", &bare.display().to_string(), "refs/tags/v9"],
-    );
-    let v9 = run.remote("v9").unwrap();
+    let v9 = existing_v9(&run);
     let moved = run.push(true, &v9, Path::new("/dev/null"));
     assert!(moved.ok, "{}", moved.out);
     assert_eq!(run.remote("v9^{commit}").as_deref(), Some(run.c.as_str()));
