@@ -300,17 +300,21 @@ pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
 }
 
 /// The queue scene: every run that met on `production` ran, in the order
-/// it arrived, and the receiver started their releases one at a time:
-/// release 4, release 1 (the rollback's previous good), release 5.
-pub fn queue(scene: &crate::queue::QueueScene, started: &[Start]) -> Vec<Check> {
-    let started: Vec<String> = started
-        .iter()
-        .map(|s| {
-            s.release
-                .as_ref()
-                .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
-        })
-        .collect();
+/// it arrived; the receiver started the api's releases one at a time
+/// (release 4, release 1: the rollback's previous good, release 5) and
+/// the web's one release beside them, on its own service.
+pub fn queue(scene: &crate::queue::QueueScene, started: &[Start], web: &[Start]) -> Vec<Check> {
+    let numbers = |starts: &[Start]| {
+        starts
+            .iter()
+            .map(|s| {
+                s.release
+                    .as_ref()
+                    .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     vec![
         Check::new(
             "runs queued on production, in arrival order",
@@ -320,7 +324,12 @@ pub fn queue(scene: &crate::queue::QueueScene, started: &[Start]) -> Vec<Check> 
         Check::new(
             "releases the supervisor started while they queued",
             format!("{}, 1, {}", crate::queue::FIRST, crate::queue::SECOND),
-            started.join(", "),
+            numbers(started),
+        ),
+        Check::new(
+            "releases the web's supervisor started",
+            crate::queue::WEB_RELEASE.to_string(),
+            numbers(web),
         ),
     ]
 }

@@ -70,10 +70,11 @@ pub fn run(
     let t = &timeline;
     t.say("deploy-relay demo: the whole deployment on this machine; nothing leaves 127.0.0.1");
     t.say(&format!(
-        "  fake GitHub       {}   app {} · platform {}",
+        "  fake GitHub       {}   app {} · platform {} · a second app {}",
         github.gh.url(),
         github::APP,
-        github::PLATFORM
+        github::PLATFORM,
+        github::WEB
     ));
     t.say(&format!(
         "  deploy-receiver   {}   standard-webhooks · {}",
@@ -83,6 +84,10 @@ pub fn run(
     t.say(&format!(
         "  demo service      {}   under the demo's supervisor · nothing deployed yet",
         vm.supervisor.service_url()
+    ));
+    t.say(&format!(
+        "  web service       {}   the second app, beside it on the VM (hook /deploy/web)",
+        vm.web.service_url()
     ));
     t.say(&format!(
         "  credentials       --credentials {}: {}",
@@ -95,7 +100,7 @@ pub fn run(
         github.trusted_root.display()
     ));
     t.say(&format!(
-        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com and app.example.com are the receiver and the service above, over http), clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms) and trust root (verify-provenance checks attestations against the demo Sigstore's trusted_root.json, not Sigstore's or GitHub's)",
+        "  the examples play as they are in examples/; beneath them, the demo's network (vm.example.com, app.example.com and www.example.com are the receiver and the services above, over http), clock (a health window runs ×{} faster: 5m at 30s takes 6s at 600ms) and trust root (verify-provenance checks attestations against the demo Sigstore's trusted_root.json, not Sigstore's or GitHub's)",
         story::TIME_LAPSE
     ));
     if let Some(b) = breaks {
@@ -177,6 +182,7 @@ pub fn run(
         checks.extend(check::queue(
             &scene,
             &history[starts.len().min(history.len())..],
+            &vm.web.history(),
         ));
         let scene = stage.play_fleet(&runtime, &root, &program)?;
         checks.extend(check::fleet(&github, &scene));

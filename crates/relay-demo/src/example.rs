@@ -19,14 +19,21 @@ mod tests {
     #[test]
     fn the_demo_serves_every_host_the_examples_name() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        for file in [PLATFORM_EXAMPLE, APP_EXAMPLE] {
+        for file in [
+            PLATFORM_EXAMPLE,
+            APP_EXAMPLE,
+            crate::queue::WEB_EXAMPLE,
+            crate::queue::WEB_APP_EXAMPLE,
+            crate::queue::ROLLBACK_EXAMPLE,
+        ] {
             let text = std::fs::read_to_string(root.join(file)).unwrap();
             for word in text.split_whitespace() {
                 if let Some(at) = word.find("https://") {
                     let url = &word[at..];
                     let host = url["https://".len()..].split('/').next().unwrap();
                     assert!(
-                        ["vm.example.com:8443", "app.example.com"].contains(&host),
+                        ["vm.example.com:8443", "app.example.com", "www.example.com"]
+                            .contains(&host),
                         "{file} names `{url}`, whose host the demo does not serve"
                     );
                 }

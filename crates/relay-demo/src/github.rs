@@ -24,6 +24,9 @@ use zip::write::SimpleFileOptions;
 
 /// The app repository (seed 000's).
 pub const APP: &str = "xtp-tour/xtp-tour";
+/// The second app's repository: its web, deployed to the same VM
+/// (examples/web-repo and the platform's deploy-web.yml).
+pub const WEB: &str = "xtp-tour/xtp-tour-web";
 /// The platform repository it dispatches to.
 pub const PLATFORM: &str = "xtp-tour/xtp-tour-deploy";
 /// A fork whose pull request runs the build (`--break fork`).
@@ -44,12 +47,16 @@ pub const PLATFORM_JOB_TOKEN: &str = "ghs_DemoPlatformJobToken000000000000003";
 /// cannot read check runs (no such permission exists for it).
 pub const APP_CI_TOKEN: &str = "github_pat_DemoAppCiToken00000000000004";
 
+/// The web repository's job `GITHUB_TOKEN`: reads the web repository.
+pub const WEB_JOB_TOKEN: &str = "ghs_DemoWebJobToken00000000000000000005";
+
 /// Every token the demo hands out, for masking and for tests.
-pub const TOKENS: [&str; 4] = [
+pub const TOKENS: [&str; 5] = [
     APP_JOB_TOKEN,
     DISPATCH_TOKEN,
     PLATFORM_JOB_TOKEN,
     APP_CI_TOKEN,
+    WEB_JOB_TOKEN,
 ];
 
 /// How the demo's repositories reach GitHub, as Get started offers it.
@@ -132,9 +139,11 @@ pub struct Attested {
     pub log_index: u64,
 }
 
-/// One finished build of the app repository.
+/// One finished build of an app repository.
 #[derive(Debug, Clone)]
 pub struct Build {
+    /// The app repository that built ([`APP`] or [`WEB`]).
+    pub repo: &'static str,
     pub run_id: u64,
     pub sha: String,
     pub artifact_size: u64,
@@ -155,8 +164,10 @@ impl GitHub {
     ) -> anyhow::Result<Self> {
         let gh = FakeGitHub::start();
         gh.repo(APP, "main");
+        gh.repo(WEB, "main");
         gh.repo(PLATFORM, "main");
         gh.token(APP_JOB_TOKEN, Access::ReadOnly(vec![APP.into()]));
+        gh.token(WEB_JOB_TOKEN, Access::ReadOnly(vec![WEB.into()]));
         gh.token(PLATFORM_JOB_TOKEN, Access::Repos(vec![PLATFORM.into()]));
         let app_key = match credentials {
             Credentials::App => {
@@ -169,7 +180,7 @@ impl GitHub {
                 });
                 gh.install(
                     APP_ID,
-                    InstallationSeed::new("xtp-tour", &[APP, PLATFORM], APP_PERMISSIONS),
+                    InstallationSeed::new("xtp-tour", &[APP, WEB, PLATFORM], APP_PERMISSIONS),
                 );
                 Some(key)
             }
@@ -184,7 +195,7 @@ impl GitHub {
                 gh.token(
                     APP_CI_TOKEN,
                     Access::Grant(Grant::fine_grained(
-                        &[APP],
+                        &[APP, WEB],
                         &[
                             ("actions", "read"),
                             ("attestations", "read"),
@@ -224,26 +235,37 @@ impl GitHub {
     }
 
     /// The build's attest step (`actions/attest-build-provenance` in
-    /// examples/app-repo's main.yaml): run `run_id` of the app's build
+    /// examples/app-repo's main.yaml): run `run_id` of `repo`'s build
     /// workflow on main signs the SLSA provenance of `reference`'s digest at
     /// `sha` with the demo Sigstore, and the attestation is stored where
-    /// GitHub's attestations API lists it for the app repository.
-    pub fn attest(&self, run_id: u64, sha: &str, reference: &str) -> anyhow::Result<Attested> {
+    /// GitHub's attestations API lists it for that repository.
+    pub fn attest(
+        &self,
+        repo: &str,
+        run_id: u64,
+        sha: &str,
+        reference: &str,
+    ) -> anyhow::Result<Attested> {
         let (name, digest) = reference
             .split_once('@')
             .with_context(|| format!("`{reference}` is not a digest reference"))?;
-        let who = BuildIdentity::new(APP, BUILD_WORKFLOW, "refs/heads/main", sha).run(run_id);
+        let who = BuildIdentity::new(repo, BUILD_WORKFLOW, "refs/heads/main", sha).run(run_id);
         let bundle = self.sigstore.attest(&who, name, digest)?;
         let log_index = bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"]
             .as_str()
             .and_then(|i| i.parse().ok())
             .unwrap_or_default();
-        self.gh.add_attestation(APP, digest, bundle);
+        self.gh.add_attestation(repo, digest, bundle);
         Ok(Attested {
             digest: digest.to_owned(),
             signer: who.job_workflow_ref(),
             log_index,
         })
+    }
+
+    /// The repository checkout the examples are read from.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// The App's private key, for masking (`Credentials::App`).
@@ -263,18 +285,19 @@ impl GitHub {
         }
     }
 
-    /// The app's `Main` workflow finished for `sha`: a run with the
-    /// `frontend-build` artifact (`index_html` zipped), the
+    /// `repo`'s `Main` workflow finished for `sha`: a run with the
     /// `deploy-relay-images` artifact (what the build pushed, `key=reference`
-    /// lines, as examples/app-repo's main.yaml writes it) and the commit's
+    /// lines, as examples/app-repo's main.yaml writes it), for the api the
+    /// `frontend-build` artifact (`frontend`, zipped), and the commit's
     /// checks. `tampered`: the digest GitHub lists for the frontend artifact
     /// is not the stored zip's; `fork`: it is a fork's pull-request run.
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         &self,
+        repo: &'static str,
         run_id: u64,
         sha: &str,
-        index_html: &str,
+        frontend: Option<&str>,
         images: &[(String, String)],
         checks: &[(&str, &str)],
         tampered: bool,
@@ -292,54 +315,58 @@ impl GitHub {
             zip.clone(),
         );
         self.gh.add_artifact(
-            APP,
+            repo,
             run_id,
             ArtifactSeed::new("deploy-relay-images", &url, zip.len() as u64).digest(&digest),
         );
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        zip.start_file("index.html", SimpleFileOptions::default())?;
-        zip.write_all(index_html.as_bytes())?;
-        let zip = zip.finish()?.into_inner();
-        let size = zip.len() as u64;
-        let (_, url, digest) = self
-            .art
-            .seed(&format!("build-{run_id}"), "frontend-build", zip);
-        let listed = if tampered {
-            // What GitHub recorded at upload time is not what the blob store now serves.
-            format!(
-                "sha256:{}",
-                crate::vm::hex(&sha256(b"the artifact the build uploaded"))
-            )
-        } else {
-            digest
-        };
-        self.gh.add_artifact(
-            APP,
-            run_id,
-            ArtifactSeed::new("frontend-build", &url, size).digest(&listed),
-        );
+        let mut size = 0;
+        if let Some(index_html) = frontend {
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            zip.start_file("index.html", SimpleFileOptions::default())?;
+            zip.write_all(index_html.as_bytes())?;
+            let zip = zip.finish()?.into_inner();
+            size = zip.len() as u64;
+            let (_, url, digest) = self
+                .art
+                .seed(&format!("build-{run_id}"), "frontend-build", zip);
+            let listed = if tampered {
+                // What GitHub recorded at upload time is not what the blob store now serves.
+                format!(
+                    "sha256:{}",
+                    crate::vm::hex(&sha256(b"the artifact the build uploaded"))
+                )
+            } else {
+                digest
+            };
+            self.gh.add_artifact(
+                repo,
+                run_id,
+                ArtifactSeed::new("frontend-build", &url, size).digest(&listed),
+            );
+        }
         // The checks are the jobs of the build's Actions run (`Main` for
         // the sha), as on GitHub: a token that cannot read check runs (a
         // fine-grained PAT) still sees them as the run's jobs.
         let main_run = self.gh.add_run(
-            APP,
+            repo,
             "push",
             "Main",
             RunScript::succeeds_after(0).head_sha(sha),
         );
         for (job, (name, conclusion)) in (1..).zip(checks) {
             self.gh.check_run(
-                APP,
+                repo,
                 sha,
-                CheckScript::done(name, conclusion).job_of(APP, main_run, job),
+                CheckScript::done(name, conclusion).job_of(repo, main_run, job),
             );
         }
         let event = if fork {
-            events::workflow_run_from_fork(APP, FORK, sha, "main", run_id)
+            events::workflow_run_from_fork(repo, FORK, sha, "main", run_id)
         } else {
-            events::workflow_run(APP, sha, "main", run_id, "success")
+            events::workflow_run(repo, sha, "main", run_id, "success")
         };
         Ok(Build {
+            repo,
             run_id,
             sha: sha.to_owned(),
             artifact_size: size,
@@ -387,8 +414,8 @@ impl GitHub {
             .observe(observer)
     }
 
-    /// The app repository's runner for its `Deploy Dispatch` run
-    /// (`workflow_run` of the build), with the artifacts service.
+    /// The runner of the build's app repository for its `Deploy Dispatch`
+    /// run (`workflow_run` of the build), with the artifacts service.
     pub fn app_runner(
         &self,
         work: &Path,
@@ -397,7 +424,12 @@ impl GitHub {
         observer: impl FnMut(&Event<'_>) + Send + 'static,
     ) -> Runner {
         let backend_run = format!("relay-{run_id}");
-        self.runner(work, APP, &build.sha, run_id, APP_JOB_TOKEN, observer)
+        let token = if build.repo == WEB {
+            WEB_JOB_TOKEN
+        } else {
+            APP_JOB_TOKEN
+        };
+        self.runner(work, build.repo, &build.sha, run_id, token, observer)
             .env(vars::GITHUB_WORKFLOW, "Deploy Dispatch")
             .env(vars::ACTIONS_RESULTS_URL, self.art.url())
             .env(

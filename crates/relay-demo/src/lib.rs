@@ -11,7 +11,11 @@
 //! deploys with its provenance verified and passes its health window;
 //! release 2 fails its window and `deploy.yml` rolls it back; release 3,
 //! an image built outside CI, is stopped by verify-provenance before the
-//! webhook. `--break` breaks one link of release 2 instead and shows where
+//! webhook. Then the queue scene (release 4 of the api, a deploy of a
+//! second app from its own repository to its own hook on the same VM, a
+//! rollback by hand and release 5 meet on `production`; none is dropped)
+//! and the fleet scene (`examples/fleet`, three VMs in waves). `--break`
+//! breaks one link of release 2 instead and shows where
 //! the flow stops. A live timeline, an HTML report,
 //! and an exit code that says whether the story went as told.
 //!

@@ -357,6 +357,7 @@ mod tests {
         let phase = Phase {
             release: release.clone(),
             build: Build {
+                repo: crate::github::APP,
                 run_id: 1,
                 sha: "c62da0a".into(),
                 artifact_size: 1,

@@ -196,12 +196,16 @@ impl Stage<'_> {
         let attested = if r.number == OUTSIDE_CI {
             None
         } else {
-            Some(self.github.attest(run_id, &r.sha, &images[0].1)?)
+            Some(
+                self.github
+                    .attest(github::APP, run_id, &r.sha, &images[0].1)?,
+            )
         };
         let build = self.github.build(
+            github::APP,
             run_id,
             &r.sha,
-            &html,
+            Some(&html),
             &images,
             &checks,
             breaks == Some(Break::DigestMismatch),

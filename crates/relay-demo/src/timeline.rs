@@ -212,7 +212,7 @@ pub fn details(step: &StepRecord, masks: &Masks) -> Vec<String> {
                     })
                     .collect();
                 lines.push(format!(
-                    "dispatched `deploy` · environment {} · relayed {}",
+                    "dispatched · environment {} · relayed {}",
                     out("environment"),
                     if relayed.is_empty() {
                         "nothing".into()

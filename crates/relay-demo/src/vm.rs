@@ -18,13 +18,18 @@ const DEPLOY_SH: &str = include_str!("../vm/deploy.sh");
 const HOOK: &str = "/deploy/api";
 /// The app's image, as the build pushes it (lower-cased repository).
 pub const IMAGE: &str = "ghcr.io/xtp-tour/xtp-tour/api";
+/// The second app's image, as its repository's build pushes it.
+pub const WEB_IMAGE: &str = "ghcr.io/xtp-tour/xtp-tour-web/web";
 const RECEIVER_TOML: &str = include_str!("../vm/receiver.toml");
 
 /// A running VM.
 pub struct Vm {
     pub registry: PathBuf,
     pub config: PathBuf,
+    /// The api's service (the hook `/deploy/api`).
     pub supervisor: Supervisor,
+    /// The second app's service, beside it on the same VM (`/deploy/web`).
+    pub web: Supervisor,
     /// The api hook's URL, `http://127.0.0.1:<port>/deploy/api`.
     pub webhook_url: String,
     /// The receiver's `whsec_` key.
@@ -68,18 +73,30 @@ impl Vm {
         std::fs::write(&deploy_sh, DEPLOY_SH)?;
         std::fs::set_permissions(&deploy_sh, std::fs::Permissions::from_mode(0o755))?;
 
-        let token = hex(&random_bytes(24)?);
-        let supervisor = Supervisor::start(
-            runtime.handle(),
-            program.to_owned(),
-            current.clone(),
-            dir.join("service.log"),
-            token,
-        )?;
-        let header = dir.join("supervisor-auth");
-        write_private(
-            &header,
-            &format!("Authorization: Bearer {}\n", supervisor.token()),
+        // A supervisor per app, as docker runs a container per service:
+        // its log and the file that holds its control token.
+        let service = |current: &Path, log: &str, auth: &str| {
+            let supervisor = Supervisor::start(
+                runtime.handle(),
+                program.to_owned(),
+                current.to_owned(),
+                dir.join(log),
+                hex(&random_bytes(24)?),
+            )?;
+            let header = dir.join(auth);
+            write_private(
+                &header,
+                &format!("Authorization: Bearer {}\n", supervisor.token()),
+            )?;
+            anyhow::Ok((supervisor, header))
+        };
+        let (supervisor, header) = service(&current, "service.log", "supervisor-auth")?;
+        let web_dir = dir.join("web");
+        std::fs::create_dir_all(web_dir.join("releases"))?;
+        let (web, web_header) = service(
+            &web_dir.join("current"),
+            "web-service.log",
+            "web-supervisor-auth",
         )?;
 
         let secret = format!(
@@ -112,6 +129,14 @@ impl Vm {
                     supervisor.service_url()
                 ))),
             ),
+            ("WEB_RELEASES", toml_str(&web_dir.join("releases"))),
+            ("WEB_CURRENT", toml_str(&web_dir.join("current"))),
+            ("WEB_SUPERVISOR_URL", toml_str(Path::new(web.control_url()))),
+            ("WEB_SUPERVISOR_HEADER", toml_str(&web_header)),
+            (
+                "WEB_HEALTH_URL",
+                toml_str(Path::new(&format!("{}/", web.service_url()))),
+            ),
         ])?;
         let config_path = dir.join("receiver.toml");
         std::fs::write(&config_path, &text)?;
@@ -134,6 +159,7 @@ impl Vm {
             registry,
             config: config_path,
             supervisor,
+            web,
             webhook_url: format!("http://{addr}{HOOK}"),
             secret,
             stop_receiver: Some(stop_tx),
@@ -150,14 +176,7 @@ impl Vm {
         release: &Release,
         index_html: &str,
     ) -> anyhow::Result<Vec<(String, String)>> {
-        let json = serde_json::to_string_pretty(&release.json())?;
-        let digest = hex(&crate::github::sha256(
-            format!("{json}\n{index_html}").as_bytes(),
-        ));
-        let dir = self.registry.join(&digest);
-        std::fs::create_dir_all(dir.join("frontend"))?;
-        std::fs::write(dir.join("release.json"), &json)?;
-        std::fs::write(dir.join("frontend/index.html"), index_html)?;
+        let digest = self.store(release, index_html)?;
         let test = hex(&crate::github::sha256(
             format!("test image of {}", release.sha).as_bytes(),
         ));
@@ -169,6 +188,33 @@ impl Vm {
                 format!("{IMAGE}-test@sha256:{test}"),
             ),
         ])
+    }
+
+    /// "Pushes" the second app's image, as its repository's build would:
+    /// `web_image=<reference by digest>`.
+    pub fn push_web(
+        &self,
+        release: &Release,
+        index_html: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let digest = self.store(release, index_html)?;
+        Ok(vec![(
+            "web_image".into(),
+            format!("{WEB_IMAGE}@sha256:{digest}"),
+        )])
+    }
+
+    /// Writes a release into the registry under its digest; returns the digest.
+    fn store(&self, release: &Release, index_html: &str) -> anyhow::Result<String> {
+        let json = serde_json::to_string_pretty(&release.json())?;
+        let digest = hex(&crate::github::sha256(
+            format!("{json}\n{index_html}").as_bytes(),
+        ));
+        let dir = self.registry.join(&digest);
+        std::fs::create_dir_all(dir.join("frontend"))?;
+        std::fs::write(dir.join("release.json"), &json)?;
+        std::fs::write(dir.join("frontend/index.html"), index_html)?;
+        Ok(digest)
     }
 
     /// Whether the VM ever pulled `reference` (`name@sha256:<hex>`): the
@@ -186,9 +232,10 @@ impl Vm {
     /// VM's receiver, and the service the VM runs.
     pub fn network(&self) -> String {
         format!(
-            "https://vm.example.com:8443={}\nhttps://app.example.com={}",
+            "https://vm.example.com:8443={}\nhttps://app.example.com={}\nhttps://www.example.com={}",
             self.webhook_url.trim_end_matches(HOOK),
-            self.supervisor.service_url()
+            self.supervisor.service_url(),
+            self.web.service_url()
         )
     }
 
@@ -203,6 +250,7 @@ impl Vm {
             });
         }
         self.supervisor.stop();
+        self.web.stop();
     }
 }
 
@@ -268,6 +316,11 @@ mod tests {
             "SUPERVISOR_URL",
             "SUPERVISOR_HEADER",
             "HEALTH_URL",
+            "WEB_RELEASES",
+            "WEB_CURRENT",
+            "WEB_SUPERVISOR_URL",
+            "WEB_SUPERVISOR_HEADER",
+            "WEB_HEALTH_URL",
         ]
         .into_iter()
         .map(|k| (k, toml_str(Path::new(&format!("/tmp/x/{k}")))))

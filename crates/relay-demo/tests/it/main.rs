@@ -229,16 +229,27 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
         "{out}"
     );
     assert!(out.contains("The story went as expected."), "{out}");
-    // The queue scene: a deploy, a rollback by hand and another deploy met
-    // on production; none was dropped, each ran in the order it came.
+    // The queue scene: a deploy of the api, a deploy of a second app, a
+    // rollback of the api by hand and another deploy of it met on
+    // production; none was dropped, each ran in the order it came, and the
+    // second app went to its own hook and service on the same VM.
     assert!(
-        out.contains("✓ runs queued on production, in arrival order: release 4 success · rollback by hand success · release 5 success"),
+        out.contains("✓ runs queued on production, in arrival order: release 4 success · web release 1 success · rollback by hand success · release 5 success"),
         "{out}"
     );
     assert!(
         out.contains("✓ releases the supervisor started while they queued: 4, 1, 5"),
         "{out}"
     );
+    assert!(
+        out.contains("✓ releases the web's supervisor started: 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("→ dispatched `deploy-web` to xtp-tour/xtp-tour-deploy: examples/platform-repo/.github/workflows/deploy-web.yml takes it"),
+        "{out}"
+    );
+    assert!(out.contains("→ the web answers: web release 1 ("), "{out}");
     // deploy.yml's own sequence for the broken release, as played.
     in_order(
         release_2(out),
@@ -380,7 +391,11 @@ fn the_story_goes_as_told_and_leaves_nothing_running() {
     readme_sample_is_real(out);
 
     let pids = run.service_pids();
-    assert_eq!(pids.len(), 6, "releases 1, 2, 1, then 4, 1, 5: {out}");
+    assert_eq!(
+        pids.len(),
+        7,
+        "releases 1, 2, 1, then 4, the web's 1, 1, 5: {out}"
+    );
     for pid in pids {
         assert!(
             !alive(pid),

@@ -355,12 +355,14 @@ fn yaml_lines(path: &Path) -> usize {
 const APP_SIDE: &[&str] = &[
     "examples/app-repo/.github/workflows/deploy-dispatch.yaml",
     "examples/app-repo-notify/.github/workflows/trigger-central-cicd.yml",
+    "examples/web-repo/.github/workflows/deploy-dispatch.yaml",
 ];
 /// The platform side (and a repository that builds and deploys itself): at
 /// most 40 lines.
 const PLATFORM_SIDE: &[&str] = &[
     "examples/platform-repo/.github/workflows/deploy.yml",
     "examples/platform-repo/.github/workflows/rollback.yml",
+    "examples/platform-repo/.github/workflows/deploy-web.yml",
     "examples/central-repo/.github/workflows/central-cicd.yml",
     "examples/multi-tenant-platform/.github/workflows/deploy-project.yml",
     "examples/on-prem-app/.github/workflows/deploy.yml",
