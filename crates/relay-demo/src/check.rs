@@ -112,18 +112,10 @@ pub fn end_state(
         github.open_issues().len().to_string(),
     ));
 
-    let started: Vec<String> = starts
-        .iter()
-        .map(|s| {
-            s.release
-                .as_ref()
-                .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
-        })
-        .collect();
     checks.push(Check::new(
         "releases the supervisor started",
         if breaks.is_none() { "1, 2, 1" } else { "1" },
-        started.join(", "),
+        started_releases(starts),
     ));
 
     if let Some(b) = breaks {
@@ -304,17 +296,6 @@ pub fn credentials(github: &GitHub, phases: &[Phase]) -> Vec<Check> {
 /// (release 4, release 1: the rollback's previous good, release 5) and
 /// the web's one release beside them, on its own service.
 pub fn queue(scene: &crate::queue::QueueScene, started: &[Start], web: &[Start]) -> Vec<Check> {
-    let numbers = |starts: &[Start]| {
-        starts
-            .iter()
-            .map(|s| {
-                s.release
-                    .as_ref()
-                    .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     vec![
         Check::new(
             "runs queued on production, in arrival order",
@@ -324,14 +305,27 @@ pub fn queue(scene: &crate::queue::QueueScene, started: &[Start], web: &[Start])
         Check::new(
             "releases the supervisor started while they queued",
             format!("{}, 1, {}", crate::queue::FIRST, crate::queue::SECOND),
-            numbers(started),
+            started_releases(started),
         ),
         Check::new(
             "releases the web's supervisor started",
             crate::queue::WEB_RELEASE.to_string(),
-            numbers(web),
+            started_releases(web),
         ),
     ]
+}
+
+/// The release numbers a supervisor started, in order: `4, 1, 5`.
+fn started_releases(starts: &[Start]) -> String {
+    starts
+        .iter()
+        .map(|s| {
+            s.release
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn release_line(n: u64, sha: &str) -> String {
@@ -439,18 +433,7 @@ pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
                 .map(|(i, n)| format!("{n} {}", if i == 0 { "1, 2, 1" } else { "1" }))
                 .collect::<Vec<_>>()
                 .join(" · "),
-            per_vm(&|v| {
-                v.vm.supervisor
-                    .history()
-                    .iter()
-                    .map(|s| {
-                        s.release
-                            .as_ref()
-                            .map_or_else(|| "?".to_owned(), |r| r.number.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }),
+            per_vm(&|v| started_releases(&v.vm.supervisor.history())),
         ),
     ];
     // The one issue of release 2's rollout: what failed, what went back
