@@ -171,6 +171,12 @@ pub const FLEET: &[Known] = &[
         "did the commit's CI pass? (verify-ci-status)",
     ),
     k(
+        "verify",
+        "provenance",
+        "provenance",
+        "was each image built by the app's CI from this commit? (verify-provenance)",
+    ),
+    k(
         "waves",
         "__0",
         "checkout",

@@ -85,7 +85,15 @@ impl Fleet {
         path
     }
 
+    /// Plays fleet.yml. The fake has no attestation for the image: each
+    /// test but the provenance one says `provenance: warn`, and the
+    /// rollout looks, warns and goes on.
     fn play(&self) -> WorkflowRecord {
+        self.play_with_provenance(Some("warn"))
+    }
+
+    /// Plays fleet.yml with `provenance` set, or left to its default.
+    fn play_with_provenance(&self, provenance: Option<&str>) -> WorkflowRecord {
         let bin = env!("CARGO_BIN_EXE_deploy-relay");
         let launch = move |action: &str| {
             let mut c = Command::new(bin);
@@ -100,7 +108,7 @@ impl Fleet {
         }
         // The runner skips actions/checkout: the fleet file is given by its
         // absolute path (fleet-deploy joins it to the workspace).
-        let inputs: Map<String, Value> = [
+        let mut inputs: Map<String, Value> = [
             ("environment", "production".to_owned()),
             ("app-repository", APP.to_owned()),
             ("sha", SHA.to_owned()),
@@ -117,6 +125,9 @@ impl Fleet {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), Value::from(v)))
         .collect();
+        if let Some(mode) = provenance {
+            inputs.insert("provenance".into(), mode.into());
+        }
         Runner::new(root(), Box::new(launch), self.work.path().join("runner"))
             .env("GITHUB_API_URL", self.gh.url())
             .env("GITHUB_SERVER_URL", "https://github.com")
@@ -218,5 +229,33 @@ fn a_failed_canary_stops_the_rollout_before_wave_2() {
     assert_eq!(
         rec.job("approved-1").map(|j| j.result.as_str()),
         Some("skipped")
+    );
+}
+
+#[test]
+fn a_production_image_with_no_attestation_stops_the_fleet_before_any_wave() {
+    let f = Fleet::new();
+    // `provenance` left to its default: `require` for production.
+    let rec = f.play_with_provenance(None);
+    assert_eq!(rec.result, "failure", "{}", log(&rec));
+    let step = rec
+        .step("verify", "provenance")
+        .unwrap_or_else(|| panic!("no provenance step: {}", log(&rec)));
+    assert_eq!(step.outcome, "failure", "{}", step.log);
+    assert!(
+        step.log.contains("provenance: require") && step.log.contains("attest-build-provenance"),
+        "the default for production is `require`, and the error says how to attest: {}",
+        step.log
+    );
+    assert_eq!(
+        rec.job("waves").map(|j| j.result.as_str()),
+        Some("skipped"),
+        "no wave starts"
+    );
+    assert_eq!(f.calls(), [0, 0, 0], "no VM was called");
+    assert!(
+        f.gh.deployments(PLATFORM).is_empty(),
+        "nothing recorded: {:?}",
+        f.gh.deployments(PLATFORM)
     );
 }
