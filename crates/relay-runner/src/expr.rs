@@ -244,15 +244,27 @@ fn children(v: &Value) -> Vec<Value> {
 fn member(v: &Value, part: &Expr<'_>, scope: &Scope<'_>) -> Result<Option<Value>, String> {
     Ok(match part {
         Expr::Identifier(i) => property(v, i.as_str()).cloned(),
-        Expr::Index(idx) => match value(idx, scope)? {
-            // `as` saturates: a negative or NaN index reads element 0, a
-            // fraction its whole part.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Evaluation::Number(n) => v.as_array().and_then(|a| a.get(n as usize)).cloned(),
-            other => property(v, &other.sema().to_string()).cloned(),
-        },
+        Expr::Index(idx) => {
+            let index = value(idx, scope)?;
+            match v {
+                Value::Array(items) => array_index(&index).and_then(|i| items.get(i)).cloned(),
+                _ => property(v, &index.sema().to_string()).cloned(),
+            }
+        }
         _ => return Err("an unexpected context part".into()),
     })
+}
+
+/// The element an index names in an array, as GitHub's evaluator reads
+/// it: the index converted to a number (`'1'` is 1), its whole part; none
+/// for a negative, infinite or not-a-number index, so `a[-1]` is null.
+/// (actions/languageservices, `expressions/src/idxHelper.ts`; the
+/// conversion: <https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#operators>.)
+fn array_index(index: &Evaluation) -> Option<usize> {
+    let n = index.as_number().floor();
+    // Within usize's range the cast is exact for a whole number.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (n.is_finite() && n >= 0.0 && n < 2f64.powi(53)).then_some(n as usize)
 }
 
 fn function(call: &Call<'_>, scope: &Scope<'_>) -> Result<Evaluation, String> {
@@ -444,6 +456,34 @@ mod tests {
         assert_eq!(
             check(Status::Incomplete),
             [false, false, false, true, true, false]
+        );
+    }
+
+    #[test]
+    fn an_array_index_is_read_as_github_reads_it() {
+        let a = "fromJSON('[\"a\",\"b\",\"c\"]')";
+        assert_eq!(ev(&format!("{a}[1]")), "b");
+        assert_eq!(
+            ev(&format!("{a}['2']")),
+            "c",
+            "a string converts to a number"
+        );
+        assert_eq!(ev(&format!("{a}[1.9]")), "b", "its whole part");
+        assert_eq!(ev(&format!("{a}[-1] || 'none'")), "none", "negative: null");
+        assert_eq!(
+            ev(&format!("{a}['x'] || 'none'")),
+            "none",
+            "not a number: null"
+        );
+        assert_eq!(
+            ev(&format!("{a}[3] || 'none'")),
+            "none",
+            "past the end: null"
+        );
+        assert_eq!(
+            ev("fromJSON('{\"1\":\"one\"}')[1]"),
+            "one",
+            "an object's member by the index as text"
         );
     }
 
