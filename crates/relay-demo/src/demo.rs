@@ -258,7 +258,7 @@ pub fn run(
 /// Ctrl-C or SIGTERM: stop the service (the receiver and the fakes live in
 /// this process and go with it), say where the work folder is, exit 130.
 fn on_interrupt(runtime: &tokio::runtime::Runtime, vm: &Vm, work: &Path) {
-    let stopper = vm.supervisor.stopper();
+    let stoppers = [vm.supervisor.stopper(), vm.web.stopper()];
     let work = work.to_owned();
     runtime.spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
@@ -269,9 +269,9 @@ fn on_interrupt(runtime: &tokio::runtime::Runtime, vm: &Vm, work: &Path) {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-        let _ = tokio::task::spawn_blocking(move || stopper.stop()).await;
+        let _ = tokio::task::spawn_blocking(move || stoppers.iter().for_each(|s| s.stop())).await;
         eprintln!(
-            "\ninterrupted: the demo service is stopped; the work folder stays at {}",
+            "\ninterrupted: the demo services are stopped; the work folder stays at {}",
             work.display()
         );
         std::process::exit(130);

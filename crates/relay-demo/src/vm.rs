@@ -229,7 +229,7 @@ impl Vm {
     }
 
     /// The demo's network beneath the examples' hosts (`network`): the
-    /// VM's receiver, and the service the VM runs.
+    /// VM's receiver, and the services the VM runs (the api's, the web's).
     pub fn network(&self) -> String {
         format!(
             "https://vm.example.com:8443={}\nhttps://app.example.com={}\nhttps://www.example.com={}",
