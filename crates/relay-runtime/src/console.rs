@@ -137,14 +137,46 @@ fn url_encoded(text: &str, keep: &[u8], upper: bool, plus: bool) -> String {
     out
 }
 
-/// Replaces every occurrence of each secret with `***`.
+/// Replaces every occurrence of each secret with `***`. Occurrences that
+/// overlap (one secret's end is another's start) are masked as one: no
+/// part of either shows.
 pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets {
-        if !secret.is_empty() && out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "***");
+    replace_spans(text, &mask_spans(text, secrets))
+}
+
+/// Where `masks` occur in `text`, in order: every occurrence of every
+/// mask, overlapping ones merged into one span. Each span starts and ends
+/// on a character boundary (a mask is whole characters).
+pub fn mask_spans(text: &str, masks: &[String]) -> Vec<std::ops::Range<usize>> {
+    let mut found: Vec<std::ops::Range<usize>> = masks
+        .iter()
+        .filter(|m| !m.is_empty())
+        .flat_map(|m| {
+            text.match_indices(m.as_str())
+                .map(|(at, hit)| at..at + hit.len())
+        })
+        .collect();
+    found.sort_unstable_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(found.len());
+    for span in found {
+        match merged.last_mut() {
+            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
         }
     }
+    merged
+}
+
+/// `text` with each span (in order, not overlapping) replaced by `***`.
+fn replace_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for span in spans {
+        out.push_str(&text[copied..span.start]);
+        out.push_str("***");
+        copied = span.end;
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -152,7 +184,7 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
 /// first [`Matcher::PREFIX`] bytes of each mask (a fleet step has
 /// thousands of long keys: an automaton of whole masks costs megabytes);
 /// where a prefix is found, the masks that start with it are compared in
-/// full, the longest first — [`redact`]'s result, without its pass per mask.
+/// full — [`mask_spans`]'s result, without its pass per mask.
 struct Matcher {
     prefixes: AhoCorasick,
     /// Per prefix (the automaton's pattern id), the masks that start with
@@ -207,10 +239,13 @@ impl Matcher {
             .max()
     }
 
-    fn redact(&self, text: &str) -> String {
+    /// [`mask_spans`]'s result in one pass over `text`: at the leftmost
+    /// place a mask starts, the longest one; then every mask that starts
+    /// inside the span so far and reaches past it extends it.
+    fn spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
         let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let (mut copied, mut from) = (0, 0);
+        let mut spans = Vec::new();
+        let mut from = 0;
         while from < bytes.len() {
             let Some(found) = self
                 .prefixes
@@ -221,18 +256,23 @@ impl Matcher {
             let at = found.start();
             match self.longest_at(bytes, at) {
                 Some(len) => {
-                    // A mask is whole characters, so `at` and `at + len`
-                    // are character boundaries.
-                    out.push_str(&text[copied..at]);
-                    out.push_str("***");
-                    copied = at + len;
-                    from = copied;
+                    // A mask is whole characters, so every start and end
+                    // found here is a character boundary.
+                    let mut end = at + len;
+                    let mut inside = at + 1;
+                    while inside < end {
+                        if let Some(len) = self.longest_at(bytes, inside) {
+                            end = end.max(inside + len);
+                        }
+                        inside += 1;
+                    }
+                    spans.push(at..end);
+                    from = end;
                 }
                 None => from = at + 1,
             }
         }
-        out.push_str(&text[copied..]);
-        out
+        spans
     }
 }
 
@@ -376,7 +416,7 @@ impl Console {
 
     /// `text` with every registered secret replaced by `***`: one pass over
     /// the text, whatever the number of secrets, the longest match at each
-    /// place (what [`redact`] does mask by mask, longest first).
+    /// place, overlapping ones as one (what [`redact`] does mask by mask).
     pub fn redact(&self, text: &str) -> String {
         let matcher = {
             let mut cached = self
@@ -397,7 +437,7 @@ impl Console {
             }
             cached.clone()
         };
-        matcher.map_or_else(|| text.to_owned(), |m| m.redact(text))
+        matcher.map_or_else(|| text.to_owned(), |m| replace_spans(text, &m.spans(text)))
     }
 
     fn raw(&self, line: &str) {
@@ -636,6 +676,27 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn overlapping_secrets_are_masked_as_one() {
+        // One secret's end is another's start: masking either first would
+        // leave part of the other in plain sight.
+        let (console, out) = Console::capture();
+        for m in ["abcdefgh-one", "xyz-abcdefgh", "gh-one-more-secret"] {
+            console.add_mask(m);
+        }
+        for (text, want) in [
+            ("xyz-abcdefgh-one!", "***!"),
+            ("<xyz-abcdefgh-one-more-secret>", "<***>"),
+            ("abcdefgh-one and xyz-abcdefgh", "*** and ***"),
+            ("abcdefgh-oneabcdefgh-one", "******"),
+        ] {
+            assert_eq!(console.redact(text), want, "one pass: {text}");
+            assert_eq!(redact(text, &console.masks()), want, "mask by mask: {text}");
+        }
+        console.info("sent xyz-abcdefgh-one-more-secret");
+        assert!(out.text().ends_with("sent ***\n"), "{}", out.text());
     }
 
     #[test]

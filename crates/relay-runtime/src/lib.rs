@@ -47,7 +47,7 @@ pub use app::{APP_ID_INPUT, APP_KEY_INPUT, AppCredentials, AppId, AppKey, Creden
 pub use cleanup::{CLEANUP_TIMEOUT, Cleanup};
 pub use console::{
     Captured, Console, Group, Verbosity, command, escape_controls, escape_data, escape_property,
-    printed_forms, redact,
+    mask_spans, printed_forms, redact,
 };
 pub use env::{Env, vars};
 pub use environments::{DEFAULT_ENVIRONMENTS, Environments};

@@ -255,29 +255,20 @@ fn exit_code_header(headers: &reqwest::header::HeaderMap) -> Option<Option<i32>>
 /// crossing the cut is masked whole, and `text` holds the longest mask's
 /// length beyond `keep`, so none is seen only in part.
 pub fn mask_then_cut(text: &str, masks: &[String], keep: usize) -> (String, bool) {
-    let mut found: Vec<(usize, usize)> = Vec::new();
-    for mask in masks.iter().filter(|m| !m.is_empty()) {
-        for (start, m) in text.match_indices(mask.as_str()) {
-            let end = start + m.len();
-            if !found.iter().any(|&(s, e)| start < e && s < end) {
-                found.push((start, end));
-            }
-        }
-    }
-    found.sort_unstable();
+    let found = relay_runtime::mask_spans(text, masks);
     let mut cut = keep.min(text.len());
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
     let mut out = String::with_capacity(cut);
     let mut at = 0;
-    for (start, end) in found {
-        if start >= cut {
+    for span in found {
+        if span.start >= cut {
             break;
         }
-        out.push_str(&text[at..start]);
+        out.push_str(&text[at..span.start]);
         out.push_str("***");
-        at = end;
+        at = span.end;
     }
     if at < cut {
         out.push_str(&text[at..cut]);
@@ -387,5 +378,8 @@ mod tests {
         assert_eq!(mask_then_cut("ab pa%ss:w,rd", &masks, 5).0, "ab ***");
         // Cut on a character boundary.
         assert_eq!(mask_then_cut("aé", &[], 2).0, "a");
+        // Two secrets that overlap are masked as one, neither in part.
+        let masks = vec!["token-abc".to_owned(), "abc-key".to_owned()];
+        assert_eq!(mask_then_cut("x token-abc-key y", &masks, 100).0, "x *** y");
     }
 }
