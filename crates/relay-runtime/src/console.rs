@@ -389,13 +389,16 @@ impl Console {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             let list = Arc::make_mut(&mut masks);
+            // Longest first, so a secret that contains another is masked
+            // whole: each form goes after the last one as long as it, and
+            // only those of its length can equal it.
             for form in printed_forms(&part) {
-                if !list.contains(&form) {
-                    list.push(form);
+                let same = list.partition_point(|m| m.len() > form.len());
+                let after = list.partition_point(|m| m.len() >= form.len());
+                if !list[same..after].contains(&form) {
+                    list.insert(after, form);
                 }
             }
-            // Longest first, so a secret that contains another is masked whole.
-            list.sort_by_key(|m| std::cmp::Reverse(m.len()));
             *self
                 .inner
                 .matcher
@@ -418,6 +421,13 @@ impl Console {
     /// the text, whatever the number of secrets, the longest match at each
     /// place, overlapping ones as one (what [`redact`] does mask by mask).
     pub fn redact(&self, text: &str) -> String {
+        replace_spans(text, &self.mask_spans(text))
+    }
+
+    /// Where the registered secrets occur in `text` ([`mask_spans`]'s
+    /// result), found in one pass by the cached automaton: what a caller
+    /// that masks before it cuts (a webhook's answer) needs.
+    pub fn mask_spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
         let matcher = {
             let mut cached = self
                 .inner
@@ -427,17 +437,22 @@ impl Console {
             if cached.is_none() {
                 let masks = self.masks();
                 if masks.is_empty() {
-                    return text.to_owned();
+                    return Vec::new();
                 }
                 match Matcher::new(masks.clone()) {
                     Some(built) => *cached = Some(Arc::new(built)),
                     // Too many to build one (never at our sizes): mask by mask.
-                    None => return redact(text, &masks),
+                    None => return mask_spans(text, &masks),
                 }
             }
             cached.clone()
         };
-        matcher.map_or_else(|| text.to_owned(), |m| replace_spans(text, &m.spans(text)))
+        matcher.map_or_else(Vec::new, |m| m.spans(text))
+    }
+
+    /// The length of the longest registered secret in any printed form.
+    pub fn longest_mask(&self) -> usize {
+        self.masks().first().map_or(0, String::len)
     }
 
     fn raw(&self, line: &str) {

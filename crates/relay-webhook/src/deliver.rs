@@ -136,7 +136,7 @@ pub async fn deliver_with(
                     webhook_id: &call.delivery_id,
                     timeout: call.timeout,
                 };
-                let result = send::send(call, http, &console.masks(), request).await;
+                let result = send::send(call, http, console, request).await;
                 if let Ok(reply) = &result
                     && reply.duplicate
                     && attempt > 1

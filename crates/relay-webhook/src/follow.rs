@@ -148,7 +148,7 @@ pub(crate) async fn follow(
             webhook_id: &poll_id,
             timeout: POLL_TIMEOUT.min(deadline.saturating_duration_since(Instant::now())),
         };
-        let reply = match send::send(call, http, &console.masks(), request).await {
+        let reply = match send::send(call, http, console, request).await {
             Ok(reply) => reply,
             Err(e @ (SendError::Client(_) | SendError::Tls { .. })) => {
                 return Err(FollowError::Unexpected {

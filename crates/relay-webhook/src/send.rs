@@ -2,6 +2,7 @@
 //! its answer, read with every secret masked before it is cut to
 //! [`MAX_RESPONSE`], and failures named by kind.
 
+use std::ops::Range;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -133,11 +134,12 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// Sends `request` signed under the configured scheme and reads the answer,
-/// masking `masks` (longest first) before the body is cut.
+/// masking the console's secrets before the body is cut (one pass over the
+/// body, however many secrets: a fleet step holds thousands).
 pub(crate) async fn send(
     call: &Call,
     http: &reqwest::Client,
-    masks: &[String],
+    console: &relay_runtime::Console,
     request: Request<'_>,
 ) -> Result<Reply, SendError> {
     let shown = call.shown(request.url);
@@ -180,7 +182,7 @@ pub(crate) async fn send(
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     // Enough beyond the limit that a secret crossing it is seen whole.
-    let window = MAX_RESPONSE + masks.first().map_or(0, String::len);
+    let window = MAX_RESPONSE + console.longest_mask();
     let mut raw = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
@@ -193,7 +195,9 @@ pub(crate) async fn send(
             break;
         }
     }
-    Ok(interpret(status, &headers, &raw, masks))
+    Ok(read_answer(status, &headers, &raw, |text| {
+        console.mask_spans(text)
+    }))
 }
 
 /// What an answer says, from its status, headers and the first bytes of
@@ -208,8 +212,20 @@ pub fn interpret(
     raw: &[u8],
     masks: &[String],
 ) -> Reply {
+    read_answer(status, headers, raw, |text| {
+        relay_runtime::mask_spans(text, masks)
+    })
+}
+
+/// [`interpret`], the secrets found in the body by `spans`.
+fn read_answer(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    raw: &[u8],
+    spans: impl FnOnce(&str) -> Vec<Range<usize>>,
+) -> Reply {
     let text = String::from_utf8_lossy(raw);
-    let (body, truncated) = mask_then_cut(&text, masks, MAX_RESPONSE);
+    let (body, truncated) = cut_masked(&text, &spans(&text), MAX_RESPONSE);
     let json: Option<serde_json::Value> = if truncated {
         None
     } else {
@@ -255,7 +271,11 @@ fn exit_code_header(headers: &reqwest::header::HeaderMap) -> Option<Option<i32>>
 /// crossing the cut is masked whole, and `text` holds the longest mask's
 /// length beyond `keep`, so none is seen only in part.
 pub fn mask_then_cut(text: &str, masks: &[String], keep: usize) -> (String, bool) {
-    let found = relay_runtime::mask_spans(text, masks);
+    cut_masked(text, &relay_runtime::mask_spans(text, masks), keep)
+}
+
+/// [`mask_then_cut`] with the secrets' places in `text` already found.
+fn cut_masked(text: &str, found: &[Range<usize>], keep: usize) -> (String, bool) {
     let mut cut = keep.min(text.len());
     while !text.is_char_boundary(cut) {
         cut -= 1;
