@@ -254,53 +254,21 @@ fn keys(
     Ok(keys)
 }
 
-/// `images`: `key=reference` lines, each sent to every target as a payload
-/// field of its own and recorded.
+/// `images`: `key=reference` lines ([`relay_runtime::image_lines`]), each
+/// sent to every target as a payload field of its own and recorded.
 fn images(text: &str) -> Result<BTreeMap<String, String>, InputError> {
-    let mut out = BTreeMap::new();
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let (key, reference) = line.split_once('=').ok_or_else(|| {
-            InputError::new(
-                "images",
-                &format!("line `{line}` is not `key=reference`"),
-                "write one `key=reference` per line, e.g. `image=ghcr.io/my-org/api@sha256:<digest>`",
-            )
-        })?;
-        let (key, reference) = (key.trim(), reference.trim());
-        if key.is_empty()
-            || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || RESERVED.contains(&key)
-        {
-            return Err(InputError::new(
-                "images",
-                &format!("has key `{key}`, which is not a payload field of its own"),
-                &format!(
-                    "use letters, digits and `_`, other than {}",
-                    RESERVED.join(", ")
-                ),
-            ));
-        }
-        // The receiver's pattern for the field decides what it pulls; here
-        // only what could never be a reference is refused.
-        if reference.is_empty()
-            || reference.len() > 512
-            || reference
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(InputError::new(
-                "images",
-                &format!("has `{key}` = `{reference}`, which is not an image reference"),
-                "pass what the build pushed: `name@sha256:<digest>`, or a tag it pushed",
-            ));
-        }
-        out.insert(key.to_owned(), reference.to_owned());
+    let pairs = relay_runtime::image_lines(text)?;
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| RESERVED.contains(&k.as_str())) {
+        return Err(InputError::new(
+            "images",
+            &format!("has key `{key}`, which is not a payload field of its own"),
+            &format!(
+                "use letters, digits and `_`, other than {}",
+                RESERVED.join(", ")
+            ),
+        ));
     }
-    Ok(out)
+    Ok(pairs.into_iter().collect())
 }
 
 /// The payload fields a fleet deploy writes itself.

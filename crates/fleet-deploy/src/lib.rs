@@ -50,7 +50,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("fleet-file", "The fleet file, relative to the workspace (the deploy repository's checkout)").default(file::DEFAULT_FILE),
         InputSpec::new("app-repository", "The app repository deployed, `owner/repo` (default: the repository_dispatch payload's `repository`, the workflow_run's repository, else GITHUB_REPOSITORY)"),
         InputSpec::new("sha", "The app commit deployed, all 40 characters (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA)"),
-        InputSpec::new("images", "Lines of `key=reference` (`image=ghcr.io/o/api@sha256:<digest>`): each is sent to every target as a payload field of its own, and recorded"),
+        InputSpec::new("images", "Lines of `key=reference` (`image=ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed; a name alone is refused): each is sent to every target as a payload field of its own, and recorded"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy, sent and recorded"),
         InputSpec::new("from-wave", "The wave to start at, by name or place (1 is the first): the `next-wave` output of the step that paused before an approval"),
         InputSpec::new("repository", "The deploy repository that holds the records and the issue, `owner/repo`").current_repository(),

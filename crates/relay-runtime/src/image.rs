@@ -197,11 +197,81 @@ fn path_component(p: &str) -> bool {
     }
 }
 
+/// The `images` input as the actions that send images take it:
+/// `key=reference` lines (blank lines and `#` comments skipped), each key
+/// a payload field (letters, digits and `_`) named once, each reference one
+/// [`ImageRef::parse`] accepts. In order; errors name the input `images`.
+pub fn image_lines(text: &str) -> Result<Vec<(String, String)>, crate::InputError> {
+    let bad = |what: String, hint: &str| crate::InputError::new("images", &what, hint);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (key, reference) = line.split_once('=').ok_or_else(|| {
+            bad(
+                format!("line `{line}` is not `key=reference`"),
+                "write one `key=reference` per line, e.g. `image=ghcr.io/my-org/api@sha256:<digest>`",
+            )
+        })?;
+        let (key, reference) = (key.trim(), reference.trim());
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(bad(
+                format!("has key `{key}`, which is not a word"),
+                "use letters, digits and `_`, e.g. `image` (the payload field the receiver passes on)",
+            ));
+        }
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(bad(
+                format!("names `{key}` twice"),
+                "give each image one line",
+            ));
+        }
+        ImageRef::parse(reference).map_err(|why| {
+            bad(
+                format!("`{key}` {why}: `{reference}`"),
+                "pass what the build pushed: `name@sha256:<digest>`, or a tag it pushed",
+            )
+        })?;
+        out.push((key.to_owned(), reference.to_owned()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn image_lines_are_words_named_once_with_references() {
+        let text =
+            format!("# what the build pushed\n\napi = ghcr.io/o/api@{D}\nweb=ghcr.io/o/web:1.2\n");
+        assert_eq!(
+            image_lines(&text).unwrap(),
+            [
+                ("api".to_owned(), format!("ghcr.io/o/api@{D}")),
+                ("web".to_owned(), "ghcr.io/o/web:1.2".to_owned()),
+            ]
+        );
+        for (text, said) in [
+            (
+                "ghcr.io/o/api:1",
+                "line `ghcr.io/o/api:1` is not `key=reference`",
+            ),
+            (
+                "my-image=ghcr.io/o/api:1",
+                "has key `my-image`, which is not a word",
+            ),
+            ("a=ghcr.io/o/api:1\na=ghcr.io/o/api:2", "names `a` twice"),
+            ("a=ghcr.io/o/api", "`a` names no tag or digest"),
+        ] {
+            let e = image_lines(text).unwrap_err().to_string();
+            assert!(e.contains("`images`") && e.contains(said), "{text}: {e}");
+        }
+    }
 
     #[test]
     fn digests_tags_and_both() {

@@ -57,7 +57,7 @@ pub use event::{
     Repository, RepositoryDispatchEvent, WorkflowRun, WorkflowRunEvent, trigger_events,
 };
 pub use http_status::HttpStatusSet;
-pub use image::ImageRef;
+pub use image::{ImageRef, image_lines};
 pub use inputs::{ActionSpec, InputDefault, InputSpec, Inputs, OutputSpec, ParseOutcome, env_name};
 pub use local::{Checkout, repository_of_remote};
 pub use markdown::{md_block, md_cell, md_code, md_link};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use relay_runtime::{Context, ImageRef, InputError, Source, StatusSet};
+use relay_runtime::{Context, InputError, Source, StatusSet};
 use relay_signature::{Scheme, SigningKey};
 use reqwest::Url;
 use serde_json::{Map, Value};
@@ -273,37 +273,17 @@ fn computed(ctx: &Context) -> Result<Vec<u8>, InputError> {
     if let Some(env) = ctx.inputs.get("environment") {
         p.insert("environment".into(), env.into());
     }
-    for line in ctx.inputs.lines("images") {
-        let (key, reference) = line.split_once('=').ok_or_else(|| {
-            InputError::new(
-                "images",
-                &format!("line `{line}` is not `key=reference`"),
-                "write one `key=reference` per line, e.g. `image=ghcr.io/my-org/api@sha256:<digest>`",
-            )
-        })?;
-        let (key, reference) = (key.trim(), reference.trim());
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(InputError::new(
-                "images",
-                &format!("has key `{key}`, which is not a word"),
-                "use letters, digits and `_`, e.g. `image` (the payload field the receiver passes on)",
-            ));
-        }
-        if p.contains_key(key) {
+    for (key, reference) in
+        relay_runtime::image_lines(ctx.inputs.get("images").unwrap_or_default())?
+    {
+        if p.contains_key(&key) {
             return Err(InputError::new(
                 "images",
                 &format!("has key `{key}`, which the payload already has"),
                 "name the image field something else, e.g. `image`",
             ));
         }
-        ImageRef::parse(reference).map_err(|why| {
-            InputError::new(
-                "images",
-                &format!("`{key}` {why}: `{reference}`"),
-                "pass what the build pushed: `name@sha256:<digest>`, or a tag it pushed",
-            )
-        })?;
-        p.insert(key.into(), reference.into());
+        p.insert(key, reference.into());
     }
     Ok(serde_json::to_vec(&Value::Object(p)).unwrap_or_default())
 }

@@ -83,3 +83,22 @@ fn a_mistake_in_the_fleet_file_is_named_by_file_line_and_key() {
     assert!(w.gh.requests().is_empty());
     assert!(w.gh.issues(DEPLOY).is_empty());
 }
+
+#[test]
+fn an_image_that_names_no_tag_or_digest_stops_the_step_before_any_call() {
+    let w = World::new();
+    let out = w.run(
+        w.action(SHA_B, 1, &w.fleet_file(""))
+            .input("images", "image=ghcr.io/my-org/api"),
+    );
+    out.assert_failure();
+    let error = out.error();
+    assert!(
+        error.contains("input `images`") && error.contains("names no tag or digest"),
+        "{error}"
+    );
+    for vm in &w.vms {
+        assert!(vm.log().is_empty(), "{} was called", vm.name);
+    }
+    assert!(w.gh.requests().is_empty(), "no request reached GitHub");
+}
