@@ -356,12 +356,7 @@ pub fn fleet(github: &GitHub, scene: &crate::fleet::FleetScene) -> Vec<Check> {
             return "not played".to_owned();
         };
         let out = |k: &str| rec.outputs.get(k).map(String::as_str).unwrap_or_default();
-        let report: Vec<Value> = rec
-            .job("waves")
-            .and_then(|j| j.steps.iter().find(|s| s.id == "fleet"))
-            .and_then(|s| s.outputs.get("report"))
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default();
+        let report = crate::fleet::fleet_report(rec);
         let calls: Vec<String> = report
             .iter()
             .map(|r| {

@@ -58,6 +58,16 @@ pub struct FleetVm {
     pub vm: Vm,
 }
 
+/// What fleet-deploy did to each target: the waves job's `fleet` step's
+/// `report` output, one object per target.
+pub fn fleet_report(rec: &WorkflowRecord) -> Vec<Value> {
+    rec.job("waves")
+        .and_then(|j| j.steps.iter().find(|s| s.id == "fleet"))
+        .and_then(|s| s.outputs.get("report"))
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default()
+}
+
 impl FleetVm {
     /// The deliveries the VM's receiver took, oldest first (its
     /// replay state: one id per call, whatever its tries).
@@ -427,12 +437,7 @@ impl Stage<'_> {
     fn tell_fleet(&self, rec: &WorkflowRecord) {
         let t = self.timeline;
         let out = |k: &str| rec.outputs.get(k).map(String::as_str).unwrap_or_default();
-        let report: Vec<Value> = rec
-            .job("waves")
-            .and_then(|j| j.steps.iter().find(|s| s.id == "fleet"))
-            .and_then(|s| s.outputs.get("report"))
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default();
+        let report = fleet_report(rec);
         for target in &report {
             let s = |k: &str| target[k].as_str().unwrap_or_default().to_owned();
             let mut line = format!("{:<6} {:<7} {}", s("name"), s("wave"), s("call"));

@@ -170,9 +170,11 @@ impl Stage<'_> {
         let takes = dispatch_types(&self.github.root().join(WEB_EXAMPLE))?;
         if !takes.iter().any(|t| t == kind) {
             anyhow::bail!(
-                "the web's relay dispatched `{kind}`, which {WEB_EXAMPLE} does not take ({takes:?})"
+                "the web's relay dispatched `{}`, which {WEB_EXAMPLE} does not take ({takes:?})",
+                relay_runtime::escape_controls(kind)
             );
         }
+        // Printed only once it is one of the example's own types.
         t.at(&format!(
             "→ dispatched `{kind}` to {}: {WEB_EXAMPLE} takes it, the api's deploy.yml does not",
             github::PLATFORM
