@@ -193,6 +193,10 @@ mod tests {
             generalized_time(b"20261206205850.868Z"),
             Some(1_796_590_730)
         );
+        // DER drops a fraction's trailing zeros: .120 s is written `.12`.
+        for short in [&b"20261206205850.12Z"[..], b"20261206205850.1Z"] {
+            assert_eq!(generalized_time(short), Some(1_796_590_730));
+        }
         for bad in [
             &b"20261206205850"[..],
             b"2026120620585Z",

@@ -54,6 +54,12 @@ const pastCa = await sigmock.initializeCA(caKey, undefined, new Date(Date.now() 
 const tlogKey = generateKeyPair('prime256v1');
 const tlog = await sigmock.initializeTLog(REKOR, tlogKey);
 const tsa = await sigmock.initializeTSA(generateKeyPair('prime256v1'));
+// The TSA stamps whole seconds. DER drops a fraction's trailing zeros
+// (X.690 11.7.3), so a time at .120 s is written `.12`, and
+// @sigstore/core's GeneralizedTime reader takes only three digits: it would
+// refuse about one stamp in ten as "invalid time" (ours reads any fraction;
+// src/tsa.rs tests it). Whole seconds keep the comparison about the bundle.
+tsa.getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
 
 const spki = tlogKey.publicKey.export({ format: 'der', type: 'spki' });
 const trustedRoot = {
