@@ -23,6 +23,9 @@ pub(crate) struct Config {
     pub app: String,
     pub release: Release,
     pub dispatch_id: String,
+    /// verify-provenance's report on the images, kept in every wave's
+    /// record (`null` when none was passed).
+    pub provenance: serde_json::Value,
     /// The first wave this step runs (0-based).
     pub from_wave: usize,
     /// Each target's signing key, by target name.
@@ -107,6 +110,11 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
             "pass the `dispatch_id` of the dispatch payload",
         ));
     }
+    let provenance = i
+        .get("provenance-report")
+        .map(relay_deployments::provenance_report)
+        .transpose()?
+        .unwrap_or_default();
     let repository = i.current_repository(
         "repository",
         "name the deploy repository that holds the records, e.g. `my-org/deploy`",
@@ -160,6 +168,7 @@ pub(crate) fn parse(ctx: &Context) -> Result<Config, InputError> {
         app: app.to_string(),
         release: Release { sha, images },
         dispatch_id,
+        provenance,
         from_wave,
         keys,
         ca_cert: i.get("ca-cert").map(relay_webhook::ca_cert).transpose()?,

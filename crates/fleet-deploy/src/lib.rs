@@ -52,6 +52,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("sha", "The app commit deployed, all 40 characters (default: the repository_dispatch payload's `sha`, the workflow_run's head_sha, else GITHUB_SHA)"),
         InputSpec::new("images", "Lines of `key=reference` (`image=ghcr.io/o/api@sha256:<digest>`, or a tag the build pushed; a name alone is refused): each is sent to every target as a payload field of its own, and recorded"),
         InputSpec::new("dispatch-id", "The dispatch that asked for the deploy, sent and recorded"),
+        InputSpec::new("provenance-report", "verify-provenance's `report` output on the images (JSON), kept in every wave's record as `provenance`, as deploy.yml's records keep it. This step verifies no provenance itself"),
         InputSpec::new("from-wave", "The wave to start at, by name or place (1 is the first): the `next-wave` output of the step that paused before an approval"),
         InputSpec::new("repository", "The deploy repository that holds the records and the issue, `owner/repo`").current_repository(),
         InputSpec::new("ref", "The deploy repository's commit the records are made at").current_sha(),

@@ -258,9 +258,8 @@ impl<'a> Rollout<'a> {
                     dispatch_id: c.dispatch_id.clone(),
                     rollback: false,
                     reason: String::new(),
-                    // fleet-deploy verifies no provenance (verify-provenance
-                    // runs before it, on the images).
-                    provenance: serde_json::Value::Null,
+                    // What verify-provenance, run before this step, found.
+                    provenance: c.provenance.clone(),
                 },
                 &format!(
                     "{label}: deploying {} to {} target(s)",
@@ -530,6 +529,8 @@ impl<'a> Rollout<'a> {
                         dispatch_id: c.dispatch_id.clone(),
                         rollback: true,
                         reason: reason.chars().take(500).collect(),
+                        // The previous good release is not verified again
+                        // here (deploy.yml's rollback does that).
                         provenance: serde_json::Value::Null,
                     },
                     &label,

@@ -248,7 +248,7 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
     }
     let provenance = i
         .get("provenance-report")
-        .map(provenance_report)
+        .map(relay_deployments::provenance_report)
         .transpose()?
         .unwrap_or_default();
     let production_environment = i
@@ -270,41 +270,6 @@ fn start(ctx: &Context) -> Result<Start, InputError> {
         production_environment,
         transient_environment: i.bool("transient-environment")?,
     })
-}
-
-/// The most a provenance report may hold: one object per image, a few
-/// hundred bytes each, in a payload GitHub keeps with every deployment.
-const MAX_REPORT: usize = 16 * 1024;
-
-/// `provenance-report`: verify-provenance's `report` output, a JSON object
-/// with `mode`, `verified` and `images`, kept in the record as it is.
-fn provenance_report(text: &str) -> Result<serde_json::Value, InputError> {
-    let bad = |why: &str| {
-        InputError::new(
-            "provenance-report",
-            why,
-            "pass verify-provenance's `report` output as it is",
-        )
-    };
-    if text.len() > MAX_REPORT {
-        return Err(bad(&format!(
-            "is {} bytes long; a report is at most {MAX_REPORT}",
-            text.len()
-        )));
-    }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| bad(&format!("is not JSON: {e}")))?;
-    let shaped = value.get("mode").is_some_and(serde_json::Value::is_string)
-        && value
-            .get("verified")
-            .is_some_and(serde_json::Value::is_boolean)
-        && value.get("images").is_some_and(serde_json::Value::is_array);
-    if !shaped {
-        return Err(bad(
-            "is not a provenance report (a JSON object with `mode`, `verified` and `images`)",
-        ));
-    }
-    Ok(value)
 }
 
 /// `app-repository` for `previous` and `current`: only that app's records.

@@ -34,7 +34,7 @@ pub use fleet::{
     Fleet, FleetKind, FleetRecord, History, NewFleetRecord, Release, Standing, fleet_payload,
     set_state, standing, start_fleet_record,
 };
-pub use payload::{Payload, is_commit, same_commit};
+pub use payload::{Payload, is_commit, provenance_report, same_commit};
 pub use read::{current_good, find_previous_good, newest, records};
 pub use record::{Record, choose_previous_good, is_candidate};
 pub use write::{

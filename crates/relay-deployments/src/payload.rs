@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use relay_github::Deployment;
+use relay_runtime::InputError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -33,6 +34,39 @@ pub struct Payload {
     /// and log index); `null` when provenance was not verified.
     #[serde(default)]
     pub provenance: Value,
+}
+
+/// The most a provenance report may hold: one object per image, a few
+/// hundred bytes each, in a payload GitHub keeps with every deployment.
+const MAX_REPORT: usize = 16 * 1024;
+
+/// Input `provenance-report` (record-deployment's and fleet-deploy's):
+/// verify-provenance's `report` output, a JSON object with `mode`,
+/// `verified` and `images`, kept in a record's `provenance` as it is.
+pub fn provenance_report(text: &str) -> Result<Value, InputError> {
+    let bad = |why: &str| {
+        InputError::new(
+            "provenance-report",
+            why,
+            "pass verify-provenance's `report` output as it is",
+        )
+    };
+    if text.len() > MAX_REPORT {
+        return Err(bad(&format!(
+            "is {} bytes long; a report is at most {MAX_REPORT}",
+            text.len()
+        )));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(&format!("is not JSON: {e}")))?;
+    let shaped = value.get("mode").is_some_and(Value::is_string)
+        && value.get("verified").is_some_and(Value::is_boolean)
+        && value.get("images").is_some_and(Value::is_array);
+    if !shaped {
+        return Err(bad(
+            "is not a provenance report (a JSON object with `mode`, `verified` and `images`)",
+        ));
+    }
+    Ok(value)
 }
 
 impl Payload {

@@ -62,8 +62,9 @@ impl Fleet {
     }
 
     /// The fleet file: `vm-1` the canary, then `vm-2` and `vm-3`; each
-    /// signed by `DEPLOY_VM_<n>`.
-    fn fleet_file(&self) -> std::path::PathBuf {
+    /// signed by `DEPLOY_VM_<n>`. With `approval`, the reviewers of that
+    /// environment approve the second wave.
+    fn fleet_file(&self, approval: Option<&str>) -> std::path::PathBuf {
         let target = |i: usize| {
             let n = i + 1;
             format!(
@@ -75,8 +76,9 @@ impl Fleet {
         let text = format!(
             "[environments.production]\nallow-http = true\n\n[environments.production.gate]\nduration = \"600ms\"\ninterval = \"200ms\"\ntimeout = \"1s\"\n\n\
              [[environments.production.waves]]\nname = \"canary\"\ntargets = [{}]\n\n\
-             [[environments.production.waves]]\nname = \"rest\"\ntargets = [{}, {}]\n",
+             [[environments.production.waves]]\nname = \"rest\"\n{}targets = [{}, {}]\n",
             target(0),
+            approval.map_or(String::new(), |a| format!("approval = \"{a}\"\n")),
             target(1),
             target(2)
         );
@@ -89,11 +91,12 @@ impl Fleet {
     /// test but the provenance one says `provenance: warn`, and the
     /// rollout looks, warns and goes on.
     fn play(&self) -> WorkflowRecord {
-        self.play_with_provenance(Some("warn"))
+        self.play_with(Some("warn"), None)
     }
 
-    /// Plays fleet.yml with `provenance` set, or left to its default.
-    fn play_with_provenance(&self, provenance: Option<&str>) -> WorkflowRecord {
+    /// Plays fleet.yml with `provenance` set, or left to its default, and
+    /// the second wave approved in environment `approval`, if one.
+    fn play_with(&self, provenance: Option<&str>, approval: Option<&str>) -> WorkflowRecord {
         let bin = env!("CARGO_BIN_EXE_deploy-relay");
         let launch = move |action: &str| {
             let mut c = Command::new(bin);
@@ -104,7 +107,13 @@ impl Fleet {
         // the job that runs in it.
         let mut secrets = Secrets::new();
         for (i, key) in KEYS.iter().enumerate() {
-            secrets = secrets.environment("production", &format!("DEPLOY_VM_{}", i + 1), key);
+            let name = format!("DEPLOY_VM_{}", i + 1);
+            secrets = secrets.environment("production", &name, key);
+            // The approving job runs in the approval environment: the keys
+            // are its secrets too (actions/fleet-deploy/README.md).
+            if let Some(approval) = approval {
+                secrets = secrets.environment(approval, &name, key);
+            }
         }
         // The runner skips actions/checkout: the fleet file is given by its
         // absolute path (fleet-deploy joins it to the workspace).
@@ -119,7 +128,7 @@ impl Fleet {
             ),
             (
                 "fleet-file",
-                self.fleet_file().to_string_lossy().into_owned(),
+                self.fleet_file(approval).to_string_lossy().into_owned(),
             ),
         ]
         .into_iter()
@@ -236,7 +245,7 @@ fn a_failed_canary_stops_the_rollout_before_wave_2() {
 fn a_production_image_with_no_attestation_stops_the_fleet_before_any_wave() {
     let f = Fleet::new();
     // `provenance` left to its default: `require` for production.
-    let rec = f.play_with_provenance(None);
+    let rec = f.play_with(None, None);
     assert_eq!(rec.result, "failure", "{}", log(&rec));
     let step = rec
         .step("verify", "provenance")
@@ -258,4 +267,47 @@ fn a_production_image_with_no_attestation_stops_the_fleet_before_any_wave() {
         "nothing recorded: {:?}",
         f.gh.deployments(PLATFORM)
     );
+}
+
+#[test]
+fn every_wave_record_keeps_the_provenance_report_approved_waves_too() {
+    let f = Fleet::new();
+    let rec = f.play_with(Some("warn"), Some("production-approval"));
+    assert_eq!(
+        rec.outputs.get("state").map(String::as_str),
+        Some("success"),
+        "{}",
+        log(&rec)
+    );
+    assert_eq!(
+        rec.job("approved-1").map(|j| j.result.as_str()),
+        Some("success"),
+        "the second wave ran in the approving job"
+    );
+    assert_eq!(f.calls(), [1, 1, 1]);
+    // The verify job's report, as the workflow outputs it: `warn`, and the
+    // image not verified (the fake holds no attestation).
+    let report: Value = serde_json::from_str(
+        rec.outputs
+            .get("provenance-report")
+            .unwrap_or_else(|| panic!("no provenance-report output: {:?}", rec.outputs)),
+    )
+    .unwrap();
+    assert_eq!(report["mode"], "warn");
+    assert_eq!(report["verified"], false);
+    assert_eq!(
+        rec.outputs.get("provenance-verified").map(String::as_str),
+        Some("false")
+    );
+    // Both waves' records keep it: the approving job reads the verify
+    // job's output too, which `needs` gives only for a direct dependency.
+    let payloads: Vec<Value> =
+        f.gh.deployments(PLATFORM)
+            .iter()
+            .map(|d| d["payload"].clone())
+            .collect();
+    assert_eq!(payloads.len(), 2, "one record per wave: {payloads:?}");
+    for payload in &payloads {
+        assert_eq!(payload["provenance"], report, "{payload}");
+    }
 }

@@ -216,3 +216,38 @@ fn a_release_with_no_previous_good_is_left_and_said_so() {
     let body = w.gh.issues(DEPLOY)[0]["body"].as_str().unwrap().to_owned();
     assert!(body.contains("no previous good release"), "{body}");
 }
+
+#[test]
+fn the_provenance_report_is_kept_in_every_wave_record_not_in_a_rollback() {
+    let w = World::new();
+    w.on_a();
+    w.down("vm-2");
+    let report_in = serde_json::json!({
+        "mode": "require",
+        "verified": true,
+        "images": [{
+            "key": "image",
+            "ref": image(SHA_B),
+            "verdict": "verified",
+            "signer_workflow": "https://github.com/my-org/api/.github/workflows/build.yml@refs/heads/main",
+            "log_index": 7,
+        }],
+    });
+    let out = w.run(
+        w.action(SHA_B, 1, &w.fleet_file(""))
+            .input("provenance-report", &report_in.to_string()),
+    );
+    out.assert_failure();
+    // Waves 1 and 2 carry the report as verify-provenance wrote it; the
+    // rollback to A does not claim B's provenance, nor one it never checked.
+    let records = w.records_of(RUN);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r.2["fleet"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["wave", "wave", "rollback"], "{records:?}");
+    for (_, _, payload) in &records[..2] {
+        assert_eq!(payload["provenance"], report_in);
+    }
+    assert!(records[2].2["provenance"].is_null(), "{:?}", records[2].2);
+}

@@ -102,3 +102,30 @@ fn an_image_that_names_no_tag_or_digest_stops_the_step_before_any_call() {
     }
     assert!(w.gh.requests().is_empty(), "no request reached GitHub");
 }
+
+#[test]
+fn a_provenance_report_that_is_not_one_stops_the_step_before_any_call() {
+    for (bad, why) in [
+        ("not json", "is not JSON"),
+        (
+            r#"{"mode": "require", "images": []}"#,
+            "is not a provenance report",
+        ),
+    ] {
+        let w = World::new();
+        let out = w.run(
+            w.action(SHA_B, 1, &w.fleet_file(""))
+                .input("provenance-report", bad),
+        );
+        out.assert_failure();
+        let error = out.error();
+        assert!(
+            error.contains("input `provenance-report`") && error.contains(why),
+            "{bad}: {error}"
+        );
+        for vm in &w.vms {
+            assert!(vm.log().is_empty(), "{} was called", vm.name);
+        }
+        assert!(w.gh.requests().is_empty(), "no request reached GitHub");
+    }
+}
