@@ -1,10 +1,11 @@
 //! `deploy-relay status`: the recorded deploys of a repository per
-//! environment — sha, images, state, when — and each environment's
-//! previous good sha (what a rollback of what runs now would deploy).
+//! environment — sha, images, state, when, the build provenance verified
+//! before it, a fleet's wave — and each environment's previous good sha
+//! (what a rollback of what runs now would deploy).
 
 use std::collections::BTreeMap;
 
-use relay_deployments::Record;
+use relay_deployments::{Fleet, FleetKind, Record};
 use relay_github::GitHub;
 use relay_runtime::{ActionSpec, Context, InputSpec, Secret};
 
@@ -85,6 +86,7 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
             "WHEN",
             "APP",
             "IMAGES",
+            "PROVENANCE",
             "NOTE",
         ]);
         for r in list {
@@ -94,11 +96,12 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            let note = match (r.payload.rollback, r.payload.reason.as_str()) {
-                (true, "") => "rollback".to_owned(),
-                (true, why) => format!("rollback: {why}"),
-                _ => String::new(),
+            let mut note = match (r.payload.rollback, r.payload.reason.as_str()) {
+                (true, "") => vec!["rollback".to_owned()],
+                (true, why) => vec![format!("rollback: {why}")],
+                _ => Vec::new(),
             };
+            note.extend(Fleet::of(&r.deployment).as_ref().map(wave));
             table.row(vec![
                 r.deployment.id.to_string(),
                 clean(r.payload.short_sha()),
@@ -106,7 +109,8 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
                 clean(r.updated_at()),
                 clean(&r.payload.repository),
                 clean(&images.join(" ")),
-                clean(&note),
+                clean(&provenance(&r.payload.provenance)),
+                clean(&note.join(" · ")),
             ]);
         }
         lines.extend(table.lines());
@@ -114,4 +118,42 @@ async fn show(ctx: &Context, gh: &GitHub, secret: &Secret) -> anyhow::Result<()>
         print(ctx, secret, &lines);
     }
     Ok(())
+}
+
+/// The PROVENANCE cell: what verify-provenance said before the deploy, as
+/// the record keeps its report (`verified (require)`, `not verified
+/// (warn)`), `—` when the record holds none (provenance off, an older
+/// record, a fleet's rollback).
+fn provenance(report: &serde_json::Value) -> String {
+    // Only the modes verify-provenance writes: a record is anyone's with
+    // `deployments: write`, and its text must not pass for a verdict.
+    let mode = report
+        .get("mode")
+        .and_then(serde_json::Value::as_str)
+        .filter(|m| ["require", "warn", "off"].contains(m));
+    match (
+        report.get("verified").and_then(serde_json::Value::as_bool),
+        mode,
+    ) {
+        (Some(true), Some(mode)) => format!("verified ({mode})"),
+        (Some(false), Some(mode)) => format!("not verified ({mode})"),
+        _ => "—".to_owned(),
+    }
+}
+
+/// A fleet record's place in its rollout: `wave 1/2 canary: vm-1`, or
+/// `vm-1 after wave rest`, the targets a rollback put back; more than
+/// three targets as a count.
+fn wave(fleet: &Fleet) -> String {
+    let targets = match fleet.targets.as_slice() {
+        t if t.len() > 3 => format!("{} targets", t.len()),
+        t => t.join(", "),
+    };
+    match fleet.kind {
+        FleetKind::Wave => format!(
+            "wave {}/{} {}: {targets}",
+            fleet.position, fleet.waves, fleet.wave
+        ),
+        FleetKind::Rollback => format!("{targets} after wave {}", fleet.wave),
+    }
 }

@@ -200,6 +200,67 @@ fn status_shows_each_environment_with_its_previous_good_sha() {
 }
 
 #[test]
+fn status_shows_the_provenance_verified_and_a_fleets_waves() {
+    let gh = fake();
+    let report = |mode: &str, verified: bool| serde_json::json!({"mode": mode, "verified": verified, "images": []});
+    let fleet = |kind: &str, wave: &str, position: u32, targets: &[&str]| {
+        serde_json::json!({"run_id": "7", "run_attempt": 1, "kind": kind, "wave": wave,
+            "position": position, "waves": 2, "targets": targets})
+    };
+    // A fleet rollout: its canary verified under `require`, the rest wave
+    // of five targets, then the rollback of what it changed.
+    gh.seed_record(
+        DEPLOY,
+        "production",
+        serde_json::json!({"repository": APP, "sha": A, "provenance": report("require", true),
+            "fleet": fleet("wave", "canary", 1, &["vm-1"])}),
+        &["in_progress", "success"],
+    );
+    gh.seed_record(
+        DEPLOY,
+        "production",
+        serde_json::json!({"repository": APP, "sha": A, "provenance": report("require", true),
+            "fleet": fleet("wave", "rest", 2, &["vm-2", "vm-3", "vm-4", "vm-5", "vm-6"])}),
+        &["in_progress", "failure"],
+    );
+    gh.seed_record(
+        DEPLOY,
+        "production",
+        serde_json::json!({"repository": APP, "sha": B, "rollback": true,
+            "reason": "health gate failed", "fleet": fleet("rollback", "rest", 0, &["vm-1", "vm-2"])}),
+        &["in_progress", "success"],
+    );
+    // A single VM deployed under `warn` with nothing attested.
+    gh.seed_record(
+        DEPLOY,
+        "staging",
+        serde_json::json!({"repository": APP, "sha": C, "provenance": report("warn", false)}),
+        &["in_progress", "success"],
+    );
+    let out = run(command(&gh, "status"));
+    out.assert_success();
+    let text = &out.stdout;
+    let row = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle}\n{text}"))
+            .to_owned()
+    };
+    assert!(text.contains("PROVENANCE"), "{text}");
+    let canary = row("wave 1/2 canary: vm-1");
+    assert!(canary.contains("verified (require)"), "{canary}");
+    let rest = row("wave 2/2 rest: 5 targets");
+    assert!(rest.contains("verified (require)"), "{rest}");
+    let rollback = row("rollback: health gate failed · vm-1, vm-2 after wave rest");
+    assert!(
+        rollback.contains(" — ") && rollback.contains("bbbbbbb"),
+        "a fleet's rollback claims no provenance: {rollback}"
+    );
+    let staging = row("ccccccc  success");
+    assert!(staging.contains("not verified (warn)"), "{staging}");
+}
+
+#[test]
 fn status_of_a_repository_without_records_says_so() {
     let gh = fake();
     let out = run(command(&gh, "status").arg("--environment").arg("qa"));
