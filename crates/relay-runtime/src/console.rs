@@ -145,17 +145,20 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
 }
 
 /// Where `masks` occur in `text`, in order: every occurrence of every
-/// mask, overlapping ones merged into one span. Each span starts and ends
-/// on a character boundary (a mask is whole characters).
+/// mask, overlapping ones merged into one span — a mask's own occurrences
+/// too (`aaa` twice in `aaaa`), as the one-pass matcher finds them. Each
+/// span starts and ends on a character boundary (a mask is whole
+/// characters).
 pub fn mask_spans(text: &str, masks: &[String]) -> Vec<std::ops::Range<usize>> {
-    let mut found: Vec<std::ops::Range<usize>> = masks
-        .iter()
-        .filter(|m| !m.is_empty())
-        .flat_map(|m| {
-            text.match_indices(m.as_str())
-                .map(|(at, hit)| at..at + hit.len())
-        })
-        .collect();
+    let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+    for m in masks.iter().filter(|m| !m.is_empty()) {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(m.as_str()).map(|i| from + i) {
+            found.push(at..at + m.len());
+            // The next occurrence may start inside this one.
+            from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
     found.sort_unstable_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(found.len());
     for span in found {
@@ -673,6 +676,7 @@ mod tests {
             "xyz",
             "ünïcødé-sécret",
             "defghijk",
+            "abcabc",
         ];
         for m in masks {
             console.add_mask(m);
@@ -682,6 +686,8 @@ mod tests {
             "aabcdefghijx ababc xyzxyz",
             "the ünïcødé-sécret, and ünïcødé",
             "abcdefghijk",
+            // A mask that overlaps itself: `abcabc` twice in `abcabcabc`.
+            "abcabcabc and xyzxyz",
             "",
             "no secret here",
         ] {
@@ -691,6 +697,16 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_secret_that_overlaps_itself_is_masked_whole() {
+        let masks = ["aaa".to_owned()];
+        assert_eq!(redact("aaaa", &masks), "***");
+        assert_eq!(redact("aaa-aaaaa", &masks), "***-***");
+        let (console, _) = Console::capture();
+        console.add_mask("aaa");
+        assert_eq!(console.redact("aaaa"), "***");
     }
 
     #[test]
